@@ -1,0 +1,95 @@
+import { type Tenant, type TenantInput, normalizeTenant } from './tenant-config.js';
+
+/** Service-wide limits and cache policy (loose input form). */
+export interface ServiceInput {
+  limits?: Partial<Limits>;
+  cache?: Partial<CachePolicy>;
+  tenants?: Record<string, TenantInput>;
+}
+
+export interface Limits {
+  /** Originals larger than this are refused before decoding (25 MB covers any phone or DSLR JPEG). */
+  maxSourceBytes: number;
+  /** Width × height read from the header; 50 MP bounds decode memory to ~200 MB RGBA. */
+  maxSourcePixels: number;
+  /** Largest w/h a URL may ask for before snapping; beyond this is a typo or an attack. */
+  maxRequestDimension: number;
+  /** Longest query string accepted; canonical URLs are ~100 chars, signed ones ~200. */
+  maxQueryLength: number;
+}
+
+export interface CachePolicy {
+  /** Browser/downstream max-age: a day, since purges cannot reach browsers. */
+  browserMaxAge: number;
+  /** Browsers may show a stale avatar for a week while revalidating. */
+  browserSwr: number;
+  /** Edge TTL: a year, because edges are purged on change. */
+  edgeTtl: number;
+  edgeSwr: number;
+  /** Serve stale for a day when the origin fails. */
+  edgeStaleIfError: number;
+  /** TTL for tenants with ttlClass 'short' (legally sensitive), at the edge and in browsers. */
+  shortTtl: number;
+  /** How long a 410 for a taken-down image may be cached. */
+  goneTtl: number;
+  /** How long a 404 for a missing original may be cached at the edge. */
+  notFoundTtl: number;
+}
+
+export interface ServiceConfig {
+  limits: Limits;
+  cache: CachePolicy;
+  tenants: Map<string, Tenant>;
+}
+
+export const LIMIT_DEFAULTS: Limits = {
+  maxSourceBytes: 25 * 1024 * 1024,
+  maxSourcePixels: 50_000_000,
+  maxRequestDimension: 4096,
+  maxQueryLength: 1024,
+};
+
+export const CACHE_DEFAULTS: CachePolicy = {
+  browserMaxAge: 86_400,
+  browserSwr: 604_800,
+  edgeTtl: 31_536_000,
+  edgeSwr: 604_800,
+  edgeStaleIfError: 86_400,
+  shortTtl: 60,
+  goneTtl: 60,
+  notFoundTtl: 60,
+};
+
+/** The tenant every fresh checkout serves: the sample photos, unsigned. */
+export const DEFAULT_TENANTS: Record<string, TenantInput> = {
+  demo: { fallback: 'generated' },
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const positiveInt = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n > 0;
+
+/** Defaults → merge → validate. Throws ConfigError listing every problem at once. */
+export function loadServiceConfig(input: ServiceInput = {}): ServiceConfig {
+  const problems: string[] = [];
+  const limits: Limits = { ...LIMIT_DEFAULTS, ...input.limits };
+  for (const [k, v] of Object.entries(limits)) if (!positiveInt(v)) problems.push(`limits.${k} must be a positive integer`);
+  const cache: CachePolicy = { ...CACHE_DEFAULTS, ...input.cache };
+  for (const [k, v] of Object.entries(cache)) if (!positiveInt(v)) problems.push(`cache.${k} must be a positive integer (seconds)`);
+
+  const tenants = new Map<string, Tenant>();
+  const tenantInputs = input.tenants ?? DEFAULT_TENANTS;
+  if (typeof tenantInputs !== 'object' || tenantInputs === null) problems.push('tenants must be an object');
+  else for (const [name, t] of Object.entries(tenantInputs)) tenants.set(name, normalizeTenant(name, t ?? {}, problems));
+  if (tenants.size === 0) problems.push('at least one tenant must be configured');
+
+  if (problems.length) throw new ConfigError(problems);
+  return { limits, cache, tenants };
+}

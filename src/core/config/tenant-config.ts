@@ -1,0 +1,118 @@
+import type { Fit, Format } from '../variant.js';
+import { FITS, FORMATS } from '../variant.js';
+
+/** What a tenant may configure (loose, as written in JSON or a Config Store). */
+export interface TenantInput {
+  breakpoints?: number[];
+  formats?: Format[];
+  fits?: Fit[];
+  defaultSize?: number;
+  defaultQuality?: number;
+  qualities?: number[];
+  maxDpr?: number;
+  requireSignature?: boolean;
+  /** Key id → secret (plain text, >= 16 chars). Several at once allow rotation with overlap. */
+  keys?: Record<string, string>;
+  allowedReferers?: string[];
+  allowEmptyReferer?: boolean;
+  ttlClass?: 'normal' | 'short';
+  /** What a missing original answers: 404 JSON, or a generated avatar. */
+  fallback?: 'none' | 'generated';
+}
+
+/** The strict, fully defaulted form the pipeline works with. */
+export interface Tenant {
+  name: string;
+  breakpoints: number[];
+  formats: Format[];
+  fits: Fit[];
+  defaultSize: number;
+  defaultQuality: number;
+  qualities: number[];
+  maxDpr: number;
+  requireSignature: boolean;
+  keys: Record<string, string>;
+  allowedReferers: string[];
+  allowEmptyReferer: boolean;
+  ttlClass: 'normal' | 'short';
+  fallback: 'none' | 'generated';
+}
+
+/** Defaults, each with why. */
+export const TENANT_DEFAULTS: Omit<Tenant, 'name'> = {
+  // Dense at avatar sizes, sparse above: 12 widths keep the variant set per image small.
+  breakpoints: [16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024],
+  formats: ['webp', 'jpeg', 'png'],
+  fits: ['cover', 'contain', 'inside'],
+  // The most common avatar slot on profile pages.
+  defaultSize: 256,
+  // q75 is visually clean for WebP/JPEG avatars at a fraction of q90's bytes.
+  defaultQuality: 75,
+  // Requested q snaps to the nearest of these: arbitrary q values would multiply variants.
+  qualities: [40, 50, 60, 75, 85, 95],
+  // Phones top out at 3x; beyond that the pixels are invisible and cost bytes.
+  maxDpr: 3,
+  requireSignature: false,
+  keys: {},
+  // Empty list: any page may embed the images.
+  allowedReferers: [],
+  allowEmptyReferer: true,
+  ttlClass: 'normal',
+  fallback: 'none',
+};
+
+const NAME_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const KID_RE = /^[A-Za-z0-9_-]{1,32}$/;
+const HOST_RE = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
+
+const isInt = (n: unknown, min: number, max: number): n is number =>
+  typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
+
+/** Normalizes one tenant; pushes every problem found to `problems` (so all are reported at once). */
+export function normalizeTenant(name: string, input: TenantInput, problems: string[]): Tenant {
+  const p = (msg: string) => problems.push(`tenant '${name}': ${msg}`);
+  if (!NAME_RE.test(name)) p('name must match [a-z0-9][a-z0-9-]{0,31}');
+  const t: Tenant = { name, ...TENANT_DEFAULTS, ...stripUndefined(input) } as Tenant;
+
+  if (!Array.isArray(t.breakpoints) || t.breakpoints.length === 0 || !t.breakpoints.every((b) => isInt(b, 1, 4096))) {
+    p('breakpoints must be a non-empty list of integers 1..4096');
+  } else {
+    t.breakpoints = [...new Set(t.breakpoints)].sort((a, b) => a - b);
+  }
+  if (!Array.isArray(t.formats) || t.formats.length === 0 || !t.formats.every((f) => FORMATS.includes(f))) {
+    p(`formats must be a non-empty subset of ${FORMATS.join(', ')}`);
+  }
+  if (!Array.isArray(t.fits) || t.fits.length === 0 || !t.fits.every((f) => FITS.includes(f))) {
+    p(`fits must be a non-empty subset of ${FITS.join(', ')}`);
+  }
+  if (!isInt(t.defaultSize, 1, 4096)) p('defaultSize must be an integer 1..4096');
+  if (!Array.isArray(t.qualities) || t.qualities.length === 0 || !t.qualities.every((q) => isInt(q, 1, 100))) {
+    p('qualities must be a non-empty list of integers 1..100');
+  } else {
+    t.qualities = [...new Set(t.qualities)].sort((a, b) => a - b);
+  }
+  if (!isInt(t.defaultQuality, 1, 100)) p('defaultQuality must be an integer 1..100');
+  else if (Array.isArray(t.qualities) && !t.qualities.includes(t.defaultQuality)) p('defaultQuality must be one of qualities');
+  if (typeof t.maxDpr !== 'number' || !(t.maxDpr >= 1 && t.maxDpr <= 4)) p('maxDpr must be a number 1..4');
+  if (typeof t.requireSignature !== 'boolean') p('requireSignature must be true or false');
+  if (typeof t.keys !== 'object' || t.keys === null || Array.isArray(t.keys)) {
+    p('keys must be an object of key id → secret');
+  } else {
+    for (const [kid, secret] of Object.entries(t.keys)) {
+      if (!KID_RE.test(kid)) p(`key id '${kid}' must match [A-Za-z0-9_-]{1,32}`);
+      if (typeof secret !== 'string' || secret.length < 16) p(`key '${kid}' must be a string of at least 16 characters`);
+    }
+    if (t.requireSignature && Object.keys(t.keys).length === 0) p('requireSignature is true but no keys are configured');
+  }
+  if (!Array.isArray(t.allowedReferers) || !t.allowedReferers.every((h) => typeof h === 'string' && HOST_RE.test(h))) {
+    p('allowedReferers must be host names, optionally starting with "*." (e.g. "example.com", "*.example.com")');
+  }
+  if (typeof t.allowEmptyReferer !== 'boolean') p('allowEmptyReferer must be true or false');
+  if (t.ttlClass !== 'normal' && t.ttlClass !== 'short') p("ttlClass must be 'normal' or 'short'");
+  if (t.fallback !== 'none' && t.fallback !== 'generated') p("fallback must be 'none' or 'generated'");
+  return t;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,102 @@
+/**
+ * The ports each host supplies. The pipeline only ever talks to these, so adding a host
+ * (Fastly, Deno, Node) is wiring, not a rewrite.
+ */
+import type { Variant } from './variant.js';
+
+/** An object from the originals/variants store (a local directory, R2 or S3). */
+export interface StoredObject {
+  body: Uint8Array;
+  contentType?: string;
+  etag?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ObjectInfo {
+  size: number;
+  contentType?: string;
+  etag?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Small string metadata (S3 x-amz-meta-*). Keys lowercase [a-z0-9-]. */
+  metadata?: Record<string, string>;
+}
+
+export interface ListPage {
+  keys: string[];
+  /** Pass back to get the next page; absent on the last page. */
+  cursor?: string;
+}
+
+/** Keys are always built by storage-keys.ts from validated values, never from raw requests. */
+export interface ObjectStore {
+  get(key: string): Promise<StoredObject | null>;
+  head(key: string): Promise<ObjectInfo | null>;
+  put(key: string, body: Uint8Array, opts?: PutOptions): Promise<void>;
+  /** Deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ListPage>;
+}
+
+/** A rendered or stored variant, as cached and served. */
+export interface VariantBody {
+  status: number;
+  body: Uint8Array;
+  contentType: string;
+  /** Strong ETag, quoted. */
+  etag: string;
+  surrogateKeys: string[];
+  /** Extra headers to send with it (e.g. a short Cache-Control on a 410). */
+  headers?: Record<string, string>;
+  /** Where the bytes came from, for Server-Timing and X-Cache-like diagnostics. */
+  source: 'variant-store' | 'render' | 'generated' | 'tombstone';
+  timings: Record<string, number>;
+  /** Edge TTL override in seconds (short TTL class, tombstones). */
+  ttl?: number;
+}
+
+export type CacheState = 'HIT' | 'MISS' | 'STALE';
+
+export interface CacheResult {
+  value: VariantBody;
+  state: CacheState;
+}
+
+/** The response cache in front of the loader. Must collapse concurrent misses for one key. */
+export interface VariantCache {
+  getOrLoad(key: string, load: () => Promise<VariantBody>, opts: { ttl: number; swr: number }): Promise<CacheResult>;
+  /** Purges every entry tagged with any of `keys`; soft marks them stale (served while refetching). */
+  purge(keys: string[], soft: boolean): Promise<{ purged: number }>;
+}
+
+export interface RenderTimings {
+  decode: number;
+  resize: number;
+  encode: number;
+}
+
+export interface RenderResult {
+  body: Uint8Array;
+  width: number;
+  height: number;
+  timings: RenderTimings;
+}
+
+/** Decode → resize → encode. In process (jsquash) on Node/Deno; a remote call elsewhere. */
+export interface Renderer {
+  render(source: Uint8Array, variant: Variant): Promise<RenderResult>;
+}
+
+/** Resolves a canonical variant to bytes on a cache miss. */
+export interface VariantLoader {
+  load(variant: Variant): Promise<VariantBody>;
+  /** Whether the original has an alpha channel (only asked for fmt=auto without WebP support). */
+  hasAlpha(tenant: string, id: string): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): number;
+}
