@@ -1,0 +1,88 @@
+import type { ServiceConfig } from './config/service-config.js';
+import type { Tenant } from './config/tenant-config.js';
+import { etagMatches } from './etag.js';
+import { HttpError } from './errors.js';
+import type { Clock, VariantCache, VariantLoader } from './ports.js';
+import { type PendingVariant, canonicalize, withFormat } from './request/canonicalize.js';
+import { resolveNegotiated } from './request/negotiate-format.js';
+import { type PathParts, parsePath } from './request/parse-path.js';
+import { type AuthParams, parseQuery } from './request/query.js';
+import { browserCacheControl, edgeTtl, serverTiming } from './response-headers.js';
+import { canonicalKey, type Variant } from './variant.js';
+
+/** Checks a request against the tenant's signature and hotlink rules; throws HttpError(403). */
+export type Authorizer = (ctx: AuthContext) => Promise<void>;
+
+export interface AuthContext {
+  request: Request;
+  tenant: Tenant;
+  path: PathParts;
+  auth: AuthParams;
+  /** The canonical variant before format negotiation (what a signature covers). */
+  pending: PendingVariant;
+  now: number;
+}
+
+export interface ImageHandlerDeps {
+  config: ServiceConfig;
+  cache: VariantCache;
+  loader: VariantLoader;
+  authorize?: Authorizer;
+  clock?: Clock;
+}
+
+/** Everything the pipeline decided about a request, before the cache is asked. */
+export interface ResolvedRequest {
+  tenant: Tenant;
+  variant: Variant;
+  key: string;
+}
+
+/** parse → canonicalize → authorize → (format needs alpha?) → canonical key. */
+export async function resolveImageRequest(request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Promise<ResolvedRequest> {
+  const url = new URL(request.url);
+  const path = parsePath(url.pathname);
+  const { image, auth } = parseQuery(url.search, deps.config.limits.maxQueryLength);
+  const tenant = deps.config.tenants.get(path.tenant);
+  if (!tenant) throw new HttpError(404, 'UNKNOWN_TENANT', `no tenant '${path.tenant}'`);
+  const pending = canonicalize(path, image, request.headers.get('accept'), tenant, deps.config.limits);
+  if (deps.authorize) {
+    await deps.authorize({ request, tenant, path, auth, pending, now: (deps.clock ?? Date).now() });
+  }
+  const format = resolveNegotiated(
+    pending.format,
+    pending.format === 'jpeg-or-png' ? await deps.loader.hasAlpha(tenant.name, path.id) : false,
+  );
+  const variant = withFormat(pending, format);
+  return { tenant, variant, key: canonicalKey(variant) };
+}
+
+/** The image route: resolve, serve from cache or load, answer with the right headers. */
+export function createImageHandler(deps: ImageHandlerDeps) {
+  return async function handleImage(request: Request): Promise<Response> {
+    const t0 = performance.now();
+    const { tenant, variant, key } = await resolveImageRequest(request, deps);
+    const { value, state } = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
+
+    const headers = new Headers({
+      'content-type': value.contentType,
+      'cache-control': browserCacheControl(tenant, deps.config.cache),
+      etag: value.etag,
+      'surrogate-key': value.surrogateKeys.join(' '),
+      'x-cache': state,
+      'x-variant': key,
+      'x-content-type-options': 'nosniff',
+      ...value.headers,
+    });
+    if (variant.negotiated) headers.set('vary', 'Accept');
+    headers.set('server-timing', serverTiming(state, value, performance.now() - t0));
+
+    if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
+      headers.delete('content-type');
+      return new Response(null, { status: 304, headers });
+    }
+    headers.set('content-length', String(value.body.byteLength));
+    const body = request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>);
+    return new Response(body, { status: value.status, headers });
+  };
+}

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { createMemoryCache } from '../../cache/memory-cache.js';
+import type { ServiceConfig } from '../../core/config/service-config.js';
+import type { ObjectStore } from '../../core/ports.js';
+import { createApp, type App } from '../../http/create-app.js';
+import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
+import { createFsStore } from '../../storage/fs-store.js';
+import { serve } from './http-adapter.js';
+import { loadCodecModules } from './load-wasm.js';
+import { seedSamples } from './seed-samples.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface NodeAppOptions {
+  config: ServiceConfig;
+  /** The store; defaults to a directory store at dataDir. */
+  store?: ObjectStore;
+  dataDir?: string;
+  /** Folder of `{tenant}/{id}.{ext}` originals copied into the store at start; null for none. */
+  samplesDir?: string | null;
+  cacheMaxBytes?: number;
+  host?: string;
+  port?: number;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+/** Builds the local host: directory store, in-process jsquash renderer, in-memory cache. */
+export async function startNodeApp(opts: NodeAppOptions) {
+  const store = opts.store ?? createFsStore(opts.dataDir ?? `${REPO_ROOT}.data`);
+  const samplesDir = opts.samplesDir === undefined ? `${REPO_ROOT}samples` : opts.samplesDir;
+  const seeded = samplesDir ? await seedSamples(store, samplesDir, opts.config.tenants.keys()) : [];
+
+  const renderer = createJsquashRenderer(await loadCodecModules());
+  await renderer.warmUp();
+  const cache = createMemoryCache({
+    maxBytes: opts.cacheMaxBytes ?? 256 * 1024 * 1024,
+    onRefreshError: (key, err) => opts.log?.(`refresh of ${key} failed`, err),
+  });
+  const app: App = createApp({ config: opts.config, store, cache, renderer, log: opts.log });
+  const server = await serve(app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  return { ...server, app, cache, store, renderer, seeded };
+}

@@ -1,0 +1,51 @@
+import { Router, type IRequest } from 'itty-router';
+import { errorResponse, HttpError, isHttpError } from '../core/errors.js';
+
+/** A route handler: a Response, or undefined for "not mine" so the next route is tried. */
+export type Handler = (request: Request) => Promise<Response | undefined> | Response | undefined;
+
+export interface Routes {
+  /** GET/HEAD /{tenant}/{id} and /{tenant}/{id}/{size}.{ext} */
+  image: Handler;
+  /** GET / */
+  page?: Handler;
+  /** /_admin/* */
+  admin?: Handler;
+  /** POST /_render (renderer mode) */
+  render?: Handler;
+  /** Logs unexpected errors (never sent to the client). */
+  onError?: (err: unknown, request: Request) => void;
+}
+
+/**
+ * The only file that knows itty-router. Stages: route → catch (HttpError → JSON 4xx,
+ * anything else → logged, bare 500) → finally (nothing leaks a stack trace).
+ */
+export function createRouter(routes: Routes): (request: Request) => Promise<Response> {
+  const router = Router<IRequest>({
+    catch: (err: unknown, request: IRequest) => {
+      if (isHttpError(err)) return errorResponse(err);
+      routes.onError?.(err, request as unknown as Request);
+      return errorResponse(new HttpError(500, 'INTERNAL', 'internal error'));
+    },
+  });
+  const call = (h: Handler | undefined) => (req: IRequest) => h?.(req as unknown as Request);
+
+  router
+    .get('/healthz', () => new Response('ok\n', { headers: { 'content-type': 'text/plain', 'cache-control': 'no-store' } }))
+    .all('/_admin/*', call(routes.admin))
+    .all('/_admin', call(routes.admin))
+    .post('/_render', call(routes.render))
+    .get('/', call(routes.page))
+    .get('*', call(routes.image))
+    .head('*', call(routes.image))
+    .all('*', (req) => {
+      throw new HttpError(
+        req.method === 'GET' || req.method === 'HEAD' ? 404 : 405,
+        req.method === 'GET' || req.method === 'HEAD' ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED',
+        req.method === 'GET' || req.method === 'HEAD' ? 'not found' : 'only GET and HEAD are allowed here',
+      );
+    });
+
+  return async (request: Request) => (await router.fetch(request as unknown as IRequest)) as Response;
+}
