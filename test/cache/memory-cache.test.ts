@@ -51,9 +51,10 @@ describe('memory cache', () => {
     await cache.getOrLoad('y/1', async () => body(1, ['t:a', 'i:a/y', 'v:a/y/1']), opts);
     expect(await cache.purge(['v:a/x/1'], false)).toEqual({ purged: 1 });
     expect((await cache.getOrLoad('x/2', async () => body(1, []), opts)).state).toBe('HIT');
+    expect((await cache.getOrLoad('x/1', async () => body(1, ['t:a', 'i:a/x', 'v:a/x/1']), opts)).state).toBe('MISS');
     expect(await cache.purge(['i:a/x'], false)).toEqual({ purged: 2 });
     expect((await cache.getOrLoad('y/1', async () => body(1, []), opts)).state).toBe('HIT');
-    expect(cache.stats().entries).toBe(2);
+    expect(cache.stats().entries).toBe(1);
   });
 
   it('serves stale while revalidating after a soft purge or expiry', async () => {
