@@ -1,0 +1,29 @@
+/**
+ * Constant-time equality for secrets (tokens, signatures). Compares HMACs of both sides
+ * under a random per-process key, so neither the content nor the length of the secret
+ * leaks through timing, then compares the fixed-size digests without early exit.
+ */
+const keyPromise: Promise<CryptoKey> = crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as Promise<CryptoKey>;
+
+export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
+  const key = await keyPromise;
+  const enc = new TextEncoder();
+  const [da, db] = await Promise.all([
+    crypto.subtle.sign('HMAC', key, enc.encode(a)),
+    crypto.subtle.sign('HMAC', key, enc.encode(b)),
+  ]);
+  const x = new Uint8Array(da);
+  const y = new Uint8Array(db);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
+  return diff === 0;
+}
+
+/** Checks `Authorization: Bearer <token>` against any of `tokens`; every candidate is compared. */
+export async function bearerMatches(header: string | null, tokens: readonly string[]): Promise<boolean> {
+  const m = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? '');
+  const presented = m ? m[1]! : '';
+  let ok = false;
+  for (const t of tokens) if ((await timingSafeEqual(presented, t)) && t.length > 0 && m) ok = true;
+  return ok;
+}
