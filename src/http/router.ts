@@ -11,7 +11,7 @@ export interface Routes {
   page?: Handler;
   /** /_admin/* */
   admin?: Handler;
-  /** POST /_render (renderer mode) */
+  /** GET /_render/* (renderer mode, see core/render-protocol.ts) */
   render?: Handler;
   /** Logs unexpected errors (never sent to the client). */
   onError?: (err: unknown, request: Request) => void;
@@ -35,7 +35,7 @@ export function createRouter(routes: Routes): (request: Request) => Promise<Resp
     .get('/healthz', () => new Response('ok\n', { headers: { 'content-type': 'text/plain', 'cache-control': 'no-store' } }))
     .all('/_admin/*', call(routes.admin))
     .all('/_admin', call(routes.admin))
-    .post('/_render', call(routes.render))
+    .get('/_render/*', call(routes.render))
     .get('/', call(routes.page))
     .get('*', call(routes.image))
     .head('*', call(routes.image))
