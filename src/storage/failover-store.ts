@@ -1,0 +1,57 @@
+import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from '../core/ports.js';
+import { type ConditionalObjectStore, type GetOptions, type GetResult, getWithOptions } from './get-options.js';
+import { isRetryableStorageError } from './storage-error.js';
+
+export interface FailoverOptions {
+  /** Called each time a read falls through to the secondary (for logs and metrics). */
+  onFailover?: (operation: 'get' | 'head', key: string, error: unknown) => void;
+}
+
+/**
+ * A primary store (e.g. the R2 hot copy) with an optional secondary (e.g. the S3 archive).
+ *
+ * - Reads go to the primary and fall through to the secondary only when the primary could
+ *   not answer (a retryable StorageError: 5xx, throttling, timeout, connection error). A
+ *   missing object is an answer: it does not fall through, or a takedown on the primary
+ *   would be undone by a stale copy on the secondary.
+ * - Writes go to the primary only (replication to the secondary is the bucket's business).
+ * - Deletes go to both, so a takedown really removes everything; a failure on either fails.
+ * - Listing reads the primary: cursors are not portable between stores.
+ */
+export function createFailoverStore(primary: ObjectStore, secondary?: ObjectStore, opts: FailoverOptions = {}): ConditionalObjectStore {
+  async function read<T>(op: 'get' | 'head', key: string, run: (s: ObjectStore) => Promise<T>): Promise<T> {
+    try {
+      return await run(primary);
+    } catch (e) {
+      if (!secondary || !isRetryableStorageError(e)) throw e;
+      opts.onFailover?.(op, key, e);
+      return run(secondary);
+    }
+  }
+
+  return {
+    supportsGetOptions: true,
+
+    get(key: string, getOpts?: GetOptions): Promise<GetResult | null> {
+      return read('get', key, (s) => getWithOptions(s, key, getOpts));
+    },
+
+    head(key: string): Promise<ObjectInfo | null> {
+      return read('head', key, (s) => s.head(key));
+    },
+
+    put(key: string, body: Uint8Array, putOpts?: PutOptions): Promise<void> {
+      return primary.put(key, body, putOpts);
+    },
+
+    async delete(key: string): Promise<void> {
+      const results = await Promise.allSettled([primary.delete(key), ...(secondary ? [secondary.delete(key)] : [])]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+
+    list(prefix: string, listOpts?: { cursor?: string; limit?: number }): Promise<ListPage> {
+      return primary.list(prefix, listOpts);
+    },
+  };
+}
