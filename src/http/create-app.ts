@@ -3,6 +3,7 @@ import { type Authorizer, createImageHandler } from '../core/image-handler.js';
 import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core/ports.js';
 import { createStoreLoader } from '../core/variant-loader.js';
 import type { Variant } from '../core/variant.js';
+import { createRenderRoute } from './render-route.js';
 import { createRouter, type Handler } from './router.js';
 
 export interface AppDeps {
@@ -14,7 +15,10 @@ export interface AppDeps {
   fallback?: (variant: Variant) => Promise<Uint8Array>;
   page?: Handler;
   admin?: Handler;
-  render?: Handler;
+  /** Bearer secrets for GET /_render/* (the renderer route); the route is off when absent. */
+  renderSecrets?: readonly string[];
+  /** 'renderer': only /_render/*, /_admin/* and /healthz; the public image routes answer 404. */
+  mode?: 'full' | 'renderer';
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -34,11 +38,16 @@ export function createApp(deps: AppDeps): App {
     onBackgroundError: (what, err) => log(`background ${what} failed`, err),
   });
   const image = createImageHandler({ config: deps.config, cache: deps.cache, loader, authorize: deps.authorize });
+  const render = deps.renderSecrets?.length
+    ? createRenderRoute({ config: deps.config, loader, secrets: deps.renderSecrets })
+    : undefined;
+  // A renderer-only deployment must not serve images past the edge's signature and hotlink checks.
+  const publicRoutes = deps.mode !== 'renderer';
   const fetch = createRouter({
-    image,
-    page: deps.page,
+    image: publicRoutes ? image : () => undefined,
+    page: publicRoutes ? deps.page : undefined,
     admin: deps.admin,
-    render: deps.render,
+    render,
     onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err),
   });
   return { fetch, loader };
