@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createMemoryCache } from '../../cache/memory-cache.js';
 import type { ServiceConfig } from '../../core/config/service-config.js';
-import type { ObjectStore } from '../../core/ports.js';
+import type { ObjectStore, Renderer } from '../../core/ports.js';
 import { createApp, type App } from '../../http/create-app.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { createFsStore } from '../../storage/fs-store.js';
@@ -22,6 +22,8 @@ export interface NodeAppOptions {
   host?: string;
   port?: number;
   log?: (msg: string, err?: unknown) => void;
+  /** Wraps the renderer (tests count renders with it). */
+  wrapRenderer?: (r: Renderer) => Renderer;
 }
 
 /** Builds the local host: directory store, in-process jsquash renderer, in-memory cache. */
@@ -30,8 +32,9 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const samplesDir = opts.samplesDir === undefined ? `${REPO_ROOT}samples` : opts.samplesDir;
   const seeded = samplesDir ? await seedSamples(store, samplesDir, opts.config.tenants.keys()) : [];
 
-  const renderer = createJsquashRenderer(await loadCodecModules());
-  await renderer.warmUp();
+  const jsquash = createJsquashRenderer(await loadCodecModules(), { limits: opts.config.limits });
+  await jsquash.warmUp();
+  const renderer = opts.wrapRenderer ? opts.wrapRenderer(jsquash) : jsquash;
   const cache = createMemoryCache({
     maxBytes: opts.cacheMaxBytes ?? 256 * 1024 * 1024,
     onRefreshError: (key, err) => opts.log?.(`refresh of ${key} failed`, err),
