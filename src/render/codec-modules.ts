@@ -1,0 +1,34 @@
+/**
+ * The compiled codec binaries a host hands to the renderer. Each host loads wasm/ its own way
+ * (Node: fs + WebAssembly.compile; Deno: Deno.readFile; a bundler: an import), so this module
+ * never touches files or URLs. Keys match the entries of wasm/manifest.json.
+ */
+export interface CodecModules {
+  jpegDec: WebAssembly.Module;
+  jpegEnc: WebAssembly.Module;
+  webpDec: WebAssembly.Module;
+  /**
+   * webp_enc_simd.wasm when `supportsWasmSimd()` is true, else webp_enc.wasm. @jsquash/webp
+   * picks its JavaScript glue by the same test, and glue and binary must be the same build.
+   */
+  webpEnc: WebAssembly.Module;
+  /** squoosh_png_bg.wasm: one binary for PNG decode and encode. */
+  pngWasm: WebAssembly.Module;
+  /** squoosh_resize_bg.wasm (triangle/catrom/mitchell/lanczos3). */
+  resize: WebAssembly.Module;
+}
+
+export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'resize'] as const satisfies readonly (keyof CodecModules)[];
+
+/** The manifest key of the WebP encoder build this engine needs. */
+export function webpEncoderKey(): 'webpEncSimd' | 'webpEnc' {
+  return supportsWasmSimd() ? 'webpEncSimd' : 'webpEnc';
+}
+
+// The probe wasm-feature-detect's `simd()` validates (which @jsquash/webp's init awaits): a
+// function using i8x16.splat + i8x16.popcnt. Same bytes, so both always agree.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+export function supportsWasmSimd(): boolean {
+  return WebAssembly.validate(SIMD_PROBE);
+}

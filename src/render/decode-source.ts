@@ -1,0 +1,40 @@
+/**
+ * Source bytes → pixels: sniff the header, enforce limits before any allocation, decode.
+ * Everything wrong with the bytes themselves is the client's (or uploader's) problem: 422.
+ */
+import type { Limits } from '../core/config/service-config.js';
+import { HttpError, isHttpError } from '../core/errors.js';
+import { checkSourceLimits, type ImageInfo, sniffImage } from '../core/image/sniff.js';
+import type { Codecs } from './codecs.js';
+
+export interface DecodedSource {
+  info: ImageInfo;
+  image: ImageData;
+}
+
+export function decodeFailed(cause: unknown, detail?: string): HttpError {
+  const err = new HttpError(422, 'DECODE_FAILED', 'the source image is corrupt or uses an unsupported encoding');
+  err.cause = detail ? `${detail}: ${String(cause)}` : cause;
+  return err;
+}
+
+export async function decodeSource(
+  codecs: Codecs,
+  bytes: Uint8Array,
+  limits: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>,
+): Promise<DecodedSource> {
+  const info = sniffImage(bytes);
+  checkSourceLimits(bytes, info, limits);
+  let image: ImageData;
+  try {
+    image = await codecs.decode(info.format, bytes);
+  } catch (err) {
+    if (isHttpError(err)) throw err;
+    // Emscripten reports mozjpeg/libwebp failures as an ExitStatus or a bare "Decoding error".
+    throw decodeFailed(err, codecs.lastDiagnostic());
+  }
+  if (!image || image.width <= 0 || image.height <= 0 || image.data.length !== image.width * image.height * 4) {
+    throw decodeFailed(new Error('decoder returned no pixels'));
+  }
+  return { info, image };
+}

@@ -1,0 +1,49 @@
+/**
+ * The resize stage: centre-crop (cover), pre-shrink, lanczos3 to the exact target, apply
+ * EXIF orientation, letterbox (contain). Geometry is planned in the displayed orientation but
+ * executed on the stored pixels, so rotating touches only the small result.
+ */
+import { usesAlpha } from './alpha.js';
+import type { Codecs } from './codecs.js';
+import { type Box, centredRect, planGeometry, transposeSize } from './geometry.js';
+import { letterbox } from './letterbox.js';
+import { applyOrientation } from './orientation.js';
+import { cropAndShrink, shrinkFactor } from './pre-shrink.js';
+
+export interface FitOptions {
+  /** Box-filter pre-shrink before lanczos3 (on by default; off only to measure its effect). */
+  preShrink: boolean;
+}
+
+export interface FittedImage {
+  image: ImageData;
+  /** Whether any output pixel may be transparent (alpha in the source, or a letterbox). */
+  hasAlpha: boolean;
+}
+
+export async function fitImage(
+  codecs: Codecs,
+  image: ImageData,
+  source: { hasAlpha: boolean; orientation: number },
+  box: Box,
+  opts: FitOptions,
+): Promise<FittedImage> {
+  const transposed = source.orientation >= 5;
+  const stored = { width: image.width, height: image.height };
+  const plan = planGeometry(transposed ? transposeSize(stored) : stored, box);
+  // Crops are centred, so mapping one back to stored pixels only swaps its axes.
+  const crop = transposed ? centredRect(stored, plan.crop.height, plan.crop.width) : plan.crop;
+  const target = transposed ? transposeSize(plan.scaled) : plan.scaled;
+  const alpha = source.hasAlpha && usesAlpha(image);
+
+  const factor = opts.preShrink ? shrinkFactor(crop, target) : 1;
+  let pixels = cropAndShrink(image, crop, factor, alpha);
+  if (pixels.width !== target.width || pixels.height !== target.height) {
+    pixels = await codecs.resize(pixels, target.width, target.height, alpha);
+  }
+  pixels = applyOrientation(pixels, source.orientation);
+  const { canvas, offset, scaled } = plan;
+  pixels = letterbox(pixels, canvas.width, canvas.height, offset.x, offset.y);
+  const letterboxed = canvas.width !== scaled.width || canvas.height !== scaled.height;
+  return { image: pixels, hasAlpha: alpha || letterboxed };
+}

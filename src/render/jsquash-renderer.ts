@@ -1,0 +1,52 @@
+/**
+ * The in-process renderer (Node, Deno): sniff → limits → decode → fit (crop, pre-shrink,
+ * lanczos3, orientation, letterbox) → flatten for JPEG → encode, with jsquash WASM codecs.
+ */
+import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
+import type { Renderer, RenderResult } from '../core/ports.js';
+import type { Variant } from '../core/variant.js';
+import { flattenAlpha } from './alpha.js';
+import type { CodecModules } from './codec-modules.js';
+import { createCodecs } from './codecs.js';
+import { decodeSource } from './decode-source.js';
+import { fitImage } from './fit-image.js';
+import { type WarmUpReport, warmUp } from './warm-up.js';
+
+export interface JsquashRendererOptions {
+  /** Source limits enforced from the header before decoding; LIMIT_DEFAULTS when absent. */
+  limits?: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>;
+  /** Integer box pre-shrink before lanczos3 for large sources (default true). */
+  preShrink?: boolean;
+}
+
+export interface JsquashRenderer extends Renderer {
+  /** One tiny decode/resize/encode per codec, checked, so the first request is not slow. */
+  warmUp(): Promise<WarmUpReport>;
+}
+
+export function createJsquashRenderer(modules: CodecModules, opts: JsquashRendererOptions = {}): JsquashRenderer {
+  const codecs = createCodecs(modules);
+  const limits = opts.limits ?? LIMIT_DEFAULTS;
+  const fitOptions = { preShrink: opts.preShrink ?? true };
+
+  const renderer: JsquashRenderer = {
+    async render(source: Uint8Array, variant: Variant): Promise<RenderResult> {
+      const t0 = performance.now();
+      const { info, image } = await decodeSource(codecs, source, limits);
+      const t1 = performance.now();
+      const fitted = await fitImage(codecs, image, info, variant, fitOptions);
+      const t2 = performance.now();
+      const pixels = variant.format === 'jpeg' && fitted.hasAlpha ? flattenAlpha(fitted.image) : fitted.image;
+      const body = await codecs.encode(variant.format, pixels, variant.quality);
+      const t3 = performance.now();
+      return {
+        body,
+        width: pixels.width,
+        height: pixels.height,
+        timings: { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 },
+      };
+    },
+    warmUp: () => warmUp(renderer, codecs),
+  };
+  return renderer;
+}

@@ -1,0 +1,43 @@
+/**
+ * Runs every codec once on a tiny image at start-up: the first call of each is about 2× slower
+ * (instantiate + tier-up), and a wrong binary (e.g. a WebP encoder build that does not match
+ * its glue) should fail the boot, not the first request.
+ */
+import { sniffImage } from '../core/image/sniff.js';
+import type { Renderer } from '../core/ports.js';
+import { FORMATS, type Variant } from '../core/variant.js';
+import type { Codecs } from './codecs.js';
+import { toImageData } from './image-data.js';
+
+export type WarmUpReport = Record<string, number>;
+
+/** 16×16 gradient with a transparent corner, so the alpha paths run too. */
+function sample(): ImageData {
+  const n = 16;
+  const d = new Uint8ClampedArray(n * n * 4);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const i = (y * n + x) * 4;
+      d.set([x * 16, y * 16, 128, x + y < 6 ? 0 : 255], i);
+    }
+  }
+  return toImageData(d, n, n);
+}
+
+export async function warmUp(renderer: Renderer, codecs: Codecs): Promise<WarmUpReport> {
+  const report: WarmUpReport = {};
+  const pixels = sample();
+  for (const from of FORMATS) {
+    const source = await codecs.encode(from, pixels, 75);
+    const to = FORMATS[(FORMATS.indexOf(from) + 1) % FORMATS.length] ?? 'webp';
+    const variant: Variant = { tenant: '_', id: '_', width: 8, height: 8, fit: 'cover', format: to, quality: 75, version: '', negotiated: false };
+    const t = performance.now();
+    const out = await renderer.render(source, variant);
+    report[`${from}→${to}`] = performance.now() - t;
+    const info = sniffImage(out.body);
+    if (info?.format !== to || info.width !== 8 || info.height !== 8) {
+      throw new Error(`codec warm-up failed: ${from} → ${to} produced ${info ? `${info.format} ${info.width}×${info.height}` : 'unreadable output'}`);
+    }
+  }
+  return report;
+}
