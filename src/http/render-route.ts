@@ -1,4 +1,4 @@
-import type { ServiceConfig } from '../core/config/service-config.js';
+import { ConfigError, type ServiceConfig } from '../core/config/service-config.js';
 import type { Tenant } from '../core/config/tenant-config.js';
 import { bearerMatches } from '../core/constant-time.js';
 import { etagMatches } from '../core/etag.js';
@@ -25,9 +25,8 @@ export interface RenderRouteDeps {
  * one variant still share one load, so a shield's burst of misses renders once.
  */
 export function createRenderRoute(deps: RenderRouteDeps) {
-  if (deps.secrets.length === 0 || deps.secrets.some((s) => s.length < 16)) {
-    throw new Error('render route needs secrets of at least 16 characters');
-  }
+  const problems = renderSecretProblems(deps.secrets);
+  if (problems.length) throw new ConfigError(problems);
   const inflight = new Map<string, Promise<VariantBody>>();
 
   function loadOnce(variant: Variant): Promise<VariantBody> {
@@ -73,6 +72,31 @@ export function createRenderRoute(deps: RenderRouteDeps) {
     headers.set('content-length', String(value.body.byteLength));
     return new Response(value.body as Uint8Array<ArrayBuffer>, { status: value.status, headers });
   };
+}
+
+/** 32 characters is 128 bits as hex (`openssl rand -hex 16`), the same floor as admin tokens. */
+export const MIN_RENDER_SECRET_LENGTH = 32;
+
+export function renderSecretProblems(secrets: readonly string[]): string[] {
+  if (secrets.length === 0) return ['RENDER_SECRET: at least one secret is needed for the render route'];
+  // Never echo a secret, not even in a config error.
+  return secrets.flatMap((s, i) =>
+    s.length >= MIN_RENDER_SECRET_LENGTH && s.length <= 512 && /^[\x21-\x7e]+$/.test(s) && !s.includes(',')
+      ? []
+      : [`RENDER_SECRET: secret #${i + 1} must be ${MIN_RENDER_SECRET_LENGTH}-512 printable characters without spaces or commas`],
+  );
+}
+
+/**
+ * `RENDER_SECRET` as hosts read it from the environment: one secret, or several separated by
+ * commas while one rotates (`new,old`). Unset or empty: no render route. Throws ConfigError.
+ */
+export function parseRenderSecrets(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const secrets = raw.split(',').map((s) => s.trim());
+  const problems = renderSecretProblems(secrets);
+  if (problems.length) throw new ConfigError(problems);
+  return secrets;
 }
 
 /**

@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryCache } from '../../src/cache/memory-cache.js';
-import { loadServiceConfig } from '../../src/core/config/service-config.js';
+import { ConfigError, loadServiceConfig } from '../../src/core/config/service-config.js';
 import type { ObjectStore, Renderer } from '../../src/core/ports.js';
 import { originalKey, tombstoneKey } from '../../src/core/storage-keys.js';
 import { createApp } from '../../src/http/create-app.js';
+import { parseRenderSecrets } from '../../src/http/render-route.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 
-const SECRET = 'render-secret-0123456789';
+const SECRET = 'render-secret-0123456789abcdef0123456789';
+const OLD = 'old-render-secret-0123456789abcdef01234567';
 const config = loadServiceConfig({ tenants: { demo: {} } });
 
 /** Deterministic stand-in for the codecs: the route's job is auth, protocol and headers. */
@@ -48,7 +50,7 @@ const auth = { authorization: `Bearer ${SECRET}` };
 describe('render route', () => {
   it('answers 401 without detail when the secret is missing or wrong, before looking at the path', async () => {
     const { get, calls } = app();
-    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-secret-0123456789' }, { authorization: SECRET }, { authorization: `Bearer ${SECRET}x` }];
+    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-secret-0123456789abcdef0123456789' }, { authorization: SECRET }, { authorization: `Bearer ${SECRET}x` }];
     for (const headers of variants) {
       for (const path of ['/_render/demo/hopper/256x256-cover-q75.webp', '/_render/demo/hopper']) {
         const res = await get(path, headers);
@@ -123,9 +125,25 @@ describe('render route', () => {
   });
 
   it('accepts any of several secrets (rotation) and refuses short ones', async () => {
-    const { get } = app({ secrets: ['old-secret-0123456789', SECRET] });
+    const { get } = app({ secrets: [OLD, SECRET] });
     expect((await get('/_render/demo/hopper/256x256-cover-q75.webp', auth)).status).toBe(200);
-    expect((await get('/_render/demo/hopper/256x256-cover-q75.webp', { authorization: 'Bearer old-secret-0123456789' })).status).toBe(200);
-    expect(() => app({ secrets: ['short'] })).toThrow(/at least 16/);
+    expect((await get('/_render/demo/hopper/256x256-cover-q75.webp', { authorization: `Bearer ${OLD}` })).status).toBe(200);
+    expect(() => app({ secrets: ['short'] })).toThrow(/secret #1 must be 32-512/);
+  });
+
+  it('reads RENDER_SECRET from the environment: one, or several comma-separated; never echoes them', () => {
+    expect(parseRenderSecrets(undefined)).toEqual([]);
+    expect(parseRenderSecrets(' ')).toEqual([]);
+    expect(parseRenderSecrets(SECRET)).toEqual([SECRET]);
+    expect(parseRenderSecrets(`${SECRET}, ${OLD}`)).toEqual([SECRET, OLD]);
+    let err: unknown;
+    try {
+      parseRenderSecrets(`${SECRET},too-short-secret`);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual(['RENDER_SECRET: secret #2 must be 32-512 printable characters without spaces or commas']);
+    expect((err as Error).message).not.toContain('too-short');
   });
 });

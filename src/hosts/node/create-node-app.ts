@@ -22,6 +22,8 @@ export interface NodeAppOptions {
   host?: string;
   port?: number;
   log?: (msg: string, err?: unknown) => void;
+  /** Bearer secrets for GET /_render/* (env RENDER_SECRET); no render route when empty. */
+  renderSecrets?: readonly string[];
   /** Wraps the renderer (tests count renders with it). */
   wrapRenderer?: (r: Renderer) => Renderer;
 }
@@ -39,7 +41,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
     maxBytes: opts.cacheMaxBytes ?? 256 * 1024 * 1024,
     onRefreshError: (key, err) => opts.log?.(`refresh of ${key} failed`, err),
   });
-  const app: App = createApp({ config: opts.config, store, cache, renderer, log: opts.log });
+  const app: App = createApp({ config: opts.config, store, cache, renderer, renderSecrets: opts.renderSecrets, log: opts.log });
   const server = await serve(app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   return { ...server, app, cache, store, renderer, seeded };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
+import { parseRenderSecrets } from '../../http/render-route.js';
 import { startNodeApp } from './create-node-app.js';
 
 /** `npm start`: the local service with embedded defaults. Every setting is optional. */
@@ -17,16 +18,18 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT must be 0..65535, got '${process.env.PORT}'`]);
   const config = loadServiceConfig(readConfig());
+  const renderSecrets = parseRenderSecrets(process.env.RENDER_SECRET);
   const app = await startNodeApp({
     config,
     dataDir: process.env.DATA_DIR,
     cacheMaxBytes: process.env.CACHE_MAX_BYTES ? Number(process.env.CACHE_MAX_BYTES) : undefined,
     host: process.env.HOST ?? '127.0.0.1',
     port,
+    renderSecrets,
     log: (msg, err) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')),
   });
   if (app.seeded.length) console.log(`seeded ${app.seeded.length} sample originals: ${app.seeded.join(', ')}`);
-  console.log(`avatar-edge listening on ${app.url}`);
+  console.log(`avatar-edge listening on ${app.url}${renderSecrets.length ? ' (render route /_render/* on)' : ''}`);
   console.log('try:');
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {
     console.log(`  ${app.url}${path}`);
