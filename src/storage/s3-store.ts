@@ -83,7 +83,9 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
     region: cfg.region,
     retries: 0,
   });
-  const secrets = [cfg.secretAccessKey, cfg.sessionToken, cfg.accessKeyId].filter((s): s is string => !!s);
+  // Belt and braces: messages are built without credentials, but nothing credential-like may slip through
+  // (short strings are skipped: scrubbing a 3-letter test key would shred every message).
+  const secrets = [cfg.secretAccessKey, cfg.sessionToken, cfg.accessKeyId].filter((s): s is string => !!s && s.length >= 8);
   const scrub = (s: string) => secrets.reduce((acc, sec) => acc.split(sec).join('[redacted]'), s);
   const where = (op: string, key: string | undefined) => `S3 ${op}${key === undefined ? '' : ` "${key}"`} in bucket ${cfg.bucket}`;
 

@@ -131,6 +131,21 @@ describe('s3-store failure modes (stub servers)', () => {
     }
   });
 
+  it('redacts credentials a server echoes back in its error message', async () => {
+    const stub = await startStubServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(s3ErrorXml('SignatureDoesNotMatch', 'key AKIAECHOED000000 with secret echoed-secret-value does not match'));
+    });
+    try {
+      const s = createS3Store(cfg({ endpoint: stub.endpoint, accessKeyId: 'AKIAECHOED000000', secretAccessKey: 'echoed-secret-value' }));
+      const err = (await s.get('x').catch((e: unknown) => e)) as StorageError;
+      expect(err).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch', retryable: false });
+      expect(err.message).toBe('S3 get "x" in bucket avatars failed: 403 SignatureDoesNotMatch: key [redacted] with secret [redacted] does not match');
+    } finally {
+      await stub.stop();
+    }
+  });
+
   it('names a non-XML 5xx by its status', async () => {
     const stub = await startStubServer((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });
