@@ -2,7 +2,7 @@ import { ConfigError } from '../core/config/service-config.js';
 import { DEFAULT_S3_TIMEOUT_MS, type S3Config, type S3Field, s3ConfigProblems } from './s3-store.js';
 
 /**
- * Storage configuration from an env-like record (process.env, Deno.env.toObject(), or a
+ * Storage configuration from an env-like record (Node's or Deno's environment, or a
  * record a Fastly host builds from its Config and Secret Stores). Defaults live here;
  * every problem is reported at once.
  *

@@ -1,0 +1,24 @@
+import type { ObjectStore } from '../core/ports.js';
+import type { StorageConfig } from './config.js';
+import { type FailoverOptions, createFailoverStore } from './failover-store.js';
+import { type FetchFn, createS3Store } from './s3-store.js';
+
+export interface StoreDeps {
+  /** Hosts with a filesystem (Node) pass fs-store's factory; it stays out of this file so the file runs anywhere. */
+  createFsStore?: (dataDir: string | undefined) => ObjectStore;
+  /** A fetch per origin (Fastly: each bound to its own backend); the global fetch otherwise. */
+  fetch?: { primary?: FetchFn; secondary?: FetchFn };
+  onFailover?: FailoverOptions['onFailover'];
+}
+
+/** The configured store: a directory, one bucket, or a bucket with a failover secondary. */
+export function createStore(cfg: StorageConfig, deps: StoreDeps = {}): ObjectStore {
+  if (cfg.kind === 'fs') {
+    if (!deps.createFsStore) throw new Error('STORAGE=fs needs a filesystem: this host supports STORAGE=s3 only');
+    return deps.createFsStore(cfg.dataDir);
+  }
+  const primary = createS3Store(deps.fetch?.primary ? { ...cfg.primary, fetch: deps.fetch.primary } : cfg.primary);
+  if (!cfg.secondary) return primary;
+  const secondary = createS3Store(deps.fetch?.secondary ? { ...cfg.secondary, fetch: deps.fetch.secondary } : cfg.secondary);
+  return createFailoverStore(primary, secondary, deps.onFailover ? { onFailover: deps.onFailover } : {});
+}
