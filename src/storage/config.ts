@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/config/service-config.js';
 import { DEFAULT_S3_TIMEOUT_MS, type S3Config, type S3Field, s3ConfigProblems } from './s3-store.js';
+import { isR2Host } from './s3-url.js';
 
 /**
  * Storage configuration from an env-like record (Node's or Deno's environment, or a
@@ -15,7 +16,7 @@ import { DEFAULT_S3_TIMEOUT_MS, type S3Config, type S3Field, s3ConfigProblems } 
  *   S3_ACCESS_KEY_ID        required (falls back to AWS_ACCESS_KEY_ID)
  *   S3_SECRET_ACCESS_KEY    required (falls back to AWS_SECRET_ACCESS_KEY)
  *   S3_SESSION_TOKEN        optional (falls back to AWS_SESSION_TOKEN)
- *   S3_FORCE_PATH_STYLE     true | false (unset: true for IP/localhost endpoints, else false)
+ *   S3_FORCE_PATH_STYLE     true | false (unset: true for R2, IP and localhost endpoints; false for AWS)
  *   S3_TIMEOUT_MS           per request, body included (default 5000)
  *   S3_SECONDARY_*          the same names for an optional failover store; setting
  *                           S3_SECONDARY_ENDPOINT or S3_SECONDARY_BUCKET enables it
@@ -36,8 +37,6 @@ const ENV_NAMES: Record<S3Field, string> = {
 };
 
 const AWS_FALLBACKS = new Set(['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY', 'SESSION_TOKEN', 'REGION']);
-
-const R2_HOST = /\.r2\.cloudflarestorage\.com$/i;
 
 export function loadStorageConfig(env: EnvRecord): StorageConfig {
   const problems: string[] = [];
@@ -103,7 +102,7 @@ function readS3(env: EnvRecord, p: string, problems: string[], awsFallback: bool
 
 function isR2(endpoint: string): boolean {
   try {
-    return R2_HOST.test(new URL(endpoint).hostname);
+    return isR2Host(new URL(endpoint).hostname);
   } catch {
     return false;
   }

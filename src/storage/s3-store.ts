@@ -4,7 +4,7 @@ import type { ListPage, ObjectInfo, PutOptions } from '../core/ports.js';
 import { type ConditionalObjectStore, type GetOptions, type GetResult, applyGetOptions, assertValidRange } from './get-options.js';
 import { StorageError } from './storage-error.js';
 import { parseListObjectsV2, parseS3Error } from './s3-xml.js';
-import { type S3Location, bucketUrl, isIpOrLocalhost, objectUrl } from './s3-url.js';
+import { type S3Location, bucketUrl, defaultPathStyle, isIpOrLocalhost, objectUrl } from './s3-url.js';
 
 /**
  * An S3-compatible object store (AWS S3, Cloudflare R2, s3rver...) over Web `fetch` with
@@ -23,7 +23,7 @@ export interface S3Config {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
-  /** `host/bucket/key` instead of `bucket.host/key`. Defaults to true for IP and localhost endpoints, else false. */
+  /** `host/bucket/key` instead of `bucket.host/key`. Defaults to true for R2, IP and localhost endpoints, false otherwise (AWS). */
   forcePathStyle?: boolean;
   /** Bound on each whole request, body included (default 5000 ms). Not enforced where AbortController does not exist (Fastly: use backend timeouts). */
   timeoutMs?: number;
@@ -71,7 +71,7 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
   const loc: S3Location = {
     endpoint: cfg.endpoint,
     bucket: cfg.bucket,
-    forcePathStyle: cfg.forcePathStyle ?? isIpOrLocalhost(new URL(cfg.endpoint).hostname),
+    forcePathStyle: cfg.forcePathStyle ?? defaultPathStyle(new URL(cfg.endpoint).hostname),
   };
   const timeoutMs = cfg.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
   const doFetch: FetchFn = cfg.fetch ?? ((r) => fetch(r));

@@ -25,6 +25,20 @@ export function isIpOrLocalhost(hostname: string): boolean {
   return h === 'localhost' || h.endsWith('.localhost') || /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(':');
 }
 
+/** Cloudflare R2's S3 endpoints: `<ACCOUNT_ID>.r2.cloudflarestorage.com` (and jurisdiction forms like `<ID>.eu.r2...`). */
+export function isR2Host(hostname: string): boolean {
+  return /\.r2\.cloudflarestorage\.com$/i.test(hostname);
+}
+
+/**
+ * Path-style where virtual hosting cannot work (IPs, localhost) and for R2, whose dashboard
+ * and docs give the path-style form (one hostname per account: one Fastly backend serves
+ * every bucket). Virtual-hosted for AWS, which is deprecating path-style.
+ */
+export function defaultPathStyle(hostname: string): boolean {
+  return isIpOrLocalhost(hostname) || isR2Host(hostname);
+}
+
 function base(loc: S3Location): { origin: string; path: string } {
   const u = new URL(loc.endpoint);
   // An endpoint may carry a path prefix (an S3 gateway mounted under /s3): keep it.

@@ -28,7 +28,7 @@ describe('createStore', () => {
     const got = await store.get('originals/acme/3f/u-42');
     expect(Array.from(got!.body)).toEqual([7]);
     expect(calls).toEqual([
-      'primary https://hot.acc.r2.cloudflarestorage.com/originals/acme/3f/u-42',
+      'primary https://acc.r2.cloudflarestorage.com/hot/originals/acme/3f/u-42',
       'secondary https://archive.s3.us-east-1.amazonaws.com/originals/acme/3f/u-42',
     ]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketUrl, encodeKeyPath, isIpOrLocalhost, objectUrl } from '../../src/storage/s3-url.js';
+import { bucketUrl, defaultPathStyle, encodeKeyPath, isIpOrLocalhost, objectUrl } from '../../src/storage/s3-url.js';
 
 describe('S3 URLs', () => {
   const aws = { endpoint: 'https://s3.us-east-1.amazonaws.com', bucket: 'avatars', forcePathStyle: false };
@@ -31,5 +31,10 @@ describe('S3 URLs', () => {
   it('knows which hosts cannot take a bucket subdomain', () => {
     expect(['127.0.0.1', 'localhost', '[::1]', '::1'].every(isIpOrLocalhost)).toBe(true);
     expect(['s3.amazonaws.com', 'acc.r2.cloudflarestorage.com', 'minio.internal'].some(isIpOrLocalhost)).toBe(false);
+  });
+
+  it('defaults to path-style for R2 and loopback, virtual-hosted for AWS', () => {
+    expect(['acc.r2.cloudflarestorage.com', 'acc.eu.r2.cloudflarestorage.com', '127.0.0.1'].every(defaultPathStyle)).toBe(true);
+    expect(['s3.us-east-1.amazonaws.com', 's3.amazonaws.com'].some(defaultPathStyle)).toBe(false);
   });
 });
