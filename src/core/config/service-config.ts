@@ -5,6 +5,7 @@ export interface ServiceInput {
   limits?: Partial<Limits>;
   cache?: Partial<CachePolicy>;
   tenants?: Record<string, TenantInput>;
+  admin?: { tokens?: Record<string, string> };
 }
 
 export interface Limits {
@@ -36,10 +37,17 @@ export interface CachePolicy {
   notFoundTtl: number;
 }
 
+/** The admin API (purge, takedown, audit; see docs/admin-api.md). */
+export interface AdminConfig {
+  /** Token id → secret. The id is what the audit log records as "who"; the secret never is. None: every admin call is 401. */
+  tokens: Record<string, string>;
+}
+
 export interface ServiceConfig {
   limits: Limits;
   cache: CachePolicy;
   tenants: Map<string, Tenant>;
+  admin: AdminConfig;
 }
 
 export const LIMIT_DEFAULTS: Limits = {
@@ -89,7 +97,29 @@ export function loadServiceConfig(input: ServiceInput = {}): ServiceConfig {
   if (typeof tenantInputs !== 'object' || tenantInputs === null) problems.push('tenants must be an object');
   else for (const [name, t] of Object.entries(tenantInputs)) tenants.set(name, normalizeTenant(name, t ?? {}, problems));
   if (tenants.size === 0) problems.push('at least one tenant must be configured');
+  const admin = normalizeAdmin(input.admin, problems);
 
   if (problems.length) throw new ConfigError(problems);
-  return { limits, cache, tenants };
+  return { limits, cache, tenants, admin };
+}
+
+const TOKEN_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** 32 characters is 128 bits as hex (`openssl rand -hex 16`): short tokens could be guessed online. */
+const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+function normalizeAdmin(input: ServiceInput['admin'], problems: string[]): AdminConfig {
+  const tokens = input?.tokens ?? {};
+  if (typeof tokens !== 'object' || tokens === null || Array.isArray(tokens)) {
+    problems.push('admin.tokens must be an object of token id → secret');
+    return { tokens: {} };
+  }
+  for (const [id, secret] of Object.entries(tokens)) {
+    if (!TOKEN_ID_RE.test(id)) problems.push(`admin token id '${id}' must match [A-Za-z0-9_-]{1,32}`);
+    // The secret itself is never echoed, not even in a config error.
+    if (typeof secret !== 'string' || secret.length < MIN_ADMIN_TOKEN_LENGTH || secret.length > 512 || !/^[\x21-\x7e]+$/.test(secret)) {
+      problems.push(`admin token '${id}' must be ${MIN_ADMIN_TOKEN_LENGTH}-512 printable characters without spaces`);
+    }
+  }
+  return { tokens: { ...tokens } };
 }

@@ -1,0 +1,164 @@
+import { HttpError } from '../errors.js';
+import { tombstoneKey } from '../storage-keys.js';
+import { imageKey } from '../surrogate-keys.js';
+import type { AdminDeps } from './admin-deps.js';
+import { MAX_ERASE_IDS } from './admin-input.js';
+import type { AuditQueryInput, EraseInput, PurgeInput, RestoreInput, TakedownInput } from './admin-input.js';
+import { type AuditDraft, type AuditEntry, type AuditPage, appendAudit, listAudit, readAudit } from './audit-log.js';
+import { errorText, withRetries } from './bounded.js';
+import { findImageIds } from './find-images.js';
+import { purgeKeys } from './purge-keys.js';
+import { type RemovalRequest, type RemovalResult, removeImages } from './remove-images.js';
+import { readTombstone } from './tombstone.js';
+
+/** What an operation did: `ok` only when all of it was done (and written to the audit log). */
+export interface AdminOutcome {
+  ok: boolean;
+  /** Why it is not ok: INCOMPLETE (some step failed) or AUDIT_WRITE_FAILED. */
+  code?: 'INCOMPLETE' | 'AUDIT_WRITE_FAILED';
+  body: Record<string, unknown>;
+}
+
+export interface AdminService {
+  purge(input: PurgeInput, who: string): Promise<AdminOutcome>;
+  takedown(input: TakedownInput, who: string): Promise<AdminOutcome>;
+  erase(input: EraseInput, who: string): Promise<AdminOutcome>;
+  restore(input: RestoreInput, who: string): Promise<AdminOutcome>;
+  audit(query: AuditQueryInput): Promise<AuditPage>;
+  auditEntry(id: string): Promise<AuditEntry>;
+}
+
+/**
+ * The admin operations, platform-neutral: every host wires the same service to its own
+ * store, purger and request path. Every operation ends with one audit entry, failures included.
+ */
+export function createAdminService(deps: AdminDeps): AdminService {
+  const now = () => new Date((deps.clock ?? Date).now());
+
+  async function finish(draft: AuditDraft, body: Record<string, unknown>): Promise<AdminOutcome> {
+    const written = await withRetries(() => appendAudit(deps.store, draft, now()), deps.retry, deps.sleep);
+    if (!written.ok) {
+      // The operation happened; only its record is missing. Every operation is idempotent, so retrying it records it.
+      return { ok: false, code: 'AUDIT_WRITE_FAILED', body: { ...body, ok: false, audit: { error: written.error } } };
+    }
+    return { ok: draft.ok, code: draft.ok ? undefined : 'INCOMPLETE', body: { ...body, ok: draft.ok, audit: { id: written.value.id } } };
+  }
+
+  async function remove(req: RemovalRequest): Promise<{ result: RemovalResult | null; errors: string[] }> {
+    try {
+      return { result: await removeImages(deps, req), errors: [] };
+    } catch (err) {
+      return { result: null, errors: [errorText(err)] };
+    }
+  }
+
+  function removalDraft(req: RemovalRequest, target: AuditDraft['target'], result: RemovalResult | null, errors: string[]): AuditDraft {
+    const images = result?.images ?? [];
+    return {
+      who: req.who,
+      action: req.action,
+      ok: result?.ok ?? false,
+      target,
+      keys: [...new Set(result?.purge.map((p) => p.key) ?? [])],
+      reason: req.reason,
+      ticket: req.ticket,
+      purge: result?.purge ?? [],
+      deleted: images.flatMap((i) => i.deleted),
+      // One image's verification stands for a takedown; an erasure keeps one per image.
+      verification: images.length === 1 ? images[0]!.verification : undefined,
+      errors: [...errors, ...images.flatMap((i) => i.errors.map((e) => `${i.id}: ${e}`))],
+      ...(images.length > 1 ? { images: images.map(({ id, ok, verification }) => ({ id, ok, verification })) } : {}),
+    };
+  }
+
+  return {
+    async purge(input, who) {
+      const results = await purgeKeys(deps.purger, input.keys, { soft: input.soft, retry: deps.retry, sleep: deps.sleep });
+      const failed = results.filter((r) => !r.ok);
+      const draft: AuditDraft = {
+        who,
+        action: 'purge',
+        ok: failed.length === 0,
+        keys: results.map((r) => r.key),
+        reason: input.reason,
+        ticket: input.ticket,
+        purge: results,
+        deleted: [],
+        errors: failed.map((r) => `${r.key}: ${r.error ?? 'failed'}`),
+      };
+      return finish(draft, { soft: input.soft, purged: results.length - failed.length, failed: failed.length, results });
+    },
+
+    async takedown(input, who) {
+      const req: RemovalRequest = { ...input, ids: [input.id], action: 'takedown', who };
+      const { result, errors } = await remove(req);
+      const draft = removalDraft(req, { tenant: input.tenant, ids: [input.id] }, result, errors);
+      const img = result?.images[0];
+      return finish(draft, {
+        tenant: input.tenant,
+        id: input.id,
+        tombstone: img?.tombstone ?? null,
+        deleted: img?.deleted ?? [],
+        purge: result?.purge ?? [],
+        verification: img?.verification ?? null,
+        errors: draft.errors,
+      });
+    },
+
+    async erase(input, who) {
+      const found = input.ids ? { ids: input.ids, more: false } : await findImageIds(deps.store, input.tenant, input.prefix ?? '', MAX_ERASE_IDS);
+      const req: RemovalRequest = { tenant: input.tenant, ids: found.ids, action: 'erase', reason: input.reason, ticket: input.ticket, who, wholeTenant: input.prefix === '' };
+      const { result, errors } = found.ids.length || req.wholeTenant ? await remove(req) : { result: { ok: true, images: [], purge: [] }, errors: [] };
+      const target = input.ids ? { tenant: input.tenant, ids: input.ids } : { tenant: input.tenant, prefix: input.prefix, ids: found.ids };
+      const draft = removalDraft(req, target, result, errors);
+      return finish(draft, {
+        tenant: input.tenant,
+        erased: result?.images.filter((i) => i.ok).length ?? 0,
+        // More ids match the prefix than one call handles: call again until `more` is false.
+        more: found.more,
+        images: (result?.images ?? []).map((i) => ({ id: i.id, ok: i.ok, deleted: i.deleted.length, verification: i.verification, errors: i.errors })),
+        purge: result?.purge ?? [],
+        errors: draft.errors,
+      });
+    },
+
+    async restore(input, who) {
+      const previous = await readTombstone(deps.store, input.tenant, input.id);
+      if (!previous) throw new HttpError(404, 'NOT_TAKEN_DOWN', `${input.tenant}/${input.id} has no takedown to reverse`);
+      const key = tombstoneKey(input.tenant, input.id);
+      const deleted = await withRetries(() => deps.store.delete(key), deps.retry, deps.sleep);
+      // Cached 410s would otherwise hide a fresh upload for up to goneTtl.
+      const purge = deleted.ok ? await purgeKeys(deps.purger, [imageKey(input.tenant, input.id)], { soft: false, retry: deps.retry, sleep: deps.sleep }) : [];
+      const errors = [...(deleted.ok ? [] : [`delete ${key}: ${deleted.error}`]), ...purge.filter((p) => !p.ok).map((p) => `${p.key}: ${p.error}`)];
+      const draft: AuditDraft = {
+        who,
+        action: 'restore',
+        ok: errors.length === 0,
+        target: { tenant: input.tenant, ids: [input.id] },
+        keys: purge.map((p) => p.key),
+        reason: input.reason,
+        ticket: input.ticket,
+        purge,
+        deleted: deleted.ok ? [key] : [],
+        errors,
+      };
+      return finish(draft, {
+        tenant: input.tenant,
+        id: input.id,
+        previous,
+        purge,
+        errors,
+        // Nothing is brought back: the original was deleted, so the image returns only with a fresh upload.
+        next: 'upload the original again to serve this id',
+      });
+    },
+
+    audit: (q) => listAudit(deps.store, q),
+
+    async auditEntry(id) {
+      const entry = await readAudit(deps.store, id);
+      if (!entry) throw new HttpError(404, 'NOT_FOUND', 'no audit entry with that id');
+      return entry;
+    },
+  };
+}

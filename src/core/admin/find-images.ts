@@ -1,0 +1,24 @@
+import type { ObjectStore } from '../ports.js';
+import { imageOfKey, tenantPrefix } from '../storage-keys.js';
+
+/**
+ * Ids of a tenant's images (anything with an original or a stored variant) whose id starts
+ * with `prefix`, sorted; at most `max`, with `more` when there are others. Ids are sharded
+ * under the tenant, so this lists the tenant's whole prefix: fine for an erasure, which is rare.
+ */
+export async function findImageIds(store: ObjectStore, tenant: string, prefix: string, max: number): Promise<{ ids: string[]; more: boolean }> {
+  const ids = new Set<string>();
+  for (const kind of ['originals', 'variants'] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await store.list(tenantPrefix(kind, tenant), { cursor, limit: 1000 });
+      for (const key of page.keys) {
+        const img = imageOfKey(key);
+        if (img && img.tenant === tenant && img.id.startsWith(prefix)) ids.add(img.id);
+      }
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  const sorted = [...ids].sort();
+  return { ids: sorted.slice(0, max), more: sorted.length > max };
+}

@@ -1,0 +1,119 @@
+import type { Tenant } from '../config/tenant-config.js';
+import type { ObjectStore } from '../ports.js';
+import { originalKey, tombstoneKey, variantPrefix } from '../storage-keys.js';
+import { mapBounded } from './bounded.js';
+
+/** The service's own request path (the image pipeline), called in process: no network. */
+export type FetchLike = (request: Request) => Promise<Response>;
+
+export interface VerificationReport {
+  /** Every URL answered 410 and nothing of the image is left in the store. */
+  ok: boolean;
+  /** URLs requested. */
+  checked: number;
+  /** How many of them answered 410. */
+  gone: number;
+  /** Each URL that did not answer 410, with what it answered (capped). */
+  failures: { url: string; status: number | null; error?: string }[];
+  /** Object keys of the image still in the store (should be none). */
+  remaining: string[];
+  tombstone: boolean;
+  /** Why HTTP checks were skipped, if they were (e.g. the tenant is no longer configured). */
+  skipped?: string;
+}
+
+const STORED_NAME_RE = /^(\d{1,5})x(\d{1,5})-(cover|contain|inside)-q(\d{1,3})\.(webp|jpeg|png)$/;
+/** Enough failures to see the pattern; the count is in `checked - gone`. */
+const MAX_FAILURES_LISTED = 50;
+/** In-process requests: a few in flight is plenty and keeps one erase from hogging the event loop. */
+const VERIFY_CONCURRENCY = 8;
+
+interface Probe {
+  path: string;
+  accept: string;
+}
+
+/**
+ * Every URL under which a variant of the image could be cached: each stored variant (names
+ * listed before deletion), and the tenant's whole breakpoint ladder in every allowed format
+ * in both URL forms (query and path template), plus the default URL with and without WebP.
+ */
+export function verificationProbes(tenant: Tenant, id: string, storedNames: readonly string[]): Probe[] {
+  const base = `/${tenant.name}/${id}`;
+  const probes: Probe[] = [
+    { path: base, accept: 'image/webp,image/*,*/*' },
+    { path: base, accept: 'image/jpeg,image/*;q=0.8' },
+  ];
+  for (const name of storedNames) {
+    const m = STORED_NAME_RE.exec(name);
+    if (!m) continue;
+    const [, w, h, fit, q, fmt] = m;
+    const qs = new URLSearchParams();
+    if (w !== '0') qs.set('w', w!);
+    if (h !== '0') qs.set('h', h!);
+    qs.set('fit', fit!);
+    qs.set('q', q!);
+    qs.set('fmt', fmt!);
+    probes.push({ path: `${base}?${qs}`, accept: '*/*' });
+  }
+  for (const size of tenant.breakpoints) {
+    for (const fmt of tenant.formats) {
+      probes.push({ path: `${base}/${size}.${fmt}`, accept: '*/*' });
+      probes.push({ path: `${base}?w=${size}&h=${size}&fmt=${fmt}`, accept: '*/*' });
+    }
+    probes.push({ path: `${base}?w=${size}`, accept: 'image/webp,*/*' });
+  }
+  const seen = new Set<string>();
+  return probes.filter((p) => {
+    const k = `${p.path} ${p.accept}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
+
+/** What of the image is still in the store (original, variants) and whether the tombstone is there. */
+export async function storageLeftovers(store: ObjectStore, tenantName: string, id: string): Promise<{ remaining: string[]; tombstone: boolean }> {
+  const remaining: string[] = [];
+  if (await store.head(originalKey(tenantName, id))) remaining.push(originalKey(tenantName, id));
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(variantPrefix(tenantName, id), { cursor, limit: 1000 });
+    remaining.push(...page.keys);
+    cursor = page.cursor;
+  } while (cursor);
+  return { remaining, tombstone: (await store.head(tombstoneKey(tenantName, id))) !== null };
+}
+
+/**
+ * Re-requests every probe through the service itself and checks the store. A takedown is
+ * only reported done when every URL answers 410 and nothing is left to render from.
+ */
+export async function verifyGone(
+  deps: { store: ObjectStore; fetch?: FetchLike },
+  tenant: Tenant | undefined,
+  tenantName: string,
+  id: string,
+  storedNames: readonly string[],
+): Promise<VerificationReport> {
+  const storage = await storageLeftovers(deps.store, tenantName, id);
+  const report: VerificationReport = { ok: false, checked: 0, gone: 0, failures: [], ...storage };
+  if (!tenant) report.skipped = `tenant '${tenantName}' is not configured: no URL can serve it`;
+  else if (!deps.fetch) report.skipped = 'no request path to verify through on this host';
+  else {
+    const probes = verificationProbes(tenant, id, storedNames);
+    const fetch = deps.fetch;
+    const statuses = await mapBounded(probes, VERIFY_CONCURRENCY, async (p) => {
+      try {
+        const res = await fetch(new Request(`http://localhost${p.path}`, { headers: { accept: p.accept } }));
+        await res.body?.cancel();
+        return { url: p.path, status: res.status as number | null };
+      } catch (err) {
+        return { url: p.path, status: null, error: err instanceof Error ? err.message : String(err) };
+      }
+    });
+    report.checked = statuses.length;
+    report.gone = statuses.filter((s) => s.status === 410).length;
+    report.failures = statuses.filter((s) => s.status !== 410).slice(0, MAX_FAILURES_LISTED);
+  }
+  report.ok = report.gone === report.checked && storage.remaining.length === 0 && storage.tombstone;
+  return report;
+}
