@@ -33,7 +33,7 @@ export function isR2Host(hostname: string): boolean {
 /**
  * Path-style where virtual hosting cannot work (IPs, localhost) and for R2, whose dashboard
  * and docs give the path-style form (one hostname per account: one Fastly backend serves
- * every bucket). Virtual-hosted for AWS, which is deprecating path-style.
+ * every bucket). Virtual-hosted for AWS, its recommended form.
  */
 export function defaultPathStyle(hostname: string): boolean {
   return isIpOrLocalhost(hostname) || isR2Host(hostname);
