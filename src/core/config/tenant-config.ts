@@ -65,6 +65,10 @@ const NAME_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const KID_RE = /^[A-Za-z0-9_-]{1,32}$/;
 const HOST_RE = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 
+// Every key TenantInput knows. Anything else is a typo, and a typo in a security setting
+// (`requireSignatures: true`) must not silently leave a tenant open.
+const KNOWN_KEYS = new Set<string>(Object.keys(TENANT_DEFAULTS));
+
 const isInt = (n: unknown, min: number, max: number): n is number =>
   typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
 
@@ -72,6 +76,11 @@ const isInt = (n: unknown, min: number, max: number): n is number =>
 export function normalizeTenant(name: string, input: TenantInput, problems: string[]): Tenant {
   const p = (msg: string) => problems.push(`tenant '${name}': ${msg}`);
   if (!NAME_RE.test(name)) p('name must match [a-z0-9][a-z0-9-]{0,31}');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    p('must be an object');
+    input = {};
+  }
+  for (const key of Object.keys(input)) if (!KNOWN_KEYS.has(key)) p(`unknown setting '${key}' (known: ${[...KNOWN_KEYS].join(', ')})`);
   const t: Tenant = { name, ...TENANT_DEFAULTS, ...stripUndefined(input) } as Tenant;
 
   if (!Array.isArray(t.breakpoints) || t.breakpoints.length === 0 || !t.breakpoints.every((b) => isInt(b, 1, 4096))) {
@@ -108,6 +117,10 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
     p('allowedReferers must be host names, optionally starting with "*." (e.g. "example.com", "*.example.com")');
   }
   if (typeof t.allowEmptyReferer !== 'boolean') p('allowEmptyReferer must be true or false');
+  else if (!t.allowEmptyReferer && Array.isArray(t.allowedReferers) && t.allowedReferers.length === 0) {
+    // Hotlink protection is off without an allowlist, so this would look like protection and be none.
+    p('allowEmptyReferer: false needs a non-empty allowedReferers');
+  }
   if (t.ttlClass !== 'normal' && t.ttlClass !== 'short') p("ttlClass must be 'normal' or 'short'");
   if (t.fallback !== 'none' && t.fallback !== 'generated') p("fallback must be 'none' or 'generated'");
   return t;

@@ -1,0 +1,25 @@
+import type { Authorizer } from '../image-handler.js';
+import { assertHeaderSizes, MAX_HEADER_LENGTH } from '../request/header-limits.js';
+import { checkHotlink } from './hotlink.js';
+import { verifySignature } from './verify-signature.js';
+
+export interface AuthorizerOptions {
+  /** Longest accepted value of a header the pipeline reads (431 above it). */
+  maxHeaderLength?: number;
+}
+
+/**
+ * The default auth stage: header sizes (431) → signature when the tenant requires one (403
+ * SIGNATURE_REQUIRED / UNKNOWN_KEY / BAD_SIGNATURE / EXPIRED) → hotlink (403 HOTLINK_DENIED).
+ * The signature goes first: a missing or wrong signature is the more fundamental problem to
+ * report to whoever is debugging a URL. Runs before the cache, so cached variants never
+ * bypass it.
+ */
+export function createAuthorizer(opts: AuthorizerOptions = {}): Authorizer {
+  const max = opts.maxHeaderLength ?? MAX_HEADER_LENGTH;
+  return async (ctx) => {
+    assertHeaderSizes(ctx.request, max);
+    if (ctx.tenant.requireSignature) await verifySignature(ctx);
+    checkHotlink(ctx.request, ctx.tenant);
+  };
+}

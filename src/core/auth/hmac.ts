@@ -1,0 +1,22 @@
+import { base64url } from './base64url.js';
+
+// Imported keys per secret: importKey is not free, and a tenant has only a handful of keys.
+// Bounded so that a host feeding secrets dynamically cannot grow it without limit.
+const keys = new Map<string, Promise<CryptoKey>>();
+const MAX_CACHED_KEYS = 1000;
+
+function importKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as Promise<CryptoKey>;
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA256 of the UTF-8 payload under the UTF-8 secret, as base64url without padding (43 chars). */
+export async function hmacSha256Base64url(secret: string, payload: string): Promise<string> {
+  const mac = await crypto.subtle.sign('HMAC', await importKey(secret), new TextEncoder().encode(payload));
+  return base64url(new Uint8Array(mac));
+}

@@ -1,0 +1,37 @@
+import type { Tenant } from '../config/tenant-config.js';
+import { timingSafeEqual } from '../constant-time.js';
+import type { PendingVariant } from '../request/canonicalize.js';
+import type { AuthParams } from '../request/query.js';
+import { badSignature, expired, signatureRequired, unknownKey } from './auth-errors.js';
+import { hmacSha256Base64url } from './hmac.js';
+import { signingPayload } from './signing-payload.js';
+
+// Unix seconds without leading zeros, so one expiry has exactly one spelling.
+const EXP_RE = /^[1-9]\d{0,10}$/;
+// HMAC-SHA256 is 32 bytes: 43 base64url characters without padding.
+const SIG_RE = /^[A-Za-z0-9_-]{43}$/;
+
+export interface SignatureCheck {
+  tenant: Tenant;
+  pending: PendingVariant;
+  auth: AuthParams;
+  /** ms since the epoch. */
+  now: number;
+}
+
+/**
+ * Verifies exp/kid/sig against the canonical variant. Order: presence → key id → shape →
+ * HMAC (constant-time) → expiry. Expiry is checked after the HMAC so EXPIRED only ever
+ * describes a URL the tenant really signed; a forged URL gets BAD_SIGNATURE whatever its exp.
+ */
+export async function verifySignature({ tenant, pending, auth, now }: SignatureCheck): Promise<void> {
+  const { exp, kid, sig } = auth;
+  if (!exp || !kid || !sig) throw signatureRequired();
+  // hasOwn: a kid like "constructor" or "__proto__" must not find Object.prototype members.
+  if (!Object.hasOwn(tenant.keys, kid)) throw unknownKey();
+  if (!EXP_RE.test(exp) || !SIG_RE.test(sig)) throw badSignature();
+
+  const expected = await hmacSha256Base64url(tenant.keys[kid]!, signingPayload(pending, exp));
+  if (!(await timingSafeEqual(sig, expected))) throw badSignature();
+  if (Math.floor(now / 1000) > Number(exp)) throw expired();
+}
