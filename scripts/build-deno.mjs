@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Bundles the Deno host into dist/deno/: main.js (our TypeScript, itty-router, aws4fetch and the
+// @jsquash glue, as one ES module with no remote imports) and wasm/ (the pinned codec binaries
+// with their manifest, read at start-up next to the bundle). That directory is what
+// `deno run` serves locally and what `deployctl deploy` uploads.
+//
+// Why a bundle: our sources import `./x.js` for `./x.ts` (Node/bundler style) and npm packages
+// by bare name; Deno resolves neither without sloppy imports and an npm install step.
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const OUT = `${ROOT}dist/deno/`;
+
+await rm(OUT, { recursive: true, force: true });
+await mkdir(`${OUT}wasm`, { recursive: true });
+
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints: ['src/hosts/deno/main.ts'],
+  outfile: `${OUT}main.js`,
+  bundle: true,
+  format: 'esm',
+  // Neutral: no Node or browser shims. `node:*` built-ins (fs-store's node:fs for local runs)
+  // stay imports that Deno provides itself.
+  platform: 'neutral',
+  mainFields: ['module', 'main'],
+  conditions: ['deno', 'worker', 'import', 'default'],
+  external: ['node:*'],
+  target: 'es2022',
+  // The emscripten glue computes `new URL('x.wasm', import.meta.url)` but never fetches it:
+  // the host hands every codec its compiled module. Left as is, import.meta.url is the bundle's.
+  legalComments: 'linked',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+});
+
+// The binaries the manifest pins (`npm run build:deno` runs copy-wasm --check-or-copy first,
+// so wasm/ matches the @jsquash versions just bundled).
+const manifest = JSON.parse(await readFile(`${ROOT}wasm/manifest.json`, 'utf8'));
+for (const entry of Object.values(manifest.files)) await copyFile(`${ROOT}wasm/${entry.file}`, `${OUT}wasm/${entry.file}`);
+await writeFile(`${OUT}wasm/manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+
+const bytes = result.metafile.outputs['dist/deno/main.js']?.bytes ?? 0;
+console.log(`build-deno: dist/deno/main.js (${(bytes / 1024).toFixed(0)} KiB) and ${Object.keys(manifest.files).length} codec files in dist/deno/wasm/`);

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/core/config/service-config.js';
+import { DEFAULT_DENO_CACHE_BYTES, loadDenoSettings } from '../../../src/hosts/deno/settings.js';
+
+const SECRET = 'r'.repeat(32);
+const files: Record<string, string> = {
+  '/etc/avatar.json': JSON.stringify({ tenants: { acme: { breakpoints: [64, 128] } } }),
+  '/etc/bad.json': '{"tenants": {"acme": {"keys": {"k1": "sup3r-secret-value-0123"}}',
+};
+const readText = async (path: string) => {
+  const t = files[path];
+  if (t === undefined) throw new Error('No such file or directory');
+  return t;
+};
+
+async function problemsOf(env: Record<string, string>): Promise<string[]> {
+  try {
+    await loadDenoSettings(env, readText);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('Deno host settings', () => {
+  it('runs with no environment at all: full mode, :8000, directory store, demo tenant', async () => {
+    const s = await loadDenoSettings({}, readText);
+    expect(s).toMatchObject({ mode: 'full', hostname: '0.0.0.0', port: 8000, renderSecrets: [], storage: { kind: 'fs' }, cacheMaxBytes: DEFAULT_DENO_CACHE_BYTES });
+    expect([...s.config.tenants.keys()]).toEqual(['demo']);
+  });
+
+  it('reads the service config from a file or inline JSON, and secrets from their own variables', async () => {
+    const fromFile = await loadDenoSettings({ AVATAR_CONFIG: '/etc/avatar.json', AVATAR_TENANT_KEYS: JSON.stringify({ acme: { k1: 'k'.repeat(16) } }) }, readText);
+    expect(fromFile.config.tenants.get('acme')?.breakpoints).toEqual([64, 128]);
+    expect(fromFile.config.tenants.get('acme')?.keys).toEqual({ k1: 'k'.repeat(16) });
+    expect(fromFile.configSource).toBe('AVATAR_CONFIG=/etc/avatar.json');
+
+    const inline = await loadDenoSettings(
+      { AVATAR_CONFIG_JSON: files['/etc/avatar.json']!, MODE: 'renderer', RENDER_SECRET: ` ${SECRET} , ${'s'.repeat(40)}`, ADMIN_TOKEN: 'a'.repeat(32), PORT: '0', HOST: '127.0.0.1' },
+      readText,
+    );
+    expect(inline).toMatchObject({ mode: 'renderer', port: 0, hostname: '127.0.0.1', renderSecrets: [SECRET, 's'.repeat(40)] });
+    expect(inline.config.admin.tokens).toEqual({ env: 'a'.repeat(32) });
+  });
+
+  it('selects S3/R2 storage through the shared storage variables', async () => {
+    const s = await loadDenoSettings({ STORAGE: 's3', S3_ENDPOINT: 'https://acc.r2.cloudflarestorage.com', S3_BUCKET: 'avatars', S3_ACCESS_KEY_ID: 'id', S3_SECRET_ACCESS_KEY: 'secret' }, readText);
+    expect(s.storage).toMatchObject({ kind: 's3', primary: { region: 'auto', bucket: 'avatars' } });
+  });
+
+  it('lists every problem at once and never echoes a secret', async () => {
+    const problems = await problemsOf({
+      MODE: 'edge',
+      PORT: '70000',
+      CACHE_MAX_BYTES: '12',
+      RENDER_SECRET: 'short-render-secret',
+      AVATAR_CONFIG: '/etc/bad.json',
+      STORAGE: 's3',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "MODE must be 'full' or 'renderer', got 'edge'",
+        "PORT must be 0..65535, got '70000'",
+        "CACHE_MAX_BYTES must be an integer of at least 1048576 (1 MiB), got '12'",
+        'RENDER_SECRET: secret #1 must be 32-512 printable characters without spaces or commas',
+        'AVATAR_CONFIG=/etc/bad.json: not a JSON object (syntax error)',
+      ]),
+    );
+    expect(problems.some((p) => p.startsWith('S3_BUCKET'))).toBe(true);
+    expect(problems.join('\n')).not.toMatch(/short-render-secret|sup3r/);
+  });
+
+  it('refuses renderer mode without a secret, two config sources, keys for unknown tenants, missing files', async () => {
+    expect(await problemsOf({ MODE: 'renderer' })).toEqual(['MODE=renderer needs RENDER_SECRET (the bearer secret the edge sends)']);
+    expect(await problemsOf({ AVATAR_CONFIG: '/etc/avatar.json', AVATAR_CONFIG_JSON: '{}' })).toEqual(['set AVATAR_CONFIG_JSON or AVATAR_CONFIG, not both']);
+    expect(await problemsOf({ AVATAR_TENANT_KEYS: '{"nobody": {}}' })).toEqual(["AVATAR_TENANT_KEYS: no tenant 'nobody' in the service config"]);
+    expect(await problemsOf({ AVATAR_CONFIG: '/missing.json' })).toEqual(['AVATAR_CONFIG=/missing.json: cannot read the file (No such file or directory)']);
+    expect(await problemsOf({ ADMIN_TOKENS_JSON: '["x"]' })).toEqual(['ADMIN_TOKENS_JSON must be a JSON object']);
+  });
+});
