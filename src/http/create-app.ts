@@ -1,4 +1,5 @@
 import type { ServiceConfig } from '../core/config/service-config.js';
+import { createAuthorizer } from '../core/auth/create-authorizer.js';
 import { type Authorizer, createImageHandler } from '../core/image-handler.js';
 import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core/ports.js';
 import { createStoreLoader } from '../core/variant-loader.js';
@@ -11,6 +12,7 @@ export interface AppDeps {
   store: ObjectStore;
   cache: VariantCache;
   renderer: Renderer;
+  /** Signature and hotlink checks; defaults to createAuthorizer() (core/auth). */
   authorize?: Authorizer;
   fallback?: (variant: Variant) => Promise<Uint8Array>;
   page?: Handler;
@@ -37,7 +39,7 @@ export function createApp(deps: AppDeps): App {
     fallback: deps.fallback,
     onBackgroundError: (what, err) => log(`background ${what} failed`, err),
   });
-  const image = createImageHandler({ config: deps.config, cache: deps.cache, loader, authorize: deps.authorize });
+  const image = createImageHandler({ config: deps.config, cache: deps.cache, loader, authorize: deps.authorize ?? createAuthorizer() });
   const render = deps.renderSecrets?.length
     ? createRenderRoute({ config: deps.config, loader, secrets: deps.renderSecrets })
     : undefined;

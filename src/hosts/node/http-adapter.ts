@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errorResponse, isHttpError } from '../../core/errors.js';
+import { assertSafeRequestTarget } from '../../core/request/raw-target.js';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
@@ -21,6 +23,8 @@ async function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
 function toRequest(req: IncomingMessage, body: Uint8Array | undefined, origin: string): Request {
   // Only origin-form targets ("/path?query"); absolute-form would smuggle another host in.
   if (!req.url?.startsWith('/')) throw Object.assign(new Error('bad request target'), { status: 400 });
+  // Before `new Request` resolves '..', '%2e%2e' and '\\' away: traversal attempts get a 400, not another path.
+  assertSafeRequestTarget(req.url);
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   return new Request(origin + (req.url ?? '/'), { method: req.method, headers, body: body as BodyInit | undefined });
@@ -43,6 +47,7 @@ export async function serve(handler: FetchHandler, opts: { host: string; port: n
       const origin = 'http://localhost';
       await send(res, await handler(toRequest(req, body, origin)));
     } catch (err) {
+      if (isHttpError(err) && !res.headersSent) return void (await send(res, errorResponse(err)));
       const status = (err as { status?: number }).status === 413 ? 413 : 400;
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });

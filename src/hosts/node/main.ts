@@ -1,23 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { ConfigError, loadServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
+import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
 import { parseRenderSecrets } from '../../http/render-route.js';
 import { startNodeApp } from './create-node-app.js';
+import { readServiceInput } from './read-config.js';
 
-/** `npm start`: the local service with embedded defaults. Every setting is optional. */
-function readConfig(): ServiceInput {
-  const path = process.env.AVATAR_CONFIG;
-  if (!path) return {};
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ServiceInput;
-  } catch (e) {
-    throw new ConfigError([`AVATAR_CONFIG=${path}: ${(e as Error).message}`]);
-  }
-}
-
+// `npm start`: config/local.json (tenants demo and secure) unless AVATAR_CONFIG says otherwise.
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT must be 0..65535, got '${process.env.PORT}'`]);
-  const config = loadServiceConfig(readConfig());
+  const { input, source } = readServiceInput();
+  const config = loadServiceConfig(input);
   const renderSecrets = parseRenderSecrets(process.env.RENDER_SECRET);
   const app = await startNodeApp({
     config,
@@ -34,6 +25,7 @@ async function main(): Promise<void> {
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {
     console.log(`  ${app.url}${path}`);
   }
+  console.log(`config: ${source}${config.tenants.has('secure') ? "; signed URLs for tenant 'secure': npm run sign -- secure hopper --w 128 --h 128 --fmt webp" : ''}`);
   const stop = () => void app.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
