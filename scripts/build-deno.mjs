@@ -7,11 +7,18 @@
 // Why a bundle: our sources import `./x.js` for `./x.ts` (Node/bundler style) and npm packages
 // by bare name; Deno resolves neither without sloppy imports and an npm install step.
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const OUT = `${ROOT}dist/deno/`;
+const USAGE = 'usage: node scripts/build-deno.mjs [--outdir DIR]   (default dist/deno; tests build into a temp dir)';
+const args = process.argv.slice(2);
+if (args.includes('--help') || !(args.length === 0 || (args.length === 2 && args[0] === '--outdir'))) {
+  console.error(USAGE);
+  process.exit(args.includes('--help') ? 0 : 2);
+}
+const OUT = `${resolve(args[1] ?? `${ROOT}dist/deno`)}/`;
 
 await rm(OUT, { recursive: true, force: true });
 await mkdir(`${OUT}wasm`, { recursive: true });
@@ -43,5 +50,7 @@ const manifest = JSON.parse(await readFile(`${ROOT}wasm/manifest.json`, 'utf8'))
 for (const entry of Object.values(manifest.files)) await copyFile(`${ROOT}wasm/${entry.file}`, `${OUT}wasm/${entry.file}`);
 await writeFile(`${OUT}wasm/manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
 
-const bytes = result.metafile.outputs['dist/deno/main.js']?.bytes ?? 0;
-console.log(`build-deno: dist/deno/main.js (${(bytes / 1024).toFixed(0)} KiB) and ${Object.keys(manifest.files).length} codec files in dist/deno/wasm/`);
+const rel = relative(ROOT, OUT);
+const shown = rel && !rel.startsWith('..') ? rel : OUT.replace(/\/$/, '');
+const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
+console.log(`build-deno: ${shown}/main.js (${(bytes / 1024).toFixed(0)} KiB) and ${Object.keys(manifest.files).length} codec files in ${shown}/wasm/`);

@@ -1,0 +1,190 @@
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUrl } from '../../src/core/auth/index.js';
+import { loadServiceConfig } from '../../src/core/config/service-config.js';
+import { originalKey, tombstoneKey, variantObjectKey } from '../../src/core/storage-keys.js';
+import type { Variant } from '../../src/core/variant.js';
+import { createS3Store } from '../../src/storage/s3-store.js';
+import { S3RVER_KEY, startS3rver, type S3rverHandle } from '../storage/s3rver.js';
+import { buildDenoBundle, type DenoHost, startDenoHost } from '../support/deno-host.js';
+import { decodeToRgba } from '../support/pixels.js';
+
+/**
+ * The Deno host for real: the esbuild bundle under the deno binary from @deno/linux-x64-glibc,
+ * over HTTP on loopback. Once in full mode on a directory store, once in renderer mode on
+ * S3 (s3rver), which is how a Fastly service uses it.
+ */
+const SAMPLES = new URL('../../samples/demo/', import.meta.url).pathname;
+const SECRET = 'deno-render-secret-0123456789abcdef0123';
+const BEARER = { authorization: `Bearer ${SECRET}` };
+const WEBP = 'image/avif,image/webp,*/*;q=0.8';
+const SIGNING_KEY = 'deno-test-signing-key-0123456789';
+// demo without a generated fallback (a missing original is a 404); secure needs signatures.
+const SERVICE = { tenants: { demo: {}, secure: { requireSignature: true } } };
+
+let bundle: Awaited<ReturnType<typeof buildDenoBundle>>;
+beforeAll(async () => {
+  bundle = await buildDenoBundle();
+});
+afterAll(() => bundle?.remove());
+
+async function bytesOf(res: Response): Promise<Uint8Array> {
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+describe('Deno host, full mode, directory store', () => {
+  let host: DenoHost;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-data-'));
+    for (const [tenant, id, file] of [['demo', 'hopper', 'hopper.jpg'], ['demo', 'mysha', 'mysha.png'], ['secure', 'hopper', 'hopper.jpg'], ['demo', 'gone', 'hopper.jpg']] as const) {
+      const path = join(dataDir, originalKey(tenant, id));
+      await mkdir(dirname(path), { recursive: true });
+      await copyFile(join(SAMPLES, file), path);
+    }
+    const tomb = join(dataDir, tombstoneKey('demo', 'gone'));
+    await mkdir(dirname(tomb), { recursive: true });
+    await copyFile(join(SAMPLES, 'hopper.jpg'), tomb);
+
+    host = await startDenoHost({
+      entry: bundle.entry,
+      env: {
+        DATA_DIR: dataDir,
+        AVATAR_CONFIG_JSON: JSON.stringify(SERVICE),
+        AVATAR_TENANT_KEYS: JSON.stringify({ secure: { k1: SIGNING_KEY } }),
+        RENDER_SECRET: SECRET,
+      },
+      writable: [dataDir],
+    });
+  });
+  afterAll(async () => {
+    await host?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('says what it serves at start-up', () => {
+    expect(host.output()).toMatch(/avatar-edge \(deno, full, render route on\) listening on/);
+    expect(host.output()).toMatch(/tenants: demo, secure/);
+  });
+
+  it('renders an avatar that decodes to the requested size and format', async () => {
+    const res = await host.get('/demo/hopper?w=128&h=128', { accept: WEBP });
+    expect(res.status, host.output()).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/webp');
+    expect(res.headers.get('vary')).toBe('Accept');
+    expect(res.headers.get('surrogate-key')).toBe('t:demo i:demo/hopper v:demo/hopper/128x128-cover-q75.webp');
+    expect(res.headers.get('server-timing')).toMatch(/decode;dur=.*resize;dur=.*encode;dur=/);
+    const img = await decodeToRgba(await bytesOf(res));
+    expect([img.format, img.width, img.height]).toEqual(['webp', 128, 128]);
+
+    const png = await host.get('/demo/mysha/64.png');
+    expect(png.headers.get('content-type')).toBe('image/png');
+    const pimg = await decodeToRgba(await bytesOf(png));
+    expect([pimg.format, pimg.width, pimg.height]).toEqual(['png', 64, 64]);
+  });
+
+  it('gives junk params the same ETag and cached object; 304 on If-None-Match', async () => {
+    const a = await host.get('/demo/hopper?w=200&h=200&fit=cover&fmt=jpeg');
+    const b = await host.get('/demo/hopper?utm_source=mail&cb=123&FIT=Cover&h=220&w=210&fmt=jpg');
+    expect(a.status).toBe(200);
+    expect(b.headers.get('etag')).toBe(a.headers.get('etag'));
+    expect(b.headers.get('x-cache')).toBe('HIT');
+    expect(b.headers.get('x-variant')).toBe('demo/hopper/256x256-cover-q75.jpeg');
+    const cond = await host.get('/demo/hopper/256.jpg', { 'if-none-match': a.headers.get('etag')! });
+    expect(cond.status).toBe(304);
+  });
+
+  it('answers 404 JSON for a missing original and 410 for a taken-down one', async () => {
+    const res = await host.get('/demo/nobody?w=64');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect((await res.json()).code).toBe('NOT_FOUND');
+    expect((await host.get('/demo/gone?w=64')).status).toBe(410);
+  });
+
+  it('checks signatures for tenants that require them', async () => {
+    const unsigned = await host.get('/secure/hopper?w=64');
+    expect(unsigned.status).toBe(403);
+    expect((await unsigned.json()).code).toBe('SIGNATURE_REQUIRED');
+    const tenant = loadServiceConfig({ tenants: { secure: { requireSignature: true, keys: { k1: SIGNING_KEY } } } }).tenants.get('secure')!;
+    const signed = await signUrl({ tenant, id: 'hopper', params: { w: 64, h: 64, fmt: 'webp' }, kid: 'k1' });
+    const ok = await host.get(signed.url);
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('image/webp');
+  });
+
+  it('serves the render route only with the right bearer secret', async () => {
+    const path = '/_render/demo/hopper/96x96-cover-q75.webp';
+    const refused: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-secret-0123456789abcdef0123456' }, { authorization: SECRET }];
+    for (const headers of refused) {
+      const res = await host.get(path, headers);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ code: 'UNAUTHORIZED', message: 'unauthorized' });
+    }
+    const res = await host.get(path, BEARER);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/webp');
+    expect(res.headers.get('surrogate-key')).toBe('t:demo i:demo/hopper v:demo/hopper/96x96-cover-q75.webp');
+    expect(res.headers.get('x-render-source')).toBe('render');
+    expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
+    const img = await decodeToRgba(await bytesOf(res));
+    expect([img.format, img.width, img.height]).toEqual(['webp', 96, 96]);
+    expect((await host.get('/_render/demo/nobody/96x96-cover-q75.webp', BEARER)).status).toBe(404);
+  });
+});
+
+describe('Deno host, renderer mode, S3 store (s3rver)', () => {
+  let s3: S3rverHandle;
+  let host: DenoHost;
+  const bucket = 'avatars';
+  let store: ReturnType<typeof createS3Store>;
+
+  beforeAll(async () => {
+    s3 = await startS3rver([bucket]);
+    store = createS3Store({ endpoint: s3.endpoint, region: 'us-east-1', bucket, ...S3RVER_KEY });
+    await store.put(originalKey('demo', 'hopper'), await readFile(join(SAMPLES, 'hopper.jpg')), { contentType: 'image/jpeg' });
+    host = await startDenoHost({
+      entry: bundle.entry,
+      env: {
+        MODE: 'renderer',
+        RENDER_SECRET: `${SECRET},old-deno-render-secret-0123456789abcdef`,
+        AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {} } }),
+        STORAGE: 's3',
+        S3_ENDPOINT: s3.endpoint,
+        S3_REGION: 'us-east-1',
+        S3_BUCKET: bucket,
+        S3_ACCESS_KEY_ID: S3RVER_KEY.accessKeyId,
+        S3_SECRET_ACCESS_KEY: S3RVER_KEY.secretAccessKey,
+      },
+    });
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await s3?.stop();
+  });
+
+  it('renders from the bucket, writes the variant back, then serves the stored copy', async () => {
+    const path = '/_render/demo/hopper/128x128-cover-q75.jpeg';
+    const first = await host.get(path, BEARER);
+    expect(first.status, host.output()).toBe(200);
+    expect(first.headers.get('x-render-source')).toBe('render');
+    const img = await decodeToRgba(await bytesOf(first));
+    expect([img.format, img.width, img.height]).toEqual(['jpeg', 128, 128]);
+
+    const variant: Variant = { tenant: 'demo', id: 'hopper', width: 128, height: 128, fit: 'cover', format: 'jpeg', quality: 75, version: '', negotiated: false };
+    expect(await store.head(variantObjectKey(variant))).not.toBeNull();
+
+    const second = await host.get(path, { authorization: 'Bearer old-deno-render-secret-0123456789abcdef' });
+    expect(second.headers.get('x-render-source')).toBe('variant-store');
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+  });
+
+  it('serves nothing else: the public image routes are off in renderer mode', async () => {
+    expect(host.output()).toMatch(/\(deno, renderer, render route on\)/);
+    expect((await host.get('/demo/hopper?w=64')).status).toBe(404);
+    expect((await host.get('/_render/demo/hopper/96x96-cover-q75.webp')).status).toBe(401);
+  });
+});
