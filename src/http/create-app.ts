@@ -4,6 +4,7 @@ import { type Authorizer, createImageHandler } from '../core/image-handler.js';
 import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core/ports.js';
 import { createStoreLoader } from '../core/variant-loader.js';
 import type { Variant } from '../core/variant.js';
+import { createInProcessAdmin } from './admin-routes.js';
 import { createRenderRoute } from './render-route.js';
 import { createRouter, type Handler } from './router.js';
 
@@ -48,7 +49,7 @@ export function createApp(deps: AppDeps): App {
   const fetch = createRouter({
     image: publicRoutes ? image : () => undefined,
     page: publicRoutes ? deps.page : undefined,
-    admin: deps.admin,
+    admin: deps.admin ?? createInProcessAdmin({ config: deps.config, store: deps.store, cache: deps.cache, loader }),
     render,
     onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err),
   });

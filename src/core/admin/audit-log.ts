@@ -35,14 +35,21 @@ export interface AuditEntry {
 
 export type AuditDraft = Omit<AuditEntry, 'id' | 'when'>;
 
-function randomSuffix(): string {
+let sequence = 0;
+
+/**
+ * A per-process sequence then random bytes: entries written in the same millisecond by this
+ * process still sort in write order, and two processes never pick the same name.
+ */
+function uniqueSuffix(): string {
+  sequence = (sequence + 1) % 0x10000;
   const b = crypto.getRandomValues(new Uint8Array(6));
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return sequence.toString(16).padStart(4, '0') + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 /** Appends an entry (a new object; no read-modify-write, so concurrent writers cannot lose one). */
 export async function appendAudit(store: ObjectStore, draft: AuditDraft, now: Date): Promise<AuditEntry> {
-  const id = `${compactTimestamp(now)}-${randomSuffix()}`;
+  const id = `${compactTimestamp(now)}-${uniqueSuffix()}`;
   const entry: AuditEntry = { id, when: now.toISOString(), ...draft };
   await store.put(auditKey(id), new TextEncoder().encode(JSON.stringify(entry)), { contentType: 'application/json' });
   return entry;

@@ -1,3 +1,4 @@
+import { withAdminTokenFromEnv } from '../../core/config/admin-env.js';
 import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
 import { parseRenderSecrets } from '../../http/render-route.js';
 import { startNodeApp } from './create-node-app.js';
@@ -8,7 +9,7 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT must be 0..65535, got '${process.env.PORT}'`]);
   const { input, source } = readServiceInput();
-  const config = loadServiceConfig(input);
+  const config = loadServiceConfig(withAdminTokenFromEnv(input, process.env));
   const renderSecrets = parseRenderSecrets(process.env.RENDER_SECRET);
   const app = await startNodeApp({
     config,
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {
     console.log(`  ${app.url}${path}`);
   }
+  const adminIds = Object.keys(config.admin.tokens);
+  console.log(`admin API /_admin/*: ${adminIds.length ? `tokens ${adminIds.join(', ')} (docs/admin-api.md)` : 'closed (set ADMIN_TOKEN)'}`);
   console.log(`config: ${source}${config.tenants.has('secure') ? "; signed URLs for tenant 'secure': npm run sign -- secure hopper --w 128 --h 128 --fmt webp" : ''}`);
   const stop = () => void app.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -20,7 +20,7 @@ describe('audit log', () => {
     const { keys, entries } = await seeded();
     expect(keys('audit/')).toHaveLength(5);
     expect(keys('audit/2024/03/01/')).toHaveLength(2);
-    expect(entries[0]!.id).toMatch(/^20240301T100000000Z-[0-9a-f]{12}$/);
+    expect(entries[0]!.id).toMatch(/^20240301T100000000Z-[0-9a-f]{16}$/);
     expect(keys('audit/')[0]).toBe(`audit/2024/03/01/${entries[0]!.id}.json`);
     expect(auditKey(entries[0]!.id)).toBe(keys('audit/')[0]);
   });

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { isTombstoned, readTombstone } from '../../../src/core/admin/tombstone.js';
+import { findImageIds } from '../../../src/core/admin/find-images.js';
+import { originalKey, tombstoneKey, variantPrefix } from '../../../src/core/storage-keys.js';
+import { adminFixture, TOKEN } from './fixture.js';
+
+const WARM = ['/demo/u-1?w=64', '/demo/u-1/64.webp', '/demo/u-1/128.png', '/demo/u-1?w=256&h=256&fmt=jpeg', '/demo/u-1?w=32&fit=contain&h=64', '/demo/u-1'];
+const takedown = { tenant: 'demo', id: 'u-1', reason: 'DMCA notice', ticket: 'LEGAL-1' };
+
+async function warmed() {
+  const f = adminFixture();
+  await f.seed('demo', 'u-1');
+  await f.seed('demo', 'u-2');
+  for (const p of WARM) expect((await f.get(p)).status).toBe(200);
+  for (const p of WARM) expect((await f.get(p)).headers.get('x-cache')).toBe('HIT');
+  expect((await f.get('/demo/u-2/64.webp')).status).toBe(200);
+  return f;
+}
+
+describe('takedown (in process)', () => {
+  it('tombstones, deletes original and variants, purges, verifies and audits', async () => {
+    const f = await warmed();
+    const variantsBefore = f.keys(variantPrefix('demo', 'u-1'));
+    expect(variantsBefore.length).toBeGreaterThanOrEqual(5);
+
+    const res = await f.admin('POST', 'takedown', takedown);
+    const body = await res.json();
+    expect(res.status).toBe(200);
+    expect(body.ok).toBe(true);
+    expect(body.deleted.sort()).toEqual([originalKey('demo', 'u-1'), ...variantsBefore].sort());
+    expect(body.purge).toMatchObject([{ key: 'i:demo/u-1', ok: true, soft: false }]);
+    expect(body.purge[0].purged).toBeGreaterThanOrEqual(5);
+    // 2 default URLs + 4 breakpoints × (3 formats × 2 forms + 1) + the stored variants' own URLs.
+    expect(body.verification).toMatchObject({ ok: true, remaining: [], tombstone: true, failures: [] });
+    expect(body.verification.checked).toBeGreaterThanOrEqual(30 + variantsBefore.length);
+    expect(body.verification.gone).toBe(body.verification.checked);
+
+    for (const p of WARM) expect((await f.get(p)).status).toBe(410);
+    expect(f.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
+    expect(f.objects.has(originalKey('demo', 'u-1'))).toBe(false);
+    expect(await isTombstoned(f.store, 'demo', 'u-1')).toBe(true);
+    expect(await readTombstone(f.store, 'demo', 'u-1')).toMatchObject({ reason: 'DMCA notice', ticket: 'LEGAL-1', who: 'admin-1', action: 'takedown' });
+    // The neighbour is untouched and still cached.
+    expect((await f.get('/demo/u-2/64.webp')).headers.get('x-cache')).toBe('HIT');
+
+    const audit = await (await f.admin('GET', 'audit')).json();
+    expect(audit.entries).toHaveLength(1);
+    const entry = audit.entries[0];
+    expect(entry).toMatchObject({ id: body.audit.id, action: 'takedown', who: 'admin-1', ok: true, reason: 'DMCA notice', ticket: 'LEGAL-1', keys: ['i:demo/u-1'], target: { tenant: 'demo', ids: ['u-1'] } });
+    expect(entry.verification.ok).toBe(true);
+    expect(entry.deleted).toHaveLength(variantsBefore.length + 1);
+    expect(JSON.stringify([...f.objects.values()].map((o) => new TextDecoder().decode(o.body)))).not.toContain(TOKEN);
+    expect(await (await f.admin('GET', `audit/${entry.id}`)).json()).toEqual(entry);
+  });
+
+  it('cannot be re-rendered, even if the original comes back without a restore', async () => {
+    const f = await warmed();
+    await f.admin('POST', 'takedown', takedown);
+    const renders = f.fake.state.renders;
+    await f.seed('demo', 'u-1'); // an upload path that forgot isTombstoned()
+    await f.cache.purge(['i:demo/u-1'], false);
+    for (const p of [...WARM, '/demo/u-1/512.webp', '/demo/u-1?w=48&fmt=png']) expect((await f.get(p)).status).toBe(410);
+    expect(f.fake.state.renders).toBe(renders);
+  });
+
+  it('sweeps a variant written back by a render that was in flight during the takedown', async () => {
+    const f = adminFixture();
+    await f.seed('demo', 'u-1');
+    let release!: () => void;
+    f.fake.state.gate = new Promise<void>((r) => (release = r));
+    const started = new Promise<void>((r) => (f.fake.state.started = r));
+    const inflight = f.get('/demo/u-1/256.webp');
+    await started;
+    // Let the render finish right after the takedown has deleted what it listed.
+    const del = f.store.delete.bind(f.store);
+    f.store.delete = async (k) => {
+      await del(k);
+      release();
+      await new Promise((r) => setTimeout(r, 5));
+    };
+    const body = await (await f.admin('POST', 'takedown', takedown)).json();
+    expect((await inflight).status).toBe(200); // it was already being served when legal called
+    expect(body.ok).toBe(true);
+    // The write-back landed after the first listing: the sweep found it, deleted it and purged again.
+    expect(body.deleted).toContain(`${variantPrefix('demo', 'u-1')}256x256-cover-q75.webp`);
+    expect(body.purge.length).toBeGreaterThanOrEqual(2);
+    expect(f.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
+    expect((await f.get('/demo/u-1/256.webp')).status).toBe(410);
+  });
+
+  it('is idempotent: a second takedown of the same image succeeds and is audited again', async () => {
+    const f = await warmed();
+    expect((await f.admin('POST', 'takedown', takedown)).status).toBe(200);
+    const again = await (await f.admin('POST', 'takedown', { ...takedown, ticket: 'LEGAL-2' })).json();
+    expect(again.ok).toBe(true);
+    expect(again.deleted).toEqual([]);
+    expect((await (await f.admin('GET', 'audit')).json()).entries.map((e: { ticket: string }) => e.ticket)).toEqual(['LEGAL-2', 'LEGAL-1']);
+  });
+});
+
+describe('restore', () => {
+  it('removes the tombstone; the image stays gone until a fresh upload', async () => {
+    const f = await warmed();
+    await f.admin('POST', 'takedown', takedown);
+    expect((await f.get('/demo/u-1/64.webp')).status).toBe(410);
+
+    const res = await f.admin('POST', 'restore', { tenant: 'demo', id: 'u-1', reason: 'counter-notice accepted' });
+    const body = await res.json();
+    expect(res.status).toBe(200);
+    expect(body).toMatchObject({ ok: true, previous: { ticket: 'LEGAL-1' }, purge: [{ key: 'i:demo/u-1', ok: true }] });
+    expect(f.objects.has(tombstoneKey('demo', 'u-1'))).toBe(false);
+    expect((await f.get('/demo/u-1/64.webp')).status).toBe(404);
+
+    await f.seed('demo', 'u-1');
+    await f.cache.purge(['i:demo/u-1'], false); // what the upload path does after writing
+    expect((await f.get('/demo/u-1/64.webp')).status).toBe(200);
+    const entries = (await (await f.admin('GET', 'audit')).json()).entries;
+    expect(entries.map((e: { action: string }) => e.action)).toEqual(['restore', 'takedown']);
+    expect(entries[0]).toMatchObject({ who: 'admin-1', reason: 'counter-notice accepted', deleted: [tombstoneKey('demo', 'u-1')] });
+  });
+
+  it('answers 404 NOT_TAKEN_DOWN when there is nothing to reverse, and writes nothing', async () => {
+    const f = await warmed();
+    const before = f.keys();
+    const res = await f.admin('POST', 'restore', { tenant: 'demo', id: 'u-1', reason: 'oops' });
+    expect(res.status).toBe(404);
+    expect((await res.json()).code).toBe('NOT_TAKEN_DOWN');
+    expect(f.keys()).toEqual(before);
+  });
+});
+
+describe('erase', () => {
+  async function tenantWithImages() {
+    const f = adminFixture();
+    for (const id of ['u-42-a', 'u-42-b', 'u-43-a']) {
+      await f.seed('acme', id);
+      expect((await f.get(`/acme/${id}/64.webp`)).status).toBe(200);
+    }
+    return f;
+  }
+  const legal = { reason: 'GDPR art. 17', ticket: 'GDPR-7' };
+
+  it('erases every image whose id starts with a prefix', async () => {
+    const f = await tenantWithImages();
+    const body = await (await f.admin('POST', 'erase', { tenant: 'acme', prefix: 'u-42-', ...legal })).json();
+    expect(body).toMatchObject({ ok: true, erased: 2, more: false });
+    expect(body.images.map((i: { id: string }) => i.id)).toEqual(['u-42-a', 'u-42-b']);
+    expect((await f.get('/acme/u-42-a/64.webp')).status).toBe(410);
+    expect((await f.get('/acme/u-42-b/128.png')).status).toBe(410);
+    expect((await f.get('/acme/u-43-a/64.webp')).headers.get('x-cache')).toBe('HIT');
+    expect(f.keys('originals/acme/').length).toBe(1);
+    const entry = (await (await f.admin('GET', 'audit')).json()).entries[0];
+    expect(entry).toMatchObject({ action: 'erase', ok: true, target: { tenant: 'acme', prefix: 'u-42-', ids: ['u-42-a', 'u-42-b'] } });
+    expect(entry.images.every((i: { verification: { ok: boolean } }) => i.verification.ok)).toBe(true);
+  });
+
+  it('erases a list of ids, including ids with nothing stored (they are tombstoned all the same)', async () => {
+    const f = await tenantWithImages();
+    const body = await (await f.admin('POST', 'erase', { tenant: 'acme', ids: ['u-43-a', 'never-uploaded'], ...legal })).json();
+    expect(body).toMatchObject({ ok: true, erased: 2 });
+    expect(await isTombstoned(f.store, 'acme', 'never-uploaded')).toBe(true);
+  });
+
+  it('erases a whole tenant only with confirm, and purges the tenant key', async () => {
+    const f = await tenantWithImages();
+    const refused = await f.admin('POST', 'erase', { tenant: 'acme', prefix: '', ...legal });
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).code).toBe('CONFIRM_REQUIRED');
+    expect(f.keys('originals/acme/').length).toBe(3);
+
+    const body = await (await f.admin('POST', 'erase', { tenant: 'acme', prefix: '', confirm: 'acme', ...legal })).json();
+    expect(body).toMatchObject({ ok: true, erased: 3 });
+    expect(body.purge.map((p: { key: string }) => p.key)).toContain('t:acme');
+    expect(f.keys('originals/acme/')).toEqual([]);
+    expect(f.keys('variants/acme/')).toEqual([]);
+  });
+
+  it('findImageIds pages through a tenant and says when there are more', async () => {
+    const f = await tenantWithImages();
+    expect(await findImageIds(f.store, 'acme', 'u-4', 2)).toEqual({ ids: ['u-42-a', 'u-42-b'], more: true });
+    expect(await findImageIds(f.store, 'acme', 'u-43', 2)).toEqual({ ids: ['u-43-a'], more: false });
+    expect(await findImageIds(f.store, 'demo', '', 2)).toEqual({ ids: [], more: false });
+  });
+});
