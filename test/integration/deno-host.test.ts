@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { originalKey, tombstoneKey, variantObjectKey } from '../../src/core/stor
 import type { Variant } from '../../src/core/variant.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { S3RVER_KEY, startS3rver, type S3rverHandle } from '../storage/s3rver.js';
-import { buildDenoBundle, type DenoHost, startDenoHost } from '../support/deno-host.js';
+import { buildDenoBundle, type DenoHost, runDenoHostToExit, startDenoHost } from '../support/deno-host.js';
 import { decodeToRgba } from '../support/pixels.js';
 
 /**
@@ -186,5 +186,34 @@ describe('Deno host, renderer mode, S3 store (s3rver)', () => {
     expect(host.output()).toMatch(/\(deno, renderer, render route on\)/);
     expect((await host.get('/demo/hopper?w=64')).status).toBe(404);
     expect((await host.get('/_render/demo/hopper/96x96-cover-q75.webp')).status).toBe(401);
+  });
+});
+
+describe('Deno host start-up failures', () => {
+  it('stops with every configuration problem listed, and no secret echoed', async () => {
+    const { code, output } = await runDenoHostToExit({
+      entry: bundle.entry,
+      env: { MODE: 'renderer', PORT: 'x', STORAGE: 's3', AVATAR_CONFIG_JSON: '{"tenants": {"Bad Name": {}}}', ADMIN_TOKEN: 'leaky-admin-token' },
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('invalid configuration:');
+    expect(output).toContain('MODE=renderer needs RENDER_SECRET');
+    expect(output).toContain("PORT must be 0..65535, got 'x'");
+    expect(output).toContain('S3_BUCKET');
+    expect(output).toContain("tenant 'Bad Name'");
+    expect(output).not.toContain('leaky-admin-token');
+  });
+
+  it('stops when a codec binary does not match the pinned manifest', async () => {
+    const wasmDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-wasm-'));
+    try {
+      await cp(join(bundle.dir, 'wasm'), wasmDir, { recursive: true });
+      await writeFile(join(wasmDir, 'squoosh_resize_bg.wasm'), new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+      const { code, output } = await runDenoHostToExit({ entry: bundle.entry, env: { WASM_DIR: wasmDir } });
+      expect(code).toBe(1);
+      expect(output).toMatch(/codecs failed to start: .*squoosh_resize_bg\.wasm: sha256 [0-9a-f]{64} does not match the manifest/);
+    } finally {
+      await rm(wasmDir, { recursive: true, force: true });
+    }
   });
 });

@@ -34,11 +34,11 @@ export interface DenoHostOptions {
   writable?: string[];
 }
 
-export async function startDenoHost(opts: DenoHostOptions): Promise<DenoHost> {
+function spawnDeno(opts: DenoHostOptions): ChildProcess {
   const args = ['run', '--no-prompt', '--allow-net', '--allow-env', '--allow-read'];
   if (opts.writable?.length) args.push(`--allow-write=${opts.writable.join(',')}`);
   args.push(opts.entry);
-  const child: ChildProcess = spawn(DENO_BIN, args, {
+  return spawn(DENO_BIN, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -52,6 +52,22 @@ export async function startDenoHost(opts: DenoHostOptions): Promise<DenoHost> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Runs a host that is expected to stop by itself (bad configuration); kills it after 30 s. */
+export async function runDenoHostToExit(opts: DenoHostOptions): Promise<{ code: number | null; output: string }> {
+  const child = spawnDeno(opts);
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+export async function startDenoHost(opts: DenoHostOptions): Promise<DenoHost> {
+  const child = spawnDeno(opts);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

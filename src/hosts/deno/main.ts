@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { createMemoryCache } from '../../cache/memory-cache.js';
 import { createAuthorizer } from '../../core/auth/index.js';
 import { ConfigError } from '../../core/config/service-config.js';
+import type { Renderer } from '../../core/ports.js';
 import { createApp } from '../../http/create-app.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { describeStorage } from '../../storage/config.js';
@@ -31,8 +32,23 @@ async function main(): Promise<void> {
   const wasmDir = settings.wasmDir
     ? settings.wasmDir.startsWith('file:') ? new URL(settings.wasmDir) : pathToFileURL(`${settings.wasmDir}/`)
     : new URL('./wasm/', import.meta.url);
-  const renderer = createJsquashRenderer(await loadCodecModules(wasmDir, (url) => Deno.readFile(url)), { limits: config.limits });
-  const warm = await renderer.warmUp();
+  // Serve at once and bring the codecs up alongside: Deno Deploy starts instances on demand,
+  // and requests answered from the cache or the variant store need no codec. Renders wait for
+  // it; a broken binary still stops the process (warm-up checks every codec).
+  const t0 = performance.now();
+  const codecs = loadCodecModules(wasmDir, (url) => Deno.readFile(url)).then(async (modules) => {
+    const jsquash = createJsquashRenderer(modules, { limits: config.limits });
+    await jsquash.warmUp();
+    return jsquash;
+  });
+  codecs.then(
+    () => console.log(`  codecs ready in ${(performance.now() - t0).toFixed(0)} ms`),
+    (err) => {
+      console.error('[avatar-edge] codecs failed to start:', err instanceof Error ? err.message : err);
+      Deno.exit(1);
+    },
+  );
+  const renderer: Renderer = { render: async (source, variant) => (await codecs).render(source, variant) };
 
   const store = createStore(settings.storage, log);
   const cache = createMemoryCache({
@@ -58,7 +74,7 @@ async function main(): Promise<void> {
         const render = settings.renderSecrets.length ? ', render route on' : '';
         console.log(`avatar-edge (deno, ${mode}${render}) listening on http://${hostname}:${port}`);
         console.log(`  config: ${settings.configSource}; tenants: ${[...config.tenants.keys()].join(', ')}`);
-        console.log(`  storage: ${describeStorage(settings.storage)}; codecs warmed in ${Object.values(warm).reduce((a, b) => a + b, 0).toFixed(0)} ms`);
+        console.log(`  storage: ${describeStorage(settings.storage)}`);
       },
       // The router already turns every error into a response; this is the last line of defence.
       onError: (err: unknown) => {
@@ -72,13 +88,13 @@ async function main(): Promise<void> {
     (request: Request) => app.fetch(request),
   );
 
-  // Finish in-flight requests on SIGTERM/SIGINT (Deno Deploy manages its own lifecycle).
+  // Finish in-flight requests on SIGTERM/SIGINT (Deno Deploy sends SIGINT, then SIGKILL 5 s later).
   const stop = () => void server.shutdown().then(() => Deno.exit(0));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     try {
       Deno.addSignalListener(signal, stop);
     } catch {
-      // Signals are not available everywhere (e.g. Deno Deploy): nothing to do there.
+      // Not every platform lets a program listen for every signal: then the default applies.
     }
   }
 }
