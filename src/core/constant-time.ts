@@ -3,10 +3,18 @@
  * under a random per-process key, so neither the content nor the length of the secret
  * leaks through timing, then compares the fixed-size digests without early exit.
  */
-const keyPromise: Promise<CryptoKey> = crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as Promise<CryptoKey>;
+let keyPromise: Promise<CryptoKey> | undefined;
+
+// Created on first use, not at import: Fastly runs top-level code at build time (Wizer), which
+// would bake one key into the binary. importKey of random bytes rather than generateKey, which
+// Fastly's runtime does not implement.
+function blindingKey(): Promise<CryptoKey> {
+  keyPromise ??= crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return keyPromise;
+}
 
 export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
-  const key = await keyPromise;
+  const key = await blindingKey();
   const enc = new TextEncoder();
   const [da, db] = await Promise.all([
     crypto.subtle.sign('HMAC', key, enc.encode(a)),
