@@ -13,7 +13,7 @@ async function raw(url: string, target: string, headers: Record<string, string> 
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect(Number(port), hostname, () => socket.write(head.join('\r\n') + '\r\n\r\n', 'latin1'));
-    socket.on('data', (c) => chunks.push(c));
+    socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', reject);
     socket.on('close', () => {
       const text = Buffer.concat(chunks).toString('latin1');

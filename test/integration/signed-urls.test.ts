@@ -122,7 +122,7 @@ describe('signed URLs and hotlink protection over HTTP', () => {
     // 'strict' has no samples: an allowed page gets past the check to the 404 of the missing original.
     expect((await host.get('/strict/u-1?w=64', { referer: 'https://app.example.com/' })).status).toBe(404);
     expect((await host.get('/strict/u-1?w=64', { origin: 'https://a.b.example.org' })).status).toBe(404);
-    for (const headers of [{}, { referer: '' }, { origin: 'null' }, { referer: 'https://example.org/' }, { referer: 'https://app.example.com.evil.io/' }]) {
+    for (const headers of [{}, { referer: '' }, { origin: 'null' }, { referer: 'https://example.org/' }, { referer: 'https://app.example.com.evil.io/' }] as Record<string, string>[]) {
       const r = await host.get('/strict/u-1?w=64', headers);
       expect(r.status, JSON.stringify(headers)).toBe(403);
       expect(await code(r)).toBe('HOTLINK_DENIED');
