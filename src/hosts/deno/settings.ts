@@ -67,6 +67,8 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText): Prom
   let storage: StorageConfig | undefined;
   try {
     storage = loadStorageConfig(env);
+    // Relative to the working directory, like `npm start`'s default (which seeds the samples there).
+    if (storage.kind === 'fs' && !storage.dataDir) storage = { kind: 'fs', dataDir: '.data' };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     problems.push(...e.problems);

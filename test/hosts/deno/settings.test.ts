@@ -26,7 +26,7 @@ async function problemsOf(env: Record<string, string>): Promise<string[]> {
 describe('Deno host settings', () => {
   it('runs with no environment at all: full mode, :8000, directory store, demo tenant', async () => {
     const s = await loadDenoSettings({}, readText);
-    expect(s).toMatchObject({ mode: 'full', hostname: '0.0.0.0', port: 8000, renderSecrets: [], storage: { kind: 'fs' }, cacheMaxBytes: DEFAULT_DENO_CACHE_BYTES });
+    expect(s).toMatchObject({ mode: 'full', hostname: '0.0.0.0', port: 8000, renderSecrets: [], storage: { kind: 'fs', dataDir: '.data' }, cacheMaxBytes: DEFAULT_DENO_CACHE_BYTES });
     expect([...s.config.tenants.keys()]).toEqual(['demo']);
   });
 
