@@ -1,0 +1,56 @@
+import type { Backend } from 'fastly:backend';
+import { CacheOverride } from 'fastly:cache-override';
+import { Shield } from 'fastly:shielding';
+import type { RenderSend } from '../../core/remote-variant-loader.js';
+
+export type FetchWithBackend = (input: Request, init: RequestInit) => Promise<Response>;
+
+/** Where this POP sends a miss, and why (logged, and shown in the x-upstream header). */
+export interface Upstream {
+  send: RenderSend;
+  /** `renderer`: this POP calls the renderer; `shield`: another POP's copy of this service does. */
+  via: 'renderer' | 'shield' | 'renderer (shield fallback)';
+  backend: string;
+}
+
+/** A render of a large original takes seconds; the shield POP waits for the renderer on our behalf. */
+export const SHIELD_FIRST_BYTE_TIMEOUT_MS = 20_000;
+
+export interface UpstreamOptions {
+  rendererBackend: string;
+  shieldPop?: string;
+  /** true for /_render/* requests (we are the shield): never shield again, or requests would loop. */
+  asShield: boolean;
+  fetch: FetchWithBackend;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+/**
+ * Shielding: every edge POP sends its misses to one shield POP (the one nearest the renderer),
+ * which runs this same service, answers /_render/* from its own cache, and only then calls the
+ * renderer. So a variant is rendered once per shield, not once per POP. On the shield POP
+ * itself (runningOn) and on /_render/* requests the renderer is called directly.
+ *
+ * Shielding only exists on Fastly's network. Viceroy knows shield POPs only when fastly.toml
+ * lists them under [local_server.shielding_sites]; an unknown POP makes `new Shield()` throw,
+ * and then this POP calls the renderer itself, which is always correct, only less collapsed.
+ */
+export function chooseUpstream(opts: UpstreamOptions): Upstream {
+  const direct = (via: Upstream['via']): Upstream => ({ send: sendTo(opts.rendererBackend, opts.fetch), via, backend: opts.rendererBackend });
+  if (!opts.shieldPop || opts.asShield) return direct('renderer');
+  let shield: Shield;
+  try {
+    shield = new Shield(opts.shieldPop);
+  } catch (err) {
+    opts.log?.(`shield POP '${opts.shieldPop}' is unknown here (local run?): calling the renderer directly`, err);
+    return direct('renderer (shield fallback)');
+  }
+  if (shield.runningOn()) return direct('renderer');
+  const backend: Backend = shield.encryptedBackend({ firstByteTimeout: SHIELD_FIRST_BYTE_TIMEOUT_MS });
+  return { send: sendTo(backend, opts.fetch), via: 'shield', backend: backend.name };
+}
+
+function sendTo(backend: string | Backend, fetchFn: FetchWithBackend): RenderSend {
+  // 'pass': the answer is stored in Core Cache by the caller; the readthrough cache must not keep a second copy.
+  return (request) => fetchFn(request, { backend, cacheOverride: new CacheOverride('pass') } as RequestInit);
+}
