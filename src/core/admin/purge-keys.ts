@@ -12,6 +12,8 @@ export interface PurgeOptions {
   concurrency?: number;
   retry?: RetryPolicy;
   sleep?: Sleep;
+  /** Called after each batch settles, with keys settled so far and the total (CLI progress). */
+  onProgress?: (settled: number, total: number) => void;
 }
 
 /** Four batch calls in flight: a 10 000-key purge is ~40 calls, done in seconds without tripping rate limits. */
@@ -31,6 +33,7 @@ export async function purgeKeys(purger: Purger, keys: readonly string[], opts: P
   const sleep = opts.sleep ?? realSleep;
 
   const reports = new Map<string, PurgeReport>();
+  let settled = 0;
   await mapBounded(batches, opts.concurrency ?? PURGE_CONCURRENCY, async (batch) => {
     let pending = batch;
     for (let attempt = 1; pending.length > 0 && attempt <= policy.attempts; attempt++) {
@@ -52,6 +55,8 @@ export async function purgeKeys(purger: Purger, keys: readonly string[], opts: P
       }
       pending = failed;
     }
+    settled += batch.length;
+    opts.onProgress?.(settled, unique.length);
   });
   return unique.map((k) => reports.get(k)!);
 }

@@ -1,0 +1,324 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { purgeKeys } from '../../src/core/admin/purge-keys.js';
+import { AdminClientError, type AdminReply, createAdminClient } from './admin-client.js';
+import { createFastlyApiPurger, FASTLY_API } from './fastly-api-purger.js';
+
+export const HELP = `Usage: npm run admin -- <command> [arguments] [options]
+
+Drives the admin API (/_admin/*) of a running service, or Fastly's purge API directly.
+
+Commands:
+  purge <key>...            purge surrogate keys: t:{tenant}, i:{tenant}/{id}, v:{tenant}/{id}/{variant}
+        [--keys-file F] [--soft] [--reason R] [--ticket T]
+  takedown <tenant>/<id>    tombstone, delete original and variants, purge, verify, audit
+        --reason R --ticket T
+  erase <tenant>            the same for many images, in batches until done
+        (--ids a,b,c | --ids-file F | --prefix P | --all --confirm <tenant>) --reason R --ticket T
+  restore <tenant>/<id>     reverse a takedown (the image returns only with a fresh upload)
+        --reason R [--ticket T]
+  audit                     the audit log, newest first
+        [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--all]
+  fastly-purge <key>...     purge through Fastly's API (POST /service/{id}/purge), 256 keys per call
+        --service ID [--keys-file F] [--soft] [--rate N (requests/s, default 5)] [--api-base URL]
+
+Options:
+  --url URL     the service (default $AVATAR_URL or http://127.0.0.1:8080)
+  --json        print the API's JSON replies instead of a summary
+  --help        this text
+
+Environment:
+  AVATAR_ADMIN_TOKEN   admin bearer token (every command but fastly-purge)
+  FASTLY_API_TOKEN     Fastly API token with purge scope (fastly-purge)
+
+Exit codes: 0 done · 1 failed or incomplete · 2 usage error · 3 unauthorized · 4 service unreachable
+Docs: docs/admin-api.md`;
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  fetch?: typeof fetch;
+  readFile?: (path: string) => Promise<string>;
+}
+
+class UsageError extends Error {}
+
+/** Keys (or ids) per request the CLI sends; the service's own limits are higher for purges. */
+const PURGE_CHUNK = 1_000;
+const ERASE_CHUNK = 100;
+/** A prefix erasure stops after this many rounds even if the service keeps saying "more". */
+const MAX_ERASE_ROUNDS = 10_000;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  soft: { type: 'boolean' },
+  'keys-file': { type: 'string' },
+  reason: { type: 'string' },
+  ticket: { type: 'string' },
+  ids: { type: 'string' },
+  'ids-file': { type: 'string' },
+  prefix: { type: 'string' },
+  all: { type: 'boolean' },
+  confirm: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  limit: { type: 'string' },
+  service: { type: 'string' },
+  rate: { type: 'string' },
+  'api-base': { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** Runs one CLI invocation; returns the exit code. */
+export async function runAdminCli(argv: string[], io: CliIo): Promise<number> {
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true }));
+  } catch (e) {
+    io.err(`admin: ${(e as Error).message}\nRun with --help for usage.`);
+    return 2;
+  }
+  if (values.help || positionals.length === 0) {
+    io.out(HELP);
+    return values.help ? 0 : 2;
+  }
+  const [command, ...args] = positionals as [string, ...string[]];
+  try {
+    if (command === 'fastly-purge') return await fastlyPurge(args, values, io);
+    const token = io.env.AVATAR_ADMIN_TOKEN;
+    if (!token) throw new UsageError('AVATAR_ADMIN_TOKEN is not set');
+    const client = createAdminClient({ baseUrl: values.url ?? io.env.AVATAR_URL ?? 'http://127.0.0.1:8080', token, fetch: io.fetch });
+    const ctx = { client, values, io, args };
+    switch (command) {
+      case 'purge':
+        return await purge(ctx);
+      case 'takedown':
+        return await takedown(ctx);
+      case 'erase':
+        return await erase(ctx);
+      case 'restore':
+        return await restore(ctx);
+      case 'audit':
+        return await audit(ctx);
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`admin: ${e.message}\nRun with --help for usage.`);
+      return 2;
+    }
+    if (e instanceof AdminClientError) {
+      if (e.status === 401 || e.status === 403) {
+        io.err(`admin: unauthorized (check AVATAR_ADMIN_TOKEN)`);
+        return 3;
+      }
+      io.err(`admin: ${e.message}`);
+      // A 400 from the service is bad input, like a usage error.
+      return e.code === 'UNREACHABLE' ? 4 : e.code === 'USAGE' || e.status === 400 ? 2 : 1;
+    }
+    io.err(`admin: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+interface Ctx {
+  client: ReturnType<typeof createAdminClient>;
+  values: Values;
+  io: CliIo;
+  args: string[];
+}
+
+/** 2xx → the body; 401/403 → AdminClientError (exit 3); 4xx → its message (exit 1); 500 INCOMPLETE → the body, not ok. */
+function expectReply(r: AdminReply): Record<string, unknown> {
+  if (r.status === 401 || r.status === 403) throw new AdminClientError('unauthorized', r.status, 'UNAUTHORIZED');
+  if (r.status >= 400 && !('ok' in r.body)) throw new AdminClientError(`${r.body.code ?? `HTTP ${r.status}`}: ${r.body.message ?? ''}`, r.status, String(r.body.code ?? ''));
+  return r.body;
+}
+
+async function listArg(io: CliIo, inline: string[], file: string | undefined): Promise<string[]> {
+  const items = [...inline];
+  if (file) {
+    const text = await (io.readFile ?? ((p: string) => readFile(p, 'utf8')))(file);
+    items.push(...text.split(/\s+/).filter(Boolean));
+  }
+  return items;
+}
+
+function required(values: Values, name: 'reason' | 'ticket'): string {
+  const v = values[name];
+  if (!v) throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+function image(args: string[]): { tenant: string; id: string } {
+  const m = args.length === 1 ? /^([^/]+)\/([^/]+)$/.exec(args[0]!) : null;
+  if (!m) throw new UsageError('expected one argument: <tenant>/<id>');
+  return { tenant: m[1]!, id: m[2]! };
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function purge({ client, values, io, args }: Ctx): Promise<number> {
+  const keys = [...new Set(await listArg(io, args, values['keys-file']))];
+  if (keys.length === 0) throw new UsageError('give at least one key (or --keys-file)');
+  const replies: Record<string, unknown>[] = [];
+  let done = 0;
+  let failed = 0;
+  for (const part of chunks(keys, PURGE_CHUNK)) {
+    const body = expectReply(await client.call('POST', 'purge', { keys: part, soft: values.soft === true, reason: values.reason, ticket: values.ticket }));
+    replies.push(body);
+    done += part.length;
+    failed += Number(body.failed ?? 0);
+    if (keys.length > PURGE_CHUNK) io.err(`purge: ${done}/${keys.length} keys (${failed} failed)`);
+  }
+  if (values.json) io.out(JSON.stringify(replies.length === 1 ? replies[0] : replies, null, 2));
+  else {
+    for (const r of replies.flatMap((b) => (b.results as { key: string; ok: boolean; purged?: number; error?: string }[]) ?? [])) {
+      io.out(`${r.ok ? 'purged' : 'FAILED'} ${r.key}${r.purged !== undefined ? ` (${r.purged} cached)` : ''}${r.error ? `: ${r.error}` : ''}`);
+    }
+    io.out(`${values.soft ? 'soft-' : ''}purged ${keys.length - failed}/${keys.length} keys; audit ${replies.map((b) => (b.audit as { id?: string })?.id ?? 'NOT WRITTEN').join(', ')}`);
+  }
+  return replies.every((b) => b.ok === true) ? 0 : 1;
+}
+
+function verificationLine(v: { ok?: boolean; checked?: number; gone?: number; remaining?: string[]; failures?: { url: string; status: number | null }[] } | null | undefined): string {
+  if (!v) return 'not verified';
+  const head = `verified ${v.gone}/${v.checked} URLs answer 410, ${v.remaining?.length ?? 0} objects left`;
+  const fails = (v.failures ?? []).slice(0, 5).map((f) => `\n    ${f.status ?? 'error'} ${f.url}`).join('');
+  return head + fails;
+}
+
+async function takedown({ client, values, io, args }: Ctx): Promise<number> {
+  const { tenant, id } = image(args);
+  const body = expectReply(await client.call('POST', 'takedown', { tenant, id, reason: required(values, 'reason'), ticket: required(values, 'ticket') }));
+  if (values.json) io.out(JSON.stringify(body, null, 2));
+  else {
+    io.out(`takedown ${tenant}/${id}: ${body.ok ? 'done' : 'INCOMPLETE'}`);
+    io.out(`  deleted ${(body.deleted as string[] | undefined)?.length ?? 0} objects; purged ${((body.purge as { key: string; ok: boolean }[]) ?? []).map((p) => `${p.key}${p.ok ? '' : ' (FAILED)'}`).join(', ')}`);
+    io.out(`  ${verificationLine(body.verification as never)}`);
+    for (const e of (body.errors as string[] | undefined) ?? []) io.out(`  error: ${e}`);
+    io.out(`  audit ${(body.audit as { id?: string; error?: string })?.id ?? `NOT WRITTEN: ${(body.audit as { error?: string })?.error}`}`);
+  }
+  return body.ok === true ? 0 : 1;
+}
+
+async function erase({ client, values, io, args }: Ctx): Promise<number> {
+  if (args.length !== 1) throw new UsageError('expected one argument: <tenant>');
+  const tenant = args[0]!;
+  const legal = { reason: required(values, 'reason'), ticket: required(values, 'ticket') };
+  const ids = await listArg(io, values.ids ? values.ids.split(',').filter(Boolean) : [], values['ids-file']);
+  const modes = [ids.length > 0, values.prefix !== undefined, values.all === true].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError('give exactly one of --ids / --ids-file, --prefix, --all');
+  if (values.all && values.confirm !== tenant) throw new UsageError(`--all erases every image of '${tenant}': add --confirm ${tenant}`);
+  if (values.prefix === '') throw new UsageError('an empty --prefix is the whole tenant: use --all --confirm <tenant>');
+
+  const replies: Record<string, unknown>[] = [];
+  let erased = 0;
+  if (ids.length) {
+    const unique = [...new Set(ids)];
+    let sent = 0;
+    for (const part of chunks(unique, ERASE_CHUNK)) {
+      const body = expectReply(await client.call('POST', 'erase', { tenant, ids: part, ...legal }));
+      replies.push(body);
+      sent += part.length;
+      erased += Number(body.erased ?? 0);
+      io.err(`erase: ${sent}/${unique.length} ids sent, ${erased} erased`);
+    }
+  } else {
+    const selector = values.all ? { prefix: '', confirm: tenant } : { prefix: values.prefix };
+    for (let round = 1; round <= MAX_ERASE_ROUNDS; round++) {
+      const body = expectReply(await client.call('POST', 'erase', { tenant, ...selector, ...legal }));
+      replies.push(body);
+      erased += Number(body.erased ?? 0);
+      io.err(`erase: round ${round}, ${erased} erased${body.more ? ', more to go' : ''}`);
+      // Stop on failure or when a round makes no progress (it would only repeat).
+      if (!body.more || body.ok !== true || Number(body.erased ?? 0) === 0) break;
+    }
+  }
+  const ok = replies.every((b) => b.ok === true) && !replies.at(-1)?.more;
+  if (values.json) io.out(JSON.stringify(replies, null, 2));
+  else {
+    for (const b of replies) {
+      for (const i of (b.images as { id: string; ok: boolean; errors?: string[] }[]) ?? []) if (!i.ok) io.out(`FAILED ${tenant}/${i.id}: ${(i.errors ?? []).join('; ') || 'verification failed'}`);
+    }
+    io.out(`erase ${tenant}: ${ok ? 'done' : 'INCOMPLETE'}, ${erased} images erased; audit ${replies.map((b) => (b.audit as { id?: string })?.id ?? 'NOT WRITTEN').join(', ')}`);
+  }
+  return ok ? 0 : 1;
+}
+
+async function restore({ client, values, io, args }: Ctx): Promise<number> {
+  const { tenant, id } = image(args);
+  const body = expectReply(await client.call('POST', 'restore', { tenant, id, reason: required(values, 'reason'), ticket: values.ticket }));
+  if (values.json) io.out(JSON.stringify(body, null, 2));
+  else {
+    const prev = body.previous as { ticket?: string; when?: string } | undefined;
+    io.out(`restore ${tenant}/${id}: ${body.ok ? 'done' : 'INCOMPLETE'} (was taken down ${prev?.when ?? '?'} under ${prev?.ticket ?? '?'})`);
+    io.out('  the original was deleted: upload it again to serve this id');
+    io.out(`  audit ${(body.audit as { id?: string })?.id ?? 'NOT WRITTEN'}`);
+  }
+  return body.ok === true ? 0 : 1;
+}
+
+async function audit({ client, values, io }: Ctx): Promise<number> {
+  const qs = new URLSearchParams();
+  for (const k of ['from', 'to', 'limit'] as const) if (values[k]) qs.set(k, values[k]!);
+  const entries: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  do {
+    if (cursor) qs.set('cursor', cursor);
+    const body = expectReply(await client.call('GET', `audit?${qs}`));
+    entries.push(...((body.entries as Record<string, unknown>[]) ?? []));
+    cursor = values.all ? (body.cursor as string | undefined) : undefined;
+  } while (cursor);
+  if (values.json) io.out(JSON.stringify(entries, null, 2));
+  else {
+    for (const e of entries) {
+      const target = e.target as { tenant: string; ids?: string[]; prefix?: string } | undefined;
+      const what = target ? `${target.tenant}/${target.prefix !== undefined ? `${target.prefix}*` : (target.ids ?? []).join(',')}` : ((e.keys as string[]) ?? []).join(' ');
+      io.out(`${e.when}  ${e.ok ? 'ok  ' : 'FAIL'}  ${String(e.action).padEnd(8)} ${String(e.who).padEnd(12)} ${what}${e.ticket ? `  [${e.ticket}]` : ''}${e.reason ? `  ${e.reason}` : ''}`);
+    }
+    if (entries.length === 0) io.out('no audit entries in that range');
+  }
+  return 0;
+}
+
+async function fastlyPurge(args: string[], values: Values, io: CliIo): Promise<number> {
+  const keys = [...new Set(await listArg(io, args, values['keys-file']))];
+  if (keys.length === 0) throw new UsageError('give at least one key (or --keys-file)');
+  if (!values.service) throw new UsageError('--service <Fastly service id> is required');
+  const token = io.env.FASTLY_API_TOKEN;
+  if (!token) throw new UsageError('FASTLY_API_TOKEN is not set');
+  const rate = values.rate === undefined ? 5 : Number(values.rate);
+  if (!(rate > 0 && rate <= 100)) throw new UsageError('--rate must be a number of requests per second, 0 < rate <= 100');
+  let purger;
+  try {
+    purger = createFastlyApiPurger({ serviceId: values.service, apiToken: token, apiBase: values['api-base'] ?? FASTLY_API, requestsPerSecond: rate, fetch: io.fetch });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const batches = Math.ceil(keys.length / purger.maxBatch!);
+  const results = await purgeKeys(purger, keys, {
+    soft: values.soft === true,
+    // One batch at a time: the rate limit paces them anyway, and the purger retries 429/5xx itself.
+    concurrency: 1,
+    retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+    onProgress: (done, total) => io.err(`fastly-purge: ${Math.ceil(done / purger.maxBatch!)}/${batches} batches (${done}/${total} keys)`),
+  });
+  const failed = results.filter((r) => !r.ok);
+  if (values.json) io.out(JSON.stringify({ ok: failed.length === 0, results }, null, 2));
+  else {
+    for (const r of results) io.out(`${r.ok ? 'purged' : 'FAILED'} ${r.key}${r.purgeId ? ` (purge id ${r.purgeId})` : ''}${r.error ? `: ${r.error}` : ''}`);
+    io.out(`${values.soft ? 'soft-' : ''}purged ${results.length - failed.length}/${results.length} keys on service ${values.service} in ${purger.requests()} API calls`);
+  }
+  return failed.length === 0 ? 0 : 1;
+}
