@@ -95,6 +95,8 @@ export interface VariantLoader {
   load(variant: Variant): Promise<VariantBody>;
   /** Whether the original has an alpha channel (only asked for fmt=auto without WebP support). */
   hasAlpha(tenant: string, id: string): Promise<boolean>;
+  /** Drops what the loader remembers about one image (its alpha flag): its original was replaced. */
+  forget?(tenant: string, id: string): void;
 }
 
 export interface Clock {

@@ -4,6 +4,7 @@ import { HttpError } from './errors.js';
 import { sniffImage } from './image/sniff.js';
 import type { ObjectStore, Renderer, VariantBody, VariantLoader } from './ports.js';
 import { originalKey, tombstoneKey, variantObjectKey } from './storage-keys.js';
+import { putVariant } from './stored-variant.js';
 import { surrogateKeysFor } from './surrogate-keys.js';
 import { CONTENT_TYPES, type Variant } from './variant.js';
 
@@ -73,9 +74,7 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       const rendered = await renderer.render(original.body, variant);
       Object.assign(timings, rendered.timings);
       const etag = await strongEtag(rendered.body);
-      await store
-        .put(variantObjectKey(variant), rendered.body, { contentType, metadata: { etag } })
-        .catch((err) => deps.onBackgroundError?.('variant write-back', err));
+      await putVariant(store, variant, rendered.body, etag).catch((err) => deps.onBackgroundError?.('variant write-back', err));
       return { status: 200, body: rendered.body, contentType, etag, surrogateKeys, source: 'render', timings, ttl };
     },
 
@@ -90,6 +89,10 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
         alphaCache.set(k, alpha);
       }
       return alpha;
+    },
+
+    forget(tenantName: string, id: string): void {
+      alphaCache.delete(`${tenantName}/${id}`);
     },
   };
 }

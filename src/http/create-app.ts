@@ -4,9 +4,12 @@ import { type Authorizer, createImageHandler } from '../core/image-handler.js';
 import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core/ports.js';
 import { createStoreLoader } from '../core/variant-loader.js';
 import type { Variant } from '../core/variant.js';
+import { createCachePurger, type Purger } from '../core/admin/purger.js';
+import { createUploadService } from '../core/upload/upload-service.js';
 import { createInProcessAdmin } from './admin-routes.js';
 import { createRenderRoute } from './render-route.js';
 import { createRouter, type Handler } from './router.js';
+import { createUploadRoute } from './upload-route.js';
 
 export interface AppDeps {
   config: ServiceConfig;
@@ -20,7 +23,9 @@ export interface AppDeps {
   admin?: Handler;
   /** Bearer secrets for GET /_render/* (the renderer route); the route is off when absent. */
   renderSecrets?: readonly string[];
-  /** 'renderer': only /_render/*, /_admin/* and /healthz; the public image routes answer 404. */
+  /** What uploads purge an image's cached responses with; defaults to purging `cache`. */
+  uploadPurger?: Purger;
+  /** 'renderer': only /_render/*, /_admin/*, /_upload/* and /healthz; the public image routes answer 404. */
   mode?: 'full' | 'renderer';
   log?: (msg: string, err?: unknown) => void;
 }
@@ -51,6 +56,18 @@ export function createApp(deps: AppDeps): App {
     page: publicRoutes ? deps.page : undefined,
     admin: deps.admin ?? createInProcessAdmin({ config: deps.config, store: deps.store, cache: deps.cache, loader }),
     render,
+    // Uploads need the store and the renderer, which both modes have; authenticated, so not "public".
+    upload: createUploadRoute({
+      config: deps.config,
+      service: createUploadService({
+        store: deps.store,
+        renderer: deps.renderer,
+        config: deps.config,
+        purger: deps.uploadPurger ?? createCachePurger(deps.cache),
+        loader,
+        log,
+      }),
+    }),
     onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err),
   });
   return { fetch, loader };

@@ -1,5 +1,6 @@
 import { Router, type IRequest } from 'itty-router';
 import { errorResponse, HttpError, isHttpError } from '../core/errors.js';
+import { isStorageError, originError } from './origin-error.js';
 
 /** A route handler: a Response, or undefined for "not mine" so the next route is tried. */
 export type Handler = (request: Request) => Promise<Response | undefined> | Response | undefined;
@@ -13,19 +14,23 @@ export interface Routes {
   admin?: Handler;
   /** GET /_render/* (renderer mode, see core/render-protocol.ts) */
   render?: Handler;
+  /** /_upload/{tenant}/{id} (PUT an original; see docs/storage.md) */
+  upload?: Handler;
   /** Logs unexpected errors (never sent to the client). */
   onError?: (err: unknown, request: Request) => void;
 }
 
 /**
  * The only file that knows itty-router. Stages: route → catch (HttpError → JSON 4xx,
- * anything else → logged, bare 500) → finally (nothing leaks a stack trace).
+ * StorageError → logged, 502/503/504 without internals, anything else → logged, bare 500)
+ * → finally (nothing leaks a stack trace).
  */
 export function createRouter(routes: Routes): (request: Request) => Promise<Response> {
   const router = Router<IRequest>({
     catch: (err: unknown, request: IRequest) => {
       if (isHttpError(err)) return errorResponse(err);
       routes.onError?.(err, request as unknown as Request);
+      if (isStorageError(err)) return errorResponse(originError(err));
       return errorResponse(new HttpError(500, 'INTERNAL', 'internal error'));
     },
   });
@@ -36,6 +41,7 @@ export function createRouter(routes: Routes): (request: Request) => Promise<Resp
     .all('/_admin/*', call(routes.admin))
     .all('/_admin', call(routes.admin))
     .get('/_render/*', call(routes.render))
+    .all('/_upload/*', call(routes.upload))
     .get('/', call(routes.page))
     .get('*', call(routes.image))
     .head('*', call(routes.image))

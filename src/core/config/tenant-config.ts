@@ -13,6 +13,8 @@ export interface TenantInput {
   requireSignature?: boolean;
   /** Key id → secret (plain text, >= 16 chars). Several at once allow rotation with overlap. */
   keys?: Record<string, string>;
+  /** Token id → secret for PUT /_upload/{tenant}/{id} (>= 32 chars). Several at once allow rotation. */
+  uploadTokens?: Record<string, string>;
   allowedReferers?: string[];
   allowEmptyReferer?: boolean;
   ttlClass?: 'normal' | 'short';
@@ -32,6 +34,7 @@ export interface Tenant {
   maxDpr: number;
   requireSignature: boolean;
   keys: Record<string, string>;
+  uploadTokens: Record<string, string>;
   allowedReferers: string[];
   allowEmptyReferer: boolean;
   ttlClass: 'normal' | 'short';
@@ -54,6 +57,8 @@ export const TENANT_DEFAULTS: Omit<Tenant, 'name'> = {
   maxDpr: 3,
   requireSignature: false,
   keys: {},
+  // None: only admin tokens may upload to this tenant.
+  uploadTokens: {},
   // Empty list: any page may embed the images.
   allowedReferers: [],
   allowEmptyReferer: true,
@@ -63,6 +68,8 @@ export const TENANT_DEFAULTS: Omit<Tenant, 'name'> = {
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const KID_RE = /^[A-Za-z0-9_-]{1,32}$/;
+/** 32 characters is 128 bits as hex (`openssl rand -hex 16`): an upload token could otherwise be guessed online. */
+const MIN_UPLOAD_TOKEN_LENGTH = 32;
 const HOST_RE = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 
 // Every key TenantInput knows. Anything else is a typo, and a typo in a security setting
@@ -112,6 +119,17 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
       if (typeof secret !== 'string' || secret.length < 16) p(`key '${kid}' must be a string of at least 16 characters`);
     }
     if (t.requireSignature && Object.keys(t.keys).length === 0) p('requireSignature is true but no keys are configured');
+  }
+  if (typeof t.uploadTokens !== 'object' || t.uploadTokens === null || Array.isArray(t.uploadTokens)) {
+    p('uploadTokens must be an object of token id → secret');
+  } else {
+    for (const [id, secret] of Object.entries(t.uploadTokens)) {
+      if (!KID_RE.test(id)) p(`upload token id '${id}' must match [A-Za-z0-9_-]{1,32}`);
+      // Same bar as admin tokens (128 bits as hex); the secret itself is never echoed.
+      if (typeof secret !== 'string' || secret.length < MIN_UPLOAD_TOKEN_LENGTH || secret.length > 512 || !/^[\x21-\x7e]+$/.test(secret)) {
+        p(`upload token '${id}' must be ${MIN_UPLOAD_TOKEN_LENGTH}-512 printable characters without spaces`);
+      }
+    }
   }
   if (!Array.isArray(t.allowedReferers) || !t.allowedReferers.every((h) => typeof h === 'string' && HOST_RE.test(h))) {
     p('allowedReferers must be host names, optionally starting with "*." (e.g. "example.com", "*.example.com")');

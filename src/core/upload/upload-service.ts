@@ -1,0 +1,164 @@
+import { mapBounded } from '../admin/bounded.js';
+import { purgeKeys } from '../admin/purge-keys.js';
+import type { Purger } from '../admin/purger.js';
+import { isTombstoned } from '../admin/tombstone.js';
+import type { ServiceConfig } from '../config/service-config.js';
+import type { Tenant } from '../config/tenant-config.js';
+import { HttpError } from '../errors.js';
+import { orientedSize, sniffImage } from '../image/sniff.js';
+import type { Clock, ObjectStore, Renderer, VariantLoader } from '../ports.js';
+import { originalKey, variantPrefix } from '../storage-keys.js';
+import { putVariant } from '../stored-variant.js';
+import { imageKey } from '../surrogate-keys.js';
+import { CONTENT_TYPES } from '../variant.js';
+import { createLimiter } from './limiter.js';
+import { DEFAULT_RENDER_CONCURRENCY, renderVariants } from './render-variants.js';
+import { standardVariants } from './standard-variants.js';
+import type { Uploader } from './upload-auth.js';
+
+/**
+ * Renders running at once across all uploads of this process. Each holds a decoded original
+ * (up to maxSourcePixels × 4 bytes, ~200 MB at the 50 MP default), so this bounds memory.
+ */
+export const MAX_UPLOAD_RENDERS = 2;
+/** Old variants of one image deleted at once: a few dozen objects, kept gentle on S3 rates. */
+const DELETE_CONCURRENCY = 4;
+
+export interface UploadDeps {
+  store: ObjectStore;
+  renderer: Renderer;
+  config: ServiceConfig;
+  /** Drops cached responses of the image (the host's cache or CDN). */
+  purger: Purger;
+  /** Told to forget what it remembers of a replaced original (its alpha flag). */
+  loader?: Pick<VariantLoader, 'forget'>;
+  clock?: Clock;
+  /** Renders per upload at once (default 2); MAX_UPLOAD_RENDERS bounds all uploads together. */
+  concurrency?: number;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export interface UploadResult {
+  tenant: string;
+  id: string;
+  /** 1 for a new image, bumped by every upload of the same id. */
+  version: number;
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+  /** Standard variants now in the variant store. */
+  variants: number;
+  /** Variants that failed to render or store (they render on first request instead). */
+  failed: number;
+  ms: number;
+  /** No original existed before (the route answers 201 instead of 200). */
+  created: boolean;
+}
+
+export interface UploadService {
+  /**
+   * Stores `readBody()`'s bytes as the original of `{tenant}/{id}`. The body is read only
+   * after the cheap refusals (taken down), so a refused upload costs no transfer.
+   */
+  upload(tenant: Tenant, id: string, readBody: () => Promise<Uint8Array>, who: Uploader): Promise<UploadResult>;
+}
+
+export function createUploadService(deps: UploadDeps): UploadService {
+  const { store, config } = deps;
+  const limiter = createLimiter(MAX_UPLOAD_RENDERS);
+  const renderer: Renderer = { render: (source, variant) => limiter.run(() => deps.renderer.render(source, variant)) };
+  const now = () => (deps.clock ?? Date).now();
+
+  async function deleteStoredVariants(tenant: string, id: string): Promise<number> {
+    const prefix = variantPrefix(tenant, id);
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list(prefix, { cursor, limit: 1000 });
+      keys.push(...page.keys);
+      cursor = page.cursor;
+    } while (cursor);
+    await mapBounded(keys, DELETE_CONCURRENCY, (key) => store.delete(key));
+    return keys.length;
+  }
+
+  return {
+    async upload(tenant, id, readBody, who) {
+      const t0 = performance.now();
+      // A takedown is reversed by an admin restore, never by uploading the same id again.
+      if (await isTombstoned(store, tenant.name, id)) {
+        throw new HttpError(409, 'TAKEN_DOWN', `'${tenant.name}/${id}' was taken down; an admin must restore it before it can be uploaded again`);
+      }
+      const body = await readBody();
+      if (body.byteLength === 0) throw new HttpError(400, 'EMPTY_BODY', 'the body must be the image file');
+
+      // The bytes decide the format; Content-Type and file names are the client's opinion.
+      const info = sniffImage(body);
+      if (!info) throw new HttpError(415, 'UNSUPPORTED_FORMAT', 'the body is not a JPEG, PNG or WebP image');
+      const pixels = info.width * info.height;
+      if (pixels > config.limits.maxSourcePixels) {
+        throw new HttpError(422, 'SOURCE_TOO_LARGE', `the image is ${info.width}×${info.height} (${pixels} pixels); the limit is ${config.limits.maxSourcePixels} pixels`);
+      }
+
+      // Render the first variant before storing anything: a truncated or corrupt file (which
+      // sniffing cannot see) is refused with the decoder's 422 and the old original stays.
+      const variants = standardVariants(tenant, id, { hasAlpha: info.hasAlpha });
+      const [first, ...rest] = variants;
+      const firstRender = first ? await renderer.render(body, first) : undefined;
+
+      // What a viewer sees (EXIF orientation applied), as the variants are rendered.
+      const shown = orientedSize(info);
+      const key = originalKey(tenant.name, id);
+      const previous = await store.head(key);
+      const prevVersion = Number(previous?.metadata?.version);
+      const version = Number.isSafeInteger(prevVersion) && prevVersion > 0 ? prevVersion + 1 : 1;
+      await store.put(key, body, {
+        contentType: CONTENT_TYPES[info.format],
+        metadata: {
+          version: String(version),
+          'uploaded-at': new Date(now()).toISOString(),
+          'uploaded-by': `${who.kind}:${who.id}`,
+          width: String(shown.width),
+          height: String(shown.height),
+          alpha: info.hasAlpha ? '1' : '0',
+        },
+      });
+      deps.loader?.forget?.(tenant.name, id);
+
+      // Variants of the old original (standard or not) must not outlive it.
+      if (previous) await deleteStoredVariants(tenant.name, id);
+      let stored = 0;
+      let failed = 0;
+      if (first && firstRender) {
+        await putVariant(store, first, firstRender.body);
+        stored++;
+      }
+      const more = await renderVariants({ store, renderer, source: body, variants: rest, concurrency: deps.concurrency ?? DEFAULT_RENDER_CONCURRENCY });
+      stored += more.stored;
+      failed += more.failed.length;
+      for (const f of more.failed) deps.log?.(`upload ${tenant.name}/${id}: variant ${f.variant} failed: ${f.error}`);
+
+      // Last, so the next request finds the new variants rather than rendering them again.
+      const [purge] = await purgeKeys(deps.purger, [imageKey(tenant.name, id)], { soft: false });
+      if (!purge?.ok) {
+        deps.log?.(`upload ${tenant.name}/${id}: purge of ${imageKey(tenant.name, id)} failed: ${purge?.error}`);
+        throw new HttpError(502, 'PURGE_FAILED', `the original is stored (version ${version}) but cached copies could not be purged; repeat the upload or purge '${imageKey(tenant.name, id)}'`);
+      }
+
+      return {
+        tenant: tenant.name,
+        id,
+        version,
+        format: info.format,
+        width: shown.width,
+        height: shown.height,
+        bytes: body.byteLength,
+        variants: stored,
+        failed,
+        ms: Math.round(performance.now() - t0),
+        created: previous === null,
+      };
+    },
+  };
+}
