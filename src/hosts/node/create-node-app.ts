@@ -3,6 +3,9 @@ import { createMemoryCache } from '../../cache/memory-cache.js';
 import type { ServiceConfig } from '../../core/config/service-config.js';
 import type { ObjectStore, Renderer } from '../../core/ports.js';
 import { createApp, type App } from '../../http/create-app.js';
+import { createDemoPage } from '../../http/demo-page.js';
+import { createCodecs } from '../../render/codecs.js';
+import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { createFsStore } from '../../storage/fs-store.js';
 import { serve } from './http-adapter.js';
@@ -34,14 +37,25 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const samplesDir = opts.samplesDir === undefined ? `${REPO_ROOT}samples` : opts.samplesDir;
   const seeded = samplesDir ? await seedSamples(store, samplesDir, opts.config.tenants.keys()) : [];
 
-  const jsquash = createJsquashRenderer(await loadCodecModules(), { limits: opts.config.limits });
+  const modules = await loadCodecModules();
+  const jsquash = createJsquashRenderer(modules, { limits: opts.config.limits });
   await jsquash.warmUp();
   const renderer = opts.wrapRenderer ? opts.wrapRenderer(jsquash) : jsquash;
   const cache = createMemoryCache({
     maxBytes: opts.cacheMaxBytes ?? 256 * 1024 * 1024,
     onRefreshError: (key, err) => opts.log?.(`refresh of ${key} failed`, err),
   });
-  const app: App = createApp({ config: opts.config, store, cache, renderer, renderSecrets: opts.renderSecrets, log: opts.log });
+  const app: App = createApp({
+    config: opts.config,
+    store,
+    cache,
+    renderer,
+    renderSecrets: opts.renderSecrets,
+    log: opts.log,
+    // The local host's root page and generated avatars for tenants with fallback 'generated'.
+    page: createDemoPage({ config: opts.config }),
+    fallback: createGeneratedFallback(createCodecs(modules)),
+  });
   const server = await serve(app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   return { ...server, app, cache, store, renderer, seeded };
 }
