@@ -65,8 +65,11 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       if (!original) {
         if (tenant?.fallback === 'generated' && deps.fallback) {
           const body = await deps.fallback(variant);
-          // Short TTL: once the real original is uploaded, the generated one should go quickly.
-          return { status: 200, body, contentType, etag: await strongEtag(body), surrogateKeys, source: 'generated', timings, ttl: config.cache.notFoundTtl };
+          // Short TTL: once the real original is uploaded, the generated one should go quickly,
+          // also from browsers, which a purge cannot reach.
+          const ttl = config.cache.notFoundTtl;
+          const headers = { 'cache-control': `public, max-age=${ttl}` };
+          return { status: 200, body, contentType, etag: await strongEtag(body), surrogateKeys, headers, source: 'generated', timings, ttl };
         }
         throw new HttpError(404, 'NOT_FOUND', `no image '${variant.id}' for tenant '${variant.tenant}'`);
       }
