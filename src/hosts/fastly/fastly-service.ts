@@ -1,4 +1,5 @@
 import { CacheOverride } from 'fastly:cache-override';
+import { adminTokenId } from '../../core/admin/admin-auth.js';
 import { createAdminService } from '../../core/admin/admin-service.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
@@ -114,8 +115,12 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
 
     const admin: Handler = async (req) => {
       const [s, tokens, store] = await Promise.all([settings(), loadAdminTokens(source), bucket()]);
-      // Every admin operation ends with an audit entry in the bucket: without one, only refuse.
-      if (!store) throw new HttpError(503, 'ADMIN_UNAVAILABLE', 'the admin API needs the bucket (STORAGE=s3) for its audit log');
+      if (!store) {
+        // Every admin operation ends with an audit entry in the bucket: without one, refuse, but
+        // only after the token check, so unauthenticated callers still learn nothing.
+        if (!(await adminTokenId(req.headers.get('authorization'), tokens))) throw new HttpError(401, 'UNAUTHORIZED', 'unauthorized', { 'www-authenticate': 'Bearer' });
+        throw new HttpError(503, 'ADMIN_UNAVAILABLE', 'the admin API needs the bucket (STORAGE=s3) for its audit log');
+      }
       const pipeline = createImageHandler({ config: s.config, cache, loader: await loaderFor(s, false) });
       const service = createAdminService({
         store,
