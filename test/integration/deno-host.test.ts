@@ -21,8 +21,9 @@ const SECRET = 'deno-render-secret-0123456789abcdef0123';
 const BEARER = { authorization: `Bearer ${SECRET}` };
 const WEBP = 'image/avif,image/webp,*/*;q=0.8';
 const SIGNING_KEY = 'deno-test-signing-key-0123456789';
-// demo without a generated fallback (a missing original is a 404); secure needs signatures.
-const SERVICE = { tenants: { demo: {}, secure: { requireSignature: true } } };
+// demo without a generated fallback (a missing original is a 404); secure needs signatures;
+// gen answers missing originals with a generated avatar.
+const SERVICE = { tenants: { demo: {}, secure: { requireSignature: true }, gen: { fallback: 'generated' } } };
 
 let bundle: Awaited<ReturnType<typeof buildDenoBundle>>;
 beforeAll(async () => {
@@ -56,6 +57,7 @@ describe('Deno host, full mode, directory store', () => {
         AVATAR_CONFIG_JSON: JSON.stringify(SERVICE),
         AVATAR_TENANT_KEYS: JSON.stringify({ secure: { k1: SIGNING_KEY } }),
         RENDER_SECRET: SECRET,
+        DEMO_PAGE: 'true',
       },
       writable: [dataDir],
     });
@@ -67,7 +69,17 @@ describe('Deno host, full mode, directory store', () => {
 
   it('says what it serves at start-up', () => {
     expect(host.output()).toMatch(/avatar-edge \(deno, full, render route on\) listening on/);
-    expect(host.output()).toMatch(/tenants: demo, secure/);
+    expect(host.output()).toMatch(/tenants: demo, secure, gen/);
+  });
+
+  it('serves the demo page when DEMO_PAGE is set, and generated avatars for missing originals', async () => {
+    const page = await host.get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const gen = await host.get('/gen/ada-lovelace/64.png');
+    expect(gen.status).toBe(200);
+    const img = await decodeToRgba(await bytesOf(gen));
+    expect([img.format, img.width, img.height]).toEqual(['png', 64, 64]);
   });
 
   it('renders an avatar that decodes to the requested size and format', async () => {
@@ -182,9 +194,10 @@ describe('Deno host, renderer mode, S3 store (s3rver)', () => {
     expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
   });
 
-  it('serves nothing else: the public image routes are off in renderer mode', async () => {
+  it('serves nothing else: the public image routes (and no demo page) in renderer mode', async () => {
     expect(host.output()).toMatch(/\(deno, renderer, render route on\)/);
     expect((await host.get('/demo/hopper?w=64')).status).toBe(404);
+    expect((await host.get('/')).status).toBe(404);
     expect((await host.get('/_render/demo/hopper/96x96-cover-q75.webp')).status).toBe(401);
   });
 });

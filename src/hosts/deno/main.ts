@@ -11,10 +11,13 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createMemoryCache } from '../../cache/memory-cache.js';
-import { createAuthorizer } from '../../core/auth/index.js';
 import { ConfigError } from '../../core/config/service-config.js';
 import type { Renderer } from '../../core/ports.js';
+import type { Variant } from '../../core/variant.js';
 import { createApp } from '../../http/create-app.js';
+import { createDemoPage } from '../../http/demo-page.js';
+import { createCodecs } from '../../render/codecs.js';
+import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { describeStorage } from '../../storage/config.js';
 import { createStore } from './create-store.js';
@@ -36,8 +39,9 @@ async function main(): Promise<void> {
   // and requests answered from the cache or the variant store need no codec. Renders wait for
   // it; a broken binary still stops the process (warm-up checks every codec).
   const t0 = performance.now();
-  const codecs = loadCodecModules(wasmDir, (url) => Deno.readFile(url)).then(async (modules) => {
-    const jsquash = createJsquashRenderer(modules, { limits: config.limits });
+  const modules = loadCodecModules(wasmDir, (url) => Deno.readFile(url));
+  const codecs = modules.then(async (m) => {
+    const jsquash = createJsquashRenderer(m, { limits: config.limits });
     await jsquash.warmUp();
     return jsquash;
   });
@@ -49,6 +53,10 @@ async function main(): Promise<void> {
     },
   );
   const renderer: Renderer = { render: async (source, variant) => (await codecs).render(source, variant) };
+  // Generated avatars for tenants with fallback 'generated', encoded by the same codecs.
+  const generated = codecs.then(() => modules).then((m) => createGeneratedFallback(createCodecs(m)));
+  generated.catch(() => {}); // a codec failure is reported (and ends the process) above
+  const fallback = async (variant: Variant) => (await generated)(variant);
 
   const store = createStore(settings.storage, log);
   const cache = createMemoryCache({
@@ -60,7 +68,8 @@ async function main(): Promise<void> {
     store,
     cache,
     renderer,
-    authorize: createAuthorizer(),
+    fallback,
+    page: settings.demoPage ? createDemoPage({ config }) : undefined,
     renderSecrets: settings.renderSecrets,
     mode,
     log,
@@ -72,9 +81,10 @@ async function main(): Promise<void> {
       port: settings.port,
       onListen: ({ hostname, port }: { hostname: string; port: number }) => {
         const render = settings.renderSecrets.length ? ', render route on' : '';
+        const demo = settings.demoPage && mode === 'full' ? `; demo page: http://${hostname}:${port}/` : '';
         console.log(`avatar-edge (deno, ${mode}${render}) listening on http://${hostname}:${port}`);
         console.log(`  config: ${settings.configSource}; tenants: ${[...config.tenants.keys()].join(', ')}`);
-        console.log(`  storage: ${describeStorage(settings.storage)}`);
+        console.log(`  storage: ${describeStorage(settings.storage)}${demo}`);
       },
       // The router already turns every error into a response; this is the last line of defence.
       onError: (err: unknown) => {

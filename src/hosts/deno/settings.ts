@@ -20,6 +20,8 @@ export interface DenoSettings {
   cacheMaxBytes: number;
   /** Directory (or file: URL) with the pinned codec binaries; unset: `wasm/` next to the bundle. */
   wasmDir?: string;
+  /** Serve the demo page at / (full mode). Off by default: it signs URLs for a signed tenant. */
+  demoPage: boolean;
   /** Where the service config came from, for the start-up line. */
   configSource: string;
 }
@@ -56,6 +58,10 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText): Prom
     problems.push(`CACHE_MAX_BYTES must be an integer of at least 1048576 (1 MiB), got '${env.CACHE_MAX_BYTES}'`);
   }
 
+  const demoRaw = (get('DEMO_PAGE') ?? 'false').toLowerCase();
+  const demoPage = ['1', 'true', 'yes', 'on'].includes(demoRaw);
+  if (!demoPage && !['0', 'false', 'no', 'off'].includes(demoRaw)) problems.push(`DEMO_PAGE must be true or false, got '${env.DEMO_PAGE}'`);
+
   const renderRaw = get('RENDER_SECRET');
   const renderSecrets = renderRaw ? renderRaw.split(',').map((s) => s.trim()) : [];
   if (renderRaw) problems.push(...renderSecretProblems(renderSecrets));
@@ -83,7 +89,7 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText): Prom
 
   if (problems.length || !storage || !config) throw new ConfigError(problems);
   const wasmDir = get('WASM_DIR');
-  return { mode, hostname, port, config, renderSecrets, storage, cacheMaxBytes, configSource: source, ...(wasmDir ? { wasmDir } : {}) };
+  return { mode, hostname, port, config, renderSecrets, storage, cacheMaxBytes, demoPage, configSource: source, ...(wasmDir ? { wasmDir } : {}) };
 }
 
 /** AVATAR_CONFIG_JSON (inline, handy on Deno Deploy) or AVATAR_CONFIG (a file path), not both. */

@@ -26,7 +26,7 @@ async function problemsOf(env: Record<string, string>): Promise<string[]> {
 describe('Deno host settings', () => {
   it('runs with no environment at all: full mode, :8000, directory store, demo tenant', async () => {
     const s = await loadDenoSettings({}, readText);
-    expect(s).toMatchObject({ mode: 'full', hostname: '0.0.0.0', port: 8000, renderSecrets: [], storage: { kind: 'fs', dataDir: '.data' }, cacheMaxBytes: DEFAULT_DENO_CACHE_BYTES });
+    expect(s).toMatchObject({ mode: 'full', hostname: '0.0.0.0', port: 8000, renderSecrets: [], demoPage: false, storage: { kind: 'fs', dataDir: '.data' }, cacheMaxBytes: DEFAULT_DENO_CACHE_BYTES });
     expect([...s.config.tenants.keys()]).toEqual(['demo']);
   });
 
@@ -37,10 +37,10 @@ describe('Deno host settings', () => {
     expect(fromFile.configSource).toBe('AVATAR_CONFIG=/etc/avatar.json');
 
     const inline = await loadDenoSettings(
-      { AVATAR_CONFIG_JSON: files['/etc/avatar.json']!, MODE: 'renderer', RENDER_SECRET: ` ${SECRET} , ${'s'.repeat(40)}`, ADMIN_TOKEN: 'a'.repeat(32), PORT: '0', HOST: '127.0.0.1' },
+      { AVATAR_CONFIG_JSON: files['/etc/avatar.json']!, DEMO_PAGE: 'yes', MODE: 'renderer', RENDER_SECRET: ` ${SECRET} , ${'s'.repeat(40)}`, ADMIN_TOKEN: 'a'.repeat(32), PORT: '0', HOST: '127.0.0.1' },
       readText,
     );
-    expect(inline).toMatchObject({ mode: 'renderer', port: 0, hostname: '127.0.0.1', renderSecrets: [SECRET, 's'.repeat(40)] });
+    expect(inline).toMatchObject({ demoPage: true, mode: 'renderer', port: 0, hostname: '127.0.0.1', renderSecrets: [SECRET, 's'.repeat(40)] });
     expect(inline.config.admin.tokens).toEqual({ env: 'a'.repeat(32) });
   });
 
@@ -57,6 +57,7 @@ describe('Deno host settings', () => {
       RENDER_SECRET: 'short-render-secret',
       AVATAR_CONFIG: '/etc/bad.json',
       STORAGE: 's3',
+      DEMO_PAGE: 'sometimes',
     });
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -65,6 +66,7 @@ describe('Deno host settings', () => {
         "CACHE_MAX_BYTES must be an integer of at least 1048576 (1 MiB), got '12'",
         'RENDER_SECRET: secret #1 must be 32-512 printable characters without spaces or commas',
         'AVATAR_CONFIG=/etc/bad.json: not a JSON object (syntax error)',
+        "DEMO_PAGE must be true or false, got 'sometimes'",
       ]),
     );
     expect(problems.some((p) => p.startsWith('S3_BUCKET'))).toBe(true);
