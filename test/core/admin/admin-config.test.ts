@@ -32,3 +32,19 @@ describe('admin config and token check', () => {
     expect(await adminTokenId(`Bearer ${secret}`, {})).toBeNull();
   });
 });
+
+describe('admin tokens from the environment', () => {
+  it('adds ADMIN_TOKEN as id "env" and ADMIN_TOKENS_JSON by name, keeping configured ones', async () => {
+    const { withAdminTokenFromEnv } = await import('../../../src/core/config/admin-env.js');
+    const input = { admin: { tokens: { 'local-dev': secret } } };
+    expect(withAdminTokenFromEnv(input, {})).toBe(input);
+    const merged = withAdminTokenFromEnv(input, { ADMIN_TOKEN: 'e'.repeat(32), ADMIN_TOKENS_JSON: JSON.stringify({ alice: 'f'.repeat(32) }) });
+    expect(loadServiceConfig(merged).admin.tokens).toEqual({ 'local-dev': secret, env: 'e'.repeat(32), alice: 'f'.repeat(32) });
+    expect(() => withAdminTokenFromEnv({}, { ADMIN_TOKENS_JSON: '["hunter2"]' })).toThrow(ConfigError);
+    try {
+      withAdminTokenFromEnv({}, { ADMIN_TOKENS_JSON: '{hunter2' });
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2');
+    }
+  });
+});
