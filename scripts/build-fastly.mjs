@@ -13,8 +13,10 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'src/hosts/fastly/main.ts');
-const bundle = join(root, 'dist/fastly/main.js');
-const wasm = join(root, 'bin/main.wasm');
+// `--out <file>` builds elsewhere (the Viceroy integration test builds into a temp dir).
+const outArg = process.argv.indexOf('--out');
+const wasm = outArg > 0 ? process.argv[outArg + 1] : join(root, 'bin/main.wasm');
+const bundle = outArg > 0 ? `${wasm}.js` : join(root, 'dist/fastly/main.js');
 
 const t0 = performance.now();
 await build({
@@ -38,5 +40,5 @@ const t2 = performance.now();
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 console.log(
   `build:fastly: bundle ${kib(statSync(bundle).size)} in ${((t1 - t0) / 1000).toFixed(1)} s, ` +
-    `bin/main.wasm ${(statSync(wasm).size / 1024 / 1024).toFixed(1)} MiB in ${((t2 - t1) / 1000).toFixed(1)} s`,
+    `${wasm.startsWith(root) ? wasm.slice(root.length + 1) : wasm} ${(statSync(wasm).size / 1024 / 1024).toFixed(1)} MiB in ${((t2 - t1) / 1000).toFixed(1)} s`,
 );
