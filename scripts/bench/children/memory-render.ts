@@ -1,0 +1,27 @@
+/**
+ * One render of one source in a fresh process, then the process's peak RSS:
+ * `memory-render.ts <ours|sharp> <file> <size> <format>`; prints {"maxRssKb": …, "baseRssKb": …}.
+ */
+import { readFileSync } from 'node:fs';
+import type { Format } from '../../../src/core/variant.js';
+
+const [kind, file, sizeArg, format] = process.argv.slice(2) as [string, string, string, Format];
+const size = Number(sizeArg);
+const bytes = new Uint8Array(readFileSync(file));
+let body: Uint8Array;
+let baseRssKb: number;
+if (kind === 'sharp') {
+  const sharp = (await import('sharp')).default;
+  baseRssKb = process.resourceUsage().maxRSS;
+  const p = sharp(bytes).rotate().resize(size, size, { fit: 'cover', kernel: 'lanczos3' });
+  body = await (format === 'jpeg' ? p.jpeg({ quality: 80 }) : p.webp({ quality: 80 })).toBuffer();
+} else {
+  const { loadCodecModules } = await import('../../../src/hosts/node/load-wasm.js');
+  const { createJsquashRenderer } = await import('../../../src/render/jsquash-renderer.js');
+  const renderer = createJsquashRenderer(await loadCodecModules());
+  await renderer.warmUp();
+  baseRssKb = process.resourceUsage().maxRSS;
+  const variant = { tenant: 'demo', id: 'x', width: size, height: size, fit: 'cover' as const, format, quality: 80, version: '', negotiated: false };
+  body = (await renderer.render(bytes, variant)).body;
+}
+process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, baseRssKb, bytes: body.byteLength }) + '\n');

@@ -1,0 +1,49 @@
+/** Memory suite: peak RSS of a fresh process rendering the largest corpus image, ours vs sharp. */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { sniffImage } from '../../src/core/image/sniff.js';
+import { runChild } from './lib/child.js';
+import { CORPUS_DIR, loadCorpus } from './lib/corpus.js';
+import type { SuiteReport } from './lib/report.js';
+import { fmt, ratio } from './lib/stats.js';
+
+const mbOf = (kb: number) => kb / 1024;
+
+export async function runMemory(_opts: { quick: boolean }): Promise<SuiteReport> {
+  const largest = loadCorpus()
+    .map((c) => ({ ...c, info: sniffImage(c.bytes)! }))
+    .sort((a, b) => b.info.width * b.info.height - a.info.width * a.info.height)[0]!;
+  const file = join(CORPUS_DIR, largest.file);
+  const cases = [
+    { size: 512, format: 'webp' },
+    { size: 128, format: 'jpeg' },
+  ];
+  const rows: string[][] = [];
+  const peaks: { ours: number; sharp: number }[] = [];
+  for (const c of cases) {
+    const ours = await runChild('scripts/bench/children/memory-render.ts', ['ours', file, String(c.size), c.format]);
+    const sharp = await runChild('scripts/bench/children/memory-render.ts', ['sharp', file, String(c.size), c.format]);
+    const o = mbOf(ours.maxRssKb as number);
+    const s = mbOf(sharp.maxRssKb as number);
+    peaks.push({ ours: o, sharp: s });
+    rows.push([
+      `${c.size} px ${c.format}`,
+      `${fmt(o, 0)} MB / ${fmt(s, 0)} MB = ${ratio(o, s)}`,
+      `${fmt(mbOf(ours.baseRssKb as number), 0)} MB / ${fmt(mbOf(sharp.baseRssKb as number), 0)} MB`,
+    ]);
+  }
+  const worst = peaks.reduce((a, b) => (b.ours > a.ours ? b : a));
+  const mp = (largest.info.width * largest.info.height) / 1e6;
+  return {
+    id: 'memory',
+    title: 'Memory: peak RSS rendering the largest source',
+    method:
+      `${largest.file} (${largest.info.width}×${largest.info.height}, ${fmt(mp, 1)} MP, ${fmt(statSync(file).size / 2 ** 20, 1)} MB ${largest.info.format}) rendered once in a fresh Node process; ` +
+      'peak RSS from process.resourceUsage().maxRSS at the end. Ours: the jsquash renderer after its warm-up. Reference: sharp in another fresh process.',
+    headlines: [
+      { metric: `peak RSS, ${fmt(mp, 0)} MP source`, ours: `${fmt(worst.ours, 0)} MB`, reference: `${fmt(worst.sharp, 0)} MB`, referenceName: 'sharp', ratio: ratio(worst.ours, worst.sharp), target: '< 256 MB', met: worst.ours < 256 },
+    ],
+    tables: [{ headers: ['variant', 'peak RSS ours / sharp', 'RSS before the render ours / sharp'], rows }],
+    notes: [],
+  };
+}
