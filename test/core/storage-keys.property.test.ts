@@ -14,6 +14,12 @@ const adversarial = fc.oneof(
   fc.stringMatching(/^[a-z0-9-]{1,40}$/),
   fc.stringMatching(/^[A-Za-z0-9._-]{1,140}$/),
 );
+// Near-valid pairs get their own share, so both outcomes (key, refusal) are common.
+const tenantAndId = fc.oneof(
+  { weight: 3, arbitrary: fc.tuple(adversarial, adversarial) },
+  { weight: 1, arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,31}$/), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)) },
+  { weight: 1, arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,31}$/), adversarial) },
+);
 
 /** A key must stay in `{kind}/{tenant}/`, normalize to itself, and resolve inside a store root. */
 function assertContained(key: string, kind: string, tenant: string, id: string): void {
@@ -43,7 +49,7 @@ describe('storage key derivation (property)', () => {
   it('never leaves {kind}/{tenant}/ whatever tenant and id are', () => {
     const seen = { key: 0, refused: 0 };
     fc.assert(
-      fc.property(adversarial, adversarial, (tenant, id) => {
+      fc.property(tenantAndId, ([tenant, id]) => {
         seen[check(() => originalKey(tenant, id), 'originals', tenant, id)]++;
         check(() => tombstoneKey(tenant, id), 'tombstones', tenant, id);
         check(() => variantPrefix(tenant, id), 'variants', tenant, id);
@@ -57,11 +63,12 @@ describe('storage key derivation (property)', () => {
           expect(e).toBeInstanceOf(HttpError);
         }
       }),
-      { numRuns: 5000 },
+      { numRuns: 3000 },
     );
     // The generator must exercise both outcomes, or the property proves little.
-    expect(seen.key).toBeGreaterThan(200);
-    expect(seen.refused).toBeGreaterThan(200);
+    // (Measured over 30 seeds at 5000 runs: 25-27% keys, the rest refusals; at 3000 that is ~750-820 keys.)
+    expect(seen.key).toBeGreaterThan(400);
+    expect(seen.refused).toBeGreaterThan(400);
   });
 
   it.each([
