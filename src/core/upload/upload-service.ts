@@ -17,7 +17,7 @@ import { standardVariants } from './standard-variants.js';
 import type { Uploader } from './upload-auth.js';
 
 /**
- * Renders running at once across all uploads of this process. Each holds a decoded original
+ * Renders running at once across all uploads of one app instance. Each holds a decoded original
  * (up to maxSourcePixels × 4 bytes, ~200 MB at the 50 MP default), so this bounds memory.
  */
 export const MAX_UPLOAD_RENDERS = 2;

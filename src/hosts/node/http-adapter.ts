@@ -1,33 +1,73 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errorResponse, isHttpError } from '../../core/errors.js';
+import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
 import { assertSafeRequestTarget } from '../../core/request/raw-target.js';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
-/** Bodies above this are refused before buffering (uploads have their own, lower limit). */
+/** A backstop above every route's own limit (uploads: limits.maxSourceBytes; admin: 1 MB). */
 const MAX_BODY = 64 * 1024 * 1024;
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
-  if (req.method === 'GET' || req.method === 'HEAD') return undefined;
-  const chunks: Buffer[] = [];
+const bodyTooLarge = () => new HttpError(413, 'BODY_TOO_LARGE', `the body must be at most ${MAX_BODY} bytes`);
+
+/**
+ * The body as a stream, not a buffer: a route reads what it accepts and refuses the rest
+ * (an upload's Content-Length is checked before a byte is read). Past MAX_BODY the stream
+ * errors with a 413, which surfaces from whatever read it. `discard()` (called once the
+ * response is sent) drains what nobody read, so the client can finish sending and read the
+ * answer on a connection that stays usable.
+ */
+function bodyStream(req: IncomingMessage): { body?: ReadableStream<Uint8Array>; discard(): void } {
+  if (req.method === 'GET' || req.method === 'HEAD') return { discard: () => {} };
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) throw bodyTooLarge();
   let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw Object.assign(new Error('body too large'), { status: 413 });
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
+  let discarding = false;
+  req.pause();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        req.on('data', (chunk: Buffer) => {
+          if (discarding) return;
+          size += chunk.byteLength;
+          if (size > MAX_BODY) {
+            discarding = true;
+            return controller.error(bodyTooLarge());
+          }
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 0) <= 0) req.pause();
+        });
+        req.on('end', () => !discarding && controller.close());
+        req.on('error', (err) => !discarding && controller.error(err));
+      },
+      pull: () => void req.resume(),
+      cancel: () => {
+        discarding = true;
+        req.resume();
+      },
+    },
+    { highWaterMark: 4 },
+  );
+  return {
+    body,
+    discard() {
+      discarding = true;
+      if (!req.readableEnded) req.resume();
+    },
+  };
 }
 
-function toRequest(req: IncomingMessage, body: Uint8Array | undefined, origin: string): Request {
+function toRequest(req: IncomingMessage, origin: string): { request: Request; discard(): void } {
   // Only origin-form targets ("/path?query"); absolute-form would smuggle another host in.
   if (!req.url?.startsWith('/')) throw Object.assign(new Error('bad request target'), { status: 400 });
   // Before `new Request` resolves '..', '%2e%2e' and '\\' away: traversal attempts get a 400, not another path.
   assertSafeRequestTarget(req.url);
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  return new Request(origin + (req.url ?? '/'), { method: req.method, headers, body: body as BodyInit | undefined });
+  const { body, discard } = bodyStream(req);
+  // `duplex: 'half'` is how undici takes a streamed request body.
+  const request = new Request(origin + (req.url ?? '/'), { method: req.method, headers, ...(body ? { body, duplex: 'half' } : {}) } as RequestInit);
+  return { request, discard };
 }
 
 async function send(res: ServerResponse, response: Response): Promise<void> {
@@ -42,10 +82,11 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
 export async function serve(handler: FetchHandler, opts: { host: string; port: number }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     try {
-      const body = await readBody(req);
       // A fixed origin: the Host header is a request value and never becomes part of a URL we act on.
       const origin = 'http://localhost';
-      await send(res, await handler(toRequest(req, body, origin)));
+      const { request, discard } = toRequest(req, origin);
+      res.once('finish', discard);
+      await send(res, await handler(request));
     } catch (err) {
       if (isHttpError(err) && !res.headersSent) return void (await send(res, errorResponse(err)));
       const status = (err as { status?: number }).status === 413 ? 413 : 400;

@@ -1,7 +1,9 @@
 import { withAdminTokenFromEnv } from '../../core/config/admin-env.js';
 import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
 import { parseRenderSecrets } from '../../http/render-route.js';
+import { describeStorage } from '../../storage/config.js';
 import { startNodeApp } from './create-node-app.js';
+import { createNodeStore } from './node-store.js';
 import { readServiceInput } from './read-config.js';
 
 // `npm start`: config/local.json (tenants demo and secure) unless AVATAR_CONFIG says otherwise.
@@ -11,17 +13,23 @@ async function main(): Promise<void> {
   const { input, source } = readServiceInput();
   const config = loadServiceConfig(withAdminTokenFromEnv(input, process.env));
   const renderSecrets = parseRenderSecrets(process.env.RENDER_SECRET);
+  const log = (msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
+  // STORAGE=fs (default: DATA_DIR or .data) or STORAGE=s3 (S3_*): docs/storage.md.
+  const storage = createNodeStore(process.env, log);
   const app = await startNodeApp({
     config,
-    dataDir: process.env.DATA_DIR,
+    store: storage.store,
+    // Sample originals go into the local directory only: never into somebody's bucket.
+    samplesDir: storage.config.kind === 'fs' ? undefined : null,
     cacheMaxBytes: process.env.CACHE_MAX_BYTES ? Number(process.env.CACHE_MAX_BYTES) : undefined,
     host: process.env.HOST ?? '127.0.0.1',
     port,
     renderSecrets,
-    log: (msg, err) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')),
+    log,
   });
   if (app.seeded.length) console.log(`seeded ${app.seeded.length} sample originals: ${app.seeded.join(', ')}`);
   console.log(`avatar-edge listening on ${app.url}${renderSecrets.length ? ' (render route /_render/* on)' : ''}`);
+  console.log(`storage: ${describeStorage(storage.config)}`);
   console.log('try:');
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {
     console.log(`  ${app.url}${path}`);
