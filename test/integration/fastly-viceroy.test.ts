@@ -174,6 +174,7 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
     expect(r.headers.get('vary')).toBe('Accept');
     expect(r.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
     expect(r.headers.get('surrogate-key')).toBe('t:demo i:demo/hopper v:demo/hopper/128x128-cover-q75.webp');
+    expect(r.headers.get('server-timing')).toMatch(/cache;desc="MISS", origin;dur=[\d.]+, total;dur=[\d.]+, cpu;dur=\d+/);
     const facts = imageFacts(await r.arrayBuffer());
     expect([facts.format, facts.width, facts.height]).toEqual(['webp', 128, 128]);
     expect(renders).toBe(1);
@@ -221,6 +222,21 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
     for (let i = 0; i < 40 && renders < 3; i++) await new Promise((r) => setTimeout(r, 100));
     expect(renders).toBe(3);
     expect((await get('/demo/hopper?w=128&h=128')).headers.get('x-cache')).toBe('HIT');
+  });
+
+  it('answers /_render/* itself as a shield POP would: bearer checked, then cache, then the renderer', async () => {
+    const path = '/_render/demo/hopper/64x64-cover-q75.webp';
+    const before = renders;
+    expect((await fetch(base + path, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(base + path, { headers: { authorization: `Bearer ${RENDER_SECRET}` } });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('surrogate-key')).toBe('t:demo i:demo/hopper v:demo/hopper/64x64-cover-q75.webp');
+      await r.arrayBuffer();
+    }
+    expect(renders).toBe(before + 1);
+    // The edge role shares the shield role's copy: same canonical key.
+    expect((await get('/demo/hopper/64.webp')).headers.get('x-cache')).toBe('HIT');
   });
 
   it('verifies signatures at the edge: signed 200, unsigned and tampered 403', async () => {
