@@ -26,6 +26,11 @@ export function createMemoryCache(opts: MemoryCacheOptions): VariantCache & { st
   const entries = new Map<string, Entry>(); // insertion order = recency order
   const byTag = new Map<string, Set<string>>();
   const inflight = new Map<string, Promise<VariantBody>>();
+  // Purges that happen while a load is in flight must win: remember when each tag was last
+  // purged (a sequence number), and drop a load's result if one of its tags was purged after
+  // the load started. Pruned whenever nothing is in flight.
+  let seq = 0;
+  const purgedAt = new Map<string, number>();
   let bytes = 0;
   const counters = { hits: 0, misses: 0, stale: 0, loads: 0, evictions: 0 };
 
@@ -65,14 +70,16 @@ export function createMemoryCache(opts: MemoryCacheOptions): VariantCache & { st
     let p = inflight.get(key);
     if (!p) {
       counters.loads++;
+      const startedAt = seq;
       p = (async () => {
         try {
           const value = await loader();
-          const ttl = value.ttl ?? o.ttl;
-          store(key, value, ttl, value.ttl !== undefined ? 0 : o.swr);
+          const purgedMeanwhile = value.surrogateKeys.some((t) => (purgedAt.get(t) ?? -1) > startedAt);
+          if (!purgedMeanwhile) store(key, value, value.ttl ?? o.ttl, value.ttl !== undefined ? 0 : o.swr);
           return value;
         } finally {
           inflight.delete(key);
+          if (inflight.size === 0) purgedAt.clear();
         }
       })();
       inflight.set(key, p);
@@ -101,6 +108,8 @@ export function createMemoryCache(opts: MemoryCacheOptions): VariantCache & { st
 
     async purge(tags: string[], soft: boolean) {
       const keys = new Set<string>();
+      seq++;
+      if (inflight.size > 0) for (const tag of tags) purgedAt.set(tag, seq);
       for (const tag of tags) for (const k of byTag.get(tag) ?? []) keys.add(k);
       for (const k of keys) {
         const e = entries.get(k);

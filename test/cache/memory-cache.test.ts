@@ -74,4 +74,17 @@ describe('memory cache', () => {
     now += 1_000_000; // past ttl + swr
     expect((await cache.getOrLoad('k', async () => body(1, [], 4), opts)).state).toBe('MISS');
   });
+
+  it('does not keep a load that was purged while in flight', async () => {
+    const cache = createMemoryCache({ maxBytes: 1e6 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const inFlight = cache.getOrLoad('k', async () => { await gate; return body(1, ['i:a/x'], 1); }, opts);
+    await cache.purge(['i:a/x'], false);
+    release();
+    expect((await inFlight).state).toBe('MISS');
+    const next = await cache.getOrLoad('k', async () => body(1, ['i:a/x'], 2), opts);
+    expect(next).toMatchObject({ state: 'MISS', value: { etag: '"2"' } });
+    expect((await cache.getOrLoad('k', async () => body(1, [], 3), opts)).state).toBe('HIT');
+  });
 });
