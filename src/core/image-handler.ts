@@ -36,6 +36,8 @@ export interface ResolvedRequest {
   tenant: Tenant;
   variant: Variant;
   key: string;
+  /** Seconds until a signed URL's `exp`, when the tenant requires signatures. */
+  expiresIn?: number;
 }
 
 /** parse → canonicalize → authorize → (format needs alpha?) → canonical key. */
@@ -46,27 +48,27 @@ export async function resolveImageRequest(request: Request, deps: Omit<ImageHand
   const tenant = deps.config.tenants.get(path.tenant);
   if (!tenant) throw new HttpError(404, 'UNKNOWN_TENANT', `no tenant '${path.tenant}'`);
   const pending = canonicalize(path, image, request.headers.get('accept'), tenant, deps.config.limits);
-  if (deps.authorize) {
-    await deps.authorize({ request, tenant, path, auth, pending, now: (deps.clock ?? Date).now() });
-  }
+  const now = (deps.clock ?? Date).now();
+  if (deps.authorize) await deps.authorize({ request, tenant, path, auth, pending, now });
+  const expiresIn = tenant.requireSignature && auth.exp ? Number(auth.exp) - now / 1000 : undefined;
   const format = resolveNegotiated(
     pending.format,
     pending.format === 'jpeg-or-png' ? await deps.loader.hasAlpha(tenant.name, path.id) : false,
   );
   const variant = withFormat(pending, format);
-  return { tenant, variant, key: canonicalKey(variant) };
+  return { tenant, variant, key: canonicalKey(variant), expiresIn };
 }
 
 /** The image route: resolve, serve from cache or load, answer with the right headers. */
 export function createImageHandler(deps: ImageHandlerDeps) {
   return async function handleImage(request: Request): Promise<Response> {
     const t0 = performance.now();
-    const { tenant, variant, key } = await resolveImageRequest(request, deps);
+    const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
     const { value, state } = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
 
     const headers = new Headers({
       'content-type': value.contentType,
-      'cache-control': browserCacheControl(tenant, deps.config.cache),
+      'cache-control': browserCacheControl(tenant, deps.config.cache, expiresIn),
       etag: value.etag,
       'surrogate-key': value.surrogateKeys.join(' '),
       'x-cache': state,

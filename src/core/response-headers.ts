@@ -2,10 +2,18 @@ import type { CachePolicy } from './config/service-config.js';
 import type { Tenant } from './config/tenant-config.js';
 import type { CacheState, VariantBody } from './ports.js';
 
-/** Browser/downstream Cache-Control: long with SWR normally, short for legally sensitive tenants. */
-export function browserCacheControl(tenant: Tenant, policy: CachePolicy): string {
-  if (tenant.ttlClass === 'short') return `public, max-age=${policy.shortTtl}`;
-  return `public, max-age=${policy.browserMaxAge}, stale-while-revalidate=${policy.browserSwr}`;
+/**
+ * Browser/downstream Cache-Control: long with SWR normally, short for legally sensitive
+ * tenants. `expiresInSeconds` (a signed URL's remaining life) caps it, so no browser or
+ * shared cache keeps serving a signed URL after its `exp`.
+ */
+export function browserCacheControl(tenant: Tenant, policy: CachePolicy, expiresInSeconds?: number): string {
+  const maxAge = tenant.ttlClass === 'short' ? policy.shortTtl : policy.browserMaxAge;
+  if (expiresInSeconds !== undefined && expiresInSeconds < maxAge) {
+    return `public, max-age=${Math.max(0, Math.floor(expiresInSeconds))}`;
+  }
+  if (tenant.ttlClass === 'short') return `public, max-age=${maxAge}`;
+  return `public, max-age=${maxAge}, stale-while-revalidate=${policy.browserSwr}`;
 }
 
 /** Edge TTL for a variant: purge-driven long TTL, or the short class. */
