@@ -37,6 +37,16 @@ describe('signed URLs and hotlink protection over HTTP', () => {
     expect([img.width, img.height, img.format]).toEqual([128, 128, 'webp']);
   });
 
+  it("caps the browser max-age at the URL's remaining life", async () => {
+    const s = await sign({ w: 64, h: 64, fmt: 'webp' }, { exp: Math.floor(Date.now() / 1000) + 120 });
+    const r = await host.get(s.url);
+    expect(r.status).toBe(200);
+    const maxAge = Number(/max-age=(\d+)/.exec(r.headers.get('cache-control') ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThan(100);
+    expect(maxAge).toBeLessThanOrEqual(120);
+    expect(r.headers.get('cache-control')).not.toContain('stale-while-revalidate');
+  });
+
   it('serves the template form with the same signature, as the same cached object', async () => {
     const s = await sign({ w: 96, h: 96, fmt: 'jpeg' });
     const q = await host.get(s.url);
