@@ -87,6 +87,15 @@ const positiveInt = (n: unknown): boolean => typeof n === 'number' && Number.isI
 /** Defaults → merge → validate. Throws ConfigError listing every problem at once. */
 export function loadServiceConfig(input: ServiceInput = {}): ServiceConfig {
   const problems: string[] = [];
+  // A typo ("tenant", "limit") must not silently fall back to defaults. "_comment"-style keys are notes.
+  const known = (section: string, obj: unknown, keys: readonly string[]) => {
+    if (obj && typeof obj === 'object') {
+      for (const k of Object.keys(obj)) if (!k.startsWith('_') && !keys.includes(k)) problems.push(`unknown setting '${section}${k}' (known: ${keys.join(', ')})`);
+    }
+  };
+  known('', input, ['limits', 'cache', 'tenants', 'admin']);
+  known('limits.', input.limits, Object.keys(LIMIT_DEFAULTS));
+  known('cache.', input.cache, Object.keys(CACHE_DEFAULTS));
   const limits: Limits = { ...LIMIT_DEFAULTS, ...input.limits };
   for (const [k, v] of Object.entries(limits)) if (!positiveInt(v)) problems.push(`limits.${k} must be a positive integer`);
   const cache: CachePolicy = { ...CACHE_DEFAULTS, ...input.cache };
