@@ -14,6 +14,7 @@ import type { SourceFormat } from '../core/image/sniff.js';
 import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
 import { installImageDataPolyfill, toImageData } from './image-data.js';
+import { pngStructureProblem } from './png-check.js';
 
 export interface Codecs {
   decode(format: SourceFormat, bytes: Uint8Array): Promise<ImageData>;
@@ -39,9 +40,11 @@ type EmscriptenInit = (module: WebAssembly.Module, overrides: typeof emscriptenO
 type BindgenInit = (module: WebAssembly.Module) => Promise<unknown>;
 
 let ready: Promise<void> | undefined;
+let initialised: CodecModules | undefined;
 
 function initOnce(m: CodecModules): Promise<void> {
   installImageDataPolyfill();
+  initialised ??= m;
   ready ??= Promise.all([
     (initJpegDecode as unknown as EmscriptenInit)(m.jpegDec, emscriptenOptions),
     (initJpegEncode as unknown as EmscriptenInit)(m.jpegEnc, emscriptenOptions),
@@ -51,6 +54,20 @@ function initOnce(m: CodecModules): Promise<void> {
     (initResize as BindgenInit)(m.resize),
   ]).then(() => undefined);
   return ready;
+}
+
+/**
+ * A failed mozjpeg decode ends in Emscripten's exit(), which unwinds without restoring the
+ * WebAssembly stack or freeing the heap: after 71 failures, whatever their size, the instance
+ * is broken for good ("memory access out of bounds" on valid files), so 72 requests for one
+ * corrupt original would end JPEG rendering for the process. A fresh instance from the
+ * compiled module costs a few milliseconds: replace the decoder after any failure (libwebp
+ * fails cleanly, but the same reset is cheap insurance).
+ */
+async function replaceDecoder(format: 'jpeg' | 'webp'): Promise<void> {
+  if (!initialised) return;
+  if (format === 'jpeg') await (initJpegDecode as unknown as EmscriptenInit)(initialised.jpegDec, emscriptenOptions);
+  else await (initWebpDecode as unknown as EmscriptenInit)(initialised.webpDec, emscriptenOptions);
 }
 
 const view = (buf: ArrayBuffer | ArrayBufferLike): Uint8Array => new Uint8Array(buf);
@@ -63,9 +80,17 @@ export function createCodecs(modules: CodecModules): Codecs {
       // The decoders accept typed arrays (embind / wasm-bindgen copy them in); typings say ArrayBuffer.
       const input = bytes as unknown as ArrayBuffer;
       lastMessage = undefined;
-      if (format === 'jpeg') return jpegDecode(input);
-      if (format === 'webp') return webpDecode(input);
-      return pngDecode(input);
+      if (format === 'png') {
+        const problem = pngStructureProblem(bytes);
+        if (problem) throw new Error(problem);
+        return pngDecode(input);
+      }
+      try {
+        return await (format === 'jpeg' ? jpegDecode(input) : webpDecode(input));
+      } catch (err) {
+        await replaceDecoder(format);
+        throw err;
+      }
     },
 
     async encode(format, image, quality) {

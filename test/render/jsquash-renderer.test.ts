@@ -208,6 +208,32 @@ describe('refusals are 422 HttpErrors, never plain errors', () => {
     const ok = await r.render(hopper, variant(32, 32));
     expect([ok.width, ok.height]).toEqual([32, 32]);
   });
+
+  it('the JPEG decoder survives many corrupt files (mozjpeg used to break for good after 71)', async () => {
+    const r = await renderer();
+    const hopper = sample('hopper.jpg');
+    // Noise after real headers: mozjpeg gets as far as entropy decoding before its error exit.
+    let seed = 1;
+    const garbage = new Uint8Array(4096).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 16);
+    garbage.set(hopper.subarray(0, hopper.findIndex((v, i) => v === 0xff && hopper[i + 1] === 0xc2) + 19));
+    for (let i = 0; i < 80; i++) {
+      const e = await renderError(r.render(garbage, variant(16, 16)));
+      expect(e.code).toBe('DECODE_FAILED');
+    }
+    const ok = await r.render(hopper, variant(32, 32));
+    expect([ok.width, ok.height]).toEqual([32, 32]);
+  });
+
+  it('a truncated or corrupted PNG is refused before it reaches the decoder', async () => {
+    const r = await renderer();
+    const mysha = sample('mysha.png');
+    const truncated = await renderError(r.render(mysha.subarray(0, mysha.length - 100), variant(16, 16)));
+    expect([truncated.code, String(truncated.cause)]).toEqual(['DECODE_FAILED', expect.stringContaining('truncated')]);
+    const flipped = mysha.slice();
+    flipped[5000] = (flipped[5000] ?? 0) ^ 0xff;
+    const corrupt = await renderError(r.render(flipped, variant(16, 16)));
+    expect([corrupt.code, String(corrupt.cause)]).toEqual(['DECODE_FAILED', expect.stringContaining('CRC mismatch')]);
+  });
 });
 
 describe('concurrency and warm-up', () => {

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { pngStructureProblem } from '../../src/render/png-check.js';
+import { sample } from './helpers.js';
+
+describe('pngStructureProblem', () => {
+  it('accepts the sample PNGs', () => {
+    for (const f of ['mysha.png', 'plant.png', 'astronaut.png']) expect(pngStructureProblem(sample(f)), f).toBeNull();
+  });
+
+  it('finds truncation anywhere, and a flipped byte', () => {
+    const png = sample('mysha.png');
+    for (const cut of [20, 40, 1000, png.length - 13, png.length - 1]) expect(pngStructureProblem(png.subarray(0, cut)), `cut at ${cut}`).toMatch(/truncated/);
+    for (const at of [20, 100, 30_000, png.length - 5]) {
+      const b = png.slice();
+      b[at] = (b[at] ?? 0) ^ 1;
+      expect(pngStructureProblem(b), `byte ${at}`).toMatch(/CRC mismatch|truncated/);
+    }
+  });
+});
