@@ -125,6 +125,7 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
       ['demo', 'hopper', 'hopper.jpg', 'image/jpeg'],
       ['demo', 'mysha', 'mysha.png', 'image/png'],
       ['secure', 'hopper', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'leaked', 'hopper.jpg', 'image/jpeg'],
     ] as const) {
       await store.put(originalKey(tenant, id), await readFile(join(SAMPLES, file)), { contentType: type });
     }
@@ -266,6 +267,19 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('cache-control')).toBe('no-store');
     expect(await missing.json()).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('takes an image down through the admin API: tombstone in the bucket, purge, verified 410 at the edge', async () => {
+    const before = await get('/demo/leaked?w=64&h=64');
+    expect(before.status).toBe(200);
+    await before.arrayBuffer();
+    const takedown = await admin('/_admin/takedown', { tenant: 'demo', id: 'leaked', reason: 'viceroy test', ticket: 'T-1' });
+    const report = (await takedown.json()) as { ok: boolean; verification?: { ok: boolean } };
+    expect(takedown.status).toBe(200);
+    expect(report).toMatchObject({ ok: true, verification: { ok: true } });
+    const after = await get('/demo/leaked?w=64&h=64');
+    expect(after.status).toBe(410);
+    expect(await after.json()).toMatchObject({ code: 'GONE' });
   });
 
   it('picks PNG for an alpha original when the client takes no WebP (header probe in the bucket)', async () => {

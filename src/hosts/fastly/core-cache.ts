@@ -35,37 +35,19 @@ export interface CoreCacheOptions {
 
 export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
   const purger = createFastlyPurger();
+  // transactionLookup blocks the instance until a pending insert for the key lands; a second
+  // lookup of a key this same instance is still loading (the admin API verifies a takedown with
+  // concurrent requests) would wait on itself forever. Same-instance callers share one load.
+  const inflight = new Map<string, Promise<CacheResult>>();
 
   return {
-    async getOrLoad(key, load, { ttl, swr }): Promise<CacheResult> {
-      const entry = CoreCache.transactionLookup(CACHE_KEY_PREFIX + key);
-      const state = entry.state();
-      if (state.found() && state.usable()) {
-        const value = await readEntry(entry);
-        if (state.stale() && state.mustInsertOrUpdate() && opts.waitUntil) {
-          // This request was chosen to refresh the stale object; the others keep getting stale copies meanwhile.
-          opts.waitUntil(refresh(entry, load, ttl, swr).catch((err) => opts.log?.(`refresh of ${key} failed`, err)));
-          return { value, state: 'STALE' };
-        }
-        entry.close();
-        return { value, state: state.stale() ? 'STALE' : 'HIT' };
+    getOrLoad(key, load, opts): Promise<CacheResult> {
+      let p = inflight.get(key);
+      if (!p) {
+        p = lookupOrLoad(key, load, opts).finally(() => inflight.delete(key));
+        inflight.set(key, p);
       }
-      if (!state.mustInsertOrUpdate()) {
-        // Not ours to insert (should not happen after a transactional miss): serve without caching.
-        entry.close();
-        return { value: await load(), state: 'MISS' };
-      }
-      let value: VariantBody;
-      try {
-        value = await load();
-      } catch (err) {
-        // Lets the callers waiting on this transaction try for themselves instead of hanging.
-        entry.cancel();
-        entry.close();
-        throw err;
-      }
-      insert(entry, value, ttl, swr);
-      return { value, state: 'MISS' };
+      return p;
     },
 
     async purge(keys, soft) {
@@ -74,6 +56,37 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
       return { purged: results.filter((r) => r.ok).length };
     },
   };
+
+  async function lookupOrLoad(key: string, load: () => Promise<VariantBody>, { ttl, swr }: { ttl: number; swr: number }): Promise<CacheResult> {
+    const entry = CoreCache.transactionLookup(CACHE_KEY_PREFIX + key);
+    const state = entry.state();
+    if (state.found() && state.usable()) {
+      const value = await readEntry(entry);
+      if (state.stale() && state.mustInsertOrUpdate() && opts.waitUntil) {
+        // This request was chosen to refresh the stale object; the others keep getting stale copies meanwhile.
+        opts.waitUntil(refresh(entry, load, ttl, swr).catch((err) => opts.log?.(`refresh of ${key} failed`, err)));
+        return { value, state: 'STALE' };
+      }
+      entry.close();
+      return { value, state: state.stale() ? 'STALE' : 'HIT' };
+    }
+    if (!state.mustInsertOrUpdate()) {
+      // Not ours to insert (should not happen after a transactional miss): serve without caching.
+      entry.close();
+      return { value: await load(), state: 'MISS' };
+    }
+    let value: VariantBody;
+    try {
+      value = await load();
+    } catch (err) {
+      // Lets the callers waiting on this transaction try for themselves instead of hanging.
+      entry.cancel();
+      entry.close();
+      throw err;
+    }
+    insert(entry, value, ttl, swr);
+    return { value, state: 'MISS' };
+  }
 }
 
 async function refresh(entry: TransactionCacheEntry, load: () => Promise<VariantBody>, ttl: number, swr: number): Promise<void> {

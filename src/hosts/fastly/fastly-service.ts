@@ -6,7 +6,7 @@ import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
 import { createImageHandler } from '../../core/image-handler.js';
 import type { ObjectStore, VariantLoader } from '../../core/ports.js';
-import { createRemoteLoader } from '../../core/remote-variant-loader.js';
+import { createRemoteLoader, type RenderSend } from '../../core/remote-variant-loader.js';
 import { edgeTtl } from '../../core/response-headers.js';
 import { canonicalKey } from '../../core/variant.js';
 import { createAdminRoutes } from '../../http/admin-routes.js';
@@ -20,7 +20,7 @@ import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';
 import { createStoreSource } from './stores.js';
-import { chooseUpstream, type FetchWithBackend } from './upstream.js';
+import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
 
 export interface FastlyServiceDeps {
   /** Config + secrets; defaults to the Config Store and Secret Store (stores.ts). */
@@ -88,8 +88,10 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
           hasAlpha,
         });
       }
-      const upstream = chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, fetch: fetchFn, log });
-      return createRemoteLoader({ config: s.config, send: upstream.send, secret: s.renderSecrets[0]!, hasAlpha });
+      // Chosen on the first miss only: a hit never touches shielding.
+      let upstream: Upstream | undefined;
+      const send: RenderSend = (r, v) => (upstream ??= chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, fetch: fetchFn, log })).send(r, v);
+      return createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
     }
 
     const image = async (req: Request): Promise<Response> => {

@@ -4,7 +4,7 @@
  * under which cache key with which surrogate keys and TTLs, what gets purged.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CACHE_KEY_PREFIX } from '../../../src/hosts/fastly/core-cache.js';
+import { CACHE_KEY_PREFIX, createCoreCache } from '../../../src/hosts/fastly/core-cache.js';
 import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js';
 import { CONFIG_STORE, SECRET_STORE } from '../../../src/hosts/fastly/stores.js';
 import { coreCacheDouble } from '../../doubles/fastly/cache.js';
@@ -159,6 +159,19 @@ describe('edge role: miss, then hit', () => {
     expect(r.headers.get('cache-control')).toBe('no-store');
     expect(coreCacheDouble.entries.size).toBe(0);
     expect(coreCacheDouble.cancels).toEqual([`${CACHE_KEY_PREFIX}demo/u-42/64x0-inside-q75.webp`]);
+  });
+
+  it('shares one lookup and one load between concurrent requests for a key in one instance (no self-wait)', async () => {
+    const cache = createCoreCache();
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      await new Promise((r) => setTimeout(r, 5));
+      return { status: 200, body: IMAGE, contentType: 'image/webp', etag: '"c"', surrogateKeys: ['t:demo'], source: 'render' as const, timings: {} };
+    };
+    const [a, b] = await Promise.all([cache.getOrLoad('demo/x', load, { ttl: 60, swr: 0 }), cache.getOrLoad('demo/x', load, { ttl: 60, swr: 0 })]);
+    expect([a.state, b.state, loads]).toEqual(['MISS', 'MISS', 1]);
+    expect(coreCacheDouble.lookups).toEqual([`${CACHE_KEY_PREFIX}demo/x`]);
   });
 
   it('answers bad requests before any backend or cache is asked', async () => {
