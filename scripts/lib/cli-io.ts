@@ -1,0 +1,55 @@
+import type { EnvRecord } from '../../src/storage/config.js';
+import type { ProgressSink } from './progress.js';
+
+/** What the storage CLIs talk to; the entry scripts pass the process's, tests their own. */
+export interface StorageCliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: EnvRecord;
+  /** Where progress goes (stderr); `isTTY` picks a bar or plain lines. */
+  progress: ProgressSink;
+  /** Aborted on SIGINT/SIGTERM: work in flight finishes, nothing new starts, the report is printed. */
+  signal?: AbortSignal;
+}
+
+/** Exit codes shared by the storage CLIs. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+export class UsageError extends Error {}
+
+export function positiveInt(name: string, raw: string | undefined, fallback: number, max = 64): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
+  return Number(raw);
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = -1;
+  do {
+    v /= 1024;
+    u++;
+  } while (v >= 1024 && u < units.length - 1);
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** The entry scripts' io: stdout/stderr, the environment, SIGINT/SIGTERM → abort (a second one exits at once). */
+export function processIo(): StorageCliIo {
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping: letting work in flight finish (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    env: process.env,
+    progress: { write: (t) => process.stderr.write(t), isTTY: process.stderr.isTTY === true, columns: process.stderr.columns },
+    signal: controller.signal,
+  };
+}
