@@ -53,6 +53,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
 
   return async function handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
     const source = (deps.source ?? createStoreSource)();
+    const serviceOrigin = new URL(request.url).origin;
     const settings = once(() => loadEdgeSettings(source));
     const cache = createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log });
     const bucket = once(async (): Promise<ObjectStore | null> => {
@@ -90,7 +91,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       }
       // Chosen on the first miss only: a hit never touches shielding.
       let upstream: Upstream | undefined;
-      const send: RenderSend = (r, v) => (upstream ??= chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, fetch: fetchFn, log })).send(r, v);
+      const send: RenderSend = (r, v) => (upstream ??= chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, serviceOrigin, fetch: fetchFn, log })).send(r, v);
       return createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
     }
 

@@ -21,6 +21,12 @@ export interface UpstreamOptions {
   shieldPop?: string;
   /** true for /_render/* requests (we are the shield): never shield again, or requests would loop. */
   asShield: boolean;
+  /**
+   * This service's own origin (the incoming request's, e.g. https://img.example.com). The
+   * shield POP picks the service by Host like any Fastly POP, so requests to it carry ours;
+   * the renderer backend gets its Host from the backend's override host instead.
+   */
+  serviceOrigin: string;
   fetch: FetchWithBackend;
   log?: (msg: string, err?: unknown) => void;
 }
@@ -47,10 +53,14 @@ export function chooseUpstream(opts: UpstreamOptions): Upstream {
   }
   if (shield.runningOn()) return direct('renderer');
   const backend: Backend = shield.encryptedBackend({ firstByteTimeout: SHIELD_FIRST_BYTE_TIMEOUT_MS });
-  return { send: sendTo(backend, opts.fetch), via: 'shield', backend: backend.name };
+  return { send: sendTo(backend, opts.fetch, opts.serviceOrigin), via: 'shield', backend: backend.name };
 }
 
-function sendTo(backend: string | Backend, fetchFn: FetchWithBackend): RenderSend {
-  // 'pass': the answer is stored in Core Cache by the caller; the readthrough cache must not keep a second copy.
-  return (request) => fetchFn(request, { backend, cacheOverride: new CacheOverride('pass') } as RequestInit);
+function sendTo(backend: string | Backend, fetchFn: FetchWithBackend, origin?: string): RenderSend {
+  return (request) => {
+    const u = new URL(request.url);
+    const out = origin ? new Request(origin + u.pathname + u.search, { headers: request.headers }) : request;
+    // 'pass': the answer is stored in Core Cache by the caller; the readthrough cache must not keep a second copy.
+    return fetchFn(out, { backend, cacheOverride: new CacheOverride('pass') } as RequestInit);
+  };
 }
