@@ -35,14 +35,22 @@ export function createRouter(routes: Routes): (request: Request) => Promise<Resp
     },
   });
   const call = (h: Handler | undefined) => (req: IRequest) => h?.(req as unknown as Request);
+  // HEAD of a GET-only route: same status and headers, no body.
+  const head = (h: Handler | undefined) => async (req: IRequest) => {
+    const r = await h?.(req as unknown as Request);
+    return r && new Response(null, { status: r.status, headers: r.headers });
+  };
+  const health: Handler = () => new Response('ok\n', { headers: { 'content-type': 'text/plain', 'cache-control': 'no-store' } });
 
   router
-    .get('/healthz', () => new Response('ok\n', { headers: { 'content-type': 'text/plain', 'cache-control': 'no-store' } }))
+    .get('/healthz', health)
+    .head('/healthz', head(health))
     .all('/_admin/*', call(routes.admin))
     .all('/_admin', call(routes.admin))
     .get('/_render/*', call(routes.render))
     .all('/_upload/*', call(routes.upload))
     .get('/', call(routes.page))
+    .head('/', head(routes.page))
     .get('*', call(routes.image))
     .head('*', call(routes.image))
     .all('*', (req) => {
