@@ -153,7 +153,8 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
       if (Date.now() > deadline) throw new Error(`viceroy did not answer in 150 s:\n${viceroyLog}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-  });
+    // Build + s3rver + renderer warm-up + Viceroy's compile: more than the default hook timeout on a busy box.
+  }, 300_000);
 
   afterAll(async () => {
     if (viceroy && viceroy.exitCode === null) {
