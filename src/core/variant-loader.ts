@@ -85,12 +85,18 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       const k = `${tenantName}/${id}`;
       const known = alphaCache.get(k);
       if (known !== undefined) return known;
-      const original = await store.get(originalKey(tenantName, id));
-      const alpha = original ? (sniffImage(original.body)?.hasAlpha ?? false) : false;
-      if (original) {
-        if (alphaCache.size > 10_000) alphaCache.clear();
-        alphaCache.set(k, alpha);
+      // Uploads record the flag in the original's metadata: a HEAD instead of reading the image.
+      const info = await store.head(originalKey(tenantName, id));
+      if (!info) return false;
+      const recorded = info.metadata?.alpha;
+      let alpha: boolean;
+      if (recorded === '1' || recorded === '0') alpha = recorded === '1';
+      else {
+        const original = await store.get(originalKey(tenantName, id));
+        alpha = original ? (sniffImage(original.body)?.hasAlpha ?? false) : false;
       }
+      if (alphaCache.size > 10_000) alphaCache.clear();
+      alphaCache.set(k, alpha);
       return alpha;
     },
 
