@@ -35,7 +35,11 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[u]}`;
 }
 
-/** The entry scripts' io: stdout/stderr, the environment, SIGINT/SIGTERM → abort (a second one exits at once). */
+/**
+ * The entry scripts' io: stdout/stderr, the environment, SIGINT/SIGTERM → abort (a second one
+ * exits at once). Run the scripts with `node --import tsx`, not the tsx CLI: the tsx CLI runs
+ * them in a child process and ends it on Ctrl-C before the report is printed.
+ */
 export function processIo(): StorageCliIo {
   const controller = new AbortController();
   const stop = () => {

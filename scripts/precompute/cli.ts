@@ -132,7 +132,7 @@ async function run(argv: string[], io: PrecomputeCliIo): Promise<number> {
     io.out(
       dryRun
         ? `dry run: ${report.images} images, ${report.upToDate} up to date, ${report.rendered} variants missing, ${report.present} present; nothing written (${seconds} s)`
-        : `${report.images} images, ${report.upToDate} up to date, ${report.rendered} variants rendered (${formatBytes(report.bytes)}), ${report.present} already stored, ${report.failed.length} failed in ${seconds} s`,
+        : `${report.interrupted ? `${report.done} of ${report.images}` : report.images} images, ${report.upToDate} up to date, ${report.rendered} variants rendered (${formatBytes(report.bytes)}), ${report.present} already stored, ${report.failed.length} failed in ${seconds} s`,
     );
     if (report.tombstoned) io.out(`  ${report.tombstoned} taken-down images skipped`);
     for (const f of report.failed.slice(0, 50)) io.out(`  failed ${tenant.name}/${f.id}${f.variant ? ` ${f.variant}` : ''}: ${f.error}`);
