@@ -9,6 +9,7 @@ import { sniffImage } from '../../src/core/image/sniff.js';
 import type { Format, Variant } from '../../src/core/variant.js';
 import { loadCodecModules } from '../../src/hosts/node/load-wasm.js';
 import { createJsquashRenderer } from '../../src/render/jsquash-renderer.js';
+import { MASTER_DEFAULTS, masterFactor, masterServes } from '../../src/render/master.js';
 import { loadCorpus } from './lib/corpus.js';
 import type { SuiteReport } from './lib/report.js';
 import { ssim } from './lib/ssim.js';
@@ -33,6 +34,8 @@ interface Case {
   sharpBytes: number;
   oursSsim: number;
   sharpSsim: number;
+  /** Rendered from the image's kept master (render pool path), when the master serves this case. */
+  master?: { ms: number; bytes: number; ssim: number };
 }
 
 const time = async <T>(f: () => Promise<T>): Promise<[number, T]> => {
@@ -102,6 +105,8 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
       }
     }
     sharpStages.set(img.id, stage);
+    // The Node host's render pool keeps a master of large sources (render/master.ts).
+    const kept = info && masterFactor(info) > 1 ? (await renderer.renderKeepingMaster(img.bytes, { tenant: 'demo', id: img.id, width: 64, height: 64, fit: 'cover', format: 'webp', quality: QUALITY, version: '', negotiated: false })).master : undefined;
 
     for (const size of SIZES) {
       const reference = await gray(
@@ -111,6 +116,9 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
         const variant: Variant = { tenant: 'demo', id: img.id, width: size, height: size, fit: 'cover', format, quality: QUALITY, version: '', negotiated: false };
         const ot: number[] = [];
         const st: number[] = [];
+        const mt: number[] = [];
+        const useMaster = kept && masterServes(kept, variant) ? kept : undefined;
+        let masterOut: Uint8Array | undefined;
         const stages: { decode: number; resize: number; encode: number }[] = [];
         let oursOut: Uint8Array | undefined;
         let sharpOut: Buffer | undefined;
@@ -118,7 +126,10 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
         for (let r = -1; r < reps; r++) {
           const [to, o] = await time(() => renderer.render(img.bytes, variant));
           const [ts, s] = await time(() => sharpRender(img.bytes, size, format, alpha));
+          const [tm, m] = useMaster ? await time(() => renderer.renderFromMaster(useMaster, variant)) : [NaN, undefined];
           if (r < 0) continue;
+          mt.push(tm);
+          masterOut = m?.body;
           ot.push(to);
           st.push(ts);
           stages.push(o.timings);
@@ -127,6 +138,7 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
         }
         const go = await gray(oursOut!);
         const gs = await gray(sharpOut!);
+        const gm = masterOut ? await gray(masterOut) : undefined;
         cases.push({
           image: img.id,
           size,
@@ -142,12 +154,18 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
           sharpBytes: sharpOut!.byteLength,
           oursSsim: ssim(go.data, reference.data, size, size),
           sharpSsim: ssim(gs.data, reference.data, size, size),
+          master: gm && masterOut ? { ms: median(mt), bytes: masterOut.byteLength, ssim: ssim(gm.data, reference.data, size, size) } : undefined,
         });
       }
     }
   }
 
   const perCase = cases.map((c) => c.ours / c.sharp);
+  // As the Node host renders once a large source's master is kept: from the master when it serves.
+  const served = (c: Case) => c.master?.ms ?? c.ours;
+  const gService = geomean(cases.map((c) => served(c) / c.sharp));
+  const gServiceImage = geomean(corpus.map((img) => cases.filter((c) => c.image === img.id)).map((cs) => sum(cs.map(served)) / sum(cs.map((c) => c.sharp))));
+  const masterCases = cases.filter((c) => c.master);
   const byImage = corpus.map((img) => cases.filter((c) => c.image === img.id));
   const perImage = byImage.map((cs) => sum(cs.map((c) => c.ours)) / sum(cs.map((c) => c.sharp)));
   const gCase = geomean(perCase);
@@ -183,8 +201,10 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
       `(\`rotate().resize(w, w, {fit: 'cover', kernel: 'lanczos3'})\`, same quality), one libvips thread, no operation cache. ` +
       `Median of ${reps} interleaved runs per case after one untimed run. SSIM: grayscale, against sharp's lossless lanczos3 resize of the original, both outputs decoded by sharp (flattened onto white).`,
     headlines: [
-      { metric: 'render end to end, geomean over all cases', ours: fmt(gCase, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(gCase, 2) + '×', target: '≤ 1.5×', met: gCase <= 1.5 },
-      { metric: 'render end to end, geomean over images (sum of 8 variants each)', ours: fmt(gImage, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(gImage, 2) + '×', target: '≤ 1.5×', met: gImage <= 1.5 },
+      { metric: 'render from the original, geomean over all cases', ours: fmt(gCase, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(gCase, 2) + '×', target: '≤ 1.5×', met: gCase <= 1.5 },
+      { metric: 'render from the original, geomean over images (sum of 8 variants each)', ours: fmt(gImage, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(gImage, 2) + '×', target: '≤ 1.5×', met: gImage <= 1.5 },
+      { metric: 'render with kept masters (Node host steady state), geomean over all cases', ours: fmt(gService, 2) + '×', reference: '1.00×', referenceName: 'sharp from the original', ratio: fmt(gService, 2) + '×', target: '≤ 1.5×', met: gService <= 1.5 },
+      { metric: 'render with kept masters, geomean over images', ours: fmt(gServiceImage, 2) + '×', reference: '1.00×', referenceName: 'sharp from the original', ratio: fmt(gServiceImage, 2) + '×', target: '≤ 1.5×', met: gServiceImage <= 1.5 },
       { metric: 'output bytes, geomean', ours: fmt(bytesRatio, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(bytesRatio, 2) + '×' },
       { metric: 'SSIM vs lossless reference, median', ours: fmt(ssimOurs, 4), reference: fmt(ssimSharp, 4), referenceName: 'sharp', ratio: fmt(ssimOurs / ssimSharp, 3) + '×' },
     ],
@@ -195,7 +215,19 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
         rows: stageRows,
       },
       {
-        caption: 'Every case, end to end.',
+        caption: `Cases a kept master serves (sources of ${MASTER_DEFAULTS.minPixels / 1e6} MP and more, cover boxes with 2× margin): the first render of such a source decodes it and keeps the master; later ones start from it.`,
+        headers: ['case', 'from master', 'from original', 'sharp', 'master / sharp', 'SSIM master / original / sharp'],
+        rows: masterCases.map((c) => [
+          `${c.image} ${c.size} ${c.format}`,
+          ms(c.master!.ms),
+          ms(c.ours),
+          ms(c.sharp),
+          ratio(c.master!.ms, c.sharp),
+          `${fmt(c.master!.ssim, 4)} / ${fmt(c.oursSsim, 4)} / ${fmt(c.sharpSsim, 4)}`,
+        ]),
+      },
+      {
+        caption: 'Every case, end to end from the original.',
         headers: ['case', 'ours', 'sharp', 'ratio', 'bytes ours / sharp', 'SSIM ours / sharp'],
         rows: cases.map((c) => [
           `${c.image} ${c.size} ${c.format}`,

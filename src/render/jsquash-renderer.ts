@@ -5,11 +5,12 @@
 import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
 import type { Renderer, RenderResult } from '../core/ports.js';
 import type { Variant } from '../core/variant.js';
-import { flattenAlpha } from './alpha.js';
+import { flattenAlpha, usesAlpha } from './alpha.js';
 import type { CodecModules } from './codec-modules.js';
 import { createCodecs } from './codecs.js';
 import { decodeSource } from './decode-source.js';
 import { fitImage } from './fit-image.js';
+import { type Master, makeMaster, masterFactor, masterServes } from './master.js';
 import { type WarmUpReport, warmUp } from './warm-up.js';
 
 export interface JsquashRendererOptions {
@@ -22,6 +23,14 @@ export interface JsquashRendererOptions {
 export interface JsquashRenderer extends Renderer {
   /** One tiny decode/resize/encode per codec, checked, so the first request is not slow. */
   warmUp(): Promise<WarmUpReport>;
+  /**
+   * Like render, and also returns the source's master when it is large enough to keep one
+   * (master.ts); the variant itself is then rendered from that master whenever the master
+   * serves it, so it comes out the same as every later render from the kept master.
+   */
+  renderKeepingMaster(source: Uint8Array, variant: Variant): Promise<RenderResult & { master?: Master }>;
+  /** Renders from a master kept earlier (the caller checked `masterServes`): no decode. */
+  renderFromMaster(master: Master, variant: Variant): Promise<RenderResult>;
 }
 
 export function createJsquashRenderer(modules: CodecModules, opts: JsquashRendererOptions = {}): JsquashRenderer {
@@ -29,23 +38,42 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
   const limits = opts.limits ?? LIMIT_DEFAULTS;
   const fitOptions = { preShrink: opts.preShrink ?? true };
 
+  /** fit → flatten for JPEG → encode; `decodeMs` is what getting `image` cost. */
+  async function finish(image: ImageData, info: Master['info'], variant: Variant, decodeMs: number): Promise<RenderResult> {
+    const t1 = performance.now();
+    const fitted = await fitImage(codecs, image, info, variant, fitOptions);
+    const t2 = performance.now();
+    const pixels = variant.format === 'jpeg' && fitted.hasAlpha ? flattenAlpha(fitted.image) : fitted.image;
+    const body = await codecs.encode(variant.format, pixels, variant.quality);
+    const t3 = performance.now();
+    return {
+      body,
+      width: pixels.width,
+      height: pixels.height,
+      timings: { decode: decodeMs, resize: t2 - t1, encode: t3 - t2 },
+    };
+  }
+
   const renderer: JsquashRenderer = {
     async render(source: Uint8Array, variant: Variant): Promise<RenderResult> {
       const t0 = performance.now();
       const { info, image } = await decodeSource(codecs, source, limits);
-      const t1 = performance.now();
-      const fitted = await fitImage(codecs, image, info, variant, fitOptions);
-      const t2 = performance.now();
-      const pixels = variant.format === 'jpeg' && fitted.hasAlpha ? flattenAlpha(fitted.image) : fitted.image;
-      const body = await codecs.encode(variant.format, pixels, variant.quality);
-      const t3 = performance.now();
-      return {
-        body,
-        width: pixels.width,
-        height: pixels.height,
-        timings: { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 },
-      };
+      return finish(image, info, variant, performance.now() - t0);
     },
+
+    async renderKeepingMaster(source, variant) {
+      const t0 = performance.now();
+      const { info, image } = await decodeSource(codecs, source, limits);
+      const factor = masterFactor(info);
+      if (factor <= 1) return finish(image, info, variant, performance.now() - t0);
+      const master = makeMaster(image, info, factor, info.hasAlpha && usesAlpha(image));
+      const decodeMs = performance.now() - t0; // the master's shrink counts as decoding
+      const result = masterServes(master, variant) ? await finish(master.image, master.info, variant, decodeMs) : await finish(image, info, variant, decodeMs);
+      return { ...result, master };
+    },
+
+    renderFromMaster: (master, variant) => finish(master.image, master.info, variant, 0),
+
     warmUp: () => warmUp(renderer, codecs),
   };
   return renderer;

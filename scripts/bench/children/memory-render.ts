@@ -15,6 +15,22 @@ if (kind === 'sharp') {
   baseRssKb = process.resourceUsage().maxRSS;
   const p = sharp(bytes).rotate().resize(size, size, { fit: 'cover', kernel: 'lanczos3' });
   body = await (format === 'jpeg' ? p.jpeg({ quality: 80 }) : p.webp({ quality: 80 })).toBuffer();
+} else if (kind === 'pool') {
+  // What the Node host does (npm start): render threads, one per core.
+  const { loadCodecModules } = await import('../../../src/hosts/node/load-wasm.js');
+  const { createRenderPool } = await import('../../../src/hosts/node/render-pool.js');
+  const pool = createRenderPool({ modules: await loadCodecModules() });
+  await pool.warmUp();
+  baseRssKb = process.resourceUsage().maxRSS;
+  const variant = { tenant: 'demo', id: 'x', width: size, height: size, fit: 'cover' as const, format, quality: 80, version: '', negotiated: false };
+  body = (await pool.render(bytes, variant)).body;
+  const maxRssKb = process.resourceUsage().maxRSS;
+  // The thread that decoded the source is replaced: its WebAssembly memory goes with it.
+  await new Promise((r) => setTimeout(r, 1500));
+  const afterRssKb = Math.round(process.memoryUsage().rss / 1024);
+  await pool.close();
+  process.stdout.write(JSON.stringify({ maxRssKb, baseRssKb, afterRssKb, bytes: body.byteLength }) + '\n');
+  process.exit(0);
 } else {
   const { loadCodecModules } = await import('../../../src/hosts/node/load-wasm.js');
   const { createJsquashRenderer } = await import('../../../src/render/jsquash-renderer.js');

@@ -9,6 +9,7 @@ import { createGeneratedFallback } from '../../render/fallback/create-fallback.j
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { createFsStore } from '../../storage/fs-store.js';
 import { serve } from './http-adapter.js';
+import { createRenderPool } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
 import { seedSamples } from './seed-samples.js';
 
@@ -29,6 +30,8 @@ export interface NodeAppOptions {
   renderSecrets?: readonly string[];
   /** Wraps the renderer (tests count renders with it). */
   wrapRenderer?: (r: Renderer) => Renderer;
+  /** Render on this many worker threads (render-pool.ts); 0 or absent renders on the main thread. */
+  renderThreads?: number;
 }
 
 /** Builds the local host: directory store, in-process jsquash renderer, in-memory cache. */
@@ -38,9 +41,11 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const seeded = samplesDir ? await seedSamples(store, samplesDir, opts.config.tenants.keys()) : [];
 
   const modules = await loadCodecModules();
-  const jsquash = createJsquashRenderer(modules, { limits: opts.config.limits });
-  await jsquash.warmUp();
-  const renderer = opts.wrapRenderer ? opts.wrapRenderer(jsquash) : jsquash;
+  const limits = opts.config.limits;
+  const pool = opts.renderThreads ? createRenderPool({ modules, limits, size: opts.renderThreads }) : undefined;
+  const base: Renderer = pool ?? createJsquashRenderer(modules, { limits });
+  await (pool ?? (base as ReturnType<typeof createJsquashRenderer>)).warmUp();
+  const renderer = opts.wrapRenderer ? opts.wrapRenderer(base) : base;
   const cache = createMemoryCache({
     maxBytes: opts.cacheMaxBytes ?? 256 * 1024 * 1024,
     onRefreshError: (key, err) => opts.log?.(`refresh of ${key} failed`, err),
@@ -57,5 +62,9 @@ export async function startNodeApp(opts: NodeAppOptions) {
     fallback: createGeneratedFallback(createCodecs(modules)),
   });
   const server = await serve(app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
-  return { ...server, app, cache, store, renderer, seeded };
+  const close = async () => {
+    await server.close();
+    await pool?.close();
+  };
+  return { ...server, close, app, cache, store, renderer, seeded };
 }

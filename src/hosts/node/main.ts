@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { withAdminTokenFromEnv } from '../../core/config/admin-env.js';
 import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
 import { parseRenderSecrets } from '../../http/render-route.js';
@@ -7,6 +8,14 @@ import { createNodeStore } from './node-store.js';
 import { readServiceInput } from './read-config.js';
 
 // `npm start`: config/local.json (tenants demo and secure) unless AVATAR_CONFIG says otherwise.
+function renderThreads(): number {
+  const raw = process.env.RENDER_THREADS;
+  if (raw === undefined || raw === '') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new ConfigError([`RENDER_THREADS must be 0..64 (0 renders on the main thread), got '${raw}'`]);
+  return n;
+}
+
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT must be 0..65535, got '${process.env.PORT}'`]);
@@ -26,10 +35,13 @@ async function main(): Promise<void> {
     port,
     renderSecrets,
     log,
+    // Renders on worker threads, one per core, so both cores render and hits never wait behind a render.
+    renderThreads: renderThreads(),
   });
   if (app.seeded.length) console.log(`seeded ${app.seeded.length} sample originals: ${app.seeded.join(', ')}`);
-  console.log(`avatar-edge listening on ${app.url}${renderSecrets.length ? ' (render route /_render/* on)' : ''}`);
+  // Facts first, the "listening" line last: whoever waits for it (tests, scripts) then has them all.
   console.log(`storage: ${describeStorage(storage.config)}`);
+  console.log(`avatar-edge listening on ${app.url}${renderSecrets.length ? ' (render route /_render/* on)' : ''}`);
   console.log('try:');
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {
     console.log(`  ${app.url}${path}`);

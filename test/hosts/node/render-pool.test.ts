@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpError } from '../../../src/core/errors.js';
+import { sniffImage } from '../../../src/core/image/sniff.js';
+import type { Variant } from '../../../src/core/variant.js';
+import { loadCodecModules } from '../../../src/hosts/node/load-wasm.js';
+import { createRenderPool, type RenderPool } from '../../../src/hosts/node/render-pool.js';
+
+const sample = (name: string) => new Uint8Array(readFileSync(new URL(`../../../samples/demo/${name}`, import.meta.url)));
+const variant = (w: number, format: Variant['format'] = 'webp'): Variant => ({ tenant: 'demo', id: 'x', width: w, height: w, fit: 'cover', format, quality: 75, version: '', negotiated: false });
+
+describe('render pool (worker threads)', () => {
+  let pool: RenderPool;
+  beforeAll(async () => {
+    // Recycle after anything over 0.2 MP so the test sees a thread replaced.
+    pool = createRenderPool({ modules: await loadCodecModules(), size: 2, recycleAfterPixels: 200_000 });
+    await pool.warmUp();
+  });
+  afterAll(() => pool.close());
+
+  it('renders concurrently on its threads and returns real images', async () => {
+    const src = sample('hopper.jpg');
+    const out = await Promise.all([64, 128, 96].map((w) => pool.render(src, variant(w, w === 96 ? 'jpeg' : 'webp'))));
+    expect(out.map((r) => sniffImage(r.body))).toMatchObject([
+      { format: 'webp', width: 64, height: 64 },
+      { format: 'webp', width: 128, height: 128 },
+      { format: 'jpeg', width: 96, height: 96 },
+    ]);
+    expect(out[0]!.timings.decode).toBeGreaterThan(0);
+  });
+
+  it('passes the caller\'s bytes by copy: the source stays usable', async () => {
+    const src = sample('mysha.png');
+    await pool.render(src, variant(32));
+    expect(src.byteLength).toBeGreaterThan(0);
+    expect(sniffImage(src)?.format).toBe('png');
+  });
+
+  it('keeps HttpErrors (status, code) across the thread boundary', async () => {
+    const err = await pool.render(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61]), variant(32)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).status).toBeGreaterThanOrEqual(400);
+    expect((err as HttpError).status).toBeLessThan(500);
+  });
+
+  it('replaces a thread after a large source and keeps serving', async () => {
+    const before = pool.stats().recycled;
+    await pool.render(sample('hopper.jpg'), variant(48));
+    expect(pool.stats().recycled).toBeGreaterThan(before);
+    const r = await pool.render(sample('hopper.jpg'), variant(40));
+    expect(sniffImage(r.body)).toMatchObject({ width: 40, height: 40 });
+    expect(pool.stats().threads).toBe(2);
+  });
+
+  it('refuses work once closed', async () => {
+    const p = createRenderPool({ modules: await loadCodecModules(), size: 1 });
+    await p.close();
+    await expect(p.render(sample('hopper.jpg'), variant(32))).rejects.toThrow(/closed/);
+  });
+});
+
+describe('render pool masters', () => {
+  it('decodes a large source once and renders its next variants from the kept master', async () => {
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 2 });
+    try {
+      await pool.warmUp();
+      const big = sample('free.jpg'); // 2880×2160: large enough for a master
+      const first = await Promise.all([64, 128].map((w) => pool.render(big, variant(w))));
+      expect(pool.stats()).toMatchObject({ masters: 1 });
+      const next = await pool.render(big, variant(96, 'jpeg'));
+      expect(pool.stats().fromMaster).toBeGreaterThanOrEqual(2); // the waiting twin and the later one
+      expect(next.timings.decode).toBe(0);
+      expect(sniffImage(next.body)).toMatchObject({ format: 'jpeg', width: 96, height: 96 });
+      expect(first.map((r) => sniffImage(r.body)?.width)).toEqual([64, 128]);
+      // A box the master cannot serve with 2× margin (or not cover) goes back to the original.
+      const wide = await pool.render(big, { ...variant(0), width: 1024, height: 0, fit: 'inside' });
+      expect(wide.timings.decode).toBeGreaterThan(0);
+      expect(sniffImage(wide.body)).toMatchObject({ width: 1024, height: 768 });
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { MASTER_DEFAULTS, makeMaster, masterFactor, masterServes } from '../../src/render/master.js';
+import { blankImage } from '../../src/render/image-data.js';
+
+const info = (width: number, height: number, orientation = 1) => ({ format: 'jpeg' as const, width, height, hasAlpha: false, orientation });
+const box = (width: number, height: number, fit: 'cover' | 'contain' | 'inside' = 'cover') => ({ width, height, fit });
+
+describe('masters', () => {
+  it('keeps none for sources that are cheap to decode again', () => {
+    expect(masterFactor(info(1024, 768))).toBe(1);
+    expect(masterFactor(info(1999, 1999))).toBe(1);
+  });
+
+  it('shrinks large sources by the largest factor that keeps the short side >= 1024', () => {
+    expect(masterFactor(info(5312, 2988))).toBe(2);
+    expect(masterFactor(info(2880, 2160))).toBe(2);
+    expect(masterFactor(info(8000, 6000))).toBe(5);
+    expect(Math.floor(2988 / masterFactor(info(5312, 2988)))).toBeGreaterThanOrEqual(MASTER_DEFAULTS.minShortSide);
+  });
+
+  it('serves only cover boxes it covers with 2× margin, in displayed orientation', () => {
+    const m = makeMaster(blankImage(1440, 1080), info(2880, 2160), 2, false);
+    expect(m.image.width).toBe(720);
+    expect(masterServes(m, box(256, 256))).toBe(true);
+    expect(masterServes(m, box(270, 270))).toBe(true);
+    expect(masterServes(m, box(271, 271))).toBe(false);
+    expect(masterServes(m, box(256, 256, 'contain'))).toBe(false);
+    expect(masterServes(m, box(256, 0, 'inside'))).toBe(false);
+    // 720×540 stored, shown 540×720 under orientation 6: a 300×360 box needs 600×720 shown.
+    const rotated = makeMaster(blankImage(1440, 1080), info(2880, 2160, 6), 2, false);
+    expect(masterServes(rotated, box(270, 360))).toBe(true);
+    expect(masterServes(rotated, box(360, 270))).toBe(false);
+  });
+});
