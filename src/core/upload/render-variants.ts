@@ -1,4 +1,4 @@
-import { errorText, mapBounded } from '../admin/bounded.js';
+import { errorText, mapBounded, withRetries } from '../admin/bounded.js';
 import type { ObjectStore, Renderer } from '../ports.js';
 import { putVariant } from '../stored-variant.js';
 import { type Variant, variantName } from '../variant.js';
@@ -34,7 +34,9 @@ export async function renderVariants(opts: {
     if (opts.signal?.aborted) return;
     try {
       const rendered = await opts.renderer.render(opts.source, variant);
-      await putVariant(opts.store, variant, rendered.body);
+      // The render is the expensive part: a store's passing 500 on the write gets retried, not wasted.
+      const put = await withRetries(() => putVariant(opts.store, variant, rendered.body));
+      if (!put.ok) throw new Error(put.error);
       result.stored++;
       result.bytes += rendered.body.byteLength;
       opts.onStored?.(variant, rendered.body.byteLength);

@@ -1,4 +1,4 @@
-import { mapBounded } from '../admin/bounded.js';
+import { mapBounded, withRetries } from '../admin/bounded.js';
 import { purgeKeys } from '../admin/purge-keys.js';
 import type { Purger } from '../admin/purger.js';
 import { isTombstoned } from '../admin/tombstone.js';
@@ -79,7 +79,13 @@ export function createUploadService(deps: UploadDeps): UploadService {
       keys.push(...page.keys);
       cursor = page.cursor;
     } while (cursor);
-    await mapBounded(keys, DELETE_CONCURRENCY, (key) => store.delete(key));
+    // Retried: a store's occasional 500 must not leave old variants behind a new original.
+    const results = await mapBounded(keys, DELETE_CONCURRENCY, (key) => withRetries(() => store.delete(key)));
+    const failed = results.find((r) => !r.ok);
+    if (failed && !failed.ok) {
+      deps.log?.(`upload ${tenant}/${id}: deleting old variants failed: ${failed.error}`);
+      throw new HttpError(503, 'ORIGIN_UNAVAILABLE', 'the original is stored but its old variants could not all be deleted; repeat the upload');
+    }
     return keys.length;
   }
 
