@@ -29,7 +29,16 @@ export interface ImageHandlerDeps {
   loader: VariantLoader;
   authorize?: Authorizer;
   clock?: Clock;
+  /**
+   * Makes the Response for a body. A host that writes bytes to its socket itself (Node) passes
+   * one that skips the Web stream a standard `new Response(bytes)` builds and the host reads
+   * back: on Node that stream made cache hits ~2.5× slower (`npm run bench -- --only=hits`).
+   * Default: `new Response`.
+   */
+  respond?: (body: Uint8Array<ArrayBuffer> | null, init: ResponseInit) => Response;
 }
+
+const standardResponse = (body: Uint8Array<ArrayBuffer> | null, init: ResponseInit): Response => new Response(body, init);
 
 /** Everything the pipeline decided about a request, before the cache is asked. */
 export interface ResolvedRequest {
@@ -61,6 +70,7 @@ export async function resolveImageRequest(request: Request, deps: Omit<ImageHand
 
 /** The image route: resolve, serve from cache or load, answer with the right headers. */
 export function createImageHandler(deps: ImageHandlerDeps) {
+  const respond = deps.respond ?? standardResponse;
   return async function handleImage(request: Request): Promise<Response> {
     const t0 = performance.now();
     const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
@@ -85,6 +95,6 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     }
     headers.set('content-length', String(value.body.byteLength));
     const body = request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>);
-    return new Response(body, { status: value.status, headers });
+    return respond(body, { status: value.status, headers });
   };
 }

@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '../core/config/service-config.js';
 import { createAuthorizer } from '../core/auth/create-authorizer.js';
-import { type Authorizer, createImageHandler } from '../core/image-handler.js';
+import { type Authorizer, createImageHandler, type ImageHandlerDeps } from '../core/image-handler.js';
 import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core/ports.js';
 import { createStoreLoader } from '../core/variant-loader.js';
 import type { Variant } from '../core/variant.js';
@@ -28,6 +28,8 @@ export interface AppDeps {
   /** 'renderer': only /_render/*, /_admin/*, /_upload/* and /healthz; the public image routes answer 404. */
   mode?: 'full' | 'renderer';
   log?: (msg: string, err?: unknown) => void;
+  /** How image bodies become Responses (see ImageHandlerDeps.respond). */
+  respond?: ImageHandlerDeps['respond'];
 }
 
 export interface App {
@@ -45,7 +47,7 @@ export function createApp(deps: AppDeps): App {
     fallback: deps.fallback,
     onBackgroundError: (what, err) => log(`background ${what} failed`, err),
   });
-  const image = createImageHandler({ config: deps.config, cache: deps.cache, loader, authorize: deps.authorize ?? createAuthorizer() });
+  const image = createImageHandler({ config: deps.config, cache: deps.cache, loader, authorize: deps.authorize ?? createAuthorizer(), respond: deps.respond });
   const render = deps.renderSecrets?.length
     ? createRenderRoute({ config: deps.config, loader, secrets: deps.renderSecrets })
     : undefined;

@@ -8,6 +8,7 @@ import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { createFsStore } from '../../storage/fs-store.js';
+import { bytesResponse } from './bytes-response.js';
 import { serve } from './http-adapter.js';
 import { createRenderPool } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
@@ -57,6 +58,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
     renderer,
     renderSecrets: opts.renderSecrets,
     log: opts.log,
+    respond: bytesResponse,
     // The local host's root page and generated avatars for tenants with fallback 'generated'.
     page: createDemoPage({ config: opts.config }),
     fallback: createGeneratedFallback(createCodecs(modules)),

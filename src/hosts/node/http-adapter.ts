@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BytesResponse } from './bytes-response.js';
 import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
 import { assertSafeRequestTarget } from '../../core/request/raw-target.js';
 
@@ -74,6 +75,8 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((v, k) => (headers[k] = v));
   res.writeHead(response.status, headers);
+  // Image bodies (cache hits above all) go to the socket as they are: no Web stream, no copy.
+  if (response instanceof BytesResponse) return void res.end(response.raw);
   if (!response.body) return void res.end();
   res.end(Buffer.from(await response.arrayBuffer()));
 }

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { BytesResponse, bytesResponse } from '../../../src/hosts/node/bytes-response.js';
+
+const bytes = () => new TextEncoder().encode('{"a":1}') as Uint8Array<ArrayBuffer>;
+
+describe('BytesResponse (the Node host\'s image responses)', () => {
+  it('keeps the bytes for the adapter and still reads like any Response in process', async () => {
+    const r = new BytesResponse(bytes(), { status: 200, headers: { 'content-type': 'application/json' } });
+    expect(r.raw).toEqual(bytes());
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    expect(r.bodyUsed).toBe(false);
+    expect(await r.clone().json()).toEqual({ a: 1 });
+    expect(await r.clone().text()).toBe('{"a":1}');
+    expect(new Uint8Array(await r.clone().arrayBuffer())).toEqual(bytes());
+    expect((await r.clone().blob()).type).toBe('application/json');
+    expect(await new Response(r.clone().body).text()).toBe('{"a":1}');
+    await r.arrayBuffer();
+    expect(r.bodyUsed).toBe(true);
+    await expect(r.text()).rejects.toThrow(TypeError);
+  });
+
+  it('gives copies: a reader cannot change the cached bytes', async () => {
+    const src = bytes();
+    const r = new BytesResponse(src, { status: 200 });
+    const got = new Uint8Array(await r.arrayBuffer());
+    got[0] = 0;
+    expect(src[0]).toBe('{'.charCodeAt(0));
+  });
+
+  it('answers a bodiless response with a plain Response', async () => {
+    const r = bytesResponse(null, { status: 200, headers: { etag: '"x"' } });
+    expect(r).not.toBeInstanceOf(BytesResponse);
+    expect(r.body).toBeNull();
+  });
+});
