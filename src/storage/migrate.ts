@@ -1,5 +1,6 @@
 import { mapBounded } from '../core/admin/bounded.js';
 import type { ObjectStore, StoredObject } from '../core/ports.js';
+import { listAllKeys } from '../core/list-keys.js';
 
 /**
  * Copies objects from one store to another (e.g. S3 → R2 before a cut-over) and proves each
@@ -58,23 +59,14 @@ export async function sha256Hex(body: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export async function listAll(store: ObjectStore, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(prefix, { cursor, limit: 1000 });
-    keys.push(...page.keys);
-    cursor = page.cursor;
-  } while (cursor);
-  return keys;
-}
+
 
 const short = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 
 export async function migrateObjects(opts: MigrateOptions): Promise<MigrateReport> {
   const report: MigrateReport = { listed: 0, copied: 0, skipped: 0, verified: 0, failed: [], bytes: 0, wouldCopy: 0, dryRun: !!opts.dryRun, interrupted: false };
   const keys: string[] = [];
-  for (const prefix of opts.prefixes) for (const k of await listAll(opts.from, prefix)) if (!opts.filter || opts.filter(k)) keys.push(k);
+  for (const prefix of opts.prefixes) for (const k of await listAllKeys(opts.from, prefix)) if (!opts.filter || opts.filter(k)) keys.push(k);
   report.listed = keys.length;
   opts.onListed?.(keys.length);
 

@@ -4,6 +4,7 @@ import { auditDayPrefix, auditKey, compactTimestamp, isAuditId } from '../storag
 import { mapBounded } from './bounded.js';
 import type { PurgeReport } from './purge-keys.js';
 import type { VerificationReport } from './verify-gone.js';
+import { listAllKeys } from '../list-keys.js';
 
 export type AuditAction = 'purge' | 'takedown' | 'erase' | 'restore';
 
@@ -79,16 +80,6 @@ const DAY_MS = 86_400_000;
 /** Listing is one call per day of the range: a year bounds one page at ~366 list calls. */
 export const MAX_AUDIT_RANGE_DAYS = 366;
 
-async function listAll(store: ObjectStore, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(prefix, { cursor, limit: 1000 });
-    keys.push(...page.keys);
-    cursor = page.cursor;
-  } while (cursor);
-  return keys;
-}
 
 /** Entries with from <= when <= to, newest first, `limit` per page. */
 export async function listAudit(store: ObjectStore, q: AuditQuery): Promise<AuditPage> {
@@ -102,7 +93,7 @@ export async function listAudit(store: ObjectStore, q: AuditQuery): Promise<Audi
     const prefix = auditDayPrefix(new Date(day * DAY_MS));
     // Cursor ids embed their day: skip whole days newer than the cursor without listing them.
     if (q.cursor && prefix > auditKey(q.cursor)) continue;
-    const dayIds = (await listAll(store, prefix))
+    const dayIds = (await listAllKeys(store, prefix))
       .map((k) => k.slice(prefix.length).replace(/\.json$/, ''))
       .filter((id) => isAuditId(id))
       .sort()

@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../ports.js';
 import { imageOfKey, tenantPrefix } from '../storage-keys.js';
+import { listKeys } from '../list-keys.js';
 
 /**
  * Ids of a tenant's images (anything with an original or a stored variant) whose id starts
@@ -9,15 +10,10 @@ import { imageOfKey, tenantPrefix } from '../storage-keys.js';
 export async function findImageIds(store: ObjectStore, tenant: string, prefix: string, max: number): Promise<{ ids: string[]; more: boolean }> {
   const ids = new Set<string>();
   for (const kind of ['originals', 'variants'] as const) {
-    let cursor: string | undefined;
-    do {
-      const page = await store.list(tenantPrefix(kind, tenant), { cursor, limit: 1000 });
-      for (const key of page.keys) {
-        const img = imageOfKey(key);
-        if (img && img.tenant === tenant && img.id.startsWith(prefix)) ids.add(img.id);
-      }
-      cursor = page.cursor;
-    } while (cursor);
+    for await (const key of listKeys(store, tenantPrefix(kind, tenant))) {
+      const img = imageOfKey(key);
+      if (img && img.tenant === tenant && img.id.startsWith(prefix)) ids.add(img.id);
+    }
   }
   const sorted = [...ids].sort();
   return { ids: sorted.slice(0, max), more: sorted.length > max };

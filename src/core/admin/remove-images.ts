@@ -5,6 +5,7 @@ import { mapBounded, withRetries } from './bounded.js';
 import { purgeKeys, type PurgeReport } from './purge-keys.js';
 import { writeTombstone } from './tombstone.js';
 import { storageLeftovers, verifyGone, type VerificationReport } from './verify-gone.js';
+import { listAllKeys } from '../list-keys.js';
 
 export interface RemovalRequest {
   tenant: string;
@@ -40,14 +41,7 @@ const DELETE_CONCURRENCY = 4;
 const SWEEP_ROUNDS = 3;
 
 async function listNames(deps: AdminDeps, prefix: string): Promise<string[]> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.list(prefix, { cursor, limit: 1000 });
-    names.push(...page.keys.map((k) => k.slice(prefix.length)));
-    cursor = page.cursor;
-  } while (cursor);
-  return names;
+  return (await listAllKeys(deps.store, prefix)).map((k) => k.slice(prefix.length));
 }
 
 async function deleteAll(deps: AdminDeps, keys: string[], img: ImageRemoval): Promise<void> {

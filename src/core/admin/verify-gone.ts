@@ -2,6 +2,7 @@ import type { Tenant } from '../config/tenant-config.js';
 import type { ObjectStore } from '../ports.js';
 import { originalKey, tombstoneKey, variantPrefix } from '../storage-keys.js';
 import { mapBounded } from './bounded.js';
+import { listAllKeys } from '../list-keys.js';
 
 /** The service's own request path (the image pipeline), called in process: no network. */
 export type FetchLike = (request: Request) => Promise<Response>;
@@ -74,12 +75,7 @@ export function verificationProbes(tenant: Tenant, id: string, storedNames: read
 export async function storageLeftovers(store: ObjectStore, tenantName: string, id: string): Promise<{ remaining: string[]; tombstone: boolean }> {
   const remaining: string[] = [];
   if (await store.head(originalKey(tenantName, id))) remaining.push(originalKey(tenantName, id));
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(variantPrefix(tenantName, id), { cursor, limit: 1000 });
-    remaining.push(...page.keys);
-    cursor = page.cursor;
-  } while (cursor);
+  remaining.push(...(await listAllKeys(store, variantPrefix(tenantName, id))));
   return { remaining, tombstone: (await store.head(tombstoneKey(tenantName, id))) !== null };
 }
 

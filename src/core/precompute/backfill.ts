@@ -7,6 +7,7 @@ import { imageOfKey, originalKey, tenantPrefix, variantPrefix } from '../storage
 import { DEFAULT_RENDER_CONCURRENCY, renderVariants } from '../upload/render-variants.js';
 import { standardVariants } from '../upload/standard-variants.js';
 import { type Format, type Variant, variantName } from '../variant.js';
+import { listAllKeys, listKeys } from '../list-keys.js';
 
 /**
  * Backfills a tenant's standard variants (or chosen sizes and formats) into the variant
@@ -52,28 +53,16 @@ export interface BackfillReport {
 /** Ids of the tenant's originals starting with `idPrefix`, sorted. */
 export async function listOriginalIds(store: ObjectStore, tenant: string, idPrefix = ''): Promise<string[]> {
   const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(tenantPrefix('originals', tenant), { cursor, limit: 1000 });
-    for (const key of page.keys) {
-      const img = imageOfKey(key);
-      if (img && img.tenant === tenant && img.id.startsWith(idPrefix)) ids.push(img.id);
-    }
-    cursor = page.cursor;
-  } while (cursor);
+  for await (const key of listKeys(store, tenantPrefix('originals', tenant))) {
+    const img = imageOfKey(key);
+    if (img && img.tenant === tenant && img.id.startsWith(idPrefix)) ids.push(img.id);
+  }
   return ids.sort();
 }
 
 async function storedNames(store: ObjectStore, tenant: string, id: string): Promise<Set<string>> {
   const prefix = variantPrefix(tenant, id);
-  const names = new Set<string>();
-  let cursor: string | undefined;
-  do {
-    const page = await store.list(prefix, { cursor, limit: 1000 });
-    for (const k of page.keys) names.add(k.slice(prefix.length));
-    cursor = page.cursor;
-  } while (cursor);
-  return names;
+  return new Set((await listAllKeys(store, prefix)).map((k) => k.slice(prefix.length)));
 }
 
 export async function backfillTenant(opts: BackfillOptions, ids?: readonly string[]): Promise<BackfillReport> {

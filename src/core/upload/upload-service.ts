@@ -15,6 +15,7 @@ import { createLimiter } from './limiter.js';
 import { DEFAULT_RENDER_CONCURRENCY, renderVariants } from './render-variants.js';
 import { standardVariants } from './standard-variants.js';
 import type { Uploader } from './upload-auth.js';
+import { listAllKeys } from '../list-keys.js';
 
 /**
  * Renders running at once across all uploads of one app instance. Each holds a decoded original
@@ -72,13 +73,7 @@ export function createUploadService(deps: UploadDeps): UploadService {
 
   async function deleteStoredVariants(tenant: string, id: string): Promise<number> {
     const prefix = variantPrefix(tenant, id);
-    const keys: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.list(prefix, { cursor, limit: 1000 });
-      keys.push(...page.keys);
-      cursor = page.cursor;
-    } while (cursor);
+    const keys = await listAllKeys(store, prefix);
     // Retried: a store's occasional 500 must not leave old variants behind a new original.
     const results = await mapBounded(keys, DELETE_CONCURRENCY, (key) => withRetries(() => store.delete(key)));
     const failed = results.find((r) => !r.ok);
