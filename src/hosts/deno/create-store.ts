@@ -1,8 +1,7 @@
 import type { ObjectStore } from '../../core/ports.js';
 import type { StorageConfig } from '../../storage/config.js';
-import { createFailoverStore } from '../../storage/failover-store.js';
+import { createStore as createConfiguredStore } from '../../storage/create-store.js';
 import { createFsStore } from '../../storage/fs-store.js';
-import { createS3Store } from '../../storage/s3-store.js';
 
 /**
  * The store the Deno host reads originals from: R2/S3 over fetch (SigV4) in a deployment, a
@@ -10,10 +9,8 @@ import { createS3Store } from '../../storage/s3-store.js';
  * file system is read-only, so the directory store is for local runs only).
  */
 export function createStore(cfg: StorageConfig, log: (msg: string, err?: unknown) => void): ObjectStore {
-  if (cfg.kind === 'fs') return createFsStore(cfg.dataDir ?? '.data');
-  const primary = createS3Store(cfg.primary);
-  if (!cfg.secondary) return primary;
-  return createFailoverStore(primary, createS3Store(cfg.secondary), {
+  return createConfiguredStore(cfg, {
+    createFsStore: (dir) => createFsStore(dir ?? '.data'),
     onFailover: (op, key, err) => log(`storage ${op} ${key} failed over to the secondary`, err),
   });
 }
