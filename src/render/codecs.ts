@@ -105,7 +105,7 @@ export function createCodecs(modules: CodecModules): Codecs {
       await init();
       // linearRGB and needless premultiply put the resizer on a 2.6–6× slower path (PLATFORM.md);
       // sRGB-space lanczos3 matches libvips' output. fitMethod stays 'stretch': geometry is ours.
-      const out = await resize(toImageData(image.data, image.width, image.height), {
+      const out = await resize(toImageData(image.data as Uint8ClampedArray, image.width, image.height), {
         width,
         height,
         method: 'lanczos3',

@@ -3,7 +3,8 @@
  * without touching `Deno`: main.ts hands in the env record and a file reader, so this file is
  * tested under vitest like the rest of the core. docs/deno.md lists the variables.
  */
-import { ConfigError, DEFAULT_TENANTS, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
+import { withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
+import { ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
 import { renderSecretProblems } from '../../http/render-route.js';
 import { type EnvRecord, loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 
@@ -67,8 +68,15 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText): Prom
   if (renderRaw) problems.push(...renderSecretProblems(renderSecrets));
   if (mode === 'renderer' && !renderRaw) problems.push('MODE=renderer needs RENDER_SECRET (the bearer secret the edge sends)');
 
-  const { input, source } = await readServiceInput(get, readText, problems);
-  mergeSecrets(input, get, problems);
+  const read = await readServiceInput(get, readText, problems);
+  const source = read.source;
+  // Secrets stay in Deno Deploy's environment; the config can be a plain file.
+  const input = withAdminTokens(
+    withTenantKeys(read.input, 'AVATAR_TENANT_KEYS', get('AVATAR_TENANT_KEYS'), problems),
+    get('ADMIN_TOKEN'),
+    get('ADMIN_TOKENS_JSON'),
+    problems,
+  );
 
   let storage: StorageConfig | undefined;
   try {
@@ -129,52 +137,4 @@ async function readServiceInput(
     problems.push(`${inline ? 'AVATAR_CONFIG_JSON' : source}: not a JSON object (${e instanceof SyntaxError ? 'syntax error' : (e as Error).message})`);
     return { input: {}, source };
   }
-}
-
-/**
- * Secrets kept apart from the tenant config, so the config can be a plain file in the
- * deployment while the secrets live in Deno Deploy's environment variables:
- *   AVATAR_TENANT_KEYS  {"acme": {"k1": "<signing secret>"}}  merged into each tenant's keys
- *   ADMIN_TOKEN         one admin bearer token, recorded in the audit log as "env"
- *   ADMIN_TOKENS_JSON   {"alice": "<token>", ...}             several, named
- */
-function mergeSecrets(input: ServiceInput, get: (name: string) => string | undefined, problems: string[]): void {
-  const keysRaw = get('AVATAR_TENANT_KEYS');
-  if (keysRaw) {
-    const keys = parseObject('AVATAR_TENANT_KEYS', keysRaw, problems);
-    if (keys) {
-      const tenants = { ...(input.tenants ?? DEFAULT_TENANTS) };
-      for (const [name, k] of Object.entries(keys)) {
-        if (!tenants[name]) {
-          problems.push(`AVATAR_TENANT_KEYS: no tenant '${name}' in the service config`);
-          continue;
-        }
-        if (typeof k !== 'object' || k === null || Array.isArray(k)) {
-          problems.push(`AVATAR_TENANT_KEYS: '${name}' must be an object of key id → secret`);
-          continue;
-        }
-        const t = tenants[name]!;
-        tenants[name] = { ...t, keys: { ...(t.keys ?? {}), ...(k as Record<string, string>) } };
-      }
-      input.tenants = tenants;
-    }
-  }
-
-  const tokens: Record<string, string> = { ...(input.admin?.tokens ?? {}) };
-  const single = get('ADMIN_TOKEN');
-  if (single) tokens.env = single;
-  const manyRaw = get('ADMIN_TOKENS_JSON');
-  if (manyRaw) Object.assign(tokens, parseObject('ADMIN_TOKENS_JSON', manyRaw, problems) ?? {});
-  if (single || manyRaw) input.admin = { ...input.admin, tokens };
-}
-
-function parseObject(name: string, raw: string, problems: string[]): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through: never echo the value, it holds secrets
-  }
-  problems.push(`${name} must be a JSON object`);
-  return undefined;
 }

@@ -9,6 +9,7 @@
  * (the image path reads 5 config entries and 2 secrets; storage is read only where needed),
  * well under the 32 lookups a request may make.
  */
+import { parseJsonObject, withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
 import { ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
 import { renderSecretProblems } from '../../http/render-route.js';
 import { loadStorageConfig, type StorageConfig } from '../../storage/config.js';
@@ -83,8 +84,7 @@ export async function loadEdgeSettings(src: SettingsSource): Promise<EdgeSetting
   if (renderSecrets.length) problems.push(...renderSecretProblems(renderSecrets));
   else if (renderMode === 'renderer') problems.push('RENDER_SECRET (Secret Store) is required: the renderer only answers requests that carry it');
 
-  const input = parseServiceInput(src.config('AVATAR_CONFIG_JSON'), problems);
-  if (keysRaw?.trim()) mergeTenantKeys(input, keysRaw, problems);
+  const input = withTenantKeys(parseServiceInput(src.config('AVATAR_CONFIG_JSON'), problems), 'TENANT_KEYS_JSON', keysRaw, problems);
   let config: ServiceConfig | undefined;
   try {
     config = loadServiceConfig(input);
@@ -110,9 +110,7 @@ export async function loadEdgeSettings(src: SettingsSource): Promise<EdgeSetting
 export async function loadAdminTokens(src: SettingsSource): Promise<Record<string, string>> {
   const problems: string[] = [];
   const [single, many] = await Promise.all([src.secret('ADMIN_TOKEN'), src.secret('ADMIN_TOKENS_JSON')]);
-  const tokens: Record<string, string> = {};
-  if (single?.trim()) tokens.env = single.trim();
-  if (many?.trim()) Object.assign(tokens, parseObject('ADMIN_TOKENS_JSON', many, problems) ?? {});
+  const tokens = withAdminTokens({}, single, many, problems).admin?.tokens ?? {};
   // Validated by the same rules as every host's admin.tokens.
   try {
     loadServiceConfig({ admin: { tokens } });
@@ -147,38 +145,7 @@ export async function loadEdgeStorage(src: SettingsSource): Promise<Extract<Stor
 
 function parseServiceInput(raw: string | undefined, problems: string[]): ServiceInput {
   if (raw === undefined || raw.trim() === '') return {};
-  const o = parseObject('AVATAR_CONFIG_JSON', raw, problems);
+  const o = parseJsonObject('AVATAR_CONFIG_JSON', raw, problems);
   if (o && 'admin' in o) problems.push('AVATAR_CONFIG_JSON: admin tokens belong in the Secret Store (ADMIN_TOKEN, ADMIN_TOKENS_JSON)');
   return (o ?? {}) as ServiceInput;
-}
-
-/** TENANT_KEYS_JSON {"acme": {"k1": "<secret>"}} merged into each tenant's keys, as on Deno. */
-function mergeTenantKeys(input: ServiceInput, raw: string, problems: string[]): void {
-  const keys = parseObject('TENANT_KEYS_JSON', raw, problems);
-  if (!keys) return;
-  const tenants = { ...(input.tenants ?? {}) };
-  for (const [name, k] of Object.entries(keys)) {
-    const t = tenants[name];
-    if (!t) {
-      problems.push(`TENANT_KEYS_JSON: no tenant '${name}' in AVATAR_CONFIG_JSON`);
-      continue;
-    }
-    if (typeof k !== 'object' || k === null || Array.isArray(k)) {
-      problems.push(`TENANT_KEYS_JSON: '${name}' must be an object of key id → secret`);
-      continue;
-    }
-    tenants[name] = { ...t, keys: { ...(t.keys ?? {}), ...(k as Record<string, string>) } };
-  }
-  input.tenants = tenants;
-}
-
-function parseObject(name: string, raw: string, problems: string[]): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // never echo the value: it may hold secrets
-  }
-  problems.push(`${name} must be a JSON object`);
-  return undefined;
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { withTenantKeys } from '../../core/config/secret-env.js';
 import { ConfigError, type ServiceInput } from '../../core/config/service-config.js';
 
 /** What `npm start` and `npm run sign` read when AVATAR_CONFIG is not set: tenants demo and secure. */
@@ -27,26 +28,8 @@ export function readServiceInput(env: NodeJS.ProcessEnv = process.env): ConfigSo
       throw new ConfigError([`AVATAR_CONFIG=${path}: ${(e as Error).message}`]);
     }
   }
-  const keys = env.AVATAR_TENANT_KEYS;
-  if (keys) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(keys);
-    } catch {
-      // The value holds secrets: never echo it.
-      throw new ConfigError(['AVATAR_TENANT_KEYS is not valid JSON (expected {"<tenant>": {"<kid>": "<secret>"}})']);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new ConfigError(['AVATAR_TENANT_KEYS must be a JSON object {"<tenant>": {"<kid>": "<secret>"}}']);
-    }
-    const tenants = { ...input.tenants };
-    const problems: string[] = [];
-    for (const [name, k] of Object.entries(parsed)) {
-      if (!tenants[name]) problems.push(`AVATAR_TENANT_KEYS names tenant '${name}', which the configuration does not have`);
-      else tenants[name] = { ...tenants[name], keys: k as Record<string, string> };
-    }
-    if (problems.length) throw new ConfigError(problems);
-    input = { ...input, tenants };
-  }
+  const problems: string[] = [];
+  input = withTenantKeys(input, 'AVATAR_TENANT_KEYS', env.AVATAR_TENANT_KEYS, problems);
+  if (problems.length) throw new ConfigError(problems);
   return { input, source: path || 'embedded defaults' };
 }
