@@ -24,11 +24,11 @@ export interface JsquashRenderer extends Renderer {
   /** One tiny decode/resize/encode per codec, checked, so the first request is not slow. */
   warmUp(): Promise<WarmUpReport>;
   /**
-   * Like render, and also returns the source's master when it is large enough to keep one
-   * (master.ts); the variant itself is then rendered from that master whenever the master
-   * serves it, so it comes out the same as every later render from the kept master.
+   * Like render, and also returns the source's master (master.ts: shrunk for large sources,
+   * the decoded pixels otherwise); the variant itself is rendered from that master whenever
+   * the master serves it, so it comes out the same as every later render from the kept master.
    */
-  renderKeepingMaster(source: Uint8Array, variant: Variant): Promise<RenderResult & { master?: Master }>;
+  renderKeepingMaster(source: Uint8Array, variant: Variant): Promise<RenderResult & { master: Master }>;
   /** Renders from a master kept earlier (the caller checked `masterServes`): no decode. */
   renderFromMaster(master: Master, variant: Variant): Promise<RenderResult>;
 }
@@ -65,8 +65,7 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
       const t0 = performance.now();
       const { info, image } = await decodeSource(codecs, source, limits);
       const factor = masterFactor(info);
-      if (factor <= 1) return finish(image, info, variant, performance.now() - t0);
-      const master = makeMaster(image, info, factor, info.hasAlpha && usesAlpha(image));
+      const master = makeMaster(image, info, factor, factor > 1 && info.hasAlpha && usesAlpha(image));
       const decodeMs = performance.now() - t0; // the master's shrink counts as decoding
       const result = masterServes(master, variant) ? await finish(master.image, master.info, variant, decodeMs) : await finish(image, info, variant, decodeMs);
       return { ...result, master };

@@ -1,10 +1,11 @@
 /**
- * Masters: a large source decoded once and kept box-shrunk by an integer factor (what the
- * pre-shrink would do anyway), so the next variants of the same image skip the decode, which
- * is most of a render for photos of 4 MP and up (a 16 MP JPEG decodes in ~0.5 s, its master
- * serves a 256 px avatar in ~20 ms). A master only serves a variant it can give at least 2×
- * the target pixels in both axes, the same margin the direct path's pre-shrink keeps before
- * lanczos3, so output quality matches rendering from the original.
+ * Masters: a source decoded once and kept, so the next variants of the same image skip the
+ * decode. Large sources (4 MP and up, where decoding is most of a render: a 16 MP JPEG takes
+ * ~0.5 s, its master serves a 256 px avatar in ~20 ms) are kept box-shrunk by an integer
+ * factor (what the pre-shrink would do anyway); such a master only serves a variant it can
+ * give at least 2× the target pixels in both axes, the same margin the direct path's
+ * pre-shrink keeps before lanczos3, so quality matches rendering from the original. Smaller
+ * sources are kept as decoded (factor 1): the same pixels, so every variant, identical output.
  */
 import type { ImageInfo } from '../core/image/sniff.js';
 import type { Variant } from '../core/variant.js';
@@ -36,16 +37,19 @@ export function masterFactor(info: Pick<ImageInfo, 'width' | 'height'>, policy: 
 }
 
 export function makeMaster(image: ImageData, info: Master['info'], factor: number, hasAlpha: boolean): Master {
+  if (factor <= 1) return { image, factor: 1, info };
   const full = { x: 0, y: 0, width: image.width, height: image.height };
   return { image: cropAndShrink(image, full, factor, hasAlpha), factor, info };
 }
 
 /**
- * Whether the master can render this variant as well as the original would. Only cover with
+ * Whether the master can render this variant as well as the original would: a factor-1 master
+ * (the decoded source) always; a shrunk one only for cover with
  * both sides fixed: its output size is the box whatever the source size, while contain and
  * inside derive it from the source's aspect ratio, which the master keeps only to a pixel.
  */
 export function masterServes(master: Master, variant: Pick<Variant, 'width' | 'height' | 'fit'>): boolean {
+  if (master.factor === 1) return true; // the decoded source itself
   if (variant.fit !== 'cover' || variant.width <= 0 || variant.height <= 0) return false;
   const stored = { width: master.image.width, height: master.image.height };
   const shown = master.info.orientation >= 5 ? transposeSize(stored) : stored;

@@ -32,3 +32,34 @@ describe('masters', () => {
     expect(masterServes(rotated, box(360, 270))).toBe(false);
   });
 });
+
+describe('rendering from masters (real codecs)', () => {
+  it('a small source\'s master is its decoded pixels: byte-identical output to a direct render', async () => {
+    const { renderer, sample, variant } = await import('./helpers.js');
+    const r = await renderer();
+    const src = sample('hopper.jpg');
+    const { master } = await r.renderKeepingMaster(src, variant(64, 64));
+    expect(master.factor).toBe(1);
+    for (const v of [variant(96, 48, 'cover', 'jpeg'), variant(100, 100, 'contain', 'png'), variant(300, 0, 'inside')]) {
+      expect((await r.renderFromMaster(master, v)).body).toEqual((await r.render(src, v)).body);
+    }
+  });
+
+  it('a large source\'s master renders the same picture as the original', async () => {
+    const { codecs, renderer, sample, variant } = await import('./helpers.js');
+    const c = await codecs();
+    const r = await renderer();
+    const src = sample('free.jpg');
+    const v = variant(128, 128, 'cover', 'png');
+    const { master, timings } = await r.renderKeepingMaster(src, v);
+    expect(master.factor).toBe(2);
+    expect(timings.decode).toBeGreaterThan(0);
+    const fromMaster = (await r.renderFromMaster(master, v)).body;
+    const direct = (await r.render(src, v)).body;
+    const a = await c.decode('png', fromMaster);
+    const b = await c.decode('png', direct);
+    let diff = 0;
+    for (let i = 0; i < a.data.length; i++) diff += Math.abs(a.data[i]! - b.data[i]!);
+    expect(diff / a.data.length).toBeLessThan(2.5); // mean per channel, of 255
+  });
+});

@@ -6,10 +6,11 @@
  * after a large source or `maxRendersPerWorker` renders: WebAssembly memory never shrinks, so
  * recycling is the only way to give a 16 MP decode's peak back.
  *
- * Large sources (render/master.ts) are decoded once: the thread hands back a box-shrunk
- * master, kept here in shared memory for every thread, and later variants of the same source
- * (matched by SHA-256 of its bytes) render from it without decoding. Concurrent first requests
- * for one large source wait for the one decode instead of each decoding it.
+ * Sources are decoded once: the thread hands back a master (render/master.ts: box-shrunk for
+ * large sources, the decoded pixels otherwise), kept here in shared memory for every thread,
+ * and later variants of the same source (matched by SHA-256 of its bytes) render from it
+ * without decoding. Concurrent first requests for one source wait for the one decode instead
+ * of each decoding it.
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -36,7 +37,7 @@ export interface RenderPoolOptions {
   /** Replace a thread after it decoded a source of at least this many pixels (default 4 MP). */
   recycleAfterPixels?: number;
   /**
-   * Bytes of masters (decoded large sources, box-shrunk; render/master.ts) kept for all
+   * Bytes of masters (decoded sources, box-shrunk when large; render/master.ts) kept for all
    * threads, least recently used dropped first (default 96 MB; 0 keeps none).
    */
   masterBytes?: number;
@@ -68,6 +69,9 @@ interface KeptMaster extends Master {
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
+  /** Warmed up: jobs go only to warm threads, so a replacement booting never holds one up. */
+  warm: boolean;
+  broken?: Error;
   busy: Job | undefined;
   jobId: number;
   renders: number;
@@ -127,6 +131,11 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
     }
   }
 
+  const masterBytesOf = (info: { width: number; height: number }): number => {
+    const k = masterFactor(info);
+    return Math.floor(info.width / k) * Math.floor(info.height / k) * 4;
+  };
+
   function enqueue(request: Job['request'], pixels: number): Promise<Rendered> {
     return new Promise<Rendered>((resolve, reject) => {
       queue.push({ request, pixels, resolve, reject });
@@ -134,7 +143,7 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
     });
   }
 
-  async function renderLarge(source: Uint8Array, variant: Variant, pixels: number): Promise<Rendered> {
+  async function renderKept(source: Uint8Array, variant: Variant, pixels: number): Promise<Rendered> {
     const key = createHash('sha256').update(source).digest('base64');
     for (;;) {
       const kept = masters.get(key);
@@ -162,7 +171,7 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
 
   function spawn(): Slot {
     const worker = startThread(init);
-    const slot: Slot = { worker, ready: Promise.resolve(), busy: undefined, jobId: 0, renders: 0, retire: false };
+    const slot: Slot = { worker, ready: Promise.resolve(), warm: false, busy: undefined, jobId: 0, renders: 0, retire: false };
     slot.ready = new Promise<void>((resolve, reject) => {
       const onFirst = (m: { ready?: boolean; message?: string }) => {
         if (m.ready === true) resolve();
@@ -171,7 +180,18 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
       worker.once('message', onFirst);
       worker.once('error', reject);
     });
-    slot.ready.catch(() => {}); // reported by warmUp(); jobs see the worker's error/exit
+    slot.ready.then(
+      () => {
+        slot.warm = true;
+        pump();
+      },
+      (err: unknown) => {
+        // Reported by warmUp() at start-up. Later (a replacement that cannot warm up: the
+        // binaries changed on disk?) nothing would ever run the queue: fail it loudly.
+        slot.broken = err instanceof Error ? err : new Error(String(err));
+        if (slots.every((x) => x.broken || x.retire)) for (const job of queue.splice(0)) job.reject(slot.broken);
+      },
+    );
     worker.on('message', (m: WorkerReply | { ready: boolean }) => {
       if (!('id' in m) || !slot.busy || m.id !== slot.jobId) return;
       const job = slot.busy;
@@ -208,7 +228,7 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
   function pump(): void {
     for (const slot of slots) {
       if (queue.length === 0) return;
-      if (slot.busy || slot.retire) continue;
+      if (slot.busy || slot.retire || !slot.warm) continue;
       const job = queue.shift()!;
       slot.busy = job;
       const id = ++slot.jobId;
@@ -222,10 +242,13 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
   return {
     async render(source, variant): Promise<RenderResult> {
       if (closed) throw new Error('render pool is closed');
+      const broken = slots.find((x) => x.broken);
+      if (broken && slots.every((x) => x.broken || x.retire)) throw broken.broken;
       const info = sniffImage(source);
       const pixels = info ? info.width * info.height : 0;
-      const large = maxMasterBytes > 0 && info !== null && masterFactor(info) > 1;
-      const r = large ? await renderLarge(source, variant, pixels) : await enqueue({ source, keepMaster: false, variant }, pixels);
+      // Sources the budget cannot hold are rendered plainly, without keeping a master.
+      const keep = info !== null && masterBytesOf(info) <= maxMasterBytes;
+      const r = keep ? await renderKept(source, variant, pixels) : await enqueue({ source, keepMaster: false, variant }, pixels);
       return { body: r.body, width: r.width, height: r.height, timings: r.timings };
     },
     async warmUp() {

@@ -29,6 +29,15 @@ describe('render pool (worker threads)', () => {
     expect(out[0]!.timings.decode).toBeGreaterThan(0);
   });
 
+  it('decodes each source once: later variants of a small source come from its kept pixels', async () => {
+    const src = sample('plant.png');
+    const a = await pool.render(src, variant(64));
+    const b = await pool.render(src, { ...variant(100), fit: 'contain', format: 'png' });
+    expect(a.timings.decode).toBeGreaterThan(0);
+    expect(b.timings.decode).toBe(0);
+    expect(sniffImage(b.body)).toMatchObject({ format: 'png', width: 100, height: 100, hasAlpha: true });
+  });
+
   it('passes the caller\'s bytes by copy: the source stays usable', async () => {
     const src = sample('mysha.png');
     await pool.render(src, variant(32));
@@ -45,7 +54,7 @@ describe('render pool (worker threads)', () => {
 
   it('replaces a thread after a large source and keeps serving', async () => {
     const before = pool.stats().recycled;
-    await pool.render(sample('hopper.jpg'), variant(48));
+    await pool.render(sample('astronaut.png'), variant(48)); // not seen yet: a real decode
     expect(pool.stats().recycled).toBeGreaterThan(before);
     const r = await pool.render(sample('hopper.jpg'), variant(40));
     expect(sniffImage(r.body)).toMatchObject({ width: 40, height: 40 });
