@@ -93,6 +93,7 @@ export async function runCacheKeys(opts: { quick: boolean }): Promise<SuiteRepor
           ['distinct canonical variants', intFmt(variants.size)],
           ['renders (misses that reached the renderer)', intFmt(renders)],
           ['cache hits', intFmt(hits)],
+          ['misses served from the variant store (evicted from the LRU, never rendered twice)', intFmt(ok - hits - renders)],
         ],
       },
     ],

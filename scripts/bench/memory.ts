@@ -42,7 +42,7 @@ export async function runMemory(_opts: { quick: boolean }): Promise<SuiteReport>
     title: 'Memory: peak RSS rendering the largest source',
     method:
       `${largest.file} (${largest.info.width}×${largest.info.height}, ${fmt(mp, 1)} MP, ${fmt(statSync(file).size / 2 ** 20, 1)} MB ${largest.info.format}) rendered once in a fresh Node process; ` +
-      'peak RSS from process.resourceUsage().maxRSS at the end. Ours: the jsquash renderer after its warm-up, in process and on the render threads the Node host uses (the headline). Reference: sharp in another fresh process.',
+      'peak RSS (VmHWM) at the end. Ours: the jsquash renderer after its warm-up, in process and on the render threads the Node host uses (the headline). Reference: sharp in another fresh process.',
     headlines: [
       { metric: `peak RSS, ${fmt(mp, 0)} MP source`, ours: `${fmt(worst.ours, 0)} MB`, reference: `${fmt(worst.sharp, 0)} MB`, referenceName: 'sharp', ratio: ratio(worst.ours, worst.sharp), target: '< 256 MB', met: worst.ours < 256 },
     ],

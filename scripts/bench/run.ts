@@ -72,7 +72,7 @@ async function main() {
       'Every figure stands next to a reference measured in the same run on the same machine, and the ratio between them: ' +
       'the machines are shared and noisy, so compare ratios, not absolute numbers.',
     machine().join('\n'),
-    '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything (~15 min on 2 cores)\nnpm run bench -- --quick # a few minutes, fewer repetitions\nnpm run bench -- --only=render,hits\n```\n\n' +
+    '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything, ~5 min on 2 cores\nnpm run bench -- --quick # ~3 min: fewer repetitions, shorter runs\nnpm run bench -- --only=render,hits\n```\n\n' +
       'The hits suite installs nginx with apt-get when it is missing (root). Suites: ' + Object.keys(SUITES).join(', ') + '.',
     '## Summary',
     markdownTable(headlineTable(headlines)),

@@ -47,7 +47,7 @@ export interface RenderPool extends Renderer {
   /** Resolves once every thread has warmed its codecs; rejects if one failed to. */
   warmUp(): Promise<void>;
   close(): Promise<void>;
-  stats(): { threads: number; recycled: number; queued: number; masters: number; masterBytes: number; fromMaster: number };
+  stats(): { threads: number; recycled: number; queued: number; masters: number; masterBytes: number; fromMaster: number; largeAtOnce: number };
 }
 
 type Rendered = Extract<WorkerReply, { ok: true }>;
@@ -113,6 +113,7 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
   const pendingMasters = new Map<string, Promise<void>>();
   let masterBytes = 0;
   let fromMaster = 0;
+  let largeAtOnce = 0;
   let recycled = 0;
   let closed = false;
 
@@ -225,12 +226,24 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
     if (i >= 0 && !closed) slots[i] = spawn();
   }
 
+  // One large decode at a time across the threads: each needs ~170 MB at its peak for a
+  // 16 MP JPEG (WebAssembly heap plus the JavaScript copy of the pixels), and two at once
+  // would double the process's peak. Smaller jobs overtake a waiting large one.
+  const bigRunning = () => slots.some((s) => s.busy && s.busy.pixels >= bigPixels);
+
+  function nextJob(): Job | undefined {
+    const i = bigRunning() ? queue.findIndex((j) => j.pixels < bigPixels) : 0;
+    return i < 0 ? undefined : queue.splice(i, 1)[0];
+  }
+
   function pump(): void {
     for (const slot of slots) {
       if (queue.length === 0) return;
       if (slot.busy || slot.retire || !slot.warm) continue;
-      const job = queue.shift()!;
+      const job = nextJob();
+      if (!job) return;
       slot.busy = job;
+      largeAtOnce = Math.max(largeAtOnce, slots.filter((x) => x.busy && x.busy.pixels >= bigPixels).length);
       const id = ++slot.jobId;
       // The source is copied (not transferred): the caller's bytes stay valid (the store or a retry may reuse them).
       slot.worker.postMessage({ ...job.request, id } as WorkerRequest);
@@ -260,6 +273,6 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
       for (const job of queue.splice(0)) job.reject(new Error('render pool is closed'));
       await Promise.all(slots.map((s) => ((s.retire = true), s.worker.terminate())));
     },
-    stats: () => ({ threads: slots.length, recycled, queued: queue.length, masters: masters.size, masterBytes, fromMaster }),
+    stats: () => ({ threads: slots.length, recycled, queued: queue.length, masters: masters.size, masterBytes, fromMaster, largeAtOnce }),
   };
 }

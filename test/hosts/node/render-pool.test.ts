@@ -89,4 +89,18 @@ describe('render pool masters', () => {
       await pool.close();
     }
   });
+
+  it('never decodes two large sources at once, and lets small jobs overtake', async () => {
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 2, recycleAfterPixels: 1_000_000 });
+    try {
+      await pool.warmUp();
+      const done: string[] = [];
+      const job = (name: string, w: number) => pool.render(sample(name), variant(w)).then(() => void done.push(name));
+      await Promise.all([job('free.jpg', 64), job('seeding.jpg', 64), job('hopper.jpg', 64)]);
+      expect(pool.stats().largeAtOnce).toBe(1);
+      expect(done.indexOf('hopper.jpg')).toBeLessThan(done.indexOf('seeding.jpg'));
+    } finally {
+      await pool.close();
+    }
+  });
 });
