@@ -27,6 +27,19 @@ export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
+/**
+ * Equality without an early exit, for two strings whose length is public and fixed (two
+ * base64url HMAC-SHA256 signatures, 43 characters each): the time depends on the length
+ * only. Synchronous and allocation-free, so a signed cache hit pays one HMAC, not three.
+ * Secrets of varying length (bearer tokens) go through `timingSafeEqual`.
+ */
+export function fixedLengthEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 /** Checks `Authorization: Bearer <token>` against any of `tokens`; every candidate is compared. */
 export async function bearerMatches(header: string | null, tokens: readonly string[]): Promise<boolean> {
   const m = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? '');
