@@ -9,6 +9,9 @@ import { startNodeApp } from '../../../src/hosts/node/create-node-app.js';
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: our-host.ts <dataDir> [renderThreads]');
 const renderThreads = process.argv[3] !== undefined ? Number(process.argv[3]) : availableParallelism();
-const app = await startNodeApp({ config: loadServiceConfig({ tenants: { demo: {} } }), dataDir, log: () => {}, renderThreads });
+// BENCH_SIGNING_KEY: the demo tenant requires signed URLs (key id "bench").
+const key = process.env.BENCH_SIGNING_KEY;
+const demo = key ? { requireSignature: true, keys: { bench: key } } : {};
+const app = await startNodeApp({ config: loadServiceConfig({ tenants: { demo } }), dataDir, log: () => {}, renderThreads });
 process.stdout.write(JSON.stringify({ url: app.url, pid: process.pid, renderThreads }) + '\n');
 process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

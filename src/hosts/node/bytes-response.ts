@@ -10,9 +10,17 @@ export class BytesResponse extends Response {
   readonly raw: Uint8Array<ArrayBuffer>;
   #used = false;
 
+  #headers: Headers;
+
   constructor(bytes: Uint8Array<ArrayBuffer>, init: ResponseInit) {
-    super(null, init);
+    // The headers are kept as given, not copied into the base Response (a copy per hit).
+    super(null, { status: init.status, statusText: init.statusText });
     this.raw = bytes;
+    this.#headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+  }
+
+  override get headers(): Headers {
+    return this.#headers;
   }
 
   #take(): Uint8Array<ArrayBuffer> {

@@ -34,3 +34,14 @@ describe('BytesResponse (the Node host\'s image responses)', () => {
     expect(r.body).toBeNull();
   });
 });
+
+describe('BytesResponse headers', () => {
+  it('keeps the Headers it was given (no copy) and accepts plain objects', () => {
+    const h = new Headers({ etag: '"a"' });
+    const r = new BytesResponse(bytes(), { status: 201, headers: h });
+    expect(r.headers).toBe(h);
+    expect(r.status).toBe(201);
+    expect(new BytesResponse(bytes(), { headers: { 'x-a': '1' } }).headers.get('x-a')).toBe('1');
+    expect(new BytesResponse(bytes(), {}).headers.get('x-a')).toBeNull();
+  });
+});
