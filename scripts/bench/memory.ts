@@ -1,9 +1,11 @@
 /** Memory suite: peak RSS of a fresh process rendering the largest corpus image, ours vs sharp. */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
 import { sniffImage } from '../../src/core/image/sniff.js';
 import { runChild } from './lib/child.js';
-import { CORPUS_DIR, loadCorpus } from './lib/corpus.js';
+import { CORPUS_DIR, REPO, loadCorpus } from './lib/corpus.js';
 import type { SuiteReport } from './lib/report.js';
 import { fmt, ratio } from './lib/stats.js';
 
@@ -35,6 +37,15 @@ export async function runMemory(_opts: { quick: boolean }): Promise<SuiteReport>
       ]);
     }
   }
+  // The same in-process render as plain JavaScript (esbuild bundle, no tsx), as a deployment
+  // that bundles would run it: what the TypeScript loader itself costs.
+  const bundle = join(mkdtempSync(join(tmpdir(), 'avatar-bench-')), 'memory-render.mjs');
+  await build({ entryPoints: [join(REPO, 'scripts/bench/children/memory-render.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, external: ['sharp'], logLevel: 'warning' });
+  for (const c of cases) {
+    const ours = await runChild(bundle, ['ours', file, String(c.size), c.format]);
+    rows.push([`${c.size} px ${c.format}, in-process renderer, bundled (plain node, no tsx)`, `${fmt(mbOf(ours.maxRssKb as number), 0)} MB`, `${fmt(mbOf(ours.baseRssKb as number), 0)} MB`, '']);
+  }
+  rmSync(dirname(bundle), { recursive: true, force: true });
   const worst = peaks.reduce((a, b) => (b.ours > a.ours ? b : a));
   const mp = (largest.info.width * largest.info.height) / 1e6;
   return {

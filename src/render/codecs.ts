@@ -70,6 +70,9 @@ async function replaceDecoder(format: 'jpeg' | 'webp'): Promise<void> {
   else await (initWebpDecode as unknown as EmscriptenInit)(initialised.webpDec, emscriptenOptions);
 }
 
+/** Decodes at least this large replace their decoder afterwards (see decode). */
+export const LARGE_DECODE_PIXELS = 4_000_000;
+
 const view = (buf: ArrayBuffer | ArrayBufferLike): Uint8Array => new Uint8Array(buf);
 
 export function createCodecs(modules: CodecModules): Codecs {
@@ -85,12 +88,18 @@ export function createCodecs(modules: CodecModules): Codecs {
         if (problem) throw new Error(problem);
         return pngDecode(input);
       }
+      let image: ImageData;
       try {
-        return await (format === 'jpeg' ? jpegDecode(input) : webpDecode(input));
+        image = await (format === 'jpeg' ? jpegDecode(input) : webpDecode(input));
       } catch (err) {
         await replaceDecoder(format);
         throw err;
       }
+      // WebAssembly memory only grows: after a large decode (~110 MB for 16 MP) the instance
+      // would keep that peak for the life of the process. A fresh one lets the garbage
+      // collector take it back.
+      if (image.width * image.height >= LARGE_DECODE_PIXELS) await replaceDecoder(format);
+      return image;
     },
 
     async encode(format, image, quality) {

@@ -49,7 +49,8 @@ if (kind === 'sharp') {
 } else {
   const { loadCodecModules } = await import('../../../src/hosts/node/load-wasm.js');
   const { createJsquashRenderer } = await import('../../../src/render/jsquash-renderer.js');
-  const renderer = createJsquashRenderer(await loadCodecModules());
+  // cwd is the repository (lib/child.ts): also right for a bundled copy of this file elsewhere.
+  const renderer = createJsquashRenderer(await loadCodecModules(`${process.cwd()}/wasm/`));
   await renderer.warmUp();
   baseRssKb = peakRssKb();
   const variant = { tenant: 'demo', id: 'x', width: size, height: size, fit: 'cover' as const, format, quality: 80, version: '', negotiated: false };

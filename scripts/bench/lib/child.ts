@@ -10,9 +10,13 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Runs a TypeScript child (through tsx) and waits for the first JSON line on its stdout. */
+/**
+ * Runs a child and waits for the first JSON line on its stdout: a TypeScript file through
+ * tsx, a JavaScript one (a bundle) with plain node.
+ */
 export async function startChild(script: string, args: string[] = [], env: Record<string, string> = {}, execArgv: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [...execArgv, '--import', 'tsx', script, ...args], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...execArgv, ...loader, script, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
