@@ -72,19 +72,24 @@ async function main() {
       'Every figure stands next to a reference measured in the same run on the same machine, and the ratio between them: ' +
       'the machines are shared and noisy, so compare ratios, not absolute numbers.',
     machine().join('\n'),
-    '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything, ~5 min on 2 cores\nnpm run bench -- --quick # ~3 min: fewer repetitions, shorter runs\nnpm run bench -- --only=render,hits\n```\n\n' +
+    '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything, ~5 min on 2 cores\nnpm run bench -- --quick # ~3 min: fewer repetitions, shorter runs (to bench/results/)\nnpm run bench -- --only=render,hits\n```\n\n' +
       'The hits suite installs nginx with apt-get when it is missing (root). Suites: ' + Object.keys(SUITES).join(', ') + '.',
     '## Summary',
     markdownTable(headlineTable(headlines)),
     ...reports.map(suiteMarkdown),
     `_Total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s._`,
   ].join('\n\n') + '\n';
-  // Partial runs go to bench/results/ (ignored by git), so BENCHMARKS.md is always a full run.
-  if (only) {
+  // Quick and partial runs go to bench/results/ (ignored by git): BENCHMARKS.md is always a full run.
+  if (only || quick) {
     const dir = join(REPO, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `BENCHMARKS.${only.join('-')}${quick ? '.quick' : ''}.md`), md);
-  } else writeFileSync(out, md);
+    const file = join(dir, `BENCHMARKS${only ? `.${only.join('-')}` : ''}${quick ? '.quick' : ''}.md`);
+    writeFileSync(file, md);
+    process.stderr.write(`[bench] wrote ${file}\n`);
+  } else {
+    writeFileSync(out, md);
+    process.stderr.write(`[bench] wrote ${out}\n`);
+  }
   process.stdout.write(md);
 }
 
