@@ -75,30 +75,25 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
       entry.close();
       return { value: await load(), state: 'MISS' };
     }
-    let value: VariantBody;
-    try {
-      value = await load();
-    } catch (err) {
-      // Lets the callers waiting on this transaction try for themselves instead of hanging.
-      entry.cancel();
-      entry.close();
-      throw err;
-    }
+    const value = await loadOrCancel(entry, load);
     insert(entry, value, ttl, swr);
     return { value, state: 'MISS' };
   }
 }
 
 async function refresh(entry: TransactionCacheEntry, load: () => Promise<VariantBody>, ttl: number, swr: number): Promise<void> {
-  let value: VariantBody;
+  insert(entry, await loadOrCancel(entry, load), ttl, swr);
+}
+
+/** Runs the load; on failure cancels the transaction so the callers waiting on it try for themselves instead of hanging. */
+async function loadOrCancel(entry: TransactionCacheEntry, load: () => Promise<VariantBody>): Promise<VariantBody> {
   try {
-    value = await load();
+    return await load();
   } catch (err) {
     entry.cancel();
     entry.close();
     throw err;
   }
-  insert(entry, value, ttl, swr);
 }
 
 /** TTLs in seconds (the pipeline's unit) → Core Cache's milliseconds. */
