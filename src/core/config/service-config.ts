@@ -82,6 +82,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** Runs a config loader, adding its ConfigError problems to `problems` (so a host reports all at once). */
+export function collectProblems<T>(problems: string[], load: () => T): T | undefined {
+  try {
+    return load();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+    return undefined;
+  }
+}
+
 const positiveInt = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n > 0;
 
 /** Defaults → merge → validate. Throws ConfigError listing every problem at once. */

@@ -4,7 +4,7 @@
  * tested under vitest like the rest of the core. docs/deno.md lists the variables.
  */
 import { withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
-import { ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
+import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
 import { renderSecretProblems } from '../../http/render-route.js';
 import { type EnvRecord, loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 
@@ -87,13 +87,7 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText): Prom
     if (!(e instanceof ConfigError)) throw e;
     problems.push(...e.problems);
   }
-  let config: ServiceConfig | undefined;
-  try {
-    config = loadServiceConfig(input);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
-  }
+  const config = collectProblems(problems, () => loadServiceConfig(input));
 
   if (problems.length || !storage || !config) throw new ConfigError(problems);
   const wasmDir = get('WASM_DIR');

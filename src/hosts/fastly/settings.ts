@@ -10,7 +10,7 @@
  * well under the 32 lookups a request may make.
  */
 import { parseJsonObject, withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
-import { ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
+import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
 import { renderSecretProblems } from '../../http/render-route.js';
 import { loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 
@@ -85,13 +85,7 @@ export async function loadEdgeSettings(src: SettingsSource): Promise<EdgeSetting
   else if (renderMode === 'renderer') problems.push('RENDER_SECRET (Secret Store) is required: the renderer only answers requests that carry it');
 
   const input = withTenantKeys(parseServiceInput(src.config('AVATAR_CONFIG_JSON'), problems), 'TENANT_KEYS_JSON', keysRaw, problems);
-  let config: ServiceConfig | undefined;
-  try {
-    config = loadServiceConfig(input);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
-  }
+  const config = collectProblems(problems, () => loadServiceConfig(input));
 
   if (problems.length || !config) throw new ConfigError(problems);
   return {
@@ -112,12 +106,7 @@ export async function loadAdminTokens(src: SettingsSource): Promise<Record<strin
   const [single, many] = await Promise.all([src.secret('ADMIN_TOKEN'), src.secret('ADMIN_TOKENS_JSON')]);
   const tokens = withAdminTokens({}, single, many, problems).admin?.tokens ?? {};
   // Validated by the same rules as every host's admin.tokens.
-  try {
-    loadServiceConfig({ admin: { tokens } });
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
-  }
+  collectProblems(problems, () => loadServiceConfig({ admin: { tokens } }));
   if (problems.length) throw new ConfigError(problems);
   return tokens;
 }
