@@ -8,6 +8,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import { sniffImage } from '../../src/core/image/sniff.js';
 import type { Format, Variant } from '../../src/core/variant.js';
 import { loadCodecModules } from '../../src/hosts/node/load-wasm.js';
+import { planGeometry } from '../../src/render/geometry.js';
 import { createJsquashRenderer } from '../../src/render/jsquash-renderer.js';
 import { MASTER_DEFAULTS, masterServes } from '../../src/render/master.js';
 import { loadCorpus } from './lib/corpus.js';
@@ -108,9 +109,25 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
     // The Node host's render pool keeps each source's master (render/master.ts): shrunk when large.
     const kept = (await renderer.renderKeepingMaster(img.bytes, { tenant: 'demo', id: img.id, width: 64, height: 64, fit: 'cover', format: 'webp', quality: QUALITY, version: '', negotiated: false })).master;
 
+    // Each output is scored against a lossless lanczos3 render of its own cover crop. The two
+    // renderers crop differently by a fraction of a pixel (ours: a whole-pixel centred crop, then
+    // resize; libvips: resize, then crop the resized image), and on a detailed non-square source
+    // (plant) that phase shift alone costs 3–5 levels and ~0.04 SSIM, whoever renders: scoring
+    // both against sharp's geometry measured the crop, not the resampling or the encoder.
+    const meta = await sharp(img.bytes).metadata();
+    const shown = meta.autoOrient ?? { width: meta.width!, height: meta.height! };
     for (const size of SIZES) {
       const reference = await gray(
         await sharp(img.bytes).rotate().resize(size, size, { fit: 'cover', kernel: 'lanczos3' }).png().toBuffer(),
+      );
+      const ourCrop = planGeometry(shown, { width: size, height: size, fit: 'cover' }).crop;
+      const ourReference = await gray(
+        await sharp(img.bytes)
+          .rotate()
+          .extract({ left: ourCrop.x, top: ourCrop.y, width: ourCrop.width, height: ourCrop.height })
+          .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
+          .png()
+          .toBuffer(),
       );
       for (const format of FORMATS) {
         const variant: Variant = { tenant: 'demo', id: img.id, width: size, height: size, fit: 'cover', format, quality: QUALITY, version: '', negotiated: false };
@@ -152,9 +169,10 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
           },
           oursBytes: oursOut!.byteLength,
           sharpBytes: sharpOut!.byteLength,
-          oursSsim: ssim(go.data, reference.data, size, size),
+          oursSsim: ssim(go.data, ourReference.data, size, size),
           sharpSsim: ssim(gs.data, reference.data, size, size),
-          master: gm && masterOut ? { ms: median(mt), bytes: masterOut.byteLength, ssim: ssim(gm.data, reference.data, size, size) } : undefined,
+          // A shrunk master's crop is planned on its own pixels: within one master pixel of ours.
+          master: gm && masterOut ? { ms: median(mt), bytes: masterOut.byteLength, ssim: ssim(gm.data, ourReference.data, size, size) } : undefined,
         });
       }
     }
@@ -199,7 +217,7 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
       `Each corpus image → ${SIZES.join('/')} px cover → WebP and JPEG q${QUALITY}, rendered from the original bytes as the service does ` +
       `(one variant per render, decode included). Ours: \`createJsquashRenderer\` in this process. Reference: sharp ${sharp.versions.sharp} / libvips ${vips} ` +
       `(\`rotate().resize(w, w, {fit: 'cover', kernel: 'lanczos3'})\`, same quality), one libvips thread, no operation cache. ` +
-      `Median of ${reps} interleaved runs per case after one untimed run. SSIM: grayscale, against sharp's lossless lanczos3 resize of the original, both outputs decoded by sharp (flattened onto white).`,
+      `Median of ${reps} interleaved runs per case after one untimed run. SSIM: grayscale, both outputs decoded by sharp (flattened onto white), each against sharp's lossless lanczos3 resize of the cover crop that renderer uses (ours: \`extract(our crop).resize(w, w)\`; sharp: its own cover), so a sub-pixel difference in crop position is not scored as quality.`,
     headlines: [
       { metric: 'render from the original, geomean over all cases', ours: fmt(gCase, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(gCase, 2) + '×', target: '≤ 1.5×', met: gCase <= 1.5 },
       { metric: 'render from the original, geomean over images (sum of 8 variants each)', ours: fmt(gImage, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(gImage, 2) + '×', target: '≤ 1.5×', met: gImage <= 1.5 },
@@ -242,7 +260,8 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
     notes: [
       'sharp\'s end to end includes libvips\' shrink-on-load: a JPEG is decoded at 1/2–1/8 scale in the DCT domain. The jsquash decoder cannot do that, so "from the original" pays a full decode of every large JPEG; the render threads decode each source once and keep its master (render/master.ts), which is what the steady-state rows measure.',
       'JPEG encode is slower than sharp\'s, most at 512 px: jsquash\'s mozjpeg always runs trellis quantisation (no option turns it off), for slightly smaller files at the same q.',
-      'Alpha sources (plant) differ from sharp\'s output by a few levels even on opaque pixels near edges, where opaque sources match within 0.3 of 255: the premultiplied resize paths differ.',
+      'Ours and sharp\'s outputs are not compared with each other: on non-square sources the cover crops differ by a fraction of a source pixel (ours is a whole-pixel centred crop; libvips crops after resizing), which on a detailed image (plant) alone moves pixels by 3–5 levels, as much as sharp\'s own render of our crop differs from its cover render.',
+      'Alpha is not what separates plant from the rest: on the same crop, our premultiplied resize matches libvips\' within 0.6 of 255 on opaque pixels (squoosh_resize truncates, about 0.5 darker on average) and within 1 level at soft edges; its remaining gap is at 512 px, an upscale, where libvips differs for every source (mysha too), alpha or not.',
     ],
   };
 }
