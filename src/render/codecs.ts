@@ -13,11 +13,25 @@ import webpEncode, { init as initWebpEncode } from '@jsquash/webp/encode.js';
 import type { SourceFormat } from '../core/image/sniff.js';
 import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
-import { installImageDataPolyfill, toImageData } from './image-data.js';
+import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { pngStructureProblem } from './png-check.js';
 
+/**
+ * A decode that wants only something derived from the pixels (a master's box shrink): `use`
+ * runs synchronously on the decoded `width`×`height` image and returns pixels that do not
+ * alias it. For JPEG and WebP it reads the decoder's output where it lies, in WebAssembly
+ * memory, so the full-size JavaScript copy (64 MB at 16 MP, alive next to the decoder's
+ * ~110 MB) is never made.
+ */
+export interface DecodeInto {
+  width: number;
+  height: number;
+  use(image: ImageData): ImageData;
+}
+
 export interface Codecs {
-  decode(format: SourceFormat, bytes: Uint8Array): Promise<ImageData>;
+  /** The decoded image, or with `into` what its `use` made of it. */
+  decode(format: SourceFormat, bytes: Uint8Array, into?: DecodeInto): Promise<ImageData>;
   encode(format: Format, image: ImageData, quality: number): Promise<Uint8Array>;
   /** Lanczos3 to exactly width×height, in sRGB space; premultiplied only if the image has alpha. */
   resize(image: ImageData, width: number, height: number, hasAlpha: boolean): Promise<ImageData>;
@@ -42,9 +56,55 @@ type BindgenInit = (module: WebAssembly.Module) => Promise<unknown>;
 let ready: Promise<void> | undefined;
 let initialised: CodecModules | undefined;
 
+/*
+ * The mozjpeg and libwebp glue (embind) ends a decode with
+ * `ImageData.new_(Uint8ClampedArray.new_(typed_memory_view(output)), w, h)`, then frees the
+ * output: the Uint8ClampedArray constructor copies the pixels out of WebAssembly memory. Each
+ * decoder instance looks `Uint8ClampedArray` up once, at its first decode, and keeps what it
+ * found; so during that first decode the global is this proxy, which constructs exactly as
+ * the real one unless a decode set `capture`: then the view into WebAssembly memory is handed
+ * to it (still valid: the free comes after) and an empty array stands in for the copy.
+ */
+const RealClamped = globalThis.Uint8ClampedArray;
+let capture: ((view: Uint8Array) => boolean) | undefined;
+const capturingClamped = new Proxy(RealClamped, {
+  construct(target, args: unknown[]) {
+    const view = args[0];
+    const take = capture;
+    capture = undefined;
+    if (take && args.length === 1 && view instanceof Uint8Array && take(view)) return new RealClamped(0);
+    return Reflect.construct(target, args);
+  },
+});
+/** Decoder instances that have not decoded yet: their first decode binds the proxy. */
+const unbound = { jpeg: true, webp: true };
+
+/**
+ * JPEG and WebP decodes one after the other: `capture` and a decoder replacement belong to one
+ * decode at a time. Costs nothing: the decode itself is synchronous WebAssembly anyway.
+ */
+let decoding: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+  const next = decoding.then(run, run);
+  decoding = next.catch(() => {});
+  return next;
+}
+
+async function bindingDecode<T>(format: 'jpeg' | 'webp', run: () => Promise<T>): Promise<T> {
+  if (!unbound[format]) return run();
+  unbound[format] = false;
+  globalThis.Uint8ClampedArray = capturingClamped;
+  try {
+    return await run();
+  } finally {
+    globalThis.Uint8ClampedArray = RealClamped;
+  }
+}
+
 function initOnce(m: CodecModules): Promise<void> {
   installImageDataPolyfill();
   initialised ??= m;
+  if (!ready) unbound.jpeg = unbound.webp = true;
   ready ??= Promise.all([
     (initJpegDecode as unknown as EmscriptenInit)(m.jpegDec, emscriptenOptions),
     (initJpegEncode as unknown as EmscriptenInit)(m.jpegEnc, emscriptenOptions),
@@ -66,6 +126,7 @@ function initOnce(m: CodecModules): Promise<void> {
  */
 async function replaceDecoder(format: 'jpeg' | 'webp'): Promise<void> {
   if (!initialised) return;
+  unbound[format] = true;
   if (format === 'jpeg') await (initJpegDecode as unknown as EmscriptenInit)(initialised.jpegDec, emscriptenOptions);
   else await (initWebpDecode as unknown as EmscriptenInit)(initialised.webpDec, emscriptenOptions);
 }
@@ -75,10 +136,55 @@ export const LARGE_DECODE_PIXELS = 4_000_000;
 
 const view = (buf: ArrayBuffer | ArrayBufferLike): Uint8Array => new Uint8Array(buf);
 
-export function createCodecs(modules: CodecModules): Codecs {
+export interface CodecOptions {
+  /**
+   * A full garbage collection (Node: src/hosts/node/expose-gc.ts), run right after a large
+   * decode has replaced its decoder, so the old instance's WebAssembly memory (~110 MB for
+   * 16 MP) goes at once instead of whenever V8 next collects: later it sat next to the
+   * resize and encode memories and set the render's peak.
+   */
+  collectGarbage?: () => void;
+}
+
+export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Codecs {
   const init = () => initOnce(modules);
+  async function decodeJpegOrWebp(format: 'jpeg' | 'webp', input: ArrayBuffer, into: DecodeInto | undefined): Promise<ImageData> {
+    // Only with a stand-in ImageData: it takes the empty array as it comes (a native one would refuse it).
+    const direct = into !== undefined && imageDataAcceptsAnyPixels();
+    let made: ImageData | undefined;
+    let image: ImageData;
+    lastMessage = undefined;
+    try {
+      if (direct) {
+        capture = (view) => {
+          if (view.byteLength !== into.width * into.height * 4 || view.byteOffset % 4 !== 0) return false;
+          made = into.use(new ImageData(new RealClamped(view.buffer, view.byteOffset, view.byteLength) as Uint8ClampedArray<ArrayBuffer>, into.width, into.height));
+          return true;
+        };
+      }
+      image = await bindingDecode(format, () => (format === 'jpeg' ? jpegDecode(input) : webpDecode(input)));
+    } catch (err) {
+      await replaceDecoder(format);
+      throw err;
+    } finally {
+      capture = undefined;
+    }
+    // WebAssembly memory only grows: after a large decode (~110 MB for 16 MP) the instance
+    // would keep that peak for the life of the process. A fresh one lets the garbage
+    // collector take it back (at once: released later, when idle, nothing triggers the GC).
+    // The price: the next large decode grows its memory again, ~10% slower (npm run bench).
+    if (image.width * image.height >= LARGE_DECODE_PIXELS) {
+      await replaceDecoder(format);
+      opts.collectGarbage?.();
+    }
+    if (!into) return image;
+    if (made === undefined) return into.use(image); // not captured (unexpected size or alignment): from the copy
+    if (image.width !== into.width || image.height !== into.height) throw new Error(`decoder returned ${image.width}×${image.height}, expected ${into.width}×${into.height}`);
+    return made;
+  }
+
   return {
-    async decode(format, bytes) {
+    async decode(format, bytes, into) {
       await init();
       // The decoders accept typed arrays (embind / wasm-bindgen copy them in); typings say ArrayBuffer.
       const input = bytes as unknown as ArrayBuffer;
@@ -86,21 +192,10 @@ export function createCodecs(modules: CodecModules): Codecs {
       if (format === 'png') {
         const problem = pngStructureProblem(bytes);
         if (problem) throw new Error(problem);
-        return pngDecode(input);
+        const decoded = await pngDecode(input);
+        return into ? into.use(decoded) : decoded;
       }
-      let image: ImageData;
-      try {
-        image = await (format === 'jpeg' ? jpegDecode(input) : webpDecode(input));
-      } catch (err) {
-        await replaceDecoder(format);
-        throw err;
-      }
-      // WebAssembly memory only grows: after a large decode (~110 MB for 16 MP) the instance
-      // would keep that peak for the life of the process. A fresh one lets the garbage
-      // collector take it back (at once: released later, when idle, nothing triggers the GC).
-      // The price: the next large decode grows its memory again, ~10% slower (npm run bench).
-      if (image.width * image.height >= LARGE_DECODE_PIXELS) await replaceDecoder(format);
-      return image;
+      return oneAtATime(() => decodeJpegOrWebp(format, input, into));
     },
 
     async encode(format, image, quality) {

@@ -5,7 +5,7 @@
 import type { Limits } from '../core/config/service-config.js';
 import { HttpError, isHttpError } from '../core/errors.js';
 import { checkSourceLimits, type ImageInfo, sniffImage } from '../core/image/sniff.js';
-import type { Codecs } from './codecs.js';
+import type { Codecs, DecodeInto } from './codecs.js';
 
 export interface DecodedSource {
   info: ImageInfo;
@@ -22,12 +22,14 @@ export async function decodeSource(
   codecs: Codecs,
   bytes: Uint8Array,
   limits: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>,
+  /** Given the header facts, what to make of the pixels instead of returning them (codecs.ts). */
+  into?: (info: ImageInfo) => DecodeInto | undefined,
 ): Promise<DecodedSource> {
   const info = sniffImage(bytes);
   checkSourceLimits(bytes, info, limits);
   let image: ImageData;
   try {
-    image = await codecs.decode(info.format, bytes);
+    image = await codecs.decode(info.format, bytes, into?.(info));
   } catch (err) {
     if (isHttpError(err)) throw err;
     // Emscripten reports mozjpeg/libwebp failures as an ExitStatus or a bare "Decoding error".

@@ -22,6 +22,25 @@ export function installImageDataPolyfill(): void {
   }
 }
 
+let lenient: boolean | undefined;
+
+/**
+ * Whether `ImageData` is a stand-in (this module's or jsquash's) that takes any array whatever
+ * its length; a native one refuses pixels that do not match its size.
+ */
+export function imageDataAcceptsAnyPixels(): boolean {
+  if (lenient === undefined) {
+    installImageDataPolyfill();
+    try {
+      new ImageData(new Uint8ClampedArray(0) as Uint8ClampedArray<ArrayBuffer>, 1, 1);
+      lenient = true;
+    } catch {
+      lenient = false;
+    }
+  }
+  return lenient;
+}
+
 /**
  * Wraps RGBA pixels as ImageData. The resize and PNG codecs read `data.buffer` whole, so the
  * pixels must own their buffer: views into a larger one are copied.

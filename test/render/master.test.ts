@@ -63,3 +63,53 @@ describe('rendering from masters (real codecs)', () => {
     expect(diff / a.data.length).toBeLessThan(2.5); // mean per channel, of 255
   });
 });
+
+describe('masters made straight from the decoder output (no full-size copy)', () => {
+  const same = (a: ImageData, b: ImageData) => {
+    expect([a.width, a.height]).toEqual([b.width, b.height]);
+    expect(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength))).toBe(true);
+  };
+
+  it('decode with `into` gives what `use` makes of the plainly decoded image (jpeg, webp, png)', async () => {
+    const { codecs, sample } = await import('./helpers.js');
+    const { sniffImage } = await import('../../src/core/image/sniff.js');
+    const c = await codecs();
+    for (const name of ['hopper.jpg', 'mysha-webp.webp', 'plant.png', 'free.jpg']) {
+      const bytes = sample(name);
+      const info = sniffImage(bytes)!;
+      const full = await c.decode(info.format, bytes);
+      const k = 2;
+      const expected = makeMaster(full, info, k, false).image;
+      let seen: ImageData | undefined;
+      const got = await c.decode(info.format, bytes, {
+        width: info.width,
+        height: info.height,
+        use: (image) => {
+          seen = image;
+          return makeMaster(image, info, k, false).image;
+        },
+      });
+      expect(seen!.width).toBe(info.width);
+      // JPEG and WebP: `use` read the pixels inside the decoder's WebAssembly memory.
+      if (info.format !== 'png') expect(seen!.data.buffer.byteLength).toBeGreaterThan(seen!.data.byteLength);
+      same(got, expected);
+      // And the decoder still hands out full copies afterwards.
+      same(await c.decode(info.format, bytes), full);
+    }
+  });
+
+  it('renderKeepingMaster on a large source: the same master and output as a master made from the full copy', async () => {
+    const { codecs, renderer, sample, variant } = await import('./helpers.js');
+    const { sniffImage } = await import('../../src/core/image/sniff.js');
+    const c = await codecs();
+    const r = await renderer();
+    const src = sample('free.jpg');
+    const info = sniffImage(src)!;
+    const expected = makeMaster(await c.decode('jpeg', src), info, masterFactor(info), false);
+    const v = variant(256, 256, 'cover', 'webp');
+    const { master, body } = await r.renderKeepingMaster(src, v);
+    expect(master.factor).toBe(expected.factor);
+    same(master.image, expected.image);
+    expect(body).toEqual((await r.renderFromMaster(expected, v)).body);
+  });
+});

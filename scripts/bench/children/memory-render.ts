@@ -49,8 +49,9 @@ if (kind === 'sharp') {
 } else {
   const { loadCodecModules } = await import('../../../src/hosts/node/load-wasm.js');
   const { createJsquashRenderer } = await import('../../../src/render/jsquash-renderer.js');
+  const { exposeGc } = await import('../../../src/hosts/node/expose-gc.js');
   // cwd is the repository (lib/child.ts): also right for a bundled copy of this file elsewhere.
-  const renderer = createJsquashRenderer(await loadCodecModules(`${process.cwd()}/wasm/`));
+  const renderer = createJsquashRenderer(await loadCodecModules(`${process.cwd()}/wasm/`), { collectGarbage: exposeGc() }); // as the Node host does
   await renderer.warmUp();
   baseRssKb = peakRssKb();
   const variant = { tenant: 'demo', id: 'x', width: size, height: size, fit: 'cover' as const, format, quality: 80, version: '', negotiated: false };

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { createMemoryCache } from '../../cache/memory-cache.js';
 import type { ServiceConfig } from '../../core/config/service-config.js';
 import type { ObjectStore, Renderer } from '../../core/ports.js';
@@ -9,12 +8,14 @@ import { createGeneratedFallback } from '../../render/fallback/create-fallback.j
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { createFsStore } from '../../storage/fs-store.js';
 import { bytesResponse } from './bytes-response.js';
+import { exposeGc } from './expose-gc.js';
 import { serve } from './http-adapter.js';
 import { createRenderPool } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
+import { REPO_ROOT } from './repo-root.js';
 import { seedSamples } from './seed-samples.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { REPO_ROOT };
 
 export interface NodeAppOptions {
   config: ServiceConfig;
@@ -44,7 +45,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const modules = await loadCodecModules();
   const limits = opts.config.limits;
   const pool = opts.renderThreads ? createRenderPool({ modules, limits, size: opts.renderThreads }) : undefined;
-  const base: Renderer = pool ?? createJsquashRenderer(modules, { limits });
+  const base: Renderer = pool ?? createJsquashRenderer(modules, { limits, collectGarbage: exposeGc() });
   await (pool ?? (base as ReturnType<typeof createJsquashRenderer>)).warmUp();
   const renderer = opts.wrapRenderer ? opts.wrapRenderer(base) : base;
   const cache = createMemoryCache({

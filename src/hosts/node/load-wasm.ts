@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { CODEC_KEYS, type CodecModules, webpEncoderKey } from '../../render/codec-modules.js';
+import { REPO_ROOT } from './repo-root.js';
 
-export const DEFAULT_WASM_DIR = fileURLToPath(new URL('../../../wasm/', import.meta.url));
+export const DEFAULT_WASM_DIR = `${REPO_ROOT}wasm/`;
 
 interface ManifestEntry {
   file: string;

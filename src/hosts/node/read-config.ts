@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { withTenantKeys } from '../../core/config/secret-env.js';
 import { ConfigError, type ServiceInput } from '../../core/config/service-config.js';
+import { REPO_ROOT } from './repo-root.js';
 
 /** What `npm start` and `npm run sign` read when AVATAR_CONFIG is not set: tenants demo and secure. */
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../../config/local.json', import.meta.url));
+export const DEFAULT_CONFIG_PATH = `${REPO_ROOT}config/local.json`;
 
 export interface ConfigSource {
   input: ServiceInput;

@@ -12,6 +12,7 @@ import { toImageData } from '../../render/image-data.js';
 import type { Master } from '../../render/master.js';
 import type { CodecModules } from '../../render/codec-modules.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
+import { exposeGc } from './expose-gc.js';
 
 export interface WorkerInit {
   modules: CodecModules;
@@ -35,7 +36,7 @@ export type WorkerReply =
   | { id: number; ok: false; error: { status?: number; code?: string; message: string; headers?: Record<string, string>; cause?: string } };
 
 const { modules, limits } = workerData as WorkerInit;
-const renderer = createJsquashRenderer(modules, { limits });
+const renderer = createJsquashRenderer(modules, { limits, collectGarbage: exposeGc() });
 
 const ready = renderer.warmUp();
 ready.then(
