@@ -4,7 +4,7 @@
  */
 import { spawn, execSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../lib/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild } from './lib/child.js';
@@ -33,16 +33,6 @@ function ensureNginx(): string {
   return bin;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function withNginx<T>(body: Uint8Array, f: (url: string) => Promise<T>): Promise<T> {
   const bin = ensureNginx();

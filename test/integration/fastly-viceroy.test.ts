@@ -10,7 +10,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../../scripts/lib/free-port.js';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,16 +49,6 @@ if (!VICEROY && !IN_CI) {
   console.warn('fastly-viceroy.test.ts skipped: viceroy is not installed (scripts/setup-viceroy.sh builds it); CI runs it.');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The repository's fastly.toml with its [local_server] replaced by loopback ports and test values. */
 async function testManifest(rendererUrl: string, s3: S3rverHandle): Promise<string> {
