@@ -21,11 +21,21 @@ const CODECS = {
   resize: { package: '@jsquash/resize', path: 'lib/resize/pkg/squoosh_resize_bg.wasm' },
 };
 
-const USAGE = `usage: node scripts/copy-wasm.mjs [--check-or-copy | --help]
+/**
+ * Binaries built from this repository rather than copied from a package: committed, and
+ * recorded by their build script with `--record-built`. A copy keeps their entries.
+ */
+const BUILT = {
+  jpegScaled: { file: 'jpeg_scaled.wasm', crate: 'wasm/jpeg-scaled', build: 'scripts/build-jpeg-scaled.sh' },
+};
+
+const USAGE = `usage: node scripts/copy-wasm.mjs [--check-or-copy | --record-built | --help]
 
   (no flag)         copy every codec .wasm from node_modules into wasm/ and write wasm/manifest.json
   --check-or-copy   do nothing if wasm/manifest.json matches the files in wasm/ (sha256) and the
                     installed @jsquash versions; otherwise copy as above
+  --record-built    record the sha256 of the binaries built from this repository
+                    (${Object.values(BUILT).map((b) => `wasm/${b.file}`).join(', ')}); their build scripts run this
   --help            show this text`;
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
@@ -40,8 +50,51 @@ async function installedVersion(pkg) {
   }
 }
 
+async function readManifest() {
+  try {
+    return JSON.parse(await readFile(MANIFEST, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function crateVersion(crate) {
+  const toml = await readFile(`${ROOT}${crate}/Cargo.toml`, 'utf8');
+  return /^version = "([^"]+)"/m.exec(toml)?.[1] ?? 'unknown';
+}
+
+async function builtEntries() {
+  const files = {};
+  for (const [key, b] of Object.entries(BUILT)) {
+    let bytes;
+    try {
+      bytes = await readFile(`${WASM_DIR}${b.file}`);
+    } catch {
+      console.error(`copy-wasm: wasm/${b.file} is missing; build it with ${b.build}`);
+      process.exit(1);
+    }
+    files[key] = { file: b.file, package: b.crate, version: await crateVersion(b.crate), source: `${b.crate} (built by ${b.build})`, sha256: sha256(bytes) };
+  }
+  return files;
+}
+
+async function writeManifest(files) {
+  // No timestamp: re-running on the same install leaves the manifest byte-identical.
+  const manifest = { generatedBy: 'scripts/copy-wasm.mjs', files };
+  await writeFile(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Rewrites the built binaries' entries, keeping the copied ones. */
+async function recordBuilt() {
+  const old = (await readManifest())?.files ?? {};
+  const built = await builtEntries();
+  await writeManifest({ ...Object.fromEntries(Object.entries(old).filter(([k]) => !(k in BUILT))), ...built });
+  return Object.keys(built).length;
+}
+
 async function copyAll() {
   await mkdir(WASM_DIR, { recursive: true });
+  const old = (await readManifest())?.files ?? {};
   const files = {};
   for (const [key, c] of Object.entries(CODECS)) {
     const source = `node_modules/${c.package}/${c.path}`;
@@ -49,9 +102,9 @@ async function copyAll() {
     await copyFile(`${ROOT}${source}`, `${WASM_DIR}${fileName(c)}`);
     files[key] = { file: fileName(c), package: c.package, version: await installedVersion(c.package), source, sha256: sha256(bytes) };
   }
-  // No timestamp: re-running on the same install leaves the manifest byte-identical.
-  const manifest = { generatedBy: 'scripts/copy-wasm.mjs', files };
-  await writeFile(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
+  // Built binaries are not copied from anywhere: keep what their build recorded.
+  for (const key of Object.keys(BUILT)) if (old[key]) files[key] = old[key];
+  await writeManifest(files);
   return Object.keys(files).length;
 }
 
@@ -79,16 +132,41 @@ async function staleReason() {
   return null;
 }
 
+/** Built binaries cannot be copied: a mismatch is an error that names the build script. */
+async function builtProblem() {
+  const manifest = await readManifest();
+  for (const [key, b] of Object.entries(BUILT)) {
+    const entry = manifest?.files?.[key];
+    if (!entry) return `wasm/manifest.json has no entry for ${key}; run ${b.build}`;
+    let bytes;
+    try {
+      bytes = await readFile(`${WASM_DIR}${entry.file}`);
+    } catch {
+      return `wasm/${entry.file} is missing; run ${b.build}`;
+    }
+    if (sha256(bytes) !== entry.sha256) return `wasm/${entry.file} does not match its sha256 in the manifest; run ${b.build}`;
+  }
+  return null;
+}
+
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(USAGE);
 } else if (args.length === 0) {
   const n = await copyAll();
   console.log(`copy-wasm: copied ${n} codec files into wasm/ and wrote wasm/manifest.json`);
+} else if (args.length === 1 && args[0] === '--record-built') {
+  const n = await recordBuilt();
+  console.log(`copy-wasm: recorded ${n} built file(s) in wasm/manifest.json`);
 } else if (args.length === 1 && args[0] === '--check-or-copy') {
+  const problem = await builtProblem();
+  if (problem) {
+    console.error(`copy-wasm: ${problem}`);
+    process.exit(1);
+  }
   const reason = await staleReason();
   if (reason === null) {
-    console.log(`copy-wasm: wasm/ is up to date (${Object.keys(CODECS).length} files match wasm/manifest.json)`);
+    console.log(`copy-wasm: wasm/ is up to date (${Object.keys(CODECS).length + Object.keys(BUILT).length} files match wasm/manifest.json)`);
   } else {
     const n = await copyAll();
     console.log(`copy-wasm: ${reason}; copied ${n} codec files and rewrote wasm/manifest.json`);

@@ -16,9 +16,11 @@ export interface CodecModules {
   pngWasm: WebAssembly.Module;
   /** squoosh_resize_bg.wasm (triangle/catrom/mitchell/lanczos3). */
   resize: WebAssembly.Module;
+  /** jpeg_scaled.wasm: JPEG decode at 1/2, 1/4, 1/8 scale (jpeg-scaled.ts), built from wasm/jpeg-scaled/. */
+  jpegScaled: WebAssembly.Module;
 }
 
-export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'resize'] as const satisfies readonly (keyof CodecModules)[];
+export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'resize', 'jpegScaled'] as const satisfies readonly (keyof CodecModules)[];
 
 /** The manifest key of the WebP encoder build this engine needs. */
 export function webpEncoderKey(): 'webpEncSimd' | 'webpEnc' {

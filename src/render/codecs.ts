@@ -14,6 +14,7 @@ import type { SourceFormat } from '../core/image/sniff.js';
 import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
+import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
 import { pngStructureProblem } from './png-check.js';
 
 /**
@@ -32,6 +33,11 @@ export interface DecodeInto {
 export interface Codecs {
   /** The decoded image, or with `into` what its `use` made of it. */
   decode(format: SourceFormat, bytes: Uint8Array, into?: DecodeInto): Promise<ImageData>;
+  /**
+   * A JPEG decoded at 1/`denominator` scale (jpeg-scaled.ts), or undefined when that decoder
+   * cannot read it (arithmetic coding, 12-bit, CMYK, a damaged file): then `decode` decides.
+   */
+  decodeReduced(bytes: Uint8Array, denominator: ScaleDenominator): ImageData | undefined;
   encode(format: Format, image: ImageData, quality: number): Promise<Uint8Array>;
   /** Lanczos3 to exactly width×height, in sRGB space; premultiplied only if the image has alpha. */
   resize(image: ImageData, width: number, height: number, hasAlpha: boolean): Promise<ImageData>;
@@ -148,6 +154,7 @@ export interface CodecOptions {
 
 export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Codecs {
   const init = () => initOnce(modules);
+  const reduced = createScaledJpegDecoder(modules.jpegScaled, { afterDrop: opts.collectGarbage });
   async function decodeJpegOrWebp(format: 'jpeg' | 'webp', input: ArrayBuffer, into: DecodeInto | undefined): Promise<ImageData> {
     // Only with a stand-in ImageData: it takes the empty array as it comes (a native one would refuse it).
     const direct = into !== undefined && imageDataAcceptsAnyPixels();
@@ -196,6 +203,15 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
         return into ? into.use(decoded) : decoded;
       }
       return oneAtATime(() => decodeJpegOrWebp(format, input, into));
+    },
+
+    decodeReduced(bytes, denominator) {
+      try {
+        return reduced.decode(bytes, denominator);
+      } catch (err) {
+        lastMessage = String(err);
+        return undefined;
+      }
     },
 
     async encode(format, image, quality) {

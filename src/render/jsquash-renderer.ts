@@ -3,7 +3,7 @@
  * lanczos3, orientation, letterbox) → flatten for JPEG → encode, with jsquash WASM codecs.
  */
 import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
-import type { ImageInfo } from '../core/image/sniff.js';
+import { type ImageInfo, orientedSize } from '../core/image/sniff.js';
 import type { Renderer, RenderResult } from '../core/ports.js';
 import type { Variant } from '../core/variant.js';
 import { flattenAlpha, usesAlpha } from './alpha.js';
@@ -11,6 +11,8 @@ import type { CodecModules } from './codec-modules.js';
 import { createCodecs, type DecodeInto } from './codecs.js';
 import { decodeSource } from './decode-source.js';
 import { fitImage } from './fit-image.js';
+import { type ScaleDenominator, scaleDenominator } from './jpeg-scaled.js';
+import { planGeometry } from './geometry.js';
 import { type Master, makeMaster, masterFactor, masterServes } from './master.js';
 import { type WarmUpReport, warmUp } from './warm-up.js';
 
@@ -34,6 +36,18 @@ export interface JsquashRenderer extends Renderer {
   renderKeepingMaster(source: Uint8Array, variant: Variant): Promise<RenderResult & { master: Master }>;
   /** Renders from a master kept earlier (the caller checked `masterServes`): no decode. */
   renderFromMaster(master: Master, variant: Variant): Promise<RenderResult>;
+}
+
+/** How much larger than the target a reduced JPEG decode stays (see variantDenominator). */
+export const DCT_MARGIN = 2;
+
+/**
+ * The scale a JPEG can be decoded at for this variant: the region it uses (planned in the
+ * displayed orientation) stays at least DCT_MARGIN × the target.
+ */
+export function variantDenominator(info: ImageInfo, variant: Pick<Variant, 'width' | 'height' | 'fit'>): ScaleDenominator {
+  const plan = planGeometry(orientedSize(info), variant);
+  return scaleDenominator(plan.crop, plan.scaled, DCT_MARGIN);
 }
 
 export function createJsquashRenderer(modules: CodecModules, opts: JsquashRendererOptions = {}): JsquashRenderer {
@@ -60,15 +74,21 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
   const renderer: JsquashRenderer = {
     async render(source: Uint8Array, variant: Variant): Promise<RenderResult> {
       const t0 = performance.now();
-      const { info, image } = await decodeSource(codecs, source, limits);
+      const { info, image } = await decodeSource(codecs, source, limits, { denominator: (info) => variantDenominator(info, variant) });
       return finish(image, info, variant, performance.now() - t0);
     },
 
     async renderKeepingMaster(source, variant) {
       const t0 = performance.now();
-      // A shrunk master that will serve this variant is made straight from the decoder's output,
-      // without the full-size copy (codecs.ts: ~64 MB less at the peak for 16 MP); the same
-      // pixels as makeMaster on the copy. Otherwise the variant needs the decoded source itself.
+      // A JPEG's master is decoded straight at the master's scale (masterFactor is then a power
+      // of two), or larger when the variant needs more: jpeg-scaled.ts.
+      const denominator = (info: ImageInfo): ScaleDenominator => {
+        const k = masterFactor(info) as ScaleDenominator;
+        return k > 1 ? (Math.min(k, variantDenominator(info, variant)) as ScaleDenominator) : 1;
+      };
+      // Otherwise a shrunk master that will serve this variant is made straight from the
+      // decoder's output, without the full-size copy (codecs.ts: ~64 MB less at the peak for
+      // 16 MP); the same pixels as makeMaster on the copy. Else the variant needs the decoded source itself.
       let shrunk: Master | undefined;
       const into = (info: ImageInfo): DecodeInto | undefined => {
         const k = masterFactor(info);
@@ -81,13 +101,18 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
           use: (full) => (shrunk = makeMaster(full, info, k, info.hasAlpha && usesAlpha(full))).image,
         };
       };
-      const { info, image } = await decodeSource(codecs, source, limits, into);
+      const decoded = await decodeSource(codecs, source, limits, { into, denominator });
+      const { info, image } = decoded;
       if (shrunk) {
         const decodeMs = performance.now() - t0;
         return { ...(await finish(shrunk.image, shrunk.info, variant, decodeMs)), master: shrunk };
       }
       const factor = masterFactor(info);
-      const master = makeMaster(image, info, factor, factor > 1 && info.hasAlpha && usesAlpha(image));
+      // From a reduced decode (1/d), what is left of the master's shrink; JPEGs have no alpha.
+      const master =
+        decoded.denominator > 1
+          ? { ...makeMaster(image, info, factor / decoded.denominator, false), factor }
+          : makeMaster(image, info, factor, factor > 1 && info.hasAlpha && usesAlpha(image));
       const decodeMs = performance.now() - t0; // the master's shrink counts as decoding
       const result = masterServes(master, variant) ? await finish(master.image, master.info, variant, decodeMs) : await finish(image, info, variant, decodeMs);
       return { ...result, master };

@@ -29,11 +29,16 @@ export interface MasterPolicy {
 
 export const MASTER_DEFAULTS: MasterPolicy = { minPixels: 4_000_000, minShortSide: 1024 };
 
-/** The shrink factor for a source's master, or 1 when it should have none. */
-export function masterFactor(info: Pick<ImageInfo, 'width' | 'height'>, policy: MasterPolicy = MASTER_DEFAULTS): number {
+/**
+ * The shrink factor for a source's master, or 1 when it should have none. For a JPEG it is a
+ * power of two up to 8, a scale the decoder itself can produce (jpeg-scaled.ts): the master
+ * is decoded at that size, never at full size.
+ */
+export function masterFactor(info: Pick<ImageInfo, 'format' | 'width' | 'height'>, policy: MasterPolicy = MASTER_DEFAULTS): number {
   if (info.width * info.height < policy.minPixels) return 1;
   const k = Math.floor(Math.min(info.width, info.height) / policy.minShortSide);
-  return k >= 2 ? k : 1;
+  if (k < 2) return 1;
+  return info.format === 'jpeg' ? ([8, 4, 2].find((d) => d <= k) as number) : k;
 }
 
 export function makeMaster(image: ImageData, info: Master['info'], factor: number, hasAlpha: boolean): Master {

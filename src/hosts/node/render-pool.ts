@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Limits } from '../../core/config/service-config.js';
 import { HttpError } from '../../core/errors.js';
-import { sniffImage } from '../../core/image/sniff.js';
+import { type ImageInfo, sniffImage } from '../../core/image/sniff.js';
 import type { Renderer, RenderResult } from '../../core/ports.js';
 import type { Variant } from '../../core/variant.js';
 import type { CodecModules } from '../../render/codec-modules.js';
@@ -132,7 +132,7 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
     }
   }
 
-  const masterBytesOf = (info: { width: number; height: number }): number => {
+  const masterBytesOf = (info: Pick<ImageInfo, 'format' | 'width' | 'height'>): number => {
     const k = masterFactor(info);
     return Math.floor(info.width / k) * Math.floor(info.height / k) * 4;
   };

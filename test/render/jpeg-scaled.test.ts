@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { sniffImage } from '../../src/core/image/sniff.js';
+import type { Codecs } from '../../src/render/codecs.js';
+import { decodeSource } from '../../src/render/decode-source.js';
+import { isProgressiveJpeg, withoutAcScans } from '../../src/render/jpeg-dc-scans.js';
+import { createScaledJpegDecoder, scaleDenominator } from '../../src/render/jpeg-scaled.js';
+import { variantDenominator } from '../../src/render/jsquash-renderer.js';
+import { cropAndShrink } from '../../src/render/pre-shrink.js';
+import { codecModules, codecs, sample } from './helpers.js';
+
+const decoder = async () => createScaledJpegDecoder((await codecModules()).jpegScaled);
+
+/** Mean absolute difference per channel (RGB), same sizes required. */
+function mae(a: ImageData, b: ImageData): number {
+  expect([a.width, a.height]).toEqual([b.width, b.height]);
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i += 4) for (let c = 0; c < 3; c++) sum += Math.abs((a.data[i + c] as number) - (b.data[i + c] as number));
+  return sum / ((a.data.length / 4) * 3);
+}
+
+describe('JPEG decode at reduced scale', () => {
+  it.each([
+    ['free.jpg', 2880, 2160],
+    ['seeding.jpg', 5312, 2988],
+    ['hopper.jpg', 512, 512],
+  ])('%s at 1/2, 1/4, 1/8 is ⌈size/d⌉ and looks like the full decode box-shrunk by d', async (name, width, height) => {
+    const bytes = sample(name);
+    const full = await (await codecs()).decode('jpeg', bytes);
+    const d = await decoder();
+    for (const k of [2, 4, 8] as const) {
+      const small = d.decode(bytes, k);
+      expect([small.width, small.height]).toEqual([Math.ceil(width / k), Math.ceil(height / k)]);
+      // Same picture: compare on the whole blocks both have (the box shrink trims a partial edge block).
+      const boxed = cropAndShrink(full, { x: 0, y: 0, width: Math.floor(width / k) * k, height: Math.floor(height / k) * k }, k, false);
+      const trimmed = cropAndShrink(small, { x: 0, y: 0, width: boxed.width, height: boxed.height }, 1, false);
+      // Seen: 0.2–1.8 (a shifted or mis-scaled decode is > 10).
+      expect(mae(trimmed, boxed)).toBeLessThan(3);
+    }
+  });
+
+  it('drops a progressive file\'s AC scans at 1/8 without changing a pixel', async () => {
+    const bytes = sample('seeding.jpg');
+    expect(isProgressiveJpeg(bytes)).toBe(true);
+    const dcOnly = withoutAcScans(bytes)!;
+    expect(dcOnly.length).toBeLessThan(bytes.length / 4);
+    const plain = createScaledJpegDecoder((await codecModules()).jpegScaled, { dropAcScans: false });
+    const reference = plain.decode(bytes, 8);
+    const fast = (await decoder()).decode(bytes, 8);
+    expect(Buffer.from(fast.data).equals(Buffer.from(reference.data))).toBe(true);
+    // What went to the decoder was the DC-only stream: decoding it plainly gives the same.
+    expect(Buffer.from(plain.decode(dcOnly, 8).data).equals(Buffer.from(reference.data))).toBe(true);
+  });
+
+  it('leaves baseline files alone and refuses streams it cannot walk', () => {
+    const baseline = sample('free.jpg');
+    expect(isProgressiveJpeg(baseline)).toBe(false);
+    expect(Buffer.from(withoutAcScans(baseline)!).equals(Buffer.from(baseline))).toBe(true);
+    const truncated = sample('seeding.jpg').subarray(0, 100_000);
+    expect(withoutAcScans(truncated)).toBeUndefined();
+    expect(withoutAcScans(new Uint8Array([0xff, 0xd8, 0x00, 0x01]))).toBeUndefined();
+  });
+
+  it('fails cleanly on damaged input and keeps decoding afterwards', async () => {
+    const d = await decoder();
+    const bytes = sample('hopper.jpg');
+    const broken = bytes.slice(0, 400);
+    for (let i = 0; i < 100; i++) expect(() => d.decode(broken, 2)).toThrow(/jpeg-decoder/);
+    expect(() => d.decode(new Uint8Array([1, 2, 3]), 2)).toThrow(/jpeg-decoder/);
+    const ok = d.decode(bytes, 2);
+    expect([ok.width, ok.height]).toEqual([256, 256]);
+  });
+
+  it('picks the largest scale that leaves the used region 2× the target', () => {
+    expect(scaleDenominator({ width: 2988, height: 2988 }, { width: 64, height: 64 }, 2)).toBe(8);
+    expect(scaleDenominator({ width: 2988, height: 2988 }, { width: 256, height: 256 }, 2)).toBe(4);
+    expect(scaleDenominator({ width: 2988, height: 2988 }, { width: 512, height: 512 }, 2)).toBe(2);
+    expect(scaleDenominator({ width: 512, height: 512 }, { width: 256, height: 256 }, 2)).toBe(1);
+    const seeding = sniffImage(sample('seeding.jpg'))!;
+    expect(variantDenominator(seeding, { width: 256, height: 256, fit: 'cover' })).toBe(4);
+    // contain uses the whole 5312×2988 frame for a 512×288 picture
+    expect(variantDenominator(seeding, { width: 512, height: 512, fit: 'contain' })).toBe(4);
+    // the original size needs every pixel
+    expect(variantDenominator(seeding, { width: 0, height: 0, fit: 'inside' })).toBe(1);
+    // orientation 6 shows it 2988 wide: a 1000×100 cover box uses 2988×299 shown
+    expect(variantDenominator({ ...seeding, orientation: 6 }, { width: 1000, height: 100, fit: 'cover' })).toBe(1);
+    expect(variantDenominator({ ...seeding, orientation: 1 }, { width: 1000, height: 100, fit: 'cover' })).toBe(2);
+  });
+
+  it('decodeSource falls back to the full decoder when the reduced one cannot read the file', async () => {
+    const real = await codecs();
+    const calls: string[] = [];
+    const stub: Codecs = {
+      ...real,
+      decodeReduced: () => {
+        calls.push('reduced');
+        return undefined;
+      },
+      decode: (format, bytes, into) => {
+        calls.push('full');
+        return real.decode(format, bytes, into);
+      },
+    };
+    const limits = { maxSourceBytes: 50_000_000, maxSourcePixels: 50_000_000 };
+    const { image, denominator } = await decodeSource(stub, sample('hopper.jpg'), limits, { denominator: () => 4 });
+    expect(calls).toEqual(['reduced', 'full']);
+    expect([image.width, image.height, denominator]).toEqual([512, 512, 1]);
+    const reduced = await decodeSource(real, sample('hopper.jpg'), limits, { denominator: () => 4 });
+    expect([reduced.image.width, reduced.denominator]).toEqual([128, 4]);
+    // Not for PNG or WebP: they have no reduced decode.
+    const png = await decodeSource(real, sample('mysha.png'), limits, { denominator: () => 4 });
+    expect([png.image.width, png.denominator]).toEqual([256, 1]);
+  });
+});

@@ -1,0 +1,121 @@
+//! A C ABI over `jpeg_decoder` for one caller, src/render/jpeg-scaled.ts:
+//!
+//! 1. `input_alloc(len)` → pointer; the caller copies the JPEG there.
+//! 2. `decode(len, denominator)` decodes at 1/denominator scale (1, 2, 4 or 8: the IDCT
+//!    itself runs at 8×8, 4×4, 2×2 or 1×1) to RGBA, ⌈width/d⌉ × ⌈height/d⌉; 0 on success.
+//! 3. `output_ptr/len/width/height` describe the pixels; `error_ptr/len` the last failure.
+//! 4. `release()` frees input and output.
+//!
+//! One decode at a time per instance (the caller is single-threaded). A panic aborts (a
+//! WebAssembly trap in the caller, which then replaces the instance).
+
+use jpeg_decoder::{Decoder, PixelFormat};
+
+static mut INPUT: Vec<u8> = Vec::new();
+static mut OUTPUT: Vec<u8> = Vec::new();
+static mut SIZE: (u32, u32) = (0, 0);
+static mut ERROR: String = String::new();
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn input_alloc(len: usize) -> *mut u8 {
+    unsafe {
+        INPUT = vec![0u8; len];
+        INPUT.as_mut_ptr()
+    }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn release() {
+    unsafe {
+        INPUT = Vec::new();
+        OUTPUT = Vec::new();
+    }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn output_ptr() -> *const u8 {
+    unsafe { OUTPUT.as_ptr() }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn output_len() -> usize {
+    unsafe { OUTPUT.len() }
+}
+
+#[no_mangle]
+pub extern "C" fn output_width() -> u32 {
+    unsafe { SIZE.0 }
+}
+
+#[no_mangle]
+pub extern "C" fn output_height() -> u32 {
+    unsafe { SIZE.1 }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn error_ptr() -> *const u8 {
+    unsafe { ERROR.as_ptr() }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn error_len() -> usize {
+    unsafe { ERROR.len() }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn decode(len: usize, denominator: u32) -> u32 {
+    let result = unsafe { decode_rgba(&INPUT[..len.min(INPUT.len())], denominator) };
+    unsafe {
+        match result {
+            Ok((width, height, rgba)) => {
+                OUTPUT = rgba;
+                SIZE = (width, height);
+                ERROR.clear();
+                0
+            }
+            Err(message) => {
+                OUTPUT = Vec::new();
+                SIZE = (0, 0);
+                ERROR = message;
+                1
+            }
+        }
+    }
+}
+
+fn decode_rgba(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>), String> {
+    if ![1, 2, 4, 8].contains(&denominator) {
+        return Err(format!("scale denominator {denominator} is not 1, 2, 4 or 8"));
+    }
+    let mut decoder = Decoder::new(data);
+    decoder.read_info().map_err(|e| e.to_string())?;
+    let full = decoder.info().ok_or("no frame header")?;
+    // `scale` picks the smallest IDCT size whose output reaches the request: ⌈side/d⌉ is exactly 1/d.
+    let reduced = |side: u16| ((side as u32 + denominator - 1) / denominator) as u16;
+    let (width, height) = decoder.scale(reduced(full.width), reduced(full.height)).map_err(|e| e.to_string())?;
+    let pixels = decoder.decode().map_err(|e| e.to_string())?;
+    let format = decoder.info().ok_or("no frame header")?.pixel_format;
+    let count = width as usize * height as usize;
+    let mut rgba = vec![255u8; count * 4];
+    match format {
+        PixelFormat::RGB24 if pixels.len() >= count * 3 => {
+            for (out, px) in rgba.chunks_exact_mut(4).zip(pixels.chunks_exact(3)) {
+                out[..3].copy_from_slice(px);
+            }
+        }
+        PixelFormat::L8 if pixels.len() >= count => {
+            for (out, &v) in rgba.chunks_exact_mut(4).zip(pixels.iter()) {
+                out[..3].fill(v);
+            }
+        }
+        other => return Err(format!("unsupported pixel format {other:?}")),
+    }
+    Ok((width as u32, height as u32, rgba))
+}
