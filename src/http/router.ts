@@ -21,19 +21,33 @@ export interface Routes {
 }
 
 /**
+ * GET/HEAD URLs that no route before the image route can match: the path's first segment is
+ * neither empty, nor `_…` (/_admin, /_render, /_upload), nor `healthz` (with any trailing
+ * slashes, as itty-router matches it). Request URLs are serialized absolute URLs, so the path
+ * starts at the first "/" after the authority.
+ */
+const IMAGE_ONLY_URL = /^https?:\/\/[^/]*\/(?!_|healthz\/*(?:[?#]|$))[^/?#]/;
+
+/**
  * The only file that knows itty-router. Stages: route → catch (HttpError → JSON 4xx,
  * StorageError → logged, 502/503/504 without internals, anything else → logged, bare 500)
  * → finally (nothing leaks a stack trace).
  */
 export function createRouter(routes: Routes): (request: Request) => Promise<Response> {
-  const router = Router<IRequest>({
-    catch: (err: unknown, request: IRequest) => {
-      if (isHttpError(err)) return errorResponse(err);
-      routes.onError?.(err, request as unknown as Request);
-      if (isStorageError(err)) return errorResponse(originError(err));
-      return errorResponse(new HttpError(500, 'INTERNAL', 'internal error'));
-    },
-  });
+  const onCatch = (err: unknown, request: Request): Response => {
+    if (isHttpError(err)) return errorResponse(err);
+    routes.onError?.(err, request);
+    if (isStorageError(err)) return errorResponse(originError(err));
+    return errorResponse(new HttpError(500, 'INTERNAL', 'internal error'));
+  };
+  const unrouted = (req: { method: string }): never => {
+    throw new HttpError(
+      req.method === 'GET' || req.method === 'HEAD' ? 404 : 405,
+      req.method === 'GET' || req.method === 'HEAD' ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED',
+      req.method === 'GET' || req.method === 'HEAD' ? 'not found' : 'only GET and HEAD are allowed here',
+    );
+  };
+  const router = Router<IRequest>({ catch: (err: unknown, request: IRequest) => onCatch(err, request as unknown as Request) });
   const call = (h: Handler | undefined) => (req: IRequest) => h?.(req as unknown as Request);
   // HEAD of a GET-only route: same status and headers, no body.
   const head = (h: Handler | undefined) => async (req: IRequest) => {
@@ -53,13 +67,19 @@ export function createRouter(routes: Routes): (request: Request) => Promise<Resp
     .head('/', head(routes.page))
     .get('*', call(routes.image))
     .head('*', call(routes.image))
-    .all('*', (req) => {
-      throw new HttpError(
-        req.method === 'GET' || req.method === 'HEAD' ? 404 : 405,
-        req.method === 'GET' || req.method === 'HEAD' ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED',
-        req.method === 'GET' || req.method === 'HEAD' ? 'not found' : 'only GET and HEAD are allowed here',
-      );
-    });
+    .all('*', unrouted);
 
-  return async (request: Request) => (await router.fetch(request as unknown as IRequest)) as Response;
+  return async (request: Request) => {
+    // Image requests (nearly all traffic) go straight to the image route, with the same
+    // outcome as the table above: itty-router would parse the URL, build a query object and
+    // try each route first, on every cached hit.
+    if ((request.method === 'GET' || request.method === 'HEAD') && IMAGE_ONLY_URL.test(request.url)) {
+      try {
+        return (await routes.image(request)) ?? unrouted(request);
+      } catch (err) {
+        return onCatch(err, request);
+      }
+    }
+    return (await router.fetch(request as unknown as IRequest)) as Response;
+  };
 }

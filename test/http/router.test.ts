@@ -40,3 +40,60 @@ describe('router', () => {
     expect((await call('/demo/x', 'POST')).status).toBe(405);
   });
 });
+
+describe('router: which route answers', () => {
+  const named = (name: string) => (req: Request) => new Response(`${name} ${req.method}`);
+  const all = createRouter({
+    image: named('image'),
+    page: named('page'),
+    admin: named('admin'),
+    render: named('render'),
+    upload: named('upload'),
+    onError: () => {},
+  });
+  const route = async (path: string, method = 'GET') => {
+    const r = await all(new Request(`http://x${path}`, { method }));
+    if (r.status !== 200) return `${r.status}`;
+    const body = await r.text();
+    return body === 'ok\n' ? 'health' : body.split(' ')[0];
+  };
+
+  // Image requests skip itty-router (router.ts, IMAGE_ONLY_URL): the paths next to that shortcut's edges.
+  it('sends each path to the same route as the route table', async () => {
+    const cases: Array<[string, string]> = [
+      ['/demo/hopper?w=128', 'image'],
+      ['/demo', 'image'],
+      ['/healthzx', 'image'],
+      ['/healthz/x', 'image'],
+      ['/health', 'image'],
+      ['/x_admin/y', 'image'],
+      ['//demo/x', 'image'],
+      ['/_x/y', 'image'],
+      ['/healthz', 'health'],
+      ['/healthz/', 'health'],
+      ['/healthz//?x=1', 'health'],
+      ['/', 'page'],
+      ['//', 'page'],
+      ['/?w=1', 'page'],
+      ['/_admin', 'admin'],
+      ['/_admin/audit', 'admin'],
+      ['/_render/demo/x/128x128-cover-q75.webp', 'render'],
+      ['/_upload/demo/x', 'upload'],
+    ];
+    for (const [path, want] of cases) expect(`${path} → ${await route(path)}`).toBe(`${path} → ${want}`);
+    // HEAD: GET-only routes answer without a body, /_render/* is GET only (HEAD falls to the image route).
+    const head = createRouter({ image: named('image'), render: () => { throw new Error('not for HEAD'); }, onError: () => {} });
+    expect((await head(new Request('http://x/_render/a/b', { method: 'HEAD' }))).status).toBe(200);
+    expect((await head(new Request('http://x/demo/a', { method: 'HEAD' }))).status).toBe(200);
+    expect(await route('/demo/x', 'DELETE')).toBe('405');
+  });
+
+  it('a public image route that declines (renderer mode) is a 404, asked once', async () => {
+    let calls = 0;
+    const r = createRouter({ image: () => void calls++, onError: () => {} });
+    const res = await r(new Request('http://x/demo/hopper'));
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ code: 'NOT_FOUND', message: 'not found' });
+    expect(calls).toBe(1);
+  });
+});
