@@ -76,7 +76,9 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
     const { value, state } = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
 
-    const headers = new Headers({
+    // A plain object, not a Headers: built once per hit, and read by the host as it is (Node's
+    // BytesResponse hands it to writeHead). Every name is lowercase, so each appears once.
+    const headers: Record<string, string> = {
       'content-type': value.contentType,
       'cache-control': browserCacheControl(tenant, deps.config.cache, expiresIn),
       etag: value.etag,
@@ -84,16 +86,16 @@ export function createImageHandler(deps: ImageHandlerDeps) {
       'x-cache': state,
       'x-variant': key,
       'x-content-type-options': 'nosniff',
-      ...value.headers,
-    });
-    if (variant.negotiated) headers.set('vary', 'Accept');
-    headers.set('server-timing', serverTiming(state, value, performance.now() - t0));
+    };
+    if (value.headers) for (const name of Object.keys(value.headers)) headers[name.toLowerCase()] = value.headers[name]!;
+    if (variant.negotiated) headers.vary = 'Accept';
+    headers['server-timing'] = serverTiming(state, value, performance.now() - t0);
 
     if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
-      headers.delete('content-type');
+      delete headers['content-type'];
       return new Response(null, { status: 304, headers });
     }
-    headers.set('content-length', String(value.body.byteLength));
+    headers['content-length'] = String(value.body.byteLength);
     const body = request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>);
     return respond(body, { status: value.status, headers });
   };

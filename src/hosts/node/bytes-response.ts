@@ -10,17 +10,32 @@ export class BytesResponse extends Response {
   readonly raw: Uint8Array<ArrayBuffer>;
   #used = false;
 
-  #headers: Headers;
+  #init: HeadersInit | undefined;
+  #headers: Headers | undefined;
 
   constructor(bytes: Uint8Array<ArrayBuffer>, init: ResponseInit) {
-    // The headers are kept as given, not copied into the base Response (a copy per hit).
+    // The headers are kept as given, not copied into the base Response (a copy per hit), and
+    // a plain object only becomes a Headers when someone reads `headers`.
     super(null, { status: init.status, statusText: init.statusText });
     this.raw = bytes;
-    this.#headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+    this.#init = init.headers;
   }
 
   override get headers(): Headers {
+    this.#headers ??= this.#init instanceof Headers ? this.#init : new Headers(this.#init);
     return this.#headers;
+  }
+
+  /**
+   * The headers for `writeHead`: the plain object given to the constructor, as it is, while
+   * nobody has read (and so perhaps changed) `headers`; otherwise a copy of `headers`.
+   */
+  headerRecord(): Record<string, string> {
+    const init = this.#init;
+    if (!this.#headers && init && !(Symbol.iterator in init)) return init as Record<string, string>;
+    const out: Record<string, string> = {};
+    this.headers.forEach((v, k) => (out[k] = v));
+    return out;
   }
 
   #take(): Uint8Array<ArrayBuffer> {

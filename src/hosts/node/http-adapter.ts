@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bodilessRequest } from './bodiless-request.js';
 import { BytesResponse } from './bytes-response.js';
 import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
 import { assertSafeRequestTarget } from '../../core/request/raw-target.js';
@@ -18,8 +19,7 @@ const bodyTooLarge = () => new HttpError(413, 'BODY_TOO_LARGE', `the body must b
  * response is sent) drains what nobody read, so the client can finish sending and read the
  * answer on a connection that stays usable.
  */
-function bodyStream(req: IncomingMessage): { body?: ReadableStream<Uint8Array>; discard(): void } {
-  if (req.method === 'GET' || req.method === 'HEAD') return { discard: () => {} };
+function bodyStream(req: IncomingMessage): { body: ReadableStream<Uint8Array>; discard(): void } {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY) throw bodyTooLarge();
   let size = 0;
@@ -58,25 +58,31 @@ function bodyStream(req: IncomingMessage): { body?: ReadableStream<Uint8Array>; 
   };
 }
 
-function toRequest(req: IncomingMessage, origin: string): { request: Request; discard(): void } {
+function toRequest(req: IncomingMessage, origin: string): { request: Request; discard?(): void } {
   // Only origin-form targets ("/path?query"); absolute-form would smuggle another host in.
   if (!req.url?.startsWith('/')) throw Object.assign(new Error('bad request target'), { status: 400 });
-  // Before `new Request` resolves '..', '%2e%2e' and '\\' away: traversal attempts get a 400, not another path.
+  // Before the URL parser resolves '..', '%2e%2e' and '\\' away: traversal attempts get a 400, not another path.
   assertSafeRequestTarget(req.url);
+  // GET and HEAD (every image request): no body, and no undici Request unless someone asks for one.
+  if (req.method === 'GET' || req.method === 'HEAD') return { request: bodilessRequest(req.method, origin + req.url, req.rawHeaders) };
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   const { body, discard } = bodyStream(req);
   // `duplex: 'half'` is how undici takes a streamed request body.
-  const request = new Request(origin + (req.url ?? '/'), { method: req.method, headers, ...(body ? { body, duplex: 'half' } : {}) } as RequestInit);
+  const request = new Request(origin + req.url, { method: req.method, headers, body, duplex: 'half' } as RequestInit);
   return { request, discard };
 }
 
 async function send(res: ServerResponse, response: Response): Promise<void> {
-  const headers: Record<string, string | string[]> = {};
+  // Image bodies (cache hits above all) go to the socket as they are: no Web stream, no copy,
+  // and their headers as the plain object they were made from when nobody touched them.
+  if (response instanceof BytesResponse) {
+    res.writeHead(response.status, response.headerRecord());
+    return void res.end(response.raw);
+  }
+  const headers: Record<string, string> = {};
   response.headers.forEach((v, k) => (headers[k] = v));
   res.writeHead(response.status, headers);
-  // Image bodies (cache hits above all) go to the socket as they are: no Web stream, no copy.
-  if (response instanceof BytesResponse) return void res.end(response.raw);
   if (!response.body) return void res.end();
   res.end(Buffer.from(await response.arrayBuffer()));
 }
@@ -88,7 +94,7 @@ export async function serve(handler: FetchHandler, opts: { host: string; port: n
       // A fixed origin: the Host header is a request value and never becomes part of a URL we act on.
       const origin = 'http://localhost';
       const { request, discard } = toRequest(req, origin);
-      res.once('finish', discard);
+      if (discard) res.once('finish', discard);
       await send(res, await handler(request));
     } catch (err) {
       if (isHttpError(err) && !res.headersSent) return void (await send(res, errorResponse(err)));

@@ -45,3 +45,18 @@ describe('BytesResponse headers', () => {
     expect(new BytesResponse(bytes(), {}).headers.get('x-a')).toBeNull();
   });
 });
+
+describe('BytesResponse headerRecord (what the Node adapter writes)', () => {
+  it('is the plain object it was given while nobody read headers, else a copy of headers', () => {
+    const record = { 'content-type': 'image/webp', etag: '"a"' };
+    const r = new BytesResponse(bytes(), { status: 200, headers: record });
+    expect(r.headerRecord()).toBe(record);
+    r.headers.set('x-late', '1');
+    expect(r.headerRecord()).toEqual({ 'content-type': 'image/webp', etag: '"a"', 'x-late': '1' });
+    expect(record).toEqual({ 'content-type': 'image/webp', etag: '"a"' });
+    const h = new Headers({ 'X-A': '1' });
+    expect(new BytesResponse(bytes(), { headers: h }).headerRecord()).toEqual({ 'x-a': '1' });
+    expect(new BytesResponse(bytes(), { headers: [['X-B', '2']] }).headerRecord()).toEqual({ 'x-b': '2' });
+    expect(new BytesResponse(bytes(), {}).headerRecord()).toEqual({});
+  });
+});
