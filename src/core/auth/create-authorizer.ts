@@ -1,11 +1,14 @@
 import type { Authorizer } from '../image-handler.js';
 import { assertHeaderSizes, MAX_HEADER_LENGTH } from '../request/header-limits.js';
+import type { HmacSha256Base64url } from './hmac.js';
 import { checkHotlink } from './hotlink.js';
 import { verifySignature } from './verify-signature.js';
 
 export interface AuthorizerOptions {
   /** Longest accepted value of a header the pipeline reads (431 above it). */
   maxHeaderLength?: number;
+  /** The HMAC for signatures; crypto.subtle unless the host has a faster one (see hmac.ts). */
+  hmac?: HmacSha256Base64url;
 }
 
 /**
@@ -19,7 +22,7 @@ export function createAuthorizer(opts: AuthorizerOptions = {}): Authorizer {
   const max = opts.maxHeaderLength ?? MAX_HEADER_LENGTH;
   return async (ctx) => {
     assertHeaderSizes(ctx.request, max);
-    if (ctx.tenant.requireSignature) await verifySignature(ctx);
+    if (ctx.tenant.requireSignature) await verifySignature(ctx, opts.hmac);
     checkHotlink(ctx.request, ctx.tenant);
   };
 }

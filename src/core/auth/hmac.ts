@@ -15,7 +15,15 @@ function importKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-/** HMAC-SHA256 of the UTF-8 payload under the UTF-8 secret, as base64url without padding (43 chars). */
+/**
+ * HMAC-SHA256 of the UTF-8 payload under the UTF-8 secret, as base64url without padding (43
+ * chars). The signature check takes it as a parameter: crypto.subtle is the portable default,
+ * and a host with a synchronous HMAC passes its own (Node: node-hmac.ts; subtle's sign is a
+ * trip to the thread pool there, ~60 µs per signed request, hits included).
+ */
+export type HmacSha256Base64url = (secret: string, payload: string) => string | Promise<string>;
+
+/** The portable HmacSha256Base64url (crypto.subtle). */
 export async function hmacSha256Base64url(secret: string, payload: string): Promise<string> {
   const mac = await crypto.subtle.sign('HMAC', await importKey(secret), new TextEncoder().encode(payload));
   return base64url(new Uint8Array(mac));

@@ -3,7 +3,7 @@ import { fixedLengthEqual } from '../constant-time.js';
 import type { PendingVariant } from '../request/canonicalize.js';
 import type { AuthParams } from '../request/query.js';
 import { badSignature, expired, signatureRequired, unknownKey } from './auth-errors.js';
-import { hmacSha256Base64url } from './hmac.js';
+import { type HmacSha256Base64url, hmacSha256Base64url } from './hmac.js';
 import { signingPayload } from './signing-payload.js';
 
 // Unix seconds without leading zeros, so one expiry has exactly one spelling.
@@ -24,14 +24,14 @@ export interface SignatureCheck {
  * HMAC (constant-time) → expiry. Expiry is checked after the HMAC so EXPIRED only ever
  * describes a URL the tenant really signed; a forged URL gets BAD_SIGNATURE whatever its exp.
  */
-export async function verifySignature({ tenant, pending, auth, now }: SignatureCheck): Promise<void> {
+export async function verifySignature({ tenant, pending, auth, now }: SignatureCheck, hmac: HmacSha256Base64url = hmacSha256Base64url): Promise<void> {
   const { exp, kid, sig } = auth;
   if (!exp || !kid || !sig) throw signatureRequired();
   // hasOwn: a kid like "constructor" or "__proto__" must not find Object.prototype members.
   if (!Object.hasOwn(tenant.keys, kid)) throw unknownKey();
   if (!EXP_RE.test(exp) || !SIG_RE.test(sig)) throw badSignature();
 
-  const expected = await hmacSha256Base64url(tenant.keys[kid]!, signingPayload(pending, exp));
+  const expected = await hmac(tenant.keys[kid]!, signingPayload(pending, exp));
   // Both are 43 base64url characters (SIG_RE above, and an HMAC-SHA256): a fixed, public length.
   if (!fixedLengthEqual(sig, expected)) throw badSignature();
   if (Math.floor(now / 1000) > Number(exp)) throw expired();

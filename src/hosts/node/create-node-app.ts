@@ -1,4 +1,5 @@
 import { createMemoryCache } from '../../cache/memory-cache.js';
+import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import type { ServiceConfig } from '../../core/config/service-config.js';
 import type { ObjectStore, Renderer } from '../../core/ports.js';
 import { createApp, type App } from '../../http/create-app.js';
@@ -12,6 +13,7 @@ import { exposeGc } from './expose-gc.js';
 import { serve } from './http-adapter.js';
 import { createRenderPool } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
+import { nodeHmacSha256Base64url } from './node-hmac.js';
 import { REPO_ROOT } from './repo-root.js';
 import { seedSamples } from './seed-samples.js';
 
@@ -57,6 +59,8 @@ export async function startNodeApp(opts: NodeAppOptions) {
     store,
     cache,
     renderer,
+    // Signed URLs: a synchronous HMAC instead of crypto.subtle's thread-pool round trip.
+    authorize: createAuthorizer({ hmac: nodeHmacSha256Base64url }),
     renderSecrets: opts.renderSecrets,
     log: opts.log,
     respond: bytesResponse,
