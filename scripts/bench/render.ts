@@ -228,7 +228,7 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
     ],
     tables: [
       {
-        caption: 'Per image, summed over the 8 variants: ours / sharp = ratio. sharp\'s stages are measured separately (full decode to raw, resize from raw, encode from raw); its end to end is shorter than their sum because libvips shrinks JPEGs while decoding.',
+        caption: 'Per image, summed over the 8 variants: ours / sharp = ratio. sharp\'s stages are measured separately (full decode to raw, resize from raw, encode from raw); its end to end is shorter than their sum because libvips shrinks JPEGs while decoding. Ours are the stages of the end-to-end render itself (a JPEG decoded at the reduced scale it needs).',
         headers: ['image', 'decode', 'resize', 'encode', 'end to end', 'bytes', 'SSIM ours / sharp'],
         rows: stageRows,
       },
@@ -258,7 +258,7 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
       },
     ],
     notes: [
-      'sharp\'s end to end includes libvips\' shrink-on-load: a JPEG is decoded at 1/2–1/8 scale in the DCT domain. The jsquash decoder cannot do that, so "from the original" pays a full decode of every large JPEG; the render threads decode each source once and keep its master (render/master.ts), which is what the steady-state rows measure.',
+      'Both sides shrink JPEGs while decoding (1/2–1/8 scale in the DCT domain). sharp goes down to about the target size (its default fastShrinkOnLoad); ours keeps the used region at least 2× the target before lanczos3, the margin its box pre-shrink keeps (render/jpeg-scaled.ts, the decoder in wasm/jpeg_scaled.wasm), and at 1/8 skips a progressive file\'s AC scans. The render threads also decode each source once and keep its master (render/master.ts), which is what the steady-state rows measure.',
       'JPEG encode is slower than sharp\'s, most at 512 px: jsquash\'s mozjpeg always runs trellis quantisation (no option turns it off), for slightly smaller files at the same q.',
       'Ours and sharp\'s outputs are not compared with each other: on non-square sources the cover crops differ by a fraction of a source pixel (ours is a whole-pixel centred crop; libvips crops after resizing), which on a detailed image (plant) alone moves pixels by 3–5 levels, as much as sharp\'s own render of our crop differs from its cover render.',
       'Alpha is not what separates plant from the rest: on the same crop, our premultiplied resize matches libvips\' within 0.6 of 255 on opaque pixels (squoosh_resize truncates, about 0.5 darker on average) and within 1 level at soft edges; its remaining gap is at 512 px, an upscale, where libvips differs for every source (mysha too), alpha or not.',

@@ -100,22 +100,29 @@ fn decode_rgba(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>), Str
     // `scale` picks the smallest IDCT size whose output reaches the request: ⌈side/d⌉ is exactly 1/d.
     let reduced = |side: u16| ((side as u32 + denominator - 1) / denominator) as u16;
     let (width, height) = decoder.scale(reduced(full.width), reduced(full.height)).map_err(|e| e.to_string())?;
-    let pixels = decoder.decode().map_err(|e| e.to_string())?;
+    let mut pixels = decoder.decode().map_err(|e| e.to_string())?;
     let format = decoder.info().ok_or("no frame header")?.pixel_format;
-    let count = width as usize * height as usize;
-    let mut rgba = vec![255u8; count * 4];
-    match format {
-        PixelFormat::RGB24 if pixels.len() >= count * 3 => {
-            for (out, px) in rgba.chunks_exact_mut(4).zip(pixels.chunks_exact(3)) {
-                out[..3].copy_from_slice(px);
-            }
-        }
-        PixelFormat::L8 if pixels.len() >= count => {
-            for (out, &v) in rgba.chunks_exact_mut(4).zip(pixels.iter()) {
-                out[..3].fill(v);
-            }
-        }
+    // The decoder holds the coefficients (for a progressive file, two bytes per sample of the
+    // whole image): free them before the RGBA buffer is made, so that memory is reused.
+    drop(decoder);
+    let channels = match format {
+        PixelFormat::RGB24 => 3,
+        PixelFormat::L8 => 1,
         other => return Err(format!("unsupported pixel format {other:?}")),
+    };
+    let count = width as usize * height as usize;
+    if pixels.len() != count * channels {
+        return Err(format!("decoder returned {} bytes for {width}×{height}", pixels.len()));
     }
-    Ok((width as u32, height as u32, rgba))
+    // Widen to RGBA in place, last pixel first, so no second image-sized buffer exists.
+    pixels.resize(count * 4, 255);
+    for i in (0..count).rev() {
+        let (r, g, b) = if channels == 3 {
+            (pixels[i * 3], pixels[i * 3 + 1], pixels[i * 3 + 2])
+        } else {
+            (pixels[i], pixels[i], pixels[i])
+        };
+        pixels[i * 4..i * 4 + 4].copy_from_slice(&[r, g, b, 255]);
+    }
+    Ok((width as u32, height as u32, pixels))
 }
