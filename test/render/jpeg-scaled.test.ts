@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sniffImage } from '../../src/core/image/sniff.js';
 import type { Codecs } from '../../src/render/codecs.js';
@@ -68,6 +69,27 @@ describe('JPEG decode at reduced scale', () => {
     expect(() => d.decode(new Uint8Array([1, 2, 3]), 2)).toThrow(/jpeg-decoder/);
     const ok = d.decode(bytes, 2);
     expect([ok.width, ok.height]).toEqual([256, 256]);
+  });
+
+  it('damaged files (random bytes overwritten) give pixels or undefined, never an exception, and the next decode still works', async () => {
+    const c = await codecs();
+    const hopper = sample('hopper.jpg');
+    const free = sample('free.jpg').subarray(0, 200_000); // a baseline file cut short
+    fc.assert(
+      fc.property(
+        fc.constantFrom(hopper, free),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom(2, 4, 8),
+        (original, edits, d) => {
+          const bytes = original.slice();
+          for (const [at, value] of edits) bytes[200 + (at % (bytes.length - 200))] = value; // past the headers, mostly
+          const image = c.decodeReduced(bytes, d as 2 | 4 | 8);
+          if (image) expect(image.data.length).toBe(image.width * image.height * 4);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(c.decodeReduced(hopper, 2)?.width).toBe(256);
   });
 
   it('picks the largest scale that leaves the used region 2× the target', () => {
