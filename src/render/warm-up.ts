@@ -11,9 +11,8 @@ import { toImageData } from './image-data.js';
 
 export type WarmUpReport = Record<string, number>;
 
-/** 16×16 gradient with a transparent corner, so the alpha paths run too. */
-function sample(): ImageData {
-  const n = 16;
+/** n×n gradient with a transparent corner, so the alpha paths run too. */
+function sample(n = 16): ImageData {
   const d = new Uint8ClampedArray(n * n * 4);
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
@@ -22,6 +21,16 @@ function sample(): ImageData {
     }
   }
   return toImageData(d, n, n);
+}
+
+/** Adds deterministic noise, so a JPEG of it has the AC coefficients a photo has. */
+function noisy(image: ImageData): ImageData {
+  let seed = 1;
+  for (let i = 0; i < image.data.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    if (i % 4 !== 3) image.data[i] = ((image.data[i] as number) + (seed >>> 27)) & 255;
+  }
+  return image;
 }
 
 export async function warmUp(renderer: Renderer, codecs: Codecs): Promise<WarmUpReport> {
@@ -39,5 +48,14 @@ export async function warmUp(renderer: Renderer, codecs: Codecs): Promise<WarmUp
       throw new Error(`codec warm-up failed: ${from} → ${to} produced ${info ? `${info.format} ${info.width}×${info.height}` : 'unreadable output'}`);
     }
   }
+  // The reduced-scale JPEG decoder (jpeg-scaled.ts), at each scale, on a photo-like JPEG.
+  const jpeg = await codecs.encode('jpeg', noisy(sample(512)), 90);
+  const t = performance.now();
+  for (let i = 0; i < 3; i++) {
+    const d = ([2, 4, 8] as const)[i % 3] ?? 2;
+    const image = codecs.decodeReduced(jpeg, d);
+    if (image?.width !== 512 / d) throw new Error(`codec warm-up failed: the reduced JPEG decoder returned ${image ? `${image.width}×${image.height}` : 'nothing'} at 1/${d}`);
+  }
+  report['jpeg reduced decode'] = performance.now() - t;
   return report;
 }
