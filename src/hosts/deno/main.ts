@@ -11,6 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createMemoryCache } from '../../cache/memory-cache.js';
+import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { ConfigError } from '../../core/config/service-config.js';
 import type { Renderer } from '../../core/ports.js';
 import type { Variant } from '../../core/variant.js';
@@ -20,6 +21,7 @@ import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { describeStorage } from '../../storage/config.js';
+import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
 import { createStore } from './create-store.js';
 import { loadCodecModules } from './load-wasm.js';
 import { loadDenoSettings } from './settings.js';
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
     renderSecrets: settings.renderSecrets,
     mode,
     log,
+    // Deno's node:crypto HMAC is synchronous; crypto.subtle's is a round trip per signed request.
+    authorize: createAuthorizer({ hmac: nodeHmacSha256Base64url }),
   });
 
   const server = Deno.serve(

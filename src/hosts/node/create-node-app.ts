@@ -13,7 +13,7 @@ import { exposeGc } from './expose-gc.js';
 import { serve } from './http-adapter.js';
 import { createRenderPool } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
-import { nodeHmacSha256Base64url } from './node-hmac.js';
+import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
 import { REPO_ROOT } from './repo-root.js';
 import { seedSamples } from './seed-samples.js';
 

@@ -4,10 +4,10 @@ import { hmacSha256Base64url } from '../../../src/core/auth/hmac.js';
 import { signUrl } from '../../../src/core/auth/sign-url.js';
 import { HttpError } from '../../../src/core/errors.js';
 import { resolveImageRequest } from '../../../src/core/image-handler.js';
-import { nodeHmacSha256Base64url } from '../../../src/hosts/node/node-hmac.js';
+import { nodeHmacSha256Base64url } from '../../../src/hosts/shared/node-crypto-hmac.js';
 import { acme, config, NOW } from '../../core/auth/auth-fixtures.js';
 
-describe('nodeHmacSha256Base64url (signed URLs on the Node host)', () => {
+describe('nodeHmacSha256Base64url (signed URLs on the Node and Deno hosts)', () => {
   it('gives the same signature as the portable crypto.subtle one, synchronously', async () => {
     const cases: Array<[string, string]> = [
       ['bench-signing-key-0123456789abcdef', '/demo/hopper?fmt=webp&fit=cover&h=128&q=75&w=128&exp=1767225600'],

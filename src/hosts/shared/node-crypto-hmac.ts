@@ -6,10 +6,10 @@ const keys = new Map<string, KeyObject>();
 const MAX_CACHED_KEYS = 1000;
 
 /**
- * The signature check's HMAC on Node: node:crypto's createHmac answers synchronously, where
- * crypto.subtle.sign goes through the thread pool (one round trip per signed request, hits
- * included). Same bytes in, same 43-character base64url out; the comparison stays the core's
- * constant-time one.
+ * The signature check's HMAC on Node and Deno (which has node:crypto too): createHmac answers
+ * synchronously, where crypto.subtle.sign goes through the thread pool (one round trip per
+ * signed request, hits included). Same bytes in, same 43-character base64url out; the
+ * comparison stays the core's constant-time one.
  */
 export const nodeHmacSha256Base64url: HmacSha256Base64url = (secret, payload) => {
   let key = keys.get(secret);
