@@ -9,6 +9,13 @@
  */
 const FULL = Symbol('full request');
 
+/** Node's raw header list (name, value, name, value, ...) as Web Headers, repeats appended. */
+export function headersFromRaw(raw: readonly string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  return headers;
+}
+
 class BodilessRequest {
   readonly method: 'GET' | 'HEAD';
   /** Serialized by the URL parser, exactly as `new Request(url).url` would be. */
@@ -24,12 +31,7 @@ class BodilessRequest {
   }
 
   get headers(): Headers {
-    if (!this.#headers) {
-      const headers = new Headers();
-      const raw = this.#rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-      this.#headers = headers;
-    }
+    this.#headers ??= headersFromRaw(this.#rawHeaders);
     return this.#headers;
   }
 

@@ -33,9 +33,7 @@ export class BytesResponse extends Response {
   headerRecord(): Record<string, string> {
     const init = this.#init;
     if (!this.#headers && init && !(Symbol.iterator in init)) return init as Record<string, string>;
-    const out: Record<string, string> = {};
-    this.headers.forEach((v, k) => (out[k] = v));
-    return out;
+    return toHeaderRecord(this.headers);
   }
 
   #take(): Uint8Array<ArrayBuffer> {
@@ -82,6 +80,13 @@ export class BytesResponse extends Response {
     if (this.#used) throw new TypeError('Response.clone: Body has already been consumed.');
     return new BytesResponse(this.raw, { status: this.status, statusText: this.statusText, headers: this.headers });
   }
+}
+
+/** Web Headers as the plain object node:http's writeHead takes (names lowercase, repeats joined). */
+export function toHeaderRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((v, k) => (out[k] = v));
+  return out;
 }
 
 /** ImageHandlerDeps.respond for the Node host. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bodilessRequest } from './bodiless-request.js';
-import { BytesResponse } from './bytes-response.js';
+import { bodilessRequest, headersFromRaw } from './bodiless-request.js';
+import { BytesResponse, toHeaderRecord } from './bytes-response.js';
 import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
 import { assertSafeRequestTarget } from '../../core/request/raw-target.js';
 
@@ -65,8 +65,7 @@ function toRequest(req: IncomingMessage, origin: string): { request: Request; di
   assertSafeRequestTarget(req.url);
   // GET and HEAD (every image request): no body, and no undici Request unless someone asks for one.
   if (req.method === 'GET' || req.method === 'HEAD') return { request: bodilessRequest(req.method, origin + req.url, req.rawHeaders) };
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  const headers = headersFromRaw(req.rawHeaders);
   const { body, discard } = bodyStream(req);
   // `duplex: 'half'` is how undici takes a streamed request body.
   const request = new Request(origin + req.url, { method: req.method, headers, body, duplex: 'half' } as RequestInit);
@@ -80,9 +79,7 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
     res.writeHead(response.status, response.headerRecord());
     return void res.end(response.raw);
   }
-  const headers: Record<string, string> = {};
-  response.headers.forEach((v, k) => (headers[k] = v));
-  res.writeHead(response.status, headers);
+  res.writeHead(response.status, toHeaderRecord(response.headers));
   if (!response.body) return void res.end();
   res.end(Buffer.from(await response.arrayBuffer()));
 }
