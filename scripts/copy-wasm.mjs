@@ -121,15 +121,21 @@ async function staleReason() {
     if (!entry) return `manifest has no entry for ${key}`;
     const version = await installedVersion(c.package);
     if (entry.version !== version) return `${c.package} ${version} is installed but wasm/ holds ${entry.version}`;
-    let bytes;
-    try {
-      bytes = await readFile(`${WASM_DIR}${entry.file}`);
-    } catch {
-      return `wasm/${entry.file} is missing`;
-    }
-    if (sha256(bytes) !== entry.sha256) return `wasm/${entry.file} does not match its sha256 in the manifest`;
+    const problem = await fileProblem(entry);
+    if (problem) return problem;
   }
   return null;
+}
+
+/** Why wasm/ does not hold the file a manifest entry pins, or null when it does. */
+async function fileProblem(entry) {
+  let bytes;
+  try {
+    bytes = await readFile(`${WASM_DIR}${entry.file}`);
+  } catch {
+    return `wasm/${entry.file} is missing`;
+  }
+  return sha256(bytes) === entry.sha256 ? null : `wasm/${entry.file} does not match its sha256 in the manifest`;
 }
 
 /** Built binaries cannot be copied: a mismatch is an error that names the build script. */
@@ -138,13 +144,8 @@ async function builtProblem() {
   for (const [key, b] of Object.entries(BUILT)) {
     const entry = manifest?.files?.[key];
     if (!entry) return `wasm/manifest.json has no entry for ${key}; run ${b.build}`;
-    let bytes;
-    try {
-      bytes = await readFile(`${WASM_DIR}${entry.file}`);
-    } catch {
-      return `wasm/${entry.file} is missing; run ${b.build}`;
-    }
-    if (sha256(bytes) !== entry.sha256) return `wasm/${entry.file} does not match its sha256 in the manifest; run ${b.build}`;
+    const problem = await fileProblem(entry);
+    if (problem) return `${problem}; run ${b.build}`;
   }
   return null;
 }

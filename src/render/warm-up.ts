@@ -51,8 +51,7 @@ export async function warmUp(renderer: Renderer, codecs: Codecs): Promise<WarmUp
   // The reduced-scale JPEG decoder (jpeg-scaled.ts), at each scale, on a photo-like JPEG.
   const jpeg = await codecs.encode('jpeg', noisy(sample(128)), 90);
   const t = performance.now();
-  for (let i = 0; i < 3; i++) {
-    const d = ([2, 4, 8] as const)[i % 3] ?? 2;
+  for (const d of [2, 4, 8] as const) {
     const image = codecs.decodeReduced(jpeg, d);
     if (image?.width !== 128 / d) throw new Error(`codec warm-up failed: the reduced JPEG decoder returned ${image ? `${image.width}×${image.height}` : 'nothing'} at 1/${d}`);
   }
