@@ -63,7 +63,7 @@ describe('takedown (in process)', () => {
     expect(f.fake.state.renders).toBe(renders);
   });
 
-  it('sweeps a variant written back by a render that was in flight during the takedown', async () => {
+  it('a render in flight when the takedown starts is neither stored nor served, and the takedown waits for it', async () => {
     const f = adminFixture();
     await f.seed('demo', 'u-1');
     let release!: () => void;
@@ -71,21 +71,53 @@ describe('takedown (in process)', () => {
     const started = new Promise<void>((r) => (f.fake.state.started = r));
     const inflight = f.get('/demo/u-1/256.webp');
     await started;
-    // Let the render finish right after the takedown has deleted what it listed.
-    const del = f.store.delete.bind(f.store);
-    f.store.delete = async (k) => {
-      await del(k);
-      release();
-      await new Promise((r) => setTimeout(r, 5));
-    };
-    const body = await (await f.admin('POST', 'takedown', takedown)).json();
-    expect((await inflight).status).toBe(200); // it was already being served when legal called
+    let answered = false;
+    const pending = f.admin('POST', 'takedown', takedown).then(async (r) => ((answered = true), { status: r.status, body: await r.json() }));
+    // The render finishes only once the takedown has tombstoned and deleted: it must not write back.
+    while (f.objects.has(originalKey('demo', 'u-1'))) await new Promise((r) => setTimeout(r, 1));
+    expect(answered).toBe(false); // fenced: the takedown waits for the render in flight
+    release();
+    const res = await inflight;
+    expect(res.status).toBe(410);
+    expect((await res.json()).code).toBe('GONE');
+    const { status, body } = await pending;
+    expect(status).toBe(200);
     expect(body.ok).toBe(true);
-    // The write-back landed after the first listing: the sweep found it, deleted it and purged again.
-    expect(body.deleted).toContain(`${variantPrefix('demo', 'u-1')}256x256-cover-q75.webp`);
-    expect(body.purge.length).toBeGreaterThanOrEqual(2);
     expect(f.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
+    expect(f.keys()).toEqual(expect.arrayContaining([tombstoneKey('demo', 'u-1')]));
     expect((await f.get('/demo/u-1/256.webp')).status).toBe(410);
+  });
+
+  it('a render in another process re-checks the tombstone before writing back: nothing stored, 410', async () => {
+    const renderer = adminFixture();
+    const admin = adminFixture(renderer); // same store, its own process-local state
+    await renderer.seed('demo', 'u-1');
+    let release!: () => void;
+    renderer.fake.state.gate = new Promise<void>((r) => (release = r));
+    const started = new Promise<void>((r) => (renderer.fake.state.started = r));
+    const inflight = renderer.get('/demo/u-1/256.webp');
+    await started;
+    const body = await (await admin.admin('POST', 'takedown', takedown)).json();
+    expect(body.ok).toBe(true); // nothing to fence in its own process
+    release();
+    expect((await inflight).status).toBe(410);
+    expect(renderer.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
+  });
+
+  it('a write-back that races the tombstone is undone by the render itself', async () => {
+    const f = adminFixture();
+    await f.seed('demo', 'u-1');
+    const put = f.store.put.bind(f.store);
+    // Another process tombstones and deletes right after this render's check, before its write lands.
+    f.store.put = async (k, b, o) => {
+      if (k.startsWith(variantPrefix('demo', 'u-1'))) {
+        f.objects.set(tombstoneKey('demo', 'u-1'), { body: new TextEncoder().encode('{}') });
+        f.objects.delete(originalKey('demo', 'u-1'));
+      }
+      return put(k, b, o);
+    };
+    expect((await f.get('/demo/u-1/256.webp')).status).toBe(410);
+    expect(f.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
   });
 
   it('is idempotent: a second takedown of the same image succeeds and is audited again', async () => {
