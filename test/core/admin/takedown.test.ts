@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { isTombstoned, readTombstone } from '../../../src/core/admin/tombstone.js';
 import { findImageIds } from '../../../src/core/admin/find-images.js';
@@ -118,6 +119,33 @@ describe('takedown (in process)', () => {
     };
     expect((await f.get('/demo/u-1/256.webp')).status).toBe(410);
     expect(f.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
+  });
+
+  it('an upload in another process re-checks the tombstone after its writes and undoes them', async () => {
+    const uploader = adminFixture();
+    const admin = adminFixture(uploader); // same store, its own process-local state
+    const jpeg = new Uint8Array(await readFile(new URL('../../../samples/demo/hopper.jpg', import.meta.url)));
+    let release!: () => void;
+    let renders = 0;
+    const held = new Promise<void>((r) => {
+      uploader.fake.state.started = () => {
+        // Hold the second render: the original and the first variant are stored by then.
+        if (++renders === 2) {
+          uploader.fake.state.gate = new Promise<void>((g) => (release = g));
+          r();
+        }
+      };
+    });
+    const upload = uploader.app.fetch(new Request('http://localhost/_upload/demo/u-9', { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: jpeg }));
+    await held;
+    expect(uploader.objects.has(originalKey('demo', 'u-9'))).toBe(true);
+    const body = await (await admin.admin('POST', 'takedown', { ...takedown, id: 'u-9' })).json();
+    expect(body.ok).toBe(true);
+    release();
+    const res = await upload;
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: 'TAKEN_DOWN', message: expect.stringMatching(/while this upload ran/) });
+    expect(uploader.keys().filter((k) => k.includes('/u-9'))).toEqual([tombstoneKey('demo', 'u-9')]);
   });
 
   it('is idempotent: a second takedown of the same image succeeds and is audited again', async () => {
