@@ -190,6 +190,8 @@ async function purge({ client, values, io, args }: Ctx): Promise<number> {
     }
     io.out(`${values.soft ? 'soft-' : ''}purged ${keys.length - failed}/${keys.length} keys; audit ${replies.map((b) => (b.audit as { id?: string })?.id ?? 'NOT WRITTEN').join(', ')}`);
   }
+  const notOk = replies.find((b) => b.ok !== true);
+  if (notOk) incompleteLine(io, 'purge', notOk);
   return replies.every((b) => b.ok === true) ? 0 : 1;
 }
 

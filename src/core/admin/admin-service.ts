@@ -96,6 +96,7 @@ export function createAdminService(deps: AdminDeps): AdminService {
         who,
         action: 'purge',
         ok: failed.length === 0,
+        ...(failed[0] ? { incomplete: `purge ${failed[0].key}: ${failed[0].error ?? 'failed'}${failed.length > 1 ? ` (and ${failed.length - 1} more keys)` : ''}` } : {}),
         keys: results.map((r) => r.key),
         reason: input.reason,
         ticket: input.ticket,
