@@ -92,10 +92,11 @@ function incompleteLine(img: ImageRemoval, fenceFailed: boolean): string | undef
   if (img.ok) return undefined;
   const v = img.verification;
   for (const s of v?.stores ?? []) {
-    const problem = s.error ? `could not be checked (${s.error})` : !s.tombstone ? 'has no tombstone' : s.remaining.length ? `still holds ${s.remaining.length} object(s)` : null;
+    const problem = s.error ? 'could not be checked' : !s.tombstone ? 'has no tombstone' : s.remaining.length ? `still holds ${s.remaining.length} object(s)` : null;
     if (!problem) continue;
     const cause = img.failures.find((f) => f.store === s.store && f.step !== 'verify');
-    return cause ? `${describeFailure(cause)} (the ${s.store} store ${problem})` : `verify on ${s.store}: the store ${problem}`;
+    if (cause) return `${describeFailure(cause)} (the ${s.store} store ${problem})`;
+    return `verify on ${s.store}: the store ${problem}${s.error ? `: ${s.error}` : ''}`;
   }
   if (fenceFailed) return describeFailure(img.failures.find((f) => f.step === 'fence')!);
   if (v && v.gone < v.checked) {
