@@ -185,6 +185,11 @@ export function runTakedownFaultSuite(name: string, startServer: StartFaultServe
         const control = await get('/demo/never-uploaded-1?w=77');
         expect(control.status).toBe(200);
         expect(control.type).toBe('image/webp');
+        // The audit log lives on the primary (listing does not fall over): its failure is named as such.
+        const audit = await cli('audit');
+        expect(audit.code).toBe(1);
+        expect(audit.err).toHaveLength(1);
+        expect(audit.err[0]).toMatch(/^admin: AUDIT_UNAVAILABLE: the audit log could not be read from the store: S3 list "audit\/.*" in bucket hot: no response/);
       } finally {
         await primary.restart();
       }
