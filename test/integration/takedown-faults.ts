@@ -195,6 +195,16 @@ export function runTakedownFaultSuite(name: string, startServer: StartFaultServe
       }
     }, 60_000);
 
+    it('a prefix erasure finds and removes images on both stores, also one only the secondary still holds', async () => {
+      await seedBoth('acme', 'gdpr-1');
+      await archive.put(originalKey('acme', 'gdpr-2'), sample, { contentType: 'image/jpeg' }); // lost from the primary
+      await archive.put(`${variantPrefix('acme', 'gdpr-2')}64x64-cover-q75.webp`, sample, { contentType: 'image/webp' });
+      const erased = await cli('erase', 'acme', '--prefix', 'gdpr-', '--reason', 'GDPR art. 17', '--ticket', 'GDPR-14');
+      expect(erased.code).toBe(0);
+      expect(erased.out.at(-1)).toMatch(/^erase acme: done, 2 images erased/);
+      for (const id of ['gdpr-1', 'gdpr-2']) for (const store of [hot, archive]) expect(await objectsOf(store, 'acme', id)).toEqual([tombstoneKey('acme', id)]);
+    }, 60_000);
+
     it('a render in flight when the takedown starts is neither stored nor served: 410, nothing written back', async () => {
       await seedBoth('demo', 'render-1');
       renders.arm(1);

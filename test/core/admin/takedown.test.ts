@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { createAdminService } from '../../../src/core/admin/admin-service.js';
+import { createCachePurger } from '../../../src/core/admin/purger.js';
 import { isTombstoned, readTombstone } from '../../../src/core/admin/tombstone.js';
+import { createInFlightRegistry } from '../../../src/core/in-flight.js';
 import { findImageIds } from '../../../src/core/admin/find-images.js';
 import { originalKey, tombstoneKey, variantPrefix } from '../../../src/core/storage-keys.js';
 import { adminFixture, TOKEN } from './fixture.js';
@@ -240,5 +243,21 @@ describe('erase', () => {
     expect(await findImageIds(f.store, 'acme', 'u-4', 2)).toEqual({ ids: ['u-42-a', 'u-42-b'], more: true });
     expect(await findImageIds(f.store, 'acme', 'u-43', 2)).toEqual({ ids: ['u-43-a'], more: false });
     expect(await findImageIds(f.store, 'demo', '', 2)).toEqual({ ids: [], more: false });
+  });
+});
+
+describe('fence', () => {
+  it('a takedown whose in-flight work does not end in time answers INCOMPLETE naming the fence', async () => {
+    const f = adminFixture();
+    const inFlight = createInFlightRegistry();
+    const stuck = inFlight.begin('demo', 'u-1'); // a render that never finishes
+    const service = createAdminService({ store: f.store, purger: createCachePurger(f.cache), config: f.config, inFlight, fenceTimeoutMs: 20 });
+    const out = await service.takedown(takedown, 'admin-1');
+    expect(out).toMatchObject({ ok: false, code: 'INCOMPLETE', message: 'fence: 1 render(s) or upload(s) of this image were still running when the wait ran out' });
+    expect(stuck.cancelled).toBe(true);
+    stuck.end();
+    // Once it has ended, the same takedown completes.
+    expect(await service.takedown(takedown, 'admin-1')).toMatchObject({ ok: true });
+    expect(inFlight.begin('demo', 'u-1').cancelled).toBe(false); // later work starts uncancelled (the tombstone stops it)
   });
 });
