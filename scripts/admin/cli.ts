@@ -15,7 +15,8 @@ Commands:
         --reason R --ticket T
   erase <tenant>            the same for many images, in batches until done
         (--ids a,b,c | --ids-file F | --prefix P | --all --confirm <tenant>) --reason R --ticket T
-  restore <tenant>/<id>     reverse a takedown (the image returns only with a fresh upload)
+  restore <tenant>/<id>     reverse a takedown (the image returns only with a fresh upload;
+                            anything stored after the takedown is deleted first)
         --reason R [--ticket T]
   audit                     the audit log, newest first
         [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--all]
@@ -31,7 +32,8 @@ Environment:
   AVATAR_ADMIN_TOKEN   admin bearer token (every command but fastly-purge)
   FASTLY_API_TOKEN     Fastly API token with purge scope (fastly-purge)
 
-Exit codes: 0 done · 1 failed or incomplete · 2 usage error · 3 unauthorized · 4 service unreachable
+Exit codes: 0 done · 1 failed or incomplete (one line on stderr says which step on which store;
+run the same command again to finish it) · 2 usage error · 3 unauthorized · 4 service unreachable
 Docs: docs/admin-api.md`;
 
 export interface CliIo {
@@ -188,7 +190,16 @@ async function purge({ client, values, io, args }: Ctx): Promise<number> {
     }
     io.out(`${values.soft ? 'soft-' : ''}purged ${keys.length - failed}/${keys.length} keys; audit ${replies.map((b) => (b.audit as { id?: string })?.id ?? 'NOT WRITTEN').join(', ')}`);
   }
+  const notOk = replies.find((b) => b.ok !== true);
+  if (notOk) incompleteLine(io, 'purge', notOk);
   return replies.every((b) => b.ok === true) ? 0 : 1;
+}
+
+/** The one stderr line an incomplete operation ends with: what was left undone, and that repeating it finishes it. */
+function incompleteLine(io: CliIo, what: string, body: Record<string, unknown>): void {
+  if (body.ok === true) return;
+  const why = typeof body.message === 'string' ? body.message : `${body.code ?? 'INCOMPLETE'}: ${((body.errors as string[] | undefined) ?? [])[0] ?? 'see the report above'}`;
+  io.err(`admin: ${what}: ${why}`);
 }
 
 function verificationLine(v: { ok?: boolean; checked?: number; gone?: number; remaining?: string[]; failures?: { url: string; status: number | null }[] } | null | undefined): string {
@@ -209,6 +220,7 @@ async function takedown({ client, values, io, args }: Ctx): Promise<number> {
     for (const e of (body.errors as string[] | undefined) ?? []) io.out(`  error: ${e}`);
     io.out(`  audit ${(body.audit as { id?: string; error?: string })?.id ?? `NOT WRITTEN: ${(body.audit as { error?: string })?.error}`}`);
   }
+  incompleteLine(io, `takedown ${tenant}/${id}`, body);
   return body.ok === true ? 0 : 1;
 }
 
@@ -253,6 +265,8 @@ async function erase({ client, values, io, args }: Ctx): Promise<number> {
     }
     io.out(`erase ${tenant}: ${ok ? 'done' : 'INCOMPLETE'}, ${erased} images erased; audit ${replies.map((b) => (b.audit as { id?: string })?.id ?? 'NOT WRITTEN').join(', ')}`);
   }
+  const failed = replies.find((b) => b.ok !== true);
+  if (failed) incompleteLine(io, `erase ${tenant}`, failed);
   return ok ? 0 : 1;
 }
 
@@ -266,6 +280,7 @@ async function restore({ client, values, io, args }: Ctx): Promise<number> {
     io.out('  the original was deleted: upload it again to serve this id');
     io.out(`  audit ${(body.audit as { id?: string })?.id ?? 'NOT WRITTEN'}`);
   }
+  incompleteLine(io, `restore ${tenant}/${id}`, body);
   return body.ok === true ? 0 : 1;
 }
 
@@ -285,7 +300,7 @@ async function audit({ client, values, io }: Ctx): Promise<number> {
     for (const e of entries) {
       const target = e.target as { tenant: string; ids?: string[]; prefix?: string } | undefined;
       const what = target ? `${target.tenant}/${target.prefix !== undefined ? `${target.prefix}*` : (target.ids ?? []).join(',')}` : ((e.keys as string[]) ?? []).join(' ');
-      io.out(`${e.when}  ${e.ok ? 'ok  ' : 'FAIL'}  ${String(e.action).padEnd(8)} ${String(e.who).padEnd(12)} ${what}${e.ticket ? `  [${e.ticket}]` : ''}${e.reason ? `  ${e.reason}` : ''}`);
+      io.out(`${e.when}  ${e.ok ? 'ok  ' : 'FAIL'}  ${String(e.action).padEnd(8)} ${String(e.who).padEnd(12)} ${what}${e.ticket ? `  [${e.ticket}]` : ''}${e.reason ? `  ${e.reason}` : ''}${e.incomplete ? `  (incomplete: ${e.incomplete})` : ''}`);
     }
     if (entries.length === 0) io.out('no audit entries in that range');
   }

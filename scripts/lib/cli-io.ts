@@ -1,4 +1,6 @@
+import type { ObjectStore } from '../../src/core/ports.js';
 import type { EnvRecord } from '../../src/storage/config.js';
+import { isStorageError } from '../../src/storage/storage-error.js';
 import type { ProgressSink } from './progress.js';
 
 /** What the storage CLIs talk to; the entry scripts pass the process's, tests their own. */
@@ -56,4 +58,45 @@ export function processIo(): StorageCliIo {
     progress: { write: (t) => process.stderr.write(t), isTTY: process.stderr.isTTY === true, columns: process.stderr.columns },
     signal: controller.signal,
   };
+}
+
+/** A store's failure, with which store it was (`--from`, `--to`, `the store`) and what that store is. */
+export class StoreFailure extends Error {
+  constructor(
+    readonly label: string,
+    readonly description: string,
+    readonly error: unknown,
+  ) {
+    // The store's own message (operation, key, bucket, status and S3 code; never credentials).
+    super(error instanceof Error ? error.message : String(error), { cause: error });
+    this.name = 'StoreFailure';
+  }
+}
+
+/** The store, with every failure labelled as StoreFailure so a CLI can say which store failed. */
+export function labelStoreErrors(store: ObjectStore, label: string, description: string): ObjectStore {
+  const wrap = <T>(p: Promise<T>): Promise<T> =>
+    p.catch((e: unknown) => {
+      throw e instanceof StoreFailure ? e : new StoreFailure(label, description, e);
+    });
+  return {
+    get: (key) => wrap(store.get(key)),
+    head: (key) => wrap(store.head(key)),
+    put: (key, body, opts) => wrap(store.put(key, body, opts)),
+    delete: (key) => wrap(store.delete(key)),
+    list: (prefix, opts) => wrap(store.list(prefix, opts)),
+  };
+}
+
+/**
+ * One line for a store failure that stopped a CLI: which store (and its bucket), what failed,
+ * and the store's error code, e.g. `--from (s3 http://… bucket avatars): S3 list "originals/"
+ * in bucket avatars failed: 403 InvalidAccessKeyId [InvalidAccessKeyId]`. No stack trace.
+ */
+export function storeFailureLine(tool: string, err: StoreFailure): string {
+  const cause = err.error;
+  const code = isStorageError(cause) ? cause.code : (cause as { code?: unknown } | null)?.code;
+  const first = err.message.split('\n')[0]!.slice(0, 400);
+  const tag = typeof code === 'string' && code && !first.includes(code) ? ` [${code}]` : '';
+  return `${tool}: ${err.label} store failed (${err.description}): ${first}${tag}`;
 }

@@ -4,7 +4,7 @@ import type { ObjectStore } from '../../src/core/ports.js';
 import { TENANT_RE } from '../../src/core/request/parse-path.js';
 import { imageOfKey } from '../../src/core/storage-keys.js';
 import { DEFAULT_MIGRATE_CONCURRENCY, type MigrateReport, migrateObjects } from '../../src/storage/migrate.js';
-import { EXIT, formatBytes, positiveInt, type StorageCliIo, UsageError } from '../lib/cli-io.js';
+import { EXIT, formatBytes, labelStoreErrors, positiveInt, StoreFailure, storeFailureLine, type StorageCliIo, UsageError } from '../lib/cli-io.js';
 import { createProgress } from '../lib/progress.js';
 import { STORE_SPEC_HELP, storeFromSpec } from '../lib/store-spec.js';
 import { openCheckpoint } from './checkpoint.js';
@@ -40,7 +40,7 @@ Example (S3 archive → R2):
   DST_S3_ENDPOINT=https://<ACCOUNT_ID>.r2.cloudflarestorage.com DST_S3_BUCKET=avatars DST_S3_ACCESS_KEY_ID=… DST_S3_SECRET_ACCESS_KEY=… \\
   npm run migrate -- --from SRC_ --to DST_ --resume-file migrate.checkpoint
 
-Exit codes: 0 done · 1 some keys failed · 2 usage or configuration error · 130 interrupted (rerun with the same --resume-file)
+Exit codes: 0 done · 1 some keys failed, or a store failed (one line names it) · 2 usage or configuration error · 130 interrupted (rerun with the same --resume-file)
 Docs: docs/storage.md`;
 
 const KINDS = ['originals', 'tombstones', 'variants'] as const;
@@ -58,6 +58,10 @@ export async function runMigrateCli(argv: string[], io: MigrateCliIo): Promise<n
     if (e instanceof UsageError || e instanceof ConfigError) {
       io.err(`migrate: ${e.message}\nRun with --help for usage.`);
       return EXIT.usage;
+    }
+    if (e instanceof StoreFailure) {
+      io.err(storeFailureLine('migrate', e));
+      return EXIT.failed;
     }
     throw e;
   }
@@ -93,7 +97,8 @@ async function run(argv: string[], io: MigrateCliIo): Promise<number> {
   const src = storeFromSpec(values.from, io.env);
   const dst = storeFromSpec(values.to, io.env);
   if (src.description === dst.description) throw new UsageError(`--from and --to are the same store (${src.description})`);
-  const stores = io.wrapStores ? io.wrapStores({ from: src.store, to: dst.store }) : { from: src.store, to: dst.store };
+  const labelled = { from: labelStoreErrors(src.store, '--from', src.description), to: labelStoreErrors(dst.store, '--to', dst.description) };
+  const stores = io.wrapStores ? io.wrapStores(labelled) : labelled;
   // A dry run writes nothing, not even a checkpoint; it may read one to show what a resume would skip.
   const checkpoint = values['resume-file'] ? openCheckpoint(values['resume-file'], src.description, dst.description, { readOnly: dryRun }) : undefined;
 

@@ -10,7 +10,7 @@ import { createNodeStore } from '../../src/hosts/node/node-store.js';
 import { readServiceInput } from '../../src/hosts/node/read-config.js';
 import { createJsquashRenderer } from '../../src/render/jsquash-renderer.js';
 import { describeStorage } from '../../src/storage/config.js';
-import { EXIT, formatBytes, positiveInt, type StorageCliIo, UsageError } from '../lib/cli-io.js';
+import { EXIT, formatBytes, labelStoreErrors, positiveInt, StoreFailure, storeFailureLine, type StorageCliIo, UsageError } from '../lib/cli-io.js';
 import { createProgress } from '../lib/progress.js';
 
 export const HELP = `Usage: npm run precompute -- --tenant NAME [options]
@@ -35,7 +35,7 @@ Options:
 Configuration, as for npm start: AVATAR_CONFIG (tenants; default config/local.json), and the
 store from STORAGE, DATA_DIR, S3_* (docs/storage.md).
 
-Exit codes: 0 done · 1 some variants failed · 2 usage or configuration error · 130 interrupted
+Exit codes: 0 done · 1 some variants failed, or the store failed (one line names it) · 2 usage or configuration error · 130 interrupted
 Docs: docs/storage.md`;
 
 export interface PrecomputeCliIo extends StorageCliIo {
@@ -50,6 +50,10 @@ export async function runPrecomputeCli(argv: string[], io: PrecomputeCliIo): Pro
     if (e instanceof UsageError || e instanceof ConfigError) {
       io.err(`precompute: ${e.message}\nRun with --help for usage.`);
       return EXIT.usage;
+    }
+    if (e instanceof StoreFailure) {
+      io.err(storeFailureLine('precompute', e));
+      return EXIT.failed;
     }
     throw e;
   }
@@ -94,7 +98,9 @@ async function run(argv: string[], io: PrecomputeCliIo): Promise<number> {
   const concurrency = positiveInt('concurrency', values.concurrency, DEFAULT_RENDER_CONCURRENCY, 32);
   const dryRun = values['dry-run'] === true;
 
-  const { store, config: storage } = createNodeStore(io.env, (msg, err) => io.err(`${msg}: ${err instanceof Error ? err.message : ''}`));
+  const node = createNodeStore(io.env, (msg, err) => io.err(`${msg}: ${err instanceof Error ? err.message : ''}`));
+  const storage = node.config;
+  const store = labelStoreErrors(node.store, 'the', describeStorage(storage));
   const ids = await listOriginalIds(store, tenant.name, values.prefix ?? '');
   io.err(`precompute${dryRun ? ' (dry run)' : ''}: tenant ${tenant.name}${values.prefix ? `, ids starting with '${values.prefix}'` : ''}: ${ids.length} originals in ${describeStorage(storage)}`);
   io.err(`  sizes ${standardSizes(tenant, sizes).join(',')}; formats ${formats?.join(',') ?? 'webp + jpeg (png for alpha)'}; concurrency ${concurrency}`);

@@ -41,6 +41,22 @@ export interface ObjectStore {
   list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ListPage>;
 }
 
+/** One of the stores that can serve an object, addressed on its own. */
+export interface StoreReplica {
+  /** `primary`, or `secondary` for a failover store's fallback (storage/failover-store.ts). */
+  name: 'primary' | 'secondary';
+  store: ObjectStore;
+}
+
+/**
+ * A store made of several that can each serve an object (a primary and a failover secondary).
+ * Reads fall over from one to the next, so a takedown must tombstone, delete and verify on
+ * every one of them: `replicas()` addresses each, primary first.
+ */
+export interface ReplicatedStore extends ObjectStore {
+  replicas(): readonly StoreReplica[];
+}
+
 /** A rendered or stored variant, as cached and served. */
 export interface VariantBody {
   status: number;

@@ -2,6 +2,7 @@ import type { ServiceConfig } from './config/service-config.js';
 import { strongEtag } from './etag.js';
 import { HttpError } from './errors.js';
 import { sniffImage } from './image/sniff.js';
+import type { ImageWork, InFlightRegistry } from './in-flight.js';
 import type { ObjectStore, Renderer, VariantBody, VariantLoader } from './ports.js';
 import { originalKey, tombstoneKey, variantObjectKey } from './storage-keys.js';
 import { putVariant } from './stored-variant.js';
@@ -16,6 +17,8 @@ export interface StoreLoaderDeps {
   fallback?: (variant: Variant) => Promise<Uint8Array>;
   /** Called with errors of best-effort work (variant write-back) that must not fail the request. */
   onBackgroundError?: (what: string, err: unknown) => void;
+  /** Loads in flight per image, so a takedown in this process can cancel them (in-flight.ts). */
+  inFlight?: InFlightRegistry;
 }
 
 /** 410 body for taken-down images; cached briefly under the image's keys so a purge can't resurrect it. */
@@ -42,43 +45,89 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
   const { store, renderer, config } = deps;
   const alphaCache = new Map<string, boolean>();
 
+  async function loadVariant(variant: Variant, work: ImageWork | undefined): Promise<VariantBody> {
+    const timings: Record<string, number> = {};
+    const t0 = performance.now();
+    const gone = () => goneBody(variant, config.cache.goneTtl);
+    // Registered (begin) before this check: a takedown either cancels this load or wrote its tombstone first.
+    if (await store.head(tombstoneKey(variant.tenant, variant.id))) return gone();
+
+    const tenant = config.tenants.get(variant.tenant);
+    const ttl = tenant?.ttlClass === 'short' ? config.cache.shortTtl : undefined;
+    const contentType = CONTENT_TYPES[variant.format];
+    const surrogateKeys = surrogateKeysFor(variant);
+
+    const stored = await store.get(variantObjectKey(variant));
+    if (stored) {
+      if (work?.cancelled) return gone();
+      timings.origin = performance.now() - t0;
+      const etag = stored.metadata?.etag ?? (await strongEtag(stored.body));
+      return { status: 200, body: stored.body, contentType, etag, surrogateKeys, source: 'variant-store', timings, ttl };
+    }
+
+    const original = await store.get(originalKey(variant.tenant, variant.id));
+    timings.origin = performance.now() - t0;
+    if (!original) {
+      if (tenant?.fallback === 'generated' && deps.fallback) {
+        const body = await deps.fallback(variant);
+        if (work?.cancelled) return gone();
+        // Short TTL: once the real original is uploaded, the generated one should go quickly,
+        // also from browsers, which a purge cannot reach.
+        const ttl = config.cache.notFoundTtl;
+        const headers = { 'cache-control': `public, max-age=${ttl}` };
+        return { status: 200, body, contentType, etag: await strongEtag(body), surrogateKeys, headers, source: 'generated', timings, ttl };
+      }
+      throw new HttpError(404, 'NOT_FOUND', `no image '${variant.id}' for tenant '${variant.tenant}'`);
+    }
+
+    const rendered = await renderer.render(original.body, variant);
+    Object.assign(timings, rendered.timings);
+    const etag = await strongEtag(rendered.body);
+    // A render takes long enough for a takedown to start meanwhile: then nothing is stored or served.
+    if (!(await writeBack(work, variant, rendered.body, etag))) return gone();
+    return { status: 200, body: rendered.body, contentType, etag, surrogateKeys, source: 'render', timings, ttl };
+  }
+
+  /**
+   * Whether a takedown started since this load checked the tombstone: cancelled by a takedown
+   * in this process, or a tombstone in the store (a takedown run by another process). A store
+   * failure here fails the request: serving or storing what may be taken down is worse.
+   */
+  async function takenDown(work: ImageWork | undefined, variant: Variant): Promise<boolean> {
+    return work?.cancelled === true || (await store.head(tombstoneKey(variant.tenant, variant.id))) !== null;
+  }
+
+  /**
+   * Stores a rendered variant unless a takedown started, then checks again: a takedown that
+   * began between the check and the write either sees the write when it lists the image, or
+   * is seen here, and the write is undone. Returns false when the image was taken down.
+   */
+  async function writeBack(work: ImageWork | undefined, variant: Variant, body: Uint8Array, etag: string): Promise<boolean> {
+    if (await takenDown(work, variant)) return false;
+    const key = variantObjectKey(variant);
+    const written = await putVariant(store, variant, body, etag).then(
+      () => true,
+      (err) => (deps.onBackgroundError?.('variant write-back', err), false),
+    );
+    let gone: boolean;
+    try {
+      gone = await takenDown(work, variant);
+    } catch (err) {
+      if (written) await store.delete(key).catch(() => {});
+      throw err;
+    }
+    if (gone && written) await store.delete(key).catch((err) => deps.onBackgroundError?.('undoing a write-back after a takedown', err));
+    return !gone;
+  }
+
   return {
     async load(variant: Variant): Promise<VariantBody> {
-      const timings: Record<string, number> = {};
-      const t0 = performance.now();
-      if (await store.head(tombstoneKey(variant.tenant, variant.id))) return goneBody(variant, config.cache.goneTtl);
-
-      const tenant = config.tenants.get(variant.tenant);
-      const ttl = tenant?.ttlClass === 'short' ? config.cache.shortTtl : undefined;
-      const contentType = CONTENT_TYPES[variant.format];
-      const surrogateKeys = surrogateKeysFor(variant);
-
-      const stored = await store.get(variantObjectKey(variant));
-      if (stored) {
-        timings.origin = performance.now() - t0;
-        const etag = stored.metadata?.etag ?? (await strongEtag(stored.body));
-        return { status: 200, body: stored.body, contentType, etag, surrogateKeys, source: 'variant-store', timings, ttl };
+      const work = deps.inFlight?.begin(variant.tenant, variant.id);
+      try {
+        return await loadVariant(variant, work);
+      } finally {
+        work?.end();
       }
-
-      const original = await store.get(originalKey(variant.tenant, variant.id));
-      timings.origin = performance.now() - t0;
-      if (!original) {
-        if (tenant?.fallback === 'generated' && deps.fallback) {
-          const body = await deps.fallback(variant);
-          // Short TTL: once the real original is uploaded, the generated one should go quickly,
-          // also from browsers, which a purge cannot reach.
-          const ttl = config.cache.notFoundTtl;
-          const headers = { 'cache-control': `public, max-age=${ttl}` };
-          return { status: 200, body, contentType, etag: await strongEtag(body), surrogateKeys, headers, source: 'generated', timings, ttl };
-        }
-        throw new HttpError(404, 'NOT_FOUND', `no image '${variant.id}' for tenant '${variant.tenant}'`);
-      }
-
-      const rendered = await renderer.render(original.body, variant);
-      Object.assign(timings, rendered.timings);
-      const etag = await strongEtag(rendered.body);
-      await putVariant(store, variant, rendered.body, etag).catch((err) => deps.onBackgroundError?.('variant write-back', err));
-      return { status: 200, body: rendered.body, contentType, etag, surrogateKeys, source: 'render', timings, ttl };
     },
 
     async hasAlpha(tenantName: string, id: string): Promise<boolean> {

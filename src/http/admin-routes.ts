@@ -11,6 +11,7 @@ import { createCachePurger } from '../core/admin/purger.js';
 import type { ServiceConfig } from '../core/config/service-config.js';
 import { errorResponse, HttpError, isHttpError } from '../core/errors.js';
 import { createImageHandler } from '../core/image-handler.js';
+import type { InFlightRegistry } from '../core/in-flight.js';
 import type { Clock, ObjectStore, VariantCache, VariantLoader } from '../core/ports.js';
 import type { Handler } from './router.js';
 
@@ -35,7 +36,9 @@ function outcomeResponse(o: AdminOutcome): Response {
   if (o.ok) return json(200, o.body);
   const message = o.code === 'AUDIT_WRITE_FAILED'
     ? 'the operation was applied but its audit entry could not be written; repeat it (operations are idempotent)'
-    : 'some steps failed; see the per-key and per-image results, then repeat the request';
+    : o.message
+      ? `incomplete: ${o.message}; repeat the request (it is idempotent)`
+      : 'some steps failed; see the per-key and per-image results, then repeat the request';
   return json(500, { code: o.code ?? 'INCOMPLETE', message, ...o.body });
 }
 
@@ -95,6 +98,8 @@ export interface AdminHandlerDeps {
   store: ObjectStore;
   cache: VariantCache;
   loader: VariantLoader;
+  /** The app's renders and uploads in flight, fenced by takedowns. */
+  inFlight?: InFlightRegistry;
 }
 
 /**
@@ -112,6 +117,6 @@ export function createInProcessAdmin(deps: AdminHandlerDeps): Handler {
       throw err;
     }
   };
-  const service = createAdminService({ store: deps.store, purger: createCachePurger(deps.cache), config: deps.config, fetch });
+  const service = createAdminService({ store: deps.store, purger: createCachePurger(deps.cache), config: deps.config, fetch, ...(deps.inFlight ? { inFlight: deps.inFlight } : {}) });
   return createAdminRoutes({ service, tokens: deps.config.admin.tokens });
 }

@@ -2,6 +2,7 @@ import type { ServiceConfig } from '../core/config/service-config.js';
 import { createAuthorizer } from '../core/auth/create-authorizer.js';
 import { type Authorizer, createImageHandler, type ImageHandlerDeps } from '../core/image-handler.js';
 import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core/ports.js';
+import { createInFlightRegistry } from '../core/in-flight.js';
 import { createStoreLoader } from '../core/variant-loader.js';
 import type { Variant } from '../core/variant.js';
 import { createCachePurger, type Purger } from '../core/admin/purger.js';
@@ -40,7 +41,10 @@ export interface App {
 /** Wires the platform-neutral pipeline for hosts that render in process (Node, Deno). */
 export function createApp(deps: AppDeps): App {
   const log = deps.log ?? ((msg, err) => console.error(msg, err));
+  // Renders and uploads in flight per image: a takedown here cancels them and waits for them.
+  const inFlight = createInFlightRegistry();
   const loader = createStoreLoader({
+    inFlight,
     store: deps.store,
     renderer: deps.renderer,
     config: deps.config,
@@ -56,7 +60,7 @@ export function createApp(deps: AppDeps): App {
   const fetch = createRouter({
     image: publicRoutes ? image : () => undefined,
     page: publicRoutes ? deps.page : undefined,
-    admin: deps.admin ?? createInProcessAdmin({ config: deps.config, store: deps.store, cache: deps.cache, loader }),
+    admin: deps.admin ?? createInProcessAdmin({ config: deps.config, store: deps.store, cache: deps.cache, loader, inFlight }),
     render,
     // Uploads need the store and the renderer, which both modes have; authenticated, so not "public".
     upload: createUploadRoute({
@@ -67,6 +71,7 @@ export function createApp(deps: AppDeps): App {
         config: deps.config,
         purger: deps.uploadPurger ?? createCachePurger(deps.cache),
         loader,
+        inFlight,
         log,
       }),
     }),

@@ -1,4 +1,4 @@
-import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from '../core/ports.js';
+import type { ListPage, ObjectInfo, ObjectStore, PutOptions, ReplicatedStore, StoreReplica } from '../core/ports.js';
 import { type ConditionalObjectStore, type GetOptions, type GetResult, getWithOptions } from './get-options.js';
 import { isRetryableStorageError } from './storage-error.js';
 
@@ -17,8 +17,13 @@ export interface FailoverOptions {
  * - Writes go to the primary only (replication to the secondary is the bucket's business).
  * - Deletes go to both, so a takedown really removes everything; a failure on either fails.
  * - Listing reads the primary: cursors are not portable between stores.
+ * - `replicas()` addresses each store on its own: a takedown writes its tombstone to both (a
+ *   read that falls over must find it there too), deletes from both and verifies both.
  */
-export function createFailoverStore(primary: ObjectStore, secondary?: ObjectStore, opts: FailoverOptions = {}): ConditionalObjectStore {
+export function createFailoverStore(primary: ObjectStore, secondary?: ObjectStore, opts: FailoverOptions = {}): ConditionalObjectStore & ReplicatedStore {
+  const replicas: readonly StoreReplica[] = secondary
+    ? [{ name: 'primary', store: primary }, { name: 'secondary', store: secondary }]
+    : [{ name: 'primary', store: primary }];
   async function read<T>(op: 'get' | 'head', key: string, run: (s: ObjectStore) => Promise<T>): Promise<T> {
     try {
       return await run(primary);
@@ -31,6 +36,8 @@ export function createFailoverStore(primary: ObjectStore, secondary?: ObjectStor
 
   return {
     supportsGetOptions: true,
+
+    replicas: () => replicas,
 
     get(key: string, getOpts?: GetOptions): Promise<GetResult | null> {
       return read('get', key, (s) => getWithOptions(s, key, getOpts));

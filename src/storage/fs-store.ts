@@ -1,36 +1,54 @@
 import { mkdir, readFile, rm, readdir, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { ListPage, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../core/ports.js';
 
 /**
  * A local directory with the same key layout as the bucket: the embedded default for
- * `npm start` and tests. Metadata lives in a `.meta.json` sidecar next to each object.
+ * `npm start` and tests. Metadata lives in a sidecar `.{name}.meta` next to each object, and
+ * writes go through `.{name}.{pid}.{random}.tmp`: names starting with "." are the store's own,
+ * which no key segment may start with (tenants, ids, shards and variant names never do), so
+ * every key can be stored and listed, whatever it ends with.
+ *
+ * Directories written before sidecars were hidden kept them as `{name}.meta.json`; such a file
+ * is still read as the metadata of `{name}` (and hidden from listings) while `{name}` has no
+ * new sidecar and the `.meta.json` file has none of its own.
  */
 export function createFsStore(rootDir: string): ObjectStore {
   const root = resolve(rootDir);
 
   // Keys come from storage-keys.ts, but the store still refuses anything that would leave root.
   const pathOf = (key: string): string => {
-    if (!key || key.includes('\0') || key.split('/').some((s) => s === '..' || s === '.' || s === '') || key.includes('\\')) {
-      throw new Error(`invalid object key: ${JSON.stringify(key)}`);
+    if (!key || key.includes('\0') || key.split('/').some((s) => s === '' || s.startsWith('.')) || key.includes('\\')) {
+      throw new Error(`invalid object key: ${JSON.stringify(key)} (segments must not be empty or start with ".")`);
     }
     const p = resolve(root, key);
     if (!p.startsWith(root + sep)) throw new Error(`object key escapes the store: ${JSON.stringify(key)}`);
     return p;
   };
-  const metaPath = (p: string) => `${p}.meta.json`;
+  const hidden = (p: string, suffix: string) => join(dirname(p), `.${basename(p)}${suffix}`);
+  const metaPath = (p: string) => hidden(p, '.meta');
+  const legacyMetaPath = (p: string) => `${p}.meta.json`;
+  const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
+
+  /** `{p}.meta.json` is p's sidecar from the old layout: p has no new sidecar, and the file has none of its own. */
+  async function legacySidecarOf(p: string): Promise<string | null> {
+    const legacy = legacyMetaPath(p);
+    if (!(await isFile(p)) || !(await isFile(legacy)) || (await isFile(metaPath(p))) || (await isFile(metaPath(legacy)))) return null;
+    return legacy;
+  }
 
   async function readMeta(p: string): Promise<{ contentType?: string; metadata?: Record<string, string> }> {
     try {
       return JSON.parse(await readFile(metaPath(p), 'utf8'));
     } catch {
-      return {};
+      const legacy = await legacySidecarOf(p);
+      return legacy ? JSON.parse(await readFile(legacy, 'utf8').catch(() => '{}')) : {};
     }
   }
 
   async function atomicWrite(p: string, data: Uint8Array | string): Promise<void> {
     await mkdir(dirname(p), { recursive: true });
-    const tmp = `${p}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = hidden(p, `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
     await writeFile(tmp, data);
     await rename(tmp, p);
   }
@@ -69,8 +87,10 @@ export function createFsStore(rootDir: string): ObjectStore {
 
     async delete(key: string): Promise<void> {
       const p = pathOf(key);
+      const legacy = await legacySidecarOf(p);
       await rm(p, { force: true });
       await rm(metaPath(p), { force: true });
+      if (legacy) await rm(legacy, { force: true });
     },
 
     async list(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<ListPage> {
@@ -88,8 +108,9 @@ export function createFsStore(rootDir: string): ObjectStore {
           if (e.isDirectory()) {
             // Only descend where the prefix can still match.
             if (k.startsWith(prefix) || prefix.startsWith(k + '/')) await walk(join(dir, e.name), k);
-          } else if (!e.name.endsWith('.meta.json') && !e.name.endsWith('.tmp') && k.startsWith(prefix)) {
-            all.push(k);
+          } else if (!e.name.startsWith('.') && k.startsWith(prefix)) {
+            const legacySidecar = e.name.endsWith('.meta.json') && (await legacySidecarOf(join(dir, e.name.slice(0, -'.meta.json'.length)))) !== null;
+            if (!legacySidecar) all.push(k);
           }
         }
       }

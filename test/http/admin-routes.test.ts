@@ -4,6 +4,7 @@ import { createCachePurger, type Purger } from '../../src/core/admin/purger.js';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { createAdminRoutes } from '../../src/http/admin-routes.js';
 import { adminFixture, OTHER_TOKEN, TOKEN } from '../core/admin/fixture.js';
+import { StorageError } from '../../src/storage/storage-error.js';
 import { createMemoryStore } from '../support/memory-store.js';
 
 const noWait = { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 }, sleep: async () => {} };
@@ -146,6 +147,23 @@ describe('admin routes: requests', () => {
     expect(res.status).toBe(500);
     expect(await res.json()).toMatchObject({ code: 'AUDIT_WRITE_FAILED', ok: false, audit: { error: 'bucket down' } });
   }, 10_000);
+
+  it('reports an audit store that cannot be read as 503 AUDIT_UNAVAILABLE, not as the image origin', async () => {
+    const f = adminFixture();
+    await f.admin('POST', 'purge', { keys: ['i:demo/n0'] });
+    const id = f.keys('audit/')[0]!.split('/').pop()!.replace(/\.json$/, '');
+    f.store.list = async (prefix) => Promise.reject(new StorageError({ status: 503, code: 'SlowDown', message: `S3 list "${prefix}" in bucket audit-bucket failed: 503 SlowDown`, operation: 'list' }));
+    f.store.get = async (key) => Promise.reject(new StorageError({ status: 403, code: 'AccessDenied', message: `S3 get "${key}" in bucket audit-bucket failed: 403 AccessDenied`, operation: 'get' }));
+    for (const path of ['audit', `audit/${id}`]) {
+      const res = await f.admin('GET', path);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const body = await res.json();
+      expect(body.code).toBe('AUDIT_UNAVAILABLE');
+      expect(body.message).toMatch(/^the audit log could not be read from the store: S3 (list|get) .* (503 SlowDown|403 AccessDenied)$/);
+      expect(body.message).not.toMatch(/image origin/);
+    }
+  });
 
   it('pages the audit log through the API', async () => {
     const f = adminFixture();

@@ -143,4 +143,21 @@ describe('admin API over HTTP (node host)', () => {
     const actions = (await (await admin('audit')).json()).entries.map((e: { action: string }) => e.action);
     expect(actions.slice(0, 3)).toEqual(['purge', 'restore', 'purge']);
   });
+
+  it('a prefix erasure removes ids ending in .tmp or .meta.json from the directory store too', async () => {
+    const hopper = await host.store.get(originalKey('demo', 'mysha'));
+    const ids = ['gdpr-1.tmp', 'gdpr-1.meta.json', 'gdpr-1'];
+    for (const id of ids) await host.store.put(originalKey('demo', id), hopper!.body, { contentType: hopper!.contentType ?? 'image/png' });
+    for (const id of ids) expect((await status(`/demo/${id}/64.webp`)).status, id).toBe(200);
+    const r = await admin('erase', { tenant: 'demo', prefix: 'gdpr-1', reason: 'GDPR art. 17', ticket: 'GDPR-1' });
+    const body = await r.json();
+    expect(r.status).toBe(200);
+    expect(body).toMatchObject({ ok: true, erased: 3 });
+    expect(body.images.map((i: { id: string }) => i.id).sort()).toEqual([...ids].sort());
+    for (const id of ids) {
+      expect((await status(`/demo/${id}/64.webp`)).status, id).toBe(410);
+      expect(await host.store.head(originalKey('demo', id))).toBeNull();
+      expect(await readdir(join(host.dataDir, variantPrefix('demo', id))).catch(() => [])).toEqual([]);
+    }
+  });
 });

@@ -11,6 +11,7 @@ import { originalKey, tombstoneKey, variantPrefix } from '../../src/core/storage
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { S3RVER_KEY, type S3rverHandle, startS3rver } from '../storage/s3rver.js';
 import { countingRenderer } from '../support/node-host.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 
 const SAMPLES = new URL('../../samples/demo/', import.meta.url);
 
@@ -211,5 +212,43 @@ describe('npm run precompute (s3rver)', () => {
     const again = await run('--tenant', 'demo', '--sizes', '32,64', '--formats', 'png', '--prefix', 'u-2');
     expect(again.text).toMatch(/1 images, 0 up to date, 1 variants rendered .*, 1 already stored/);
     expect(counter.renders).toBe(9);
+  });
+});
+
+describe('a store that fails before anything is done: one line, exit 1, no stack trace', () => {
+  let closed: number; // a loopback port nothing listens on
+  beforeAll(async () => {
+    closed = await freePort();
+  });
+  const cases = () => [
+    { what: 'an unknown access key id', env: (p: string) => ({ ...s3Env(p, 'src'), [`${p}S3_ACCESS_KEY_ID`]: 'NOT-A-KEY-ID' }), code: 'InvalidAccessKeyId', bucket: 'src' },
+    { what: 'a missing bucket', env: (p: string) => s3Env(p, 'no-such-bucket'), code: 'NoSuchBucket', bucket: 'no-such-bucket' },
+    { what: 'an unreachable endpoint', env: (p: string) => ({ ...s3Env(p, 'src'), [`${p}S3_ENDPOINT`]: `http://127.0.0.1:${closed}` }), code: 'NetworkError', bucket: 'src' },
+  ];
+
+  it('precompute names the store, the bucket and the S3 code', async () => {
+    for (const c of cases()) {
+      const r = io({ AVATAR_CONFIG: '', STORAGE: 's3', ...c.env('') });
+      expect(await runPrecomputeCli(['--tenant', 'demo'], r.io), c.what).toBe(1);
+      const lines = r.err.filter((l) => l.startsWith('precompute: the store failed'));
+      expect(lines, c.what).toHaveLength(1);
+      expect(lines[0]).toContain(`bucket ${c.bucket}`);
+      expect(lines[0]).toContain(c.code);
+      expect(lines[0]).not.toMatch(/\n|    at |S3RVER/);
+      expect(r.out).toEqual([]);
+    }
+  });
+
+  it('migrate says whether --from or --to failed', async () => {
+    for (const c of cases()) {
+      const from = io({ ...c.env('SRC_'), ...s3Env('DST_', 'dst2') });
+      expect(await runMigrateCli(['--from', 'SRC_', '--to', 'DST_'], from.io), c.what).toBe(1);
+      expect(from.err.at(-1)).toMatch(new RegExp(`^migrate: --from store failed \\(s3 .* bucket ${c.bucket} .*\\): .*${c.code}`));
+      expect(from.err.join('\n')).not.toMatch(/    at /);
+    }
+    // The destination is only read per key: a failing one fails every key, reported per key with its code.
+    const to = io({ ...s3Env('SRC_', 'src'), ...s3Env('DST_', 'no-such-bucket') });
+    expect(await runMigrateCli(['--from', 'SRC_', '--to', 'DST_', '--tenant', 'other'], to.io)).toBe(1);
+    expect(to.text()).toMatch(/failed originals\/other\/[0-9a-f]{2}\/u-9: .*NoSuchBucket/);
   });
 });

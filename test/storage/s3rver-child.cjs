@@ -1,12 +1,14 @@
 'use strict';
 // Runs s3rver in its own process for the storage tests (see s3rver.ts for why).
-// argv: <directory> <bucket...>; prints one JSON line {"port":N} once listening; exits on SIGTERM or when stdin closes.
+// argv: <directory> <bucket...>; env S3RVER_PORT: the port (default 0: any free one, e.g. a first
+// start; a restart passes the port it had). Prints one JSON line {"port":N} once listening; exits
+// on SIGTERM or when stdin closes.
 const S3rver = require('s3rver');
 
 const [directory, ...buckets] = process.argv.slice(2);
 const server = new S3rver({
   address: '127.0.0.1',
-  port: 0,
+  port: Number(process.env.S3RVER_PORT || 0),
   silent: true,
   directory,
   resetOnClose: true,

@@ -20,21 +20,34 @@ export const S3RVER_KEY = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } a
 export interface S3rverHandle {
   endpoint: string;
   port: number;
+  /** The server process's id (it changes with restart()). */
+  readonly pid: number;
+  /** Stops it and deletes its data. */
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL, as a crash or a pulled plug): in-flight requests get no answer; the data stays for restart(). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the data it had. */
+  restart(): Promise<void>;
 }
 
 const CHILD = fileURLToPath(new URL('./s3rver-child.cjs', import.meta.url));
 
-export async function startS3rver(buckets: string[]): Promise<S3rverHandle> {
-  const dir = await mkdtemp(join(tmpdir(), 'avatar-edge-s3rver-'));
+interface Running {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<void>;
+}
+
+async function spawnServer(dir: string, buckets: string[], port: number): Promise<Running> {
   const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, dir, ...buckets], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, S3RVER_PORT: String(port) },
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`s3rver did not start in 20 s: ${stderr}`)), 20_000);
     child.stdout!.on('data', (d) => {
@@ -50,14 +63,37 @@ export async function startS3rver(buckets: string[]): Promise<S3rverHandle> {
       reject(new Error(`s3rver exited with ${code}: ${stderr}`));
     });
   });
+  return { child, port: listening, exited };
+}
+
+export async function startS3rver(buckets: string[]): Promise<S3rverHandle> {
+  const dir = await mkdtemp(join(tmpdir(), 'avatar-edge-s3rver-'));
+  let running: Running | null = await spawnServer(dir, buckets, 0);
+  const port = running.port;
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return running?.child.pid ?? -1;
+    },
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      if (running) {
+        running.child.kill('SIGTERM');
+        await running.exited;
+        running = null;
+      }
       await rm(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      if (!running) return;
+      process.kill(running.child.pid!, 'SIGKILL');
+      await running.exited;
+      running = null;
+    },
+    async restart() {
+      if (running) throw new Error('s3rver is still running: kill() it first');
+      running = await spawnServer(dir, buckets, port);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { ServiceConfig } from '../config/service-config.js';
+import type { InFlightRegistry } from '../in-flight.js';
 import type { Clock, ObjectStore } from '../ports.js';
 import type { RetryPolicy, Sleep } from './bounded.js';
 import type { Purger } from './purger.js';
@@ -11,6 +12,10 @@ export interface AdminDeps {
   config: ServiceConfig;
   /** The image pipeline, to verify takedowns by re-requesting (omit to skip HTTP verification). */
   fetch?: FetchLike;
+  /** Renders and uploads in flight in this process: a takedown cancels and waits for them. */
+  inFlight?: InFlightRegistry;
+  /** How long a takedown waits for them (default FENCE_TIMEOUT_MS). */
+  fenceTimeoutMs?: number;
   clock?: Clock;
   retry?: RetryPolicy;
   sleep?: Sleep;

@@ -1,21 +1,25 @@
 import { HttpError } from '../errors.js';
+import { replicasOf } from '../replicas.js';
 import { tombstoneKey } from '../storage-keys.js';
 import { imageKey } from '../surrogate-keys.js';
 import type { AdminDeps } from './admin-deps.js';
 import { MAX_ERASE_IDS } from './admin-input.js';
 import type { AuditQueryInput, EraseInput, PurgeInput, RestoreInput, TakedownInput } from './admin-input.js';
 import { type AuditDraft, type AuditEntry, type AuditPage, appendAudit, listAudit, readAudit } from './audit-log.js';
-import { errorText, withRetries } from './bounded.js';
+import { errorText, mapBounded, withRetries } from './bounded.js';
 import { findImageIds } from './find-images.js';
 import { purgeKeys } from './purge-keys.js';
-import { type RemovalRequest, type RemovalResult, removeImages } from './remove-images.js';
-import { readTombstone } from './tombstone.js';
+import { describeFailure, type RemovalRequest, type RemovalResult, removeImages, type StepFailure } from './remove-images.js';
+import { readTombstone, type Tombstone } from './tombstone.js';
+import { storageLeftovers } from './verify-gone.js';
 
 /** What an operation did: `ok` only when all of it was done (and written to the audit log). */
 export interface AdminOutcome {
   ok: boolean;
   /** Why it is not ok: INCOMPLETE (some step failed) or AUDIT_WRITE_FAILED. */
   code?: 'INCOMPLETE' | 'AUDIT_WRITE_FAILED';
+  /** INCOMPLETE: what was left undone, in one line naming the step and the store. */
+  message?: string;
   body: Record<string, unknown>;
 }
 
@@ -41,7 +45,18 @@ export function createAdminService(deps: AdminDeps): AdminService {
       // The operation happened; only its record is missing. Every operation is idempotent, so retrying it records it.
       return { ok: false, code: 'AUDIT_WRITE_FAILED', body: { ...body, ok: false, audit: { error: written.error } } };
     }
-    return { ok: draft.ok, code: draft.ok ? undefined : 'INCOMPLETE', body: { ...body, ok: draft.ok, audit: { id: written.value.id } } };
+    if (draft.ok) return { ok: true, body: { ...body, ok: true, audit: { id: written.value.id } } };
+    return { ok: false, code: 'INCOMPLETE', ...(draft.incomplete ? { message: draft.incomplete } : {}), body: { ...body, ok: false, audit: { id: written.value.id } } };
+  }
+
+  /** Reads of the audit log: a store failure is the audit log's, not "the image origin". */
+  async function readingAudit<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(503, 'AUDIT_UNAVAILABLE', `the audit log could not be read from the store: ${errorText(err)}`);
+    }
   }
 
   async function remove(req: RemovalRequest): Promise<{ result: RemovalResult | null; errors: string[] }> {
@@ -54,10 +69,12 @@ export function createAdminService(deps: AdminDeps): AdminService {
 
   function removalDraft(req: RemovalRequest, target: AuditDraft['target'], result: RemovalResult | null, errors: string[]): AuditDraft {
     const images = result?.images ?? [];
+    const incomplete = result?.incomplete ?? (errors[0] ? `${req.action}: ${errors[0]}` : undefined);
     return {
       who: req.who,
       action: req.action,
       ok: result?.ok ?? false,
+      ...(incomplete && !(result?.ok ?? false) ? { incomplete } : {}),
       target,
       keys: [...new Set(result?.purge.map((p) => p.key) ?? [])],
       reason: req.reason,
@@ -79,6 +96,7 @@ export function createAdminService(deps: AdminDeps): AdminService {
         who,
         action: 'purge',
         ok: failed.length === 0,
+        ...(failed[0] ? { incomplete: `purge ${failed[0].key}: ${failed[0].error ?? 'failed'}${failed.length > 1 ? ` (and ${failed.length - 1} more keys)` : ''}` } : {}),
         keys: results.map((r) => r.key),
         reason: input.reason,
         ticket: input.ticket,
@@ -106,9 +124,21 @@ export function createAdminService(deps: AdminDeps): AdminService {
     },
 
     async erase(input, who) {
-      const found = input.ids ? { ids: input.ids, more: false } : await findImageIds(deps.store, input.tenant, input.prefix ?? '', MAX_ERASE_IDS);
+      let found = { ids: input.ids ?? [], more: false };
+      let listError: string | undefined;
+      if (!input.ids) {
+        try {
+          found = await findImageIds(replicasOf(deps.store).map((r) => r.store), input.tenant, input.prefix ?? '', MAX_ERASE_IDS);
+        } catch (err) {
+          listError = `list: ${errorText(err)}`;
+        }
+      }
       const req: RemovalRequest = { tenant: input.tenant, ids: found.ids, action: 'erase', reason: input.reason, ticket: input.ticket, who, wholeTenant: input.prefix === '' };
-      const { result, errors } = found.ids.length || req.wholeTenant ? await remove(req) : { result: { ok: true, images: [], purge: [] }, errors: [] };
+      const { result, errors } = listError
+        ? { result: null, errors: [listError] }
+        : found.ids.length || req.wholeTenant
+          ? await remove(req)
+          : { result: { ok: true, images: [], purge: [] }, errors: [] };
       const target = input.ids ? { tenant: input.tenant, ids: input.ids } : { tenant: input.tenant, prefix: input.prefix, ids: found.ids };
       const draft = removalDraft(req, target, result, errors);
       return finish(draft, {
@@ -123,29 +153,67 @@ export function createAdminService(deps: AdminDeps): AdminService {
     },
 
     async restore(input, who) {
-      const previous = await readTombstone(deps.store, input.tenant, input.id);
-      if (!previous) throw new HttpError(404, 'NOT_TAKEN_DOWN', `${input.tenant}/${input.id} has no takedown to reverse`);
+      const stores = replicasOf(deps.store);
       const key = tombstoneKey(input.tenant, input.id);
-      const deleted = await withRetries(() => deps.store.delete(key), deps.retry, deps.sleep);
-      // Cached 410s would otherwise hide a fresh upload for up to goneTtl.
-      const purge = deleted.ok ? await purgeKeys(deps.purger, [imageKey(input.tenant, input.id)], { soft: false, retry: deps.retry, sleep: deps.sleep }) : [];
-      const errors = [...(deleted.ok ? [] : [`delete ${key}: ${deleted.error}`]), ...purge.filter((p) => !p.ok).map((p) => `${p.key}: ${p.error}`)];
+      const failures: StepFailure[] = [];
+      const deleted: string[] = [];
+      const reads = await Promise.all(stores.map((r) => withRetries(() => readTombstone(r.store, input.tenant, input.id), deps.retry, deps.sleep)));
+      let previous: Tombstone | null = null;
+      reads.forEach((t, i) => {
+        if (t.ok) previous ??= t.value;
+        else failures.push({ step: 'read', store: stores[i]!.name, key, error: t.error });
+      });
+      if (!previous && failures.length === 0) throw new HttpError(404, 'NOT_TAKEN_DOWN', `${input.tenant}/${input.id} has no takedown to reverse`);
+
+      // Anything of the image found next to its tombstone was written after the takedown (an
+      // upload or write-back that raced it): it goes before the tombstone does, so a restore
+      // never serves bytes the takedown meant to delete. Until it is gone, the tombstones stay.
+      await Promise.all(
+        stores.map(async (r) => {
+          const left = await withRetries(() => storageLeftovers(r.store, input.tenant, input.id), deps.retry, deps.sleep);
+          if (!left.ok) return void failures.push({ step: 'list', store: r.name, error: left.error });
+          await mapBounded(left.value.remaining, 4, async (k) => {
+            const d = await withRetries(() => r.store.delete(k), deps.retry, deps.sleep);
+            if (d.ok) deleted.push(k);
+            else failures.push({ step: 'delete', store: r.name, key: k, error: d.error });
+          });
+        }),
+      );
+      let purge: Awaited<ReturnType<typeof purgeKeys>> = [];
+      if (failures.length === 0) {
+        // The secondary's first: a restore cut short leaves the primary (what reads ask first) still taken down.
+        for (const r of [...stores].reverse()) {
+          const d = await withRetries(() => r.store.delete(key), deps.retry, deps.sleep);
+          if (d.ok) {
+            if (!deleted.includes(key)) deleted.push(key);
+          } else {
+            failures.push({ step: 'delete', store: r.name, key, error: d.error });
+            break;
+          }
+        }
+        // Cached 410s would otherwise hide a fresh upload for up to goneTtl.
+        if (failures.length === 0) purge = await purgeKeys(deps.purger, [imageKey(input.tenant, input.id)], { soft: false, retry: deps.retry, sleep: deps.sleep });
+      }
+      for (const p of purge) if (!p.ok) failures.push({ step: 'purge', key: p.key, error: p.error ?? 'failed' });
+      const errors = failures.map(describeFailure);
       const draft: AuditDraft = {
         who,
         action: 'restore',
         ok: errors.length === 0,
+        ...(errors.length ? { incomplete: errors[0]! } : {}),
         target: { tenant: input.tenant, ids: [input.id] },
         keys: purge.map((p) => p.key),
         reason: input.reason,
         ticket: input.ticket,
         purge,
-        deleted: deleted.ok ? [key] : [],
+        deleted,
         errors,
       };
       return finish(draft, {
         tenant: input.tenant,
         id: input.id,
         previous,
+        deleted,
         purge,
         errors,
         // Nothing is brought back: the original was deleted, so the image returns only with a fresh upload.
@@ -153,10 +221,10 @@ export function createAdminService(deps: AdminDeps): AdminService {
       });
     },
 
-    audit: (q) => listAudit(deps.store, q),
+    audit: (q) => readingAudit(() => listAudit(deps.store, q)),
 
     async auditEntry(id) {
-      const entry = await readAudit(deps.store, id);
+      const entry = await readingAudit(() => readAudit(deps.store, id));
       if (!entry) throw new HttpError(404, 'NOT_FOUND', 'no audit entry with that id');
       return entry;
     },

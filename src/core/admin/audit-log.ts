@@ -19,6 +19,8 @@ export interface AuditEntry {
   action: AuditAction;
   /** Whether everything asked for was done and verified. */
   ok: boolean;
+  /** Not ok: what was left undone, in one line naming the step and the store (repeat the operation to finish it). */
+  incomplete?: string;
   target?: { tenant: string; ids?: string[]; prefix?: string };
   /** Surrogate keys purged. */
   keys: string[];

@@ -52,8 +52,12 @@ export async function withRetries<T>(fn: () => Promise<T>, policy: RetryPolicy =
   return { ok: false, error, attempts: policy.attempts };
 }
 
-/** A short, single-line description of a failure for reports (no stack traces). */
+/**
+ * A short, single-line description of a failure for reports (no stack traces), with the
+ * error's code when the message does not already say it (a store's `NetworkError`, say).
+ */
 export function errorText(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0]!.slice(0, 300);
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code && !msg.includes(code) ? `${msg} [${code}]` : msg;
 }

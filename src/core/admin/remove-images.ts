@@ -1,3 +1,5 @@
+import type { StoreReplica } from '../ports.js';
+import { replicasOf } from '../replicas.js';
 import { originalKey, variantPrefix } from '../storage-keys.js';
 import { imageKey, tenantKey } from '../surrogate-keys.js';
 import type { AdminDeps } from './admin-deps.js';
@@ -18,75 +20,138 @@ export interface RemovalRequest {
   wholeTenant?: boolean;
 }
 
+/** One step that failed (after retries), and on which store. */
+export interface StepFailure {
+  step: 'tombstone' | 'read' | 'list' | 'delete' | 'fence' | 'purge' | 'verify';
+  store?: StoreReplica['name'];
+  key?: string;
+  error: string;
+}
+
 export interface ImageRemoval {
   id: string;
   ok: boolean;
   tombstone: string | null;
+  /** Object keys deleted (from any store). */
   deleted: string[];
+  /** `failures` as text, for the audit log and the CLI. */
   errors: string[];
+  failures: StepFailure[];
   verification?: VerificationReport;
+  /** Why it is not done, in one line (absent when ok). */
+  incomplete?: string;
 }
 
 export interface RemovalResult {
   ok: boolean;
   images: ImageRemoval[];
   purge: PurgeReport[];
+  /** The first reason it is not done, in one line, naming the step and the store (absent when ok). */
+  incomplete?: string;
 }
 
-/** Images worked on at once; each also runs up to DELETE_CONCURRENCY deletes. */
+/** Images worked on at once; each also runs up to DELETE_CONCURRENCY deletes per store. */
 export const IMAGE_CONCURRENCY = 4;
 /** An image has at most a few dozen stored variants; 4 deletes at once keeps S3 request rates low. */
 const DELETE_CONCURRENCY = 4;
-/** Rounds of "anything reappeared? delete and purge again" (a render that was in flight at tombstone time). */
+/** Rounds of "anything reappeared? delete and purge again" (a write from another process that raced the tombstone). */
 const SWEEP_ROUNDS = 3;
 
-async function listNames(deps: AdminDeps, prefix: string): Promise<string[]> {
-  return (await listAllKeys(deps.store, prefix)).map((k) => k.slice(prefix.length));
+export const describeFailure = (f: StepFailure): string => `${f.step}${f.store ? ` on ${f.store}` : ''}${f.key ? ` ${f.key}` : ''}: ${f.error}`;
+
+function fail(img: ImageRemoval, f: StepFailure): void {
+  img.failures.push(f);
+  img.errors.push(describeFailure(f));
 }
 
-async function deleteAll(deps: AdminDeps, keys: string[], img: ImageRemoval): Promise<void> {
+async function deleteAll(deps: AdminDeps, replica: StoreReplica, keys: string[], img: ImageRemoval): Promise<void> {
   await mapBounded(keys, DELETE_CONCURRENCY, async (key) => {
-    const r = await withRetries(() => deps.store.delete(key), deps.retry, deps.sleep);
-    if (r.ok) img.deleted.push(key);
-    else img.errors.push(`delete ${key}: ${r.error}`);
+    const r = await withRetries(() => replica.store.delete(key), deps.retry, deps.sleep);
+    if (r.ok) {
+      if (!img.deleted.includes(key)) img.deleted.push(key);
+    } else fail(img, { step: 'delete', store: replica.name, key, error: r.error });
   });
 }
 
+/** Lists and deletes the image's original and variants on one store; returns the variant names found. */
+async function deleteFrom(deps: AdminDeps, replica: StoreReplica, tenant: string, img: ImageRemoval): Promise<string[]> {
+  const prefix = variantPrefix(tenant, img.id);
+  const listed = await withRetries(() => listAllKeys(replica.store, prefix), deps.retry, deps.sleep);
+  if (!listed.ok) fail(img, { step: 'list', store: replica.name, key: prefix, error: listed.error });
+  const names = listed.ok ? listed.value.map((k) => k.slice(prefix.length)) : [];
+  const original = originalKey(tenant, img.id);
+  const head = await withRetries(() => replica.store.head(original), deps.retry, deps.sleep);
+  // Deleting a missing key is harmless, but the audit should list only what existed.
+  const keys = [...(head.ok && head.value === null ? [] : [original]), ...names.map((n) => prefix + n)];
+  await deleteAll(deps, replica, keys, img);
+  return names;
+}
+
+/** The one line that says why an image is not done: the final state first, then the step that caused it. */
+function incompleteLine(img: ImageRemoval, fenceFailed: boolean): string | undefined {
+  if (img.ok) return undefined;
+  const v = img.verification;
+  for (const s of v?.stores ?? []) {
+    const problem = s.error ? 'could not be checked' : !s.tombstone ? 'has no tombstone' : s.remaining.length ? `still holds ${s.remaining.length} object(s)` : null;
+    if (!problem) continue;
+    const cause = img.failures.find((f) => f.store === s.store && f.step !== 'verify');
+    if (cause) return `${describeFailure(cause)} (the ${s.store} store ${problem})`;
+    return `verify on ${s.store}: the store ${problem}${s.error ? `: ${s.error}` : ''}`;
+  }
+  if (fenceFailed) return describeFailure(img.failures.find((f) => f.step === 'fence')!);
+  if (v && v.gone < v.checked) {
+    const f = v.failures[0];
+    return `verify: ${v.checked - v.gone} of ${v.checked} URLs do not answer 410${f ? ` (${f.status ?? f.error ?? 'error'} ${f.url})` : ''}`;
+  }
+  return img.failures[0] ? describeFailure(img.failures[0]) : 'verification failed';
+}
+
 /**
- * Takes images down, in the order that keeps them from coming back:
- * 1. tombstone (from now on every cache miss answers 410 and nothing re-renders);
- * 2. delete the original and every stored variant (listed first: their names are verified later);
- * 3. hard-purge the image keys, so cached copies go;
- * 4. sweep: a render that was already running may write its variant back after step 2, so
- *    re-list, delete and purge again until nothing reappears;
- * 5. verify through the service itself; anything still served is purged once more and re-checked.
+ * Takes images down on every store that can serve them (primary and secondary), in the order
+ * that keeps them from coming back:
+ * 1. tombstone on each store (from now on every cache miss answers 410, also when reads fall
+ *    over to the secondary, and nothing re-renders or uploads);
+ * 2. delete the original and every stored variant on each store (listed first: their names
+ *    are verified later);
+ * 3. fence: renders and uploads of the image in flight in this process are cancelled (they
+ *    store nothing and answer 410) and waited for;
+ * 4. hard-purge the image keys, so cached copies go;
+ * 5. sweep: a write from another process that raced the tombstone is undone by that process,
+ *    or found here: re-list each store, delete and purge again until nothing reappears;
+ * 6. verify through the service itself and on each store; anything still served is purged
+ *    once more and re-checked.
+ * Failures do not stop the later steps (legal wants it gone more than it wants order); each is
+ * reported with its step and store, and the image is ok only when the final state is.
  */
 export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promise<RemovalResult> {
   const now = new Date((deps.clock ?? Date).now());
   const tenant = deps.config.tenants.get(req.tenant);
+  const stores = replicasOf(deps.store);
   const stored = new Map<string, string[]>();
+  const fenceFailed = new Set<string>();
 
   const images = await mapBounded(req.ids, IMAGE_CONCURRENCY, async (id): Promise<ImageRemoval> => {
-    const img: ImageRemoval = { id, ok: false, tombstone: null, deleted: [], errors: [] };
-    const t = await withRetries(
-      () => writeTombstone(deps.store, { tenant: req.tenant, id, action: req.action, reason: req.reason, ticket: req.ticket, when: now.toISOString(), who: req.who }),
-      deps.retry,
-      deps.sleep,
-    );
-    // Without a tombstone the deletes still go ahead: legal wants it gone more than it wants order.
-    if (t.ok) img.tombstone = t.value;
-    else img.errors.push(`tombstone: ${t.error}`);
+    const img: ImageRemoval = { id, ok: false, tombstone: null, deleted: [], errors: [], failures: [] };
+    const tombstone = { tenant: req.tenant, id, action: req.action, reason: req.reason, ticket: req.ticket, when: now.toISOString(), who: req.who };
+    const written = await Promise.all(stores.map((r) => withRetries(() => writeTombstone(r.store, tombstone), deps.retry, deps.sleep)));
+    written.forEach((t, i) => {
+      if (t.ok) img.tombstone ??= t.value;
+      else fail(img, { step: 'tombstone', store: stores[i]!.name, error: t.error });
+    });
 
-    const prefix = variantPrefix(req.tenant, id);
-    const listed = await withRetries(() => listNames(deps, prefix), deps.retry, deps.sleep);
-    const names = listed.ok ? listed.value : [];
-    if (!listed.ok) img.errors.push(`list ${prefix}: ${listed.error}`);
-    stored.set(id, names);
-    const original = originalKey(req.tenant, id);
-    const head = await withRetries(() => deps.store.head(original), deps.retry, deps.sleep);
-    // Deleting a missing key is harmless, but the audit should list only what existed.
-    const keys = [...(head.ok && head.value === null ? [] : [original]), ...names.map((n) => prefix + n)];
-    await deleteAll(deps, keys, img);
+    // Cancels at once (loads and uploads that start later see the tombstone); waited for after the deletes.
+    const fencing = deps.inFlight?.fence(req.tenant, id, deps.fenceTimeoutMs);
+
+    const names = await Promise.all(stores.map((r) => deleteFrom(deps, r, req.tenant, img)));
+    stored.set(id, [...new Set(names.flat())]);
+
+    if (fencing) {
+      const fence = await fencing;
+      if (fence.stillRunning > 0) {
+        fenceFailed.add(id);
+        fail(img, { step: 'fence', error: `${fence.stillRunning} render(s) or upload(s) of this image were still running when the wait ran out` });
+      }
+    }
     return img;
   });
 
@@ -97,10 +162,15 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
   for (let round = 0; round < SWEEP_ROUNDS; round++) {
     const again: string[] = [];
     await mapBounded(images, IMAGE_CONCURRENCY, async (img) => {
-      const left = await storageLeftovers(deps.store, req.tenant, img.id).catch(() => ({ remaining: [] as string[] }));
-      if (left.remaining.length === 0) return;
-      await deleteAll(deps, left.remaining, img);
-      again.push(imageKey(req.tenant, img.id));
+      let found = false;
+      for (const r of stores) {
+        // A store that cannot be listed now is reported by the verification below.
+        const left = await storageLeftovers(r.store, req.tenant, img.id).catch(() => ({ remaining: [] as string[] }));
+        if (left.remaining.length === 0) continue;
+        found = true;
+        await deleteAll(deps, r, left.remaining, img);
+      }
+      if (found) again.push(imageKey(req.tenant, img.id));
     });
     if (again.length === 0) break;
     purge.push(...(await purgeKeys(deps.purger, again, { soft: false, retry: deps.retry, sleep: deps.sleep })));
@@ -108,17 +178,25 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
 
   await mapBounded(images, IMAGE_CONCURRENCY, async (img) => {
     const names = stored.get(img.id) ?? [];
-    let v = await verifyGone(deps, tenant, req.tenant, img.id, names);
+    const verifyDeps = { stores, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
+    let v = await verifyGone(verifyDeps, tenant, req.tenant, img.id, names);
     if (!v.ok && v.failures.some((f) => f.status !== null && f.status < 400)) {
       // Something still answered from cache (e.g. filled by a load that started before the tombstone).
       purge.push(...(await purgeKeys(deps.purger, [imageKey(req.tenant, img.id)], { soft: false, retry: deps.retry, sleep: deps.sleep })));
-      v = await verifyGone(deps, tenant, req.tenant, img.id, names);
+      v = await verifyGone(verifyDeps, tenant, req.tenant, img.id, names);
     }
     img.verification = v;
     // The final state is the truth: an earlier failed delete that a sweep redid is history, not a failure.
-    img.ok = v.ok;
+    img.ok = v.ok && !fenceFailed.has(img.id);
+    img.incomplete = incompleteLine(img, fenceFailed.has(img.id));
   });
 
-  const purgeOk = keys.every((k) => purge.some((p) => p.key === k && p.ok));
-  return { ok: purgeOk && images.every((i) => i.ok), images, purge };
+  const failedPurge = keys.filter((k) => !purge.some((p) => p.key === k && p.ok));
+  const firstImage = images.find((i) => !i.ok);
+  const incomplete = firstImage
+    ? `${req.ids.length > 1 ? `${firstImage.id}: ` : ''}${firstImage.incomplete}`
+    : failedPurge.length
+      ? `purge ${failedPurge[0]}: ${[...purge].reverse().find((p) => p.key === failedPurge[0])?.error ?? 'failed'}`
+      : undefined;
+  return { ok: incomplete === undefined, images, purge, ...(incomplete ? { incomplete } : {}) };
 }

@@ -1,14 +1,24 @@
 import type { Tenant } from '../config/tenant-config.js';
-import type { ObjectStore } from '../ports.js';
+import type { ObjectStore, StoreReplica } from '../ports.js';
 import { originalKey, tombstoneKey, variantPrefix } from '../storage-keys.js';
-import { mapBounded } from './bounded.js';
+import { errorText, mapBounded } from './bounded.js';
 import { listAllKeys } from '../list-keys.js';
 
 /** The service's own request path (the image pipeline), called in process: no network. */
 export type FetchLike = (request: Request) => Promise<Response>;
 
+/** What one store (primary or secondary) holds of the image. */
+export interface StoreCheck {
+  store: StoreReplica['name'];
+  tombstone: boolean;
+  /** Object keys of the image still there (should be none). */
+  remaining: string[];
+  /** Why the store could not be checked (then nothing about it is known). */
+  error?: string;
+}
+
 export interface VerificationReport {
-  /** Every URL answered 410 and nothing of the image is left in the store. */
+  /** Every URL answered 410, and every store holds the tombstone and nothing else of the image. */
   ok: boolean;
   /** URLs requested. */
   checked: number;
@@ -16,9 +26,12 @@ export interface VerificationReport {
   gone: number;
   /** Each URL that did not answer 410, with what it answered (capped). */
   failures: { url: string; status: number | null; error?: string }[];
-  /** Object keys of the image still in the store (should be none). */
+  /** Object keys of the image still in any store (should be none); `stores` says where. */
   remaining: string[];
+  /** Every store holds the tombstone. */
   tombstone: boolean;
+  /** Each store that can serve the image, checked on its own. */
+  stores: StoreCheck[];
   /** Why HTTP checks were skipped, if they were (e.g. the tenant is no longer configured). */
   skipped?: string;
 }
@@ -79,19 +92,40 @@ export async function storageLeftovers(store: ObjectStore, tenantName: string, i
   return { remaining, tombstone: (await store.head(tombstoneKey(tenantName, id))) !== null };
 }
 
+/** storageLeftovers on each store; a store that cannot be listed is reported, not skipped. */
+export async function checkStores(stores: readonly StoreReplica[], tenantName: string, id: string): Promise<StoreCheck[]> {
+  return Promise.all(
+    stores.map(async ({ name, store }): Promise<StoreCheck> => {
+      try {
+        return { store: name, ...(await storageLeftovers(store, tenantName, id)) };
+      } catch (err) {
+        return { store: name, tombstone: false, remaining: [], error: errorText(err) };
+      }
+    }),
+  );
+}
+
 /**
- * Re-requests every probe through the service itself and checks the store. A takedown is
- * only reported done when every URL answers 410 and nothing is left to render from.
+ * Re-requests every probe through the service itself and checks every store. A takedown is
+ * only reported done when every URL answers 410 and no store has anything left to serve from.
  */
 export async function verifyGone(
-  deps: { store: ObjectStore; fetch?: FetchLike },
+  deps: { stores: readonly StoreReplica[]; fetch?: FetchLike },
   tenant: Tenant | undefined,
   tenantName: string,
   id: string,
   storedNames: readonly string[],
 ): Promise<VerificationReport> {
-  const storage = await storageLeftovers(deps.store, tenantName, id);
-  const report: VerificationReport = { ok: false, checked: 0, gone: 0, failures: [], ...storage };
+  const stores = await checkStores(deps.stores, tenantName, id);
+  const report: VerificationReport = {
+    ok: false,
+    checked: 0,
+    gone: 0,
+    failures: [],
+    remaining: [...new Set(stores.flatMap((s) => s.remaining))],
+    tombstone: stores.every((s) => s.tombstone),
+    stores,
+  };
   if (!tenant) report.skipped = `tenant '${tenantName}' is not configured: no URL can serve it`;
   else if (!deps.fetch) report.skipped = 'no request path to verify through on this host';
   else {
@@ -110,6 +144,6 @@ export async function verifyGone(
     report.gone = statuses.filter((s) => s.status === 410).length;
     report.failures = statuses.filter((s) => s.status !== 410).slice(0, MAX_FAILURES_LISTED);
   }
-  report.ok = report.gone === report.checked && storage.remaining.length === 0 && storage.tombstone;
+  report.ok = report.gone === report.checked && stores.every((s) => !s.error && s.tombstone && s.remaining.length === 0);
   return report;
 }

@@ -105,6 +105,13 @@ export async function backfillTenant(opts: BackfillOptions, ids?: readonly strin
     if (!source) return;
     // One image's variants in sequence: images run side by side, so `concurrency` bounds renders overall.
     const result = await renderVariants({ store, renderer: opts.renderer, source, variants: missing, concurrency: 1, signal: opts.signal });
+    // A takedown that started while this image rendered either lists (and deletes) these
+    // writes, or is seen here and they are undone: nothing stays next to a tombstone.
+    if (result.stored > 0 && (await isTombstoned(store, tenant.name, id))) {
+      for (const key of await listAllKeys(store, variantPrefix(tenant.name, id))) await store.delete(key);
+      report.tombstoned++;
+      return;
+    }
     report.rendered += result.stored;
     report.bytes += result.bytes;
     for (const f of result.failed) report.failed.push({ id, variant: f.variant, error: f.error });

@@ -18,7 +18,8 @@ export interface RenderVariantsResult {
 /**
  * Renders `variants` from one original and writes each to the variant store, at most
  * `concurrency` at a time. A failing variant does not stop the others: it is reported, and
- * renders on its first request instead. `signal` stops new renders from starting.
+ * renders on its first request instead. `signal` stops new renders from starting; `shouldStop`
+ * (a takedown of the image started) also keeps a finished render from being written.
  */
 export async function renderVariants(opts: {
   store: ObjectStore;
@@ -27,13 +28,15 @@ export async function renderVariants(opts: {
   variants: readonly Variant[];
   concurrency?: number;
   signal?: AbortSignal;
+  shouldStop?: () => boolean;
   onStored?: (variant: Variant, bytes: number) => void;
 }): Promise<RenderVariantsResult> {
   const result: RenderVariantsResult = { stored: 0, bytes: 0, failed: [] };
   await mapBounded(opts.variants, opts.concurrency ?? DEFAULT_RENDER_CONCURRENCY, async (variant) => {
-    if (opts.signal?.aborted) return;
+    if (opts.signal?.aborted || opts.shouldStop?.()) return;
     try {
       const rendered = await opts.renderer.render(opts.source, variant);
+      if (opts.shouldStop?.()) return;
       // The render is the expensive part: a store's passing 500 on the write gets retried, not wasted.
       const put = await withRetries(() => putVariant(opts.store, variant, rendered.body));
       if (!put.ok) throw new Error(put.error);

@@ -23,9 +23,8 @@ export function fakeRenderer() {
   return { renderer, state };
 }
 
-/** The whole in-process app (router, cache, loader, admin) over an in-memory store. */
-export function adminFixture() {
-  const mem = createMemoryStore();
+/** The whole in-process app (router, cache, loader, admin) over an in-memory store (another app's, to act as a second process). */
+export function adminFixture(mem = createMemoryStore()) {
   const config = loadServiceConfig({
     tenants: { demo: { breakpoints: [32, 64, 128, 256] }, acme: { breakpoints: [64, 128] } },
     admin: { tokens: { 'admin-1': TOKEN, 'admin-2': OTHER_TOKEN } },

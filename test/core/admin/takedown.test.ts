@@ -1,5 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { createAdminService } from '../../../src/core/admin/admin-service.js';
+import { createCachePurger } from '../../../src/core/admin/purger.js';
 import { isTombstoned, readTombstone } from '../../../src/core/admin/tombstone.js';
+import { createInFlightRegistry } from '../../../src/core/in-flight.js';
 import { findImageIds } from '../../../src/core/admin/find-images.js';
 import { originalKey, tombstoneKey, variantPrefix } from '../../../src/core/storage-keys.js';
 import { adminFixture, TOKEN } from './fixture.js';
@@ -63,7 +67,7 @@ describe('takedown (in process)', () => {
     expect(f.fake.state.renders).toBe(renders);
   });
 
-  it('sweeps a variant written back by a render that was in flight during the takedown', async () => {
+  it('a render in flight when the takedown starts is neither stored nor served, and the takedown waits for it', async () => {
     const f = adminFixture();
     await f.seed('demo', 'u-1');
     let release!: () => void;
@@ -71,21 +75,80 @@ describe('takedown (in process)', () => {
     const started = new Promise<void>((r) => (f.fake.state.started = r));
     const inflight = f.get('/demo/u-1/256.webp');
     await started;
-    // Let the render finish right after the takedown has deleted what it listed.
-    const del = f.store.delete.bind(f.store);
-    f.store.delete = async (k) => {
-      await del(k);
-      release();
-      await new Promise((r) => setTimeout(r, 5));
-    };
-    const body = await (await f.admin('POST', 'takedown', takedown)).json();
-    expect((await inflight).status).toBe(200); // it was already being served when legal called
+    let answered = false;
+    const pending = f.admin('POST', 'takedown', takedown).then(async (r) => ((answered = true), { status: r.status, body: await r.json() }));
+    // The render finishes only once the takedown has tombstoned and deleted: it must not write back.
+    while (f.objects.has(originalKey('demo', 'u-1'))) await new Promise((r) => setTimeout(r, 1));
+    expect(answered).toBe(false); // fenced: the takedown waits for the render in flight
+    release();
+    const res = await inflight;
+    expect(res.status).toBe(410);
+    expect((await res.json()).code).toBe('GONE');
+    const { status, body } = await pending;
+    expect(status).toBe(200);
     expect(body.ok).toBe(true);
-    // The write-back landed after the first listing: the sweep found it, deleted it and purged again.
-    expect(body.deleted).toContain(`${variantPrefix('demo', 'u-1')}256x256-cover-q75.webp`);
-    expect(body.purge.length).toBeGreaterThanOrEqual(2);
     expect(f.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
+    expect(f.keys()).toEqual(expect.arrayContaining([tombstoneKey('demo', 'u-1')]));
     expect((await f.get('/demo/u-1/256.webp')).status).toBe(410);
+  });
+
+  it('a render in another process re-checks the tombstone before writing back: nothing stored, 410', async () => {
+    const renderer = adminFixture();
+    const admin = adminFixture(renderer); // same store, its own process-local state
+    await renderer.seed('demo', 'u-1');
+    let release!: () => void;
+    renderer.fake.state.gate = new Promise<void>((r) => (release = r));
+    const started = new Promise<void>((r) => (renderer.fake.state.started = r));
+    const inflight = renderer.get('/demo/u-1/256.webp');
+    await started;
+    const body = await (await admin.admin('POST', 'takedown', takedown)).json();
+    expect(body.ok).toBe(true); // nothing to fence in its own process
+    release();
+    expect((await inflight).status).toBe(410);
+    expect(renderer.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
+  });
+
+  it('a write-back that races the tombstone is undone by the render itself', async () => {
+    const f = adminFixture();
+    await f.seed('demo', 'u-1');
+    const put = f.store.put.bind(f.store);
+    // Another process tombstones and deletes right after this render's check, before its write lands.
+    f.store.put = async (k, b, o) => {
+      if (k.startsWith(variantPrefix('demo', 'u-1'))) {
+        f.objects.set(tombstoneKey('demo', 'u-1'), { body: new TextEncoder().encode('{}') });
+        f.objects.delete(originalKey('demo', 'u-1'));
+      }
+      return put(k, b, o);
+    };
+    expect((await f.get('/demo/u-1/256.webp')).status).toBe(410);
+    expect(f.keys(variantPrefix('demo', 'u-1'))).toEqual([]);
+  });
+
+  it('an upload in another process re-checks the tombstone after its writes and undoes them', async () => {
+    const uploader = adminFixture();
+    const admin = adminFixture(uploader); // same store, its own process-local state
+    const jpeg = new Uint8Array(await readFile(new URL('../../../samples/demo/hopper.jpg', import.meta.url)));
+    let release!: () => void;
+    let renders = 0;
+    const held = new Promise<void>((r) => {
+      uploader.fake.state.started = () => {
+        // Hold the second render: the original and the first variant are stored by then.
+        if (++renders === 2) {
+          uploader.fake.state.gate = new Promise<void>((g) => (release = g));
+          r();
+        }
+      };
+    });
+    const upload = uploader.app.fetch(new Request('http://localhost/_upload/demo/u-9', { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: jpeg }));
+    await held;
+    expect(uploader.objects.has(originalKey('demo', 'u-9'))).toBe(true);
+    const body = await (await admin.admin('POST', 'takedown', { ...takedown, id: 'u-9' })).json();
+    expect(body.ok).toBe(true);
+    release();
+    const res = await upload;
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: 'TAKEN_DOWN', message: expect.stringMatching(/while this upload ran/) });
+    expect(uploader.keys().filter((k) => k.includes('/u-9'))).toEqual([tombstoneKey('demo', 'u-9')]);
   });
 
   it('is idempotent: a second takedown of the same image succeeds and is audited again', async () => {
@@ -180,5 +243,21 @@ describe('erase', () => {
     expect(await findImageIds(f.store, 'acme', 'u-4', 2)).toEqual({ ids: ['u-42-a', 'u-42-b'], more: true });
     expect(await findImageIds(f.store, 'acme', 'u-43', 2)).toEqual({ ids: ['u-43-a'], more: false });
     expect(await findImageIds(f.store, 'demo', '', 2)).toEqual({ ids: [], more: false });
+  });
+});
+
+describe('fence', () => {
+  it('a takedown whose in-flight work does not end in time answers INCOMPLETE naming the fence', async () => {
+    const f = adminFixture();
+    const inFlight = createInFlightRegistry();
+    const stuck = inFlight.begin('demo', 'u-1'); // a render that never finishes
+    const service = createAdminService({ store: f.store, purger: createCachePurger(f.cache), config: f.config, inFlight, fenceTimeoutMs: 20 });
+    const out = await service.takedown(takedown, 'admin-1');
+    expect(out).toMatchObject({ ok: false, code: 'INCOMPLETE', message: 'fence: 1 render(s) or upload(s) of this image were still running when the wait ran out' });
+    expect(stuck.cancelled).toBe(true);
+    stuck.end();
+    // Once it has ended, the same takedown completes.
+    expect(await service.takedown(takedown, 'admin-1')).toMatchObject({ ok: true });
+    expect(inFlight.begin('demo', 'u-1').cancelled).toBe(false); // later work starts uncancelled (the tombstone stops it)
   });
 });
