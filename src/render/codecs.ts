@@ -5,7 +5,7 @@
  */
 import jpegDecode, { init as initJpegDecode } from '@jsquash/jpeg/decode.js';
 import jpegEncode, { init as initJpegEncode } from '@jsquash/jpeg/encode.js';
-import pngDecode, { init as initPng } from '@jsquash/png/decode.js';
+import { init as initPng } from '@jsquash/png/decode.js';
 import pngEncode from '@jsquash/png/encode.js';
 import resize, { initResize } from '@jsquash/resize';
 import webpDecode, { init as initWebpDecode } from '@jsquash/webp/decode.js';
@@ -16,6 +16,7 @@ import type { CodecModules } from './codec-modules.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
 import { pngStructureProblem } from './png-check.js';
+import { createWasmDecoder } from './wasm-decoder.js';
 
 /**
  * A decode that wants only something derived from the pixels (a master's box shrink): `use`
@@ -155,6 +156,27 @@ export interface CodecOptions {
 export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Codecs {
   const init = () => initOnce(modules);
   const reduced = createScaledJpegDecoder(modules.jpegScaled, { afterDrop: opts.collectGarbage });
+  // PNGs decode with the project's own build of the png crate (wasm/jpeg-scaled/src/png_rgba.rs),
+  // not @jsquash/png's: that one throws out of WebAssembly on a bad file, keeping what it had
+  // allocated in a memory that never shrinks and an instance that cannot be replaced
+  // (~15 MB per failed request); ours returns the error and its instance is dropped.
+  const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
+  function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
+    const problem = pngStructureProblem(bytes);
+    if (problem) throw new Error(problem);
+    return png.run(
+      bytes,
+      (ex, len) => ex.decode_png(len),
+      (rgba, width, height) => {
+        // `use` reads the pixels where they lie: no full-size copy next to the decoder's.
+        if (into && width === into.width && height === into.height) {
+          return into.use(new ImageData(new RealClamped(rgba.buffer, rgba.byteOffset, rgba.byteLength) as Uint8ClampedArray<ArrayBuffer>, width, height));
+        }
+        const image = toImageData(new RealClamped(rgba), width, height);
+        return into ? into.use(image) : image;
+      },
+    );
+  }
   async function decodeJpegOrWebp(format: 'jpeg' | 'webp', input: ArrayBuffer, into: DecodeInto | undefined): Promise<ImageData> {
     // Only with a stand-in ImageData: it takes the empty array as it comes (a native one would refuse it).
     const direct = into !== undefined && imageDataAcceptsAnyPixels();
@@ -196,12 +218,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       // The decoders accept typed arrays (embind / wasm-bindgen copy them in); typings say ArrayBuffer.
       const input = bytes as unknown as ArrayBuffer;
       lastMessage = undefined;
-      if (format === 'png') {
-        const problem = pngStructureProblem(bytes);
-        if (problem) throw new Error(problem);
-        const decoded = await pngDecode(input);
-        return into ? into.use(decoded) : decoded;
-      }
+      if (format === 'png') return decodePng(bytes, into);
       return oneAtATime(() => decodeJpegOrWebp(format, input, into));
     },
 
