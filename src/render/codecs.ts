@@ -138,6 +138,13 @@ async function replaceDecoder(format: 'jpeg' | 'webp'): Promise<void> {
   else await (initWebpDecode as unknown as EmscriptenInit)(initialised.webpDec, emscriptenOptions);
 }
 
+/**
+ * mozjpeg warnings that mean pixels were made up: libjpeg fills missing or undecodable
+ * entropy-coded data with grey and carries on. Stray bytes between segments
+ * ("N extraneous bytes before marker") lose nothing, and some cameras write them.
+ */
+const FILLED_IN = /^(Premature end of JPEG file|Corrupt JPEG data(?!: \d+ extraneous bytes)|Invalid SOS parameters|Inconsistent progression)/;
+
 /** Decodes at least this large replace their decoder afterwards (see decode). */
 export const LARGE_DECODE_PIXELS = 4_000_000;
 
@@ -192,6 +199,8 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
         };
       }
       image = await bindingDecode(format, () => (format === 'jpeg' ? jpegDecode(input) : webpDecode(input)));
+      // libjpeg prints only the first warning of a decode; it is enough to tell.
+      if (format === 'jpeg' && lastMessage !== undefined && FILLED_IN.test(lastMessage)) throw new Error(`mozjpeg: ${lastMessage}`);
     } catch (err) {
       await replaceDecoder(format);
       throw err;

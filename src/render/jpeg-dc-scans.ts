@@ -11,6 +11,31 @@ const EOI = 0xd9;
 const SOS = 0xda;
 const SOF2 = 0xc2; // progressive, Huffman
 
+/**
+ * More scans than any encoder writes (libjpeg and mozjpeg: 10 at most for colour; photo
+ * editors fewer). Every scan is a pass over the whole image, so a file made of thousands of
+ * empty scans costs tens of seconds to decode from a few hundred kilobytes.
+ */
+export const MAX_JPEG_SCANS = 100;
+
+/**
+ * What is wrong with the JPEG's marker structure, or null when it is sound: the stream must
+ * reach its end-of-image marker (a cut file does not: decoders would fill the rest grey), and
+ * carry at most MAX_JPEG_SCANS scans. A marker walk, no decoding.
+ */
+export function jpegStructureProblem(bytes: Uint8Array): string | null {
+  let scans = 0;
+  let complete = false;
+  const walked = segments(bytes, (marker) => {
+    if (marker === EOI) complete = true;
+    if (marker === SOS && ++scans > MAX_JPEG_SCANS) return 'scans';
+    return undefined;
+  });
+  if (walked === 'scans') return `more than ${MAX_JPEG_SCANS} scans (no encoder writes that many)`;
+  if (walked === 'bad' || !complete) return 'truncated or malformed: the marker structure does not reach the end-of-image marker';
+  return null;
+}
+
 /** Whether the frame header says progressive (SOF2); false for anything unreadable. */
 export function isProgressiveJpeg(bytes: Uint8Array): boolean {
   return segments(bytes, (marker) => (marker === SOF2 ? 'yes' : marker === SOS ? 'no' : undefined)) === 'yes';
@@ -59,7 +84,12 @@ function segments(bytes: Uint8Array, visit: Visit): string | undefined {
   if (bytes[0] !== 0xff || bytes[1] !== SOI) return 'bad';
   let i = 2;
   while (i + 1 < bytes.length) {
-    if (bytes[i] !== 0xff) return 'bad';
+    if (bytes[i] !== 0xff) {
+      // Stray bytes before a marker: libjpeg skips them with a warning, and some cameras write them.
+      i = bytes.indexOf(0xff, i);
+      if (i === -1) return 'bad';
+      continue;
+    }
     const marker = bytes[i + 1] as number;
     if (marker === 0xff) {
       i++; // fill byte
