@@ -33,7 +33,9 @@ export function decodeFailed(cause: unknown, detail?: string): HttpError {
 
 /** What the structure checks found (our own words, never a decoder's): safe to tell the client. */
 function structureFailed(format: string, problem: string): HttpError {
-  return new HttpError(422, 'DECODE_FAILED', `the source ${format.toUpperCase()} is corrupt: ${problem}`);
+  const err = new HttpError(422, 'DECODE_FAILED', `the source ${format.toUpperCase()} is corrupt: ${problem}`);
+  err.cause = problem;
+  return err;
 }
 
 export interface SourceLimits extends Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'> {

@@ -20,21 +20,44 @@ export const MAX_JPEG_SCANS = 100;
 
 /**
  * What is wrong with the JPEG's marker structure, or null when it is sound: the stream must
- * reach its end-of-image marker (a cut file does not: decoders would fill the rest grey), and
- * carry at most MAX_JPEG_SCANS scans. A marker walk, no decoding.
+ * reach its end-of-image marker (a cut file does not: decoders would fill the rest grey),
+ * carry at most MAX_JPEG_SCANS scans, and its scans must bring every coefficient of every
+ * component to full precision (a progressive file cut between scans, with an end marker put
+ * back, would otherwise decode blurred or with coarse colour). A marker walk, no decoding.
  */
 export function jpegStructureProblem(bytes: Uint8Array): string | null {
   let scans = 0;
   let complete = false;
-  const walked = segments(bytes, (marker) => {
+  /** Component id → the finest precision (successive-approximation low bit) each coefficient reached. */
+  const precision = new Map<number, number[]>();
+  const walked = segments(bytes, (marker, at) => {
     if (marker === EOI) complete = true;
-    if (marker === SOS && ++scans > MAX_JPEG_SCANS) return 'scans';
+    if (isFrameHeader(marker)) {
+      const count = bytes[at + 9] ?? 0;
+      for (let c = 0; c < count; c++) precision.set(bytes[at + 10 + 3 * c] ?? -1, new Array<number>(64).fill(Infinity));
+    }
+    if (marker !== SOS) return undefined;
+    if (++scans > MAX_JPEG_SCANS) return 'scans';
+    const count = bytes[at + 4] ?? 0;
+    const p = at + 5 + 2 * count;
+    const [ss = 0, se = 63, a = 0] = [bytes[p], bytes[p + 1], bytes[p + 2]];
+    const al = a & 15;
+    for (let c = 0; c < count; c++) {
+      const reached = precision.get(bytes[at + 5 + 2 * c] ?? -1);
+      if (!reached) return 'bad';
+      for (let k = ss; k <= Math.min(se, 63); k++) reached[k] = Math.min(reached[k] as number, al);
+    }
     return undefined;
   });
   if (walked === 'scans') return `more than ${MAX_JPEG_SCANS} scans (no encoder writes that many)`;
   if (walked === 'bad' || !complete) return 'truncated or malformed: the marker structure does not reach the end-of-image marker';
+  if (precision.size === 0) return 'no frame header';
+  for (const reached of precision.values()) if (reached.some((al) => al !== 0)) return 'incomplete: its scans stop before every coefficient is sent';
   return null;
 }
+
+/** SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC), which share the range. */
+const isFrameHeader = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
 
 /** Whether the frame header says progressive (SOF2); false for anything unreadable. */
 export function isProgressiveJpeg(bytes: Uint8Array): boolean {
