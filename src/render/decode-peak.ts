@@ -3,16 +3,19 @@
  * control weighs against a memory budget before starting a decode, and what refuses PNG and
  * WebP sources too large to decode within one (decode-source.ts). Pure arithmetic; the
  * per-pixel figures come from the decoders' buffers and were checked against peak RSS
- * (docs/rendering.md, "Decode memory").
+ * (README, "Decode memory"): measured 7.3–8.6 bytes a pixel for PNG (8-bit and 16-bit),
+ * 6.8–7.2 for lossy WebP, 10.7 for lossless WebP, 3 plus the output for a progressive
+ * 4:2:0 JPEG at 1/8.
  */
 import type { ImageInfo } from '../core/image/sniff.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 
 /**
- * Default bytes one decode may take: with the ~100 MB a render process holds before it
- * decodes anything, the whole process stays under ~384 MB.
+ * Default bytes one decode may take: with the ~120–140 MB a Node render process holds
+ * before it decodes anything (codecs compiled and warmed), the whole process stays under
+ * ~384 MB. Makes the PNG limit ~31 MP and the WebP limit ~21 MP (maxDecodablePixels).
  */
-export const DEFAULT_DECODE_BUDGET_BYTES = 280 * 1024 * 1024;
+export const DEFAULT_DECODE_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** RGBA output, 4 bytes a pixel: once in WebAssembly memory, once more as the JavaScript copy. */
 const OUTPUT_AND_COPY = 8;
@@ -29,8 +32,8 @@ const OUTPUT_AND_COPY = 8;
  */
 const INTERNALS = { png: 0, webp: 4, jpeg: 6 } as const;
 
-/** Fixed costs: code, stacks, zlib window and row buffers, libwebp and libjpeg state. */
-const FIXED = 4 * 1024 * 1024;
+/** Fixed costs: code, stacks, zlib window and row buffers, decoder state, heap churn. */
+const FIXED = 16 * 1024 * 1024;
 
 /**
  * Peak bytes of decoding `info` at 1/`denominator` (JPEG only; other formats decode at full
