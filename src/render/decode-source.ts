@@ -6,7 +6,7 @@ import type { Limits } from '../core/config/service-config.js';
 import { HttpError, isHttpError } from '../core/errors.js';
 import { checkSourceLimits, type ImageInfo, sniffImage } from '../core/image/sniff.js';
 import type { Codecs, DecodeInto } from './codecs.js';
-import { DEFAULT_DECODE_BUDGET_BYTES, decodePeakBytes, maxDecodablePixels } from './decode-peak.js';
+import { DEFAULT_DECODE_BUDGET_BYTES, decodePeakBytes, decodeTraits, maxDecodablePixels } from './decode-peak.js';
 import { jpegStructureProblem } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 import { pngStructureProblem } from './png-check.js';
@@ -57,8 +57,9 @@ export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo 
   checkSourceLimits(bytes, info, limits);
   if (info.format !== 'jpeg') {
     const budget = limits.maxDecodeBytes ?? DEFAULT_DECODE_BUDGET_BYTES;
-    if (decodePeakBytes(info, 1, bytes.length) > budget) {
-      const max = maxDecodablePixels(info.format, budget, bytes.length);
+    const traits = { ...info, ...decodeTraits(bytes, info) };
+    if (decodePeakBytes(traits, 1, bytes.length) > budget) {
+      const max = maxDecodablePixels(traits, budget, bytes.length);
       throw new HttpError(
         422,
         'SOURCE_TOO_LARGE',

@@ -56,6 +56,30 @@ export function jpegStructureProblem(bytes: Uint8Array): string | null {
   return null;
 }
 
+export interface JpegFrame {
+  progressive: boolean;
+  /** Samples stored per pixel: 1 grey, 1.5 for 4:2:0 colour, 3 for 4:4:4. */
+  samplesPerPixel: number;
+}
+
+/** The frame header's facts that decide decode memory (decode-peak.ts), or undefined if unreadable. */
+export function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
+  let frame: JpegFrame | undefined;
+  segments(bytes, (marker, at) => {
+    if (marker === SOS) return 'stop';
+    if (!isFrameHeader(marker)) return undefined;
+    const count = bytes[at + 9] ?? 0;
+    const factors = Array.from({ length: count }, (_, c) => bytes[at + 11 + 3 * c] ?? 0x11);
+    const hMax = Math.max(1, ...factors.map((f) => f >> 4));
+    const vMax = Math.max(1, ...factors.map((f) => f & 15));
+    const samples = factors.reduce((n, f) => n + (f >> 4) * (f & 15), 0) / (hMax * vMax);
+    // SOF2, SOF6, SOF10, SOF14: progressive (Huffman or arithmetic, sequential or differential).
+    frame = { progressive: (marker & 3) === 2, samplesPerPixel: samples || 3 };
+    return 'stop';
+  });
+  return frame;
+}
+
 /** SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC), which share the range. */
 const isFrameHeader = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
 

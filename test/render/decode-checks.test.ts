@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { LIMIT_DEFAULTS } from '../../src/core/config/service-config.js';
 import { isHttpError } from '../../src/core/errors.js';
-import { DEFAULT_DECODE_BUDGET_BYTES, decodePeakBytes, maxDecodablePixels } from '../../src/render/decode-peak.js';
+import { sniffImage } from '../../src/core/image/sniff.js';
+import { decodePeakBytes, decodeTraits, maxDecodablePixels } from '../../src/render/decode-peak.js';
 import { checkSource } from '../../src/render/decode-source.js';
 import { jpegStructureProblem, MAX_JPEG_SCANS } from '../../src/render/jpeg-dc-scans.js';
 import { codecs, sample, solid } from './helpers.js';
@@ -69,33 +70,61 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     expect(decodePeakBytes({ format: 'png', width: 4000, height: 3000 }, 8)).toBe(decodePeakBytes({ format: 'png', width: 4000, height: 3000 }, 1));
   });
 
+  it('decodeTraits reads what decides the memory: JPEG progression and sampling, WebP lossless or lossy with alpha', async () => {
+    const traits = (b: Uint8Array) => decodeTraits(b, sniffImage(b)!);
+    expect(traits(sample('seeding.jpg'))).toEqual({ progressive: true, samplesPerPixel: 1.5 });
+    expect(traits(sample('free.jpg'))).toEqual({ progressive: false, samplesPerPixel: 3 });
+    const photo = sharp(sample('plant.png')).resize(64, 48);
+    expect(traits(new Uint8Array(await photo.clone().flatten().grayscale().toColourspace('b-w').jpeg().toBuffer()))).toEqual({ progressive: false, samplesPerPixel: 1 });
+    expect(traits(new Uint8Array(await photo.clone().webp({ lossless: true }).toBuffer()))).toEqual({ lossless: true });
+    expect(traits(new Uint8Array(await photo.clone().webp().toBuffer()))).toEqual({ lossless: false, alpha: true });
+    expect(traits(new Uint8Array(await photo.clone().flatten().webp().toBuffer()))).toEqual({ lossless: false, alpha: false });
+    expect(traits(sample('mysha.png'))).toEqual({});
+  });
+
+  it('traits lower the estimate: a baseline JPEG, a lossy WebP', () => {
+    const size = { width: 4000, height: 3000 };
+    expect(decodePeakBytes({ format: 'jpeg', ...size, progressive: false })).toBeLessThan(decodePeakBytes({ format: 'jpeg', ...size, progressive: true, samplesPerPixel: 1.5 }));
+    expect(decodePeakBytes({ format: 'jpeg', ...size, progressive: true, samplesPerPixel: 1.5 })).toBeLessThan(decodePeakBytes({ format: 'jpeg', ...size }));
+    expect(decodePeakBytes({ format: 'webp', ...size, lossless: false, alpha: false })).toBeLessThan(decodePeakBytes({ format: 'webp', ...size }));
+  });
+
   it('maxDecodablePixels is exactly where decodePeakBytes crosses the budget', () => {
+    const kinds = [{ format: 'png' as const }, { format: 'webp' as const }, { format: 'webp' as const, lossless: false, alpha: true }, { format: 'webp' as const, lossless: false, alpha: false }];
     fc.assert(
-      fc.property(fc.constantFrom('png' as const, 'webp' as const), fc.integer({ min: 0, max: 30_000_000 }), fc.integer({ min: 64, max: 1024 }), (format, fileBytes, budgetMB) => {
+      fc.property(fc.constantFrom(...kinds), fc.integer({ min: 0, max: 30_000_000 }), fc.integer({ min: 64, max: 1024 }), (kind, fileBytes, budgetMB) => {
         const budget = budgetMB * 1024 * 1024;
-        const max = maxDecodablePixels(format, budget, fileBytes);
-        if (max > 0) expect(decodePeakBytes({ format, width: max, height: 1 }, 1, fileBytes)).toBeLessThanOrEqual(budget);
-        expect(decodePeakBytes({ format, width: max + 1, height: 1 }, 1, fileBytes)).toBeGreaterThan(budget);
+        const max = maxDecodablePixels(kind, budget, fileBytes);
+        if (max > 0) expect(decodePeakBytes({ ...kind, width: max, height: 1 }, 1, fileBytes)).toBeLessThanOrEqual(budget);
+        expect(decodePeakBytes({ ...kind, width: max + 1, height: 1 }, 1, fileBytes)).toBeGreaterThan(budget);
       }),
     );
   });
 
-  it('checkSource refuses a PNG or WebP past the budget with SOURCE_TOO_LARGE, and takes a JPEG of the same size', async () => {
-    const side = Math.ceil(Math.sqrt(maxDecodablePixels('png', DEFAULT_DECODE_BUDGET_BYTES))) + 1;
-    const flat = () => sharp({ create: { width: side, height: side, channels: 3, background: '#808080' } });
-    for (const bytes of [await flat().png().toBuffer(), await flat().webp().toBuffer()]) {
+  it('checkSource refuses a PNG or WebP past the budget with SOURCE_TOO_LARGE, takes one just under it, and a JPEG of any size', async () => {
+    const limits = { ...LIMIT_DEFAULTS, maxDecodeBytes: 64 * 1024 * 1024 };
+    const flat = (side: number) => sharp({ create: { width: side, height: side, channels: 3, background: '#808080' } });
+    const encoders: Array<[string, string, (s: ReturnType<typeof sharp>) => Promise<Buffer>]> = [
+      ['PNG', 'png', (s) => s.png().toBuffer()],
+      ['lossy WebP', 'webp', (s) => s.webp().toBuffer()],
+      ['lossless WebP', 'webp', (s) => s.webp({ lossless: true }).toBuffer()],
+    ];
+    for (const [label, format, encode] of encoders) {
+      const probe = new Uint8Array(await encode(flat(16)));
+      const max = maxDecodablePixels({ ...sniffImage(probe)!, ...decodeTraits(probe, sniffImage(probe)!) }, limits.maxDecodeBytes);
+      const over = new Uint8Array(await encode(flat(Math.floor(Math.sqrt(max)) + 1)));
       const err = (() => {
         try {
-          return checkSource(new Uint8Array(bytes), LIMIT_DEFAULTS);
+          return checkSource(over, limits);
         } catch (e) {
           return e;
         }
       })();
-      expect(isHttpError(err) && [err.status, err.code]).toEqual([422, 'SOURCE_TOO_LARGE']);
+      expect(isHttpError(err) && [err.status, err.code], label).toEqual([422, 'SOURCE_TOO_LARGE']);
+      const under = new Uint8Array(await encode(flat(Math.floor(Math.sqrt(max)) - 10)));
+      expect(checkSource(under, limits).format, label).toBe(format);
     }
-    const jpeg = new Uint8Array(await flat().jpeg().toBuffer());
-    expect(checkSource(jpeg, LIMIT_DEFAULTS)).toMatchObject({ format: 'jpeg', width: side, height: side });
-    // A configured budget moves the line.
-    expect(checkSource(new Uint8Array(await flat().png().toBuffer()), { ...LIMIT_DEFAULTS, maxDecodeBytes: 2 * DEFAULT_DECODE_BUDGET_BYTES })).toMatchObject({ format: 'png' });
+    const jpeg = new Uint8Array(await flat(7000).jpeg().toBuffer());
+    expect(checkSource(jpeg, limits)).toMatchObject({ format: 'jpeg', width: 7000, height: 7000 });
   });
 });
