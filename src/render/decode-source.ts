@@ -63,7 +63,7 @@ export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo 
       throw new HttpError(
         422,
         'SOURCE_TOO_LARGE',
-        `source image is ${info.width}×${info.height} (${info.width * info.height} pixels); ${info.format.toUpperCase()} sources decode at full size and may have at most ${max} pixels`,
+        `source image is ${info.width}×${info.height} (${info.width * info.height} pixels); ${info.format === 'png' ? 'PNG' : 'WebP'} sources decode at full size and may have at most ${max} pixels`,
       );
     }
   }
