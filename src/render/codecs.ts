@@ -15,7 +15,6 @@ import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
-import { pngStructureProblem } from './png-check.js';
 import { createWasmDecoder } from './wasm-decoder.js';
 
 /**
@@ -168,9 +167,8 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   // allocated in a memory that never shrinks and an instance that cannot be replaced
   // (~15 MB per failed request); ours returns the error and its instance is dropped.
   const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
+  // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
   function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
-    const problem = pngStructureProblem(bytes);
-    if (problem) throw new Error(problem);
     return png.run(
       bytes,
       (ex, len) => ex.decode_png(len),
