@@ -12,11 +12,11 @@ export interface CodecModules {
    * picks its JavaScript glue by the same test, and glue and binary must be the same build.
    */
   webpEnc: WebAssembly.Module;
-  /** squoosh_png_bg.wasm: one binary for PNG decode and encode. */
+  /** squoosh_png_bg.wasm: PNG encode (its decoder is not used: codecs.ts). */
   pngWasm: WebAssembly.Module;
   /** squoosh_resize_bg.wasm (triangle/catrom/mitchell/lanczos3). */
   resize: WebAssembly.Module;
-  /** jpeg_scaled.wasm: JPEG decode at 1/2, 1/4, 1/8 scale (jpeg-scaled.ts), built from wasm/jpeg-scaled/. */
+  /** jpeg_scaled.wasm, built from wasm/jpeg-scaled/: JPEG decode at 1/2, 1/4, 1/8 scale (jpeg-scaled.ts) and every PNG decode (codecs.ts). */
   jpegScaled: WebAssembly.Module;
 }
 

@@ -5,7 +5,7 @@
  */
 import jpegDecode, { init as initJpegDecode } from '@jsquash/jpeg/decode.js';
 import jpegEncode, { init as initJpegEncode } from '@jsquash/jpeg/encode.js';
-import pngDecode, { init as initPng } from '@jsquash/png/decode.js';
+import { init as initPng } from '@jsquash/png/decode.js';
 import pngEncode from '@jsquash/png/encode.js';
 import resize, { initResize } from '@jsquash/resize';
 import webpDecode, { init as initWebpDecode } from '@jsquash/webp/decode.js';
@@ -15,7 +15,7 @@ import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
-import { pngStructureProblem } from './png-check.js';
+import { createWasmDecoder } from './wasm-decoder.js';
 
 /**
  * A decode that wants only something derived from the pixels (a master's box shrink): `use`
@@ -137,6 +137,13 @@ async function replaceDecoder(format: 'jpeg' | 'webp'): Promise<void> {
   else await (initWebpDecode as unknown as EmscriptenInit)(initialised.webpDec, emscriptenOptions);
 }
 
+/**
+ * mozjpeg warnings that mean pixels were made up: libjpeg fills missing or undecodable
+ * entropy-coded data with grey and carries on. Stray bytes between segments
+ * ("N extraneous bytes before marker") lose nothing, and some cameras write them.
+ */
+const FILLED_IN = /^(Premature end of JPEG file|Corrupt JPEG data(?!: \d+ extraneous bytes)|Invalid SOS parameters|Inconsistent progression)/;
+
 /** Decodes at least this large replace their decoder afterwards (see decode). */
 export const LARGE_DECODE_PIXELS = 4_000_000;
 
@@ -155,6 +162,26 @@ export interface CodecOptions {
 export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Codecs {
   const init = () => initOnce(modules);
   const reduced = createScaledJpegDecoder(modules.jpegScaled, { afterDrop: opts.collectGarbage });
+  // PNGs decode with the project's own build of the png crate (wasm/jpeg-scaled/src/png_rgba.rs),
+  // not @jsquash/png's: that one throws out of WebAssembly on a bad file, keeping what it had
+  // allocated in a memory that never shrinks and an instance that cannot be replaced
+  // (~15 MB per failed request); ours returns the error and its instance is dropped.
+  const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
+  // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
+  function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
+    return png.run(
+      bytes,
+      (ex, len) => ex.decode_png(len),
+      (rgba, width, height) => {
+        // `use` reads the pixels where they lie: no full-size copy next to the decoder's.
+        if (into && width === into.width && height === into.height) {
+          return into.use(new ImageData(new RealClamped(rgba.buffer, rgba.byteOffset, rgba.byteLength) as Uint8ClampedArray<ArrayBuffer>, width, height));
+        }
+        const image = toImageData(new RealClamped(rgba), width, height);
+        return into ? into.use(image) : image;
+      },
+    );
+  }
   async function decodeJpegOrWebp(format: 'jpeg' | 'webp', input: ArrayBuffer, into: DecodeInto | undefined): Promise<ImageData> {
     // Only with a stand-in ImageData: it takes the empty array as it comes (a native one would refuse it).
     const direct = into !== undefined && imageDataAcceptsAnyPixels();
@@ -170,6 +197,8 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
         };
       }
       image = await bindingDecode(format, () => (format === 'jpeg' ? jpegDecode(input) : webpDecode(input)));
+      // libjpeg prints only the first warning of a decode; it is enough to tell.
+      if (format === 'jpeg' && lastMessage !== undefined && FILLED_IN.test(lastMessage)) throw new Error(`mozjpeg: ${lastMessage}`);
     } catch (err) {
       await replaceDecoder(format);
       throw err;
@@ -196,12 +225,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       // The decoders accept typed arrays (embind / wasm-bindgen copy them in); typings say ArrayBuffer.
       const input = bytes as unknown as ArrayBuffer;
       lastMessage = undefined;
-      if (format === 'png') {
-        const problem = pngStructureProblem(bytes);
-        if (problem) throw new Error(problem);
-        const decoded = await pngDecode(input);
-        return into ? into.use(decoded) : decoded;
-      }
+      if (format === 'png') return decodePng(bytes, into);
       return oneAtATime(() => decodeJpegOrWebp(format, input, into));
     },
 

@@ -6,7 +6,10 @@ import type { Limits } from '../core/config/service-config.js';
 import { HttpError, isHttpError } from '../core/errors.js';
 import { checkSourceLimits, type ImageInfo, sniffImage } from '../core/image/sniff.js';
 import type { Codecs, DecodeInto } from './codecs.js';
+import { DEFAULT_DECODE_BUDGET_BYTES, decodePeakBytes, decodeTraits, maxDecodablePixels } from './decode-peak.js';
+import { jpegStructureProblem } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
+import { pngStructureProblem } from './png-check.js';
 
 export interface DecodedSource {
   info: ImageInfo;
@@ -28,14 +31,54 @@ export function decodeFailed(cause: unknown, detail?: string): HttpError {
   return err;
 }
 
+/** What the structure checks found (our own words, never a decoder's): safe to tell the client. */
+function structureFailed(format: string, problem: string): HttpError {
+  const err = new HttpError(422, 'DECODE_FAILED', `the source ${format.toUpperCase()} is corrupt: ${problem}`);
+  err.cause = problem;
+  return err;
+}
+
+export interface SourceLimits extends Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'> {
+  /**
+   * Bytes one decode may take (decode-peak.ts; DEFAULT_DECODE_BUDGET_BYTES when absent). A PNG
+   * or WebP that needs more is refused: they decode only at full size. A JPEG always fits as
+   * far as maxSourcePixels allows, at a reduced scale when the variant allows it.
+   */
+  maxDecodeBytes?: number;
+}
+
+/**
+ * Refusals from the bytes alone, before any decoder runs: limits, the pixel budget of formats
+ * that decode only at full size, and a structure walk (a cut file, too many scans) that
+ * costs a scan of the bytes instead of a decode.
+ */
+export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo {
+  const info = sniffImage(bytes);
+  checkSourceLimits(bytes, info, limits);
+  if (info.format !== 'jpeg') {
+    const budget = limits.maxDecodeBytes ?? DEFAULT_DECODE_BUDGET_BYTES;
+    const traits = { ...info, ...decodeTraits(bytes, info) };
+    if (decodePeakBytes(traits, 1, bytes.length) > budget) {
+      const max = maxDecodablePixels(traits, budget, bytes.length);
+      throw new HttpError(
+        422,
+        'SOURCE_TOO_LARGE',
+        `source image is ${info.width}×${info.height} (${info.width * info.height} pixels); ${info.format === 'png' ? 'PNG' : 'WebP'} sources decode at full size and may have at most ${max} pixels`,
+      );
+    }
+  }
+  const problem = info.format === 'jpeg' ? jpegStructureProblem(bytes) : info.format === 'png' ? pngStructureProblem(bytes) : null;
+  if (problem) throw structureFailed(info.format, problem);
+  return info;
+}
+
 export async function decodeSource(
   codecs: Codecs,
   bytes: Uint8Array,
-  limits: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>,
+  limits: SourceLimits,
   opts: DecodeOptions = {},
 ): Promise<DecodedSource> {
-  const info = sniffImage(bytes);
-  checkSourceLimits(bytes, info, limits);
+  const info = checkSource(bytes, limits);
   const denominator = info.format === 'jpeg' ? (opts.denominator?.(info) ?? 1) : 1;
   if (denominator > 1) {
     const image = codecs.decodeReduced(bytes, denominator);

@@ -11,6 +11,78 @@ const EOI = 0xd9;
 const SOS = 0xda;
 const SOF2 = 0xc2; // progressive, Huffman
 
+/**
+ * More scans than any encoder writes (libjpeg and mozjpeg: 10 at most for colour; photo
+ * editors fewer). Every scan is a pass over the whole image, so a file made of thousands of
+ * empty scans costs tens of seconds to decode from a few hundred kilobytes.
+ */
+export const MAX_JPEG_SCANS = 100;
+
+/**
+ * What is wrong with the JPEG's marker structure, or null when it is sound: the stream must
+ * reach its end-of-image marker (a cut file does not: decoders would fill the rest grey),
+ * carry at most MAX_JPEG_SCANS scans, and its scans must bring every coefficient of every
+ * component to full precision (a progressive file cut between scans, with an end marker put
+ * back, would otherwise decode blurred or with coarse colour). A marker walk, no decoding.
+ */
+export function jpegStructureProblem(bytes: Uint8Array): string | null {
+  let scans = 0;
+  let complete = false;
+  /** Component id → the finest precision (successive-approximation low bit) each coefficient reached. */
+  const precision = new Map<number, number[]>();
+  const walked = segments(bytes, (marker, at) => {
+    if (marker === EOI) complete = true;
+    if (isFrameHeader(marker)) {
+      const count = bytes[at + 9] ?? 0;
+      for (let c = 0; c < count; c++) precision.set(bytes[at + 10 + 3 * c] ?? -1, new Array<number>(64).fill(Infinity));
+    }
+    if (marker !== SOS) return undefined;
+    if (++scans > MAX_JPEG_SCANS) return 'scans';
+    const count = bytes[at + 4] ?? 0;
+    const p = at + 5 + 2 * count;
+    const [ss = 0, se = 63, a = 0] = [bytes[p], bytes[p + 1], bytes[p + 2]];
+    const al = a & 15;
+    for (let c = 0; c < count; c++) {
+      const reached = precision.get(bytes[at + 5 + 2 * c] ?? -1);
+      if (!reached) return 'bad';
+      for (let k = ss; k <= Math.min(se, 63); k++) reached[k] = Math.min(reached[k] as number, al);
+    }
+    return undefined;
+  });
+  if (walked === 'scans') return `more than ${MAX_JPEG_SCANS} scans (no encoder writes that many)`;
+  if (walked === 'bad' || !complete) return 'truncated or malformed: the marker structure does not reach the end-of-image marker';
+  if (precision.size === 0) return 'no frame header';
+  for (const reached of precision.values()) if (reached.some((al) => al !== 0)) return 'incomplete: its scans stop before every coefficient is sent';
+  return null;
+}
+
+export interface JpegFrame {
+  progressive: boolean;
+  /** Samples stored per pixel: 1 grey, 1.5 for 4:2:0 colour, 3 for 4:4:4. */
+  samplesPerPixel: number;
+}
+
+/** The frame header's facts that decide decode memory (decode-peak.ts), or undefined if unreadable. */
+export function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
+  let frame: JpegFrame | undefined;
+  segments(bytes, (marker, at) => {
+    if (marker === SOS) return 'stop';
+    if (!isFrameHeader(marker)) return undefined;
+    const count = bytes[at + 9] ?? 0;
+    const factors = Array.from({ length: count }, (_, c) => bytes[at + 11 + 3 * c] ?? 0x11);
+    const hMax = Math.max(1, ...factors.map((f) => f >> 4));
+    const vMax = Math.max(1, ...factors.map((f) => f & 15));
+    const samples = factors.reduce((n, f) => n + (f >> 4) * (f & 15), 0) / (hMax * vMax);
+    // SOF2, SOF6, SOF10, SOF14: progressive (Huffman or arithmetic, sequential or differential).
+    frame = { progressive: (marker & 3) === 2, samplesPerPixel: samples || 3 };
+    return 'stop';
+  });
+  return frame;
+}
+
+/** SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC), which share the range. */
+const isFrameHeader = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
+
 /** Whether the frame header says progressive (SOF2); false for anything unreadable. */
 export function isProgressiveJpeg(bytes: Uint8Array): boolean {
   return segments(bytes, (marker) => (marker === SOF2 ? 'yes' : marker === SOS ? 'no' : undefined)) === 'yes';
@@ -59,7 +131,12 @@ function segments(bytes: Uint8Array, visit: Visit): string | undefined {
   if (bytes[0] !== 0xff || bytes[1] !== SOI) return 'bad';
   let i = 2;
   while (i + 1 < bytes.length) {
-    if (bytes[i] !== 0xff) return 'bad';
+    if (bytes[i] !== 0xff) {
+      // Stray bytes before a marker: libjpeg skips them with a warning, and some cameras write them.
+      i = bytes.indexOf(0xff, i);
+      if (i === -1) return 'bad';
+      continue;
+    }
     const marker = bytes[i + 1] as number;
     if (marker === 0xff) {
       i++; // fill byte

@@ -1,15 +1,23 @@
-//! A C ABI over `jpeg_decoder` for one caller, src/render/jpeg-scaled.ts:
+//! A C ABI over `jpeg_decoder` and `png` for two callers, src/render/jpeg-scaled.ts and
+//! src/render/png-decoder.ts:
 //!
-//! 1. `input_alloc(len)` → pointer; the caller copies the JPEG there.
-//! 2. `decode(len, denominator)` decodes at 1/denominator scale (1, 2, 4 or 8: the IDCT
-//!    itself runs at 8×8, 4×4, 2×2 or 1×1) to RGBA, ⌈width/d⌉ × ⌈height/d⌉; 0 on success.
+//! 1. `input_alloc(len)` → pointer; the caller copies the JPEG or PNG there.
+//! 2. `decode(len, denominator)` decodes a JPEG at 1/denominator scale (1, 2, 4 or 8: the IDCT
+//!    itself runs at 8×8, 4×4, 2×2 or 1×1) to RGBA, ⌈width/d⌉ × ⌈height/d⌉; `decode_png(len)`
+//!    decodes a PNG to 8-bit RGBA at full size. 0 on success.
 //! 3. `output_ptr/len/width/height` describe the pixels; `error_ptr/len` the last failure.
 //! 4. `release()` frees input and output.
+//!
+//! Every failure is a returned error, not a trap, and all memory is owned by this instance, so
+//! a caller that drops the instance after a failure gets all of it back (wasm-bindgen's PNG
+//! decoder in @jsquash/png throws out of WebAssembly and keeps what it allocated).
 //!
 //! One decode at a time per instance (the caller is single-threaded). A panic aborts (a
 //! WebAssembly trap in the caller, which then replaces the instance).
 
 use jpeg_decoder::{Decoder, PixelFormat};
+
+mod png_rgba;
 
 static mut INPUT: Vec<u8> = Vec::new();
 static mut OUTPUT: Vec<u8> = Vec::new();
@@ -71,7 +79,17 @@ pub extern "C" fn error_len() -> usize {
 #[allow(static_mut_refs)]
 #[no_mangle]
 pub extern "C" fn decode(len: usize, denominator: u32) -> u32 {
-    let result = unsafe { decode_rgba(&INPUT[..len.min(INPUT.len())], denominator) };
+    finish(unsafe { decode_rgba(&INPUT[..len.min(INPUT.len())], denominator) })
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn decode_png(len: usize) -> u32 {
+    finish(unsafe { png_rgba::decode(&INPUT[..len.min(INPUT.len())]) })
+}
+
+#[allow(static_mut_refs)]
+fn finish(result: Result<(u32, u32, Vec<u8>), String>) -> u32 {
     unsafe {
         match result {
             Ok((width, height, rgba)) => {

@@ -1,0 +1,93 @@
+/**
+ * How much memory decoding a source takes at its peak, from its header alone: what admission
+ * control weighs against a memory budget before starting a decode, and what refuses PNG and
+ * WebP sources too large to decode within one (decode-source.ts). Pure arithmetic; the
+ * per-pixel figures come from the decoders' buffers and were checked against peak RSS
+ * (README, "Decode memory"): measured 7.3–8.6 bytes a pixel for PNG (8-bit and 16-bit),
+ * 6.8–7.2 for lossy WebP, 10.7 for lossless WebP, 3 plus the output for a progressive
+ * 4:2:0 JPEG at 1/8.
+ */
+import type { ImageInfo } from '../core/image/sniff.js';
+import { jpegFrame } from './jpeg-dc-scans.js';
+import type { ScaleDenominator } from './jpeg-scaled.js';
+
+/**
+ * Default bytes one decode may take: with the ~120–140 MB a Node render process holds
+ * before it decodes anything (codecs compiled and warmed), the whole process stays under
+ * ~384 MB. Makes the limit ~31 MP for PNG and lossy WebP, ~28 MP for lossy WebP with alpha,
+ * ~21 MP for lossless WebP (maxDecodablePixels).
+ */
+export const DEFAULT_DECODE_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** RGBA output, 4 bytes a pixel: once in WebAssembly memory, once more as the JavaScript copy. */
+const OUTPUT_AND_COPY = 8;
+
+/** Fixed costs: code, stacks, zlib window and row buffers, decoder state, heap churn. */
+const FIXED = 16 * 1024 * 1024;
+
+/**
+ * What besides format and size decides a decode's memory, read from the bytes
+ * (`decodeTraits`). Each is optional: absent, the estimate assumes the costlier case.
+ */
+export interface DecodeTraits {
+  /** JPEG: a progressive file keeps every DCT coefficient until its last scan. */
+  progressive?: boolean;
+  /** JPEG: samples stored per pixel (1 grey, 1.5 for 4:2:0, 3 for 4:4:4). */
+  samplesPerPixel?: number;
+  /** WebP: lossless (VP8L) keeps a whole ARGB plane besides the output. */
+  lossless?: boolean;
+  /** WebP: a lossy image's alpha plane, one byte a pixel. */
+  alpha?: boolean;
+}
+
+/** Reads the DecodeTraits of a sniffed source; cheap (a walk of headers and chunk sizes). */
+export function decodeTraits(bytes: Uint8Array, info: Pick<ImageInfo, 'format'>): DecodeTraits {
+  if (info.format === 'jpeg') return jpegFrame(bytes) ?? {};
+  if (info.format === 'webp') {
+    const chunks = webpChunks(bytes);
+    if (chunks.has('VP8L')) return { lossless: true };
+    if (chunks.has('VP8 ')) return { lossless: false, alpha: chunks.has('ALPH') };
+  }
+  return {};
+}
+
+function webpChunks(b: Uint8Array): Set<string> {
+  const found = new Set<string>();
+  for (let i = 12; i + 8 <= b.length && found.size < 16; ) {
+    found.add(String.fromCharCode(b[i] ?? 0, b[i + 1] ?? 0, b[i + 2] ?? 0, b[i + 3] ?? 0));
+    const len = ((b[i + 4] ?? 0) | ((b[i + 5] ?? 0) << 8) | ((b[i + 6] ?? 0) << 16) | ((b[i + 7] ?? 0) << 24)) >>> 0;
+    i += 8 + len + (len & 1);
+  }
+  return found;
+}
+
+/**
+ * Bytes per source pixel beyond the output, by decoder:
+ * - PNG (png_rgba.rs): rows stream into the output, whatever the bit depth or interlacing: 0.
+ * - WebP (libwebp): lossless keeps a 4-byte ARGB plane; lossy decodes through a few rows of
+ *   cache, plus a byte a pixel of alpha.
+ * - JPEG (mozjpeg at full size, jpeg-decoder reduced): a progressive file keeps every DCT
+ *   coefficient of the full-size image, 2 bytes a sample, whatever the output scale; a
+ *   baseline one decodes through a row of blocks.
+ */
+function internalsPerPixel(info: Pick<ImageInfo, 'format'> & DecodeTraits): number {
+  if (info.format === 'png') return 0;
+  if (info.format === 'webp') return info.lossless === false ? (info.alpha === false ? 0 : 1) : 4;
+  return info.progressive === false ? 0 : 2 * Math.min(3, info.samplesPerPixel ?? 3);
+}
+
+/**
+ * Peak bytes of decoding a source of this format and size at 1/`denominator` (JPEG only;
+ * other formats decode at full size), `fileBytes` being its size (the decoder holds a copy).
+ * An upper bound; `traits` (decodeTraits) make it tighter.
+ */
+export function decodePeakBytes(info: Pick<ImageInfo, 'format' | 'width' | 'height'> & DecodeTraits, denominator: ScaleDenominator = 1, fileBytes = 0): number {
+  const d = info.format === 'jpeg' ? denominator : 1;
+  const outPixels = Math.ceil(info.width / d) * Math.ceil(info.height / d);
+  return FIXED + fileBytes + outPixels * OUTPUT_AND_COPY + info.width * info.height * internalsPerPixel(info);
+}
+
+/** The most pixels a PNG or WebP source with these traits can have to decode within `budget` bytes. */
+export function maxDecodablePixels(info: Pick<ImageInfo, 'format'> & DecodeTraits, budget: number = DEFAULT_DECODE_BUDGET_BYTES, fileBytes = 0): number {
+  return Math.max(0, Math.floor((budget - FIXED - fileBytes) / (OUTPUT_AND_COPY + internalsPerPixel(info))));
+}

@@ -1,0 +1,69 @@
+/**
+ * One instance at a time of wasm/jpeg_scaled.wasm (built from wasm/jpeg-scaled/: the reduced
+ * JPEG decoder and the PNG decoder), driven through its C ABI. WebAssembly memory only grows:
+ * an instance that failed (it may have stopped anywhere) or grew past KEEP_MEMORY_BYTES is
+ * dropped, so the garbage collector can take its memory back and the next decode starts small.
+ */
+export interface DecoderExports {
+  memory: WebAssembly.Memory;
+  input_alloc(len: number): number;
+  decode(len: number, denominator: number): number;
+  decode_png(len: number): number;
+  output_ptr(): number;
+  output_len(): number;
+  output_width(): number;
+  output_height(): number;
+  error_ptr(): number;
+  error_len(): number;
+  release(): void;
+}
+
+/** Past this much WebAssembly memory an instance is dropped after its decode. */
+export const KEEP_MEMORY_BYTES = 48 * 1024 * 1024;
+
+export interface WasmDecoder {
+  /**
+   * Copies `input` in, runs `decode`, and hands `take` the RGBA output where it lies in
+   * WebAssembly memory (valid only during the call; `take` must copy or consume it).
+   * Throws `name: message` when the decoder reports an error.
+   */
+  run<T>(input: Uint8Array, decode: (ex: DecoderExports, len: number) => number, take: (rgba: Uint8Array, width: number, height: number) => T): T;
+}
+
+/** `afterDrop` runs when a dropped instance's memory was large (codecs.ts `collectGarbage`). */
+export function createWasmDecoder(module: WebAssembly.Module, name: string, afterDrop?: () => void): WasmDecoder {
+  let current: DecoderExports | undefined;
+  const instance = (): DecoderExports => (current ??= new WebAssembly.Instance(module, {}).exports as unknown as DecoderExports);
+  // The collection is worth its pause only for a large memory; a small one goes with the next.
+  const drop = (ex: DecoderExports) => {
+    current = undefined;
+    if (ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) afterDrop?.();
+  };
+
+  return {
+    run(input, decode, take) {
+      const ex = instance();
+      try {
+        // Pointers first, then `memory.buffer`: an allocation may grow (and so replace) the buffer.
+        const at = ex.input_alloc(input.length);
+        new Uint8Array(ex.memory.buffer, at, input.length).set(input);
+        if (decode(ex, input.length) !== 0) {
+          const [ptr, len] = [ex.error_ptr(), ex.error_len()];
+          throw new Error(`${name}: ${new TextDecoder().decode(new Uint8Array(ex.memory.buffer, ptr, len))}`);
+        }
+        const [width, height, ptr, len] = [ex.output_width(), ex.output_height(), ex.output_ptr(), ex.output_len()];
+        if (len !== width * height * 4) throw new Error(`${name}: ${len} bytes for ${width}×${height}`);
+        return take(new Uint8Array(ex.memory.buffer, ptr, len), width, height);
+      } catch (err) {
+        // A trap may leave the instance half-way through anything; an error leaves its memory grown.
+        drop(ex);
+        throw err;
+      } finally {
+        if (current) {
+          current.release();
+          if (current.memory.buffer.byteLength > KEEP_MEMORY_BYTES) drop(current);
+        }
+      }
+    },
+  };
+}
