@@ -3,7 +3,9 @@
  * the scheduler's test-only `stallForTests` hook looks for (render/scheduler/protocol.ts).
  * The thread then spins, as a hostile decode's single WebAssembly call would, before rendering.
  */
-export const STALL_MARKER = 'avatar-edge-test-stall';
+import { STALL_MARKER_FOR_TESTS } from '../../src/render/scheduler/protocol.js';
+
+export const STALL_MARKER = STALL_MARKER_FOR_TESTS;
 
 /** `jpeg` with a COM segment `STALL_MARKER tag` after SOI: distinct bytes (so a distinct source) per tag. */
 export function stallingJpeg(jpeg: Uint8Array, tag: string): Uint8Array {

@@ -47,7 +47,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const modules = await loadCodecModules();
   const limits = opts.config.limits;
   // Worker threads, or the main thread with the same masters, budget, queue and deadlines.
-  const pool = createRenderPool({ modules, limits, size: opts.renderThreads ?? 0, ...opts.render });
+  const pool = createRenderPool({ modules, limits, size: opts.renderThreads ?? 0, log: (msg) => opts.log?.(msg), ...opts.render });
   await pool.warmUp();
   const renderer = opts.wrapRenderer ? opts.wrapRenderer(pool) : pool;
   const cache = createMemoryCache({

@@ -39,11 +39,13 @@ async function main(): Promise<void> {
     log,
     // Renders on worker threads, one per core, so both cores render and hits never wait behind a render.
     renderThreads: render.threads,
-    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue },
+    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests },
   });
   if (app.seeded.length) console.log(`seeded ${app.seeded.length} sample originals: ${app.seeded.join(', ')}`);
   // Facts first, the "listening" line last: whoever waits for it (tests, scripts) then has them all.
   console.log(`storage: ${describeStorage(storage.config)}`);
+  const threads = render.threads ? `${render.threads} worker thread${render.threads === 1 ? '' : 's'}` : 'the main thread';
+  console.log(`render: ${threads}, memory ${render.memoryBytes / 1048576} MiB, timeout ${render.timeoutMs} ms, queue ${render.maxQueue}`);
   console.log(`avatar-edge listening on ${app.url}${renderSecrets.length ? ' (render route /_render/* on)' : ''}`);
   console.log('try:');
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {

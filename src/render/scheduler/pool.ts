@@ -66,6 +66,8 @@ export interface SchedulerOptions {
   timeoutMemoryMs?: number;
   /** Tests only: see ThreadInit.stallForTests. */
   stallForTests?: ThreadInit['stallForTests'];
+  /** Reports renders stopped at their deadline (operators want to know about hostile sources). */
+  log?: (msg: string) => void;
 }
 
 export interface SchedulerStats {
@@ -95,6 +97,8 @@ export interface RenderScheduler extends Renderer {
   readonly memoryBytes: number;
   readonly timeoutMs: number;
   readonly maxQueue: number;
+  /** Renders on the calling thread (inline-thread.ts): no render can be stopped mid-call. */
+  readonly inProcess: boolean;
 }
 
 type Rendered = Extract<JobReply, { ok: true }>;
@@ -239,6 +243,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     counters.timedOut++;
     job.reject(renderTimeout(timeoutMs));
     replace(slot); // the only way to stop a WebAssembly call that is still running
+    opts.log?.(`render of source ${job.key.slice(0, 16)} stopped at its ${timeoutMs} ms deadline; render thread replaced`);
     pump();
   }
 
@@ -309,7 +314,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       const kept = masters.get(key);
       if (kept && masterServes(kept, variant)) {
         counters.fromMaster++;
-        const master = { data: kept.image.data, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
+        const master = { data: kept.image.data as Uint8ClampedArray, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
         return enqueue({ master, variant }, key, estimateMasterRenderBytes(kept.bytes), 0);
       }
       const pending = pendingDecodes.get(key);
@@ -368,5 +373,6 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     memoryBytes,
     timeoutMs,
     maxQueue,
+    inProcess,
   };
 }

@@ -19,6 +19,9 @@ export interface ThreadInit {
   stallForTests?: { marker: string; ms: number };
 }
 
+/** What a source carries (e.g. in a JPEG comment) to be stalled by `stallForTests`. */
+export const STALL_MARKER_FOR_TESTS = 'avatar-edge-test-stall';
+
 /** A master's pixels cross threads as a plain (or shared) buffer plus its facts. */
 export interface MasterMessage {
   data: Uint8ClampedArray;

@@ -56,7 +56,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
       const reply: JobReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings: { decode: r.timings.decode, resize: r.timings.resize, encode: r.timings.encode } };
       if ('master' in r && r.master) {
         const { image, factor, info } = r.master as Master;
-        reply.master = { data: image.data, width: image.width, height: image.height, factor, info };
+        reply.master = { data: image.data as Uint8ClampedArray, width: image.width, height: image.height, factor, info };
       }
       return reply;
     } catch (err) {

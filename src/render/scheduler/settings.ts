@@ -2,6 +2,7 @@
  * The scheduler's environment variables, read the same way by both renderer hosts (Node's
  * main.ts, Deno's settings.ts). Every problem is reported, none silently defaulted.
  */
+import { STALL_MARKER_FOR_TESTS } from './protocol.js';
 import { DEFAULT_QUEUE_PER_THREAD, DEFAULT_RENDER_MEMORY_BYTES, DEFAULT_RENDER_TIMEOUT_MS } from './pool.js';
 
 export interface SchedulerSettings {
@@ -10,6 +11,8 @@ export interface SchedulerSettings {
   memoryBytes: number;
   timeoutMs: number;
   maxQueue: number;
+  /** RENDER_TEST_STALL_MS, for the hosts' own tests only: see ThreadInit.stallForTests. */
+  stallForTests?: { marker: string; ms: number };
 }
 
 export function readSchedulerSettings(
@@ -31,5 +34,7 @@ export function readSchedulerSettings(
   const memoryMb = int('RENDER_MEMORY_MB', 16, 65_536, DEFAULT_RENDER_MEMORY_BYTES / (1024 * 1024), 'MiB for decoded pixels in flight plus masters');
   const timeoutMs = int('RENDER_TIMEOUT_MS', 1, 600_000, DEFAULT_RENDER_TIMEOUT_MS, 'milliseconds per render');
   const maxQueue = int('RENDER_QUEUE', 0, 10_000, DEFAULT_QUEUE_PER_THREAD * Math.max(1, threads), 'renders waiting; more are answered 503');
-  return { threads, memoryBytes: memoryMb * 1024 * 1024, timeoutMs, maxQueue };
+  const stallMs = int('RENDER_TEST_STALL_MS', 0, 600_000, 0, 'tests only');
+  const stallForTests = stallMs > 0 ? { marker: STALL_MARKER_FOR_TESTS, ms: stallMs } : undefined;
+  return { threads, memoryBytes: memoryMb * 1024 * 1024, timeoutMs, maxQueue, ...(stallForTests ? { stallForTests } : {}) };
 }
