@@ -25,7 +25,7 @@ import { variantDenominator } from '../jsquash-renderer.js';
 import { masterServes } from '../master.js';
 import { createBudget, renderQueueFull, sourceTooLargeForBudget } from './admission.js';
 import { createTimeoutMemory, RENDER_TIMEOUT, renderTimeout } from './deadline.js';
-import { estimateDecodeBytes, estimateMasterRenderBytes, estimateRenderBytes } from './estimate.js';
+import { estimateMasterRenderBytes, estimateRenderBytes } from './estimate.js';
 import { createMasterStore } from './masters.js';
 import type { JobReply, RenderJob, ThreadInit, ThreadReply } from './protocol.js';
 import type { RenderThread, StartThread } from './thread.js';
@@ -210,19 +210,21 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     slot.thread.post({ job: { ...job.request, id, timeoutMs } as RenderJob });
   }
 
-  /** Takes the slot's job off it (budget released, timer cleared). */
-  function finishJob(slot: Slot): Job | undefined {
+  /** Takes the slot's job off it (timer cleared; its bytes released unless `keepBytes`). */
+  function finishJob(slot: Slot, keepBytes = false): Job | undefined {
     const job = slot.busy;
     slot.busy = undefined;
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
-    if (job) budget.release(job.bytes);
+    if (job && !keepBytes) budget.release(job.bytes);
     return job;
   }
 
   function onReply(slot: Slot, m: ThreadReply): void {
     if (!('id' in m) || !slot.busy || m.id !== slot.jobId) return;
-    const job = finishJob(slot)!;
+    // A thread that decoded a large source holds that memory until it is gone: so does the budget.
+    const large = slot.busy.pixels >= bigPixels;
+    const job = finishJob(slot, large)!;
     if (m.ok) job.resolve(m);
     else {
       if (m.error.code === RENDER_TIMEOUT) {
@@ -232,17 +234,18 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       job.reject(toError(m.error));
     }
     slot.renders++;
-    if (slot.renders >= maxRenders || job.pixels >= bigPixels) replace(slot);
+    if (large) replace(slot, job.bytes);
+    else if (slot.renders >= maxRenders) replace(slot);
     pump();
   }
 
   function onTimeout(slot: Slot, id: number): void {
     if (!slot.busy || slot.jobId !== id) return;
-    const job = finishJob(slot)!;
+    const job = finishJob(slot, true)!;
     timeouts.add(job.key);
     counters.timedOut++;
     job.reject(renderTimeout(timeoutMs));
-    replace(slot); // the only way to stop a WebAssembly call that is still running
+    replace(slot, job.bytes); // the only way to stop a WebAssembly call that is still running
     opts.log?.(`render of source ${job.key.slice(0, 16)} stopped at its ${timeoutMs} ms deadline; render thread replaced`);
     pump();
   }
@@ -287,9 +290,14 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     pump();
   }
 
-  function replace(slot: Slot): void {
+  /** Terminates the slot's thread and starts another; `heldBytes` stay reserved until the old one is gone. */
+  function replace(slot: Slot, heldBytes = 0): void {
     slot.retire = true;
-    void slot.thread.terminate();
+    void slot.thread.terminate().finally(() => {
+      if (heldBytes === 0) return;
+      budget.release(heldBytes);
+      pump();
+    });
     counters.recycled++;
     const i = slots.indexOf(slot);
     if (i >= 0 && !closed) slots[i] = spawn();
@@ -303,8 +311,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     checkSourceLimits(source, info, limits);
     const denominator = info.format === 'jpeg' ? variantDenominator(info, variant) : 1;
     const progressive = info.format === 'jpeg' && denominator > 1 && isProgressiveJpeg(source);
-    const decodeBytes = estimateDecodeBytes(info, denominator, { progressive });
-    const bytes = estimateRenderBytes(decodeBytes, source.byteLength);
+    const bytes = estimateRenderBytes(info, variant, denominator, { progressive, sourceBytes: source.byteLength });
     if (bytes > memoryBytes) throw sourceTooLargeForBudget(bytes, memoryBytes);
     const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
 

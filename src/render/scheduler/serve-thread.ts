@@ -20,6 +20,20 @@ export interface ThreadEndpoint {
 export interface ServeOptions {
   /** Run after a large decode (codecs.ts); Node passes a full GC (hosts/node/expose-gc.ts). */
   collectGarbage?: () => void;
+  /**
+   * Hand masters over in a SharedArrayBuffer made here (default true where one exists), so
+   * the scheduler keeps them without a copy: a copy there would leave the plain buffer as
+   * garbage on the thread that serves every request, where it lingered (tens of MB per large
+   * source) until V8 got round to it. Garbage here goes with the thread.
+   */
+  shareMasters?: boolean;
+}
+
+function shared(data: Uint8ClampedArray): Uint8ClampedArray {
+  if (data.buffer instanceof SharedArrayBuffer) return data;
+  const out = new Uint8ClampedArray(new SharedArrayBuffer(data.byteLength));
+  out.set(data);
+  return out;
 }
 
 const fromMessage = (m: MasterMessage): Master => ({ image: toImageData(m.data, m.width, m.height), factor: m.factor, info: m.info });
@@ -36,7 +50,8 @@ function stallIfMarked(job: RenderJob, stall: ThreadInit['stallForTests']): void
   }
 }
 
-export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions = {}): void {
+export function serveRenderThread(endpoint: ThreadEndpoint, options: ServeOptions = {}): void {
+  const opts = { ...options, shareMasters: (options.shareMasters ?? true) && typeof SharedArrayBuffer === 'function' };
   let renderer: JsquashRenderer | undefined;
   let init: ThreadInit | undefined;
   let ready: Promise<unknown> = Promise.reject(new Error('render thread not initialised'));
@@ -56,7 +71,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
       const reply: JobReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings: { decode: r.timings.decode, resize: r.timings.resize, encode: r.timings.encode } };
       if ('master' in r && r.master) {
         const { image, factor, info } = r.master as Master;
-        reply.master = { data: image.data as Uint8ClampedArray, width: image.width, height: image.height, factor, info };
+        reply.master = { data: opts.shareMasters ? shared(image.data as Uint8ClampedArray) : (image.data as Uint8ClampedArray), width: image.width, height: image.height, factor, info };
       }
       return reply;
     } catch (err) {
