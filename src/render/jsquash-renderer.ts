@@ -32,8 +32,21 @@ export interface JsquashRendererOptions {
  */
 export type Checkpoint = () => void;
 
+export interface RenderOptions {
+  checkpoint?: Checkpoint;
+}
+
+export interface KeepingMasterOptions extends RenderOptions {
+  /**
+   * Decode at the scale of a full master (master.ts `masterFactor`: a short side of at least
+   * 1024 px, serving cover boxes up to 512 px) rather than at this variant's: for a source
+   * asked for again, whose kept master fell short (scheduler/pool.ts).
+   */
+  atMasterScale?: boolean;
+}
+
 export interface JsquashRenderer extends Renderer {
-  render(source: Uint8Array, variant: Variant, checkpoint?: Checkpoint): Promise<RenderResult>;
+  render(source: Uint8Array, variant: Variant, opts?: RenderOptions): Promise<RenderResult>;
   /** One tiny decode/resize/encode per codec, checked, so the first request is not slow. */
   warmUp(): Promise<WarmUpReport>;
   /**
@@ -44,9 +57,9 @@ export interface JsquashRenderer extends Renderer {
    * box-shrunk when large. The variant is rendered from the master whenever the master serves
    * it, so it comes out the same as every later render from the kept master.
    */
-  renderKeepingMaster(source: Uint8Array, variant: Variant, checkpoint?: Checkpoint): Promise<RenderResult & { master: Master }>;
+  renderKeepingMaster(source: Uint8Array, variant: Variant, opts?: KeepingMasterOptions): Promise<RenderResult & { master: Master }>;
   /** Renders from a master kept earlier (the caller checked `masterServes`): no decode. */
-  renderFromMaster(master: Master, variant: Variant, checkpoint?: Checkpoint): Promise<RenderResult>;
+  renderFromMaster(master: Master, variant: Variant, opts?: RenderOptions): Promise<RenderResult>;
 }
 
 /** How much larger than the target a reduced JPEG decode stays (see variantDenominator). */
@@ -85,13 +98,14 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
   }
 
   const renderer: JsquashRenderer = {
-    async render(source, variant, checkpoint) {
+    async render(source, variant, opts = {}) {
       const t0 = performance.now();
       const { info, image } = await decodeSource(codecs, source, limits, { denominator: (info) => variantDenominator(info, variant) });
-      return finish(image, info, variant, performance.now() - t0, checkpoint);
+      return finish(image, info, variant, performance.now() - t0, opts.checkpoint);
     },
 
-    async renderKeepingMaster(source, variant, checkpoint) {
+    async renderKeepingMaster(source, variant, opts = {}) {
+      const { checkpoint } = opts;
       const t0 = performance.now();
       // A large PNG or WebP (no reduced decode) whose shrunk master will serve this variant is
       // made straight from the decoder's output, without the full-size copy (codecs.ts: ~64 MB
@@ -108,7 +122,11 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
           use: (full) => (shrunk = makeMaster(full, info, k, info.hasAlpha && usesAlpha(full))).image,
         };
       };
-      const decoded = await decodeSource(codecs, source, limits, { into, denominator: (info) => variantDenominator(info, variant) });
+      const scale = (info: ImageInfo): ScaleDenominator => {
+        const forVariant = variantDenominator(info, variant);
+        return opts.atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
+      };
+      const decoded = await decodeSource(codecs, source, limits, { into, denominator: scale });
       const decodeMs = () => performance.now() - t0; // a master's shrink counts as decoding
       if (shrunk) return { ...(await finish(shrunk.image, shrunk.info, variant, decodeMs(), checkpoint)), master: shrunk };
       const { info, image, denominator } = decoded;
@@ -129,7 +147,7 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
       return { ...result, master };
     },
 
-    renderFromMaster: (master, variant, checkpoint) => finish(master.image, master.info, variant, 0, checkpoint),
+    renderFromMaster: (master, variant, opts = {}) => finish(master.image, master.info, variant, 0, opts.checkpoint),
 
     warmUp: () => warmUp(renderer, codecs),
   };

@@ -22,7 +22,8 @@ import type { Variant } from '../../core/variant.js';
 import type { CodecModules } from '../codec-modules.js';
 import { isProgressiveJpeg } from '../jpeg-dc-scans.js';
 import { variantDenominator } from '../jsquash-renderer.js';
-import { masterServes } from '../master.js';
+import type { ScaleDenominator } from '../jpeg-scaled.js';
+import { masterFactor, masterServes } from '../master.js';
 import { createBudget, renderQueueFull, sourceTooLargeForBudget } from './admission.js';
 import { createTimeoutMemory, RENDER_TIMEOUT, renderTimeout } from './deadline.js';
 import { estimateMasterRenderBytes, estimateRenderBytes } from './estimate.js';
@@ -309,13 +310,8 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   async function renderSource(source: Uint8Array, variant: Variant): Promise<Rendered> {
     const info = sniffImage(source);
     checkSourceLimits(source, info, limits);
-    const denominator = info.format === 'jpeg' ? variantDenominator(info, variant) : 1;
-    const progressive = info.format === 'jpeg' && denominator > 1 && isProgressiveJpeg(source);
-    const bytes = estimateRenderBytes(info, variant, denominator, { progressive, sourceBytes: source.byteLength });
-    if (bytes > memoryBytes) throw sourceTooLargeForBudget(bytes, memoryBytes);
-    const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
-
     const key = await sourceKey(source);
+    let fellShort = false;
     for (;;) {
       if (timeouts.has(key)) throw renderTimeout(timeoutMs);
       const kept = masters.get(key);
@@ -324,11 +320,24 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
         const master = { data: kept.image.data as Uint8ClampedArray, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
         return enqueue({ master, variant }, key, estimateMasterRenderBytes(kept.bytes), 0);
       }
+      fellShort ||= kept !== undefined;
       const pending = pendingDecodes.get(key);
       if (!pending) break;
       await pending; // the same source is being decoded: wait, then see whether its master serves
+      fellShort = true;
     }
-    const job = enqueue({ source, keepMaster: keepMasters, variant }, key, bytes, pixels);
+    // First touch: decode at the scale this variant needs, so keeping a master costs the request
+    // nothing. A source asked for again, whose master fell short, is decoded at a full master's
+    // scale, which then serves its other avatar sizes (an upload's precompute, a page of sizes).
+    const atMasterScale = keepMasters && fellShort;
+    const forVariant = info.format === 'jpeg' ? variantDenominator(info, variant) : 1;
+    const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
+    const progressive = info.format === 'jpeg' && denominator > 1 && isProgressiveJpeg(source);
+    const bytes = estimateRenderBytes(info, variant, denominator, { progressive, sourceBytes: source.byteLength });
+    if (bytes > memoryBytes) throw sourceTooLargeForBudget(bytes, memoryBytes);
+    const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
+
+    const job = enqueue({ source, keepMaster: keepMasters, atMasterScale, variant }, key, bytes, pixels);
     const done = job.then((r) => {
       if (r.master) masters.offer(key, r.master, !inProcess, budget.makeRoom);
       delete r.master;

@@ -31,8 +31,14 @@ export interface MasterMessage {
   info: Master['info'];
 }
 
-/** Render from `source` (returning what was decoded as a master when asked), or from a kept `master`. */
-export type RenderJob = { id: number; variant: Variant; timeoutMs: number } & ({ source: Uint8Array; keepMaster: boolean } | { master: MasterMessage });
+/**
+ * Render from `source` (returning what was decoded as a master when asked; at a full master's
+ * scale with `atMasterScale`, jsquash-renderer.ts), or from a kept `master`.
+ */
+export type RenderJob = { id: number; variant: Variant; timeoutMs: number } & (
+  | { source: Uint8Array; keepMaster: boolean; atMasterScale?: boolean }
+  | { master: MasterMessage }
+);
 
 export type ThreadRequest = { init: ThreadInit } | { job: RenderJob };
 

@@ -64,10 +64,10 @@ export function serveRenderThread(endpoint: ThreadEndpoint, options: ServeOption
       await ready;
       stallIfMarked(job, init!.stallForTests);
       const r = 'master' in job
-        ? await renderer!.renderFromMaster(fromMessage(job.master), job.variant, checkpoint)
+        ? await renderer!.renderFromMaster(fromMessage(job.master), job.variant, { checkpoint })
         : job.keepMaster
-          ? await renderer!.renderKeepingMaster(job.source, job.variant, checkpoint)
-          : await renderer!.render(job.source, job.variant, checkpoint);
+          ? await renderer!.renderKeepingMaster(job.source, job.variant, { checkpoint, atMasterScale: job.atMasterScale })
+          : await renderer!.render(job.source, job.variant, { checkpoint });
       const reply: JobReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings: { decode: r.timings.decode, resize: r.timings.resize, encode: r.timings.encode } };
       if ('master' in r && r.master) {
         const { image, factor, info } = r.master as Master;

@@ -90,6 +90,26 @@ describe('render pool masters', () => {
     }
   });
 
+  it('first touch decodes at the variant\'s scale; a source asked for more is decoded once more, for a full master', async () => {
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 1 });
+    try {
+      await pool.warmUp();
+      const big = sample('free.jpg'); // 2880×2160
+      const first = await pool.render(big, variant(64)); // decoded at 1/8: 360×270, serves up to 135 px
+      expect(first.timings.decode).toBeGreaterThan(0);
+      expect((await pool.render(big, variant(128))).timings.decode).toBe(0);
+      const bigger = await pool.render(big, variant(256)); // falls short: decoded at the master's 1/2
+      expect(bigger.timings.decode).toBeGreaterThan(0);
+      expect(pool.stats().masterBytes).toBe(1440 * 1080 * 4);
+      const largest = await pool.render(big, variant(512));
+      expect(largest.timings.decode).toBe(0);
+      expect(sniffImage(largest.body)).toMatchObject({ width: 512, height: 512 });
+      expect(pool.stats()).toMatchObject({ masters: 1, fromMaster: 2 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('admits large decodes by the memory budget: one at a time when only one fits, and lets small jobs overtake', async () => {
     // 1024 px wide of 2880×2160 needs every pixel: a full-size decode, ~75 MB by the estimate.
     const wide: Variant = { ...variant(0), width: 1024, height: 0, fit: 'inside' };
