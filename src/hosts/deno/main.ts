@@ -122,13 +122,14 @@ async function startScheduler(modules: CodecModules, render: DenoSettings['rende
   const options = { modules, limits, memoryBytes, timeoutMs, maxQueue, stallForTests, log: (msg: string) => log(msg) };
   if (render.threads > 0 && typeof Worker === 'function') {
     const entry = new URL('./render-worker.js', import.meta.url);
-    const pool = createRenderScheduler({ ...options, size: render.threads, startThread: () => startWebWorkerThread(entry) });
+    let pool: RenderScheduler | undefined;
     try {
+      pool = createRenderScheduler({ ...options, size: render.threads, startThread: () => startWebWorkerThread(entry) });
       await pool.warmUp();
       return pool;
     } catch (err) {
-      await pool.close();
-      if (err instanceof Error && /does not match the manifest/.test(err.message)) throw err;
+      // A codec that cannot warm up fails on the main thread too, and stops the process there.
+      await pool?.close();
       log('render workers failed to start; rendering on the main thread', err);
     }
   }
