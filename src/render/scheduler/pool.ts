@@ -324,7 +324,6 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       const pending = pendingDecodes.get(key);
       if (!pending) break;
       await pending; // the same source is being decoded: wait, then see whether its master serves
-      fellShort = true;
     }
     // First touch: decode at the scale this variant needs, so keeping a master costs the request
     // nothing. A source asked for again, whose master fell short, is decoded at a full master's
