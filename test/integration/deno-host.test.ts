@@ -274,6 +274,41 @@ describe('Deno host, render workers under overload', () => {
   });
 });
 
+describe('Deno host, RENDER_THREADS=0: the same scheduler on the main thread', () => {
+  let host: DenoHost;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-data-'));
+    const path = join(dataDir, originalKey('demo', 'free'));
+    await mkdir(dirname(path), { recursive: true });
+    await copyFile(join(SAMPLES, 'free.jpg'), path);
+    host = await startDenoHost({
+      entry: bundle.entry,
+      env: { DATA_DIR: dataDir, AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {} } }), RENDER_THREADS: '0' },
+      writable: [dataDir],
+    });
+    while (!/renderer ready/.test(host.output())) await new Promise((r) => setTimeout(r, 20));
+  });
+  afterAll(async () => {
+    await host?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('renders there, and later sizes of the same original come from its master', async () => {
+    expect(host.output()).toMatch(/renderer ready in \d+ ms: main thread, memory 224 MiB, timeout 5000 ms, queue 4/);
+    const first = await host.get('/demo/free/64.webp');
+    expect(first.status, host.output()).toBe(200);
+    expect(first.headers.get('server-timing')).toMatch(/decode;dur=(?!0\.0,)\d/);
+    const second = await host.get('/demo/free/128.png');
+    expect(second.status).toBe(200);
+    // Served by the 1/8 decode the first render kept: no decode.
+    expect(second.headers.get('server-timing')).toMatch(/decode;dur=0\.0,/);
+    const img = await decodeToRgba(await bytesOf(second));
+    expect([img.format, img.width, img.height]).toEqual(['png', 128, 128]);
+  });
+});
+
 describe('Deno host start-up failures', () => {
   it('stops with every configuration problem listed, and no secret echoed', async () => {
     const { code, output } = await runDenoHostToExit({
