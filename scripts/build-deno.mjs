@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the Deno host into dist/deno/: main.js (our TypeScript, itty-router, aws4fetch and the
-// @jsquash glue, as one ES module with no remote imports) and wasm/ (the pinned codec binaries
+// @jsquash glue, as one ES module with no remote imports), render-worker.js (the render threads'
+// Web Worker entry, which main.js starts from next to itself) and wasm/ (the pinned codec binaries
 // with their manifest, read at start-up next to the bundle). That directory is what
 // `deno run` serves locally and what `deployctl deploy` uploads.
 //
@@ -25,8 +26,8 @@ await mkdir(`${OUT}wasm`, { recursive: true });
 
 const result = await build({
   absWorkingDir: ROOT,
-  entryPoints: ['src/hosts/deno/main.ts'],
-  outfile: `${OUT}main.js`,
+  entryPoints: { main: 'src/hosts/deno/main.ts', 'render-worker': 'src/hosts/deno/render-worker.ts' },
+  outdir: OUT,
   bundle: true,
   format: 'esm',
   // Neutral: no Node or browser shims. `node:*` built-ins (fs-store's node:fs for local runs)
@@ -52,5 +53,7 @@ await writeFile(`${OUT}wasm/manifest.json`, `${JSON.stringify(manifest, null, 2)
 
 const rel = relative(ROOT, OUT);
 const shown = rel && !rel.startsWith('..') ? rel : OUT.replace(/\/$/, '');
-const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
-console.log(`build-deno: ${shown}/main.js (${(bytes / 1024).toFixed(0)} KiB) and ${Object.keys(manifest.files).length} codec files in ${shown}/wasm/`);
+const kib = (entry) => (((Object.values(result.metafile.outputs).find((o) => o.entryPoint === entry)?.bytes ?? 0) / 1024).toFixed(0));
+console.log(
+  `build-deno: ${shown}/main.js (${kib('src/hosts/deno/main.ts')} KiB), ${shown}/render-worker.js (${kib('src/hosts/deno/render-worker.ts')} KiB) and ${Object.keys(manifest.files).length} codec files in ${shown}/wasm/`,
+);

@@ -25,17 +25,41 @@ export interface JsquashRendererOptions {
   collectGarbage?: () => void;
 }
 
+/**
+ * Called between a render's stages (after the decode, after the resize) so a render past its
+ * deadline stops there: scheduler/deadline.ts. A single WebAssembly call (one decode) cannot
+ * be interrupted from its own thread; only terminating the thread stops it.
+ */
+export type Checkpoint = () => void;
+
+export interface RenderOptions {
+  checkpoint?: Checkpoint;
+}
+
+export interface KeepingMasterOptions extends RenderOptions {
+  /**
+   * Decode at the scale of a full master (master.ts `masterFactor`: a short side of at least
+   * 1024 px, serving cover boxes up to 512 px) rather than at this variant's: for a source
+   * asked for again, whose kept master fell short (scheduler/pool.ts).
+   */
+  atMasterScale?: boolean;
+}
+
 export interface JsquashRenderer extends Renderer {
+  render(source: Uint8Array, variant: Variant, opts?: RenderOptions): Promise<RenderResult>;
   /** One tiny decode/resize/encode per codec, checked, so the first request is not slow. */
   warmUp(): Promise<WarmUpReport>;
   /**
-   * Like render, and also returns the source's master (master.ts: shrunk for large sources,
-   * the decoded pixels otherwise); the variant itself is rendered from that master whenever
-   * the master serves it, so it comes out the same as every later render from the kept master.
+   * Like render, and also returns what it decoded as the source's master (master.ts), so
+   * keeping one never makes this render slower: a JPEG is decoded at the scale THIS variant
+   * needs (variantDenominator, as `render` does) and that decode is the master (shrunk further
+   * when it is larger than a master needs); other formats are decoded at full size and kept
+   * box-shrunk when large. The variant is rendered from the master whenever the master serves
+   * it, so it comes out the same as every later render from the kept master.
    */
-  renderKeepingMaster(source: Uint8Array, variant: Variant): Promise<RenderResult & { master: Master }>;
+  renderKeepingMaster(source: Uint8Array, variant: Variant, opts?: KeepingMasterOptions): Promise<RenderResult & { master: Master }>;
   /** Renders from a master kept earlier (the caller checked `masterServes`): no decode. */
-  renderFromMaster(master: Master, variant: Variant): Promise<RenderResult>;
+  renderFromMaster(master: Master, variant: Variant, opts?: RenderOptions): Promise<RenderResult>;
 }
 
 /** How much larger than the target a reduced JPEG decode stays (see variantDenominator). */
@@ -56,10 +80,12 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
   const fitOptions = { preShrink: opts.preShrink ?? true };
 
   /** fit → flatten for JPEG → encode; `decodeMs` is what getting `image` cost. */
-  async function finish(image: ImageData, info: Master['info'], variant: Variant, decodeMs: number): Promise<RenderResult> {
+  async function finish(image: ImageData, info: Master['info'], variant: Variant, decodeMs: number, checkpoint?: Checkpoint): Promise<RenderResult> {
+    checkpoint?.();
     const t1 = performance.now();
     const fitted = await fitImage(codecs, image, info, variant, fitOptions);
     const t2 = performance.now();
+    checkpoint?.();
     const pixels = variant.format === 'jpeg' && fitted.hasAlpha ? flattenAlpha(fitted.image) : fitted.image;
     const body = await codecs.encode(variant.format, pixels, variant.quality);
     const t3 = performance.now();
@@ -72,23 +98,18 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
   }
 
   const renderer: JsquashRenderer = {
-    async render(source: Uint8Array, variant: Variant): Promise<RenderResult> {
+    async render(source, variant, opts = {}) {
       const t0 = performance.now();
       const { info, image } = await decodeSource(codecs, source, limits, { denominator: (info) => variantDenominator(info, variant) });
-      return finish(image, info, variant, performance.now() - t0);
+      return finish(image, info, variant, performance.now() - t0, opts.checkpoint);
     },
 
-    async renderKeepingMaster(source, variant) {
+    async renderKeepingMaster(source, variant, opts = {}) {
+      const { checkpoint } = opts;
       const t0 = performance.now();
-      // A JPEG's master is decoded straight at the master's scale (masterFactor is then a power
-      // of two), or larger when the variant needs more: jpeg-scaled.ts.
-      const denominator = (info: ImageInfo): ScaleDenominator => {
-        const k = masterFactor(info) as ScaleDenominator;
-        return k > 1 ? (Math.min(k, variantDenominator(info, variant)) as ScaleDenominator) : 1;
-      };
-      // Otherwise a shrunk master that will serve this variant is made straight from the
-      // decoder's output, without the full-size copy (codecs.ts: ~64 MB less at the peak for
-      // 16 MP); the same pixels as makeMaster on the copy. Else the variant needs the decoded source itself.
+      // A large PNG or WebP (no reduced decode) whose shrunk master will serve this variant is
+      // made straight from the decoder's output, without the full-size copy (codecs.ts: ~64 MB
+      // less at the peak for 16 MP); the same pixels as makeMaster on the copy.
       let shrunk: Master | undefined;
       const into = (info: ImageInfo): DecodeInto | undefined => {
         const k = masterFactor(info);
@@ -101,24 +122,32 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
           use: (full) => (shrunk = makeMaster(full, info, k, info.hasAlpha && usesAlpha(full))).image,
         };
       };
-      const decoded = await decodeSource(codecs, source, limits, { into, denominator });
-      const { info, image } = decoded;
-      if (shrunk) {
-        const decodeMs = performance.now() - t0;
-        return { ...(await finish(shrunk.image, shrunk.info, variant, decodeMs)), master: shrunk };
+      const scale = (info: ImageInfo): ScaleDenominator => {
+        const forVariant = variantDenominator(info, variant);
+        return opts.atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
+      };
+      const decoded = await decodeSource(codecs, source, limits, { into, denominator: scale });
+      const decodeMs = () => performance.now() - t0; // a master's shrink counts as decoding
+      if (shrunk) return { ...(await finish(shrunk.image, shrunk.info, variant, decodeMs(), checkpoint)), master: shrunk };
+      const { info, image, denominator } = decoded;
+      const k = masterFactor(info);
+      if (denominator >= k) {
+        // The decode is no larger than a master needs: it is the master, and the variant comes
+        // from it exactly as a direct render would (JPEGs have no alpha).
+        const master: Master = denominator > 1 ? { image, factor: denominator, info } : { image, factor: 1, info };
+        return { ...(await finish(image, info, variant, decodeMs(), checkpoint)), master };
       }
-      const factor = masterFactor(info);
-      // From a reduced decode (1/d), what is left of the master's shrink; JPEGs have no alpha.
+      // From a reduced decode (1/d), what is left of the master's shrink (both powers of two).
       const master =
-        decoded.denominator > 1
-          ? { ...makeMaster(image, info, factor / decoded.denominator, false), factor }
-          : makeMaster(image, info, factor, factor > 1 && info.hasAlpha && usesAlpha(image));
-      const decodeMs = performance.now() - t0; // the master's shrink counts as decoding
-      const result = masterServes(master, variant) ? await finish(master.image, master.info, variant, decodeMs) : await finish(image, info, variant, decodeMs);
+        denominator > 1
+          ? { ...makeMaster(image, info, k / denominator, false), factor: k }
+          : makeMaster(image, info, k, info.hasAlpha && usesAlpha(image));
+      const fromMaster = masterServes(master, variant);
+      const result = await finish(fromMaster ? master.image : image, info, variant, decodeMs(), checkpoint);
       return { ...result, master };
     },
 
-    renderFromMaster: (master, variant) => finish(master.image, master.info, variant, 0),
+    renderFromMaster: (master, variant, opts = {}) => finish(master.image, master.info, variant, 0, opts.checkpoint),
 
     warmUp: () => warmUp(renderer, codecs),
   };

@@ -1,11 +1,13 @@
 /**
  * Masters: a source decoded once and kept, so the next variants of the same image skip the
- * decode. Large sources (4 MP and up, where decoding is most of a render: a 16 MP JPEG takes
- * ~0.5 s, its master serves a 256 px avatar in ~20 ms) are kept box-shrunk by an integer
- * factor (what the pre-shrink would do anyway); such a master only serves a variant it can
- * give at least 2× the target pixels in both axes, the same margin the direct path's
- * pre-shrink keeps before lanczos3, so quality matches rendering from the original. Smaller
- * sources are kept as decoded (factor 1): the same pixels, so every variant, identical output.
+ * decode (scheduler/masters.ts keeps them). A master is whatever the first render decoded
+ * anyway (jsquash-renderer.ts `renderKeepingMaster`): a JPEG at the reduced scale its variant
+ * needed (`factor` = that denominator), or a large source box-shrunk by an integer factor (what
+ * the pre-shrink would do anyway; `masterFactor` gives the "full" master's factor, serving
+ * cover boxes up to 512 px). A shrunk master only serves a variant it can give at least 2× the
+ * target pixels in both axes, judged by its actual pixels: the same margin the direct path's
+ * reduced decode and pre-shrink keep before lanczos3, so quality matches rendering from the
+ * original. A factor-1 master is the decoded source itself: every variant, identical output.
  */
 import type { ImageInfo } from '../core/image/sniff.js';
 import type { Variant } from '../core/variant.js';

@@ -10,6 +10,7 @@ import { createS3Store } from '../../src/storage/s3-store.js';
 import { S3RVER_KEY, startS3rver, type S3rverHandle } from '../storage/s3rver.js';
 import { buildDenoBundle, type DenoHost, runDenoHostToExit, startDenoHost } from '../support/deno-host.js';
 import { decodeToRgba } from '../support/pixels.js';
+import { stallingJpeg } from '../support/stall-source.js';
 
 /**
  * The Deno host for real: the esbuild bundle under the deno binary from @deno/linux-x64-glibc,
@@ -199,6 +200,112 @@ describe('Deno host, renderer mode, S3 store (s3rver)', () => {
     expect((await host.get('/demo/hopper?w=64')).status).toBe(404);
     expect((await host.get('/')).status).toBe(404);
     expect((await host.get('/_render/demo/hopper/96x96-cover-q75.webp')).status).toBe(401);
+  });
+});
+
+describe('Deno host, render workers under overload', () => {
+  let host: DenoHost;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-data-'));
+    const hopper = new Uint8Array(await readFile(join(SAMPLES, 'hopper.jpg')));
+    const put = async (id: string, bytes: Uint8Array) => {
+      const path = join(dataDir, originalKey('demo', id));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes);
+    };
+    await put('hopper', hopper);
+    for (const tag of ['a', 'b', 'c', 'd']) await put(`slow-${tag}`, stallingJpeg(hopper, tag));
+    host = await startDenoHost({
+      entry: bundle.entry,
+      env: {
+        DATA_DIR: dataDir,
+        AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {} } }),
+        // One Web Worker, one render waiting at most, and sources carrying the test marker
+        // hold their worker for a minute unless the deadline stops them.
+        RENDER_THREADS: '1',
+        RENDER_QUEUE: '1',
+        RENDER_TIMEOUT_MS: '3000',
+        RENDER_TEST_STALL_MS: '60000',
+      },
+      writable: [dataDir],
+    });
+    while (!/renderer ready/.test(host.output())) await new Promise((r) => setTimeout(r, 20));
+  });
+  afterAll(async () => {
+    await host?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('renders on a Web Worker', async () => {
+    expect(host.output()).toMatch(/renderer ready in \d+ ms: 1 worker, memory \d+ MiB, timeout 3000 ms, queue 1/);
+    const res = await host.get('/demo/hopper/64.webp');
+    expect(res.status, host.output()).toBe(200);
+    const img = await decodeToRgba(await bytesOf(res));
+    expect([img.format, img.width, img.height]).toEqual(['webp', 64, 64]);
+  });
+
+  it('sheds renders past the queue with 503, stops the held ones at the deadline with 422, and keeps serving', async () => {
+    // One renders, one waits, the other two find the queue full: whatever order they arrive in.
+    const slow = await Promise.all(['a', 'b', 'c', 'd'].map((tag) => host.get(`/demo/slow-${tag}/64.webp`)));
+    const hit = await host.get('/demo/hopper/64.webp');
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+
+    const answers = await Promise.all(slow.map(async (r) => ({ status: r.status, retry: r.headers.get('retry-after'), cc: r.headers.get('cache-control'), code: (await r.json()).code })));
+    expect(answers.map((a) => a.status).sort()).toEqual([422, 422, 503, 503]);
+    for (const a of answers) {
+      expect(a.cc).toBe('no-store');
+      if (a.status === 503) expect([a.code, a.retry]).toEqual(['RENDER_QUEUE_FULL', expect.stringMatching(/^\d+$/)]);
+      else expect(a.code).toBe('RENDER_TIMEOUT');
+    }
+    expect(host.output().match(/stopped at its 3000 ms deadline; render thread replaced/g)).toHaveLength(2);
+
+    // A source that timed out is refused at once; the replaced worker renders the next one.
+    const timedOut = slow.findIndex((r) => r.status === 422);
+    const again = await host.get(`/demo/slow-${'abcd'[timedOut]}/96.webp`);
+    expect(again.status).toBe(422);
+    expect((await again.json()).code).toBe('RENDER_TIMEOUT');
+    const next = await host.get('/demo/hopper/96.webp');
+    expect(next.status, host.output()).toBe(200);
+    const img = await decodeToRgba(await bytesOf(next));
+    expect([img.width, img.height]).toEqual([96, 96]);
+  });
+});
+
+describe('Deno host, RENDER_THREADS=0: the same scheduler on the main thread', () => {
+  let host: DenoHost;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-data-'));
+    const path = join(dataDir, originalKey('demo', 'free'));
+    await mkdir(dirname(path), { recursive: true });
+    await copyFile(join(SAMPLES, 'free.jpg'), path);
+    host = await startDenoHost({
+      entry: bundle.entry,
+      env: { DATA_DIR: dataDir, AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {} } }), RENDER_THREADS: '0' },
+      writable: [dataDir],
+    });
+    while (!/renderer ready/.test(host.output())) await new Promise((r) => setTimeout(r, 20));
+  });
+  afterAll(async () => {
+    await host?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('renders there, and later sizes of the same original come from its master', async () => {
+    expect(host.output()).toMatch(/renderer ready in \d+ ms: main thread, memory 224 MiB, timeout 5000 ms, queue 4/);
+    const first = await host.get('/demo/free/64.webp');
+    expect(first.status, host.output()).toBe(200);
+    expect(first.headers.get('server-timing')).toMatch(/decode;dur=(?!0\.0,)\d/);
+    const second = await host.get('/demo/free/128.png');
+    expect(second.status).toBe(200);
+    // Served by the 1/8 decode the first render kept: no decode.
+    expect(second.headers.get('server-timing')).toMatch(/decode;dur=0\.0,/);
+    const img = await decodeToRgba(await bytesOf(second));
+    expect([img.format, img.width, img.height]).toEqual(['png', 128, 128]);
   });
 });
 

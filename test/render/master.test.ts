@@ -37,11 +37,12 @@ describe('masters', () => {
 });
 
 describe('rendering from masters (real codecs)', () => {
-  it('a small source\'s master is its decoded pixels: byte-identical output to a direct render', async () => {
+  it('a source decoded at full size for its first variant keeps those pixels: byte-identical output to a direct render', async () => {
     const { renderer, sample, variant } = await import('./helpers.js');
     const r = await renderer();
     const src = sample('hopper.jpg');
-    const { master } = await r.renderKeepingMaster(src, variant(64, 64));
+    // 300×200 of a 512×512 source needs every pixel: decoded at full size, kept as it is.
+    const { master } = await r.renderKeepingMaster(src, variant(300, 200, 'cover', 'jpeg'));
     expect(master.factor).toBe(1);
     // Variants that need the full resolution: a direct render of a smaller one decodes at a
     // reduced scale (jpeg-scaled.ts), which a factor-1 master does not.
@@ -50,15 +51,33 @@ describe('rendering from masters (real codecs)', () => {
     }
   });
 
-  it('a large source\'s master renders the same picture as the original', async () => {
+  it('first touch decodes at the variant\'s scale; that decode is the master and serves what its pixels can', async () => {
+    const { renderer, sample, variant } = await import('./helpers.js');
+    const r = await renderer();
+    const src = sample('free.jpg'); // 2880×2160
+    const { master, body } = await r.renderKeepingMaster(src, variant(64, 64));
+    expect([master.factor, master.image.width, master.image.height]).toEqual([8, 360, 270]);
+    // The first render costs no more than a plain one: the same decode, the same bytes.
+    expect(body).toEqual((await r.render(src, variant(64, 64))).body);
+    // 270 px short side: serves cover boxes up to 135 px with the 2× margin, and nothing larger.
+    expect(masterServes(master, box(128, 128))).toBe(true);
+    expect(masterServes(master, box(135, 135))).toBe(true);
+    expect(masterServes(master, box(136, 136))).toBe(false);
+    expect(masterServes(master, box(128, 128, 'contain'))).toBe(false);
+    expect((await r.renderFromMaster(master, variant(128, 128))).body).toEqual((await r.render(src, variant(128, 128))).body);
+  });
+
+  it('a master coarser than the source renders the same picture as the original', async () => {
     const { codecs, renderer, sample, variant } = await import('./helpers.js');
     const c = await codecs();
     const r = await renderer();
     const src = sample('free.jpg');
-    const v = variant(128, 128, 'cover', 'png');
-    const { master, timings } = await r.renderKeepingMaster(src, v);
-    expect(master.factor).toBe(2);
+    // Kept from a 256 px render (decoded at 1/4), then asked for a 100 px PNG, which a direct
+    // render decodes at 1/8: two routes to the same picture.
+    const { master, timings } = await r.renderKeepingMaster(src, variant(256, 256));
+    expect(master.factor).toBe(4);
     expect(timings.decode).toBeGreaterThan(0);
+    const v = variant(100, 100, 'cover', 'png');
     const fromMaster = (await r.renderFromMaster(master, v)).body;
     const direct = (await r.render(src, v)).body;
     const a = await c.decode('png', fromMaster);
@@ -103,7 +122,7 @@ describe('masters made straight from the decoder output (no full-size copy)', ()
     }
   });
 
-  it('renderKeepingMaster on a large JPEG: the master is the source decoded at the master\'s scale, and the variant comes from it', async () => {
+  it('renderKeepingMaster on a large JPEG: the master is the source decoded at the variant\'s scale, and the variant comes from it', async () => {
     const { codecs, renderer, sample, variant } = await import('./helpers.js');
     const { sniffImage } = await import('../../src/core/image/sniff.js');
     const c = await codecs();
@@ -111,8 +130,9 @@ describe('masters made straight from the decoder output (no full-size copy)', ()
     const src = sample('free.jpg');
     const info = sniffImage(src)!;
     expect(masterFactor(info)).toBe(2);
-    const expected = { image: c.decodeReduced(src, 2)!, factor: 2, info };
-    expect([expected.image.width, expected.image.height]).toEqual([1440, 1080]);
+    // 256 px of a 2160 px short side: 1/4 keeps the 2× margin (540 ≥ 512), a finer scale than the master needs.
+    const expected = { image: c.decodeReduced(src, 4)!, factor: 4, info };
+    expect([expected.image.width, expected.image.height]).toEqual([720, 540]);
     const v = variant(256, 256, 'cover', 'webp');
     const { master, body } = await r.renderKeepingMaster(src, v);
     expect(master.factor).toBe(expected.factor);

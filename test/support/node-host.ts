@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadServiceConfig, type ServiceInput } from '../../src/core/config/service-config.js';
 import type { Renderer } from '../../src/core/ports.js';
-import { startNodeApp } from '../../src/hosts/node/create-node-app.js';
+import { type NodeAppOptions, startNodeApp } from '../../src/hosts/node/create-node-app.js';
 
 /** Starts the real local host on 127.0.0.1:0 with a fresh data directory seeded from samples/. */
-export async function startTestHost(input: ServiceInput = {}, extra: { wrapRenderer?: (r: Renderer) => Renderer; cacheMaxBytes?: number } = {}) {
+export async function startTestHost(input: ServiceInput = {}, extra: Pick<NodeAppOptions, 'wrapRenderer' | 'cacheMaxBytes' | 'renderThreads' | 'render'> = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-test-'));
   const app = await startNodeApp({ config: loadServiceConfig(input), dataDir, log: () => {}, ...extra });
   return {

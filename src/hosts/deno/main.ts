@@ -12,51 +12,50 @@
 import { pathToFileURL } from 'node:url';
 import { createMemoryCache } from '../../cache/memory-cache.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
-import { ConfigError } from '../../core/config/service-config.js';
+import { ConfigError, type Limits } from '../../core/config/service-config.js';
 import type { Renderer } from '../../core/ports.js';
 import type { Variant } from '../../core/variant.js';
 import { createApp } from '../../http/create-app.js';
 import { createDemoPage } from '../../http/demo-page.js';
 import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
-import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
+import type { CodecModules } from '../../render/codec-modules.js';
+import { startInlineThread } from '../../render/scheduler/inline-thread.js';
+import { createRenderScheduler, type RenderScheduler } from '../../render/scheduler/pool.js';
+import { startWebWorkerThread } from '../../render/scheduler/web-worker-thread.js';
 import { describeStorage } from '../../storage/config.js';
 import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
 import { createStore } from './create-store.js';
 import { loadCodecModules } from './load-wasm.js';
-import { loadDenoSettings } from './settings.js';
+import { type DenoSettings, loadDenoSettings } from './settings.js';
 
 const log = (msg: string, err?: unknown): void =>
   console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
 
 async function main(): Promise<void> {
-  const settings = await loadDenoSettings(Deno.env.toObject(), (path) => Deno.readTextFile(path));
+  const settings = await loadDenoSettings(Deno.env.toObject(), (path) => Deno.readTextFile(path), navigator.hardwareConcurrency);
   const { config, mode } = settings;
 
   // Next to the bundle (dist/deno/wasm/), where the build copies the pinned binaries.
   const wasmDir = settings.wasmDir
     ? settings.wasmDir.startsWith('file:') ? new URL(settings.wasmDir) : pathToFileURL(`${settings.wasmDir}/`)
     : new URL('./wasm/', import.meta.url);
-  // Serve at once and bring the codecs up alongside: Deno Deploy starts instances on demand,
+  // Serve at once and bring the renderer up alongside: Deno Deploy starts instances on demand,
   // and requests answered from the cache or the variant store need no codec. Renders wait for
-  // it; a broken binary still stops the process (warm-up checks every codec).
+  // it; a broken binary still stops the process (every thread's warm-up checks every codec).
   const t0 = performance.now();
   const modules = loadCodecModules(wasmDir, (url) => Deno.readFile(url));
-  const codecs = modules.then(async (m) => {
-    const jsquash = createJsquashRenderer(m, { limits: config.limits });
-    await jsquash.warmUp();
-    return jsquash;
-  });
-  codecs.then(
-    () => console.log(`  codecs ready in ${(performance.now() - t0).toFixed(0)} ms`),
+  const scheduler = modules.then((m) => startScheduler(m, settings.render, config.limits));
+  scheduler.then(
+    (s) => console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)}`),
     (err) => {
       console.error('[avatar-edge] codecs failed to start:', err instanceof Error ? err.message : err);
       Deno.exit(1);
     },
   );
-  const renderer: Renderer = { render: async (source, variant) => (await codecs).render(source, variant) };
-  // Generated avatars for tenants with fallback 'generated', encoded by the same codecs.
-  const generated = codecs.then(() => modules).then((m) => createGeneratedFallback(createCodecs(m)));
+  const renderer: Renderer = { render: async (source, variant) => (await scheduler).render(source, variant) };
+  // Generated avatars for tenants with fallback 'generated', encoded on this thread.
+  const generated = scheduler.then(() => modules).then((m) => createGeneratedFallback(createCodecs(m)));
   generated.catch(() => {}); // a codec failure is reported (and ends the process) above
   const fallback = async (variant: Variant) => (await generated)(variant);
 
@@ -111,6 +110,38 @@ async function main(): Promise<void> {
       // Not every platform lets a program listen for every signal: then the default applies.
     }
   }
+}
+
+/**
+ * The shared scheduler (render/scheduler/) on Web Workers, or on this thread with
+ * RENDER_THREADS=0 or where no Worker exists (then a render cannot be stopped mid-decode:
+ * docs/deno.md). Workers that cannot start fall back to this thread too.
+ */
+async function startScheduler(modules: CodecModules, render: DenoSettings['render'], limits: Limits): Promise<RenderScheduler> {
+  const { memoryBytes, timeoutMs, maxQueue, stallForTests } = render;
+  const options = { modules, limits, memoryBytes, timeoutMs, maxQueue, stallForTests, log: (msg: string) => log(msg) };
+  if (render.threads > 0 && typeof Worker === 'function') {
+    const entry = new URL('./render-worker.js', import.meta.url);
+    let pool: RenderScheduler | undefined;
+    try {
+      pool = createRenderScheduler({ ...options, size: render.threads, startThread: () => startWebWorkerThread(entry) });
+      await pool.warmUp();
+      return pool;
+    } catch (err) {
+      // A codec that cannot warm up fails on the main thread too, and stops the process there.
+      await pool?.close();
+      log('render workers failed to start; rendering on the main thread', err);
+    }
+  }
+  const inline = createRenderScheduler({ ...options, size: 1, startThread: () => startInlineThread() });
+  await inline.warmUp();
+  return inline;
+}
+
+function describeScheduler(s: RenderScheduler): string {
+  const { threads } = s.stats();
+  const where = s.inProcess ? 'main thread' : `${threads} worker${threads === 1 ? '' : 's'}`;
+  return `${where}, memory ${Math.round(s.memoryBytes / 1048576)} MiB, timeout ${s.timeoutMs} ms, queue ${s.maxQueue}`;
 }
 
 main().catch((err) => {

@@ -6,6 +6,7 @@
 import { withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
 import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
 import { renderSecretProblems } from '../../http/render-route.js';
+import { readSchedulerSettings, type SchedulerSettings } from '../../render/scheduler/settings.js';
 import { type EnvRecord, loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 
 export type DenoMode = 'full' | 'renderer';
@@ -25,6 +26,8 @@ export interface DenoSettings {
   demoPage: boolean;
   /** Where the service config came from, for the start-up line. */
   configSource: string;
+  /** RENDER_THREADS, RENDER_MEMORY_MB, RENDER_TIMEOUT_MS, RENDER_QUEUE (render/scheduler/settings.ts). */
+  render: SchedulerSettings;
 }
 
 /**
@@ -37,7 +40,8 @@ export const DEFAULT_DENO_PORT = 8000;
 
 export type ReadText = (path: string) => Promise<string>;
 
-export async function loadDenoSettings(env: EnvRecord, readText: ReadText): Promise<DenoSettings> {
+/** `cores`: the default number of render threads (main.ts passes navigator.hardwareConcurrency). */
+export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores = 1): Promise<DenoSettings> {
   const problems: string[] = [];
   const get = (name: string): string | undefined => {
     const v = env[name]?.trim();
@@ -68,6 +72,8 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText): Prom
   if (renderRaw) problems.push(...renderSecretProblems(renderSecrets));
   if (mode === 'renderer' && !renderRaw) problems.push('MODE=renderer needs RENDER_SECRET (the bearer secret the edge sends)');
 
+  const render = readSchedulerSettings(env, Math.max(1, cores), problems);
+
   const read = await readServiceInput(get, readText, problems);
   const source = read.source;
   // Secrets stay in Deno Deploy's environment; the config can be a plain file.
@@ -91,7 +97,7 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText): Prom
 
   if (problems.length || !storage || !config) throw new ConfigError(problems);
   const wasmDir = get('WASM_DIR');
-  return { mode, hostname, port, config, renderSecrets, storage, cacheMaxBytes, demoPage, configSource: source, ...(wasmDir ? { wasmDir } : {}) };
+  return { mode, hostname, port, config, renderSecrets, storage, cacheMaxBytes, demoPage, configSource: source, render, ...(wasmDir ? { wasmDir } : {}) };
 }
 
 /** AVATAR_CONFIG_JSON (inline, handy on Deno Deploy) or AVATAR_CONFIG (a file path), not both. */

@@ -6,12 +6,10 @@ import { createApp, type App } from '../../http/create-app.js';
 import { createDemoPage } from '../../http/demo-page.js';
 import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
-import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { createFsStore } from '../../storage/fs-store.js';
 import { bytesResponse } from './bytes-response.js';
-import { exposeGc } from './expose-gc.js';
 import { serve } from './http-adapter.js';
-import { createRenderPool } from './render-pool.js';
+import { createRenderPool, type RenderPoolOptions } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
 import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
 import { REPO_ROOT } from './repo-root.js';
@@ -36,6 +34,8 @@ export interface NodeAppOptions {
   wrapRenderer?: (r: Renderer) => Renderer;
   /** Render on this many worker threads (render-pool.ts); 0 or absent renders on the main thread. */
   renderThreads?: number;
+  /** The scheduler's budget, deadline and queue (render/scheduler/pool.ts); its defaults when absent. */
+  render?: Pick<RenderPoolOptions, 'memoryBytes' | 'timeoutMs' | 'maxQueue' | 'masterBytes' | 'stallForTests'>;
 }
 
 /** Builds the local host: directory store, in-process jsquash renderer, in-memory cache. */
@@ -46,10 +46,10 @@ export async function startNodeApp(opts: NodeAppOptions) {
 
   const modules = await loadCodecModules();
   const limits = opts.config.limits;
-  const pool = opts.renderThreads ? createRenderPool({ modules, limits, size: opts.renderThreads }) : undefined;
-  const base: Renderer = pool ?? createJsquashRenderer(modules, { limits, collectGarbage: exposeGc() });
-  await (pool ?? (base as ReturnType<typeof createJsquashRenderer>)).warmUp();
-  const renderer = opts.wrapRenderer ? opts.wrapRenderer(base) : base;
+  // Worker threads, or the main thread with the same masters, budget, queue and deadlines.
+  const pool = createRenderPool({ modules, limits, size: opts.renderThreads ?? 0, log: (msg) => opts.log?.(msg), ...opts.render });
+  await pool.warmUp();
+  const renderer = opts.wrapRenderer ? opts.wrapRenderer(pool) : pool;
   const cache = createMemoryCache({
     maxBytes: opts.cacheMaxBytes ?? 256 * 1024 * 1024,
     onRefreshError: (key, err) => opts.log?.(`refresh of ${key} failed`, err),
@@ -71,7 +71,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const server = await serve(app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const close = async () => {
     await server.close();
-    await pool?.close();
+    await pool.close();
   };
-  return { ...server, close, app, cache, store, renderer, seeded };
+  return { ...server, close, app, cache, store, renderer, pool, seeded };
 }

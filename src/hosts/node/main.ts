@@ -2,18 +2,19 @@ import { availableParallelism } from 'node:os';
 import { withAdminTokenFromEnv } from '../../core/config/admin-env.js';
 import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
 import { parseRenderSecrets } from '../../http/render-route.js';
+import { readSchedulerSettings } from '../../render/scheduler/settings.js';
 import { describeStorage } from '../../storage/config.js';
 import { startNodeApp } from './create-node-app.js';
 import { createNodeStore } from './node-store.js';
 import { readServiceInput } from './read-config.js';
 
 // `npm start`: config/local.json (tenants demo and secure) unless AVATAR_CONFIG says otherwise.
-function renderThreads(): number {
-  const raw = process.env.RENDER_THREADS;
-  if (raw === undefined || raw === '') return availableParallelism();
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 64) throw new ConfigError([`RENDER_THREADS must be 0..64 (0 renders on the main thread), got '${raw}'`]);
-  return n;
+/** RENDER_THREADS (default: one per core), RENDER_MEMORY_MB, RENDER_TIMEOUT_MS, RENDER_QUEUE. */
+function renderSettings() {
+  const problems: string[] = [];
+  const settings = readSchedulerSettings(process.env, availableParallelism(), problems);
+  if (problems.length) throw new ConfigError(problems);
+  return settings;
 }
 
 async function main(): Promise<void> {
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const { input, source } = readServiceInput();
   const config = loadServiceConfig(withAdminTokenFromEnv(input, process.env));
   const renderSecrets = parseRenderSecrets(process.env.RENDER_SECRET);
+  const render = renderSettings();
   const log = (msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
   // STORAGE=fs (default: DATA_DIR or .data) or STORAGE=s3 (S3_*): docs/storage.md.
   const storage = createNodeStore(process.env, log);
@@ -36,11 +38,14 @@ async function main(): Promise<void> {
     renderSecrets,
     log,
     // Renders on worker threads, one per core, so both cores render and hits never wait behind a render.
-    renderThreads: renderThreads(),
+    renderThreads: render.threads,
+    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests },
   });
   if (app.seeded.length) console.log(`seeded ${app.seeded.length} sample originals: ${app.seeded.join(', ')}`);
   // Facts first, the "listening" line last: whoever waits for it (tests, scripts) then has them all.
   console.log(`storage: ${describeStorage(storage.config)}`);
+  const threads = render.threads ? `${render.threads} worker thread${render.threads === 1 ? '' : 's'}` : 'the main thread';
+  console.log(`render: ${threads}, memory ${render.memoryBytes / 1048576} MiB, timeout ${render.timeoutMs} ms, queue ${render.maxQueue}`);
   console.log(`avatar-edge listening on ${app.url}${renderSecrets.length ? ' (render route /_render/* on)' : ''}`);
   console.log('try:');
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {

@@ -30,6 +30,20 @@ describe('Deno host settings', () => {
     expect([...s.config.tenants.keys()]).toEqual(['demo']);
   });
 
+  it('reads the render scheduler\'s settings: threads default to the cores, budget, deadline and queue', async () => {
+    const defaults = await loadDenoSettings({}, readText, 2);
+    expect(defaults.render).toEqual({ threads: 2, memoryBytes: 224 * 1024 * 1024, timeoutMs: 5000, maxQueue: 8 });
+    const set = await loadDenoSettings({ RENDER_THREADS: '0', RENDER_MEMORY_MB: '300', RENDER_TIMEOUT_MS: '2500', RENDER_QUEUE: '3' }, readText, 2);
+    expect(set.render).toEqual({ threads: 0, memoryBytes: 300 * 1024 * 1024, timeoutMs: 2500, maxQueue: 3 });
+    const problems = await problemsOf({ RENDER_THREADS: 'many', RENDER_MEMORY_MB: '1', RENDER_TIMEOUT_MS: '-5', RENDER_QUEUE: '1.5' });
+    expect(problems).toEqual([
+      "RENDER_THREADS must be 0..64 (0 renders on the main thread), got 'many'",
+      "RENDER_MEMORY_MB must be 16..65536 (MiB for decoded pixels in flight plus masters), got '1'",
+      "RENDER_TIMEOUT_MS must be 1..600000 (milliseconds per render), got '-5'",
+      "RENDER_QUEUE must be 0..10000 (renders waiting; more are answered 503), got '1.5'",
+    ]);
+  });
+
   it('reads the service config from a file or inline JSON, and secrets from their own variables', async () => {
     const fromFile = await loadDenoSettings({ AVATAR_CONFIG: '/etc/avatar.json', AVATAR_TENANT_KEYS: JSON.stringify({ acme: { k1: 'k'.repeat(16) } }) }, readText);
     expect(fromFile.config.tenants.get('acme')?.breakpoints).toEqual([64, 128]);

@@ -90,15 +90,73 @@ describe('render pool masters', () => {
     }
   });
 
-  it('never decodes two large sources at once, and lets small jobs overtake', async () => {
-    const pool = createRenderPool({ modules: await loadCodecModules(), size: 2, recycleAfterPixels: 1_000_000 });
+  it('first touch decodes at the variant\'s scale; a source asked for more is decoded once more, for a full master', async () => {
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 1 });
+    try {
+      await pool.warmUp();
+      const big = sample('free.jpg'); // 2880×2160
+      const first = await pool.render(big, variant(64)); // decoded at 1/8: 360×270, serves up to 135 px
+      expect(first.timings.decode).toBeGreaterThan(0);
+      expect((await pool.render(big, variant(128))).timings.decode).toBe(0);
+      const bigger = await pool.render(big, variant(256)); // falls short: decoded at the master's 1/2
+      expect(bigger.timings.decode).toBeGreaterThan(0);
+      expect(pool.stats().masterBytes).toBe(1440 * 1080 * 4);
+      const largest = await pool.render(big, variant(512));
+      expect(largest.timings.decode).toBe(0);
+      expect(sniffImage(largest.body)).toMatchObject({ width: 512, height: 512 });
+      expect(pool.stats()).toMatchObject({ masters: 1, fromMaster: 2 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('admits large decodes by the memory budget: one at a time when only one fits, and lets small jobs overtake', async () => {
+    // 1024 px wide of 2880×2160 needs every pixel: a full-size decode, ~75 MB by the estimate.
+    const wide: Variant = { ...variant(0), width: 1024, height: 0, fit: 'inside' };
+    const free = sample('free.jpg');
+    // Another source with the same pixels (bytes after the end of the image are ignored).
+    const other = new Uint8Array([...free, 0, 1, 2, 3]);
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 2, recycleAfterPixels: 1_000_000, memoryBytes: 120 * 1024 * 1024, masterBytes: 0 });
     try {
       await pool.warmUp();
       const done: string[] = [];
-      const job = (name: string, w: number) => pool.render(sample(name), variant(w)).then(() => void done.push(name));
-      await Promise.all([job('free.jpg', 64), job('seeding.jpg', 64), job('hopper.jpg', 64)]);
+      const job = (name: string, src: Uint8Array, v: Variant) => pool.render(src, v).then(() => void done.push(name));
+      await Promise.all([job('free', free, wide), job('other', other, wide), job('hopper', sample('hopper.jpg'), variant(64))]);
       expect(pool.stats().largeAtOnce).toBe(1);
-      expect(done.indexOf('hopper.jpg')).toBeLessThan(done.indexOf('seeding.jpg'));
+      expect(pool.stats().peakInflightBytes).toBeLessThanOrEqual(120 * 1024 * 1024);
+      expect(done.indexOf('hopper')).toBeLessThan(done.indexOf('other'));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('runs large decodes in parallel when the budget holds them', async () => {
+    const wide: Variant = { ...variant(0), width: 1024, height: 0, fit: 'inside' };
+    const free = sample('free.jpg');
+    const other = new Uint8Array([...free, 0, 1, 2, 3]);
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 2, recycleAfterPixels: 1_000_000, memoryBytes: 400 * 1024 * 1024, masterBytes: 0 });
+    try {
+      await pool.warmUp();
+      const out = await Promise.all([pool.render(free, wide), pool.render(other, wide)]);
+      expect(out.map((r) => [r.width, r.height])).toEqual([[1024, 768], [1024, 768]]);
+      expect(pool.stats().largeAtOnce).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses at once (422 SOURCE_TOO_LARGE) a source whose estimate exceeds the whole budget', async () => {
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 1, memoryBytes: 32 * 1024 * 1024 });
+    try {
+      await pool.warmUp();
+      const wide: Variant = { ...variant(0), width: 1024, height: 0, fit: 'inside' };
+      const err = await pool.render(sample('free.jpg'), wide).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HttpError);
+      expect([(err as HttpError).status, (err as HttpError).code]).toEqual([422, 'SOURCE_TOO_LARGE']);
+      expect(pool.stats().running + pool.stats().queued).toBe(0);
+      // The same source at a scale that fits the budget renders.
+      const small = await pool.render(sample('free.jpg'), variant(64));
+      expect(sniffImage(small.body)).toMatchObject({ width: 64, height: 64 });
     } finally {
       await pool.close();
     }

@@ -1,0 +1,393 @@
+/**
+ * The render scheduler behind both renderer hosts: render threads (thread.ts: worker_threads
+ * on Node, Web Workers on Deno, the calling thread where there is no Worker), the masters they
+ * share (masters.ts), admission by a memory budget (admission.ts), a bounded queue that sheds
+ * load with 503, and a deadline per render (deadline.ts).
+ *
+ * A source is identified by the SHA-256 of its bytes. Its first render decodes at the scale
+ * its variant needs (a 256 px avatar of a 16 MP JPEG: 1/8) and what was decoded is kept as
+ * its master; later variants the master serves (master.ts `masterServes`, judged by its actual
+ * pixels) render from it without decoding, others decode again and a finer master replaces
+ * the coarser. Concurrent first requests for one source wait for the one decode.
+ *
+ * Threads are replaced after a large decode or `maxRendersPerWorker` renders (WebAssembly
+ * memory never shrinks: recycling gives a peak back), and after a render past its deadline
+ * (terminating the thread is the only way to stop a WebAssembly call).
+ */
+import type { Limits } from '../../core/config/service-config.js';
+import { HttpError } from '../../core/errors.js';
+import { checkSourceLimits, sniffImage } from '../../core/image/sniff.js';
+import type { Renderer, RenderResult } from '../../core/ports.js';
+import type { Variant } from '../../core/variant.js';
+import type { CodecModules } from '../codec-modules.js';
+import { isProgressiveJpeg } from '../jpeg-dc-scans.js';
+import { variantDenominator } from '../jsquash-renderer.js';
+import type { ScaleDenominator } from '../jpeg-scaled.js';
+import { masterFactor, masterServes } from '../master.js';
+import { createBudget, renderQueueFull, sourceTooLargeForBudget } from './admission.js';
+import { createTimeoutMemory, RENDER_TIMEOUT, renderTimeout } from './deadline.js';
+import { estimateMasterRenderBytes, estimateRenderBytes } from './estimate.js';
+import { createMasterStore } from './masters.js';
+import type { JobReply, RenderJob, ThreadInit, ThreadReply } from './protocol.js';
+import type { RenderThread, StartThread } from './thread.js';
+
+const MiB = 1024 * 1024;
+
+/** Decoded pixels in flight plus masters: with ~130 MB for the process and two threads, under ~384 MB RSS. */
+export const DEFAULT_RENDER_MEMORY_BYTES = 224 * MiB;
+export const DEFAULT_RENDER_TIMEOUT_MS = 5000;
+/** Renders waiting for a thread, per thread. */
+export const DEFAULT_QUEUE_PER_THREAD = 4;
+/** How long a source that timed out answers RENDER_TIMEOUT at once. */
+export const TIMEOUT_MEMORY_MS = 10 * 60 * 1000;
+const TIMEOUT_MEMORY_ENTRIES = 10_000;
+/** A job the budget cannot take yet lets this many later (smaller) jobs pass, then waits for room. */
+const MAX_OVERTAKES = 8;
+
+export interface SchedulerOptions {
+  modules: CodecModules;
+  /** Starts one render thread (the scheduler sends it the modules and limits). */
+  startThread: StartThread;
+  limits?: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>;
+  /** Threads (default 1). */
+  size?: number;
+  /** Replace a thread after this many renders (default 500). */
+  maxRendersPerWorker?: number;
+  /** Replace a thread after it decoded at least this many pixels (default 4 MP). */
+  recycleAfterPixels?: number;
+  /** The memory budget: estimated bytes of renders in flight plus masters (default 224 MiB). */
+  memoryBytes?: number;
+  /** At most this many bytes of masters (default: half the budget, at most 96 MiB; 0 keeps none). */
+  masterBytes?: number;
+  /** A render running longer is stopped and answered 422 RENDER_TIMEOUT (default 5000). */
+  timeoutMs?: number;
+  /** Renders that may wait for a thread or for memory; more are answered 503 (default 4 per thread). */
+  maxQueue?: number;
+  /** How long a source that timed out is refused at once (default 10 min). */
+  timeoutMemoryMs?: number;
+  /** Tests only: see ThreadInit.stallForTests. */
+  stallForTests?: ThreadInit['stallForTests'];
+  /** Reports renders stopped at their deadline (operators want to know about hostile sources). */
+  log?: (msg: string) => void;
+}
+
+export interface SchedulerStats {
+  threads: number;
+  /** Threads replaced (recycled after large decodes or many renders, or after a timeout). */
+  recycled: number;
+  queued: number;
+  running: number;
+  masters: number;
+  masterBytes: number;
+  fromMaster: number;
+  /** Estimated bytes reserved by running renders, and the most reserved at once. */
+  inflightBytes: number;
+  peakInflightBytes: number;
+  /** Most renders decoding at least `recycleAfterPixels` at once. */
+  largeAtOnce: number;
+  timedOut: number;
+  /** Renders answered 503 because the queue was full. */
+  shed: number;
+}
+
+export interface RenderScheduler extends Renderer {
+  /** Resolves once every thread has warmed its codecs; rejects if one failed to. */
+  warmUp(): Promise<void>;
+  close(): Promise<void>;
+  stats(): SchedulerStats;
+  readonly memoryBytes: number;
+  readonly timeoutMs: number;
+  readonly maxQueue: number;
+  /** Renders on the calling thread (inline-thread.ts): no render can be stopped mid-call. */
+  readonly inProcess: boolean;
+}
+
+type Rendered = Extract<JobReply, { ok: true }>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+interface Job {
+  request: DistributiveOmit<RenderJob, 'id' | 'timeoutMs'>;
+  key: string;
+  /** Reserved from the budget while it runs. */
+  bytes: number;
+  /** Pixels the thread will decode (0 when it renders from a master). */
+  pixels: number;
+  overtaken: number;
+  resolve(r: Rendered): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  thread: RenderThread;
+  ready: Promise<void>;
+  /** Warmed up: jobs go only to warm threads, so a replacement booting never holds one up. */
+  warm: boolean;
+  broken?: Error;
+  busy: Job | undefined;
+  jobId: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  renders: number;
+  retire: boolean;
+}
+
+function toError(e: Extract<JobReply, { ok: false }>['error']): Error {
+  if (e.status !== undefined && e.code !== undefined) {
+    const err = new HttpError(e.status, e.code, e.message, e.headers ?? {});
+    if (e.cause !== undefined) err.cause = e.cause;
+    return err;
+  }
+  return new Error(`render thread: ${e.message}`);
+}
+
+async function sourceKey(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
+  const size = Math.max(1, opts.size ?? 1);
+  const maxRenders = opts.maxRendersPerWorker ?? 500;
+  const bigPixels = opts.recycleAfterPixels ?? 4_000_000;
+  const memoryBytes = opts.memoryBytes ?? DEFAULT_RENDER_MEMORY_BYTES;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
+  const maxQueue = opts.maxQueue ?? DEFAULT_QUEUE_PER_THREAD * size;
+  const limits = opts.limits ?? { maxSourceBytes: Infinity, maxSourcePixels: Infinity };
+  const init: ThreadInit = { modules: opts.modules, limits: opts.limits, ...(opts.stallForTests ? { stallForTests: opts.stallForTests } : {}) };
+  const masters = createMasterStore(opts.masterBytes ?? Math.min(96 * MiB, Math.floor(memoryBytes / 2)));
+  const keepMasters = (opts.masterBytes ?? 1) > 0;
+  const budget = createBudget(memoryBytes, masters);
+  const timeouts = createTimeoutMemory(opts.timeoutMemoryMs ?? TIMEOUT_MEMORY_MS, TIMEOUT_MEMORY_ENTRIES);
+  const pendingDecodes = new Map<string, Promise<void>>();
+  const queue: Job[] = [];
+  const slots: Slot[] = [];
+  const counters = { recycled: 0, fromMaster: 0, peakInflightBytes: 0, largeAtOnce: 0, timedOut: 0, shed: 0 };
+  let closed = false;
+
+  function enqueue(request: Job['request'], key: string, bytes: number, pixels: number): Promise<Rendered> {
+    return new Promise<Rendered>((resolve, reject) => {
+      const job: Job = { request, key, bytes, pixels, overtaken: 0, resolve, reject };
+      queue.push(job);
+      pump();
+      if (queue.length > maxQueue && queue.includes(job)) {
+        queue.splice(queue.indexOf(job), 1);
+        counters.shed++;
+        reject(renderQueueFull(1));
+      }
+    });
+  }
+
+  function admit(): Job | undefined {
+    for (let i = 0; i < queue.length; i++) {
+      const job = queue[i]!;
+      if (budget.tryReserve(job.bytes)) {
+        if (i > 0) queue[0]!.overtaken++;
+        queue.splice(i, 1);
+        return job;
+      }
+      if (queue[0]!.overtaken >= MAX_OVERTAKES) return undefined;
+    }
+    return undefined;
+  }
+
+  function pump(): void {
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (slot.busy || slot.retire || !slot.warm) continue;
+      const job = admit();
+      if (!job) return;
+      dispatch(slot, job);
+    }
+  }
+
+  function dispatch(slot: Slot, job: Job): void {
+    slot.busy = job;
+    const id = ++slot.jobId;
+    counters.peakInflightBytes = Math.max(counters.peakInflightBytes, budget.inflight);
+    counters.largeAtOnce = Math.max(counters.largeAtOnce, slots.filter((s) => s.busy && s.busy.pixels >= bigPixels).length);
+    slot.timer = setTimeout(() => onTimeout(slot, id), timeoutMs);
+    // The source is copied (not transferred): the caller's bytes stay valid (the store or a retry may reuse them).
+    slot.thread.post({ job: { ...job.request, id, timeoutMs } as RenderJob });
+  }
+
+  /** Takes the slot's job off it (timer cleared; its bytes released unless `keepBytes`). */
+  function finishJob(slot: Slot, keepBytes = false): Job | undefined {
+    const job = slot.busy;
+    slot.busy = undefined;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    if (job && !keepBytes) budget.release(job.bytes);
+    return job;
+  }
+
+  function onReply(slot: Slot, m: ThreadReply): void {
+    if (!('id' in m) || !slot.busy || m.id !== slot.jobId) return;
+    // A thread that decoded a large source holds that memory until it is gone: so does the budget.
+    const large = slot.busy.pixels >= bigPixels;
+    const job = finishJob(slot, large)!;
+    if (m.ok) job.resolve(m);
+    else {
+      if (m.error.code === RENDER_TIMEOUT) {
+        timeouts.add(job.key); // the thread's own deadline check caught it between stages
+        counters.timedOut++;
+      }
+      job.reject(toError(m.error));
+    }
+    slot.renders++;
+    if (large) replace(slot, job.bytes);
+    else if (slot.renders >= maxRenders) replace(slot);
+    pump();
+  }
+
+  function onTimeout(slot: Slot, id: number): void {
+    if (!slot.busy || slot.jobId !== id) return;
+    const job = finishJob(slot, true)!;
+    timeouts.add(job.key);
+    counters.timedOut++;
+    job.reject(renderTimeout(timeoutMs));
+    replace(slot, job.bytes); // the only way to stop a WebAssembly call that is still running
+    opts.log?.(`render of source ${job.key.slice(0, 16)} stopped at its ${timeoutMs} ms deadline; render thread replaced`);
+    pump();
+  }
+
+  function spawn(): Slot {
+    const thread = opts.startThread();
+    const slot: Slot = { thread, ready: Promise.resolve(), warm: false, busy: undefined, jobId: 0, timer: undefined, renders: 0, retire: false };
+    let first: ((m: ThreadReply) => void) | undefined;
+    slot.ready = new Promise<void>((resolve, reject) => {
+      first = (m) => {
+        if (!('ready' in m)) return;
+        first = undefined;
+        if (m.ready) resolve();
+        else reject(new Error(`render thread failed to warm up: ${m.message}`));
+      };
+      thread.onFailure((err) => (first ? reject(err) : undefined));
+    });
+    thread.onMessage((m) => (first ? first(m) : onReply(slot, m)));
+    thread.onFailure((err) => {
+      if (!slot.retire) fail(slot, err);
+    });
+    slot.ready.then(
+      () => {
+        slot.warm = true;
+        pump();
+      },
+      (err: unknown) => {
+        // Reported by warmUp() at start-up. Later (a replacement that cannot warm up: the
+        // binaries changed on disk?) nothing would ever run the queue: fail it loudly.
+        slot.broken = err instanceof Error ? err : new Error(String(err));
+        if (slots.every((x) => x.broken || x.retire)) for (const job of queue.splice(0)) job.reject(slot.broken);
+      },
+    );
+    thread.post({ init });
+    return slot;
+  }
+
+  function fail(slot: Slot, err: unknown): void {
+    const job = finishJob(slot);
+    job?.reject(err instanceof Error ? err : new Error(String(err)));
+    if (!slot.retire) replace(slot);
+    pump();
+  }
+
+  /** Terminates the slot's thread and starts another; `heldBytes` stay reserved until the old one is gone. */
+  function replace(slot: Slot, heldBytes = 0): void {
+    slot.retire = true;
+    void slot.thread.terminate().finally(() => {
+      if (heldBytes === 0) return;
+      budget.release(heldBytes);
+      pump();
+    });
+    counters.recycled++;
+    const i = slots.indexOf(slot);
+    if (i >= 0 && !closed) slots[i] = spawn();
+  }
+
+  for (let i = 0; i < size; i++) slots.push(spawn());
+  const inProcess = slots[0]!.thread.inProcess === true;
+
+  async function renderSource(source: Uint8Array, variant: Variant): Promise<Rendered> {
+    const info = sniffImage(source);
+    checkSourceLimits(source, info, limits);
+    const key = await sourceKey(source);
+    let fellShort = false;
+    for (;;) {
+      if (timeouts.has(key)) throw renderTimeout(timeoutMs);
+      const kept = masters.get(key);
+      if (kept && masterServes(kept, variant)) {
+        counters.fromMaster++;
+        const master = { data: kept.image.data as Uint8ClampedArray, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
+        return enqueue({ master, variant }, key, estimateMasterRenderBytes(kept.bytes), 0);
+      }
+      fellShort ||= kept !== undefined;
+      const pending = pendingDecodes.get(key);
+      if (!pending) break;
+      await pending; // the same source is being decoded: wait, then see whether its master serves
+    }
+    // First touch: decode at the scale this variant needs, so keeping a master costs the request
+    // nothing. A source asked for again, whose master fell short, is decoded at a full master's
+    // scale, which then serves its other avatar sizes (an upload's precompute, a page of sizes).
+    const atMasterScale = keepMasters && fellShort;
+    const forVariant = info.format === 'jpeg' ? variantDenominator(info, variant) : 1;
+    const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
+    const progressive = info.format === 'jpeg' && denominator > 1 && isProgressiveJpeg(source);
+    const bytes = estimateRenderBytes(info, variant, denominator, { progressive, sourceBytes: source.byteLength });
+    if (bytes > memoryBytes) throw sourceTooLargeForBudget(bytes, memoryBytes);
+    const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
+
+    const job = enqueue({ source, keepMaster: keepMasters, atMasterScale, variant }, key, bytes, pixels);
+    const done = job.then((r) => {
+      if (r.master) masters.offer(key, r.master, !inProcess, budget.makeRoom);
+      delete r.master;
+      return r;
+    });
+    const settled = done.then(
+      () => {},
+      () => {},
+    );
+    pendingDecodes.set(key, settled.finally(() => pendingDecodes.delete(key)));
+    return done;
+  }
+
+  return {
+    async render(source, variant): Promise<RenderResult> {
+      if (closed) throw new Error('render scheduler is closed');
+      const broken = slots.find((x) => x.broken);
+      if (broken && slots.every((x) => x.broken || x.retire)) throw broken.broken;
+      const r = await renderSource(source, variant);
+      return { body: r.body, width: r.width, height: r.height, timings: r.timings };
+    },
+    async warmUp() {
+      await Promise.all(slots.map((s) => s.ready));
+    },
+    async close() {
+      closed = true;
+      masters.clear();
+      for (const job of queue.splice(0)) job.reject(new Error('render scheduler is closed'));
+      for (const slot of slots) {
+        finishJob(slot)?.reject(new Error('render scheduler is closed'));
+        slot.retire = true;
+      }
+      await Promise.all(slots.map((s) => s.thread.terminate()));
+    },
+    stats: () => ({
+      threads: slots.length,
+      recycled: counters.recycled,
+      queued: queue.length,
+      running: slots.filter((s) => s.busy).length,
+      masters: masters.size,
+      masterBytes: masters.bytes,
+      fromMaster: counters.fromMaster,
+      inflightBytes: budget.inflight,
+      peakInflightBytes: counters.peakInflightBytes,
+      largeAtOnce: counters.largeAtOnce,
+      timedOut: counters.timedOut,
+      shed: counters.shed,
+    }),
+    memoryBytes,
+    timeoutMs,
+    maxQueue,
+    inProcess,
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The inside of a render thread, the same on every platform: the first message brings the
+ * compiled codec modules; the thread builds its own jsquash renderer, warms it up, says
+ * ready, then renders the jobs it is given (the scheduler sends one at a time). The entry
+ * files that bind it to a platform are tiny: src/hosts/node/render-worker.ts (worker_threads),
+ * src/hosts/deno/render-worker.ts (Web Worker), inline-thread.ts (no worker).
+ */
+import { isHttpError } from '../../core/errors.js';
+import { toImageData } from '../image-data.js';
+import { createJsquashRenderer, type JsquashRenderer } from '../jsquash-renderer.js';
+import type { Master } from '../master.js';
+import { deadlineCheckpoint } from './deadline.js';
+import type { JobReply, MasterMessage, RenderJob, ThreadInit, ThreadReply, ThreadRequest } from './protocol.js';
+
+export interface ThreadEndpoint {
+  post(message: ThreadReply, transfer?: Transferable[]): void;
+  listen(listener: (message: ThreadRequest) => void): void;
+}
+
+export interface ServeOptions {
+  /** Run after a large decode (codecs.ts); Node passes a full GC (hosts/node/expose-gc.ts). */
+  collectGarbage?: () => void;
+  /**
+   * Hand masters over in a SharedArrayBuffer made here (default true where one exists), so
+   * the scheduler keeps them without a copy: a copy there would leave the plain buffer as
+   * garbage on the thread that serves every request, where it lingered (tens of MB per large
+   * source) until V8 got round to it. Garbage here goes with the thread.
+   */
+  shareMasters?: boolean;
+}
+
+function shared(data: Uint8ClampedArray): Uint8ClampedArray {
+  if (data.buffer instanceof SharedArrayBuffer) return data;
+  const out = new Uint8ClampedArray(new SharedArrayBuffer(data.byteLength));
+  out.set(data);
+  return out;
+}
+
+const fromMessage = (m: MasterMessage): Master => ({ image: toImageData(m.data, m.width, m.height), factor: m.factor, info: m.info });
+
+function stallIfMarked(job: RenderJob, stall: ThreadInit['stallForTests']): void {
+  if (!stall || !('source' in job)) return;
+  const marker = new TextEncoder().encode(stall.marker);
+  const src = job.source;
+  outer: for (let i = 0; i + marker.length <= src.length; i++) {
+    for (let j = 0; j < marker.length; j++) if (src[i + j] !== marker[j]) continue outer;
+    const until = Date.now() + stall.ms;
+    while (Date.now() < until); // holds the thread like one long WebAssembly call
+    return;
+  }
+}
+
+export function serveRenderThread(endpoint: ThreadEndpoint, options: ServeOptions = {}): void {
+  const opts = { ...options, shareMasters: (options.shareMasters ?? true) && typeof SharedArrayBuffer === 'function' };
+  let renderer: JsquashRenderer | undefined;
+  let init: ThreadInit | undefined;
+  let ready: Promise<unknown> = Promise.reject(new Error('render thread not initialised'));
+  ready.catch(() => {});
+
+  async function run(job: RenderJob): Promise<JobReply> {
+    const { id } = job;
+    const checkpoint = deadlineCheckpoint(Date.now() + job.timeoutMs);
+    try {
+      await ready;
+      stallIfMarked(job, init!.stallForTests);
+      const r = 'master' in job
+        ? await renderer!.renderFromMaster(fromMessage(job.master), job.variant, { checkpoint })
+        : job.keepMaster
+          ? await renderer!.renderKeepingMaster(job.source, job.variant, { checkpoint, atMasterScale: job.atMasterScale })
+          : await renderer!.render(job.source, job.variant, { checkpoint });
+      const reply: JobReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings: { decode: r.timings.decode, resize: r.timings.resize, encode: r.timings.encode } };
+      if ('master' in r && r.master) {
+        const { image, factor, info } = r.master as Master;
+        reply.master = { data: opts.shareMasters ? shared(image.data as Uint8ClampedArray) : (image.data as Uint8ClampedArray), width: image.width, height: image.height, factor, info };
+      }
+      return reply;
+    } catch (err) {
+      const e = err as Error & { cause?: unknown };
+      const error = isHttpError(err)
+        ? { status: err.status, code: err.code, message: err.message, headers: err.headers, cause: e.cause === undefined ? undefined : String(e.cause) }
+        : { message: e?.message ?? String(err) };
+      return { id, ok: false, error };
+    }
+  }
+
+  endpoint.listen((message) => {
+    if ('init' in message) {
+      init = message.init;
+      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: opts.collectGarbage });
+      ready = renderer.warmUp();
+      ready.then(
+        () => endpoint.post({ ready: true }),
+        (err: unknown) => endpoint.post({ ready: false, message: String(err) }),
+      );
+      return;
+    }
+    void run(message.job).then((reply) => {
+      const transfer: Transferable[] = [];
+      if (reply.ok) {
+        transfer.push(reply.body.buffer as ArrayBuffer);
+        const buf = reply.master?.data.buffer;
+        // A shared buffer is shared by posting it; only plain ones can (and need to) be moved.
+        if (buf && !(typeof SharedArrayBuffer === 'function' && buf instanceof SharedArrayBuffer) && buf !== reply.body.buffer) transfer.push(buf as ArrayBuffer);
+      }
+      endpoint.post(reply, transfer);
+    });
+  });
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { createBudget } from '../../../src/render/scheduler/admission.js';
+import { estimateDecodeBytes, estimateRenderBytes } from '../../../src/render/scheduler/estimate.js';
+import { createMasterStore } from '../../../src/render/scheduler/masters.js';
+import type { MasterMessage } from '../../../src/render/scheduler/protocol.js';
+
+const info = { format: 'jpeg' as const, width: 4000, height: 3000, hasAlpha: false, orientation: 1 };
+const master = (bytes: number, factor: number): MasterMessage => ({ data: new Uint8ClampedArray(bytes), width: bytes / 4, height: 1, factor, info });
+const always = () => true;
+
+describe('master store', () => {
+  it('keeps a finer master over a coarser one of the same source, never the reverse', () => {
+    const m = createMasterStore(1000);
+    expect(m.offer('a', master(40, 8), false, always)).toBe(true);
+    expect(m.offer('a', master(160, 4), false, always)).toBe(true);
+    expect([m.get('a')?.factor, m.bytes]).toEqual([4, 160]);
+    expect(m.offer('a', master(40, 8), false, always)).toBe(false);
+    expect(m.get('a')?.factor).toBe(4);
+  });
+
+  it('drops the least recently used past its cap, and refuses what the budget cannot hold', () => {
+    const m = createMasterStore(300);
+    m.offer('a', master(100, 2), false, always);
+    m.offer('b', master(100, 2), false, always);
+    m.get('a'); // a is now more recent than b
+    m.offer('c', master(160, 2), false, always);
+    expect([m.get('a') !== undefined, m.get('b') !== undefined, m.get('c') !== undefined, m.bytes]).toEqual([true, false, true, 260]);
+    expect(m.offer('d', master(400, 2), false, always)).toBe(false); // larger than the cap
+    expect(m.offer('e', master(20, 2), false, () => false)).toBe(false);
+    expect(m.get('e')).toBeUndefined();
+  });
+
+  it('keeps masters in shared memory when asked', () => {
+    const m = createMasterStore(1000);
+    m.offer('a', master(40, 8), true, always);
+    expect(m.get('a')!.image.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+});
+
+describe('memory budget', () => {
+  it('reserves while bytes fit, evicting masters first, and releases', () => {
+    const masters = createMasterStore(1000);
+    const budget = createBudget(1000, masters);
+    masters.offer('a', master(400, 2), false, budget.makeRoom);
+    expect(budget.tryReserve(500)).toBe(true); // 400 of masters + 500 fit
+    expect(budget.tryReserve(300)).toBe(true); // the master makes way
+    expect(masters.size).toBe(0);
+    expect(budget.tryReserve(300)).toBe(false); // 800 in flight: nothing left to evict
+    budget.release(500);
+    expect(budget.tryReserve(300)).toBe(true);
+    expect(budget.inflight).toBe(600);
+  });
+});
+
+describe('render estimates (from the header alone)', () => {
+  it('grow with the decoded pixels: a reduced JPEG decode is far cheaper than a full one', () => {
+    const full = estimateDecodeBytes(info, 1);
+    expect(full).toBe(12 * 4000 * 3000);
+    expect(estimateDecodeBytes(info, 8)).toBe(12 * 500 * 375);
+    // A progressive file keeps every coefficient of the full image whatever the scale.
+    expect(estimateDecodeBytes(info, 8, { progressive: true })).toBeGreaterThan(estimateDecodeBytes(info, 8) + 4000 * 3000 * 4);
+    // Other formats have no reduced decode.
+    expect(estimateDecodeBytes({ ...info, format: 'png' }, 8)).toBe(full);
+  });
+
+  it('cover the resize of a large variant and the source\'s copies', () => {
+    const small = estimateRenderBytes(info, { width: 256, height: 256, fit: 'cover' }, 4, { sourceBytes: 3e6 });
+    const large = estimateRenderBytes(info, { width: 2048, height: 0, fit: 'inside' }, 1, { sourceBytes: 3e6 });
+    expect(small).toBeLessThan(40 * 1024 * 1024);
+    expect(large).toBeGreaterThan(estimateDecodeBytes(info, 1) + 6e6);
+  });
+});
