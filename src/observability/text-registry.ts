@@ -97,10 +97,10 @@ class Histogram extends Metric<HistogramValue> {
 }
 
 export function createTextRegistry(): MetricsRegistry {
-  const metrics: Metric<unknown>[] = [];
-  const add = <M extends Metric<never>>(m: M): M => {
+  const metrics: { def: MetricDef; write(): string }[] = [];
+  const add = <M extends { def: MetricDef; write(): string }>(m: M): M => {
     if (metrics.some((x) => x.def.name === m.def.name)) throw new Error(`metric '${m.def.name}' is registered twice`);
-    metrics.push(m as unknown as Metric<unknown>);
+    metrics.push(m);
     return m;
   };
   return {

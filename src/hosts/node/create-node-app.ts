@@ -10,7 +10,7 @@ import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { createFsStore } from '../../storage/fs-store.js';
 import { bytesResponse } from './bytes-response.js';
 import { exposeGc } from './expose-gc.js';
-import { serve } from './http-adapter.js';
+import { type FetchHandler, serve } from './http-adapter.js';
 import { createRenderPool } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
 import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
@@ -36,6 +36,8 @@ export interface NodeAppOptions {
   wrapRenderer?: (r: Renderer) => Renderer;
   /** Render on this many worker threads (render-pool.ts); 0 or absent renders on the main thread. */
   renderThreads?: number;
+  /** Wraps the app's handler before it is served (metrics, access log, /readyz: hosts/node/node-ops.ts). */
+  wrapFetch?: (fetch: FetchHandler) => FetchHandler;
 }
 
 /** Builds the local host: directory store, in-process jsquash renderer, in-memory cache. */
@@ -68,7 +70,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
     page: createDemoPage({ config: opts.config }),
     fallback: createGeneratedFallback(createCodecs(modules)),
   });
-  const server = await serve(app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const server = await serve(opts.wrapFetch ? opts.wrapFetch(app.fetch) : app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const close = async () => {
     await server.close();
     await pool?.close();
