@@ -60,6 +60,23 @@ function headerGetter(response: Response): (name: string) => string | undefined 
   return (name) => response.headers.get(name) ?? undefined;
 }
 
+/** GET /metrics: the exposition, behind the bearer token when one is configured. */
+export async function metricsResponse(request: Request, metrics: ServiceMetrics, token: string | undefined): Promise<Response> {
+  if (request.method !== 'GET') return json(405, { code: 'METHOD_NOT_ALLOWED', message: 'use GET /metrics' }, { allow: 'GET' });
+  if (token !== undefined) {
+    const auth = request.headers.get('authorization') ?? '';
+    const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    if (!(await timingSafeEqual(given, token))) return json(401, { code: 'UNAUTHORIZED', message: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+  }
+  return new Response(await metrics.registry.exposition(), { headers: { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' } });
+}
+
+/** The METRICS_ADDR listener's handler: /metrics only. */
+export function metricsListenerHandler(metrics: ServiceMetrics, token: string | undefined): (request: Request) => Promise<Response> {
+  return async (request) =>
+    new URL(request.url).pathname === '/metrics' ? metricsResponse(request, metrics, token) : json(404, { code: 'NOT_FOUND', message: 'only /metrics is served here' });
+}
+
 /**
  * Wraps a host's app with what operations need: /readyz, /metrics behind a bearer token or on
  * its own listener, request metrics by route, status, cache state and tenant, admin outcomes,
@@ -71,15 +88,7 @@ export function createOps(deps: OpsDeps): Ops {
   let inFlight = 0;
   const metricsOnMain = settings.metricsToken !== undefined && settings.metricsAddr === undefined;
 
-  async function serveMetrics(request: Request): Promise<Response> {
-    if (request.method !== 'GET') return json(405, { code: 'METHOD_NOT_ALLOWED', message: 'use GET /metrics' }, { allow: 'GET' });
-    if (settings.metricsToken !== undefined) {
-      const auth = request.headers.get('authorization') ?? '';
-      const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!(await timingSafeEqual(token, settings.metricsToken))) return json(401, { code: 'UNAUTHORIZED', message: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
-    }
-    return new Response(await metrics.registry.exposition(), { headers: { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' } });
-  }
+  const serveMetrics = (request: Request) => metricsResponse(request, metrics, settings.metricsToken);
 
   async function serveReady(request: Request): Promise<Response> {
     const report = await deps.readiness.check();
@@ -163,10 +172,7 @@ export function createOps(deps: OpsDeps): Ops {
 
   return {
     fetch: handle,
-    metricsFetch: async (request) => {
-      const path = new URL(request.url).pathname;
-      return path === '/metrics' ? serveMetrics(request) : json(404, { code: 'NOT_FOUND', message: 'only /metrics is served here' });
-    },
+    metricsFetch: metricsListenerHandler(metrics, settings.metricsToken),
     inFlight: () => inFlight,
   };
 }

@@ -2,7 +2,7 @@ import type { ServiceConfig } from '../../core/config/service-config.js';
 import { createServiceMetrics, type ServiceMetrics } from '../../core/metrics/service-metrics.js';
 import type { ObjectStore, Renderer } from '../../core/ports.js';
 import { instrumentRenderer, instrumentStore } from '../../observability/instrument.js';
-import { createOps, type Ops } from '../../observability/ops-handler.js';
+import { createOps, metricsListenerHandler, type Ops } from '../../observability/ops-handler.js';
 import { type OpsSettings, loadOpsSettings } from '../../observability/ops-settings.js';
 import { createPromClientRegistry } from '../../observability/prom-client-registry.js';
 import { createReadiness, type Readiness } from '../../observability/readiness.js';
@@ -65,8 +65,8 @@ export function createNodeOps(opts: {
     },
     inFlight: () => ops?.inFlight() ?? 0,
     async startMetricsListener() {
-      if (!settings.metricsAddr || !ops) return undefined;
-      const server = await serve(ops.metricsFetch, settings.metricsAddr);
+      if (!settings.metricsAddr) return undefined;
+      const server = await serve(metricsListenerHandler(metrics, settings.metricsToken), settings.metricsAddr);
       return { url: server.url, close: server.close };
     },
   };
