@@ -24,7 +24,11 @@ function axes(yLabels: [number, string][], yOf: (v: number) => number): string {
 
 /** Hit ratio per time bucket: a line, with gaps where a bucket had no cacheable request. */
 export function hitRatioChart(points: { at: string; hitRatio: number | null }[]): string {
-  const x = (i: number) => PAD.l + (points.length <= 1 ? (W - PAD.l - PAD.r) / 2 : (i / (points.length - 1)) * (W - PAD.l - PAD.r));
+  // Placed by time, so minutes without traffic show as gaps rather than being squeezed out.
+  const times = points.map((p) => Date.parse(p.at));
+  const t0 = times[0] ?? 0;
+  const span = (times[times.length - 1] ?? 0) - t0;
+  const x = (i: number) => PAD.l + (span <= 0 ? (W - PAD.l - PAD.r) / 2 : ((times[i]! - t0) / span) * (W - PAD.l - PAD.r));
   const y = (v: number) => H - PAD.b - v * (H - PAD.t - PAD.b);
   let inner = axes([0, 0.25, 0.5, 0.75, 1].map((v) => [v, `${v * 100} %`]), y);
   const segments: string[][] = [[]];
