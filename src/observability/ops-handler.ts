@@ -50,6 +50,19 @@ function routeOf(path: string): string {
 const ADMIN_OPS: readonly AdminOp[] = ['purge', 'takedown', 'erase', 'restore'];
 const CODE = /^[A-Z][A-Z0-9_]{0,47}$/;
 
+/**
+ * Path and query of a serialized absolute URL without a URL parse per request (cache hits
+ * are the hot path). Request URLs are normalized by the host: scheme://authority/path?query#….
+ */
+function splitUrl(href: string): { pathname: string; search: string } {
+  const start = href.indexOf('/', href.indexOf('//') + 2);
+  if (start < 0) return { pathname: '/', search: '' };
+  let end = href.indexOf('#', start);
+  if (end < 0) end = href.length;
+  const q = href.indexOf('?', start);
+  return q >= 0 && q < end ? { pathname: href.slice(start, q), search: href.slice(q, end) } : { pathname: href.slice(start, end), search: '' };
+}
+
 /** Headers as a plain record: Node's BytesResponse hands its own (no Headers built per cache hit). */
 function headerGetter(response: Response): (name: string) => string | undefined {
   const r = response as Response & { headerRecord?: () => Record<string, string> };
@@ -114,7 +127,7 @@ export function createOps(deps: OpsDeps): Ops {
 
   async function handle(request: Request, conn?: ConnInfo): Promise<Response> {
     const t0 = performance.now();
-    const url = new URL(request.url);
+    const url = splitUrl(request.url);
     const route = routeOf(url.pathname);
     inFlight++;
     metrics.inFlight(1);
