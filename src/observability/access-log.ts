@@ -43,7 +43,7 @@ export function droppedParams(search: string): string[] {
       // A malformed escape: keep the raw name.
     }
     name = name.toLowerCase();
-    if (KEPT.has(name)) continue;
+    if (!name || KEPT.has(name)) continue;
     out.add(name.slice(0, 64));
     if (out.size >= MAX_DROPPED) break;
   }
