@@ -103,7 +103,9 @@ export function createMemoryCache(opts: MemoryCacheOptions): VariantCache & { st
         return { value: e.value, state: 'STALE' };
       }
       counters.misses++;
-      return { value: await load(key, loader, o), state: 'MISS' };
+      const coalesced = inflight.has(key);
+      const value = await load(key, loader, o);
+      return coalesced ? { value, state: 'MISS', coalesced } : { value, state: 'MISS' };
     },
 
     async purge(tags: string[], soft: boolean) {

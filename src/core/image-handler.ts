@@ -74,7 +74,7 @@ export function createImageHandler(deps: ImageHandlerDeps) {
   return async function handleImage(request: Request): Promise<Response> {
     const t0 = performance.now();
     const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
-    const { value, state } = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
+    const { value, state, coalesced } = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
 
     // A plain object, not a Headers: built once per hit, and read by the host as it is (Node's
     // BytesResponse hands it to writeHead). Every name is lowercase, so each appears once.
@@ -89,7 +89,7 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     };
     if (value.headers) for (const name of Object.keys(value.headers)) headers[name.toLowerCase()] = value.headers[name]!;
     if (variant.negotiated) headers.vary = 'Accept';
-    headers['server-timing'] = serverTiming(state, value, performance.now() - t0);
+    headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced);
 
     if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
       delete headers['content-type'];

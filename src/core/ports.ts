@@ -79,6 +79,8 @@ export type CacheState = 'HIT' | 'MISS' | 'STALE';
 export interface CacheResult {
   value: VariantBody;
   state: CacheState;
+  /** A MISS that waited for another request's load of the same key instead of loading. */
+  coalesced?: boolean;
 }
 
 /** The response cache in front of the loader. Must collapse concurrent misses for one key. */

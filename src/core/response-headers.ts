@@ -22,10 +22,11 @@ export function edgeTtl(tenant: Tenant, policy: CachePolicy): { ttl: number; swr
   return { ttl: policy.edgeTtl, swr: policy.edgeSwr };
 }
 
-export function serverTiming(state: CacheState | 'PASS', value: VariantBody, totalMs: number): string {
+export function serverTiming(state: CacheState | 'PASS', value: VariantBody, totalMs: number, coalesced = false): string {
   const parts = [`cache;desc="${state}"`];
-  // Stage timings only describe this request when it did the work.
-  if (state === 'MISS') {
+  // Stage timings only describe this request when it did the work; a coalesced one waited for another's.
+  if (coalesced) parts.push('coalesced');
+  else if (state === 'MISS') {
     for (const name of ['origin', 'decode', 'resize', 'encode']) {
       const d = value.timings[name];
       if (d !== undefined) parts.push(`${name};dur=${d.toFixed(1)}`);

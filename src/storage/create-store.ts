@@ -9,16 +9,19 @@ export interface StoreDeps {
   /** A fetch per origin (Fastly: each bound to its own backend); the global fetch otherwise. */
   fetch?: { primary?: FetchFn; secondary?: FetchFn };
   onFailover?: FailoverOptions['onFailover'];
+  /** Wraps each underlying store, named as the failover store names it (metrics time each one). */
+  wrap?: (name: 'primary' | 'secondary', store: ObjectStore) => ObjectStore;
 }
 
 /** The configured store: a directory, one bucket, or a bucket with a failover secondary. */
 export function createStore(cfg: StorageConfig, deps: StoreDeps = {}): ObjectStore {
+  const wrap = deps.wrap ?? ((_name, store) => store);
   if (cfg.kind === 'fs') {
     if (!deps.createFsStore) throw new Error('STORAGE=fs needs a filesystem: this host supports STORAGE=s3 only');
-    return deps.createFsStore(cfg.dataDir);
+    return wrap('primary', deps.createFsStore(cfg.dataDir));
   }
-  const primary = createS3Store(deps.fetch?.primary ? { ...cfg.primary, fetch: deps.fetch.primary } : cfg.primary);
+  const primary = wrap('primary', createS3Store(deps.fetch?.primary ? { ...cfg.primary, fetch: deps.fetch.primary } : cfg.primary));
   if (!cfg.secondary) return primary;
-  const secondary = createS3Store(deps.fetch?.secondary ? { ...cfg.secondary, fetch: deps.fetch.secondary } : cfg.secondary);
+  const secondary = wrap('secondary', createS3Store(deps.fetch?.secondary ? { ...cfg.secondary, fetch: deps.fetch.secondary } : cfg.secondary));
   return createFailoverStore(primary, secondary, deps.onFailover ? { onFailover: deps.onFailover } : {});
 }

@@ -27,6 +27,8 @@ describe('memory cache', () => {
     expect(loads).toBe(1);
     expect(results.every((r) => r.value.body.byteLength === 10)).toBe(true);
     expect((await cache.getOrLoad('k', loader, opts)).state).toBe('HIT');
+    // The first did the load; the other 19 waited for it and say so (metrics count them apart).
+    expect(results.map((r) => r.coalesced === true)).toEqual([false, ...Array<boolean>(19).fill(true)]);
   });
 
   it('does not cache failures, and a failed load does not poison later ones', async () => {

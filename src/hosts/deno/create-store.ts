@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../../core/ports.js';
 import type { StorageConfig } from '../../storage/config.js';
-import { createStore as createConfiguredStore } from '../../storage/create-store.js';
+import { createStore as createConfiguredStore, type StoreDeps } from '../../storage/create-store.js';
 import { createFsStore } from '../../storage/fs-store.js';
 
 /**
@@ -8,9 +8,10 @@ import { createFsStore } from '../../storage/fs-store.js';
  * local directory for local runs (fs-store uses node:fs, which Deno provides; Deno Deploy's
  * file system is read-only, so the directory store is for local runs only).
  */
-export function createStore(cfg: StorageConfig, log: (msg: string, err?: unknown) => void): ObjectStore {
+export function createStore(cfg: StorageConfig, log: (msg: string, err?: unknown) => void, wrap?: StoreDeps['wrap']): ObjectStore {
   return createConfiguredStore(cfg, {
     createFsStore: (dir) => createFsStore(dir ?? '.data'),
     onFailover: (op, key, err) => log(`storage ${op} ${key} failed over to the secondary`, err),
+    ...(wrap ? { wrap } : {}),
   });
 }

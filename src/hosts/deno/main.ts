@@ -23,6 +23,9 @@ import type { CodecModules } from '../../render/codec-modules.js';
 import { startInlineThread } from '../../render/scheduler/inline-thread.js';
 import { createRenderScheduler, type RenderScheduler } from '../../render/scheduler/pool.js';
 import { startWebWorkerThread } from '../../render/scheduler/web-worker-thread.js';
+import { createHostOps } from '../../observability/host-ops.js';
+import { describeOps } from '../../observability/ops-settings.js';
+import { createTextRegistry } from '../../observability/text-registry.js';
 import { describeStorage } from '../../storage/config.js';
 import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
 import { createStore } from './create-store.js';
@@ -33,8 +36,20 @@ const log = (msg: string, err?: unknown): void =>
   console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
 
 async function main(): Promise<void> {
-  const settings = await loadDenoSettings(Deno.env.toObject(), (path) => Deno.readTextFile(path), navigator.hardwareConcurrency);
+  const env = Deno.env.toObject();
+  const settings = await loadDenoSettings(env, (path) => Deno.readTextFile(path), navigator.hardwareConcurrency);
   const { config, mode } = settings;
+  // Metrics, access log, /readyz: docs/operations.md. Metrics via text-registry.ts (prom-client does not bundle for Deno).
+  let codecsWarm = false;
+  const ops = createHostOps({
+    env,
+    config,
+    registry: createTextRegistry,
+    store: () => store,
+    codecsReady: () => codecsWarm,
+    log,
+    writeLine: (line) => console.log(line),
+  });
 
   // Next to the bundle (dist/deno/wasm/), where the build copies the pinned binaries.
   const wasmDir = settings.wasmDir
@@ -47,19 +62,19 @@ async function main(): Promise<void> {
   const modules = loadCodecModules(wasmDir, (url) => Deno.readFile(url));
   const scheduler = modules.then((m) => startScheduler(m, settings.render, config.limits));
   scheduler.then(
-    (s) => console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)}`),
+    (s) => (codecsWarm = true, console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)}`)),
     (err) => {
       console.error('[avatar-edge] codecs failed to start:', err instanceof Error ? err.message : err);
       Deno.exit(1);
     },
   );
-  const renderer: Renderer = { render: async (source, variant) => (await scheduler).render(source, variant) };
+  const renderer: Renderer = ops.wrapRenderer({ render: async (source, variant) => (await scheduler).render(source, variant) });
   // Generated avatars for tenants with fallback 'generated', encoded on this thread.
   const generated = scheduler.then(() => modules).then((m) => createGeneratedFallback(createCodecs(m)));
   generated.catch(() => {}); // a codec failure is reported (and ends the process) above
   const fallback = async (variant: Variant) => (await generated)(variant);
 
-  const store = createStore(settings.storage, log);
+  const store = createStore(settings.storage, log, ops.wrapStore);
   const cache = createMemoryCache({
     maxBytes: settings.cacheMaxBytes,
     onRefreshError: (key, err) => log(`refresh of ${key} failed`, err),
@@ -77,6 +92,7 @@ async function main(): Promise<void> {
     // Deno's node:crypto HMAC is synchronous; crypto.subtle's is a round trip per signed request.
     authorize: createAuthorizer({ hmac: nodeHmacSha256Base64url }),
   });
+  const handler = ops.wrapFetch(app.fetch);
 
   const server = Deno.serve(
     {
@@ -88,6 +104,7 @@ async function main(): Promise<void> {
         console.log(`avatar-edge (deno, ${mode}${render}) listening on http://${hostname}:${port}`);
         console.log(`  config: ${settings.configSource}; tenants: ${[...config.tenants.keys()].join(', ')}`);
         console.log(`  storage: ${describeStorage(settings.storage)}${demo}`);
+        console.log(`  operations: ${describeOps(ops.settings)}`);
       },
       // The router already turns every error into a response; this is the last line of defence.
       onError: (err: unknown) => {
@@ -98,11 +115,17 @@ async function main(): Promise<void> {
         });
       },
     },
-    (request: Request) => app.fetch(request),
+    (request: Request, info: { remoteAddr: { hostname?: string } }) => handler(request, { remoteAddress: info.remoteAddr.hostname }),
   );
+  const metricsServer = ops.settings.metricsAddr
+    ? Deno.serve({ hostname: ops.settings.metricsAddr.host, port: ops.settings.metricsAddr.port, onListen: ({ hostname, port }: { hostname: string; port: number }) => console.log(`  metrics on http://${hostname}:${port}/metrics`) }, ops.metricsFetch)
+    : undefined;
 
   // Finish in-flight requests on SIGTERM/SIGINT (Deno Deploy sends SIGINT, then SIGKILL 5 s later).
-  const stop = () => void server.shutdown().then(() => Deno.exit(0));
+  const stop = () => {
+    ops.readiness.setDraining();
+    void Promise.all([server.shutdown(), metricsServer?.shutdown()]).then(() => Deno.exit(0));
+  };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     try {
       Deno.addSignalListener(signal, stop);

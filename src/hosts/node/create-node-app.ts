@@ -8,7 +8,7 @@ import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createFsStore } from '../../storage/fs-store.js';
 import { bytesResponse } from './bytes-response.js';
-import { serve } from './http-adapter.js';
+import { type FetchHandler, serve } from './http-adapter.js';
 import { createRenderPool, type RenderPoolOptions } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
 import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
@@ -36,6 +36,8 @@ export interface NodeAppOptions {
   renderThreads?: number;
   /** The scheduler's budget, deadline and queue (render/scheduler/pool.ts); its defaults when absent. */
   render?: Pick<RenderPoolOptions, 'memoryBytes' | 'timeoutMs' | 'maxQueue' | 'masterBytes' | 'stallForTests'>;
+  /** Wraps the app's handler before it is served (metrics, access log, /readyz: hosts/node/node-ops.ts). */
+  wrapFetch?: (fetch: FetchHandler) => FetchHandler;
 }
 
 /** Builds the local host: directory store, in-process jsquash renderer, in-memory cache. */
@@ -68,7 +70,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
     page: createDemoPage({ config: opts.config }),
     fallback: createGeneratedFallback(createCodecs(modules)),
   });
-  const server = await serve(app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const server = await serve(opts.wrapFetch ? opts.wrapFetch(app.fetch) : app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const close = async () => {
     await server.close();
     await pool.close();

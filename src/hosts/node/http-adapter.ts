@@ -5,7 +5,8 @@ import { BytesResponse, toHeaderRecord } from './bytes-response.js';
 import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
 import { assertSafeRequestTarget } from '../../core/request/raw-target.js';
 
-export type FetchHandler = (request: Request) => Promise<Response>;
+/** `conn` carries the peer's address (access logs with ACCESS_LOG_CLIENT_IP=socket). */
+export type FetchHandler = (request: Request, conn?: { remoteAddress?: string }) => Promise<Response>;
 
 /** A backstop above every route's own limit (uploads: limits.maxSourceBytes; admin: 1 MB). */
 const MAX_BODY = 64 * 1024 * 1024;
@@ -92,7 +93,7 @@ export async function serve(handler: FetchHandler, opts: { host: string; port: n
       const origin = 'http://localhost';
       const { request, discard } = toRequest(req, origin);
       if (discard) res.once('finish', discard);
-      await send(res, await handler(request));
+      await send(res, await handler(request, { remoteAddress: req.socket.remoteAddress }));
     } catch (err) {
       if (isHttpError(err) && !res.headersSent) return void (await send(res, errorResponse(err)));
       const status = (err as { status?: number }).status === 413 ? 413 : 400;

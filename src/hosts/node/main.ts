@@ -4,7 +4,10 @@ import { ConfigError, loadServiceConfig } from '../../core/config/service-config
 import { parseRenderSecrets } from '../../http/render-route.js';
 import { readSchedulerSettings } from '../../render/scheduler/settings.js';
 import { describeStorage } from '../../storage/config.js';
+import { describeOps } from '../../observability/ops-settings.js';
 import { startNodeApp } from './create-node-app.js';
+import { installGracefulShutdown } from './graceful-shutdown.js';
+import { createNodeOps } from './node-ops.js';
 import { createNodeStore } from './node-store.js';
 import { readServiceInput } from './read-config.js';
 
@@ -25,8 +28,10 @@ async function main(): Promise<void> {
   const renderSecrets = parseRenderSecrets(process.env.RENDER_SECRET);
   const render = renderSettings();
   const log = (msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
+  // Metrics, access log, /readyz and shutdown: docs/operations.md.
+  const ops = createNodeOps({ env: process.env, config, store: () => storage.store, log });
   // STORAGE=fs (default: DATA_DIR or .data) or STORAGE=s3 (S3_*): docs/storage.md.
-  const storage = createNodeStore(process.env, log);
+  const storage = createNodeStore(process.env, log, ops.wrapStore);
   const app = await startNodeApp({
     config,
     store: storage.store,
@@ -40,12 +45,16 @@ async function main(): Promise<void> {
     // Renders on worker threads, one per core, so both cores render and hits never wait behind a render.
     renderThreads: render.threads,
     render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests },
+    wrapRenderer: ops.wrapRenderer,
+    wrapFetch: ops.wrapFetch,
   });
+  const metricsListener = await ops.startMetricsListener();
   if (app.seeded.length) console.log(`seeded ${app.seeded.length} sample originals: ${app.seeded.join(', ')}`);
   // Facts first, the "listening" line last: whoever waits for it (tests, scripts) then has them all.
   console.log(`storage: ${describeStorage(storage.config)}`);
   const threads = render.threads ? `${render.threads} worker thread${render.threads === 1 ? '' : 's'}` : 'the main thread';
   console.log(`render: ${threads}, memory ${render.memoryBytes / 1048576} MiB, timeout ${render.timeoutMs} ms, queue ${render.maxQueue}`);
+  console.log(`operations: ${describeOps(ops.settings)}${metricsListener ? ` at ${metricsListener.url}/metrics` : ''}`);
   console.log(`avatar-edge listening on ${app.url}${renderSecrets.length ? ' (render route /_render/* on)' : ''}`);
   console.log('try:');
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {
@@ -54,9 +63,17 @@ async function main(): Promise<void> {
   const adminIds = Object.keys(config.admin.tokens);
   console.log(`admin API /_admin/*: ${adminIds.length ? `tokens ${adminIds.join(', ')} (docs/admin-api.md)` : 'closed (set ADMIN_TOKEN)'}`);
   console.log(`config: ${source}${config.tenants.has('secure') ? "; signed URLs for tenant 'secure': npm run sign -- secure hopper --w 128 --h 128 --fmt webp" : ''}`);
-  const stop = () => void app.close().then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  installGracefulShutdown({
+    server: app.server,
+    deadlineMs: ops.settings.shutdownDeadlineMs,
+    inFlight: ops.inFlight,
+    onDraining: () => ops.readiness.setDraining(),
+    log: (msg) => console.error(`[avatar-edge] ${msg}`),
+    close: async () => {
+      await metricsListener?.close();
+      await app.close();
+    },
+  });
 }
 
 main().catch((err) => {

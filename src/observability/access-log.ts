@@ -1,0 +1,77 @@
+import { AUTH_PARAMS, IMAGE_PARAMS } from '../core/request/query.js';
+
+/** One line of the access log (JSON). `npm run report` reads these. */
+export interface AccessLogRecord {
+  time: string;
+  requestId: string;
+  method: string;
+  /** Path and query as received (at most MAX_URL characters). */
+  url: string;
+  route: string;
+  status: number;
+  /** From the canonical variant, or '' when the request never got one (errors, other routes). */
+  tenant: string;
+  id: string;
+  /** The canonical variant key (X-Variant), '' when none. */
+  variant: string;
+  cache: string;
+  /** Body bytes sent (0 for HEAD and 304); null when the response did not say. */
+  bytes: number | null;
+  durationMs: number;
+  /** Server-Timing stages this request did itself: origin, decode, resize, encode. */
+  timings: Record<string, number>;
+  /** Query parameter names that did not reach the canonical key (utm_*, cache busters). */
+  dropped: string[];
+  clientIp?: string;
+}
+
+export const MAX_URL = 2048;
+const KEPT = new Set<string>([...IMAGE_PARAMS, ...AUTH_PARAMS]);
+const MAX_DROPPED = 16;
+
+/** Names only (values may be personal data), each at most 64 characters, at most 16 of them. */
+export function droppedParams(search: string): string[] {
+  if (search.length <= 1) return [];
+  const out = new Set<string>();
+  for (const pair of search.slice(1).split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    let name = eq < 0 ? pair : pair.slice(0, eq);
+    try {
+      name = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // A malformed escape: keep the raw name.
+    }
+    name = name.toLowerCase();
+    if (!name || KEPT.has(name)) continue;
+    out.add(name.slice(0, 64));
+    if (out.size >= MAX_DROPPED) break;
+  }
+  return [...out];
+}
+
+/** `origin;dur=1.2, decode;dur=3` → { origin: 1.2, decode: 3 }; also says whether `coalesced` is there. */
+export function parseServerTiming(header: string | undefined): { timings: Record<string, number>; coalesced: boolean } {
+  const timings: Record<string, number> = {};
+  let coalesced = false;
+  if (!header) return { timings, coalesced };
+  for (const part of header.split(',')) {
+    const [rawName, ...params] = part.trim().split(';');
+    const name = rawName?.trim();
+    if (!name) continue;
+    if (name === 'coalesced') coalesced = true;
+    if (name === 'cache' || name === 'total') continue;
+    for (const p of params) {
+      const m = /^\s*dur=([\d.]+)\s*$/.exec(p);
+      if (m) timings[name] = Number(m[1]);
+    }
+  }
+  return { timings, coalesced };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's X-Request-Id when it is a sane token, else a fresh UUID. */
+export function requestIdFor(header: string | null): string {
+  return header && REQUEST_ID.test(header) ? header : crypto.randomUUID();
+}

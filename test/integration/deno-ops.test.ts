@@ -1,0 +1,67 @@
+/**
+ * Metrics, the access log and /readyz on the real Deno host (the esbuild bundle under the deno
+ * binary, on loopback), whose metrics come from text-registry.ts rather than prom-client.
+ */
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { originalKey } from '../../src/core/storage-keys.js';
+import { buildDenoBundle, type DenoHost, startDenoHost } from '../support/deno-host.js';
+
+const SAMPLES = new URL('../../samples/demo/', import.meta.url).pathname;
+const METRICS_TOKEN = 'deno-metrics-token-not-a-secret';
+
+describe('Deno host operations', () => {
+  let bundle: Awaited<ReturnType<typeof buildDenoBundle>>;
+  let host: DenoHost;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    bundle = await buildDenoBundle();
+    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-ops-'));
+    const path = join(dataDir, originalKey('demo', 'hopper'));
+    await mkdir(dirname(path), { recursive: true });
+    await copyFile(join(SAMPLES, 'hopper.jpg'), path);
+    host = await startDenoHost({
+      entry: bundle.entry,
+      env: { DATA_DIR: dataDir, AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {} } }), METRICS_TOKEN, ACCESS_LOG_CLIENT_IP: 'socket' },
+      writable: [dataDir],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await host?.stop();
+    await bundle?.remove();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves /readyz once the codecs are warm, and counts requests and renders at /metrics', async () => {
+    // Deno serves before its codecs are warm: /readyz says when it is ready.
+    let ready: Response;
+    while ((ready = await host.get('/readyz')).status !== 200) {
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).checks.codecs).toBe('warming');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await ready.json()).toEqual({ ready: true, checks: { codecs: 'ok', store: 'ok', shutdown: 'no' } });
+
+    const webp = { accept: 'image/webp' };
+    expect((await host.get('/demo/hopper?w=48', webp)).headers.get('x-cache')).toBe('MISS');
+    expect((await host.get('/demo/hopper?w=48&utm_campaign=x', webp)).headers.get('x-cache')).toBe('HIT');
+    expect((await host.get('/metrics')).status).toBe(401);
+
+    const res = await host.get('/metrics', { authorization: `Bearer ${METRICS_TOKEN}` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await res.text();
+    expect(text).toContain('avatar_http_requests_total{route="image",method="GET",status="200",cache="MISS",tenant="demo"} 1');
+    expect(text).toContain('avatar_http_requests_total{route="image",method="GET",status="200",cache="HIT",tenant="demo"} 1');
+    expect(text).toContain('avatar_render_stage_seconds_count{stage="decode"} 1');
+    expect(text).toMatch(/^avatar_store_operation_seconds_count\{store="primary",op="get"\} [1-9]/m);
+
+    // One JSON line per request on stdout.
+    const lines = host.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const hit = lines.find((l) => l.url === '/demo/hopper?w=48&utm_campaign=x');
+    expect(hit).toMatchObject({ route: 'image', status: 200, cache: 'HIT', tenant: 'demo', id: 'hopper', dropped: ['utm_campaign'], clientIp: '127.0.0.1' });
+  }, 60_000);
+});
