@@ -17,11 +17,14 @@ type Suite = (o: { quick: boolean }) => Promise<SuiteReport>;
 // Loaded lazily: `--only=render` does not need nginx or ipx to import.
 const SUITES: Record<string, () => Promise<Suite>> = {
   render: async () => (await import('./render.js')).runRender,
+  'first-touch': async () => (await import('./first-touch.js')).runFirstTouch,
   peer: async () => (await import('./peer.js')).runPeer,
   hits: async () => (await import('./hits.js')).runHits,
   'edge-logic': async () => (await import('./edge-logic.js')).runEdgeLogic,
   'cache-keys': async () => (await import('./cache-keys.js')).runCacheKeys,
   memory: async () => (await import('./memory.js')).runMemory,
+  'large-sources': async () => (await import('./first-touch.js')).runLargeSources,
+  hostile: async () => (await import('./hostile.js')).runHostile,
 };
 
 function args() {
