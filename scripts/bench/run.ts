@@ -15,9 +15,10 @@ import { type Headline, type SuiteReport, headlineTable, markdownTable, suiteMar
 type Suite = (o: { quick: boolean }) => Promise<SuiteReport>;
 
 // Loaded lazily: `--only=render` does not need nginx or ipx to import.
+// In this order in the summary: first touch of an original is the headline cold figure.
 const SUITES: Record<string, () => Promise<Suite>> = {
-  render: async () => (await import('./render.js')).runRender,
   'first-touch': async () => (await import('./first-touch.js')).runFirstTouch,
+  render: async () => (await import('./render.js')).runRender,
   peer: async () => (await import('./peer.js')).runPeer,
   hits: async () => (await import('./hits.js')).runHits,
   'edge-logic': async () => (await import('./edge-logic.js')).runEdgeLogic,
