@@ -6,7 +6,10 @@
  * render that outlives its answer is still counted), and the server's peak RSS. Then 200
  * failing decodes in a row: how much resident memory the server keeps.
  */
-import { type HostileInput, hostileInputs } from './lib/hostile-inputs.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type HostileInput, hostileInputs, uniqueCopy } from './lib/hostile-inputs.js';
 import { mbOfKb, rssOf, untilIdle } from './lib/proc.js';
 import type { Headline, SuiteReport } from './lib/report.js';
 import { fetchOne, type Outcome, runClosedLoop, statusSummary } from './lib/requests.js';
@@ -41,7 +44,19 @@ interface GrowthResult {
   peakMb: number;
 }
 
-const copies = (input: HostileInput, n: number): SourceFile[] => Array.from({ length: n }, (_, i) => ({ ...input, id: `${input.id}-${i}` }));
+let copiesDir: string | undefined;
+/** `n` byte-distinct copies of the input (lib/hostile-inputs.ts uniqueCopy), each its own id. */
+async function copies(input: HostileInput, n: number): Promise<SourceFile[]> {
+  copiesDir ??= await mkdtemp(join(tmpdir(), 'avatar-bench-hostile-'));
+  const bytes = await readFile(input.path);
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const path = join(copiesDir!, `${input.id}-${i}`);
+      await writeFile(path, uniqueCopy(bytes, input.format, i));
+      return { ...input, id: `${input.id}-${i}`, path };
+    }),
+  );
+}
 
 async function withServer<T>(kind: ServerKind, files: SourceFile[], f: (s: Server) => Promise<T>): Promise<T> {
   const s = await startServer(kind, files);
@@ -54,7 +69,7 @@ async function withServer<T>(kind: ServerKind, files: SourceFile[], f: (s: Serve
 
 /** One class on a fresh server: requests one at a time, waiting after each until the server is idle. */
 async function runClass(kind: ServerKind, input: HostileInput, repeats: number, capMs: number): Promise<ClassResult> {
-  const files = copies(input, repeats);
+  const files = await copies(input, repeats);
   return withServer(kind, files, async (s) => {
     const idleMb = mbOfKb(rssOf(s.pid)?.rssKb ?? NaN);
     const outcomes: Outcome[] = [];
@@ -73,7 +88,7 @@ async function runClass(kind: ServerKind, input: HostileInput, repeats: number, 
 
 /** 10 failing decodes to settle, then 200 more (4 in flight): resident memory before and after. */
 async function runGrowth(kind: ServerKind, input: HostileInput): Promise<GrowthResult> {
-  const files = copies(input, FAILS + 10);
+  const files = await copies(input, FAILS + 10);
   return withServer(kind, files, async (s) => {
     const paths = files.map((f) => variantPath(kind, f, SIDE, SIDE, 'webp'));
     await runClosedLoop(s.url, paths.slice(0, 10), { concurrency: 1, headers: { accept: ACCEPT } });
@@ -105,6 +120,8 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
   for (const input of classes) for (const kind of KINDS) results.push(await runClass(kind, input, repeats, capMs));
   for (const kind of KINDS) growth.push(await runGrowth(kind, repeat));
   await removeBundles();
+  if (copiesDir) await rm(copiesDir, { recursive: true, force: true });
+  copiesDir = undefined;
 
   const of = (kind: ServerKind) => results.filter((r) => r.kind === kind);
   // NaN (past the cap) is the worst of all.
@@ -167,7 +184,7 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
     id: 'hostile',
     title: 'Hostile inputs: damaged and oversized originals',
     method:
-      `Each class on a fresh server of each kind (started as in the first-touch suite), ${repeats} requests one at a time for a ${SIDE} px WebP cover variant, each of a distinct copy of the file (so a kept master or a remembered refusal cannot answer it), stopping after one that took over ${GIVE_UP_MS / 1000} s; a server still busy ${capMs / 1000} s after the send is stopped (shown as > ${capMs / 1000} s). ` +
+      `Each class on a fresh server of each kind (started as in the first-touch suite), ${repeats} requests one at a time for a ${SIDE} px WebP cover variant, each of a distinct copy of the file (its own id and bytes made unique by a comment or metadata chunk, so neither a kept master, keyed by content in the Node host, nor a remembered refusal can answer it), stopping after one that took over ${GIVE_UP_MS / 1000} s; a server still busy ${capMs / 1000} s after the send is stopped (shown as > ${capMs / 1000} s). ` +
       'Time: send to last byte. Busy: send until the server process\'s CPU time (/proc/<pid>/stat, all threads) stopped growing (< 10 ms in 300 ms), so work that goes on after the answer counts: an upper bound on how long the request held a render slot. ' +
       `Peak RSS: the process's VmHWM at the end of the class, after its idle RSS at start. Then ${FAILS} failing decodes of distinct copies of a small truncated PNG (4 in flight, after 10 to settle): VmRSS before and 1 s after they end.`,
     headlines,

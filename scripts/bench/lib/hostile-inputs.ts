@@ -93,6 +93,47 @@ export function manyScansJpeg(progressive: Buffer, totalBytes: number): Buffer {
   return Buffer.concat([progressive.subarray(0, firstScanEnd), ...Array.from({ length: scans }, () => sos), Buffer.from([0xff, 0xd9])]);
 }
 
+/**
+ * The same file with a harmless tag that makes its bytes unique, so a server that keys its
+ * decoded sources by content (the Node host's kept masters are keyed by a hash of the bytes)
+ * decodes every copy: a JPEG comment (COM) after SOI, a PNG tEXt chunk after IHDR, a lossy
+ * WebP rewritten to the extended format (VP8X) with an XMP chunk.
+ */
+export function uniqueCopy(bytes: Buffer, format: SourceFormat, n: number): Buffer {
+  const tag = Buffer.from(`avatar-edge bench copy ${n}`, 'latin1');
+  if (format === 'jpeg') {
+    const com = Buffer.alloc(4);
+    com.writeUInt16BE(0xfffe, 0);
+    com.writeUInt16BE(tag.length + 2, 2);
+    return Buffer.concat([bytes.subarray(0, 2), com, tag, bytes.subarray(2)]);
+  }
+  if (format === 'png') {
+    const ihdrEnd = 8 + 12 + bytes.readUInt32BE(8);
+    return Buffer.concat([bytes.subarray(0, ihdrEnd), pngChunk('tEXt', Buffer.concat([Buffer.from('Comment\0', 'latin1'), tag])), bytes.subarray(ihdrEnd)]);
+  }
+  if (bytes.toString('latin1', 12, 16) !== 'VP8 ') throw new Error('uniqueCopy: only simple lossy WebP is handled');
+  const vp8 = bytes.subarray(12, 12 + 8 + bytes.readUInt32LE(16));
+  // The VP8 key frame header: 3-byte frame tag, start code 9d 01 2a, then 14-bit width and height.
+  const width = vp8.readUInt16LE(8 + 6) & 0x3fff;
+  const height = vp8.readUInt16LE(8 + 8) & 0x3fff;
+  const vp8x = Buffer.alloc(18);
+  vp8x.write('VP8X', 0, 'latin1');
+  vp8x.writeUInt32LE(10, 4);
+  vp8x[8] = 0x04; // XMP metadata present
+  vp8x.writeUIntLE(width - 1, 12, 3);
+  vp8x.writeUIntLE(height - 1, 15, 3);
+  const xmpHead = Buffer.alloc(8);
+  xmpHead.write('XMP ', 0, 'latin1');
+  xmpHead.writeUInt32LE(tag.length, 4);
+  const xmp = Buffer.concat([xmpHead, tag, Buffer.alloc(tag.length % 2)]);
+  const vp8Padded = Buffer.concat([vp8, Buffer.alloc(vp8.length % 2)]);
+  const head = Buffer.alloc(12);
+  head.write('RIFF', 0, 'latin1');
+  head.writeUInt32LE(4 + vp8x.length + vp8Padded.length + xmp.length, 4);
+  head.write('WEBP', 8, 'latin1');
+  return Buffer.concat([head, vp8x, vp8Padded, xmp]);
+}
+
 interface Recipe {
   id: string;
   name: string;
