@@ -76,7 +76,7 @@ async function main() {
       'Every figure stands next to a reference measured in the same run on the same machine, and the ratio between them: ' +
       'the machines are shared and noisy, so compare ratios, not absolute numbers.',
     machine().join('\n'),
-    '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything, ~10 min on 2 cores\nnpm run bench -- --quick # ~6 min: fewer repetitions, shorter runs (to bench/results/)\nnpm run bench -- --only=first-touch,hits\n```\n\n' +
+    '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything, ~11 min on 2 cores\nnpm run bench -- --quick # ~6 min: fewer repetitions, shorter runs (to bench/results/)\nnpm run bench -- --only=first-touch,hits\n```\n\n' +
       'The hits suite installs nginx with apt-get when it is missing (root). The first-touch, large-sources and hostile suites make their originals from samples/ with sharp on first use ' +
       '(~2 min, once; kept under the OS temp dir in avatar-bench-originals/) and run the Deno host with the deno binary from the @deno/linux-x64-glibc dev dependency. Suites: ' + Object.keys(SUITES).join(', ') + '.',
     '## Summary',

@@ -58,19 +58,4 @@ export async function untilIdle(pid: number, o: { windowMs?: number; quietCpuMs?
   }
 }
 
-/** Samples VmRSS every `everyMs` for a curve's maximum; VmHWM remains the authoritative peak. */
-export function sampleRss(pid: number, everyMs = 50): { stop(): number } {
-  let peak = 0;
-  const timer = setInterval(() => {
-    const r = rssOf(pid);
-    if (r && r.rssKb > peak) peak = r.rssKb;
-  }, everyMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      return peak;
-    },
-  };
-}
-
 export const mbOfKb = (kb: number): number => kb / 1024;
