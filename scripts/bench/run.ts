@@ -15,13 +15,17 @@ import { type Headline, type SuiteReport, headlineTable, markdownTable, suiteMar
 type Suite = (o: { quick: boolean }) => Promise<SuiteReport>;
 
 // Loaded lazily: `--only=render` does not need nginx or ipx to import.
+// In this order in the summary: first touch of an original is the headline cold figure.
 const SUITES: Record<string, () => Promise<Suite>> = {
+  'first-touch': async () => (await import('./first-touch.js')).runFirstTouch,
   render: async () => (await import('./render.js')).runRender,
   peer: async () => (await import('./peer.js')).runPeer,
   hits: async () => (await import('./hits.js')).runHits,
   'edge-logic': async () => (await import('./edge-logic.js')).runEdgeLogic,
   'cache-keys': async () => (await import('./cache-keys.js')).runCacheKeys,
   memory: async () => (await import('./memory.js')).runMemory,
+  'large-sources': async () => (await import('./first-touch.js')).runLargeSources,
+  hostile: async () => (await import('./hostile.js')).runHostile,
 };
 
 function args() {
@@ -72,8 +76,9 @@ async function main() {
       'Every figure stands next to a reference measured in the same run on the same machine, and the ratio between them: ' +
       'the machines are shared and noisy, so compare ratios, not absolute numbers.',
     machine().join('\n'),
-    '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything, ~5 min on 2 cores\nnpm run bench -- --quick # ~3 min: fewer repetitions, shorter runs (to bench/results/)\nnpm run bench -- --only=render,hits\n```\n\n' +
-      'The hits suite installs nginx with apt-get when it is missing (root). Suites: ' + Object.keys(SUITES).join(', ') + '.',
+    '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything, ~11 min on 2 cores\nnpm run bench -- --quick # ~6 min: fewer repetitions, shorter runs (to bench/results/)\nnpm run bench -- --only=first-touch,hits\n```\n\n' +
+      'The hits suite installs nginx with apt-get when it is missing (root). The first-touch, large-sources and hostile suites make their originals from samples/ with sharp on first use ' +
+      '(~2 min, once; kept under the OS temp dir in avatar-bench-originals/) and run the Deno host with the deno binary from the @deno/linux-x64-glibc dev dependency. Suites: ' + Object.keys(SUITES).join(', ') + '.',
     '## Summary',
     markdownTable(headlineTable(headlines)),
     ...reports.map(suiteMarkdown),

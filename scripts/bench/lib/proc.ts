@@ -1,0 +1,61 @@
+/**
+ * What a server process costs, read from Linux's /proc: resident memory now (VmRSS) and at its
+ * peak (VmHWM, kept by the kernel, so no sample can miss a spike), and CPU time used. Worker
+ * threads are part of the process; nothing here needs the server's cooperation.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Rss {
+  /** Resident now, KB. */
+  rssKb: number;
+  /** Peak resident since the process started, KB. */
+  hwmKb: number;
+}
+
+export function rssOf(pid: number): Rss | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /^VmRSS:\s+(\d+) kB/m.exec(s);
+    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(s);
+    return rss && hwm ? { rssKb: Number(rss[1]), hwmKb: Number(hwm[1]) } : null;
+  } catch {
+    return null; // gone, or not Linux
+  }
+}
+
+/** utime + stime of the whole process (all threads), in ms. Clock ticks are 1/100 s on Linux. */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Waits until the process stops using CPU: less than `quietCpuMs` of CPU time in `windowMs`.
+ * Returns performance.now() at the start of that quiet window, i.e. when the work ended
+ * (give up at `maxMs`, returning NaN). A process that is runnable but waiting for a core
+ * still accrues some CPU in a window this long on a loaded machine, so it is not taken for idle.
+ */
+export async function untilIdle(pid: number, o: { windowMs?: number; quietCpuMs?: number; maxMs?: number } = {}): Promise<number> {
+  const windowMs = o.windowMs ?? 300;
+  const quiet = o.quietCpuMs ?? 10;
+  const give = performance.now() + (o.maxMs ?? 120_000);
+  const step = 50;
+  const samples: { t: number; cpu: number }[] = [];
+  for (;;) {
+    const t = performance.now();
+    samples.push({ t, cpu: cpuMsOf(pid) });
+    while (samples.length > 1 && t - samples[1]!.t >= windowMs) samples.shift();
+    const first = samples[0]!;
+    if (t - first.t >= windowMs && samples[samples.length - 1]!.cpu - first.cpu < quiet) return first.t;
+    if (t > give || Number.isNaN(first.cpu)) return NaN;
+    await new Promise((r) => setTimeout(r, step));
+  }
+}
+
+export const mbOfKb = (kb: number): number => kb / 1024;
