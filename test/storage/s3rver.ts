@@ -17,10 +17,17 @@ import { fileURLToPath } from 'node:url';
  */
 export const S3RVER_KEY = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
+/** A test S3 server (s3rver here, MinIO in minio.ts): tests that take this shape run against either. */
 export interface S3rverHandle {
   endpoint: string;
   port: number;
+  pid: number;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Stops the server and removes its data. */
   stop(): Promise<void>;
+  /** SIGKILL, no cleanup: for fault tests (the store vanishes mid-operation). `stop()` still removes the data. */
+  kill(): void;
 }
 
 const CHILD = fileURLToPath(new URL('./s3rver-child.cjs', import.meta.url));
@@ -54,10 +61,17 @@ export async function startS3rver(buckets: string[]): Promise<S3rverHandle> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
+    ...S3RVER_KEY,
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
       await rm(dir, { recursive: true, force: true });
+    },
+    kill() {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
     },
   };
 }
