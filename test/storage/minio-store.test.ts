@@ -37,11 +37,11 @@ describe.skipIf(!RUN_MINIO)('s3-store against MinIO', () => {
     const good = createS3Store(cfg());
     await good.put('sig/one', new Uint8Array([1, 2, 3]));
     const bad = createS3Store(cfg({ secretAccessKey: 'not-the-secret-at-all-0000' }));
-    for (const op of [() => bad.get('sig/one'), () => bad.put('sig/two', new Uint8Array([1])), () => bad.list('sig/'), () => bad.delete('sig/one')]) {
+    for (const op of [() => bad.get('sig/one'), () => bad.put('sig/two', new Uint8Array([1])), () => bad.list('sig/'), () => bad.delete('sig/one'), () => bad.deleteMany(['sig/one'])]) {
       const err = await op().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StorageError);
       expect(err).toMatchObject({ name: 'StorageError', status: 403, code: 'SignatureDoesNotMatch', retryable: false });
-      expect((err as Error).message).toMatch(/^S3 (get|put|list|delete) "sig\/.*" in bucket avatars failed: 403 SignatureDoesNotMatch/);
+      expect((err as Error).message).toMatch(/^S3 (get|put|list|delete|deleteMany) "(sig\/.*|1 keys)" in bucket avatars failed: 403 SignatureDoesNotMatch/);
       expect((err as Error).message).not.toMatch(/not-the-secret-at-all|avatar-edge-test-secret/);
     }
     // HEAD has no error body: the status alone says it.

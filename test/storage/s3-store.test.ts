@@ -18,12 +18,17 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-runStoreContract('s3-store (s3rver, path-style)', () => createS3Store(cfg()));
+// s3rver runs a DeleteObjects' deletes concurrently, and each one removes directories it finds
+// empty: two keys in one folder race (ENOENT, a 500). MinIO runs the multi-delete contract.
+const S3RVER_DELETE_RACE = 's3rver races on its own folder cleanup in DeleteObjects (500)';
+
+runStoreContract('s3-store (s3rver, path-style)', () => createS3Store(cfg()), { deleteManyBroken: S3RVER_DELETE_RACE });
 
 // The same contract through a virtual-hosted URL (avatars.s3.amazonaws.com), routed to the
 // loopback server the way DNS would route it.
 runStoreContract('s3-store (s3rver, virtual-hosted)', () =>
   createS3Store(cfg({ endpoint: `http://s3.amazonaws.com:${s3.port}`, forcePathStyle: false, fetch: loopbackFetch(s3.port) })),
+  { deleteManyBroken: S3RVER_DELETE_RACE },
 );
 
 describe('s3-store against s3rver', () => {
