@@ -37,7 +37,7 @@ describe.skipIf(!RUN_MINIO)('s3-store against MinIO', () => {
     const good = createS3Store(cfg());
     await good.put('sig/one', new Uint8Array([1, 2, 3]));
     const bad = createS3Store(cfg({ secretAccessKey: 'not-the-secret-at-all-0000' }));
-    for (const op of [() => bad.get('sig/one'), () => bad.put('sig/two', new Uint8Array([1])), () => bad.list('sig/'), () => bad.delete('sig/one'), () => bad.deleteMany(['sig/one'])]) {
+    for (const op of [() => bad.get('sig/one'), () => bad.put('sig/two', new Uint8Array([1])), () => bad.list('sig/'), () => bad.delete('sig/one'), () => bad.deleteMany!(['sig/one'])]) {
       const err = await op().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StorageError);
       expect(err).toMatchObject({ name: 'StorageError', status: 403, code: 'SignatureDoesNotMatch', retryable: false });

@@ -2,7 +2,7 @@ import type { ServiceConfig } from '../config/service-config.js';
 import type { Clock, ObjectStore } from '../ports.js';
 import type { RetryPolicy, Sleep } from './bounded.js';
 import type { Purger } from './purger.js';
-import type { FetchLike } from './verify-gone.js';
+import type { CachedStatus, FetchLike } from './verify-gone.js';
 
 /** The ports the admin operations need; every host supplies its own. */
 export interface AdminDeps {
@@ -11,6 +11,10 @@ export interface AdminDeps {
   config: ServiceConfig;
   /** The image pipeline, to verify takedowns by re-requesting (omit to skip HTTP verification). */
   fetch?: FetchLike;
+  /** Verify takedowns by edge-cache lookups instead (Fastly: no backend request per URL); wins over `fetch`. */
+  cached?: CachedStatus;
+  /** Most images one erase call works on; the rest are answered as `remaining` for the next call (Fastly's per-execution request limit). */
+  maxImagesPerCall?: number;
   clock?: Clock;
   retry?: RetryPolicy;
   sleep?: Sleep;

@@ -1,11 +1,19 @@
 import type { Tenant } from '../config/tenant-config.js';
 import type { ObjectStore } from '../ports.js';
 import { originalKey, tombstoneKey, variantPrefix } from '../storage-keys.js';
-import { mapBounded } from './bounded.js';
+import { errorText, mapBounded } from './bounded.js';
 import { listAllKeys } from '../list-keys.js';
 
 /** The service's own request path (the image pipeline), called in process: no network. */
 export type FetchLike = (request: Request) => Promise<Response>;
+
+/**
+ * What the edge's own cache holds for one image URL, looked up without any backend request
+ * (Fastly: Core Cache lookups of the URL's canonical keys): the status a cached copy answers
+ * with, a 200 winning when the URL maps to several entries; the status of the refusal when the
+ * URL cannot resolve (e.g. 404 for an unknown tenant); null when nothing is cached.
+ */
+export type CachedStatus = (request: Request) => Promise<number | null>;
 
 export interface VerificationReport {
   /** Every URL answered 410 and nothing of the image is left in the store. */
@@ -21,6 +29,19 @@ export interface VerificationReport {
   tombstone: boolean;
   /** Why HTTP checks were skipped, if they were (e.g. the tenant is no longer configured). */
   skipped?: string;
+  /**
+   * How the URLs were checked: `request` through the service's own pipeline (Node, Deno), or
+   * `edge-cache` by cache lookups (Fastly, where each renderer request is a backend request):
+   * a URL counts as gone when its cached copy is a 410, or when nothing is cached and the store
+   * holds the tombstone and nothing else (the next miss then answers 410 from the tombstone).
+   */
+  via?: 'request' | 'edge-cache';
+  /** edge-cache: how many of the URLs had no cached copy. */
+  notCached?: number;
+  /** edge-cache: the URLs checked, for a check from outside (the admin CLI requests them after the API answers). */
+  probes?: Probe[];
+  /** The store could not be read, so nothing about it is known. */
+  storeError?: string;
 }
 
 const STORED_NAME_RE = /^(\d{1,5})x(\d{1,5})-(cover|contain|inside)-q(\d{1,3})\.(webp|jpeg|png)$/;
@@ -29,7 +50,7 @@ const MAX_FAILURES_LISTED = 50;
 /** In-process requests: a few in flight is plenty and keeps one erase from hogging the event loop. */
 const VERIFY_CONCURRENCY = 8;
 
-interface Probe {
+export interface Probe {
   path: string;
   accept: string;
 }
@@ -80,21 +101,53 @@ export async function storageLeftovers(store: ObjectStore, tenantName: string, i
 }
 
 /**
- * Re-requests every probe through the service itself and checks the store. A takedown is
- * only reported done when every URL answers 410 and nothing is left to render from.
+ * Re-requests every probe through the service itself (or, where given, looks each one up in
+ * the edge cache) and checks the store. A takedown is only reported done when every URL
+ * answers 410 and nothing is left to render from.
  */
 export async function verifyGone(
-  deps: { store: ObjectStore; fetch?: FetchLike },
+  deps: { store: ObjectStore; fetch?: FetchLike; cached?: CachedStatus },
   tenant: Tenant | undefined,
   tenantName: string,
   id: string,
   storedNames: readonly string[],
 ): Promise<VerificationReport> {
-  const storage = await storageLeftovers(deps.store, tenantName, id);
-  const report: VerificationReport = { ok: false, checked: 0, gone: 0, failures: [], ...storage };
+  let storage: { remaining: string[]; tombstone: boolean };
+  let storeError: string | undefined;
+  try {
+    storage = await storageLeftovers(deps.store, tenantName, id);
+  } catch (err) {
+    // Reported, not thrown: the rest of the takedown's report (what was deleted) must survive.
+    storeError = errorText(err);
+    storage = { remaining: [], tombstone: false };
+  }
+  const report: VerificationReport = { ok: false, checked: 0, gone: 0, failures: [], ...storage, ...(storeError ? { storeError } : {}) };
   if (!tenant) report.skipped = `tenant '${tenantName}' is not configured: no URL can serve it`;
-  else if (!deps.fetch) report.skipped = 'no request path to verify through on this host';
+  else if (deps.cached) {
+    const probes = verificationProbes(tenant, id, storedNames);
+    const cached = deps.cached;
+    // A miss goes to the renderer, which answers 410 from the tombstone once nothing else is left.
+    const missIsGone = !storeError && storage.tombstone && storage.remaining.length === 0;
+    const statuses = await mapBounded(probes, VERIFY_CONCURRENCY, async (p) => {
+      try {
+        return { url: p.path, status: await cached(new Request(`http://localhost${p.path}`, { headers: { accept: p.accept } })) };
+      } catch (err) {
+        return { url: p.path, status: null, error: errorText(err) };
+      }
+    });
+    report.via = 'edge-cache';
+    report.probes = probes;
+    report.checked = statuses.length;
+    report.notCached = statuses.filter((s) => s.status === null && !('error' in s)).length;
+    const gone = (s: (typeof statuses)[number]) => s.status === 410 || (s.status === null && !('error' in s) && missIsGone);
+    report.gone = statuses.filter(gone).length;
+    report.failures = statuses
+      .filter((s) => !gone(s))
+      .map((s) => (s.status === null && !('error' in s) ? { ...s, error: 'not cached, and the store still holds the image or no tombstone' } : s))
+      .slice(0, MAX_FAILURES_LISTED);
+  } else if (!deps.fetch) report.skipped = 'no request path to verify through on this host';
   else {
+    report.via = 'request';
     const probes = verificationProbes(tenant, id, storedNames);
     const fetch = deps.fetch;
     const statuses = await mapBounded(probes, VERIFY_CONCURRENCY, async (p) => {
@@ -110,6 +163,6 @@ export async function verifyGone(
     report.gone = statuses.filter((s) => s.status === 410).length;
     report.failures = statuses.filter((s) => s.status !== 410).slice(0, MAX_FAILURES_LISTED);
   }
-  report.ok = report.gone === report.checked && storage.remaining.length === 0 && storage.tombstone;
+  report.ok = !storeError && report.gone === report.checked && storage.remaining.length === 0 && storage.tombstone;
   return report;
 }
