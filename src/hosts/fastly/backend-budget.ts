@@ -1,6 +1,8 @@
 import type { ObjectStore } from '../../core/ports.js';
 import { StorageError } from '../../storage/storage-error.js';
-import type { FetchWithBackend } from './upstream.js';
+
+/** `fetch` with Fastly's `backend` option (upstream.ts has the same; this file stays free of `fastly:*` so tests can import it). */
+type FetchWithBackend = (input: Request, init: RequestInit) => Promise<Response>;
 
 /**
  * Fastly allows a fixed number of backend requests per execution (32; 10 on trial accounts)
