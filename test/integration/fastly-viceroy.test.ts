@@ -21,6 +21,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runAdminCli } from '../../scripts/admin/cli.js';
 import { signUrl } from '../../src/core/auth/index.js';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { originalKey } from '../../src/core/storage-keys.js';
@@ -134,6 +135,9 @@ describe.skipIf(!RUN)('Fastly service under Viceroy', () => {
       ['demo', 'gdpr-2', 'mysha.png', 'image/png'],
       ['demo', 'gdpr-3', 'hopper.jpg', 'image/jpeg'],
       ['demo', 'pfx-1', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-leak', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-gdpr-1', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-gdpr-2', 'hopper.jpg', 'image/jpeg'],
     ] as const) {
       await store.put(originalKey(tenant, id), await readFile(join(SAMPLES, file)), { contentType: type });
     }
@@ -381,6 +385,29 @@ describe.skipIf(!RUN)('Fastly service under Viceroy', () => {
     const again = await admin('/_admin/takedown', { tenant: 'demo', id: 'pfx-1', reason: 'verify', ticket: 'T-3' });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ ok: true, verification: { ok: true } });
+  });
+
+  it('admin CLI: a takedown checked from outside, and an erase of several ids that follows `remaining`', async () => {
+    for (const path of ['/demo/cli-leak/64.webp', '/demo/cli-gdpr-1/64.webp', '/demo/cli-gdpr-2/64.webp']) {
+      const r = await get(path);
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    const run = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runAdminCli([...argv, '--url', base], { out: (l) => out.push(l), err: (l) => err.push(l), env: { AVATAR_ADMIN_TOKEN: ADMIN_TOKEN } });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const takedown = await run('takedown', 'demo/cli-leak', '--reason', 'viceroy cli', '--ticket', 'T-4');
+    expect(takedown.out).toMatch(/takedown demo\/cli-leak: done/);
+    expect(takedown.out).toMatch(/from outside: (\d+)\/\1 public URLs answer 410$/m);
+    expect(takedown.code).toBe(0);
+    const erase = await run('erase', 'demo', '--ids', 'cli-gdpr-1,cli-gdpr-2', '--reason', 'viceroy cli', '--ticket', 'T-5');
+    expect(erase.err.split('\n')).toEqual(['erase: 1/2 ids sent, 1 erased', 'erase: 2/2 ids sent, 2 erased']);
+    expect(erase.out).toMatch(/erase demo: done, 2 images erased/);
+    expect(erase.code).toBe(0);
+    expect((await get('/demo/cli-gdpr-2/64.webp')).status).toBe(410);
   });
 
   it('picks PNG for an alpha original when the client takes no WebP (header probe in the bucket)', async () => {
