@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBackendBudget, EXECUTION_HEADER, imagesPerCall, reserveForAudit } from '../../../src/hosts/fastly/backend-budget.js';
+import type { ObjectStore } from '../../../src/core/ports.js';
 import { createMemoryStore } from '../../support/memory-store.js';
 
 function recorder() {
@@ -31,8 +32,8 @@ describe('backend request budget (per execution)', () => {
     const budget = createBackendBudget(r.fetch, 3, 'exec-2');
     const mem = createMemoryStore();
     // Each store call spends one backend request, as the S3 store does.
-    const spend = <T>(v: T) => budget.fetch(new Request('http://store/'), { backend: 'store' } as RequestInit).then(() => v);
-    const counted = { ...mem.store, put: (k: string, b: Uint8Array) => spend(mem.store.put(k, b)), head: (k: string) => spend(mem.store.head(k)) };
+    const spend = () => budget.fetch(new Request('http://store/'), { backend: 'store' } as RequestInit);
+    const counted: ObjectStore = { ...mem.store, put: async (k, b) => (await spend(), mem.store.put(k, b)), head: async (k) => (await spend(), mem.store.head(k)) };
     const store = reserveForAudit(counted, budget, 1);
     await store.put('tombstones/demo/00/x', new Uint8Array([1]));
     await store.head('originals/demo/00/x');
