@@ -92,12 +92,15 @@ export function verificationProbes(tenant: Tenant, id: string, storedNames: read
   });
 }
 
-/** What of the image is still in the store (original, variants) and whether the tombstone is there. */
-export async function storageLeftovers(store: ObjectStore, tenantName: string, id: string): Promise<{ remaining: string[]; tombstone: boolean }> {
+/**
+ * What of the image is still in the store (original, variants): two requests (HEAD + list), the
+ * takedown's sweep calls it too, and on Fastly every request counts (docs/fastly.md).
+ */
+export async function storageLeftovers(store: ObjectStore, tenantName: string, id: string): Promise<{ remaining: string[] }> {
   const remaining: string[] = [];
   if (await store.head(originalKey(tenantName, id))) remaining.push(originalKey(tenantName, id));
   remaining.push(...(await listAllKeys(store, variantPrefix(tenantName, id))));
-  return { remaining, tombstone: (await store.head(tombstoneKey(tenantName, id))) !== null };
+  return { remaining };
 }
 
 /**
@@ -115,7 +118,7 @@ export async function verifyGone(
   let storage: { remaining: string[]; tombstone: boolean };
   let storeError: string | undefined;
   try {
-    storage = await storageLeftovers(deps.store, tenantName, id);
+    storage = { ...(await storageLeftovers(deps.store, tenantName, id)), tombstone: (await deps.store.head(tombstoneKey(tenantName, id))) !== null };
   } catch (err) {
     // Reported, not thrown: the rest of the takedown's report (what was deleted) must survive.
     storeError = errorText(err);
