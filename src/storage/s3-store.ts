@@ -165,7 +165,7 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
     return null;
   }
 
-  return {
+  const store: ConditionalObjectStore = {
     supportsGetOptions: true,
 
     async get(key: string, opts: GetOptions = {}): Promise<GetResult | null> {
@@ -258,7 +258,20 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
           body,
         };
         const { res, read } = await send(c);
-        if (res.status !== 200) throw await failure(c, res, read);
+        if (res.status !== 200) {
+          const err = await failure(c, res, read);
+          if (!MULTI_DELETE_UNSUPPORTED.has(err.code) && res.status !== 501) throw err;
+          // A server without DeleteObjects (or without SHA-256 body checksums): one DELETE per key, more requests, same result.
+          for (const k of part) {
+            try {
+              await store.delete(k);
+              out.deleted.push(k);
+            } catch (e) {
+              out.failed.push({ key: k, error: (e as Error).message });
+            }
+          }
+          continue;
+        }
         let result;
         try {
           result = parseDeleteResult(new TextDecoder().decode(await read()));
@@ -296,6 +309,7 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
       return page.isTruncated ? { keys: page.keys, cursor: page.nextContinuationToken! } : { keys: page.keys };
     },
   };
+  return store;
 }
 
 /** Refuses keys that a URL would rewrite ('.' and '..' segments are resolved by URL parsers) or S3 would refuse. */
@@ -356,6 +370,8 @@ function timeoutSignal(ms: number): AbortSignal | undefined {
 
 /** S3's most keys per DeleteObjects request. */
 const MAX_DELETE_KEYS = 1000;
+/** What S3-compatible servers answer when they lack DeleteObjects or the checksum it is sent with. */
+const MULTI_DELETE_UNSUPPORTED = new Set(['NotImplemented', 'MissingContentMD5', 'InvalidRequest', 'InvalidArgument', 'MethodNotAllowed']);
 
 async function sha256(body: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>));

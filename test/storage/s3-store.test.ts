@@ -151,6 +151,36 @@ describe('s3-store failure modes (stub servers)', () => {
     }
   });
 
+  it('falls back to one DELETE per key where DeleteObjects is not implemented', async () => {
+    const stub = await startStubServer((req, res) => {
+      if (req.method === 'POST') {
+        res.writeHead(501, { 'content-type': 'application/xml' });
+        res.end(s3ErrorXml('NotImplemented', 'A header you provided implies functionality that is not implemented'));
+      } else res.writeHead(req.url!.endsWith('/b') ? 403 : 204).end(req.url!.endsWith('/b') ? s3ErrorXml('AccessDenied', 'no') : undefined);
+    });
+    try {
+      const r = await createS3Store(cfg({ endpoint: stub.endpoint })).deleteMany(['x/a', 'x/b']);
+      expect(r.deleted).toEqual(['x/a']);
+      expect(r.failed).toEqual([{ key: 'x/b', error: expect.stringMatching(/403 AccessDenied/) }]);
+      expect(stub.seen).toEqual(['POST /avatars?delete=', 'DELETE /avatars/x/a', 'DELETE /avatars/x/b']);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('does not fall back when DeleteObjects is refused for another reason', async () => {
+    const stub = await startStubServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(s3ErrorXml('SignatureDoesNotMatch', 'no'));
+    });
+    try {
+      await expect(createS3Store(cfg({ endpoint: stub.endpoint })).deleteMany(['x/a'])).rejects.toMatchObject({ status: 403, code: 'SignatureDoesNotMatch', operation: 'deleteMany' });
+      expect(stub.seen).toEqual(['POST /avatars?delete=']);
+    } finally {
+      await stub.stop();
+    }
+  });
+
   it('names a non-XML 5xx by its status', async () => {
     const stub = await startStubServer((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });
