@@ -83,9 +83,14 @@ export async function startMinio(buckets: string[]): Promise<MinioHandle> {
     }
     const signer = new AwsClient({ ...MINIO_KEY, service: 's3', region: 'us-east-1', retries: 0 });
     for (const bucket of buckets) {
-      const res = await signer.fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
-      if (!res.ok) throw new Error(`minio: creating bucket ${bucket} failed: ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
+      for (;;) {
+        const res = await signer.fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
+        const text = await res.text();
+        if (res.ok) break;
+        // "Ready" can come a moment before the object layer is: 503 XMinioServerNotInitialized, try again.
+        if (res.status !== 503 || Date.now() > deadline) throw new Error(`minio: creating bucket ${bucket} failed: ${res.status} ${text}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   } catch (err) {
     await stop();
