@@ -2,10 +2,16 @@
  * The compiled Fastly service (bin/main.wasm, built here into a temp dir) under Viceroy,
  * Fastly's local runtime, over real HTTP. Its [local_server] backends point at loopback
  * servers: the renderer (the Node host with a render secret, reading S3) and the bucket
- * (s3rver), which the service itself reads for the admin audit log and alpha probes.
+ * (MinIO, which checks every signature), which the service itself reads for the admin audit
+ * log, takedowns and alpha probes.
  *
- * Viceroy is built from crates.io by scripts/setup-viceroy.sh. Without it this file is skipped
- * locally with a message; in CI (CI set) a missing Viceroy fails the run.
+ * Fastly allows 32 backend requests per execution (10 on trial accounts) and Viceroy does not
+ * enforce it, so a counting proxy sits in front of every backend: each request carries the
+ * execution id the service sends (x-avatar-edge-execution), and after every test no execution
+ * may have made more than the service's default BACKEND_REQUEST_LIMIT (10).
+ *
+ * Viceroy is built from crates.io by scripts/setup-viceroy.sh, MinIO by scripts/setup-minio.sh.
+ * Without them this file is skipped locally with a message; in CI (CI set) a missing one fails the run.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,14 +20,17 @@ import { freePort } from '../../scripts/lib/free-port.js';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runAdminCli } from '../../scripts/admin/cli.js';
 import { signUrl } from '../../src/core/auth/index.js';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { originalKey } from '../../src/core/storage-keys.js';
 import { startNodeApp } from '../../src/hosts/node/create-node-app.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { imageFacts } from '../support/decode.js';
-import { S3RVER_KEY, startS3rver, type S3rverHandle } from '../storage/s3rver.js';
+import { EXECUTION_HEADER } from '../../src/hosts/fastly/backend-budget.js';
+import { createRequestLog } from '../support/counting-proxy.js';
+import { MINIO_BIN, type MinioHandle, startMinio } from '../storage/minio.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLES = join(ROOT, 'samples/demo');
@@ -45,28 +54,32 @@ function findViceroy(): string | null {
 
 const VICEROY = process.env.VICEROY ?? findViceroy();
 const IN_CI = !!process.env.CI;
-if (!VICEROY && !IN_CI) {
-  console.warn('fastly-viceroy.test.ts skipped: viceroy is not installed (scripts/setup-viceroy.sh builds it); CI runs it.');
+const RUN = (!!VICEROY && !!MINIO_BIN) || IN_CI;
+if (!RUN) {
+  console.warn(`fastly-viceroy.test.ts skipped: ${VICEROY ? '' : 'viceroy (scripts/setup-viceroy.sh) '}${MINIO_BIN ? '' : 'minio (scripts/setup-minio.sh) '}not installed; CI runs it.`);
 }
+
+/** The service's default BACKEND_REQUEST_LIMIT: Fastly's trial-account limit per execution. */
+const BACKEND_LIMIT = 10;
 
 
 /** The repository's fastly.toml with its [local_server] replaced by loopback ports and test values. */
-async function testManifest(rendererUrl: string, s3: S3rverHandle): Promise<string> {
+async function testManifest(backends: { renderer: string; store: string }, s3: MinioHandle): Promise<string> {
   const real = await readFile(join(ROOT, 'fastly.toml'), 'utf8');
   const head = real.slice(0, real.search(/^\[local_server/m));
   const secrets = {
     RENDER_SECRET,
     ADMIN_TOKEN,
     TENANT_KEYS_JSON: JSON.stringify({ secure: { k1: SIGNING_KEY } }),
-    S3_ACCESS_KEY_ID: S3RVER_KEY.accessKeyId,
-    S3_SECRET_ACCESS_KEY: S3RVER_KEY.secretAccessKey,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
   };
   return `${head}
 [local_server.backends.renderer]
-url = "${rendererUrl}"
+url = "${backends.renderer}"
 
 [local_server.backends.store]
-url = "${s3.endpoint}"
+url = "${backends.store}"
 
 [local_server.config_stores.avatar_edge_config]
 format = "inline-toml"
@@ -89,9 +102,12 @@ ${Object.entries(secrets).map(([key, data]) => `  { key = "${key}", data = '${da
 `;
 }
 
-describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
+describe.skipIf(!RUN)('Fastly service under Viceroy', () => {
   let dir: string;
-  let s3: S3rverHandle;
+  let s3: MinioHandle;
+  const requests = createRequestLog(EXECUTION_HEADER);
+  /** requests.seen.length once Viceroy answered its first request. */
+  let ready = 0;
   let renderer: Awaited<ReturnType<typeof startNodeApp>>;
   let viceroy: ChildProcess;
   let viceroyLog = '';
@@ -105,17 +121,25 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
 
   beforeAll(async () => {
     if (!VICEROY) throw new Error('CI is set but viceroy is not installed: run scripts/setup-viceroy.sh first');
+    if (!MINIO_BIN) throw new Error('CI is set but minio is not installed: run scripts/setup-minio.sh first');
     dir = await mkdtemp(join(tmpdir(), 'avatar-edge-viceroy-'));
     const wasm = join(dir, 'main.wasm');
     execFileSync(process.execPath, [join(ROOT, 'scripts/build-fastly.mjs'), '--out', wasm], { cwd: ROOT, stdio: 'pipe' });
 
-    s3 = await startS3rver(['avatars']);
-    const store = createS3Store({ endpoint: s3.endpoint, region: 'us-east-1', bucket: 'avatars', ...S3RVER_KEY });
+    s3 = await startMinio(['avatars']);
+    const store = createS3Store({ endpoint: s3.endpoint, region: 'us-east-1', bucket: 'avatars', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
     for (const [tenant, id, file, type] of [
       ['demo', 'hopper', 'hopper.jpg', 'image/jpeg'],
       ['demo', 'mysha', 'mysha.png', 'image/png'],
       ['secure', 'hopper', 'hopper.jpg', 'image/jpeg'],
       ['demo', 'leaked', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'gdpr-1', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'gdpr-2', 'mysha.png', 'image/png'],
+      ['demo', 'gdpr-3', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'pfx-1', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-leak', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-gdpr-1', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-gdpr-2', 'hopper.jpg', 'image/jpeg'],
     ] as const) {
       await store.put(originalKey(tenant, id), await readFile(join(SAMPLES, file)), { contentType: type });
     }
@@ -125,7 +149,8 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
     });
 
     const toml = join(dir, 'fastly.toml');
-    await writeFile(toml, await testManifest(renderer.url, s3));
+    const backends = { renderer: await requests.proxy('renderer', renderer.url), store: await requests.proxy('store', s3.endpoint) };
+    await writeFile(toml, await testManifest(backends, s3));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     viceroy = spawn(VICEROY, ['-C', toml, wasm, '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -143,6 +168,7 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
       if (Date.now() > deadline) throw new Error(`viceroy did not answer in 150 s:\n${viceroyLog}`);
       await new Promise((r) => setTimeout(r, 250));
     }
+    ready = requests.seen.length;
     // Build + s3rver + renderer warm-up + Viceroy's compile: more than the default hook timeout on a busy box.
   }, 300_000);
 
@@ -152,10 +178,24 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
       viceroy.kill('SIGTERM');
       await exited;
     }
+    await requests.close();
     await renderer?.close();
     await s3?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  // Every backend request names its execution, and no execution makes more than Fastly allows.
+  // (Viceroy's own reachability probes of each backend at start-up, GET /, come before `ready`.)
+  afterEach(() => {
+    const byExecution = requests.perExecution(ready);
+    expect(byExecution.get('') ?? [], 'backend requests without an execution id').toEqual([]);
+    for (const [id, list] of byExecution) {
+      expect(list.length, `execution ${id} made ${list.length} backend requests:\n${list.map((r) => `  ${r.backend} ${r.method} ${r.path}`).join('\n')}`).toBeLessThanOrEqual(BACKEND_LIMIT);
+    }
+  });
+
+  /** Backend requests of the executions that ran since `mark` (requests.seen.length before). */
+  const executionsSince = (mark: number) => [...requests.perExecution(mark).values()];
 
   it('renders on a miss through the renderer backend, with the edge headers', async () => {
     const r = await get('/demo/hopper?w=128&h=128');
@@ -275,13 +315,103 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
     const before = await get('/demo/leaked?w=64&h=64');
     expect(before.status).toBe(200);
     await before.arrayBuffer();
+    // Cached under several URLs, and stored as variants in the bucket by the renderer.
+    for (const path of ['/demo/leaked/128.webp', '/demo/leaked?w=256&fmt=jpeg']) {
+      const r = await get(path);
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    const mark = requests.seen.length;
     const takedown = await admin('/_admin/takedown', { tenant: 'demo', id: 'leaked', reason: 'viceroy test', ticket: 'T-1' });
-    const report = (await takedown.json()) as { ok: boolean; verification?: { ok: boolean } };
-    expect(takedown.status).toBe(200);
-    expect(report).toMatchObject({ ok: true, verification: { ok: true } });
+    const report = (await takedown.json()) as { ok: boolean; deleted: string[]; verification?: { ok: boolean; via: string; checked: number; gone: number; probes: unknown[] } };
+    const executions = executionsSince(mark);
+    const used = executions[0]!;
+    console.info(`takedown: ${used.length} backend requests in one execution (${used.filter((r) => r.backend === 'renderer').length} renderer, ${used.filter((r) => r.backend === 'store').length} store): ${used.map((r) => `${r.method} ${r.path.split('?')[0]}${r.path.includes('?delete') ? '?delete' : ''}`).join(', ')}`);
+    expect(takedown.status, JSON.stringify(report)).toBe(200);
+    expect(report).toMatchObject({ ok: true, verification: { ok: true, via: 'edge-cache' } });
+    // The original and the three stored variants.
+    expect(report.deleted).toHaveLength(4);
+    expect(report.verification!.gone).toBe(report.verification!.checked);
+    expect(report.verification!.probes.length).toBe(report.verification!.checked);
+    expect(executions).toHaveLength(1);
+    expect(used.filter((r) => r.backend === 'renderer')).toEqual([]);
+    expect(used.length).toBeLessThanOrEqual(BACKEND_LIMIT);
     const after = await get('/demo/leaked?w=64&h=64');
     expect(after.status).toBe(410);
     expect(await after.json()).toMatchObject({ code: 'GONE' });
+  });
+
+  it('erases several ids over several calls, as many per call as the request limit allows, each verified', async () => {
+    for (const id of ['gdpr-1', 'gdpr-2', 'gdpr-3']) {
+      const r = await get(`/demo/${id}?w=64&h=64`);
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    let ids = ['gdpr-1', 'gdpr-2', 'gdpr-3'];
+    const erased: string[] = [];
+    for (let call = 0; call < 5 && ids.length; call++) {
+      const mark = requests.seen.length;
+      const res = await admin('/_admin/erase', { tenant: 'demo', ids, reason: 'viceroy erase', ticket: 'T-2' });
+      const body = (await res.json()) as { ok: boolean; more: boolean; remaining?: string[]; images: { id: string; ok: boolean }[] };
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.ok).toBe(true);
+      // With the trial limit of 10, one image per call: its 9 requests and the audit entry.
+      expect(body.images).toHaveLength(1);
+      expect(body.images[0]!.ok).toBe(true);
+      erased.push(body.images[0]!.id);
+      ids = body.remaining ?? [];
+      expect(body.more).toBe(ids.length > 0);
+      const used = executionsSince(mark);
+      expect(used).toHaveLength(1);
+      console.info(`erase call ${call + 1}: ${used[0]!.length} backend requests in one execution`);
+    }
+    expect(erased).toEqual(['gdpr-1', 'gdpr-2', 'gdpr-3']);
+    for (const id of erased) expect((await get(`/demo/${id}?w=64&h=64`)).status).toBe(410);
+  });
+
+  it('answers 500 INCOMPLETE, within the limit, when a call cannot do all it must (prefix erase lists first)', async () => {
+    const r = await get('/demo/pfx-1?w=64&h=64');
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    const mark = requests.seen.length;
+    const res = await admin('/_admin/erase', { tenant: 'demo', prefix: 'pfx', reason: 'viceroy erase', ticket: 'T-3' });
+    const body = (await res.json()) as { code: string; ok: boolean; errors: string[]; audit: { id?: string }; images: { id: string; ok: boolean }[] };
+    const used = executionsSince(mark);
+    expect(used).toHaveLength(1);
+    console.info(`prefix erase: ${used[0]!.length} backend requests in one execution, answered ${res.status} ${body.code ?? ''}`);
+    expect(res.status).toBe(500);
+    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, images: [{ id: 'pfx-1', ok: false }] });
+    // Never ok beyond what was checked, and the audit entry is still written.
+    expect(JSON.stringify(body)).toMatch(/BACKEND_REQUEST_LIMIT/);
+    expect(body.audit.id).toEqual(expect.any(String));
+    // The image itself is gone: tombstoned, deleted, purged; a takedown (by id) completes the check.
+    expect((await get('/demo/pfx-1?w=64&h=64')).status).toBe(410);
+    const again = await admin('/_admin/takedown', { tenant: 'demo', id: 'pfx-1', reason: 'verify', ticket: 'T-3' });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ ok: true, verification: { ok: true } });
+  });
+
+  it('admin CLI: a takedown checked from outside, and an erase of several ids that follows `remaining`', async () => {
+    for (const path of ['/demo/cli-leak/64.webp', '/demo/cli-gdpr-1/64.webp', '/demo/cli-gdpr-2/64.webp']) {
+      const r = await get(path);
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    const run = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runAdminCli([...argv, '--url', base], { out: (l) => out.push(l), err: (l) => err.push(l), env: { AVATAR_ADMIN_TOKEN: ADMIN_TOKEN } });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const takedown = await run('takedown', 'demo/cli-leak', '--reason', 'viceroy cli', '--ticket', 'T-4');
+    expect(takedown.out).toMatch(/takedown demo\/cli-leak: done/);
+    expect(takedown.out).toMatch(/from outside: (\d+)\/\1 public URLs answer 410$/m);
+    expect(takedown.code).toBe(0);
+    const erase = await run('erase', 'demo', '--ids', 'cli-gdpr-1,cli-gdpr-2', '--reason', 'viceroy cli', '--ticket', 'T-5');
+    expect(erase.err.split('\n')).toEqual(['erase: 1/2 ids sent, 1 erased', 'erase: 2/2 ids sent, 2 erased']);
+    expect(erase.out).toMatch(/erase demo: done, 2 images erased/);
+    expect(erase.code).toBe(0);
+    expect((await get('/demo/cli-gdpr-2/64.webp')).status).toBe(410);
   });
 
   it('picks PNG for an alpha original when the client takes no WebP (header probe in the bucket)', async () => {

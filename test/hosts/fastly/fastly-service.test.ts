@@ -25,6 +25,7 @@ interface Sent {
   cacheMode: string | undefined;
   authorization: string | null;
   range: string | null;
+  execution: string | null;
   imageOptimizerOptions?: Record<string, unknown>;
 }
 
@@ -40,6 +41,7 @@ function fakeBackends(overrides: { renderer?: (req: Request) => Response; store?
       cacheMode: init.cacheOverride?.mode,
       authorization: req.headers.get('authorization'),
       range: req.headers.get('range'),
+      execution: req.headers.get('x-avatar-edge-execution'),
       ...(init.imageOptimizerOptions ? { imageOptimizerOptions: init.imageOptimizerOptions } : {}),
     });
     if (backend === 'store') {
@@ -103,6 +105,7 @@ describe('edge role: miss, then hit', () => {
         cacheMode: 'pass',
         authorization: `Bearer ${RENDER_SECRET}`,
         range: null,
+        execution: expect.stringMatching(/^[0-9a-f-]{36}$/),
       },
     ]);
     const key = `${CACHE_KEY_PREFIX}demo/u-42/384x0-inside-q75.webp`;
@@ -267,6 +270,39 @@ describe('admin purges', () => {
     expect(audits).toHaveLength(2);
     expect(new URL(audits[0]!.url).pathname).toMatch(/^\/avatars\/audit\//);
     expect(audits[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=S3RVER\//);
+  });
+
+  it('keeps a takedown within BACKEND_REQUEST_LIMIT even when every store read fails and is retried: 500 INCOMPLETE, audit entry written', async () => {
+    configure({ ...STORAGE, BACKEND_REQUEST_LIMIT: '6' }, STORAGE_SECRETS);
+    // PUTs succeed; every read answers 500 (retried three times each by the admin operations).
+    const { sent, fetch } = fakeBackends({
+      store: (req) => (req.method === 'PUT' ? new Response(null, { status: 200 }) : new Response('<Error><Code>InternalError</Code></Error>', { status: 500 })),
+    });
+    const handle = service(fetch);
+    const res = await handle(new Request('http://edge.test/_admin/takedown', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', id: 'u-9', reason: 'r', ticket: 't' }) }));
+    const body = (await res.json()) as { code: string; ok: boolean; audit: { id?: string }; verification: { ok: boolean; storeError?: string } };
+    expect(res.status).toBe(500);
+    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, verification: { ok: false } });
+    expect(JSON.stringify(body)).toMatch(/BACKEND_REQUEST_LIMIT/);
+    expect(body.audit.id).toEqual(expect.any(String));
+    expect(sent).toHaveLength(6);
+    expect(new Set(sent.map((s) => s.execution)).size).toBe(1);
+    expect(sent[0]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    // The last request is the audit entry, kept in reserve; no renderer request at all.
+    expect(sent.at(-1)).toMatchObject({ backend: 'store', method: 'PUT' });
+    expect(new URL(sent.at(-1)!.url).pathname).toMatch(/^\/avatars\/audit\//);
+    expect(sent.filter((s) => s.backend !== 'store')).toEqual([]);
+  });
+
+  it('sends one execution id per request on every backend request', async () => {
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    await handle(get('/demo/u-1?w=64'));
+    await handle(get('/demo/u-2?w=64'));
+    expect(sent).toHaveLength(2);
+    expect(sent[0]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[1]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[0]!.execution).not.toBe(sent[1]!.execution);
   });
 
   it('refuses without a token, and without a bucket for the audit log', async () => {
