@@ -58,11 +58,19 @@ export interface BackendBudget {
   setHint(hint: string): void;
   /** The error a refused request fails with. */
   refusal(): BackendLimitError;
+  /**
+   * Keeps the last `count` requests for the ones `exempt` accepts (the audit entry): checked
+   * when each request is sent, so calls that run concurrently cannot all pass a check made
+   * earlier and use up the reserve between them.
+   */
+  keep(count: number, exempt: (req: Request) => boolean): void;
 }
 
 export function createBackendBudget(fetchFn: FetchWithBackend, limit: number, executionId: string = crypto.randomUUID()): BackendBudget {
   let used = 0;
   let hint: string | undefined;
+  let kept = 0;
+  let exempt: (req: Request) => boolean = () => false;
   return {
     limit,
     executionId,
@@ -70,8 +78,12 @@ export function createBackendBudget(fetchFn: FetchWithBackend, limit: number, ex
     remaining: () => limit - used,
     setHint: (h) => void (hint = h),
     refusal: () => new BackendLimitError(limit, hint),
+    keep(count, accepts) {
+      kept = count;
+      exempt = accepts;
+    },
     fetch(input, init) {
-      if (used >= limit) return Promise.reject(new BackendLimitError(limit, hint));
+      if (used >= limit || (used >= limit - kept && !exempt(input))) return Promise.reject(new BackendLimitError(limit, hint));
       used++;
       return fetchFn(withExecutionId(input, executionId), init);
     },
@@ -96,6 +108,7 @@ function withExecutionId(req: Request, id: string): Request {
  * audit entry and answers what it did. Refusals are StorageErrors like any other store failure.
  */
 export function reserveForAudit(store: ObjectStore, budget: BackendBudget, reserve = 1): ObjectStore | ReplicatedStore {
+  budget.keep(reserve, isAuditWrite);
   const wrapped = guardStore(store, budget, reserve);
   const replicated = store as Partial<ReplicatedStore>;
   if (typeof replicated.replicas !== 'function') return wrapped;
@@ -104,6 +117,12 @@ export function reserveForAudit(store: ObjectStore, budget: BackendBudget, reser
   return { ...wrapped, replicas: () => replicas };
 }
 
+/** A request for an audit entry's object (`audit/…`), path-style (`/{bucket}/audit/…`) or virtual-host (`/audit/…`). */
+function isAuditWrite(req: Request): boolean {
+  return req.method === 'PUT' && /^\/(?:[^/]+\/)?audit\/\d{4}\//.test(new URL(req.url).pathname);
+}
+
+/** Refuses store calls early with a clear error; the budget's own check (keep) is the guarantee. */
 function guardStore(store: ObjectStore, budget: BackendBudget, reserve: number): ObjectStore {
   const guard = <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>, keyOf: (...a: A) => string) =>
     (...a: A): Promise<R> => {

@@ -32,8 +32,8 @@ describe('backend request budget (per execution)', () => {
     const budget = createBackendBudget(r.fetch, 3, 'exec-2');
     const mem = createMemoryStore();
     // Each store call spends one backend request, as the S3 store does.
-    const spend = () => budget.fetch(new Request('http://store/'), { backend: 'store' } as RequestInit);
-    const counted: ObjectStore = { ...mem.store, put: async (k, b) => (await spend(), mem.store.put(k, b)), head: async (k) => (await spend(), mem.store.head(k)) };
+    const spend = (method: string, key: string) => budget.fetch(new Request(`http://store/avatars/${key}`, { method }), { backend: 'store' } as RequestInit);
+    const counted: ObjectStore = { ...mem.store, put: async (k, b) => (await spend('PUT', k), mem.store.put(k, b)), head: async (k) => (await spend('HEAD', k), mem.store.head(k)) };
     const store = reserveForAudit(counted, budget, 1);
     await store.put('tombstones/demo/00/x', new Uint8Array([1]));
     await store.head('originals/demo/00/x');
@@ -43,7 +43,26 @@ describe('backend request budget (per execution)', () => {
     expect(budget.used()).toBe(3);
   });
 
-  it('works on as many images per erase call as fit: 1 on the trial limit, 3 on 32', () => {
+  it('keeps the reserve when store calls run concurrently (each one is counted when its request is sent, after signing)', async () => {
+    const r = recorder();
+    const budget = createBackendBudget(r.fetch, 3, 'exec-3');
+    const mem = createMemoryStore();
+    // Like the S3 store: some async work (signing) between the call and its request.
+    const spend = async (method: string, key: string) => {
+      await new Promise((res) => setTimeout(res, 1));
+      await budget.fetch(new Request(`http://store/avatars/${key}`, { method }), { backend: 'store' } as RequestInit);
+    };
+    const counted: ObjectStore = { ...mem.store, put: async (k, b) => (await spend('PUT', k), mem.store.put(k, b)), head: async (k) => (await spend('HEAD', k), mem.store.head(k)) };
+    const store = reserveForAudit(counted, budget, 1);
+    const heads = await Promise.allSettled(['a', 'b', 'c', 'd'].map((k) => store.head(`originals/demo/00/${k}`)));
+    expect(heads.filter((h) => h.status === 'fulfilled')).toHaveLength(2);
+    await store.put('audit/2026/12/02/e.json', new Uint8Array([1]));
+    expect(mem.keys()).toEqual(['audit/2026/12/02/e.json']);
+    expect(budget.used()).toBe(3);
+  });
+
+  it('works on as many images per erase call as fit: 1 on the trial limit, 4 on 32 (one store), 2 on 32 with a secondary', () => {
     expect([imagesPerCall(2), imagesPerCall(10), imagesPerCall(19), imagesPerCall(32)]).toEqual([1, 1, 2, 4]);
+    expect([imagesPerCall(10, 2), imagesPerCall(15, 2), imagesPerCall(32, 2)]).toEqual([1, 1, 2]);
   });
 });
