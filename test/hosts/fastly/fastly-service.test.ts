@@ -349,7 +349,7 @@ function fakeBuckets() {
     const body = objects.get(key);
     if (!body) return new Response(req.method === 'HEAD' ? null : '<Error><Code>NoSuchKey</Code></Error>', { status: 404 });
     const headers = { 'content-length': String(body.length), etag: '"x"', 'last-modified': new Date(0).toUTCString(), 'content-type': 'application/octet-stream' };
-    return new Response(req.method === 'HEAD' ? null : body, { headers });
+    return new Response(req.method === 'HEAD' ? null : body.slice().buffer, { headers });
   };
   const sent: { backend: string; method: string; execution: string | null }[] = [];
   const fetch = async (req: Request, init: RequestInit & { backend?: unknown }) => {
@@ -405,7 +405,7 @@ describe('takedowns within the backend request limit, with a failover secondary'
     expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
     expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
     // The audit entry (the request kept in reserve) says it is incomplete.
-    const audit = [...b.buckets.store.entries()].find(([k]) => k.startsWith('audit/'))!;
+    const audit = [...b.buckets.store!.entries()].find(([k]) => k.startsWith('audit/'))!;
     expect(JSON.parse(new TextDecoder().decode(audit[1]))).toMatchObject({ action: 'takedown', ok: false, incomplete: expect.stringMatching(/BACKEND_REQUEST_LIMIT/) });
   });
 
