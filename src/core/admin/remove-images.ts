@@ -183,8 +183,8 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
     const again: ImageRemoval[] = [];
     await mapBounded(dirty, IMAGE_CONCURRENCY, async (img) => {
       const found = await checkStores(stores, req.tenant, img.id);
-      checks.set(img.id, found);
-      // A store that cannot be read now is reported by the verification below.
+      // A store that could not be read now is read again by the verification (a blip passes).
+      if (found.every((c) => !c.error)) checks.set(img.id, found);
       const left = found.filter((c) => c.remaining.length > 0);
       if (left.length === 0) return;
       again.push(img);
