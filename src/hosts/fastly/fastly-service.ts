@@ -5,7 +5,7 @@ import { createAdminService } from '../../core/admin/admin-service.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { HttpError } from '../../core/errors.js';
 import { createImageHandler } from '../../core/image-handler.js';
-import type { ObjectStore, VariantLoader } from '../../core/ports.js';
+import type { ObjectStore, VariantCache, VariantLoader } from '../../core/ports.js';
 import { createRemoteLoader, type RenderSend } from '../../core/remote-variant-loader.js';
 import { edgeTtl } from '../../core/response-headers.js';
 import { canonicalKey } from '../../core/variant.js';
@@ -62,7 +62,10 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     // Every backend request of this execution is counted against the platform's limit.
     const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
     const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
-    const cache = createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log });
+    // Made once settings are known: the stale-if-error window is the config's cache.edgeStaleIfError.
+    let coreCache: VariantCache | undefined;
+    const cacheFor = (s: EdgeSettings) =>
+      (coreCache ??= createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log, staleIfError: s.config.cache.edgeStaleIfError }));
     const bucket = once(async (): Promise<ObjectStore | null> => {
       const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source)]);
       if (!cfg) return null;
@@ -75,6 +78,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     /** The miss path: the renderer (directly or through the shield POP), or Image Optimizer. */
     async function loaderFor(s: EdgeSettings, asShield: boolean): Promise<VariantLoader> {
       const policy = s.config.cache;
+      const cache = cacheFor(s);
       // Read the bucket only when asked (fmt=auto without WebP): most requests never need it.
       // Without a bucket the answer is "alpha": PNG keeps transparency right, at more bytes.
       const hasAlpha = async (tenant: string, id: string): Promise<boolean> => {
@@ -105,7 +109,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     const image = async (req: Request): Promise<Response> => {
       const s = await settings();
       const loader = await loaderFor(s, false);
-      const res = await createImageHandler({ config: s.config, cache, loader, authorize: createAuthorizer() })(req);
+      const res = await createImageHandler({ config: s.config, cache: cacheFor(s), loader, authorize: createAuthorizer() })(req);
       return withCpuTiming(res);
     };
 
@@ -118,7 +122,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       const loader: VariantLoader = {
         async load(v) {
           const tenant = s.config.tenants.get(v.tenant)!;
-          return (await cache.getOrLoad(canonicalKey(v), () => remote.load(v), edgeTtl(tenant, s.config.cache))).value;
+          return (await cacheFor(s).getOrLoad(canonicalKey(v), () => remote.load(v), edgeTtl(tenant, s.config.cache))).value;
         },
         hasAlpha: remote.hasAlpha,
       };

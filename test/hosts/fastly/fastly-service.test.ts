@@ -113,7 +113,8 @@ describe('edge role: miss, then hit', () => {
     expect([...coreCacheDouble.entries.keys()]).toEqual([key]);
     expect(stored.surrogateKeys).toEqual(['t:demo', 'i:demo/u-42', 'v:demo/u-42/384x0-inside-q75.webp']);
     expect(stored.maxAge).toBe(31_536_000_000);
-    expect(stored.staleWhileRevalidate).toBe(604_800_000);
+    // A week of stale-while-revalidate, then a day of stale-if-error (cache.edgeStaleIfError).
+    expect(stored.staleWhileRevalidate).toBe(604_800_000 + 86_400_000);
   });
 
   it('answers clients with browser caching headers, Vary, Surrogate-Key and a 304 on a matching ETag', async () => {
@@ -131,14 +132,14 @@ describe('edge role: miss, then hit', () => {
     expect(template.headers.get('vary')).toBeNull();
   });
 
-  it('stores the short TTL class for 60 s with no stale period', async () => {
+  it('stores the short TTL class for 60 s with no stale-while-revalidate, only the stale-if-error day', async () => {
     const { fetch } = fakeBackends({
       renderer: () => new Response(IMAGE, { headers: { 'content-type': 'image/webp', etag: '"s"', 'cache-control': 'public, max-age=60' } }),
     });
     const r = await service(fetch)(get('/legal/u-1?w=64'));
     expect(r.headers.get('cache-control')).toBe('public, max-age=60');
     const stored = coreCacheDouble.entries.get(`${CACHE_KEY_PREFIX}legal/u-1/64x0-inside-q75.webp`)!;
-    expect([stored.maxAge, stored.staleWhileRevalidate]).toEqual([60_000, 0]);
+    expect([stored.maxAge, stored.staleWhileRevalidate]).toEqual([60_000, 86_400_000]);
   });
 
   it('serves a stale copy and refreshes it after the response (waitUntil)', async () => {
@@ -195,6 +196,96 @@ describe('edge role: miss, then hit', () => {
     expect(r.status).toBe(500);
     expect(await r.json()).toEqual({ code: 'INTERNAL', message: 'internal error' });
     expect(logs.join('\n')).toContain('unhandled error');
+  });
+});
+
+describe('stale-if-error', () => {
+  const YEAR = 31_536_000_000;
+  const WEEK = 604_800_000;
+  const DAY = 86_400_000;
+  /** A renderer that works until `down` is set, then fails the way `down` says. */
+  function flakyRenderer() {
+    const ctl = { down: undefined as undefined | 'unreachable' | 500 | 404, body: IMAGE };
+    const backends = fakeBackends({
+      renderer: (req) => {
+        if (ctl.down === 'unreachable') throw new TypeError('connection refused');
+        if (ctl.down) return new Response(JSON.stringify({ code: 'X', message: 'down' }), { status: ctl.down });
+        const maxAge = new URL(req.url).pathname.startsWith('/_render/legal/') ? 60 : 31_536_000;
+        return new Response(ctl.body, { headers: { 'content-type': 'image/webp', etag: `"${ctl.body.length}"`, 'cache-control': `public, max-age=${maxAge}` } });
+      },
+    });
+    return { ctl, ...backends };
+  }
+
+  it('past TTL + SWR, answers the stale copy with a reason when the renderer cannot be reached, and keeps it', async () => {
+    const { ctl, sent, fetch } = flakyRenderer();
+    const logs: string[] = [];
+    const handle = service(fetch, logs);
+    await handle(get('/demo/u-42?w=64'));
+    coreCacheDouble.now += YEAR + WEEK + 1;
+    ctl.down = 'unreachable';
+    const r = await handle(get('/demo/u-42?w=64'));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-cache')).toBe('STALE');
+    expect(r.headers.get('x-stale-reason')).toBe('RENDERER_UNREACHABLE');
+    expect(r.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(new Uint8Array(await r.arrayBuffer())).toEqual(IMAGE);
+    // The renderer was asked (synchronously, not after the response), the stale object stays.
+    expect(sent).toHaveLength(2);
+    expect(coreCacheDouble.entries.size).toBe(1);
+    expect(logs.join('\n')).toContain('serving stale demo/u-42/64x0-inside-q75.webp (RENDERER_UNREACHABLE)');
+    // Once the renderer is back, the next request renders and stores a fresh copy.
+    ctl.down = undefined;
+    ctl.body = new Uint8Array([9, 9, 9]);
+    const back = await handle(get('/demo/u-42?w=64'));
+    expect([back.headers.get('x-cache'), back.headers.get('x-stale-reason')]).toEqual(['MISS', null]);
+    expect(new Uint8Array(await back.arrayBuffer())).toEqual(ctl.body);
+    expect((await handle(get('/demo/u-42?w=64'))).headers.get('x-cache')).toBe('HIT');
+  });
+
+  it('covers short-TTL tenants (no SWR) and renderer 5xx answers', async () => {
+    const { ctl, fetch } = flakyRenderer();
+    const handle = service(fetch);
+    await handle(get('/legal/u-1?w=64'));
+    coreCacheDouble.now += 60_001;
+    ctl.down = 500;
+    const r = await handle(get('/legal/u-1?w=64'));
+    expect([r.status, r.headers.get('x-cache'), r.headers.get('x-stale-reason')]).toEqual([200, 'STALE', 'RENDERER_ERROR']);
+  });
+
+  it('passes a 404 from the renderer on (an answer, not a failure), and gives 502 once the window is over', async () => {
+    const { ctl, fetch } = flakyRenderer();
+    const handle = service(fetch);
+    await handle(get('/demo/u-42?w=64'));
+    await handle(get('/demo/u-43?w=64'));
+    coreCacheDouble.now += YEAR + WEEK + 1;
+    ctl.down = 404;
+    expect((await handle(get('/demo/u-42?w=64'))).status).toBe(404);
+    coreCacheDouble.now += DAY;
+    ctl.down = 'unreachable';
+    const gone = await handle(get('/demo/u-43?w=64'));
+    expect(gone.status).toBe(502);
+    expect(await gone.json()).toMatchObject({ code: 'RENDERER_UNREACHABLE' });
+  });
+
+  it('serves nothing stale after a hard purge (takedowns), and follows cache.edgeStaleIfError', async () => {
+    const { ctl, fetch } = flakyRenderer();
+    const handle = service(fetch);
+    await handle(get('/demo/u-42?w=64'));
+    coreCacheDouble.purge('i:demo/u-42', false);
+    ctl.down = 'unreachable';
+    expect((await handle(get('/demo/u-42?w=64'))).status).toBe(502);
+
+    coreCacheDouble.reset();
+    configure({ AVATAR_CONFIG_JSON: JSON.stringify({ cache: { edgeStaleIfError: 30 }, tenants: { legal: { ttlClass: 'short' } } }) });
+    ctl.down = undefined;
+    await handle(get('/legal/u-1?w=64'));
+    expect(coreCacheDouble.entries.values().next().value!.staleWhileRevalidate).toBe(30_000);
+    ctl.down = 'unreachable';
+    coreCacheDouble.now += 60_000 + 29_000;
+    expect((await handle(get('/legal/u-1?w=64'))).headers.get('x-cache')).toBe('STALE');
+    coreCacheDouble.now += 2_000;
+    expect((await handle(get('/legal/u-1?w=64'))).status).toBe(502);
   });
 });
 
