@@ -5,7 +5,7 @@ import type { RenderSend } from '../../core/remote-variant-loader.js';
 
 export type FetchWithBackend = (input: Request, init: RequestInit) => Promise<Response>;
 
-/** Where this POP sends a miss, and why (logged, and shown in the x-upstream header). */
+/** Where this POP sends a miss, and why (logged). */
 export interface Upstream {
   send: RenderSend;
   /** `renderer`: this POP calls the renderer; `shield`: another POP's copy of this service does. */
@@ -53,7 +53,31 @@ export function chooseUpstream(opts: UpstreamOptions): Upstream {
   }
   if (shield.runningOn()) return direct('renderer');
   const backend: Backend = shield.encryptedBackend({ firstByteTimeout: SHIELD_FIRST_BYTE_TIMEOUT_MS });
-  return { send: sendTo(backend, opts.fetch, opts.serviceOrigin), via: 'shield', backend: backend.name };
+  return { send: withShieldFallback(sendTo(backend, opts.fetch, opts.serviceOrigin), direct('renderer').send, opts), via: 'shield', backend: backend.name };
+}
+
+/**
+ * The shield POP is one more thing that can fail: when it cannot be reached, times out (its
+ * first-byte timeout) or answers 5xx, this POP calls the renderer itself, once, and logs it.
+ * Both requests go through the same fetch, so both count against the execution's backend
+ * budget. A 4xx from the shield (404, 410) is an answer and is passed on as it is.
+ */
+function withShieldFallback(viaShield: RenderSend, direct: RenderSend, opts: UpstreamOptions): RenderSend {
+  return async (request, variant) => {
+    // The request is sent twice at most: keep a pristine copy for the second attempt.
+    const spare = request.clone();
+    let why: string;
+    try {
+      const res = await viaShield(request, variant);
+      if (res.status < 500) return res;
+      why = `answered ${res.status}`;
+      await res.body?.cancel();
+    } catch (err) {
+      why = `failed: ${(err as Error)?.message ?? err}`;
+    }
+    opts.log?.(`shield POP '${opts.shieldPop}' ${why}: calling the renderer directly (shield fallback)`);
+    return direct(spare, variant);
+  };
 }
 
 function sendTo(backend: string | Backend, fetchFn: FetchWithBackend, origin?: string): RenderSend {

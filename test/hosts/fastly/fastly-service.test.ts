@@ -301,6 +301,52 @@ describe('shielding', () => {
     ]);
   });
 
+  it('falls back to the renderer once, logged, when the shield POP cannot be reached or answers 5xx', async () => {
+    configure({ SHIELD_POP: 'iad-va-us' });
+    shieldSites['iad-va-us'] = 'remote';
+    for (const shield of [() => Promise.reject(new TypeError('connection refused')), () => Promise.resolve(new Response('{}', { status: 503 }))]) {
+      coreCacheDouble.reset();
+      const { sent, fetch } = fakeBackends();
+      const logs: string[] = [];
+      const viaShieldFirst = (req: Request, init: RequestInit & { backend?: unknown }) => (String(init.backend).startsWith('shield:') ? (sent.push({ backend: String(init.backend) } as Sent), shield()) : fetch(req, init));
+      const handle = service(viaShieldFirst as never, logs);
+      const r = await handle(get('/demo/u-42?w=64'));
+      expect([r.status, r.headers.get('x-cache')]).toEqual([200, 'MISS']);
+      expect(new Uint8Array(await r.arrayBuffer())).toEqual(IMAGE);
+      expect(sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted', 'renderer']);
+      // The direct request is the renderer's own: its path and bearer secret, not our host name.
+      expect([sent[1]!.url, sent[1]!.authorization]).toEqual(['http://renderer/_render/demo/u-42/64x0-inside-q75.webp', `Bearer ${RENDER_SECRET}`]);
+      expect(logs.join('\n')).toMatch(/shield POP 'iad-va-us' (failed: connection refused|answered 503): calling the renderer directly \(shield fallback\)/);
+    }
+  });
+
+  it('passes a 4xx from the shield on, and counts both requests against BACKEND_REQUEST_LIMIT when both fail', async () => {
+    configure({ SHIELD_POP: 'iad-va-us', BACKEND_REQUEST_LIMIT: '2' });
+    shieldSites['iad-va-us'] = 'remote';
+    const missing = fakeBackends({ renderer: () => new Response(JSON.stringify({ code: 'NOT_FOUND', message: 'no image' }), { status: 404 }) });
+    const r = await service(missing.fetch)(get('/demo/u-42?w=64'));
+    expect(r.status).toBe(404);
+    expect(missing.sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted']);
+
+    const down = fakeBackends({ renderer: () => new Response('down', { status: 503 }) });
+    const failed = await service(down.fetch)(get('/demo/u-43?w=64'));
+    expect(failed.status).toBe(502);
+    expect(down.sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted', 'renderer']);
+    expect(new Set(down.sent.map((s) => s.execution)).size).toBe(1);
+  });
+
+  it('serves the stale copy when shield and renderer both fail past the SWR window (budget spent)', async () => {
+    configure({ SHIELD_POP: 'iad-va-us', BACKEND_REQUEST_LIMIT: '2' });
+    shieldSites['iad-va-us'] = 'remote';
+    const ok = fakeBackends();
+    await service(ok.fetch)(get('/demo/u-42?w=64'));
+    coreCacheDouble.now += 31_536_000_000 + 604_800_000 + 1;
+    const down = fakeBackends({ renderer: () => new Response('down', { status: 503 }) });
+    const r = await service(down.fetch)(get('/demo/u-42?w=64'));
+    expect([r.status, r.headers.get('x-cache'), r.headers.get('x-stale-reason')]).toEqual([200, 'STALE', 'RENDERER_ERROR']);
+    expect(down.sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted', 'renderer']);
+  });
+
   it('calls the renderer itself on the shield POP, and when the POP is unknown (local runs)', async () => {
     configure({ SHIELD_POP: 'iad-va-us' });
     shieldSites['iad-va-us'] = 'local';
