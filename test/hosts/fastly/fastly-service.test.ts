@@ -308,7 +308,7 @@ describe('shielding', () => {
       coreCacheDouble.reset();
       const { sent, fetch } = fakeBackends();
       const logs: string[] = [];
-      const viaShieldFirst = (req: Request, init: RequestInit & { backend?: unknown }) => (String(init.backend).startsWith('shield:') ? (sent.push({ backend: String(init.backend) } as Sent), shield()) : fetch(req, init));
+      const viaShieldFirst = (req: Request, init: Parameters<typeof fetch>[1]) => (String(init.backend).startsWith('shield:') ? (sent.push({ backend: String(init.backend) } as Sent), shield()) : fetch(req, init));
       const handle = service(viaShieldFirst as never, logs);
       const r = await handle(get('/demo/u-42?w=64'));
       expect([r.status, r.headers.get('x-cache')]).toEqual([200, 'MISS']);
