@@ -34,7 +34,7 @@ const RENDER_SECRET = 'viceroy-failover-render-secret-0123456789';
 const ADMIN_TOKEN = 'viceroy-failover-admin-token-0123456789ab';
 const WEBP = 'image/avif,image/webp,*/*;q=0.8';
 // `secure` is the short-TTL tenant here (1 s), unsigned: this file is about failures, not signatures.
-const CONFIG = { cache: { shortTtl: 1, edgeStaleIfError: 600 }, tenants: { demo: {}, secure: { ttlClass: 'short' } } };
+const CONFIG = { cache: { shortTtl: 1, edgeStaleIfError: 600 }, tenants: { demo: {}, secure: { ttlClass: 'short' as const } } };
 
 function findViceroy(): string | null {
   for (const dir of [...(process.env.PATH ?? '').split(':'), join(homedir(), '.cargo/bin')]) {

@@ -1,4 +1,6 @@
+import { Backend } from 'fastly:backend';
 import { CacheOverride } from 'fastly:cache-override';
+import { ConfigError } from '../../core/config/service-config.js';
 import { vCpuTime } from 'fastly:compute';
 import { adminTokenId } from '../../core/admin/admin-auth.js';
 import { createAdminService } from '../../core/admin/admin-service.js';
@@ -21,6 +23,7 @@ import { createEdgeCacheCheck } from './edge-verify.js';
 import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';
+import { type BackendHostInfo, s3BackendHostProblem } from './s3-backend-host.js';
 import { createStoreSource } from './stores.js';
 import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
 
@@ -69,6 +72,11 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     const bucket = once(async (): Promise<ObjectStore | null> => {
       const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source)]);
       if (!cfg) return null;
+      const problems = [
+        hostProblem('S3_', cfg.primary, s.storeBackend),
+        cfg.secondary ? hostProblem('S3_SECONDARY_', cfg.secondary, s.storeSecondaryBackend) : null,
+      ].filter((p): p is string => p !== null);
+      if (problems.length) throw new ConfigError(problems);
       return createStore(cfg, {
         fetch: { primary: pinned(s.storeBackend, counted), secondary: pinned(s.storeSecondaryBackend, counted) },
         onFailover: (op, key, err) => log(`storage ${op} ${key} failed over to the secondary`, err),
@@ -163,6 +171,18 @@ function withCpuTiming(res: Response): Response {
     // A runtime without vCpuTime: the timing is diagnostics only.
   }
   return res;
+}
+
+/** The backend's Host and the S3 signature's host must agree (s3-backend-host.ts); a backend the runtime cannot describe is not checked. */
+function hostProblem(prefix: string, cfg: Parameters<typeof s3BackendHostProblem>[1], backendName: string): string | null {
+  let info: BackendHostInfo;
+  try {
+    const b = Backend.fromName(backendName);
+    info = { target: b.target, hostOverride: b.hostOverride };
+  } catch {
+    return null;
+  }
+  return s3BackendHostProblem(prefix, cfg, backendName, info);
 }
 
 function pinned(backend: string, fetchFn: FetchWithBackend) {

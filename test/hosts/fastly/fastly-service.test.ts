@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CACHE_KEY_PREFIX, createCoreCache } from '../../../src/hosts/fastly/core-cache.js';
 import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js';
 import { CONFIG_STORE, SECRET_STORE } from '../../../src/hosts/fastly/stores.js';
+import { staticBackends } from '../../doubles/fastly/backend.js';
 import { coreCacheDouble } from '../../doubles/fastly/cache.js';
 import { purgeCalls } from '../../doubles/fastly/compute.js';
 import { configStores } from '../../doubles/fastly/config-store.js';
@@ -450,6 +451,28 @@ describe('admin purges', () => {
     const noBucket = await handle(req(`Bearer ${ADMIN_TOKEN}`));
     expect(noBucket.status).toBe(503);
     expect(purgeCalls).toEqual([]);
+  });
+
+  it('refuses to use a bucket whose backend Host disagrees with the signed host, before any store request', async () => {
+    configure({ STORAGE: 's3', S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com', S3_REGION: 'eu-west-1', S3_BUCKET: 'avatars' }, STORAGE_SECRETS);
+    staticBackends.store = { target: 's3.eu-west-1.amazonaws.com', hostOverride: 's3.eu-west-1.amazonaws.com' };
+    try {
+      const { sent, fetch } = fakeBackends();
+      const errors: string[] = [];
+      const handle = createFastlyService({ fetch: fetch as never, log: (msg, err) => errors.push(`${msg}: ${(err as Error)?.message}`) });
+      const req = () => new Request('http://edge.test/_admin/purge', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"keys":["t:demo"]}' });
+      const r = await handle(req());
+      expect(r.status).toBe(500);
+      expect(await r.json()).toEqual({ code: 'INTERNAL', message: 'internal error' });
+      expect(errors.join('\n')).toContain("backend 'store' sends Host 's3.eu-west-1.amazonaws.com' but S3_ENDPOINT/S3_BUCKET sign virtual-hosted requests for 'avatars.s3.eu-west-1.amazonaws.com'");
+      expect(sent).toEqual([]);
+      expect(purgeCalls).toEqual([]);
+      // With the backend at the bucket host, the same call goes through.
+      staticBackends.store = { target: 'avatars.s3.eu-west-1.amazonaws.com', hostOverride: '' };
+      expect((await handle(req())).status).toBe(200);
+    } finally {
+      delete staticBackends.store;
+    }
   });
 });
 
