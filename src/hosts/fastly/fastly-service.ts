@@ -10,7 +10,7 @@ import { createImageHandler } from '../../core/image-handler.js';
 import type { ObjectStore, VariantCache, VariantLoader } from '../../core/ports.js';
 import { createRemoteLoader, type RenderSend } from '../../core/remote-variant-loader.js';
 import { edgeTtl } from '../../core/response-headers.js';
-import { canonicalKey } from '../../core/variant.js';
+import { canonicalKey, type Variant } from '../../core/variant.js';
 import { createAdminRoutes } from '../../http/admin-routes.js';
 import { createRenderRoute } from '../../http/render-route.js';
 import { createRouter, type Handler } from '../../http/router.js';
@@ -19,7 +19,9 @@ import { createS3Store } from '../../storage/s3-store.js';
 import { createAlphaProbe } from './alpha-probe.js';
 import { createBackendBudget, imagesPerCall, reserveForAudit } from './backend-budget.js';
 import { createCoreCache } from './core-cache.js';
+import { checkClient, takeRender } from './edge-limits.js';
 import { createEdgeCacheCheck } from './edge-verify.js';
+import { limitFor } from './rate-limits.js';
 import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';
@@ -38,6 +40,8 @@ export interface FastlyServiceDeps {
 export interface RequestContext {
   /** FetchEvent.waitUntil, for stale-while-revalidate refreshes after the response. */
   waitUntil?: (p: Promise<unknown>) => void;
+  /** The client's IP (FetchEvent.client.address), for the per-client rate limit; absent: not limited. */
+  clientAddress?: string;
 }
 
 /**
@@ -110,12 +114,46 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       }
       // Chosen on the first miss only: a hit never touches shielding.
       let upstream: Upstream | undefined;
-      const send: RenderSend = (r, v) => (upstream ??= chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, serviceOrigin, fetch: counted, log })).send(r, v);
-      return createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
+      // The render budget refusal of a shield fallback, thrown from inside `send` (which the remote loader reports as unreachable).
+      let refused: unknown;
+      const renderBudget = (v: Variant) => takeRender(v.tenant, limitFor(s.rateLimits, v.tenant));
+      const upstreamNow = () =>
+        (upstream ??= chooseUpstream({
+          rendererBackend: s.rendererBackend,
+          shieldPop: s.shieldPop,
+          asShield,
+          serviceOrigin,
+          fetch: counted,
+          log,
+          beforeDirect: (v) => {
+            try {
+              renderBudget(v);
+            } catch (err) {
+              refused = err;
+              throw err;
+            }
+          },
+        }));
+      const send: RenderSend = (r, v) => upstreamNow().send(r, v);
+      const remote = createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
+      return {
+        async load(v) {
+          // Renders this POP asks the renderer for count against the tenant's budget; the shield POP counts its own.
+          if (upstreamNow().via !== 'shield') renderBudget(v);
+          try {
+            return await remote.load(v);
+          } catch (err) {
+            throw refused ?? err;
+          }
+        },
+        hasAlpha: remote.hasAlpha,
+      };
     }
 
     const image = async (req: Request): Promise<Response> => {
       const s = await settings();
+      const tenant = new URL(req.url).pathname.split('/')[1] ?? '';
+      checkClient(tenant, ctx.clientAddress, limitFor(s.rateLimits, tenant));
       const loader = await loaderFor(s, false);
       const res = await createImageHandler({ config: s.config, cache: cacheFor(s), loader, authorize: createAuthorizer() })(req);
       return withCpuTiming(res);

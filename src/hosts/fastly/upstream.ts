@@ -2,6 +2,8 @@ import type { Backend } from 'fastly:backend';
 import { CacheOverride } from 'fastly:cache-override';
 import { Shield } from 'fastly:shielding';
 import type { RenderSend } from '../../core/remote-variant-loader.js';
+import type { Variant } from '../../core/variant.js';
+import { RENDER_BUDGET_HEADER } from './edge-limits.js';
 
 export type FetchWithBackend = (input: Request, init: RequestInit) => Promise<Response>;
 
@@ -29,6 +31,8 @@ export interface UpstreamOptions {
   serviceOrigin: string;
   fetch: FetchWithBackend;
   log?: (msg: string, err?: unknown) => void;
+  /** Called before a shield fallback calls the renderer; throws to refuse (the render budget). */
+  beforeDirect?: (variant: Variant) => void;
 }
 
 /**
@@ -69,13 +73,15 @@ function withShieldFallback(viaShield: RenderSend, direct: RenderSend, opts: Ups
     let why: string;
     try {
       const res = await viaShield(request, variant);
-      if (res.status < 500) return res;
+      // The shield's own render budget refusing is an answer: calling the renderer from here would go around it.
+      if (res.status < 500 || res.headers.has(RENDER_BUDGET_HEADER)) return res;
       why = `answered ${res.status}`;
       await res.body?.cancel();
     } catch (err) {
       why = `failed: ${(err as Error)?.message ?? err}`;
     }
     opts.log?.(`shield POP '${opts.shieldPop}' ${why}: calling the renderer directly (shield fallback)`);
+    opts.beforeDirect?.(variant);
     return direct(spare, variant);
   };
 }

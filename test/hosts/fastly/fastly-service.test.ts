@@ -9,6 +9,7 @@ import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js
 import { CONFIG_STORE, SECRET_STORE } from '../../../src/hosts/fastly/stores.js';
 import { staticBackends } from '../../doubles/fastly/backend.js';
 import { coreCacheDouble } from '../../doubles/fastly/cache.js';
+import { erlDouble } from '../../doubles/fastly/edge-rate-limiter.js';
 import { purgeCalls } from '../../doubles/fastly/compute.js';
 import { configStores } from '../../doubles/fastly/config-store.js';
 import { secretStores } from '../../doubles/fastly/secret-store.js';
@@ -82,6 +83,7 @@ const get = (path: string, headers: Record<string, string> = {}) => new Request(
 
 beforeEach(() => {
   coreCacheDouble.reset();
+  erlDouble.reset();
   purgeCalls.length = 0;
   for (const k of Object.keys(shieldSites)) delete shieldSites[k];
   configure();
@@ -287,6 +289,87 @@ describe('stale-if-error', () => {
     expect((await handle(get('/legal/u-1?w=64'))).headers.get('x-cache')).toBe('STALE');
     coreCacheDouble.now += 2_000;
     expect((await handle(get('/legal/u-1?w=64'))).status).toBe(502);
+  });
+});
+
+describe('rate limits at the POP (fastly:edge-rate-limiter)', () => {
+  const limits = (o: unknown) => configure({ RATE_LIMITS_JSON: JSON.stringify(o) });
+
+  it('answers 429 with Retry-After past the per-IP rate, keeps the IP in the penalty box, and counts per tenant and IP', async () => {
+    limits({ clientRps: 1, clientWindow: 1, penaltyMinutes: 2, tenants: { legacy: { clientRps: 50 } } });
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    const from = (ip: string, path = '/demo/u-42?w=64') => handle(get(path), { clientAddress: ip });
+    expect((await from('192.0.2.1')).status).toBe(200);
+    const limited = await from('192.0.2.1');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('120');
+    expect(limited.headers.get('cache-control')).toBe('no-store');
+    expect(await limited.json()).toEqual({ code: 'RATE_LIMITED', message: 'too many requests from this address; retry in 120 s' });
+    // Penalty box: refused without being counted again.
+    const calls = erlDouble.calls.length;
+    expect((await from('192.0.2.1')).status).toBe(429);
+    expect(erlDouble.calls.length).toBe(calls);
+    // Another address, and another tenant with its own higher limit, are not affected.
+    expect((await from('192.0.2.2')).status).toBe(200);
+    expect((await from('192.0.2.1', '/legacy/u-1?w=64')).status).toBe(200);
+    expect(erlDouble.calls).toContain('checkRate avatar_edge_clients legacy|192.0.2.1 1 50 2');
+    expect(sent.map((s) => s.backend)).toEqual(['renderer', 'renderer']);
+  });
+
+  it('does not limit /_render/* (other POPs call it) nor requests without a client address', async () => {
+    limits({ clientRps: 1, clientWindow: 1 });
+    const { fetch } = fakeBackends();
+    const handle = service(fetch);
+    for (let i = 0; i < 3; i++) expect((await handle(get('/demo/u-42?w=64'))).status).toBe(200);
+    const render = () => new Request('http://edge.test/_render/demo/u-42/64x0-inside-q75.webp', { headers: { authorization: `Bearer ${RENDER_SECRET}` } });
+    for (let i = 0; i < 3; i++) expect((await handle(render(), { clientAddress: '192.0.2.9' })).status).toBe(200);
+  });
+
+  it('spends a per-tenant render budget on misses only: over it 503 RENDER_BUDGET, hits still served, stale copies served', async () => {
+    limits({ tenants: { demo: { rendersPerMinute: 2 } } });
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    expect((await handle(get('/demo/u-1?w=64'))).status).toBe(200);
+    expect((await handle(get('/demo/u-2?w=64'))).status).toBe(200);
+    const over = await handle(get('/demo/u-3?w=64'));
+    expect(over.status).toBe(503);
+    expect(over.headers.get('retry-after')).toBe('60');
+    expect(await over.json()).toMatchObject({ code: 'RENDER_BUDGET' });
+    expect((await handle(get('/demo/u-1?w=64'))).headers.get('x-cache')).toBe('HIT');
+    // Other tenants have their own budget (the default).
+    expect((await handle(get('/legacy/u-3?w=64'))).status).toBe(200);
+    expect(sent.map((s) => new URL(s.url).pathname)).toEqual([
+      '/_render/demo/u-1/64x0-inside-q75.webp',
+      '/_render/demo/u-2/64x0-inside-q75.webp',
+      '/_render/legacy/u-3/64x0-inside-q100.png',
+    ]);
+    // An expired object past its SWR is served stale rather than refused.
+    coreCacheDouble.now += 31_536_000_000 + 604_800_000 + 1;
+    const stale = await handle(get('/demo/u-2?w=64'));
+    expect([stale.status, stale.headers.get('x-cache'), stale.headers.get('x-stale-reason')]).toEqual([200, 'STALE', 'RENDER_BUDGET']);
+    expect(sent).toHaveLength(3);
+  });
+
+  it('a shield fallback spends the edge budget; a shield refusing for its budget is passed on, not gone around', async () => {
+    configure({ SHIELD_POP: 'iad-va-us', RATE_LIMITS_JSON: JSON.stringify({ rendersPerMinute: 1 }) });
+    shieldSites['iad-va-us'] = 'remote';
+    let shieldAnswer = () => new Response('{}', { status: 503 });
+    const { sent, fetch } = fakeBackends();
+    const viaShield = (req: Request, init: Parameters<typeof fetch>[1]) =>
+      String(init.backend).startsWith('shield:') ? (sent.push({ backend: String(init.backend) } as Sent), Promise.resolve(shieldAnswer())) : fetch(req, init);
+    const handle = service(viaShield as never);
+    expect((await handle(get('/demo/u-1?w=64'))).status).toBe(200);
+    const over = await handle(get('/demo/u-2?w=64'));
+    expect(over.status).toBe(503);
+    expect(await over.json()).toMatchObject({ code: 'RENDER_BUDGET' });
+    expect(sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted', 'renderer', 'shield:iad-va-us:encrypted']);
+
+    shieldAnswer = () => new Response('{"code":"RENDER_BUDGET"}', { status: 503, headers: { 'x-render-budget': 'exceeded' } });
+    erlDouble.reset();
+    sent.length = 0;
+    expect((await handle(get('/demo/u-3?w=64'))).status).toBe(502);
+    expect(sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted']);
   });
 });
 
