@@ -36,6 +36,10 @@ const WEBP = 'image/avif,image/webp,*/*;q=0.8';
 // `secure` is the short-TTL tenant here (1 s), unsigned: this file is about failures, not signatures.
 const CONFIG = { cache: { shortTtl: 1, edgeStaleIfError: 600 }, tenants: { demo: {}, secure: { ttlClass: 'short' as const } } };
 
+// Tight on purpose: Viceroy's rate limiter is a stub (never over, penalty box always empty), so
+// under Viceroy these only prove the calls are valid for the real runtime; the doubles test the limits.
+const RATE_LIMITS = { clientRps: 1, clientWindow: 1, penaltyMinutes: 1, rendersPerMinute: 1000 };
+
 function findViceroy(): string | null {
   for (const dir of [...(process.env.PATH ?? '').split(':'), join(homedir(), '.cargo/bin')]) {
     const p = join(dir, 'viceroy');
@@ -63,6 +67,7 @@ format = "inline-toml"
 [local_server.config_stores.avatar_edge_config.contents]
 AVATAR_CONFIG_JSON = '${JSON.stringify(CONFIG)}'
 SHIELD_POP = "iad-va-us"
+RATE_LIMITS_JSON = '${JSON.stringify(RATE_LIMITS)}'
 
 [local_server.shielding_sites]
 ${shielding}
@@ -151,6 +156,14 @@ describe.skipIf(!RUN)('Fastly service under Viceroy: shield and renderer failure
     const facts = imageFacts(await r.arrayBuffer());
     expect([facts.format, facts.width, facts.height]).toEqual(['webp', 64, 64]);
     expect(since(mark)).toEqual(['shield /_render/demo/hopper/64x64-cover-q75.webp', 'renderer@shield /_render/demo/hopper/64x64-cover-q75.webp']);
+  });
+
+  it('runs the rate-limit calls on every image request (Viceroy never limits: its fastly:edge-rate-limiter is a stub)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await get('/demo/hopper?w=64&h=64');
+      expect([r.status, r.headers.get('x-cache')]).toEqual([200, 'HIT']);
+      await r.arrayBuffer();
+    }
   });
 
   it('calls the renderer directly, once, and logs it, when the shield POP is down (killed by PID)', async () => {
