@@ -23,6 +23,10 @@ export interface SettingsSource {
   secret(name: string): Promise<string | undefined>;
 }
 
+/** Resource-link names of the two stores (fastly.toml [setup] and [local_server], and the deploy script, use the same). */
+export const CONFIG_STORE = 'avatar_edge_config';
+export const SECRET_STORE = 'avatar_edge_secrets';
+
 export type RenderMode = 'renderer' | 'image-optimizer';
 export type ImageOptimizerRegion = 'us_east' | 'us_central' | 'us_west' | 'eu_central' | 'eu_west' | 'asia' | 'australia';
 export const IO_REGIONS: readonly ImageOptimizerRegion[] = ['us_east', 'us_central', 'us_west', 'eu_central', 'eu_west', 'asia', 'australia'];
