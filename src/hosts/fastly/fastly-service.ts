@@ -26,6 +26,7 @@ import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';
 import { type BackendHostInfo, s3BackendHostProblem } from './s3-backend-host.js';
+import { createEndpointLog, logged, type RequestLog } from './request-log.js';
 import { createStoreSource } from './stores.js';
 import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
 
@@ -35,6 +36,8 @@ export interface FastlyServiceDeps {
   /** `fetch` with Fastly's `backend` option; the global one by default (tests record calls). */
   fetch?: FetchWithBackend;
   log?: (msg: string, err?: unknown) => void;
+  /** One structured line per request; fastly:logger's LOG_ENDPOINT by default (request-log.ts). */
+  requestLog?: RequestLog;
 }
 
 export interface RequestContext {
@@ -61,6 +64,7 @@ export interface RequestContext {
 export function createFastlyService(deps: FastlyServiceDeps = {}) {
   const log = deps.log ?? ((msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')));
   const fetchFn: FetchWithBackend = deps.fetch ?? ((input, init) => fetch(input, init));
+  const requestLog = deps.requestLog ?? createEndpointLog();
 
   return async function handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
     const source = (deps.source ?? createStoreSource)();
@@ -197,7 +201,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     };
 
     const router = createRouter({ image, render, admin, onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err) });
-    return router(request);
+    return logged(request, () => router(request), requestLog);
   };
 }
 

@@ -10,6 +10,7 @@ import { CONFIG_STORE, SECRET_STORE } from '../../../src/hosts/fastly/stores.js'
 import { staticBackends } from '../../doubles/fastly/backend.js';
 import { coreCacheDouble } from '../../doubles/fastly/cache.js';
 import { erlDouble } from '../../doubles/fastly/edge-rate-limiter.js';
+import { loggedLines } from '../../doubles/fastly/logger.js';
 import { purgeCalls } from '../../doubles/fastly/compute.js';
 import { configStores } from '../../doubles/fastly/config-store.js';
 import { secretStores } from '../../doubles/fastly/secret-store.js';
@@ -84,6 +85,7 @@ const get = (path: string, headers: Record<string, string> = {}) => new Request(
 beforeEach(() => {
   coreCacheDouble.reset();
   erlDouble.reset();
+  loggedLines.length = 0;
   purgeCalls.length = 0;
   for (const k of Object.keys(shieldSites)) delete shieldSites[k];
   configure();
@@ -289,6 +291,52 @@ describe('stale-if-error', () => {
     expect((await handle(get('/legal/u-1?w=64'))).headers.get('x-cache')).toBe('STALE');
     coreCacheDouble.now += 2_000;
     expect((await handle(get('/legal/u-1?w=64'))).status).toBe(502);
+  });
+});
+
+describe('request logs (fastly:logger)', () => {
+  it('writes one JSON line per request to avatar_edge_log: tenant, variant, cache state, status, error code, timings, POP', async () => {
+    const { fetch } = fakeBackends();
+    const handle = service(fetch);
+    const signedLooking = '/demo/u-42?w=64&sig=SECRETSIG&exp=99';
+    await handle(get(signedLooking), { clientAddress: '192.0.2.7' });
+    await handle(get('/demo/u-42?w=64'));
+    await handle(get('/demo/u-42?w=abc'));
+    expect(loggedLines.map((l) => l.endpoint)).toEqual(['avatar_edge_log', 'avatar_edge_log', 'avatar_edge_log']);
+    const lines = loggedLines.map((l) => JSON.parse(l.message) as Record<string, unknown>);
+    expect(lines[0]).toEqual({
+      t: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      pop: 'TST',
+      method: 'GET',
+      route: 'image',
+      tenant: 'demo',
+      variant: 'demo/u-42/64x0-inside-q75.webp',
+      cache: 'MISS',
+      status: 200,
+      ms: expect.any(Number),
+      cpu: 0,
+    });
+    expect(lines[1]).toMatchObject({ cache: 'HIT', status: 200 });
+    expect(lines[2]).toMatchObject({ route: 'image', tenant: 'demo', status: 400, code: 'INVALID_PARAMETER' });
+    // No query strings (signatures) and no client addresses in the logs.
+    expect(loggedLines.map((l) => l.message).join('\n')).not.toMatch(/SECRETSIG|192\.0\.2\.7/);
+    // The error answer itself is unchanged by being read for its code.
+    const bad = await handle(get('/demo/u-42?w=abc'));
+    expect(await bad.json()).toMatchObject({ code: 'INVALID_PARAMETER' });
+  });
+
+  it('logs stale answers with their reason, and never fails a request because the logger does', async () => {
+    const lines: Record<string, unknown>[] = [];
+    let down = false;
+    const { fetch } = fakeBackends({ renderer: () => (down ? new Response('x', { status: 503 }) : new Response(IMAGE, { headers: { 'content-type': 'image/webp', etag: '"a"' } })) });
+    const handle = createFastlyService({ fetch: fetch as never, log: () => {}, requestLog: (l) => lines.push({ ...l }) });
+    await handle(get('/demo/u-42?w=64'));
+    coreCacheDouble.now += 31_536_000_000 + 604_800_000 + 1;
+    down = true;
+    await handle(get('/demo/u-42?w=64'));
+    expect(lines[1]).toMatchObject({ cache: 'STALE', stale: 'RENDERER_ERROR', status: 200 });
+    const broken = createFastlyService({ fetch: fetch as never, log: () => {}, requestLog: () => { throw new Error('log endpoint down'); } });
+    expect((await broken(get('/demo/u-42?w=64'))).status).toBe(200);
   });
 });
 
