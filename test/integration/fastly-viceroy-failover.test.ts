@@ -156,6 +156,13 @@ describe.skipIf(!RUN)('Fastly service under Viceroy: shield and renderer failure
     const facts = imageFacts(await r.arrayBuffer());
     expect([facts.format, facts.width, facts.height]).toEqual(['webp', 64, 64]);
     expect(since(mark)).toEqual(['shield /_render/demo/hopper/64x64-cover-q75.webp', 'renderer@shield /_render/demo/hopper/64x64-cover-q75.webp']);
+    // Each POP wrote its request line to the avatar_edge_log endpoint (fastly:logger), which Viceroy prints.
+    const line = (pop: Pop, route: string) => {
+      const m = pop.log().split('\n').find((l) => l.includes('avatar_edge_log') && l.includes(`"route":"${route}"`));
+      return m ? (JSON.parse(m.slice(m.indexOf('{'))) as Record<string, unknown>) : undefined;
+    };
+    expect(line(edge, 'image')).toMatchObject({ method: 'GET', tenant: 'demo', variant: 'demo/hopper/64x64-cover-q75.webp', cache: 'MISS', status: 200 });
+    expect(line(shield, 'render')).toMatchObject({ tenant: 'demo', status: 200 });
   });
 
   it('runs the rate-limit calls on every image request (Viceroy never limits: its fastly:edge-rate-limiter is a stub)', async () => {
