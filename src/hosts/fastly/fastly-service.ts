@@ -65,6 +65,21 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
   const log = deps.log ?? ((msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')));
   const fetchFn: FetchWithBackend = deps.fetch ?? ((input, init) => fetch(input, init));
   const requestLog = deps.requestLog ?? createEndpointLog();
+  // The router is built once, here: at build time on Fastly (the Wizer snapshot), so no request
+  // pays for compiling its routes. Each request's handlers (which hold that request's settings,
+  // cache and backend budget) are found by the request object itself.
+  const current = new WeakMap<Request, { image: Handler; render: Handler; admin: Handler }>();
+  const routeTo = (name: 'image' | 'render' | 'admin'): Handler => (req) => {
+    const h = current.get(req);
+    if (!h) throw new Error(`no handlers registered for this request (${name})`);
+    return h[name](req);
+  };
+  const router = createRouter({
+    image: routeTo('image'),
+    render: routeTo('render'),
+    admin: routeTo('admin'),
+    onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err),
+  });
 
   return async function handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
     const source = (deps.source ?? createStoreSource)();
@@ -200,7 +215,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       return createAdminRoutes({ service, tokens })(req);
     };
 
-    const router = createRouter({ image, render, admin, onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err) });
+    current.set(request, { image, render, admin });
     return logged(request, () => router(request), requestLog);
   };
 }
