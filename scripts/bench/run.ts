@@ -22,6 +22,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   'edge-logic': async () => (await import('./edge-logic.js')).runEdgeLogic,
   'cache-keys': async () => (await import('./cache-keys.js')).runCacheKeys,
   memory: async () => (await import('./memory.js')).runMemory,
+  'fastly-cpu': async () => (await import('./fastly-cpu.js')).runFastlyCpu,
 };
 
 function args() {
