@@ -34,7 +34,11 @@ const RENDER_SECRET = 'viceroy-failover-render-secret-0123456789';
 const ADMIN_TOKEN = 'viceroy-failover-admin-token-0123456789ab';
 const WEBP = 'image/avif,image/webp,*/*;q=0.8';
 // `secure` is the short-TTL tenant here (1 s), unsigned: this file is about failures, not signatures.
-const CONFIG = { cache: { shortTtl: 1, edgeStaleIfError: 600 }, tenants: { demo: {}, secure: { ttlClass: 'short' as const } } };
+// `secure` also allows embedding only from good.example.com (hotlink protection; no Referer is fine).
+const CONFIG = {
+  cache: { shortTtl: 1, edgeStaleIfError: 600 },
+  tenants: { demo: {}, secure: { ttlClass: 'short' as const, allowedReferers: ['good.example.com'], allowEmptyReferer: true } },
+};
 
 // Tight on purpose: Viceroy's rate limiter is a stub (never over, penalty box always empty), so
 // under Viceroy these only prove the calls are valid for the real runtime; the doubles test the limits.
@@ -171,6 +175,18 @@ describe.skipIf(!RUN)('Fastly service under Viceroy: shield and renderer failure
       expect([r.status, r.headers.get('x-cache')]).toEqual([200, 'HIT']);
       await r.arrayBuffer();
     }
+  });
+
+  it('denies hotlinking at the edge before the cache or any backend is asked', async () => {
+    const mark = requests.seen.length;
+    const denied = await fetch(edge.base + '/secure/hopper?w=48&h=48', { headers: { accept: WEBP, referer: 'https://evil.example.net/page' } });
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get('cache-control')).toBe('no-store');
+    expect(await denied.json()).toMatchObject({ code: 'HOTLINK_DENIED' });
+    expect(since(mark)).toEqual([]);
+    const allowed = await fetch(edge.base + '/secure/hopper?w=48&h=48', { headers: { accept: WEBP, referer: 'https://good.example.com/profile' } });
+    expect(allowed.status).toBe(200);
+    await allowed.arrayBuffer();
   });
 
   it('calls the renderer directly, once, and logs it, when the shield POP is down (killed by PID)', async () => {
