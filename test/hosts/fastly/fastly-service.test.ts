@@ -399,6 +399,17 @@ describe('rate limits at the POP (fastly:edge-rate-limiter)', () => {
     expect(sent).toHaveLength(3);
   });
 
+  it('the shield role spends its own budget and marks its refusal (x-render-budget) for the edges', async () => {
+    limits({ rendersPerMinute: 1 });
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    const render = (v: string) => handle(new Request(`http://edge.test/_render/demo/u-42/${v}`, { headers: { authorization: `Bearer ${RENDER_SECRET}` } }));
+    expect((await render('64x0-inside-q75.webp')).status).toBe(200);
+    const refused = await render('96x0-inside-q75.webp');
+    expect([refused.status, refused.headers.get('x-render-budget'), refused.headers.get('retry-after')]).toEqual([503, 'exceeded', '60']);
+    expect(sent).toHaveLength(1);
+  });
+
   it('a shield fallback spends the edge budget; a shield refusing for its budget is passed on, not gone around', async () => {
     configure({ SHIELD_POP: 'iad-va-us', RATE_LIMITS_JSON: JSON.stringify({ rendersPerMinute: 1 }) });
     shieldSites['iad-va-us'] = 'remote';
