@@ -1,4 +1,6 @@
+import { Backend } from 'fastly:backend';
 import { CacheOverride } from 'fastly:cache-override';
+import { ConfigError } from '../../core/config/service-config.js';
 import { vCpuTime } from 'fastly:compute';
 import { adminTokenId } from '../../core/admin/admin-auth.js';
 import { createAdminService } from '../../core/admin/admin-service.js';
@@ -6,10 +8,10 @@ import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { HttpError } from '../../core/errors.js';
 import { createImageHandler } from '../../core/image-handler.js';
 import { replicasOf } from '../../core/replicas.js';
-import type { ObjectStore, VariantLoader } from '../../core/ports.js';
+import type { ObjectStore, VariantCache, VariantLoader } from '../../core/ports.js';
 import { createRemoteLoader, type RenderSend } from '../../core/remote-variant-loader.js';
 import { edgeTtl } from '../../core/response-headers.js';
-import { canonicalKey } from '../../core/variant.js';
+import { canonicalKey, type Variant } from '../../core/variant.js';
 import { createAdminRoutes } from '../../http/admin-routes.js';
 import { createRenderRoute } from '../../http/render-route.js';
 import { createRouter, type Handler } from '../../http/router.js';
@@ -18,10 +20,14 @@ import { createS3Store } from '../../storage/s3-store.js';
 import { createAlphaProbe } from './alpha-probe.js';
 import { createBackendBudget, imagesPerCall, reserveForAudit, takedownRequests } from './backend-budget.js';
 import { createCoreCache } from './core-cache.js';
+import { checkClient, takeRender } from './edge-limits.js';
 import { createEdgeCacheCheck } from './edge-verify.js';
+import { limitFor } from './rate-limits.js';
 import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';
+import { type BackendHostInfo, s3BackendHostProblem } from './s3-backend-host.js';
+import { createEndpointLog, logged, type RequestLog } from './request-log.js';
 import { createStoreSource } from './stores.js';
 import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
 
@@ -31,11 +37,15 @@ export interface FastlyServiceDeps {
   /** `fetch` with Fastly's `backend` option; the global one by default (tests record calls). */
   fetch?: FetchWithBackend;
   log?: (msg: string, err?: unknown) => void;
+  /** One structured line per request; fastly:logger's LOG_ENDPOINT by default (request-log.ts). */
+  requestLog?: RequestLog;
 }
 
 export interface RequestContext {
   /** FetchEvent.waitUntil, for stale-while-revalidate refreshes after the response. */
   waitUntil?: (p: Promise<unknown>) => void;
+  /** The client's IP (FetchEvent.client.address), for the per-client rate limit; absent: not limited. */
+  clientAddress?: string;
 }
 
 /**
@@ -55,6 +65,22 @@ export interface RequestContext {
 export function createFastlyService(deps: FastlyServiceDeps = {}) {
   const log = deps.log ?? ((msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')));
   const fetchFn: FetchWithBackend = deps.fetch ?? ((input, init) => fetch(input, init));
+  const requestLog = deps.requestLog ?? createEndpointLog();
+  // The router is built once, here: at build time on Fastly (the Wizer snapshot), so no request
+  // pays for compiling its routes. Each request's handlers (which hold that request's settings,
+  // cache and backend budget) are found by the request object itself.
+  const current = new WeakMap<Request, { image: Handler; render: Handler; admin: Handler }>();
+  const routeTo = (name: 'image' | 'render' | 'admin'): Handler => (req) => {
+    const h = current.get(req);
+    if (!h) throw new Error(`no handlers registered for this request (${name})`);
+    return h[name](req);
+  };
+  const router = createRouter({
+    image: routeTo('image'),
+    render: routeTo('render'),
+    admin: routeTo('admin'),
+    onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err),
+  });
 
   return async function handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
     const source = (deps.source ?? createStoreSource)();
@@ -63,10 +89,18 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     // Every backend request of this execution is counted against the platform's limit.
     const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
     const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
-    const cache = createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log });
+    // Made once settings are known: the stale-if-error window is the config's cache.edgeStaleIfError.
+    let coreCache: VariantCache | undefined;
+    const cacheFor = (s: EdgeSettings) =>
+      (coreCache ??= createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log, staleIfError: s.config.cache.edgeStaleIfError }));
     const bucket = once(async (): Promise<ObjectStore | null> => {
       const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source)]);
       if (!cfg) return null;
+      const problems = [
+        hostProblem('S3_', cfg.primary, s.storeBackend),
+        cfg.secondary ? hostProblem('S3_SECONDARY_', cfg.secondary, s.storeSecondaryBackend) : null,
+      ].filter((p): p is string => p !== null);
+      if (problems.length) throw new ConfigError(problems);
       return createStore(cfg, {
         fetch: { primary: pinned(s.storeBackend, counted), secondary: pinned(s.storeSecondaryBackend, counted) },
         onFailover: (op, key, err) => log(`storage ${op} ${key} failed over to the secondary`, err),
@@ -76,6 +110,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     /** The miss path: the renderer (directly or through the shield POP), or Image Optimizer. */
     async function loaderFor(s: EdgeSettings, asShield: boolean): Promise<VariantLoader> {
       const policy = s.config.cache;
+      const cache = cacheFor(s);
       // Read the bucket only when asked (fmt=auto without WebP): most requests never need it.
       // Without a bucket the answer is "alpha": PNG keeps transparency right, at more bytes.
       const hasAlpha = async (tenant: string, id: string): Promise<boolean> => {
@@ -99,14 +134,48 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       }
       // Chosen on the first miss only: a hit never touches shielding.
       let upstream: Upstream | undefined;
-      const send: RenderSend = (r, v) => (upstream ??= chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, serviceOrigin, fetch: counted, log })).send(r, v);
-      return createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
+      // The render budget refusal of a shield fallback, thrown from inside `send` (which the remote loader reports as unreachable).
+      let refused: unknown;
+      const renderBudget = (v: Variant) => takeRender(v.tenant, limitFor(s.rateLimits, v.tenant));
+      const upstreamNow = () =>
+        (upstream ??= chooseUpstream({
+          rendererBackend: s.rendererBackend,
+          shieldPop: s.shieldPop,
+          asShield,
+          serviceOrigin,
+          fetch: counted,
+          log,
+          beforeDirect: (v) => {
+            try {
+              renderBudget(v);
+            } catch (err) {
+              refused = err;
+              throw err;
+            }
+          },
+        }));
+      const send: RenderSend = (r, v) => upstreamNow().send(r, v);
+      const remote = createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
+      return {
+        async load(v) {
+          // Renders this POP asks the renderer for count against the tenant's budget; the shield POP counts its own.
+          if (upstreamNow().via !== 'shield') renderBudget(v);
+          try {
+            return await remote.load(v);
+          } catch (err) {
+            throw refused ?? err;
+          }
+        },
+        hasAlpha: remote.hasAlpha,
+      };
     }
 
     const image = async (req: Request): Promise<Response> => {
       const s = await settings();
+      const tenant = new URL(req.url).pathname.split('/')[1] ?? '';
+      checkClient(tenant, ctx.clientAddress, limitFor(s.rateLimits, tenant));
       const loader = await loaderFor(s, false);
-      const res = await createImageHandler({ config: s.config, cache, loader, authorize: createAuthorizer() })(req);
+      const res = await createImageHandler({ config: s.config, cache: cacheFor(s), loader, authorize: createAuthorizer() })(req);
       return withCpuTiming(res);
     };
 
@@ -119,7 +188,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       const loader: VariantLoader = {
         async load(v) {
           const tenant = s.config.tenants.get(v.tenant)!;
-          return (await cache.getOrLoad(canonicalKey(v), () => remote.load(v), edgeTtl(tenant, s.config.cache))).value;
+          return (await cacheFor(s).getOrLoad(canonicalKey(v), () => remote.load(v), edgeTtl(tenant, s.config.cache))).value;
         },
         hasAlpha: remote.hasAlpha,
       };
@@ -154,8 +223,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       return createAdminRoutes({ service, tokens })(req);
     };
 
-    const router = createRouter({ image, render, admin, onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err) });
-    return router(request);
+    current.set(request, { image, render, admin });
+    return logged(request, () => router(request), requestLog);
   };
 }
 
@@ -167,6 +236,18 @@ function withCpuTiming(res: Response): Response {
     // A runtime without vCpuTime: the timing is diagnostics only.
   }
   return res;
+}
+
+/** The backend's Host and the S3 signature's host must agree (s3-backend-host.ts); a backend the runtime cannot describe is not checked. */
+function hostProblem(prefix: string, cfg: Parameters<typeof s3BackendHostProblem>[1], backendName: string): string | null {
+  let info: BackendHostInfo;
+  try {
+    const b = Backend.fromName(backendName);
+    info = { target: b.target, hostOverride: b.hostOverride };
+  } catch {
+    return null;
+  }
+  return s3BackendHostProblem(prefix, cfg, backendName, info);
 }
 
 function pinned(backend: string, fetchFn: FetchWithBackend) {

@@ -14,6 +14,7 @@ import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, ty
 import { renderSecretProblems } from '../../http/render-route.js';
 import { loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 import { DEFAULT_BACKEND_REQUEST_LIMIT } from './backend-budget.js';
+import { parseRateLimits, type RateLimits } from './rate-limits.js';
 
 export interface SettingsSource {
   /** A Config Store entry, or undefined when absent. */
@@ -21,6 +22,10 @@ export interface SettingsSource {
   /** A Secret Store entry's plaintext, or undefined when absent. */
   secret(name: string): Promise<string | undefined>;
 }
+
+/** Resource-link names of the two stores (fastly.toml [setup] and [local_server], and the deploy script, use the same). */
+export const CONFIG_STORE = 'avatar_edge_config';
+export const SECRET_STORE = 'avatar_edge_secrets';
 
 export type RenderMode = 'renderer' | 'image-optimizer';
 export type ImageOptimizerRegion = 'us_east' | 'us_central' | 'us_west' | 'eu_central' | 'eu_west' | 'asia' | 'australia';
@@ -41,6 +46,8 @@ export interface EdgeSettings {
   storeSecondaryBackend: string;
   /** Backend requests one execution may make (Fastly: 32, 10 on trial accounts); past it they are refused. */
   backendRequestLimit: number;
+  /** Per-client-IP and per-tenant render limits at the POP (RATE_LIMITS_JSON, rate-limits.ts). */
+  rateLimits: RateLimits;
 }
 
 /** Defaults, named as in fastly.toml's [setup] and [local_server] sections. */
@@ -79,6 +86,8 @@ export async function loadEdgeSettings(src: SettingsSource): Promise<EdgeSetting
     problems.push(`BACKEND_REQUEST_LIMIT must be an integer from 2 to 1000 (Fastly allows 32 backend requests per execution, 10 on trial accounts), got '${limitRaw}'`);
   }
 
+  const rateLimits = parseRateLimits(src.config('RATE_LIMITS_JSON'), problems);
+
   const shieldPop = get('SHIELD_POP');
   if (shieldPop !== undefined && !POP_RE.test(shieldPop)) problems.push(`SHIELD_POP '${shieldPop}' is not a POP code like pdx-or-us`);
 
@@ -106,6 +115,7 @@ export async function loadEdgeSettings(src: SettingsSource): Promise<EdgeSetting
     storeBackend,
     storeSecondaryBackend,
     backendRequestLimit,
+    rateLimits,
     ...(shieldPop ? { shieldPop } : {}),
     ...(imageOptimizerRegion ? { imageOptimizerRegion } : {}),
   };

@@ -74,6 +74,9 @@ export class TransactionCacheEntry {
     const usable = fresh || age < e.maxAge + e.staleWhileRevalidate || e.softPurged;
     return new CacheState({ found: usable, usable, stale: !fresh, must: !fresh });
   }
+  age() { return coreCacheDouble.now - this.entry!.insertedAt; }
+  maxAge() { return this.entry!.maxAge; }
+  staleWhileRevalidate() { return this.entry!.staleWhileRevalidate; }
   userMetadata() { return new TextEncoder().encode(this.entry!.userMetadata).buffer; }
   body() { return new Response(this.entry!.body as Uint8Array<ArrayBuffer>).body!; }
   insert(opts: { maxAge: number; staleWhileRevalidate?: number; surrogateKeys?: string[]; userMetadata?: string }) {
