@@ -40,7 +40,7 @@ export const DEFAULT_DENO_PORT = 8000;
 
 export type ReadText = (path: string) => Promise<string>;
 
-/** `cores`: the default number of render threads (main.ts passes navigator.hardwareConcurrency). */
+/** `cores` (main.ts passes navigator.hardwareConcurrency): the default is one render thread fewer, at least one. */
 export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores = 1): Promise<DenoSettings> {
   const problems: string[] = [];
   const get = (name: string): string | undefined => {
@@ -93,7 +93,9 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores
   }
   const config = collectProblems(problems, () => loadServiceConfig(input));
   // RENDER_MEMORY_MB overrides the config's limits.renderMemoryBytes.
-  const render = readSchedulerSettings(env, Math.max(1, cores), problems, config?.limits.renderMemoryBytes);
+  // One worker fewer than the cores: on 2 cores a second worker measured no faster and ~55 MB
+  // larger at its peak (docs/deno.md, "Rendering"); the main thread keeps a core for HTTP.
+  const render = readSchedulerSettings(env, Math.max(1, cores - 1), problems, config?.limits.renderMemoryBytes);
 
   if (problems.length || !storage || !config) throw new ConfigError(problems);
   const wasmDir = get('WASM_DIR');
