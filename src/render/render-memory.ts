@@ -75,7 +75,10 @@ function formatName(info: SourceFacts): string {
 export function sourceTooLargeForMemory(info: SourceFacts, budget: number, sourceBytes: number): HttpError | undefined {
   if (decodeStageBytes(info, smallestDecode(info), sourceBytes) <= budget) return undefined;
   const name = formatName(info);
-  const why = info.format === 'jpeg' ? 'sources keep every coefficient of the full image while decoding' : 'sources decode at full size';
+  const why =
+    info.format !== 'jpeg' ? 'sources decode at full size'
+    : info.progressive === false ? 'sources decode at 1/8 scale at the least'
+    : 'sources keep every coefficient of the full image while decoding';
   const max = maxRenderablePixels(info, budget, sourceBytes);
   return new HttpError(
     422,
@@ -95,13 +98,13 @@ export function maxRenderablePixels(info: Pick<ImageInfo, 'format'> & DecodeTrai
 /**
  * The 422 for a render that this variant makes too large for the budget although the source
  * itself fits (a large output, or a JPEG at a size that needs a fine decode): a smaller size
- * of the same source renders.
+ * of the same source may render.
  */
 export function renderTooLargeForMemory(info: SourceFacts, variant: Pick<Variant, 'width' | 'height'>, estimate: number, budget: number): HttpError {
   const size = `${variant.width || 'auto'}×${variant.height || 'auto'}`;
   return new HttpError(
     422,
     'SOURCE_TOO_LARGE',
-    `source image is ${info.width}×${info.height} (${info.width * info.height} pixels); rendering it at ${size} needs about ${mb(estimate)} MB of memory, more than this renderer's ${mb(budget)} MB budget: a smaller size fits`,
+    `source image is ${info.width}×${info.height} (${info.width * info.height} pixels); rendering it at ${size} needs about ${mb(estimate)} MB of memory, more than this renderer's ${mb(budget)} MB budget; a smaller size may fit`,
   );
 }

@@ -156,6 +156,8 @@ describe('render pool masters', () => {
       const err = await pool.render(sample('free.jpg'), wide).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HttpError);
       expect([(err as HttpError).status, (err as HttpError).code]).toEqual([422, 'SOURCE_TOO_LARGE']);
+      // The source fits; this size of it does not: the message says so.
+      expect((err as HttpError).message).toMatch(/^source image is 2880×2160 \(6220800 pixels\); rendering it at 1024×auto needs about \d+ MB of memory, more than this renderer's 32 MB budget; a smaller size may fit$/);
       expect(pool.stats().running + pool.stats().queued).toBe(0);
       // The same source at a scale that fits the budget renders.
       const small = await pool.render(sample('free.jpg'), variant(64));
