@@ -96,6 +96,23 @@ async function loadOrCancel(entry: TransactionCacheEntry, load: () => Promise<Va
   }
 }
 
+/**
+ * The status of the copy Core Cache holds for a canonical key, or null when none is usable.
+ * A plain lookup: no transaction, no backend request, nothing inserted (the admin API checks
+ * takedowns this way: Fastly counts every backend request, Core Cache lookups are not ones).
+ */
+export function cachedStatus(key: string): number | null {
+  const entry = CoreCache.lookup(CACHE_KEY_PREFIX + key);
+  if (!entry) return null;
+  try {
+    const state = entry.state();
+    if (!state.found() || !state.usable()) return null;
+    return (JSON.parse(new TextDecoder().decode(entry.userMetadata())) as StoredMeta).status;
+  } finally {
+    entry.close();
+  }
+}
+
 /** TTLs in seconds (the pipeline's unit) → Core Cache's milliseconds. */
 export function cacheTimes(value: Pick<VariantBody, 'ttl'>, ttl: number, swr: number): { maxAge: number; staleWhileRevalidate: number } {
   const own = value.ttl;

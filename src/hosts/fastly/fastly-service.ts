@@ -3,8 +3,9 @@ import { vCpuTime } from 'fastly:compute';
 import { adminTokenId } from '../../core/admin/admin-auth.js';
 import { createAdminService } from '../../core/admin/admin-service.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
-import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
+import { HttpError } from '../../core/errors.js';
 import { createImageHandler } from '../../core/image-handler.js';
+import { replicasOf } from '../../core/replicas.js';
 import type { ObjectStore, VariantLoader } from '../../core/ports.js';
 import { createRemoteLoader, type RenderSend } from '../../core/remote-variant-loader.js';
 import { edgeTtl } from '../../core/response-headers.js';
@@ -15,7 +16,9 @@ import { createRouter, type Handler } from '../../http/router.js';
 import { createStore } from '../../storage/create-store.js';
 import { createS3Store } from '../../storage/s3-store.js';
 import { createAlphaProbe } from './alpha-probe.js';
+import { createBackendBudget, imagesPerCall, reserveForAudit, takedownRequests } from './backend-budget.js';
 import { createCoreCache } from './core-cache.js';
+import { createEdgeCacheCheck } from './edge-verify.js';
 import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';
@@ -43,7 +46,9 @@ export interface RequestContext {
  *                             Optimizer) → browser headers, ETag/304, Vary, Surrogate-Key
  *   GET /_render/*            shield role: what other POPs call on a miss; same cache, then
  *                             the renderer (bearer RENDER_SECRET, like the renderer itself)
- *   /_admin/*                 the admin API; purges go to purgeSurrogateKey
+ *   /_admin/*                 the admin API; purges go to purgeSurrogateKey, takedowns are
+ *                             checked in Core Cache; at most BACKEND_REQUEST_LIMIT backend
+ *                             requests per execution (backend-budget.ts)
  *
  * Everything here is wiring: the pipeline, routes and admin operations are the core's.
  */
@@ -55,12 +60,15 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     const source = (deps.source ?? createStoreSource)();
     const serviceOrigin = new URL(request.url).origin;
     const settings = once(() => loadEdgeSettings(source));
+    // Every backend request of this execution is counted against the platform's limit.
+    const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
+    const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
     const cache = createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log });
     const bucket = once(async (): Promise<ObjectStore | null> => {
       const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source)]);
       if (!cfg) return null;
       return createStore(cfg, {
-        fetch: { primary: pinned(s.storeBackend, fetchFn), secondary: pinned(s.storeSecondaryBackend, fetchFn) },
+        fetch: { primary: pinned(s.storeBackend, counted), secondary: pinned(s.storeSecondaryBackend, counted) },
         onFailover: (op, key, err) => log(`storage ${op} ${key} failed over to the secondary`, err),
       });
     });
@@ -83,7 +91,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
           storeWith: (imageOptimizerOptions) =>
             createS3Store({
               ...cfg.primary,
-              fetch: (r) => fetchFn(r, { backend: s.storeBackend, cacheOverride: new CacheOverride('pass'), imageOptimizerOptions } as RequestInit),
+              fetch: (r) => counted(r, { backend: s.storeBackend, cacheOverride: new CacheOverride('pass'), imageOptimizerOptions } as RequestInit),
             }),
           region: s.imageOptimizerRegion!,
           hasAlpha,
@@ -91,7 +99,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       }
       // Chosen on the first miss only: a hit never touches shielding.
       let upstream: Upstream | undefined;
-      const send: RenderSend = (r, v) => (upstream ??= chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, serviceOrigin, fetch: fetchFn, log })).send(r, v);
+      const send: RenderSend = (r, v) => (upstream ??= chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, serviceOrigin, fetch: counted, log })).send(r, v);
       return createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
     }
 
@@ -119,27 +127,29 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     };
 
     const admin: Handler = async (req) => {
-      const [s, tokens, store] = await Promise.all([settings(), loadAdminTokens(source), bucket()]);
+      const [s, tokens, bare, b] = await Promise.all([settings(), loadAdminTokens(source), bucket(), budget()]);
+      const store = bare && reserveForAudit(bare, b);
       if (!store) {
         // Every admin operation ends with an audit entry in the bucket: without one, refuse, but
         // only after the token check, so unauthenticated callers still learn nothing.
         if (!(await adminTokenId(req.headers.get('authorization'), tokens))) throw new HttpError(401, 'UNAUTHORIZED', 'unauthorized', { 'www-authenticate': 'Bearer' });
         throw new HttpError(503, 'ADMIN_UNAVAILABLE', 'the admin API needs the bucket (STORAGE=s3) for its audit log');
       }
-      const pipeline = createImageHandler({ config: s.config, cache, loader: await loaderFor(s, false) });
+      // A takedown works on every store that can serve the image (primary and secondary).
+      const stores = replicasOf(store).length;
+      const needed = takedownRequests(stores);
+      if (s.backendRequestLimit < needed) {
+        // Repeating would not help: every call does the same work. Say what would.
+        b.setHint(`a takedown on ${stores} stores needs ${needed} backend requests per execution: set BACKEND_REQUEST_LIMIT to ${needed} or more (Fastly allows 32 on paid accounts)`);
+      }
       const service = createAdminService({
         store,
         purger: createFastlyPurger(),
         config: s.config,
-        // Takedowns are verified through the pipeline itself, without signature/hotlink checks.
-        fetch: async (r) => {
-          try {
-            return await pipeline(r);
-          } catch (err) {
-            if (isHttpError(err)) return errorResponse(err);
-            throw err;
-          }
-        },
+        // Takedowns are verified by Core Cache lookups (not backend requests) plus the store
+        // check; the admin CLI then requests the public URLs from outside.
+        cached: createEdgeCacheCheck(s.config),
+        maxImagesPerCall: imagesPerCall(s.backendRequestLimit, stores),
       });
       return createAdminRoutes({ service, tokens })(req);
     };

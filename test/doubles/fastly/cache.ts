@@ -94,6 +94,13 @@ export class TransactionCacheEntry {
 }
 
 export class CoreCache {
+  /** A plain lookup: the entry when one is stored, else null (the real one also takes options). */
+  static lookup(key: string) {
+    coreCacheDouble.lookups.push(key);
+    const e = coreCacheDouble.entries.get(key);
+    return e ? new TransactionCacheEntry(key, e) : null;
+  }
+
   static transactionLookup(key: string) {
     coreCacheDouble.lookups.push(key);
     return new TransactionCacheEntry(key, coreCacheDouble.entries.get(key));

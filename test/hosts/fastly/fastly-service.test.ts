@@ -4,6 +4,7 @@
  * under which cache key with which surrogate keys and TTLs, what gets purged.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { shardOf } from '../../../src/core/storage-keys.js';
 import { CACHE_KEY_PREFIX, createCoreCache } from '../../../src/hosts/fastly/core-cache.js';
 import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js';
 import { CONFIG_STORE, SECRET_STORE } from '../../../src/hosts/fastly/stores.js';
@@ -25,6 +26,7 @@ interface Sent {
   cacheMode: string | undefined;
   authorization: string | null;
   range: string | null;
+  execution: string | null;
   imageOptimizerOptions?: Record<string, unknown>;
 }
 
@@ -40,6 +42,7 @@ function fakeBackends(overrides: { renderer?: (req: Request) => Response; store?
       cacheMode: init.cacheOverride?.mode,
       authorization: req.headers.get('authorization'),
       range: req.headers.get('range'),
+      execution: req.headers.get('x-avatar-edge-execution'),
       ...(init.imageOptimizerOptions ? { imageOptimizerOptions: init.imageOptimizerOptions } : {}),
     });
     if (backend === 'store') {
@@ -103,6 +106,7 @@ describe('edge role: miss, then hit', () => {
         cacheMode: 'pass',
         authorization: `Bearer ${RENDER_SECRET}`,
         range: null,
+        execution: expect.stringMatching(/^[0-9a-f-]{36}$/),
       },
     ]);
     const key = `${CACHE_KEY_PREFIX}demo/u-42/384x0-inside-q75.webp`;
@@ -269,6 +273,39 @@ describe('admin purges', () => {
     expect(audits[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=S3RVER\//);
   });
 
+  it('keeps a takedown within BACKEND_REQUEST_LIMIT even when every store read fails and is retried: 500 INCOMPLETE, audit entry written', async () => {
+    configure({ ...STORAGE, BACKEND_REQUEST_LIMIT: '6' }, STORAGE_SECRETS);
+    // PUTs succeed; every read answers 500 (retried three times each by the admin operations).
+    const { sent, fetch } = fakeBackends({
+      store: (req) => (req.method === 'PUT' ? new Response(null, { status: 200 }) : new Response('<Error><Code>InternalError</Code></Error>', { status: 500 })),
+    });
+    const handle = service(fetch);
+    const res = await handle(new Request('http://edge.test/_admin/takedown', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', id: 'u-9', reason: 'r', ticket: 't' }) }));
+    const body = (await res.json()) as { code: string; ok: boolean; audit: { id?: string }; verification: { ok: boolean; storeError?: string } };
+    expect(res.status).toBe(500);
+    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, verification: { ok: false } });
+    expect(JSON.stringify(body)).toMatch(/BACKEND_REQUEST_LIMIT/);
+    expect(body.audit.id).toEqual(expect.any(String));
+    expect(sent).toHaveLength(6);
+    expect(new Set(sent.map((s) => s.execution)).size).toBe(1);
+    expect(sent[0]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    // The last request is the audit entry, kept in reserve; no renderer request at all.
+    expect(sent.at(-1)).toMatchObject({ backend: 'store', method: 'PUT' });
+    expect(new URL(sent.at(-1)!.url).pathname).toMatch(/^\/avatars\/audit\//);
+    expect(sent.filter((s) => s.backend !== 'store')).toEqual([]);
+  });
+
+  it('sends one execution id per request on every backend request', async () => {
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    await handle(get('/demo/u-1?w=64'));
+    await handle(get('/demo/u-2?w=64'));
+    expect(sent).toHaveLength(2);
+    expect(sent[0]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[1]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[0]!.execution).not.toBe(sent[1]!.execution);
+  });
+
   it('refuses without a token, and without a bucket for the audit log', async () => {
     const { fetch } = fakeBackends();
     const handle = service(fetch);
@@ -277,6 +314,116 @@ describe('admin purges', () => {
     const noBucket = await handle(req(`Bearer ${ADMIN_TOKEN}`));
     expect(noBucket.status).toBe(503);
     expect(purgeCalls).toEqual([]);
+  });
+});
+
+/**
+ * Two buckets behind the `store` and `store_secondary` backends, with just enough S3 for the
+ * admin API (PUT, HEAD, GET, DELETE, ListObjectsV2, DeleteObjects): a takedown's requests
+ * are counted per backend and the buckets' contents checked afterwards.
+ */
+function fakeBuckets() {
+  const buckets: Record<string, Map<string, Uint8Array>> = { store: new Map(), store_secondary: new Map() };
+  const answer = async (backend: string, req: Request): Promise<Response> => {
+    const objects = buckets[backend]!;
+    const url = new URL(req.url);
+    const key = decodeURIComponent(url.pathname.split('/').slice(2).join('/'));
+    if (req.method === 'PUT') {
+      objects.set(key, new Uint8Array(await req.arrayBuffer()));
+      return new Response(null, { status: 200, headers: { etag: '"x"' } });
+    }
+    if (req.method === 'POST' && url.searchParams.has('delete')) {
+      const keys = [...(await req.text()).matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
+      for (const k of keys) objects.delete(k);
+      return new Response(`<DeleteResult>${keys.map((k) => `<Deleted><Key>${k}</Key></Deleted>`).join('')}</DeleteResult>`, { headers: { 'content-type': 'application/xml' } });
+    }
+    if (req.method === 'GET' && url.searchParams.get('list-type') === '2') {
+      const prefix = url.searchParams.get('prefix') ?? '';
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+      return new Response(`<ListBucketResult><IsTruncated>false</IsTruncated>${keys.map((k) => `<Contents><Key>${k}</Key><Size>1</Size></Contents>`).join('')}</ListBucketResult>`, { headers: { 'content-type': 'application/xml' } });
+    }
+    if (req.method === 'DELETE') {
+      objects.delete(key);
+      return new Response(null, { status: 204 });
+    }
+    const body = objects.get(key);
+    if (!body) return new Response(req.method === 'HEAD' ? null : '<Error><Code>NoSuchKey</Code></Error>', { status: 404 });
+    const headers = { 'content-length': String(body.length), etag: '"x"', 'last-modified': new Date(0).toUTCString(), 'content-type': 'application/octet-stream' };
+    return new Response(req.method === 'HEAD' ? null : body.slice().buffer, { headers });
+  };
+  const sent: { backend: string; method: string; execution: string | null }[] = [];
+  const fetch = async (req: Request, init: RequestInit & { backend?: unknown }) => {
+    const backend = String(init.backend);
+    sent.push({ backend, method: req.method, execution: req.headers.get('x-avatar-edge-execution') });
+    if (!(backend in buckets)) return new Response(IMAGE, { headers: { 'content-type': 'image/webp' } });
+    return answer(backend, req);
+  };
+  const seed = (tenant: string, id: string) => {
+    for (const objects of Object.values(buckets)) {
+      objects.set(`originals/${tenant}/${shardOf(tenant, id)}/${id}`, new Uint8Array([1]));
+      objects.set(`variants/${tenant}/${shardOf(tenant, id)}/${id}/64x64-cover-q75.webp`, new Uint8Array([2]));
+      objects.set(`variants/${tenant}/${shardOf(tenant, id)}/${id}/128x128-cover-q75.webp`, new Uint8Array([3]));
+    }
+  };
+  /** What the bucket holds of the image (original, variants, tombstone). */
+  const holds = (backend: string, tenant: string, id: string) =>
+    [...buckets[backend]!.keys()].filter((k) => k.includes(`/${tenant}/${shardOf(tenant, id)}/${id}`)).map((k) => k.split('/')[0]).sort();
+  return { buckets, sent, fetch, seed, holds };
+}
+
+describe('takedowns within the backend request limit, with a failover secondary', () => {
+  const SECONDARY = { S3_SECONDARY_ENDPOINT: 'http://127.0.0.1:4569', S3_SECONDARY_BUCKET: 'archive' };
+  const SECONDARY_SECRETS = { S3_SECONDARY_ACCESS_KEY_ID: 'S3RVER', S3_SECONDARY_SECRET_ACCESS_KEY: 'S3RVER' };
+  const takedown = (handle: ReturnType<typeof service>) =>
+    handle(new Request('http://edge.test/_admin/takedown', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', id: 'u-7', reason: 'r', ticket: 't' }) }));
+
+  it('one store: 8 backend requests in one execution (7 for the image, 1 for the audit entry), ok', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const res = await takedown(service(b.fetch));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }] } });
+    expect(b.sent.map((s) => `${s.backend} ${s.method}`)).toHaveLength(8);
+    expect(b.sent.filter((s) => s.method === 'POST')).toHaveLength(1);
+    expect(new Set(b.sent.map((s) => s.execution)).size).toBe(1);
+    expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
+  });
+
+  it('two stores at the default limit of 10: tombstones and deletes on both, never more than 10 requests, 500 INCOMPLETE naming the limit it needs', async () => {
+    configure({ ...STORAGE, ...SECONDARY }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const res = await takedown(service(b.fetch));
+    const body = (await res.json()) as { code: string; message: string; ok: boolean; audit: { id?: string } };
+    expect(res.status).toBe(500);
+    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, audit: { id: expect.any(String) } });
+    expect(body.message).toMatch(/BACKEND_REQUEST_LIMIT to 15 or more/);
+    expect(b.sent).toHaveLength(10);
+    expect(new Set(b.sent.map((s) => s.execution)).size).toBe(1);
+    // What it could do, it did: the image is gone from both buckets, and both hold the tombstone.
+    expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
+    expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
+    // The audit entry (the request kept in reserve) says it is incomplete.
+    const audit = [...b.buckets.store!.entries()].find(([k]) => k.startsWith('audit/'))!;
+    expect(JSON.parse(new TextDecoder().decode(audit[1]))).toMatchObject({ action: 'takedown', ok: false, incomplete: expect.stringMatching(/BACKEND_REQUEST_LIMIT/) });
+  });
+
+  it('two stores with BACKEND_REQUEST_LIMIT=15: 15 backend requests in one execution, both stores verified, ok', async () => {
+    configure({ ...STORAGE, ...SECONDARY, BACKEND_REQUEST_LIMIT: '15' }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const res = await takedown(service(b.fetch));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] },
+    });
+    expect(b.sent).toHaveLength(15);
+    expect(b.sent.filter((s) => s.backend === 'store_secondary')).toHaveLength(7);
+    expect(new Set(b.sent.map((s) => s.execution)).size).toBe(1);
+    expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
+    expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
   });
 });
 
