@@ -22,6 +22,7 @@ import { createGeneratedFallback } from '../../render/fallback/create-fallback.j
 import type { CodecModules } from '../../render/codec-modules.js';
 import { startInlineThread } from '../../render/scheduler/inline-thread.js';
 import { createRenderScheduler, type RenderScheduler } from '../../render/scheduler/pool.js';
+import { stallWarning } from '../../render/scheduler/settings.js';
 import { startWebWorkerThread } from '../../render/scheduler/web-worker-thread.js';
 import { createHostOps } from '../../observability/host-ops.js';
 import { describeOps } from '../../observability/ops-settings.js';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   const env = Deno.env.toObject();
   const settings = await loadDenoSettings(env, (path) => Deno.readTextFile(path), navigator.hardwareConcurrency);
   const { config, mode } = settings;
+  const stall = stallWarning(settings.render);
+  if (stall) log(stall);
   // Metrics, access log, /readyz: docs/operations.md. Metrics via text-registry.ts (prom-client does not bundle for Deno).
   let codecsWarm = false;
   const ops = createHostOps({
@@ -62,7 +65,8 @@ async function main(): Promise<void> {
   const modules = loadCodecModules(wasmDir, (url) => Deno.readFile(url));
   const scheduler = modules.then((m) => startScheduler(m, settings.render, config.limits));
   scheduler.then(
-    (s) => (codecsWarm = true, console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)}`)),
+    // "codecs ready": what scripts (the bench) wait for before timing the first render.
+    (s) => (codecsWarm = true, console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)} (codecs ready)`)),
     (err) => {
       console.error('[avatar-edge] codecs failed to start:', err instanceof Error ? err.message : err);
       Deno.exit(1);
