@@ -15,6 +15,7 @@ import { type ScaleDenominator, scaleDenominator } from './jpeg-scaled.js';
 import { planGeometry } from './geometry.js';
 import { type Master, makeMaster, masterFactor, masterServes } from './master.js';
 import { type WarmUpReport, warmUp } from './warm-up.js';
+import type { FocalFinder } from './focal/find-focal.js';
 
 export interface JsquashRendererOptions {
   /** Source limits enforced from the header before decoding; LIMIT_DEFAULTS when absent. */
@@ -23,6 +24,11 @@ export interface JsquashRendererOptions {
   preShrink?: boolean;
   /** Run after a large decode (codecs.ts `CodecOptions`). */
   collectGarbage?: () => void;
+  /**
+   * Finds an original's focal point for a face/auto cover crop whose variant carries no stored
+   * record (focal/find-focal.ts); without it such crops are centred.
+   */
+  findFocal?: FocalFinder;
 }
 
 export interface JsquashRenderer extends Renderer {
@@ -57,6 +63,10 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
 
   /** fit → flatten for JPEG → encode; `decodeMs` is what getting `image` cost. */
   async function finish(image: ImageData, info: Master['info'], variant: Variant, decodeMs: number): Promise<RenderResult> {
+    const t0 = performance.now();
+    const needsFocal = variant.fit === 'cover' && variant.gravity !== undefined && variant.gravity !== 'center' && !variant.focal;
+    const focal = needsFocal && opts.findFocal ? await opts.findFocal(image, info.orientation) : undefined;
+    if (focal) variant = { ...variant, focal };
     const t1 = performance.now();
     const fitted = await fitImage(codecs, image, info, variant, fitOptions);
     const t2 = performance.now();
@@ -67,7 +77,8 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
       body,
       width: pixels.width,
       height: pixels.height,
-      timings: { decode: decodeMs, resize: t2 - t1, encode: t3 - t2 },
+      timings: { decode: decodeMs, resize: t2 - t1, encode: t3 - t2, ...(focal ? { detect: t1 - t0 } : {}) },
+      ...(focal ? { focal } : {}),
     };
   }
 

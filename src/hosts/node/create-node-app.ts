@@ -7,6 +7,7 @@ import { createDemoPage } from '../../http/demo-page.js';
 import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
+import { lazyNodeFocalFinder } from './face-model.js';
 import { createFsStore } from '../../storage/fs-store.js';
 import { bytesResponse } from './bytes-response.js';
 import { exposeGc } from './expose-gc.js';
@@ -47,7 +48,8 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const modules = await loadCodecModules();
   const limits = opts.config.limits;
   const pool = opts.renderThreads ? createRenderPool({ modules, limits, size: opts.renderThreads }) : undefined;
-  const base: Renderer = pool ?? createJsquashRenderer(modules, { limits, collectGarbage: exposeGc() });
+  const findFocal = lazyNodeFocalFinder((err) => opts.log?.('face detector unavailable, saliency only', err));
+  const base: Renderer = pool ?? createJsquashRenderer(modules, { limits, collectGarbage: exposeGc(), findFocal });
   await (pool ?? (base as ReturnType<typeof createJsquashRenderer>)).warmUp();
   const renderer = opts.wrapRenderer ? opts.wrapRenderer(base) : base;
   const cache = createMemoryCache({

@@ -262,7 +262,7 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
       // Sources the budget cannot hold are rendered plainly, without keeping a master.
       const keep = info !== null && masterBytesOf(info) <= maxMasterBytes;
       const r = keep ? await renderKept(source, variant, pixels) : await enqueue({ source, keepMaster: false, variant }, pixels);
-      return { body: r.body, width: r.width, height: r.height, timings: r.timings };
+      return { body: r.body, width: r.width, height: r.height, timings: r.timings, ...(r.focal ? { focal: r.focal } : {}) };
     },
     async warmUp() {
       await Promise.all(slots.map((s) => s.ready));

@@ -6,13 +6,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Limits } from '../../core/config/service-config.js';
 import { isHttpError } from '../../core/errors.js';
-import type { RenderResult } from '../../core/ports.js';
+import type { RenderResult, RenderTimings } from '../../core/ports.js';
+import type { FocalRecord } from '../../core/focal-point.js';
 import type { Variant } from '../../core/variant.js';
 import { toImageData } from '../../render/image-data.js';
 import type { Master } from '../../render/master.js';
 import type { CodecModules } from '../../render/codec-modules.js';
 import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { exposeGc } from './expose-gc.js';
+import { lazyNodeFocalFinder } from './face-model.js';
 
 export interface WorkerInit {
   modules: CodecModules;
@@ -32,11 +34,12 @@ export interface MasterMessage {
 export type WorkerRequest = { id: number; variant: Variant } & ({ source: Uint8Array; keepMaster: boolean } | { master: MasterMessage });
 
 export type WorkerReply =
-  | { id: number; ok: true; body: Uint8Array; width: number; height: number; timings: { decode: number; resize: number; encode: number }; master?: MasterMessage }
+  | { id: number; ok: true; body: Uint8Array; width: number; height: number; timings: RenderTimings; master?: MasterMessage; focal?: FocalRecord }
   | { id: number; ok: false; error: { status?: number; code?: string; message: string; headers?: Record<string, string>; cause?: string } };
 
 const { modules, limits } = workerData as WorkerInit;
-const renderer = createJsquashRenderer(modules, { limits, collectGarbage: exposeGc() });
+const findFocal = lazyNodeFocalFinder((err) => console.error(`face detector unavailable, saliency only: ${String(err)}`));
+const renderer = createJsquashRenderer(modules, { limits, collectGarbage: exposeGc(), findFocal });
 
 const ready = renderer.warmUp();
 ready.then(
@@ -56,7 +59,7 @@ parentPort!.on('message', async (req: WorkerRequest) => {
   try {
     await ready;
     const r = await run(req);
-    const reply: WorkerReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings: r.timings };
+    const reply: WorkerReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings: r.timings, ...(r.focal ? { focal: r.focal } : {}) };
     const transfer = [r.body.buffer as ArrayBuffer];
     if (r.master) {
       const { image, factor, info } = r.master;
