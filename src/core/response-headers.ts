@@ -26,7 +26,7 @@ export function serverTiming(state: CacheState | 'PASS', value: VariantBody, tot
   const parts = [`cache;desc="${state}"`];
   // Stage timings only describe this request when it did the work.
   if (state === 'MISS') {
-    for (const name of ['origin', 'decode', 'resize', 'encode']) {
+    for (const name of ['origin', 'detect', 'decode', 'resize', 'encode']) {
       const d = value.timings[name];
       if (d !== undefined) parts.push(`${name};dur=${d.toFixed(1)}`);
     }
