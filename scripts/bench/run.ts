@@ -22,6 +22,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   'edge-logic': async () => (await import('./edge-logic.js')).runEdgeLogic,
   'cache-keys': async () => (await import('./cache-keys.js')).runCacheKeys,
   memory: async () => (await import('./memory.js')).runMemory,
+  faces: async () => (await import('./faces.js')).runFaces,
 };
 
 function args() {

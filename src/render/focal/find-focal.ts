@@ -15,6 +15,8 @@ import { salientPoint } from './saliency.js';
 export const DETECT_SIZE = 320;
 /** The long side is shrunk until it is at most this many tiles; beyond, a photo is shrunk more. */
 const MAX_TILES = 3;
+/** Up to this aspect ratio (4:3, 3:2) one pass over the whole image sees faces as well as tiles would. */
+const ONE_PASS_ASPECT = 1.5;
 
 export type FocalFinder = (image: ImageData, orientation: number) => Promise<FocalRecord>;
 
@@ -60,14 +62,15 @@ function rgbOf(image: ImageData, r: Rect): Uint8Array {
 
 /**
  * Faces in the image: one pass over all of it (large faces, also those a tile edge would cut),
- * then, for a long image, one per square tile (faces too small for the whole-image pass). A
- * face seen twice counts once.
+ * then, for a long image (2:1 and the like), one per square tile (faces too small for the
+ * whole-image pass). A face seen twice counts once.
  */
 export async function detectFaces(faces: FaceDetector, image: ImageData): Promise<DetectedFace[]> {
   const all = { x: 0, y: 0, width: image.width, height: image.height };
-  const parts = tiles(image);
+  const aspect = Math.max(image.width, image.height) / Math.min(image.width, image.height);
+  const passes = aspect <= ONE_PASS_ASPECT ? [all] : [all, ...tiles(image)];
   const found: DetectedFace[] = [];
-  for (const t of parts.length > 1 ? [all, ...parts] : parts) {
+  for (const t of passes) {
     for (const f of await faces.detect(rgbOf(image, t), t.width, t.height)) found.push({ ...f, x: f.x + t.x, y: f.y + t.y });
   }
   return dedupe(found);
