@@ -23,6 +23,7 @@ import { createJsquashRenderer } from '../../render/jsquash-renderer.js';
 import { describeStorage } from '../../storage/config.js';
 import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
 import { createStore } from './create-store.js';
+import { lazyDenoFocalFinder } from './face-model.js';
 import { loadCodecModules } from './load-wasm.js';
 import { loadDenoSettings } from './settings.js';
 
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const modules = loadCodecModules(wasmDir, (url) => Deno.readFile(url));
   const codecs = modules.then(async (m) => {
-    const jsquash = createJsquashRenderer(m, { limits: config.limits });
+    const findFocal = lazyDenoFocalFinder(new URL('./face/', import.meta.url), (url) => Deno.readFile(url), (err) => log('face detector unavailable, saliency only', err));
+    const jsquash = createJsquashRenderer(m, { limits: config.limits, findFocal });
     await jsquash.warmUp();
     return jsquash;
   });
