@@ -113,6 +113,18 @@ describe('edge role: miss, then hit', () => {
     expect(stored.staleWhileRevalidate).toBe(604_800_000);
   });
 
+  it('passes the gravity to the renderer in the variant name (face crops are rendered there, never at the edge)', async () => {
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    const r = await handle(get('/demo/u-42?w=64&h=64&g=face'));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-variant')).toBe('demo/u-42/64x64-cover-gface-q75.webp');
+    expect(sent.map((s) => s.url)).toEqual(['http://renderer/_render/demo/u-42/64x64-cover-gface-q75.webp']);
+    // The centre crop keeps its name, so it is another object.
+    await handle(get('/demo/u-42?w=64&h=64'));
+    expect(sent.map((s) => s.url).at(-1)).toBe('http://renderer/_render/demo/u-42/64x64-cover-q75.webp');
+  });
+
   it('answers clients with browser caching headers, Vary, Surrogate-Key and a 304 on a matching ETag', async () => {
     const { fetch } = fakeBackends();
     const handle = service(fetch);
