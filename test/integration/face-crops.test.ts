@@ -4,18 +4,24 @@
  * detection in their Server-Timing), and deleted by a takedown with everything else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUrl } from '../../src/core/auth/sign-url.js';
+import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { decodeFocalRecord, focalKey } from '../../src/core/focal-point.js';
 import { variantPrefix } from '../../src/core/storage-keys.js';
 import { decodeToRgba } from '../support/pixels.js';
 import { startTestHost } from '../support/node-host.js';
 
 const TOKEN = 'integration-admin-token-0123456789abcdef';
+const SERVICE = {
+  tenants: { demo: {}, faces: { gravity: 'auto' as const }, secure: { requireSignature: true, keys: { k1: 'face-test-signing-key-0123456789' } } },
+  admin: { tokens: { bot: TOKEN } },
+};
 
 describe('face crops over HTTP (node host)', () => {
   let host: Awaited<ReturnType<typeof startTestHost>>;
 
   beforeAll(async () => {
-    host = await startTestHost({ tenants: { demo: {}, faces: { gravity: 'auto' } }, admin: { tokens: { bot: TOKEN } } });
+    host = await startTestHost(SERVICE);
   }, 60_000);
   afterAll(() => host?.stop());
 
@@ -57,6 +63,18 @@ describe('face crops over HTTP (node host)', () => {
     expect(bad.status).toBe(400);
     expect(bad.headers.get('cache-control')).toBe('no-store');
     expect(await bad.json()).toMatchObject({ code: 'INVALID_PARAMETER' });
+  }, 60_000);
+
+  it('signatures cover g: a signed face crop is served, the same signature with another g is refused', async () => {
+    const secure = loadServiceConfig(SERVICE).tenants.get('secure')!;
+    const signed = await signUrl({ tenant: secure, id: 'hopper', params: { w: 64, h: 64, g: 'face', fmt: 'webp' }, kid: 'k1' });
+    expect(signed.url).toContain('g=face');
+    const ok = await host.get(signed.url);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-variant')).toBe('secure/hopper/64x64-cover-gface-q75.webp');
+    const tampered = await host.get(signed.url.replace('g=face', 'g=auto'));
+    expect(tampered.status).toBe(403);
+    expect(await tampered.json()).toMatchObject({ code: 'BAD_SIGNATURE' });
   }, 60_000);
 
   it('a takedown deletes the stored focal point with the variants', async () => {
