@@ -9,7 +9,8 @@ import { focalFor } from '../../src/core/focal-point.js';
 import { orientedSize, sniffImage } from '../../src/core/image/sniff.js';
 import type { Variant } from '../../src/core/variant.js';
 import { loadFaceDetector } from '../../src/hosts/node/face-model.js';
-import { createFocalFinder, type FocalFinder } from '../../src/render/focal/find-focal.js';
+import type { FaceDetector } from '../../src/render/focal/face-detector.js';
+import { createFocalFinder, detectFaces, detectionImage, type FocalFinder, tiles } from '../../src/render/focal/find-focal.js';
 import { planGeometry, type Rect } from '../../src/render/geometry.js';
 import type { JsquashRenderer } from '../../src/render/jsquash-renderer.js';
 import { decodeOutput, renderer as makeRenderer, variant } from './helpers.js';
@@ -26,9 +27,11 @@ const inside = (face: Rect, crop: Rect) =>
 const withGravity = (v: Variant, gravity: Variant['gravity']): Variant => ({ ...v, gravity });
 
 let renderer: JsquashRenderer;
+let detector: FaceDetector;
 let calls = 0;
 beforeAll(async () => {
-  const find = createFocalFinder(await loadFaceDetector('wasm'));
+  detector = await loadFaceDetector('wasm');
+  const find = createFocalFinder(detector);
   const counted: FocalFinder = (image, orientation) => (calls++, find(image, orientation));
   renderer = await makeRenderer({ findFocal: counted });
 }, 60_000);
@@ -94,5 +97,41 @@ describe('the stored focal record', () => {
     expect(Buffer.from(fromMaster.body).equals(Buffer.from(kept.body))).toBe(true);
     const centre = await renderer.renderFromMaster(kept.master, variant(96, 96, 'cover', 'png'));
     expect(Buffer.from(centre.body).equals(Buffer.from(kept.body))).toBe(false);
+  }, 30_000);
+});
+
+describe('detection passes', () => {
+  const passes = async (file: string) => {
+    const source = bytes(file);
+    const r = await renderer.renderKeepingMaster(source, variant(64, 64, 'cover', 'png'));
+    const small = detectionImage(r.master.image, r.master.info.orientation);
+    let n = 0;
+    const counting: FaceDetector = { backend: detector.backend, detect: (rgb, w, h) => (n++, detector.detect(rgb, w, h)) };
+    const faces = await detectFaces(counting, small);
+    return { n, faces, small };
+  };
+
+  it('tiles cover the long side with squares of the short side', () => {
+    expect(tiles({ width: 640, height: 320 })).toEqual([
+      { x: 0, y: 0, width: 320, height: 320 },
+      { x: 320, y: 0, width: 320, height: 320 },
+    ]);
+    expect(tiles({ width: 200, height: 500 }).map((t) => t.y)).toEqual([0, 150, 300]);
+    expect(tiles({ width: 300, height: 300 })).toHaveLength(1);
+  });
+
+  it('one pass for a square photo; whole image plus tiles for a 2:1 photo with a mid-sized face', async () => {
+    const square = await passes('../../../samples/demo/hopper.jpg');
+    expect(square.n).toBe(1);
+    expect(square.faces).toHaveLength(1);
+    const long = await passes('camera-left.jpg');
+    expect(long.n).toBe(3);
+    expect(long.faces).toHaveLength(1);
+  }, 30_000);
+
+  it('a large face found by the whole-image pass makes the tiles unnecessary', async () => {
+    const strip = await passes('hopper-strip.jpg');
+    expect(strip.n).toBe(1);
+    expect(strip.faces).toHaveLength(1);
   }, 30_000);
 });

@@ -9,7 +9,7 @@ export interface Box {
 }
 
 /** Faces weighing less than this share of the heaviest are background people: left out. */
-const MIN_SHARE = 0.2;
+export const MIN_SHARE = 0.2;
 
 /**
  * One point for several faces: the centre of the union of their boxes, so a crop that can
