@@ -66,7 +66,8 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       return { status: 200, body: stored.body, contentType, etag, surrogateKeys, source: 'variant-store', timings, ttl };
     }
 
-    const original = await store.get(originalKey(variant.tenant, variant.id));
+    // A face/auto crop's focal record is read alongside the original: no added wait.
+    const [original, withFocal] = await Promise.all([store.get(originalKey(variant.tenant, variant.id)), withStoredFocal(variant)]);
     timings.origin = performance.now() - t0;
     if (!original) {
       if (tenant?.fallback === 'generated' && deps.fallback) {
@@ -81,7 +82,7 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       throw new HttpError(404, 'NOT_FOUND', `no image '${variant.id}' for tenant '${variant.tenant}'`);
     }
 
-    const rendered = await renderer.render(original.body, await withStoredFocal(variant));
+    const rendered = await renderer.render(original.body, withFocal);
     Object.assign(timings, rendered.timings);
     const etag = await strongEtag(rendered.body);
     // A render takes long enough for a takedown to start meanwhile: then nothing is stored or served.
@@ -92,7 +93,8 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
   /**
    * A face/auto cover crop carries the original's stored focal record, so the renderer does
    * not detect again; without one (never found, or unreadable) the renderer finds it. One small
-   * read, only on renders that need it: cache hits and stored variants never get here.
+   * read, in parallel with the original's, only on renders that need it: cache hits and stored
+   * variants never get here. A failed read only means detecting again.
    */
   async function withStoredFocal(variant: Variant): Promise<Variant> {
     if (variant.fit !== 'cover' || !variant.gravity || variant.gravity === 'center') return variant;
