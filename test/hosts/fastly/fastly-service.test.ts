@@ -332,4 +332,13 @@ describe('Image Optimizer mode', () => {
     expect(sent[1]!.imageOptimizerOptions).toEqual({ region: 'eu_central', format: 'webp', quality: 75, width: 128, height: 128, fit: 'crop', enable: 'upscale' });
     expect(sent.some((s) => s.backend === 'renderer')).toBe(false);
   });
+
+  it('asks Image Optimizer for its content-aware crop when the variant has a face/auto gravity', async () => {
+    configure({ ...STORAGE, RENDER_MODE: 'image-optimizer', IMAGE_OPTIMIZER_REGION: 'eu_central' }, STORAGE_SECRETS);
+    const { sent, fetch } = fakeBackends({
+      store: (req) => (req.method === 'HEAD' ? new Response(null, { status: 404 }) : new Response(IMAGE, { headers: { 'content-type': 'image/webp' } })),
+    });
+    expect((await service(fetch)(get('/demo/u-42?w=100&h=100&g=face'))).status).toBe(200);
+    expect(sent[1]!.imageOptimizerOptions).toMatchObject({ width: 128, height: 128, fit: 'crop', crop: { size: { ratio: { width: 128, height: 128 } }, mode: 'smart' } });
+  });
 });
