@@ -35,7 +35,14 @@ const result = await build({
   platform: 'neutral',
   mainFields: ['module', 'main'],
   conditions: ['deno', 'worker', 'import', 'default'],
-  external: ['node:*'],
+  // TensorFlow.js (face detection) carries Node code paths that Deno runs through its Node
+  // compatibility: built-ins by bare name stay imports, required through the banner's require.
+  external: ['node:*', 'fs', 'path', 'perf_hooks', 'worker_threads', 'util', 'os', 'crypto', 'string_decoder', 'buffer', 'stream', 'http', 'https', 'url', 'zlib', 'net', 'tls', 'events', 'assert'],
+  // tfjs-data's optional node-fetch: Deno has fetch (and the detector fetches nothing).
+  alias: { 'node-fetch': './scripts/deno-fetch-shim.mjs' },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); const __filename = new URL(import.meta.url).pathname; const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+  },
   target: 'es2022',
   // The emscripten glue computes `new URL('x.wasm', import.meta.url)` but never fetches it:
   // the host hands every codec its compiled module. Left as is, import.meta.url is the bundle's.
@@ -50,6 +57,17 @@ const result = await build({
 const manifest = JSON.parse(await readFile(`${ROOT}wasm/manifest.json`, 'utf8'));
 for (const entry of Object.values(manifest.files)) await copyFile(`${ROOT}wasm/${entry.file}`, `${OUT}wasm/${entry.file}`);
 await writeFile(`${OUT}wasm/manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+
+// The face detector's weights and TensorFlow.js's WASM binaries (hosts/deno/face-model.ts).
+await mkdir(`${OUT}face`, { recursive: true });
+const FACE_FILES = [
+  ['@vladmandic/face-api', 'model/tiny_face_detector_model.bin'],
+  ['@vladmandic/face-api', 'model/tiny_face_detector_model-weights_manifest.json'],
+  ['@tensorflow/tfjs-backend-wasm', 'dist/tfjs-backend-wasm.wasm'],
+  ['@tensorflow/tfjs-backend-wasm', 'dist/tfjs-backend-wasm-simd.wasm'],
+  ['@tensorflow/tfjs-backend-wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm'],
+];
+for (const [pkg, file] of FACE_FILES) await copyFile(`${ROOT}node_modules/${pkg}/${file}`, `${OUT}face/${file.split('/').pop()}`);
 
 const rel = relative(ROOT, OUT);
 const shown = rel && !rel.startsWith('..') ? rel : OUT.replace(/\/$/, '');

@@ -1,6 +1,6 @@
 /**
  * Prints canonical signed URLs (query form and, when the variant has one, template form).
- *   npm run sign -- <tenant> <id> [--w 128] [--h 128] [--fit cover] [--fmt webp] [--q 75] [--dpr 2] [--v 3]
+ *   npm run sign -- <tenant> <id> [--w 128] [--h 128] [--fit cover] [--g face] [--fmt webp] [--q 75] [--dpr 2] [--v 3]
  *                   [--ttl 3600 | --exp <unix seconds>] [--kid k1] [--key <secret>] [--base http://127.0.0.1:8080] [--json]
  * Keys come from the same configuration as `npm start` (AVATAR_CONFIG, default config/local.json,
  * and AVATAR_TENANT_KEYS), or from --key. Scheme: docs/signing.md.
@@ -20,7 +20,7 @@ Prints a signed URL for one image variant, in both URL forms when possible:
 Both carry the same signature. Values are canonicalized first (e.g. w=100 → the tenant's
 next breakpoint), so the printed URL is exactly what the service will verify.
 
-Image options:   --w N  --h N  --fit cover|contain|inside  --fmt auto|webp|jpeg|png  --q N  --dpr N  --v VERSION
+Image options:   --w N  --h N  --fit cover|contain|inside  --g center|face|auto  --fmt auto|webp|jpeg|png  --q N  --dpr N  --v VERSION
 Signing options:
   --ttl SECONDS   lifetime from now (default 3600)
   --exp UNIX      absolute expiry instead of --ttl
@@ -44,7 +44,7 @@ function main(): Promise<void> | void {
     parsed = parseArgs({
       allowPositionals: true,
       options: {
-        w: { type: 'string' }, h: { type: 'string' }, fit: { type: 'string' }, fmt: { type: 'string' }, q: { type: 'string' },
+        w: { type: 'string' }, h: { type: 'string' }, fit: { type: 'string' }, g: { type: 'string' }, fmt: { type: 'string' }, q: { type: 'string' },
         dpr: { type: 'string' }, v: { type: 'string' }, ttl: { type: 'string' }, exp: { type: 'string' }, kid: { type: 'string' },
         key: { type: 'string' }, base: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -90,7 +90,7 @@ function main(): Promise<void> | void {
     exp: num('exp', o.exp),
     ttl: num('ttl', o.ttl),
     base: o.base ?? 'http://127.0.0.1:8080',
-    params: { w: o.w, h: o.h, fit: o.fit, fmt: o.fmt, q: o.q, dpr: o.dpr, v: o.v },
+    params: { w: o.w, h: o.h, fit: o.fit, g: o.g, fmt: o.fmt, q: o.q, dpr: o.dpr, v: o.v },
   }).then((r) => {
     if (o.json) {
       console.log(JSON.stringify({ url: r.url, templateUrl: r.templateUrl, payload: r.payload, kid: r.kid, exp: r.exp, sig: r.sig }, null, 2));

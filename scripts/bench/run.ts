@@ -27,6 +27,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   'large-sources': async () => (await import('./first-touch.js')).runLargeSources,
   hostile: async () => (await import('./hostile.js')).runHostile,
   'fastly-cpu': async () => (await import('./fastly-cpu.js')).runFastlyCpu,
+  faces: async () => (await import('./faces.js')).runFaces,
 };
 
 function args() {

@@ -2,6 +2,7 @@
  * The ports each host supplies. The pipeline only ever talks to these, so adding a host
  * (Fastly, Deno, Node) is wiring, not a rewrite.
  */
+import type { FocalRecord } from './focal-point.js';
 import type { Variant } from './variant.js';
 
 /** An object from the originals/variants store (a local directory, R2 or S3). */
@@ -105,6 +106,8 @@ export interface RenderTimings {
   decode: number;
   resize: number;
   encode: number;
+  /** Finding the original's focal point, when this render did (once per original). */
+  detect?: number;
 }
 
 export interface RenderResult {
@@ -112,6 +115,8 @@ export interface RenderResult {
   width: number;
   height: number;
   timings: RenderTimings;
+  /** The original's focal record when this render had to find it (the caller stores it). */
+  focal?: FocalRecord;
 }
 
 /** Decode → resize → encode. In process (jsquash) on Node/Deno; a remote call elsewhere. */

@@ -27,7 +27,7 @@ export function serverTiming(state: CacheState | 'PASS', value: VariantBody, tot
   // Stage timings only describe this request when it did the work; a coalesced one waited for another's.
   if (coalesced) parts.push('coalesced');
   else if (state === 'MISS') {
-    for (const name of ['origin', 'decode', 'resize', 'encode']) {
+    for (const name of ['origin', 'detect', 'decode', 'resize', 'encode']) {
       const d = value.timings[name];
       if (d !== undefined) parts.push(`${name};dur=${d.toFixed(1)}`);
     }

@@ -8,6 +8,7 @@ import { originalKey, tombstoneKey, variantObjectKey } from './storage-keys.js';
 import { putVariant } from './stored-variant.js';
 import { surrogateKeysFor } from './surrogate-keys.js';
 import { CONTENT_TYPES, type Variant } from './variant.js';
+import { type FocalRecord, decodeFocalRecord, encodeFocalRecord, focalKey, wantsFocal } from './focal-point.js';
 
 export interface StoreLoaderDeps {
   store: ObjectStore;
@@ -65,7 +66,8 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       return { status: 200, body: stored.body, contentType, etag, surrogateKeys, source: 'variant-store', timings, ttl };
     }
 
-    const original = await store.get(originalKey(variant.tenant, variant.id));
+    // A face/auto crop's focal record is read alongside the original: no added wait.
+    const [original, withFocal] = await Promise.all([store.get(originalKey(variant.tenant, variant.id)), withStoredFocal(variant)]);
     timings.origin = performance.now() - t0;
     if (!original) {
       if (tenant?.fallback === 'generated' && deps.fallback) {
@@ -80,12 +82,25 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       throw new HttpError(404, 'NOT_FOUND', `no image '${variant.id}' for tenant '${variant.tenant}'`);
     }
 
-    const rendered = await renderer.render(original.body, variant);
+    const rendered = await renderer.render(original.body, withFocal);
     Object.assign(timings, rendered.timings);
     const etag = await strongEtag(rendered.body);
     // A render takes long enough for a takedown to start meanwhile: then nothing is stored or served.
-    if (!(await writeBack(work, variant, rendered.body, etag))) return gone();
+    if (!(await writeBack(work, variant, rendered.body, etag, rendered.focal))) return gone();
     return { status: 200, body: rendered.body, contentType, etag, surrogateKeys, source: 'render', timings, ttl };
+  }
+
+  /**
+   * A face/auto cover crop carries the original's stored focal record, so the renderer does
+   * not detect again; without one (never found, or unreadable) the renderer finds it. One small
+   * read, in parallel with the original's, only on renders that need it: cache hits and stored
+   * variants never get here. A failed read only means detecting again.
+   */
+  async function withStoredFocal(variant: Variant): Promise<Variant> {
+    if (!wantsFocal(variant)) return variant;
+    const stored = await store.get(focalKey(variant.tenant, variant.id)).catch((err) => (deps.onBackgroundError?.('focal point read', err), null));
+    const focal = stored ? decodeFocalRecord(stored.body) : undefined;
+    return focal ? { ...variant, focal } : variant;
   }
 
   /**
@@ -102,9 +117,17 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
    * began between the check and the write either sees the write when it lists the image, or
    * is seen here, and the write is undone. Returns false when the image was taken down.
    */
-  async function writeBack(work: ImageWork | undefined, variant: Variant, body: Uint8Array, etag: string): Promise<boolean> {
+  async function writeBack(work: ImageWork | undefined, variant: Variant, body: Uint8Array, etag: string, focal?: FocalRecord): Promise<boolean> {
     if (await takenDown(work, variant)) return false;
     const key = variantObjectKey(variant);
+    // The focal sidecar lives under the variant prefix: the same takedown checks cover it.
+    const fkey = focalKey(variant.tenant, variant.id);
+    const focalWritten = focal
+      ? await store.put(fkey, encodeFocalRecord(focal), { contentType: 'application/json' }).then(
+          () => true,
+          (err) => (deps.onBackgroundError?.('focal point write-back', err), false),
+        )
+      : false;
     const written = await putVariant(store, variant, body, etag).then(
       () => true,
       (err) => (deps.onBackgroundError?.('variant write-back', err), false),
@@ -114,9 +137,11 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       gone = await takenDown(work, variant);
     } catch (err) {
       if (written) await store.delete(key).catch(() => {});
+      if (focalWritten) await store.delete(fkey).catch(() => {});
       throw err;
     }
     if (gone && written) await store.delete(key).catch((err) => deps.onBackgroundError?.('undoing a write-back after a takedown', err));
+    if (gone && focalWritten) await store.delete(fkey).catch((err) => deps.onBackgroundError?.('undoing a focal write-back after a takedown', err));
     return !gone;
   }
 

@@ -22,10 +22,14 @@ export interface DemoPageOptions {
   signed?: { tenant: string; id: string } | null;
   /** ms since the epoch (signature expiry). */
   now?: () => number;
+  /** Centre and face crops side by side: a tenant and ids it has (samples/faces); off when null or not configured. */
+  faces?: { tenant: string; ids: readonly string[] } | null;
 }
 
 export const DEMO_IDS = ['hopper', 'astronaut', 'mysha', 'plant', 'seeding', 'free'] as const;
 export const DEMO_MISSING_IDS = ['ada-lovelace', 'jane-doe', 'guest-7'] as const;
+/** Off-centre portraits served by the local tenant `faces` (samples/faces). */
+export const DEMO_FACE_IDS = ['hopper-left', 'astronaut-right', 'camera-top', 'group'] as const;
 /** CSS pixels of every avatar on the page; 1x/2x/3x (128/256/384) are all on the default ladder. */
 export const DEMO_CSS_SIZE = 128;
 /** Signed URLs on the page live this long; the page itself is never cached. */
@@ -64,6 +68,16 @@ function templateCard(t: Tenant, id: string): Card {
   const set = (ext: string) => DENSITIES.map((d) => `/${t.name}/${encodeURIComponent(id)}/${pixels(t, d)}.${ext} ${d}x`).join(', ');
   const media = `<picture><source type="image/webp" srcset="${esc(set('webp'))}">${img(`/${t.name}/${encodeURIComponent(id)}/${pixels(t, 1)}.jpg`, set('jpg'), id)}</picture>`;
   return { title: id, note: `/${t.name}/${id}/{size}.webp · 1x 2x 3x`, media };
+}
+
+/** One photo twice: the centre crop and the face crop (g=center, g=auto), same size and format. */
+function faceCards(t: Tenant, id: string): Card[] {
+  const card = (g: 'center' | 'auto', note: string): Card => {
+    const url = (px: number) => `/${t.name}/${encodeURIComponent(id)}?w=${px}&h=${px}&g=${g}`;
+    const srcset = DENSITIES.map((d) => `${url(pixels(t, d))} ${pixels(t, d)}w`).join(', ');
+    return { title: `${id} · g=${g}`, note, media: img(url(pixels(t, 1)), srcset, `${id}, ${g === 'center' ? 'centre' : 'face'} crop`, `${DEMO_CSS_SIZE}px`) };
+  };
+  return [card('center', 'centre crop'), card('auto', 'face, else detail, else centre')];
 }
 
 async function signedCards(config: ServiceConfig, opts: DemoPageOptions): Promise<{ cards: Card[]; links: string } | null> {
@@ -122,6 +136,12 @@ export async function renderDemoPage(opts: DemoPageOptions, nonce: string): Prom
     } else {
       parts.push(`<section id="fallback"><h2>Generated fallback</h2><p>Off for <code>${esc(demo.name)}</code> (<code>fallback: "none"</code>): a missing original is a 404.</p></section>`);
     }
+  }
+  const faces = opts.faces === undefined ? { tenant: 'faces', ids: DEMO_FACE_IDS } : opts.faces;
+  const facesTenant = faces ? config.tenants.get(faces.tenant) : undefined;
+  if (faces && facesTenant) {
+    parts.push(section('faces', 'Face-aware crops', `The same photo cropped square twice: <code>g=center</code> and <code>g=auto</code> (faces, else the most detailed region, else the centre). The focal point is found once per original, on its first face crop, and stored next to its variants.`,
+      faces.ids.flatMap((id) => faceCards(facesTenant, id))));
   }
   const signed = await signedCards(config, opts);
   if (signed) parts.push(section('signed', 'Signed tenant', 'Signed while this page was generated (HMAC-SHA256 over the canonical variant and expiry); the tenant also checks the embedding page.', signed.cards, signed.links));

@@ -1,13 +1,14 @@
 /**
- * The resize stage: centre-crop (cover), pre-shrink, lanczos3 to the exact target, apply
+ * The resize stage: crop (cover, around the focal point or the centre), pre-shrink, lanczos3 to the exact target, apply
  * EXIF orientation, letterbox (contain). Geometry is planned in the displayed orientation but
  * executed on the stored pixels, so rotating touches only the small result.
  */
 import { usesAlpha } from './alpha.js';
 import type { Codecs } from './codecs.js';
-import { type Box, centredRect, planGeometry, transposeSize } from './geometry.js';
+import { type FocalRecord, type Gravity, focalFor } from '../core/focal-point.js';
+import { type Box, focusedRect, planGeometry, transposeSize } from './geometry.js';
 import { letterbox } from './letterbox.js';
-import { applyOrientation } from './orientation.js';
+import { applyOrientation, storedPoint } from './orientation.js';
 import { cropAndShrink, shrinkFactor } from './pre-shrink.js';
 
 export interface FitOptions {
@@ -25,14 +26,22 @@ export async function fitImage(
   codecs: Codecs,
   image: ImageData,
   source: { hasAlpha: boolean; orientation: number },
-  box: Box,
+  box: Box & { gravity?: Gravity; focal?: FocalRecord },
   opts: FitOptions,
 ): Promise<FittedImage> {
   const transposed = source.orientation >= 5;
   const stored = { width: image.width, height: image.height };
-  const plan = planGeometry(transposed ? transposeSize(stored) : stored, box);
-  // Crops are centred, so mapping one back to stored pixels only swaps its axes.
-  const crop = transposed ? centredRect(stored, plan.crop.height, plan.crop.width) : plan.crop;
+  const focal = box.fit === 'cover' ? focalFor(box.focal, box.gravity) : undefined;
+  const plan = planGeometry(transposed ? transposeSize(stored) : stored, box, focal);
+  // The same crop on the stored pixels: its size with axes swapped when transposed, placed
+  // around the focal point mapped through the orientation (placement is symmetric, so this is
+  // the displayed crop mapped back).
+  const crop = focusedRect(
+    stored,
+    transposed ? plan.crop.height : plan.crop.width,
+    transposed ? plan.crop.width : plan.crop.height,
+    focal && storedPoint(focal, source.orientation),
+  );
   const target = transposed ? transposeSize(plan.scaled) : plan.scaled;
   const alpha = source.hasAlpha && usesAlpha(image);
 

@@ -2,11 +2,13 @@
  * Fit math, pure: which part of the source is used, what size it is scaled to, and where it
  * sits on the output canvas. Sizes are in the displayed (EXIF-oriented) orientation.
  *
- * - cover:   scale to fill the box, centre-crop the overflow; output is the box.
+ * - cover:   scale to fill the box, crop the overflow around the focal point (the centre when
+ *            there is none), kept inside the source; output is the box.
  * - contain: scale to fit inside the box, letterbox the rest; output is the box.
  * - inside:  scale to fit inside the box, never enlarge; output is the scaled size.
  * - A 0 width or height follows the source aspect ratio and never enlarges, whatever the fit.
  */
+import type { FocalPoint } from '../core/focal-point.js';
 import type { Fit } from '../core/variant.js';
 
 export interface Size {
@@ -20,7 +22,7 @@ export interface Rect extends Size {
 }
 
 export interface GeometryPlan {
-  /** Region of the source used (centred); the whole source unless cover crops it. */
+  /** Region of the source used; the whole source unless cover crops it. */
   crop: Rect;
   /** Size the cropped region is resized to. */
   scaled: Size;
@@ -40,11 +42,21 @@ export function centredRect(outer: Size, width: number, height: number): Rect {
   return { x: Math.floor((outer.width - width) / 2), y: Math.floor((outer.height - height) / 2), width, height };
 }
 
+/**
+ * A width × height rect inside `outer` centred on `focal` (fractions of `outer`), shifted as
+ * little as needed to stay inside; the centred rect without a focal point.
+ */
+export function focusedRect(outer: Size, width: number, height: number, focal?: FocalPoint): Rect {
+  if (!focal) return centredRect(outer, width, height);
+  const place = (side: number, len: number, f: number) => Math.min(side - len, Math.max(0, Math.round(f * side - len / 2)));
+  return { x: place(outer.width, width, focal.x), y: place(outer.height, height, focal.y), width, height };
+}
+
 function scaledBy(source: Size, scale: number): Size {
   return { width: px(source.width * scale), height: px(source.height * scale) };
 }
 
-export function planGeometry(source: Size, box: Box): GeometryPlan {
+export function planGeometry(source: Size, box: Box, focal?: FocalPoint): GeometryPlan {
   const full = { x: 0, y: 0, width: source.width, height: source.height };
   const plain = (scaled: Size): GeometryPlan => ({ crop: full, scaled, canvas: scaled, offset: { x: 0, y: 0 } });
 
@@ -58,10 +70,11 @@ export function planGeometry(source: Size, box: Box): GeometryPlan {
   const sy = box.height / source.height;
   if (box.fit === 'cover') {
     const scale = Math.max(sx, sy);
-    const crop = centredRect(
+    const crop = focusedRect(
       source,
       Math.min(source.width, px(box.width / scale)),
       Math.min(source.height, px(box.height / scale)),
+      focal,
     );
     const canvas = { width: box.width, height: box.height };
     return { crop, scaled: canvas, canvas, offset: { x: 0, y: 0 } };

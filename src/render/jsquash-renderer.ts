@@ -4,6 +4,7 @@
  */
 import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
 import { type ImageInfo, orientedSize } from '../core/image/sniff.js';
+import { wantsFocal } from '../core/focal-point.js';
 import type { Renderer, RenderResult } from '../core/ports.js';
 import type { Variant } from '../core/variant.js';
 import { flattenAlpha, usesAlpha } from './alpha.js';
@@ -15,6 +16,7 @@ import { type ScaleDenominator, scaleDenominator } from './jpeg-scaled.js';
 import { planGeometry } from './geometry.js';
 import { type Master, makeMaster, masterFactor, masterServes } from './master.js';
 import { type WarmUpReport, warmUp } from './warm-up.js';
+import type { FocalFinder } from './focal/find-focal.js';
 
 export interface JsquashRendererOptions {
   /** Source limits and the memory budget (render-memory.ts) enforced from the header before decoding; LIMIT_DEFAULTS when absent. */
@@ -23,6 +25,11 @@ export interface JsquashRendererOptions {
   preShrink?: boolean;
   /** Run after a large decode (codecs.ts `CodecOptions`). */
   collectGarbage?: () => void;
+  /**
+   * Finds an original's focal point for a face/auto cover crop whose variant carries no stored
+   * record (focal/find-focal.ts); without it such crops are centred.
+   */
+  findFocal?: FocalFinder;
 }
 
 /**
@@ -79,9 +86,19 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
   const limits = opts.limits ?? LIMIT_DEFAULTS;
   const fitOptions = { preShrink: opts.preShrink ?? true };
 
-  /** fit → flatten for JPEG → encode; `decodeMs` is what getting `image` cost. */
+  /**
+   * [find the focal point →] fit → flatten for JPEG → encode; `decodeMs` is what getting
+   * `image` cost. The focal point is found only for a face/auto cover crop whose variant does
+   * not carry the original's record already.
+   */
   async function finish(image: ImageData, info: Master['info'], variant: Variant, decodeMs: number, checkpoint?: Checkpoint): Promise<RenderResult> {
     checkpoint?.();
+    const t0 = performance.now();
+    const focal = wantsFocal(variant) && !variant.focal && opts.findFocal ? await opts.findFocal(image, info.orientation) : undefined;
+    if (focal) {
+      variant = { ...variant, focal };
+      checkpoint?.(); // detection is a stage of its own (the detector's first load included)
+    }
     const t1 = performance.now();
     const fitted = await fitImage(codecs, image, info, variant, fitOptions);
     const t2 = performance.now();
@@ -93,7 +110,8 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
       body,
       width: pixels.width,
       height: pixels.height,
-      timings: { decode: decodeMs, resize: t2 - t1, encode: t3 - t2 },
+      timings: { decode: decodeMs, resize: t2 - t1, encode: t3 - t2, ...(focal ? { detect: t1 - t0 } : {}) },
+      ...(focal ? { focal } : {}),
     };
   }
 

@@ -41,3 +41,10 @@ export function applyOrientation(image: ImageData, orientation: number): ImageDa
   }
   return toImageData(out, ow, oh);
 }
+
+/** Where a point of the displayed image (fractions of its sides) lies in the stored pixels. */
+export function storedPoint(p: { x: number; y: number }, orientation: number): { x: number; y: number } {
+  const t = AFFINE[orientation];
+  if (!t) return p;
+  return { x: t.x0 + t.xx * p.x + t.xy * p.y, y: t.y0 + t.yx * p.x + t.yy * p.y };
+}

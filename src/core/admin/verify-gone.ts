@@ -3,6 +3,7 @@ import type { ObjectStore, StoreReplica } from '../ports.js';
 import { originalKey, tombstoneKey, variantPrefix } from '../storage-keys.js';
 import { errorText, mapBounded } from './bounded.js';
 import { listAllKeys } from '../list-keys.js';
+import { VARIANT_NAME_RE } from '../variant.js';
 
 /** The service's own request path (the image pipeline), called in process: no network. */
 export type FetchLike = (request: Request) => Promise<Response>;
@@ -57,7 +58,6 @@ export interface VerificationReport {
   storeError?: string;
 }
 
-const STORED_NAME_RE = /^(\d{1,5})x(\d{1,5})-(cover|contain|inside)-q(\d{1,3})\.(webp|jpeg|png)$/;
 /** Enough failures to see the pattern; the count is in `checked - gone`. */
 const MAX_FAILURES_LISTED = 50;
 /** In-process requests: a few in flight is plenty and keeps one erase from hogging the event loop. */
@@ -80,13 +80,14 @@ export function verificationProbes(tenant: Tenant, id: string, storedNames: read
     { path: base, accept: 'image/jpeg,image/*;q=0.8' },
   ];
   for (const name of storedNames) {
-    const m = STORED_NAME_RE.exec(name);
+    const m = VARIANT_NAME_RE.exec(name);
     if (!m) continue;
-    const [, w, h, fit, q, fmt] = m;
+    const [, w, h, fit, g, q, fmt] = m;
     const qs = new URLSearchParams();
     if (w !== '0') qs.set('w', w!);
     if (h !== '0') qs.set('h', h!);
     qs.set('fit', fit!);
+    if (g) qs.set('g', g);
     qs.set('q', q!);
     qs.set('fmt', fmt!);
     probes.push({ path: `${base}?${qs}`, accept: '*/*' });

@@ -1,3 +1,4 @@
+import { type Gravity, GRAVITIES } from '../focal-point.js';
 import type { Fit, Format } from '../variant.js';
 import { FITS, FORMATS } from '../variant.js';
 
@@ -20,6 +21,8 @@ export interface TenantInput {
   ttlClass?: 'normal' | 'short';
   /** What a missing original answers: 404 JSON, or a generated avatar. */
   fallback?: 'none' | 'generated';
+  /** Where cover crops centre when the URL has no `g` (focal-point.ts). */
+  gravity?: Gravity;
 }
 
 /** The strict, fully defaulted form the pipeline works with. */
@@ -39,6 +42,7 @@ export interface Tenant {
   allowEmptyReferer: boolean;
   ttlClass: 'normal' | 'short';
   fallback: 'none' | 'generated';
+  gravity: Gravity;
 }
 
 /** Defaults, each with why. */
@@ -64,6 +68,8 @@ export const TENANT_DEFAULTS: Omit<Tenant, 'name'> = {
   allowEmptyReferer: true,
   ttlClass: 'normal',
   fallback: 'none',
+  // Centre: existing URLs keep their bytes; a tenant opts into face-aware crops.
+  gravity: 'center',
 };
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -141,6 +147,7 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
   }
   if (t.ttlClass !== 'normal' && t.ttlClass !== 'short') p("ttlClass must be 'normal' or 'short'");
   if (t.fallback !== 'none' && t.fallback !== 'generated') p("fallback must be 'none' or 'generated'");
+  if (!GRAVITIES.includes(t.gravity)) p(`gravity must be one of ${GRAVITIES.join(', ')}`);
   return t;
 }
 

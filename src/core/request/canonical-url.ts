@@ -9,6 +9,8 @@ export function canonicalPathAndQuery(v: Omit<Variant, 'format' | 'negotiated'> 
   const q = new URLSearchParams();
   if (v.format !== 'auto') q.set('fmt', v.format);
   q.set('fit', v.fit);
+  // Set only where it can matter (cover) and differs from a centre-default tenant's centre: canonicalize.ts.
+  if (v.gravity) q.set('g', v.gravity);
   if (v.height) q.set('h', String(v.height));
   if (v.format !== 'png') q.set('q', String(v.quality));
   if (v.version) q.set('v', v.version);

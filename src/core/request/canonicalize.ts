@@ -1,6 +1,7 @@
 import type { Tenant } from '../config/tenant-config.js';
 import type { Limits } from '../config/service-config.js';
 import { badParam } from '../errors.js';
+import { type Gravity, GRAVITIES } from '../focal-point.js';
 import { type Fit, type Format, type Variant, FITS } from '../variant.js';
 import type { PathParts } from './parse-path.js';
 import type { ImageParams } from './query.js';
@@ -83,6 +84,12 @@ export function canonicalize(
   // With one side free the box follows the source aspect, so fit has no effect: one canonical value.
   if (width === 0 || height === 0) fit = 'inside';
 
+  let gravity: Gravity = tenant.gravity;
+  if (p.g !== undefined && p.g !== '') {
+    if (!GRAVITIES.includes(p.g as Gravity)) throw badParam('g', `one of ${GRAVITIES.join(', ')}`);
+    gravity = p.g as Gravity;
+  }
+
   const fmtRaw = p.fmt === undefined || p.fmt === '' ? 'auto' : p.fmt;
   const fmt = FMT_VALUES[fmtRaw];
   if (fmt === undefined || (fmt !== 'auto' && !tenant.formats.includes(fmt))) {
@@ -115,6 +122,9 @@ export function canonicalize(
     quality,
     version,
     negotiated: fmt === 'auto',
+    // Only cover crops, so elsewhere it is dropped. Centre in a centre-default tenant stays
+    // unset: its URLs, signatures and cache keys are those from before gravity existed.
+    ...(fit === 'cover' && (gravity !== 'center' || tenant.gravity !== 'center') ? { gravity } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { HttpError } from '../errors.js';
 
 /** Parameters that mean something; everything else (utm_*, cache busters...) is dropped. */
-export const IMAGE_PARAMS = ['w', 'h', 'fit', 'fmt', 'q', 'dpr', 'v'] as const;
+export const IMAGE_PARAMS = ['w', 'h', 'fit', 'fmt', 'q', 'dpr', 'v', 'g'] as const;
 export const AUTH_PARAMS = ['exp', 'kid', 'sig'] as const;
 const ALLOWED = new Set<string>([...IMAGE_PARAMS, ...AUTH_PARAMS]);
 

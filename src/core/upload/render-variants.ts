@@ -2,6 +2,10 @@ import { errorText, mapBounded, withRetries } from '../admin/bounded.js';
 import type { ObjectStore, Renderer } from '../ports.js';
 import { putVariant } from '../stored-variant.js';
 import { type Variant, variantName } from '../variant.js';
+import { type FocalRecord, decodeFocalRecord, encodeFocalRecord, focalKey, wantsFocal } from '../focal-point.js';
+
+/** A face/auto cover crop without the original's focal record: its render would detect. */
+const needsFocal = (v: Variant): boolean => wantsFocal(v) && !v.focal;
 
 /**
  * Every render decodes the original again, so two at once is what a 2-core host can afford
@@ -32,11 +36,24 @@ export async function renderVariants(opts: {
   onStored?: (variant: Variant, bytes: number) => void;
 }): Promise<RenderVariantsResult> {
   const result: RenderVariantsResult = { stored: 0, bytes: 0, failed: [] };
-  await mapBounded(opts.variants, opts.concurrency ?? DEFAULT_RENDER_CONCURRENCY, async (variant) => {
+  // The original's focal point is found once: taken from a variant or the store, else by the
+  // first render that needs it (alone, before the others), stored, and handed to the rest.
+  const needing = opts.variants.filter(needsFocal);
+  let focal: FocalRecord | undefined = opts.variants.find((v) => v.focal)?.focal;
+  if (!focal && needing[0]) {
+    const stored = await opts.store.get(focalKey(needing[0].tenant, needing[0].id)).catch(() => null);
+    focal = stored ? decodeFocalRecord(stored.body) : undefined;
+  }
+  const one = async (variant: Variant) => {
     if (opts.signal?.aborted || opts.shouldStop?.()) return;
     try {
-      const rendered = await opts.renderer.render(opts.source, variant);
+      const rendered = await opts.renderer.render(opts.source, focal && needsFocal(variant) ? { ...variant, focal } : variant);
       if (opts.shouldStop?.()) return;
+      if (rendered.focal && !focal) {
+        focal = rendered.focal;
+        // Best effort: without it, a later render of this original detects again.
+        await withRetries(() => opts.store.put(focalKey(variant.tenant, variant.id), encodeFocalRecord(rendered.focal!), { contentType: 'application/json' }));
+      }
       // The render is the expensive part: a store's passing 500 on the write gets retried, not wasted.
       const put = await withRetries(() => putVariant(opts.store, variant, rendered.body));
       if (!put.ok) throw new Error(put.error);
@@ -46,6 +63,13 @@ export async function renderVariants(opts: {
     } catch (err) {
       result.failed.push({ variant: variantName(variant), error: errorText(err) });
     }
-  });
+  };
+  const first = focal ? undefined : needing[0];
+  if (first) await one(first);
+  await mapBounded(
+    opts.variants.filter((v) => v !== first),
+    opts.concurrency ?? DEFAULT_RENDER_CONCURRENCY,
+    one,
+  );
   return result;
 }

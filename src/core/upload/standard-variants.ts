@@ -55,6 +55,8 @@ export function standardVariants(tenant: Tenant, id: string, opts: StandardVaria
         quality: format === 'png' ? 100 : tenant.defaultQuality,
         version: '',
         negotiated: false,
+        // The tenant's default gravity, as a URL without `g` gets (canonicalize.ts).
+        ...(fit === 'cover' && tenant.gravity !== 'center' ? { gravity: tenant.gravity } : {}),
       });
     }
   }

@@ -13,6 +13,7 @@ import { putVariant } from '../stored-variant.js';
 import { imageKey } from '../surrogate-keys.js';
 import { CONTENT_TYPES } from '../variant.js';
 import { createLimiter } from './limiter.js';
+import { encodeFocalRecord, focalKey } from '../focal-point.js';
 import { DEFAULT_RENDER_CONCURRENCY, renderVariants } from './render-variants.js';
 import { standardVariants } from './standard-variants.js';
 import type { Uploader } from './upload-auth.js';
@@ -167,6 +168,9 @@ export function createUploadService(deps: UploadDeps): UploadService {
 
       // Variants of the old original (standard or not) must not outlive it.
       if (previous) await deleteStoredVariants(tenant.name, id);
+      // Found by the first render: stored once, and handed to the other variants so none detects again.
+      const focal = firstRender?.focal;
+      if (focal && !work?.cancelled) await store.put(focalKey(tenant.name, id), encodeFocalRecord(focal), { contentType: 'application/json' });
       if (first && firstRender && !work?.cancelled) {
         await putVariant(store, first, firstRender.body);
         stored++;
@@ -175,7 +179,7 @@ export function createUploadService(deps: UploadDeps): UploadService {
         store,
         renderer,
         source: body,
-        variants: rest,
+        variants: focal ? rest.map((v) => ({ ...v, focal })) : rest,
         concurrency: deps.concurrency ?? DEFAULT_RENDER_CONCURRENCY,
         shouldStop: () => work?.cancelled === true,
       });

@@ -30,6 +30,7 @@ import { createTextRegistry } from '../../observability/text-registry.js';
 import { describeStorage } from '../../storage/config.js';
 import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
 import { createStore } from './create-store.js';
+import { lazyDenoFocalFinder } from './face-model.js';
 import { loadCodecModules } from './load-wasm.js';
 import { type DenoSettings, loadDenoSettings } from './settings.js';
 
@@ -160,7 +161,9 @@ async function startScheduler(modules: CodecModules, render: DenoSettings['rende
       log('render workers failed to start; rendering on the main thread', err);
     }
   }
-  const inline = createRenderScheduler({ ...options, size: 1, startThread: () => startInlineThread() });
+  // The face detector next to the bundle (dist/deno/face/), loaded on this thread's first face/auto crop.
+  const findFocal = lazyDenoFocalFinder(new URL('./face/', import.meta.url), (url) => Deno.readFile(url), (err) => log('face detector unavailable, saliency only', err));
+  const inline = createRenderScheduler({ ...options, size: 1, startThread: () => startInlineThread({ findFocal }) });
   await inline.warmUp();
   return inline;
 }

@@ -1,10 +1,13 @@
 /**
  * The entry of a Deno render thread: a module Web Worker running the platform-neutral thread
  * body (render/scheduler/serve-thread.ts). scripts/build-deno.mjs bundles it next to main.js
- * as render-worker.js; main.ts starts it with `new Worker(url, { type: 'module' })`.
+ * as render-worker.js; main.ts starts it with `new Worker(url, { type: 'module' })`. The face
+ * detector is loaded in this worker on its first face/auto crop, from face/ next to the bundle
+ * (this module's URL is dist/deno/render-worker.js, so ./face/ is the directory the build fills).
  */
 import type { ThreadReply, ThreadRequest } from '../../render/scheduler/protocol.js';
 import { serveRenderThread } from '../../render/scheduler/serve-thread.js';
+import { lazyDenoFocalFinder } from './face-model.js';
 
 interface WorkerScope {
   postMessage(message: ThreadReply, transfer: Transferable[]): void;
@@ -12,7 +15,15 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-serveRenderThread({
-  post: (m, transfer) => scope.postMessage(m, transfer ?? []),
-  listen: (fn) => scope.addEventListener('message', (event) => fn(event.data)),
-});
+const findFocal = lazyDenoFocalFinder(
+  new URL('./face/', import.meta.url),
+  (url) => Deno.readFile(url),
+  (err) => console.error('[avatar-edge] face detector unavailable, saliency only:', err instanceof Error ? err.message : err),
+);
+serveRenderThread(
+  {
+    post: (m, transfer) => scope.postMessage(m, transfer ?? []),
+    listen: (fn) => scope.addEventListener('message', (event) => fn(event.data)),
+  },
+  { findFocal },
+);

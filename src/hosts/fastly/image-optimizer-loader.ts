@@ -35,6 +35,9 @@ export function imageOptimizerOptions(v: Variant, region: ImageOptimizerRegion):
     // Fill the box and centre-crop, enlarging small sources like the renderer does.
     o.fit = 'crop';
     o.enable = 'upscale';
+    // Face/auto crops: Image Optimizer's own content-aware crop (it detects faces too) to the
+    // box's aspect first; our focal records are made by the renderer hosts only.
+    if (v.gravity && v.gravity !== 'center') o.crop = { size: { ratio: { width: v.width, height: v.height } }, mode: 'smart' };
   } else if (v.width && v.height && v.fit === 'contain') {
     o.fit = 'bounds';
     o.enable = 'upscale';

@@ -10,6 +10,11 @@
  * pixels) render from it without decoding, others decode again and a finer master replaces
  * the coarser. Concurrent first requests for one source wait for the one decode.
  *
+ * A face/auto cover crop's focal record (core/focal-point.ts) is found by the thread that
+ * renders it when the caller sends none; the scheduler remembers it per source, so renders
+ * of the same source after it (from its master, or twins that waited on its decode) reuse it
+ * instead of detecting again on other pixels, and every size of one photo is cropped alike.
+ *
  * Threads are replaced after a large decode or `maxRendersPerWorker` renders (WebAssembly
  * memory never shrinks, and allocators keep a thread's freed pixel buffers: recycling gives a
  * peak back; first-touch bench without it: peak RSS +60–95 MB on Node, +190–210 MB on Deno, for
@@ -18,6 +23,7 @@
  */
 import { LIMIT_DEFAULTS, type Limits } from '../../core/config/service-config.js';
 import { HttpError } from '../../core/errors.js';
+import { type FocalRecord, wantsFocal } from '../../core/focal-point.js';
 import { checkSourceLimits, sniffImage } from '../../core/image/sniff.js';
 import type { Renderer, RenderResult } from '../../core/ports.js';
 import type { Variant } from '../../core/variant.js';
@@ -43,6 +49,8 @@ export const DEFAULT_QUEUE_PER_THREAD = 4;
 /** How long a source that timed out answers RENDER_TIMEOUT at once. */
 export const TIMEOUT_MEMORY_MS = 10 * 60 * 1000;
 const TIMEOUT_MEMORY_ENTRIES = 10_000;
+/** Focal records remembered by source (about 100 bytes each); the store keeps them for good. */
+const FOCAL_MEMORY_ENTRIES = 10_000;
 /** A job the budget cannot take yet lets this many later (smaller) jobs pass, then waits for room. */
 const MAX_OVERTAKES = 8;
 
@@ -167,6 +175,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   const budget = createBudget(memoryBytes, masters);
   const timeouts = createTimeoutMemory(opts.timeoutMemoryMs ?? TIMEOUT_MEMORY_MS, TIMEOUT_MEMORY_ENTRIES);
   const pendingDecodes = new Map<string, Promise<void>>();
+  const focals = createFocalMemory(FOCAL_MEMORY_ENTRIES);
   const queue: Job[] = [];
   const slots: Slot[] = [];
   const counters = { recycled: 0, fromMaster: 0, peakInflightBytes: 0, largeAtOnce: 0, timedOut: 0, shed: 0 };
@@ -329,7 +338,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       if (kept && masterServes(kept, variant)) {
         counters.fromMaster++;
         const master = { data: kept.image.data as Uint8ClampedArray, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
-        return enqueue({ master, variant }, key, masterRenderBytes(kept.bytes), 0);
+        return focals.run(key, variant, (v) => enqueue({ master, variant: v }, key, masterRenderBytes(kept.bytes), 0));
       }
       fellShort ||= kept !== undefined;
       const pending = pendingDecodes.get(key);
@@ -346,7 +355,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     if (bytes > memoryBytes) throw renderTooLargeForMemory(facts, variant, bytes, memoryBytes);
     const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
 
-    const job = enqueue({ source, keepMaster: keepMasters, atMasterScale, variant }, key, bytes, pixels);
+    const job = focals.run(key, variant, (v) => enqueue({ source, keepMaster: keepMasters, atMasterScale, variant: v }, key, bytes, pixels));
     const done = job.then((r) => {
       if (r.master) masters.offer(key, r.master, !inProcess, budget.makeRoom);
       delete r.master;
@@ -366,7 +375,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       const broken = slots.find((x) => x.broken);
       if (broken && slots.every((x) => x.broken || x.retire)) throw broken.broken;
       const r = await renderSource(source, variant);
-      return { body: r.body, width: r.width, height: r.height, timings: r.timings };
+      return { body: r.body, width: r.width, height: r.height, timings: r.timings, ...(r.focal ? { focal: r.focal } : {}) };
     },
     async warmUp() {
       await Promise.all(slots.map((s) => s.ready));
@@ -399,5 +408,34 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     timeoutMs,
     maxQueue,
     inProcess,
+  };
+}
+
+/**
+ * Focal records by source key, least recently used dropped first. A face/auto crop sent
+ * without a record gets the remembered one; a record found by a render is remembered. The
+ * reply carries the record whenever the caller sent none (found now or remembered), so the
+ * caller stores it (variant-loader.ts, render-variants.ts): a write only while the store lacks it.
+ */
+function createFocalMemory(maxEntries: number) {
+  const kept = new Map<string, FocalRecord>(); // insertion order = recency
+  const remember = (key: string, focal: FocalRecord): void => {
+    kept.delete(key);
+    kept.set(key, focal);
+    if (kept.size > maxEntries) kept.delete(kept.keys().next().value!);
+  };
+  return {
+    async run(key: string, variant: Variant, start: (v: Variant) => Promise<Rendered>): Promise<Rendered> {
+      if (!wantsFocal(variant)) return start(variant);
+      const known = variant.focal ?? kept.get(key);
+      if (known) remember(key, known); // the caller's (stored) record, else the one found before
+      const r = await start(known ? { ...variant, focal: known } : variant);
+      if (r.focal) remember(key, r.focal);
+      else if (known && !variant.focal) r.focal = known;
+      return r;
+    },
+    get size() {
+      return kept.size;
+    },
   };
 }

@@ -4,6 +4,7 @@
  * the in-process thread alike.
  */
 import type { Limits } from '../../core/config/service-config.js';
+import type { FocalRecord } from '../../core/focal-point.js';
 import type { RenderTimings } from '../../core/ports.js';
 import type { Variant } from '../../core/variant.js';
 import type { CodecModules } from '../codec-modules.js';
@@ -34,7 +35,9 @@ export interface MasterMessage {
 
 /**
  * Render from `source` (returning what was decoded as a master when asked; at a full master's
- * scale with `atMasterScale`, jsquash-renderer.ts), or from a kept `master`.
+ * scale with `atMasterScale`, jsquash-renderer.ts), or from a kept `master`. A face/auto cover
+ * crop's `variant.focal` is the original's focal record when the caller has one; without it
+ * the thread finds it (and sends it back as `focal`).
  */
 export type RenderJob = { id: number; variant: Variant; timeoutMs: number } & (
   | { source: Uint8Array; keepMaster: boolean; atMasterScale?: boolean }
@@ -44,7 +47,7 @@ export type RenderJob = { id: number; variant: Variant; timeoutMs: number } & (
 export type ThreadRequest = { init: ThreadInit } | { job: RenderJob };
 
 export type JobReply =
-  | { id: number; ok: true; body: Uint8Array; width: number; height: number; timings: RenderTimings; master?: MasterMessage }
+  | { id: number; ok: true; body: Uint8Array; width: number; height: number; timings: RenderTimings; master?: MasterMessage; focal?: FocalRecord }
   | { id: number; ok: false; error: { status?: number; code?: string; message: string; headers?: Record<string, string>; cause?: string } };
 
 export type ThreadReply = { ready: true } | { ready: false; message: string } | JobReply;

@@ -6,6 +6,7 @@
  * src/hosts/deno/render-worker.ts (Web Worker), inline-thread.ts (no worker).
  */
 import { isHttpError } from '../../core/errors.js';
+import type { FocalFinder } from '../focal/find-focal.js';
 import { toImageData } from '../image-data.js';
 import { createJsquashRenderer, type JsquashRenderer } from '../jsquash-renderer.js';
 import type { Master } from '../master.js';
@@ -27,6 +28,13 @@ export interface ServeOptions {
    * source) until V8 got round to it. Garbage here goes with the thread.
    */
   shareMasters?: boolean;
+  /**
+   * Finds an original's focal point for a face/auto crop sent without one (focal/find-focal.ts).
+   * The thread's entry supplies it, because loading the face detector is platform work
+   * (hosts/node/face-model.ts, hosts/deno/face-model.ts); it should load on first use, so
+   * threads that never make such a crop never load TensorFlow.js. Without it those crops centre.
+   */
+  findFocal?: FocalFinder;
 }
 
 function shared(data: Uint8ClampedArray): Uint8ClampedArray {
@@ -68,7 +76,9 @@ export function serveRenderThread(endpoint: ThreadEndpoint, options: ServeOption
         : job.keepMaster
           ? await renderer!.renderKeepingMaster(job.source, job.variant, { checkpoint, atMasterScale: job.atMasterScale })
           : await renderer!.render(job.source, job.variant, { checkpoint });
-      const reply: JobReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings: { decode: r.timings.decode, resize: r.timings.resize, encode: r.timings.encode } };
+      const { decode, resize, encode, detect } = r.timings;
+      const timings = { decode, resize, encode, ...(detect !== undefined ? { detect } : {}) };
+      const reply: JobReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings, ...(r.focal ? { focal: r.focal } : {}) };
       if ('master' in r && r.master) {
         const { image, factor, info } = r.master as Master;
         reply.master = { data: opts.shareMasters ? shared(image.data as Uint8ClampedArray) : (image.data as Uint8ClampedArray), width: image.width, height: image.height, factor, info };
@@ -86,7 +96,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, options: ServeOption
   endpoint.listen((message) => {
     if ('init' in message) {
       init = message.init;
-      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: opts.collectGarbage });
+      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: opts.collectGarbage, findFocal: opts.findFocal });
       ready = renderer.warmUp();
       ready.then(
         () => endpoint.post({ ready: true }),

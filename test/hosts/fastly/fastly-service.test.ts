@@ -123,6 +123,18 @@ describe('edge role: miss, then hit', () => {
     expect(stored.staleWhileRevalidate).toBe(604_800_000 + 86_400_000);
   });
 
+  it('passes the gravity to the renderer in the variant name (face crops are rendered there, never at the edge)', async () => {
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    const r = await handle(get('/demo/u-42?w=64&h=64&g=face'));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-variant')).toBe('demo/u-42/64x64-cover-gface-q75.webp');
+    expect(sent.map((s) => s.url)).toEqual(['http://renderer/_render/demo/u-42/64x64-cover-gface-q75.webp']);
+    // The centre crop keeps its name, so it is another object.
+    await handle(get('/demo/u-42?w=64&h=64'));
+    expect(sent.map((s) => s.url).at(-1)).toBe('http://renderer/_render/demo/u-42/64x64-cover-q75.webp');
+  });
+
   it('answers clients with browser caching headers, Vary, Surrogate-Key and a 304 on a matching ETag', async () => {
     const { fetch } = fakeBackends();
     const handle = service(fetch);
@@ -768,5 +780,14 @@ describe('Image Optimizer mode', () => {
     ]);
     expect(sent[1]!.imageOptimizerOptions).toEqual({ region: 'eu_central', format: 'webp', quality: 75, width: 128, height: 128, fit: 'crop', enable: 'upscale' });
     expect(sent.some((s) => s.backend === 'renderer')).toBe(false);
+  });
+
+  it('asks Image Optimizer for its content-aware crop when the variant has a face/auto gravity', async () => {
+    configure({ ...STORAGE, RENDER_MODE: 'image-optimizer', IMAGE_OPTIMIZER_REGION: 'eu_central' }, STORAGE_SECRETS);
+    const { sent, fetch } = fakeBackends({
+      store: (req) => (req.method === 'HEAD' ? new Response(null, { status: 404 }) : new Response(IMAGE, { headers: { 'content-type': 'image/webp' } })),
+    });
+    expect((await service(fetch)(get('/demo/u-42?w=100&h=100&g=face'))).status).toBe(200);
+    expect(sent[1]!.imageOptimizerOptions).toMatchObject({ width: 128, height: 128, fit: 'crop', crop: { size: { ratio: { width: 128, height: 128 } }, mode: 'smart' } });
   });
 });

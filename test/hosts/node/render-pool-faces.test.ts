@@ -1,0 +1,32 @@
+/** Face crops through the render threads: the focal record found in a thread comes back to the caller. */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sniffImage } from '../../../src/core/image/sniff.js';
+import type { Variant } from '../../../src/core/variant.js';
+import { loadCodecModules } from '../../../src/hosts/node/load-wasm.js';
+import { createRenderPool, type RenderPool } from '../../../src/hosts/node/render-pool.js';
+
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/faces/${name}`, import.meta.url)));
+const variant = (w: number, gravity: Variant['gravity']): Variant => ({ tenant: 'faces', id: 'x', width: w, height: w, fit: 'cover', format: 'png', quality: 100, version: '', negotiated: false, gravity });
+
+describe('render pool, face crops', () => {
+  let pool: RenderPool;
+  beforeAll(async () => {
+    pool = createRenderPool({ modules: await loadCodecModules(), size: 1 });
+    await pool.warmUp();
+  }, 60_000);
+  afterAll(() => pool.close());
+
+  it('returns the focal record a thread found, and does not look again when given it', async () => {
+    const src = fixture('hopper-left.jpg');
+    const first = await pool.render(src, variant(128, 'auto'));
+    expect(sniffImage(first.body)).toMatchObject({ format: 'png', width: 128, height: 128 });
+    expect(first.focal?.face?.x).toBeLessThan(0.5);
+    expect(first.timings.detect).toBeGreaterThan(0);
+
+    const again = await pool.render(src, { ...variant(128, 'auto'), focal: first.focal });
+    expect(again.focal).toBeUndefined();
+    expect(again.timings.detect).toBeUndefined();
+    expect(Buffer.from(again.body).equals(Buffer.from(first.body))).toBe(true);
+  }, 60_000);
+});

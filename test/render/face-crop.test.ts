@@ -1,0 +1,137 @@
+/**
+ * Face-aware cover crops on the labelled set (test/fixtures/faces/faces.json: real portraits
+ * with hand-drawn face boxes, made off-centre, composed, rotated by EXIF, plus photos without
+ * a face), through the real renderer with the real detector.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { focalFor } from '../../src/core/focal-point.js';
+import { orientedSize, sniffImage } from '../../src/core/image/sniff.js';
+import type { Variant } from '../../src/core/variant.js';
+import { loadFaceDetector } from '../../src/hosts/node/face-model.js';
+import type { FaceDetector } from '../../src/render/focal/face-detector.js';
+import { createFocalFinder, detectFaces, detectionImage, type FocalFinder, tiles } from '../../src/render/focal/find-focal.js';
+import { planGeometry, type Rect } from '../../src/render/geometry.js';
+import type { JsquashRenderer } from '../../src/render/jsquash-renderer.js';
+import { decodeOutput, renderer as makeRenderer, variant } from './helpers.js';
+
+const DIR = new URL('../fixtures/faces/', import.meta.url).pathname;
+interface Case {
+  file: string;
+  faces: Rect[];
+}
+const CASES = (JSON.parse(readFileSync(`${DIR}faces.json`, 'utf8')) as { cases: Case[] }).cases;
+const bytes = (file: string) => new Uint8Array(readFileSync(DIR + file));
+const inside = (face: Rect, crop: Rect) =>
+  face.x >= crop.x && face.y >= crop.y && face.x + face.width <= crop.x + crop.width && face.y + face.height <= crop.y + crop.height;
+const withGravity = (v: Variant, gravity: Variant['gravity']): Variant => ({ ...v, gravity });
+
+let renderer: JsquashRenderer;
+let detector: FaceDetector;
+let calls = 0;
+beforeAll(async () => {
+  detector = await loadFaceDetector('wasm');
+  const find = createFocalFinder(detector);
+  const counted: FocalFinder = (image, orientation) => (calls++, find(image, orientation));
+  renderer = await makeRenderer({ findFocal: counted });
+}, 60_000);
+
+describe('face crops on the labelled set', () => {
+  for (const c of CASES.filter((c) => c.faces.length > 0)) {
+    it(`${c.file}: every labelled face is inside the square cover crop at 64–512 px`, async () => {
+      const source = bytes(c.file);
+      const shown = orientedSize(sniffImage(source)!);
+      const r = await renderer.render(source, withGravity(variant(256, 256, 'cover', 'jpeg'), 'auto'));
+      expect(r.focal?.face).toBeTruthy();
+      const out = await decodeOutput(r.body);
+      expect([out.width, out.height]).toEqual([256, 256]);
+      for (const size of [64, 128, 256, 512]) {
+        const { crop } = planGeometry(shown, { width: size, height: size, fit: 'cover' }, focalFor(r.focal, 'face'));
+        for (const face of c.faces) expect(inside(face, crop), `${size}px crop ${JSON.stringify(crop)} face ${JSON.stringify(face)}`).toBe(true);
+      }
+    }, 30_000);
+  }
+
+  for (const c of CASES.filter((c) => c.faces.length === 0)) {
+    it(`${c.file}: no face found, a salient point or the centre, and the crop renders`, async () => {
+      const r = await renderer.render(bytes(c.file), withGravity(variant(128, 128, 'cover', 'webp'), 'auto'));
+      expect(r.focal?.face).toBeNull();
+      const out = await decodeOutput(r.body);
+      expect([out.width, out.height]).toEqual([128, 128]);
+    }, 30_000);
+  }
+});
+
+describe('the stored focal record', () => {
+  it('a render that carries the record does not detect again, and crops the same', async () => {
+    const source = bytes('hopper-left.jpg');
+    const v = withGravity(variant(128, 128, 'cover', 'png'), 'face');
+    const first = await renderer.render(source, v);
+    expect(first.focal?.face).toBeTruthy();
+    const before = calls;
+    const again = await renderer.render(source, { ...v, focal: first.focal });
+    expect(calls).toBe(before);
+    expect(again.focal).toBeUndefined();
+    expect(again.timings.detect).toBeUndefined();
+    expect(Buffer.from(again.body).equals(Buffer.from(first.body))).toBe(true);
+  }, 30_000);
+
+  it('centre gravity never detects and renders the bytes it did before gravity existed', async () => {
+    const source = bytes('hopper-left.jpg');
+    const before = calls;
+    const plain = await renderer.render(source, variant(128, 128, 'cover', 'png'));
+    const centre = await renderer.render(source, withGravity(variant(128, 128, 'cover', 'png'), 'center'));
+    expect(calls).toBe(before);
+    expect(Buffer.from(centre.body).equals(Buffer.from(plain.body))).toBe(true);
+    // And the face crop really is another crop of the photo.
+    const face = await renderer.render(source, withGravity(variant(128, 128, 'cover', 'png'), 'face'));
+    expect(Buffer.from(face.body).equals(Buffer.from(plain.body))).toBe(false);
+  }, 30_000);
+
+  it('a kept master crops around the same face as the first render (same focal point, same bytes)', async () => {
+    const source = bytes('hopper-right.jpg');
+    const v = withGravity(variant(96, 96, 'cover', 'png'), 'auto');
+    const kept = await renderer.renderKeepingMaster(source, v);
+    expect(kept.focal?.face).toBeTruthy();
+    const fromMaster = await renderer.renderFromMaster(kept.master, { ...v, focal: kept.focal });
+    expect(Buffer.from(fromMaster.body).equals(Buffer.from(kept.body))).toBe(true);
+    const centre = await renderer.renderFromMaster(kept.master, variant(96, 96, 'cover', 'png'));
+    expect(Buffer.from(centre.body).equals(Buffer.from(kept.body))).toBe(false);
+  }, 30_000);
+});
+
+describe('detection passes', () => {
+  const passes = async (file: string) => {
+    const source = bytes(file);
+    const r = await renderer.renderKeepingMaster(source, variant(64, 64, 'cover', 'png'));
+    const small = detectionImage(r.master.image, r.master.info.orientation);
+    let n = 0;
+    const counting: FaceDetector = { backend: detector.backend, detect: (rgb, w, h) => (n++, detector.detect(rgb, w, h)) };
+    const faces = await detectFaces(counting, small);
+    return { n, faces, small };
+  };
+
+  it('tiles cover the long side with squares of the short side', () => {
+    expect(tiles({ width: 640, height: 320 })).toEqual([
+      { x: 0, y: 0, width: 320, height: 320 },
+      { x: 320, y: 0, width: 320, height: 320 },
+    ]);
+    expect(tiles({ width: 200, height: 500 }).map((t) => t.y)).toEqual([0, 150, 300]);
+    expect(tiles({ width: 300, height: 300 })).toHaveLength(1);
+  });
+
+  it('one pass for a square photo; whole image plus tiles for a 2:1 photo with a mid-sized face', async () => {
+    const square = await passes('../../../samples/demo/hopper.jpg');
+    expect(square.n).toBe(1);
+    expect(square.faces).toHaveLength(1);
+    const long = await passes('camera-left.jpg');
+    expect(long.n).toBe(3);
+    expect(long.faces).toHaveLength(1);
+  }, 30_000);
+
+  it('a large face found by the whole-image pass makes the tiles unnecessary', async () => {
+    const strip = await passes('hopper-strip.jpg');
+    expect(strip.n).toBe(1);
+    expect(strip.faces).toHaveLength(1);
+  }, 30_000);
+});
