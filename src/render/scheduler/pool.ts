@@ -49,6 +49,14 @@ export const DEFAULT_QUEUE_PER_THREAD = 4;
 /** How long a source that timed out answers RENDER_TIMEOUT at once. */
 export const TIMEOUT_MEMORY_MS = 10 * 60 * 1000;
 const TIMEOUT_MEMORY_ENTRIES = 10_000;
+/**
+ * Added to the deadline of a render that will find a focal point on a thread that has not
+ * loaded the face detector yet: the one-time load (TensorFlow.js, the model, its WASM: 0.3-0.4 s
+ * idle, ~1 s in a fresh worker, over 5 s on a loaded 2-core machine) is not the source's doing,
+ * and must not get a photo stopped and refused as hostile. Detection itself works on at most
+ * 320 × 960 px (focal/find-focal.ts), whatever the source, and stays inside the deadline.
+ */
+export const DETECTOR_LOAD_ALLOWANCE_MS = 10_000;
 /** Focal records remembered by source (about 100 bytes each); the store keeps them for good. */
 const FOCAL_MEMORY_ENTRIES = 10_000;
 /** A job the budget cannot take yet lets this many later (smaller) jobs pass, then waits for room. */
@@ -142,6 +150,8 @@ interface Slot {
   timer: ReturnType<typeof setTimeout> | undefined;
   renders: number;
   retire: boolean;
+  /** The thread has found a focal point (so its face detector is loaded, or failed to load). */
+  detector: boolean;
 }
 
 function toError(e: Extract<JobReply, { ok: false }>['error']): Error {
@@ -222,9 +232,11 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     const id = ++slot.jobId;
     counters.peakInflightBytes = Math.max(counters.peakInflightBytes, budget.inflight);
     counters.largeAtOnce = Math.max(counters.largeAtOnce, slots.filter((s) => s.busy && s.busy.pixels >= bigPixels).length);
-    slot.timer = setTimeout(() => onTimeout(slot, id), timeoutMs);
+    const detects = wantsFocal(job.request.variant) && !job.request.variant.focal;
+    const deadline = timeoutMs + (detects && !slot.detector ? DETECTOR_LOAD_ALLOWANCE_MS : 0);
+    slot.timer = setTimeout(() => onTimeout(slot, id), deadline);
     // The source is copied (not transferred): the caller's bytes stay valid (the store or a retry may reuse them).
-    slot.thread.post({ job: { ...job.request, id, timeoutMs } as RenderJob });
+    slot.thread.post({ job: { ...job.request, id, timeoutMs: deadline } as RenderJob });
   }
 
   /** Takes the slot's job off it (timer cleared; its bytes released unless `keepBytes`). */
@@ -242,6 +254,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     // A thread that decoded a large source holds that memory until it is gone: so does the budget.
     const large = slot.busy.pixels >= bigPixels;
     const job = finishJob(slot, large)!;
+    if (m.ok && m.timings.detect !== undefined) slot.detector = true;
     if (m.ok) job.resolve(m);
     else {
       if (m.error.code === RENDER_TIMEOUT) {
@@ -269,7 +282,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
 
   function spawn(): Slot {
     const thread = opts.startThread();
-    const slot: Slot = { thread, ready: Promise.resolve(), warm: false, busy: undefined, jobId: 0, timer: undefined, renders: 0, retire: false };
+    const slot: Slot = { thread, ready: Promise.resolve(), warm: false, busy: undefined, jobId: 0, timer: undefined, renders: 0, retire: false, detector: false };
     let first: ((m: ThreadReply) => void) | undefined;
     slot.ready = new Promise<void>((resolve, reject) => {
       first = (m) => {

@@ -29,4 +29,16 @@ describe('render pool, face crops', () => {
     expect(again.timings.detect).toBeUndefined();
     expect(Buffer.from(again.body).equals(Buffer.from(first.body))).toBe(true);
   }, 60_000);
+
+  it('renders another size from the kept master with the record found before, and hands it back to a caller without one', async () => {
+    const src = fixture('hopper-right.jpg');
+    const first = await pool.render(src, variant(128, 'face'));
+    expect(first.focal?.face?.x).toBeGreaterThan(0.5);
+    const fromMaster = pool.stats().fromMaster;
+    const smaller = await pool.render(src, variant(64, 'face'));
+    expect(pool.stats().fromMaster).toBe(fromMaster + 1);
+    expect(smaller.timings.detect).toBeUndefined();
+    expect(smaller.focal).toEqual(first.focal);
+    expect(sniffImage(smaller.body)).toMatchObject({ format: 'png', width: 64, height: 64 });
+  }, 60_000);
 });

@@ -1,0 +1,13 @@
+const mb = () => (process.memoryUsage().rss / 1048576).toFixed(0);
+const r0 = mb();
+const { loadFaceDetector } = await import('../src/hosts/node/face-model.js');
+const t0 = performance.now();
+const d = await loadFaceDetector();
+const t1 = performance.now();
+const r1 = mb();
+const rgb = new Uint8Array(320 * 320 * 3).fill(128);
+await d.detect(rgb, 320, 320);
+const t2 = performance.now();
+await d.detect(rgb, 320, 320);
+const t3 = performance.now();
+console.log(`rss before ${r0} MB, after load ${r1} MB, after detect ${mb()} MB; load ${(t1 - t0).toFixed(0)} ms, first detect ${(t2 - t1).toFixed(0)} ms, second ${(t3 - t2).toFixed(0)} ms`);
