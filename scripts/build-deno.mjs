@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Bundles the Deno host into dist/deno/: main.js (our TypeScript, itty-router, aws4fetch and the
-// @jsquash glue, as one ES module with no remote imports), render-worker.js (the render threads'
-// Web Worker entry, which main.js starts from next to itself) and wasm/ (the pinned codec binaries
-// with their manifest, read at start-up next to the bundle). That directory is what
-// `deno run` serves locally and what `deployctl deploy` uploads.
+// @jsquash glue, ES modules with no remote imports), render-worker.js (the render threads'
+// Web Worker entry, which main.js starts from next to itself), chunk-*.js (code both share, and
+// face-api with TensorFlow.js, imported on the first face crop), wasm/ (the pinned codec binaries
+// with their manifest, read at start-up next to the bundle) and face/ (the face detector's
+// weights and TensorFlow.js's .wasm files). That directory is what `deno run` serves locally and
+// what Deno Deploy builds and runs.
 //
 // Why a bundle: our sources import `./x.js` for `./x.ts` (Node/bundler style) and npm packages
 // by bare name; Deno resolves neither without sloppy imports and an npm install step.
@@ -30,6 +32,11 @@ const result = await build({
   outdir: OUT,
   bundle: true,
   format: 'esm',
+  // Code both entries share, and what is only imported dynamically (face-api and TensorFlow.js,
+  // hosts/deno/face-model.ts), go to chunk-*.js files next to them: an isolate evaluates
+  // TensorFlow.js only when it first makes a face/auto crop.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   // Neutral: no Node or browser shims. `node:*` built-ins (fs-store's node:fs for local runs)
   // stay imports that Deno provides itself.
   platform: 'neutral',
@@ -71,7 +78,9 @@ for (const [pkg, file] of FACE_FILES) await copyFile(`${ROOT}node_modules/${pkg}
 
 const rel = relative(ROOT, OUT);
 const shown = rel && !rel.startsWith('..') ? rel : OUT.replace(/\/$/, '');
+const chunks = Object.entries(result.metafile.outputs).filter(([path, o]) => path.endsWith('.js') && !o.entryPoint);
+const chunkKib = (chunks.reduce((n, [, o]) => n + o.bytes, 0) / 1024).toFixed(0);
 const kib = (entry) => (((Object.values(result.metafile.outputs).find((o) => o.entryPoint === entry)?.bytes ?? 0) / 1024).toFixed(0));
 console.log(
-  `build-deno: ${shown}/main.js (${kib('src/hosts/deno/main.ts')} KiB), ${shown}/render-worker.js (${kib('src/hosts/deno/render-worker.ts')} KiB) and ${Object.keys(manifest.files).length} codec files in ${shown}/wasm/`,
+  `build-deno: ${shown}/main.js (${kib('src/hosts/deno/main.ts')} KiB), ${shown}/render-worker.js (${kib('src/hosts/deno/render-worker.ts')} KiB), ${chunks.length} chunks (${chunkKib} KiB), ${Object.keys(manifest.files).length} codec files in ${shown}/wasm/ and ${FACE_FILES.length} face detector files in ${shown}/face/`,
 );

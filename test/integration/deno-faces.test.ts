@@ -1,6 +1,8 @@
 /**
  * Face-aware crops on the Deno host: the bundled tiny face detector (TensorFlow.js WASM, its
  * files next to the bundle) finds the face, the focal point is stored next to the variants.
+ * Both ways the host renders: in a Web Worker (the default), and on the main thread
+ * (RENDER_THREADS=0), each loading the detector from the bundle's chunk and face/ files.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,10 @@ import { decodeToRgba } from '../support/pixels.js';
 
 const FIXTURES = new URL('../fixtures/faces/', import.meta.url).pathname;
 
-describe('Deno host, face crops', () => {
+describe.each([
+  { where: 'a render worker', threads: undefined, banner: /renderer ready in \d+ ms: 1 worker/ },
+  { where: 'the main thread', threads: '0', banner: /renderer ready in \d+ ms: main thread/ },
+])('Deno host, face crops in $where', ({ threads, banner }) => {
   let bundle: Awaited<ReturnType<typeof buildDenoBundle>>;
   let host: DenoHost;
   let dataDir: string;
@@ -26,7 +31,11 @@ describe('Deno host, face crops', () => {
     await copyFile(join(FIXTURES, 'hopper-right.jpg'), path);
     host = await startDenoHost({
       entry: bundle.entry,
-      env: { DATA_DIR: dataDir, AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { faces: { gravity: 'auto' } } }) },
+      env: {
+        DATA_DIR: dataDir,
+        AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { faces: { gravity: 'auto' } } }),
+        ...(threads === undefined ? { RENDER_THREADS: '1' } : { RENDER_THREADS: threads }),
+      },
       writable: [dataDir],
     });
   }, 120_000);
@@ -47,6 +56,7 @@ describe('Deno host, face crops', () => {
     // hopper's face is in the right half of this 2:1 photo: found by the detector, not saliency.
     expect(record?.face?.x).toBeGreaterThan(0.5);
     expect(host.output()).not.toMatch(/face detector unavailable/);
+    expect(host.output()).toMatch(banner);
 
     const second = await host.get('/faces/hopper-right?w=64&h=64&fmt=png');
     expect(second.status).toBe(200);
