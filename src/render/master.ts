@@ -9,6 +9,7 @@
  * reduced decode and pre-shrink keep before lanczos3, so quality matches rendering from the
  * original. A factor-1 master is the decoded source itself: every variant, identical output.
  */
+import { wantsFocal } from '../core/focal-point.js';
 import type { ImageInfo } from '../core/image/sniff.js';
 import type { Variant } from '../core/variant.js';
 import { planGeometry, transposeSize } from './geometry.js';
@@ -54,12 +55,26 @@ export function makeMaster(image: ImageData, info: Master['info'], factor: numbe
  * (the decoded source) always; a shrunk one only for cover with
  * both sides fixed: its output size is the box whatever the source size, while contain and
  * inside derive it from the source's aspect ratio, which the master keeps only to a pixel.
+ * A face/auto crop that must find the focal point also needs a master at least as fine as a
+ * full one (`needsDetectionScale`).
  */
-export function masterServes(master: Master, variant: Pick<Variant, 'width' | 'height' | 'fit'>): boolean {
+export function masterServes(master: Master, variant: Pick<Variant, 'width' | 'height' | 'fit' | 'gravity' | 'focal'>): boolean {
   if (master.factor === 1) return true; // the decoded source itself
   if (variant.fit !== 'cover' || variant.width <= 0 || variant.height <= 0) return false;
+  if (needsDetectionScale(variant) && master.factor > masterFactor(master.info)) return false;
   const stored = { width: master.image.width, height: master.image.height };
   const shown = master.info.orientation >= 5 ? transposeSize(stored) : stored;
   const { crop } = planGeometry(shown, { width: variant.width, height: variant.height, fit: 'cover' });
   return crop.width >= 2 * variant.width && crop.height >= 2 * variant.height;
+}
+
+/**
+ * A face/auto cover crop sent without the original's focal record: its render finds the record
+ * (focal/find-focal.ts), which is stored and used for every size, so it sees the source at no
+ * coarser a scale than a full master (short side at least 1024 px, or all of a source under
+ * 4 MP: the pixels docs/face-crops.md measured detection on). A small avatar's own reduced
+ * decode (1/8 of a 1024 px photo is 128 px) would lose the faces. Once per original.
+ */
+export function needsDetectionScale(variant: Pick<Variant, 'fit' | 'gravity' | 'focal'>): boolean {
+  return wantsFocal(variant) && !variant.focal;
 }

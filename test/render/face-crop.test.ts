@@ -25,6 +25,12 @@ const bytes = (file: string) => new Uint8Array(readFileSync(DIR + file));
 const inside = (face: Rect, crop: Rect) =>
   face.x >= crop.x && face.y >= crop.y && face.x + face.width <= crop.x + crop.width && face.y + face.height <= crop.y + crop.height;
 const withGravity = (v: Variant, gravity: Variant['gravity']): Variant => ({ ...v, gravity });
+/** Mean absolute difference per RGB channel, 0–255. */
+function meanAbsDiff(a: ImageData, b: ImageData): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i += 4) for (let c = 0; c < 3; c++) sum += Math.abs(a.data[i + c]! - b.data[i + c]!);
+  return sum / ((a.data.length / 4) * 3);
+}
 
 let renderer: JsquashRenderer;
 let detector: FaceDetector;
@@ -73,7 +79,13 @@ describe('the stored focal record', () => {
     expect(calls).toBe(before);
     expect(again.focal).toBeUndefined();
     expect(again.timings.detect).toBeUndefined();
-    expect(Buffer.from(again.body).equals(Buffer.from(first.body))).toBe(true);
+    // The same crop; not the same bytes: the render that detected decoded the photo finer
+    // (master.ts needsDetectionScale) than this one, which decodes at the avatar's scale.
+    const [a, b] = [await decodeOutput(first.body), await decodeOutput(again.body)];
+    expect([b.width, b.height]).toEqual([a.width, a.height]);
+    expect(meanAbsDiff(a, b)).toBeLessThan(4);
+    const centre = await decodeOutput((await renderer.render(source, withGravity(v, 'center'))).body);
+    expect(meanAbsDiff(a, centre)).toBeGreaterThan(20);
   }, 30_000);
 
   it('centre gravity never detects and renders the bytes it did before gravity existed', async () => {
@@ -100,10 +112,23 @@ describe('the stored focal record', () => {
   }, 30_000);
 });
 
+describe('detection scale', () => {
+  it('a small avatar finds the same record as a large one: the decode that detects is not the avatar\'s reduced one', async () => {
+    for (const file of ['camera-left.jpg', 'hopper-right.jpg', '../../../samples/demo/hopper.jpg']) {
+      const source = bytes(file);
+      const large = await renderer.render(source, withGravity(variant(512, 512, 'cover', 'png'), 'auto'));
+      const small = await renderer.render(source, withGravity(variant(32, 32, 'cover', 'png'), 'auto'));
+      expect(small.focal?.face, file).toBeTruthy();
+      expect(small.focal, file).toEqual(large.focal);
+    }
+  }, 60_000);
+});
+
 describe('detection passes', () => {
   const passes = async (file: string) => {
     const source = bytes(file);
-    const r = await renderer.renderKeepingMaster(source, variant(64, 64, 'cover', 'png'));
+    // What a 64 px face/auto crop without a record decodes: no coarser than a full master.
+    const r = await renderer.renderKeepingMaster(source, withGravity(variant(64, 64, 'cover', 'png'), 'auto'));
     const small = detectionImage(r.master.image, r.master.info.orientation);
     let n = 0;
     const counting: FaceDetector = { backend: detector.backend, detect: (rgb, w, h) => (n++, detector.detect(rgb, w, h)) };

@@ -14,6 +14,8 @@
  * renders it when the caller sends none; the scheduler remembers it per source, so renders
  * of the same source after it (from its master, or twins that waited on its decode) reuse it
  * instead of detecting again on other pixels, and every size of one photo is cropped alike.
+ * The render that finds it decodes no coarser than a full master (master.ts
+ * `needsDetectionScale`), and the budget estimate is made for that scale.
  *
  * Threads are replaced after a large decode or `maxRendersPerWorker` renders (WebAssembly
  * memory never shrinks, and allocators keep a thread's freed pixel buffers: recycling gives a
@@ -345,13 +347,17 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     if (tooLarge) throw tooLarge;
     const key = await sourceKey(source);
     let fellShort = false;
+    // What the thread is sent: with the source's focal record when one is known (found by an
+    // earlier render, maybe a twin's that was waited on below), so it need not find it again.
+    let sent = variant;
     for (;;) {
       if (timeouts.has(key)) throw renderTimeout(timeoutMs);
+      sent = focals.onto(key, variant);
       const kept = masters.get(key);
-      if (kept && masterServes(kept, variant)) {
+      if (kept && masterServes(kept, sent)) {
         counters.fromMaster++;
         const master = { data: kept.image.data as Uint8ClampedArray, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
-        return focals.run(key, variant, (v) => enqueue({ master, variant: v }, key, masterRenderBytes(kept.bytes), 0));
+        return focals.settle(key, variant, sent, enqueue({ master, variant: sent }, key, masterRenderBytes(kept.bytes), 0));
       }
       fellShort ||= kept !== undefined;
       const pending = pendingDecodes.get(key);
@@ -362,13 +368,14 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     // nothing. A source asked for again, whose master fell short, is decoded at a full master's
     // scale, which then serves its other avatar sizes (an upload's precompute, a page of sizes).
     const atMasterScale = keepMasters && fellShort;
-    const forVariant = info.format === 'jpeg' ? variantDenominator(info, variant) : 1;
+    // A render that must find the focal point decodes no coarser than a full master (variantDenominator).
+    const forVariant = info.format === 'jpeg' ? variantDenominator(info, sent) : 1;
     const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
-    const bytes = renderPeakBytes(facts, variant, denominator, source.byteLength);
-    if (bytes > memoryBytes) throw renderTooLargeForMemory(facts, variant, bytes, memoryBytes);
+    const bytes = renderPeakBytes(facts, sent, denominator, source.byteLength);
+    if (bytes > memoryBytes) throw renderTooLargeForMemory(facts, sent, bytes, memoryBytes);
     const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
 
-    const job = focals.run(key, variant, (v) => enqueue({ source, keepMaster: keepMasters, atMasterScale, variant: v }, key, bytes, pixels));
+    const job = focals.settle(key, variant, sent, enqueue({ source, keepMaster: keepMasters, atMasterScale, variant: sent }, key, bytes, pixels));
     const done = job.then((r) => {
       if (r.master) masters.offer(key, r.master, !inProcess, budget.makeRoom);
       delete r.master;
@@ -425,10 +432,11 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
 }
 
 /**
- * Focal records by source key, least recently used dropped first. A face/auto crop sent
- * without a record gets the remembered one; a record found by a render is remembered. The
- * reply carries the record whenever the caller sent none (found now or remembered), so the
- * caller stores it (variant-loader.ts, render-variants.ts): a write only while the store lacks it.
+ * Focal records by source key, least recently used dropped first. `onto` gives a face/auto
+ * crop sent without one the remembered record; `settle` remembers what a render found, and
+ * puts on the reply the record it was rendered with whenever the caller sent none (found now
+ * or remembered), so the caller stores it (variant-loader.ts, render-variants.ts): a write
+ * only while the store lacks it.
  */
 function createFocalMemory(maxEntries: number) {
   const kept = new Map<string, FocalRecord>(); // insertion order = recency
@@ -438,17 +446,18 @@ function createFocalMemory(maxEntries: number) {
     if (kept.size > maxEntries) kept.delete(kept.keys().next().value!);
   };
   return {
-    async run(key: string, variant: Variant, start: (v: Variant) => Promise<Rendered>): Promise<Rendered> {
-      if (!wantsFocal(variant)) return start(variant);
+    onto(key: string, variant: Variant): Variant {
+      if (!wantsFocal(variant)) return variant;
       const known = variant.focal ?? kept.get(key);
-      if (known) remember(key, known); // the caller's (stored) record, else the one found before
-      const r = await start(known ? { ...variant, focal: known } : variant);
-      if (r.focal) remember(key, r.focal);
-      else if (known && !variant.focal) r.focal = known;
-      return r;
+      if (!known) return variant;
+      remember(key, known); // the caller's (stored) record, else the one found before
+      return variant.focal ? variant : { ...variant, focal: known };
     },
-    get size() {
-      return kept.size;
+    async settle(key: string, caller: Variant, sent: Variant, job: Promise<Rendered>): Promise<Rendered> {
+      const r = await job;
+      if (r.focal) remember(key, r.focal);
+      else if (sent.focal && !caller.focal) r.focal = sent.focal;
+      return r;
     },
   };
 }

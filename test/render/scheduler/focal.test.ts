@@ -9,7 +9,7 @@ import type { Variant } from '../../../src/core/variant.js';
 import { createFocalFinder, type FocalFinder } from '../../../src/render/focal/find-focal.js';
 import { startInlineThread } from '../../../src/render/scheduler/inline-thread.js';
 import { createRenderScheduler } from '../../../src/render/scheduler/pool.js';
-import { codecModules, codecs, decodeOutput, pixel, solid } from '../helpers.js';
+import { codecModules, codecs, decodeOutput, pixel, renderer, sample, solid } from '../helpers.js';
 
 const RED = [220, 30, 30, 255];
 const BLUE = [30, 30, 220, 255];
@@ -67,6 +67,21 @@ describe('scheduler, focal records', () => {
     expect(calls).toBe(1);
     await s.close();
   });
+
+  it('finds the record on a full master\'s pixels, not on the coarse master a small centre crop kept', async () => {
+    const findFocal = createFocalFinder(undefined);
+    const s = await scheduler(findFocal);
+    const source = sample('seeding.jpg'); // 5312×2988: a 32 px avatar decodes it at 1/8
+    await s.render(source, { ...crop(32), gravity: 'center' });
+    const fromMaster = s.stats().fromMaster;
+    const auto = await s.render(source, crop(32));
+    expect(s.stats().fromMaster).toBe(fromMaster); // decoded again, finer
+    // The record a direct render finds when it decodes at a full master's scale (1/2 here).
+    const direct = await (await renderer({ findFocal })).render(source, crop(512));
+    expect(auto.focal).toEqual(direct.focal);
+    expect(auto.focal?.saliency ?? auto.focal?.face).toBeTruthy();
+    await s.close();
+  }, 60_000);
 
   it('centre crops never look for a focal point', async () => {
     let calls = 0;
