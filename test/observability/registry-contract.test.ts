@@ -13,6 +13,7 @@ function script(registry: MetricsRegistry): MetricsRegistry {
   m.request({ route: 'image', method: 'GET', status: 404, cache: 'NONE', tenant: '', seconds: 0.001 });
   m.inFlight(1);
   m.render({ decode: 12.5, resize: 3, encode: 40 });
+  m.render({ decode: 10, resize: 2, encode: 20, detect: 85 }); // the render that found a focal point
   m.renderFailed();
   m.store('primary', 'get', 0.004, true);
   m.store('secondary', 'head', 0.2, false);
@@ -50,8 +51,10 @@ describe('metrics registries', () => {
     // 0.0004 s and 0.003 s: one in the 1 ms bucket, both in the 5 ms bucket.
     expect(s.get('avatar_http_request_duration_seconds_bucket{le="0.001",route="image",cache="HIT"}')).toBe(1);
     expect(s.get('avatar_http_request_duration_seconds_bucket{le="0.005",route="image",cache="HIT"}')).toBe(2);
-    expect(s.get('avatar_render_stage_seconds_sum{stage="encode"}')).toBeCloseTo(0.04);
-    expect(s.get('avatar_render_stage_seconds_count{stage="decode"}')).toBe(1);
+    expect(s.get('avatar_render_stage_seconds_sum{stage="encode"}')).toBeCloseTo(0.06);
+    expect(s.get('avatar_render_stage_seconds_count{stage="decode"}')).toBe(2);
+    expect(s.get('avatar_render_stage_seconds_count{stage="detect"}')).toBe(1);
+    expect(s.get('avatar_render_stage_seconds_sum{stage="detect"}')).toBeCloseTo(0.085);
     expect(s.get('avatar_renders_total{outcome="error"}')).toBe(1);
     expect(s.get('avatar_store_errors_total{store="secondary",op="head"}')).toBe(1);
     expect(s.has('avatar_store_errors_total{store="primary",op="get"}')).toBe(false);

@@ -76,6 +76,8 @@ export function createServiceMetrics(registry: MetricsRegistry): ServiceMetrics 
       stages.observe({ stage: 'decode' }, t.decode / 1000);
       stages.observe({ stage: 'resize' }, t.resize / 1000);
       stages.observe({ stage: 'encode' }, t.encode / 1000);
+      // Only the render that found an original's focal point (once per original, face/auto crops).
+      if (t.detect !== undefined) stages.observe({ stage: 'detect' }, t.detect / 1000);
     },
     renderFailed: () => renders.inc({ outcome: 'error' }),
     store(store, op, seconds, ok) {
