@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     log,
     // Renders on worker threads, one per core, so both cores render and hits never wait behind a render.
     renderThreads: render.threads,
-    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests },
+    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests, metrics: ops.metrics.renderScheduler },
     wrapRenderer: ops.wrapRenderer,
     wrapFetch: ops.wrapFetch,
   });

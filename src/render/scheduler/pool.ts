@@ -20,6 +20,7 @@ import { LIMIT_DEFAULTS, type Limits } from '../../core/config/service-config.js
 import { HttpError } from '../../core/errors.js';
 import { checkSourceLimits, sniffImage } from '../../core/image/sniff.js';
 import type { Renderer, RenderResult } from '../../core/ports.js';
+import { NO_RENDER_METRICS, type RenderMetrics } from '../../core/metrics/ports.js';
 import type { Variant } from '../../core/variant.js';
 import type { CodecModules } from '../codec-modules.js';
 import { decodeTraits } from '../decode-peak.js';
@@ -73,6 +74,8 @@ export interface SchedulerOptions {
   timeoutMemoryMs?: number;
   /** Tests only: see ThreadInit.stallForTests. */
   stallForTests?: ThreadInit['stallForTests'];
+  /** Queue depth, budget in use, refusals and masters, for the host's metrics (core/metrics/ports.ts). */
+  metrics?: RenderMetrics;
   /** Reports renders stopped at their deadline (operators want to know about hostile sources). */
   log?: (msg: string) => void;
 }
@@ -171,6 +174,13 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   const slots: Slot[] = [];
   const counters = { recycled: 0, fromMaster: 0, peakInflightBytes: 0, largeAtOnce: 0, timedOut: 0, shed: 0 };
   let closed = false;
+  const metrics = opts.metrics ?? NO_RENDER_METRICS;
+  metrics.memoryBudget(memoryBytes);
+  /** Queue depth and budget in use, after anything that changes them. */
+  const report = (): void => {
+    metrics.queueDepth(queue.length);
+    metrics.memoryInUse(budget.inflight);
+  };
 
   function enqueue(request: Job['request'], key: string, bytes: number, pixels: number): Promise<Rendered> {
     return new Promise<Rendered>((resolve, reject) => {
@@ -180,6 +190,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       if (queue.length > maxQueue && queue.includes(job)) {
         queue.splice(queue.indexOf(job), 1);
         counters.shed++;
+        metrics.rejected('queue_full');
         reject(renderQueueFull(1));
       }
     });
@@ -200,12 +211,13 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
 
   function pump(): void {
     for (const slot of slots) {
-      if (queue.length === 0) return;
+      if (queue.length === 0) break;
       if (slot.busy || slot.retire || !slot.warm) continue;
       const job = admit();
-      if (!job) return;
+      if (!job) break;
       dispatch(slot, job);
     }
+    report();
   }
 
   function dispatch(slot: Slot, job: Job): void {
@@ -225,6 +237,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
     if (job && !keepBytes) budget.release(job.bytes);
+    report();
     return job;
   }
 
@@ -252,6 +265,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     const job = finishJob(slot, true)!;
     timeouts.add(job.key);
     counters.timedOut++;
+    metrics.rejected('timeout');
     job.reject(renderTimeout(timeoutMs));
     replace(slot, job.bytes); // the only way to stop a WebAssembly call that is still running
     opts.log?.(`render of source ${job.key.slice(0, 16)} stopped at its ${timeoutMs} ms deadline; render thread replaced`);
@@ -320,14 +334,21 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     // The same refusal the thread would make before decoding (render-memory.ts), without queueing.
     const facts = { ...info, ...decodeTraits(source, info) };
     const tooLarge = sourceTooLargeForMemory(facts, memoryBytes, source.byteLength);
-    if (tooLarge) throw tooLarge;
+    if (tooLarge) {
+      metrics.rejected('too_large');
+      throw tooLarge;
+    }
     const key = await sourceKey(source);
     let fellShort = false;
     for (;;) {
-      if (timeouts.has(key)) throw renderTimeout(timeoutMs);
+      if (timeouts.has(key)) {
+        metrics.rejected('timed_out_before');
+        throw renderTimeout(timeoutMs);
+      }
       const kept = masters.get(key);
       if (kept && masterServes(kept, variant)) {
         counters.fromMaster++;
+        metrics.masterReused();
         const master = { data: kept.image.data as Uint8ClampedArray, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
         return enqueue({ master, variant }, key, masterRenderBytes(kept.bytes), 0);
       }
@@ -343,12 +364,15 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     const forVariant = info.format === 'jpeg' ? variantDenominator(info, variant) : 1;
     const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
     const bytes = renderPeakBytes(facts, variant, denominator, source.byteLength);
-    if (bytes > memoryBytes) throw renderTooLargeForMemory(facts, variant, bytes, memoryBytes);
+    if (bytes > memoryBytes) {
+      metrics.rejected('too_large');
+      throw renderTooLargeForMemory(facts, variant, bytes, memoryBytes);
+    }
     const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
 
     const job = enqueue({ source, keepMaster: keepMasters, atMasterScale, variant }, key, bytes, pixels);
     const done = job.then((r) => {
-      if (r.master) masters.offer(key, r.master, !inProcess, budget.makeRoom);
+      if (r.master && masters.offer(key, r.master, !inProcess, budget.makeRoom)) metrics.masterKept();
       delete r.master;
       return r;
     });
