@@ -5,7 +5,7 @@
  */
 import { withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
 import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
-import { renderSecretProblems } from '../../http/render-route.js';
+import { renderSecretProblems } from '../../core/config/render-secrets.js';
 import { readSchedulerSettings, type SchedulerSettings } from '../../render/scheduler/settings.js';
 import { type EnvRecord, loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 
