@@ -32,7 +32,7 @@ export interface DenoSettings {
 
 /**
  * 64 MiB: Deno Deploy gives an isolate 512 MB, and one large render can peak at ~350 MB of
- * WebAssembly memory (PLATFORM.md); the CDN in front holds the long tail anyway.
+ * WebAssembly memory; the CDN in front holds the long tail anyway.
  */
 export const DEFAULT_DENO_CACHE_BYTES = 64 * 1024 * 1024;
 /** Deno's own default port, so `deno run` and Deno Deploy's local emulation agree. */
