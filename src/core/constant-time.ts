@@ -1,3 +1,5 @@
+import { MAX_SECRET_LENGTH } from './config/secret-shape.js';
+
 /**
  * Constant-time equality for secrets (tokens, signatures). Compares HMACs of both sides
  * under a random per-process key, so neither the content nor the length of the secret
@@ -40,8 +42,8 @@ export function fixedLengthEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** A bearer header: `Bearer ` and 1-512 printable ASCII characters, the shape of every configured secret. */
-const BEARER_RE = /^Bearer ([\x21-\x7e]{1,512})$/;
+/** A bearer header: `Bearer ` and up to 512 printable ASCII characters, the shape of every configured secret. */
+const BEARER_RE = new RegExp(`^Bearer ([\\x21-\\x7e]{1,${MAX_SECRET_LENGTH}})$`);
 
 /** A value no header can equal, compared when there is no secret so timing does not tell. */
 const NO_SECRET = '\u0000no secret configured';
