@@ -1,5 +1,7 @@
 import type { Fit, Format } from '../variant.js';
 import { FITS, FORMATS } from '../variant.js';
+import { TENANT_RE } from '../request/parse-path.js';
+import { isSecretShaped, MIN_TOKEN_LENGTH, SECRET_ID_RE, secretShapeText } from './secret-shape.js';
 
 /** What a tenant may configure (loose, as written in JSON or a Config Store). */
 export interface TenantInput {
@@ -66,10 +68,6 @@ export const TENANT_DEFAULTS: Omit<Tenant, 'name'> = {
   fallback: 'none',
 };
 
-const NAME_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
-const KID_RE = /^[A-Za-z0-9_-]{1,32}$/;
-/** 32 characters is 128 bits as hex (`openssl rand -hex 16`): an upload token could otherwise be guessed online. */
-const MIN_UPLOAD_TOKEN_LENGTH = 32;
 const HOST_RE = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 
 // Every key TenantInput knows. Anything else is a typo, and a typo in a security setting
@@ -82,7 +80,7 @@ const isInt = (n: unknown, min: number, max: number): n is number =>
 /** Normalizes one tenant; pushes every problem found to `problems` (so all are reported at once). */
 export function normalizeTenant(name: string, input: TenantInput, problems: string[]): Tenant {
   const p = (msg: string) => problems.push(`tenant '${name}': ${msg}`);
-  if (!NAME_RE.test(name)) p('name must match [a-z0-9][a-z0-9-]{0,31}');
+  if (!TENANT_RE.test(name)) p('name must match [a-z0-9][a-z0-9-]{0,31}');
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     p('must be an object');
     input = {};
@@ -115,7 +113,7 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
     p('keys must be an object of key id → secret');
   } else {
     for (const [kid, secret] of Object.entries(t.keys)) {
-      if (!KID_RE.test(kid)) p(`key id '${kid}' must match [A-Za-z0-9_-]{1,32}`);
+      if (!SECRET_ID_RE.test(kid)) p(`key id '${kid}' must match [A-Za-z0-9_-]{1,32}`);
       if (typeof secret !== 'string' || secret.length < 16) p(`key '${kid}' must be a string of at least 16 characters`);
     }
     if (t.requireSignature && Object.keys(t.keys).length === 0) p('requireSignature is true but no keys are configured');
@@ -124,11 +122,9 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
     p('uploadTokens must be an object of token id → secret');
   } else {
     for (const [id, secret] of Object.entries(t.uploadTokens)) {
-      if (!KID_RE.test(id)) p(`upload token id '${id}' must match [A-Za-z0-9_-]{1,32}`);
+      if (!SECRET_ID_RE.test(id)) p(`upload token id '${id}' must match [A-Za-z0-9_-]{1,32}`);
       // Same bar as admin tokens (128 bits as hex); the secret itself is never echoed.
-      if (typeof secret !== 'string' || secret.length < MIN_UPLOAD_TOKEN_LENGTH || secret.length > 512 || !/^[\x21-\x7e]+$/.test(secret)) {
-        p(`upload token '${id}' must be ${MIN_UPLOAD_TOKEN_LENGTH}-512 printable characters without spaces`);
-      }
+      if (!isSecretShaped(secret, MIN_TOKEN_LENGTH)) p(`upload token '${id}' must be ${secretShapeText(MIN_TOKEN_LENGTH)}`);
     }
   }
   if (!Array.isArray(t.allowedReferers) || !t.allowedReferers.every((h) => typeof h === 'string' && HOST_RE.test(h))) {

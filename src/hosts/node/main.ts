@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { withAdminTokenFromEnv } from '../../core/config/admin-env.js';
 import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
-import { parseRenderSecrets } from '../../http/render-route.js';
+import { parseRenderSecrets } from '../../core/config/render-secrets.js';
 import { readSchedulerSettings, stallWarning } from '../../render/scheduler/settings.js';
 import { describeStorage } from '../../storage/config.js';
 import { describeOps } from '../../observability/ops-settings.js';
