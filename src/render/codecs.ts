@@ -38,6 +38,13 @@ export interface Codecs {
    * cannot read it (arithmetic coding, 12-bit, CMYK, a damaged file): then `decode` decides.
    */
   decodeReduced(bytes: Uint8Array, denominator: ScaleDenominator): ImageData | undefined;
+  /**
+   * `image` (decoded by mozjpeg or libwebp, which ignore colour profiles) converted from the
+   * colour space `icc` describes to sRGB (colour/embedded-icc.ts; moxcms in jpeg_scaled.wasm).
+   * The project's own JPEG and PNG decoders (`decodeReduced`, PNG `decode`) convert by the
+   * file's profile themselves.
+   */
+  toSrgb(image: ImageData, icc: Uint8Array): ImageData;
   encode(format: Format, image: ImageData, quality: number): Promise<Uint8Array>;
   /** Lanczos3 to exactly width×height, in sRGB space; premultiplied only if the image has alpha. */
   resize(image: ImageData, width: number, height: number, hasAlpha: boolean): Promise<ImageData>;
@@ -167,6 +174,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   // allocated in a memory that never shrinks and an instance that cannot be replaced
   // (~15 MB per failed request); ours returns the error and its instance is dropped.
   const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
+  const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage);
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
   function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
     return png.run(
@@ -236,6 +244,17 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
         lastMessage = String(err);
         return undefined;
       }
+    },
+
+    toSrgb(image, icc) {
+      const input = new Uint8Array(icc.length + image.data.length);
+      input.set(icc);
+      input.set(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), icc.length);
+      return colour.run(
+        input,
+        (ex, len) => ex.to_srgb(len, icc.length, image.width, image.height),
+        (rgba, width, height) => toImageData(new RealClamped(rgba), width, height),
+      );
     },
 
     async encode(format, image, quality) {
