@@ -4,6 +4,7 @@
  * fixtures are made from the corpus by sharp, which converts the sRGB photo into the profile's
  * space and embeds the profile, as a phone or a print workflow would.
  */
+import { readFileSync } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Codecs } from '../../src/render/codecs.js';
@@ -108,5 +109,83 @@ describe('ICC profiles → sRGB', () => {
     const plain = await c.decode('jpeg', damaged);
     expect(worst(meanAbsError(image, plain))).toBe(0);
     expect(worst(meanAbsError(c.decodeReduced(damaged, 1)!, plain))).toBeLessThanOrEqual(1);
+  });
+});
+
+/** `jpeg` with the APP2 profile segments of `from` inserted after SOI. */
+function withProfileOf(jpeg: Uint8Array, from: Uint8Array): Uint8Array {
+  const segments: Uint8Array[] = [];
+  let i = 2;
+  while (i + 4 <= from.length && from[i + 1] !== 0xda) {
+    const len = (from[i + 2]! << 8) | from[i + 3]!;
+    if (from[i + 1] === 0xe2) segments.push(from.subarray(i, i + 2 + len));
+    i += 2 + len;
+  }
+  return new Uint8Array(Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]));
+}
+
+/** The Adobe APP14 colour transform (0: CMYK, 2: YCCK) and the frame's component count. */
+function adobeTransform(jpeg: Uint8Array): { transform: number | undefined; components: number } {
+  let i = 2;
+  let transform: number | undefined;
+  let components = 0;
+  while (i + 4 <= jpeg.length && jpeg[i + 1] !== 0xda) {
+    const len = (jpeg[i + 2]! << 8) | jpeg[i + 3]!;
+    if (jpeg[i + 1] === 0xee) transform = jpeg[i + 2 + len - 1];
+    if (jpeg[i + 1]! >= 0xc0 && jpeg[i + 1]! <= 0xc2) components = jpeg[i + 9]!;
+    i += 2 + len;
+  }
+  return { transform, components };
+}
+
+describe('CMYK and YCCK JPEGs → sRGB', () => {
+  let c: Codecs;
+  beforeAll(async () => {
+    c = await codecs();
+  });
+  const photo = () => sharp(sample('hopper.jpg')).resize(200, 150);
+  // jpeg-encoder's YCCK (Adobe transform 2) of sharp's CMYK hopper: test/render/fixtures/make-ycck.rs.
+  const ycck = new Uint8Array(readFileSync(new URL('./fixtures/hopper-ycck.jpg', import.meta.url)));
+
+  const cases: Array<[string, () => Promise<Uint8Array>, number]> = [
+    ['Adobe-inverted CMYK with its profile', async () => new Uint8Array(await photo().withIccProfile('cmyk').jpeg({ quality: 95 }).toBuffer()), 0],
+    ['Adobe-inverted CMYK without a profile', async () => new Uint8Array(await photo().toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer()), 0],
+    ['YCCK without a profile', async () => ycck, 2],
+    ['YCCK with a profile', async () => withProfileOf(ycck, new Uint8Array(await photo().withIccProfile('cmyk').jpeg().toBuffer())), 2],
+  ];
+  for (const [label, make, transform] of cases) {
+    it(`${label}: within 2 levels of sharp's conversion, at full size and reduced`, async () => {
+      const bytes = await make();
+      expect(adobeTransform(bytes)).toEqual({ transform, components: 4 });
+      const reference = await sharpSrgb(Buffer.from(bytes));
+      const { image, denominator } = await decodeSource(c, bytes, limits);
+      expect(denominator).toBe(1);
+      expect(worst(meanAbsError(image, reference))).toBeLessThanOrEqual(2);
+      // At 1/2 scale: against sharp's sRGB pixels box-shrunk by 2 (looser: the IDCT differs).
+      const half = await decodeSource(c, bytes, limits, { denominator: () => 2 });
+      expect([half.image.width, half.image.height, half.denominator]).toEqual([Math.ceil(reference.width / 2), Math.ceil(reference.height / 2), 2]);
+      const shrunk = await sharp(Buffer.from(reference.data.buffer), { raw: { width: reference.width, height: reference.height, channels: 4 } })
+        .resize(half.image.width, half.image.height, { kernel: 'cubic' })
+        .raw()
+        .toBuffer();
+      expect(worst(meanAbsError(half.image, toImageData(new Uint8ClampedArray(shrunk), half.image.width, half.image.height)))).toBeLessThanOrEqual(4);
+    });
+  }
+
+  it('renders a CMYK JPEG end to end (was 422 DECODE_FAILED)', async () => {
+    const bytes = new Uint8Array(await photo().withIccProfile('cmyk').jpeg({ quality: 95 }).toBuffer());
+    // The same picture as sharp converts it to sRGB, losslessly: what the render should look like.
+    const png = new Uint8Array(await sharp(Buffer.from(bytes)).toColourspace('srgb').png().toBuffer());
+    // ... and as an sRGB JPEG, which a 32 px render also decodes at 1/4 scale (that scale alone
+    // moves an sRGB JPEG's render ~6 levels from the PNG's).
+    const jpeg = new Uint8Array(await sharp(Buffer.from(bytes)).toColourspace('srgb').jpeg({ quality: 95 }).toBuffer());
+    const r = await renderer();
+    // (Lossless PNG output at 32 px too, so JPEG's own noise at that size stays out of the figure.)
+    for (const [w, format, reference, max] of [[150, 'png', png, 2], [64, 'webp', png, 3], [32, 'png', jpeg, 4]] as const) {
+      const out = await decodeOutput((await r.render(bytes, variant(w, w, 'cover', format, 90))).body);
+      const expected = await decodeOutput((await r.render(reference, variant(w, w, 'cover', format, 90))).body);
+      expect([out.width, out.height]).toEqual([w, w]);
+      expect(worst(meanAbsError(out, expected))).toBeLessThanOrEqual(max);
+    }
   });
 });
