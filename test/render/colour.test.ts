@@ -58,6 +58,14 @@ describe('ICC profiles → sRGB', () => {
     });
   }
 
+  it('leaves the pixels of an sRGB-tagged source as they are', async () => {
+    const tagged = new Uint8Array(await photo().withIccProfile('srgb').jpeg({ quality: 95 }).toBuffer());
+    expect(jpegIcc(tagged)).toBeDefined();
+    const { image } = await decodeSource(c, tagged, limits);
+    expect(worst(meanAbsError(image, await c.decode('jpeg', tagged)))).toBe(0);
+    expect(worst(meanAbsError(c.decodeReduced(tagged, 1)!, await c.decode('jpeg', tagged)))).toBeLessThanOrEqual(1);
+  });
+
   it('keeps alpha while converting a P3 PNG with transparency', async () => {
     const file = await sharp(sample('mysha.png')).resize(128).withIccProfile('p3').png().toBuffer();
     const reference = await sharpSrgb(file);

@@ -27,6 +27,9 @@ pub fn rgba_to_srgb(icc: &[u8], rgba: &mut [u8]) -> Result<bool, String> {
     match profile.color_space {
         DataColorSpace::Rgb => {
             let Ok(transform) = profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options(&profile)) else { return Ok(false) };
+            if is_identity(transform.as_ref()) {
+                return Ok(true);
+            }
             let mut out = vec![0u8; CHUNK_PIXELS * 4];
             for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
                 let out = &mut out[..chunk.len()];
@@ -64,6 +67,23 @@ static DEFAULT_CMYK: &[u8] = include_bytes!("default-cmyk.icc");
 fn cmyk_transform(icc: &[u8], srgb: &ColorProfile) -> Option<std::sync::Arc<moxcms::Transform8BitExecutor>> {
     let profile = ColorProfile::new_from_slice(icc).ok().filter(|p| p.color_space == DataColorSpace::Cmyk)?;
     profile.create_transform_8bit(Layout::Rgba, srgb, Layout::Rgb, options(&profile)).ok()
+}
+
+/// Whether `transform` leaves every colour of a 16-step RGB grid within one level: an sRGB
+/// profile (most cameras and many apps embed one) or a near-copy of it. Then the pass over
+/// the pixels is skipped: 4,096 probe colours instead of millions.
+fn is_identity(transform: &moxcms::Transform8BitExecutor) -> bool {
+    let steps: Vec<u8> = (0..16).map(|i| (i * 17) as u8).collect();
+    let mut grid = Vec::with_capacity(16 * 16 * 16 * 4);
+    for &r in &steps {
+        for &g in &steps {
+            for &b in &steps {
+                grid.extend_from_slice(&[r, g, b, 255]);
+            }
+        }
+    }
+    let mut out = vec![0u8; grid.len()];
+    transform.transform(&grid, &mut out).is_ok() && grid.iter().zip(&out).all(|(a, b)| a.abs_diff(*b) <= 1)
 }
 
 /// CMYK (ink amounts, 0 = no ink, 4 bytes a pixel) → opaque sRGB RGBA in place, by the file's
