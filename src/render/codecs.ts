@@ -13,6 +13,7 @@ import webpEncode, { init as initWebpEncode } from '@jsquash/webp/encode.js';
 import type { SourceFormat } from '../core/image/sniff.js';
 import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
+import { createAvifCodec } from './avif-codec.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
 import { createWasmDecoder } from './wasm-decoder.js';
@@ -175,6 +176,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   // (~15 MB per failed request); ours returns the error and its instance is dropped.
   const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
   const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage);
+  const avif = createAvifCodec(modules, emscriptenOptions);
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
   function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
     return png.run(
@@ -262,6 +264,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       if (format === 'webp') return view(await webpEncode(image, { quality }));
       // Baseline (non-progressive) JPEG encodes in about half the time for ~2% more bytes.
       if (format === 'jpeg') return view(await jpegEncode(image, { quality, progressive: false }));
+      if (format === 'avif') return avif.encode(image, quality);
       return view(await pngEncode(image));
     },
 

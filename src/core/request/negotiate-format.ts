@@ -15,9 +15,15 @@ export function accepts(accept: string | null, mime: string): boolean {
   return false;
 }
 
-/** Folds Accept into one format: WebP when accepted, else JPEG, or PNG for sources with alpha. */
-export function negotiateFormat(accept: string | null, allowed: readonly Format[]): Negotiated {
-  if (allowed.includes('webp') && accepts(accept, 'image/webp')) return 'webp';
+/** What `fmt=auto` tries first, in order, when the tenant allows them and Accept lists them. */
+export const DEFAULT_AUTO_FORMATS: readonly Format[] = ['avif', 'webp'];
+
+/**
+ * Folds Accept into one format: the first of `order` (a tenant's `autoFormats`) that the
+ * tenant allows and Accept lists, else JPEG, or PNG for sources with alpha.
+ */
+export function negotiateFormat(accept: string | null, allowed: readonly Format[], order: readonly Format[] = DEFAULT_AUTO_FORMATS): Negotiated {
+  for (const f of order) if (allowed.includes(f) && accepts(accept, `image/${f}`)) return f;
   const jpeg = allowed.includes('jpeg');
   const png = allowed.includes('png');
   if (jpeg && png) return 'jpeg-or-png';

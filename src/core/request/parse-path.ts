@@ -13,7 +13,7 @@ export interface PathParts {
 export const TENANT_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-const EXT_FORMATS: Record<string, Format> = { webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png' };
+const EXT_FORMATS: Record<string, Format> = { webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png', avif: 'avif' };
 
 export function isValidId(id: string): boolean {
   return ID_RE.test(id) && !id.includes('..');

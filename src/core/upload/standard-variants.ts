@@ -34,7 +34,8 @@ export function standardSizes(tenant: Tenant, sizes?: readonly number[]): number
 }
 
 export function standardFormats(tenant: Tenant, hasAlpha: boolean, formats?: readonly Format[]): Format[] {
-  const wanted: Format[] = formats?.length ? [...formats] : ['webp', hasAlpha ? 'png' : 'jpeg'];
+  // By default what fmt=auto can answer: the tenant's modern formats (AVIF when allowed), then JPEG or PNG.
+  const wanted: Format[] = formats?.length ? [...formats] : [...(tenant.autoFormats ?? ['webp']), 'webp', hasAlpha ? 'png' : 'jpeg'];
   return [...new Set(wanted)].filter((f) => tenant.formats.includes(f));
 }
 
