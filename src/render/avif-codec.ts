@@ -25,6 +25,9 @@ export function avifQuality(q: number): number {
   return Math.max(1, Math.min(100, q - 17));
 }
 
+/** Decodes at least this large replace their decoder afterwards (as codecs.ts LARGE_DECODE_PIXELS). */
+const LARGE_PIXELS = 4_000_000;
+
 export interface AvifCodec {
   encode(image: ImageData, quality: number): Promise<Uint8Array>;
   decode(bytes: Uint8Array): Promise<ImageData>;
@@ -73,6 +76,8 @@ export function createAvifCodec(modules: { avifEnc: WebAssembly.Module; avifDec:
         newDecoder();
         throw new Error('avif: decoding failed');
       }
+      // WebAssembly memory only grows: after a large decode a fresh instance lets it go (codecs.ts).
+      if (image.width * image.height >= LARGE_PIXELS) newDecoder();
       return image;
     },
   };

@@ -236,6 +236,10 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       const input = bytes as unknown as ArrayBuffer;
       lastMessage = undefined;
       if (format === 'png') return decodePng(bytes, into);
+      if (format === 'avif') {
+        const image = await avif.decode(bytes);
+        return into ? into.use(image) : image;
+      }
       return oneAtATime(() => decodeJpegOrWebp(format, input, into));
     },
 

@@ -26,6 +26,8 @@ export interface DecodeOptions {
   denominator?: (info: ImageInfo) => ScaleDenominator;
 }
 
+const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF' } as const;
+
 export function decodeFailed(cause: unknown, detail?: string): HttpError {
   const err = new HttpError(422, 'DECODE_FAILED', 'the source image is corrupt or uses an unsupported encoding');
   err.cause = detail ? `${detail}: ${String(cause)}` : cause;
@@ -64,7 +66,7 @@ export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo 
       throw new HttpError(
         422,
         'SOURCE_TOO_LARGE',
-        `source image is ${info.width}×${info.height} (${info.width * info.height} pixels); ${info.format === 'png' ? 'PNG' : 'WebP'} sources decode at full size and may have at most ${max} pixels`,
+        `source image is ${info.width}×${info.height} (${info.width * info.height} pixels); ${FORMAT_NAMES[info.format]} sources decode at full size and may have at most ${max} pixels`,
       );
     }
   }

@@ -4,8 +4,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { sniffImage } from '../../src/core/image/sniff.js';
+import { decodeSource } from '../../src/render/decode-source.js';
 import { toImageData } from '../../src/render/image-data.js';
-import { meanAbsError, renderer, sample, variant } from './helpers.js';
+import { codecs, meanAbsError, renderer, sample, variant } from './helpers.js';
 
 async function sharpRgba(bytes: Uint8Array): Promise<ImageData> {
   const { data, info } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -40,5 +41,53 @@ describe('AVIF output', () => {
     const png = await r.render(sample('mysha.png'), variant(96, 96, 'contain', 'png', 100));
     const [a, b] = [await sharpRgba(out.body), await sharpRgba(png.body)];
     expect(meanAbsError(a, b)[3]).toBeLessThan(3);
+  });
+});
+
+describe('AVIF sources', () => {
+  const limits = { maxSourceBytes: 50_000_000, maxSourcePixels: 50_000_000 };
+
+  it('sniffs and decodes an AVIF (as sharp writes it) to sharp’s pixels, and renders it', async () => {
+    const c = await codecs();
+    for (const [file, chroma] of [['seeding.jpg', '4:2:0'], ['hopper.jpg', '4:4:4']] as const) {
+      const avif = new Uint8Array(await sharp(sample(file)).resize(300, 200, { fit: 'fill' }).avif({ quality: 80, chromaSubsampling: chroma }).toBuffer());
+      expect(sniffImage(avif)).toEqual({ format: 'avif', width: 300, height: 200, hasAlpha: false, orientation: 1 });
+      const { image } = await decodeSource(c, avif, limits);
+      expect([image.width, image.height]).toEqual([300, 200]);
+      expect(worst(meanAbsError(image, await sharpRgba(avif)))).toBeLessThanOrEqual(1.5);
+    }
+    const r = await renderer();
+    const avif = new Uint8Array(await sharp(sample('seeding.jpg')).resize(600).avif({ quality: 80 }).toBuffer());
+    const out = await r.render(avif, variant(128, 128, 'cover', 'webp', 75));
+    expect((await sharp(out.body).metadata()).width).toBe(128);
+  });
+
+  it('keeps an AVIF’s alpha', async () => {
+    const c = await codecs();
+    const avif = new Uint8Array(await sharp(sample('mysha.png')).resize(120).avif({ quality: 90 }).toBuffer());
+    const info = sniffImage(avif)!;
+    expect([info.format, info.hasAlpha]).toEqual(['avif', true]);
+    const { image } = await decodeSource(c, avif, limits);
+    const mae = meanAbsError(image, await sharpRgba(avif));
+    expect(mae[3]).toBeLessThanOrEqual(1);
+    expect(worst(mae)).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses a damaged AVIF with 422 DECODE_FAILED and decodes the next one', async () => {
+    const c = await codecs();
+    const avif = new Uint8Array(await sharp(sample('hopper.jpg')).resize(200).avif().toBuffer());
+    const cut = avif.slice(0, Math.floor(avif.length * 0.6));
+    await expect(decodeSource(c, cut, limits)).rejects.toMatchObject({ status: 422, code: 'DECODE_FAILED' });
+    expect((await decodeSource(c, avif, limits)).image.width).toBe(200);
+  });
+
+  it('applies an AVIF’s ICC profile', async () => {
+    const c = await codecs();
+    const avif = new Uint8Array(await sharp(sample('hopper.jpg')).resize(128).withIccProfile('p3').avif({ quality: 90, chromaSubsampling: '4:4:4' }).toBuffer());
+    const { image } = await decodeSource(c, avif, limits);
+    const reference = await sharpRgba(new Uint8Array(await sharp(avif).toColourspace('srgb').png().toBuffer()));
+    expect(worst(meanAbsError(image, reference))).toBeLessThanOrEqual(1.5);
+    const ignored = await sharpRgba(new Uint8Array(await sharp(avif, { ignoreIcc: true }).toColourspace('srgb').png().toBuffer()));
+    expect(worst(meanAbsError(ignored, reference))).toBeGreaterThan(3);
   });
 });

@@ -5,8 +5,9 @@
  */
 import type { Limits } from '../config/service-config.js';
 import { HttpError } from '../errors.js';
+import { heifHeader, heifKind, unsupportedFormatName } from './sniff-heif.js';
 
-export type SourceFormat = 'jpeg' | 'png' | 'webp';
+export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'avif';
 
 export interface ImageInfo {
   format: SourceFormat;
@@ -18,12 +19,16 @@ export interface ImageInfo {
   orientation: number;
 }
 
-/** Returns null for anything that is not a JPEG, PNG or WebP with readable dimensions. */
+/** Returns null for anything that is not a JPEG, PNG, WebP or AVIF with readable dimensions. */
 export function sniffImage(bytes: Uint8Array): ImageInfo | null {
   if (bytes.length < 12) return null;
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return sniffJpeg(bytes);
   if (startsWith(bytes, 0, PNG_SIGNATURE)) return sniffPng(bytes);
   if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return sniffWebp(bytes);
+  if (heifKind(bytes) === 'avif') {
+    const header = heifHeader(bytes);
+    return header && valid({ format: 'avif', width: header.width, height: header.height, hasAlpha: header.hasAlpha, orientation: header.orientation });
+  }
   return null;
 }
 
@@ -41,7 +46,10 @@ export function checkSourceLimits(
   if (bytes.length > limits.maxSourceBytes) {
     throw new HttpError(422, 'SOURCE_TOO_LARGE', `source image is ${bytes.length} bytes; the limit is ${limits.maxSourceBytes} bytes`);
   }
-  if (!info) throw new HttpError(422, 'UNSUPPORTED_FORMAT', 'source is not a readable image; supported sources: JPEG, PNG, WebP');
+  if (!info) {
+    const name = unsupportedFormatName(bytes);
+    throw new HttpError(422, 'UNSUPPORTED_FORMAT', `source is ${name ? `${name}, which is not supported` : 'not a readable image'}; supported sources: ${SUPPORTED_SOURCES}`);
+  }
   const pixels = info.width * info.height;
   if (pixels > limits.maxSourcePixels) {
     throw new HttpError(
@@ -51,6 +59,8 @@ export function checkSourceLimits(
     );
   }
 }
+
+export const SUPPORTED_SOURCES = 'JPEG, PNG, WebP, AVIF';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

@@ -1,10 +1,13 @@
 /**
- * The ICC profile a JPEG or WebP carries, for the decoders that ignore it (mozjpeg, libwebp):
+ * The ICC profile a JPEG, WebP or AVIF carries, for the decoders that ignore it (mozjpeg, libwebp, libavif):
  * their pixels are then converted to sRGB by the project's decoder module (codecs.ts `toSrgb`,
  * moxcms in wasm/jpeg-scaled/src/colour.rs). The project's own JPEG and PNG decoders read the
  * profile themselves. A walk of the headers only: nothing is decoded, and a file without a
  * profile costs one pass over its first segments.
  */
+
+import { heifHeader } from '../../core/image/sniff-heif.js';
+import type { SourceFormat } from '../../core/image/sniff.js';
 
 /** Larger profiles are ignored (real ones are 0.5–60 KB; CMYK LUT profiles up to ~2 MB). */
 export const MAX_ICC_BYTES = 4 * 1024 * 1024;
@@ -13,9 +16,11 @@ const ascii = (b: Uint8Array, at: number, len: number): string => (at + len > b.
 const u16be = (b: Uint8Array, i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
 const u32le = (b: Uint8Array, i: number): number => ((b[i] ?? 0) | ((b[i + 1] ?? 0) << 8) | ((b[i + 2] ?? 0) << 16)) + (b[i + 3] ?? 0) * 0x1000000;
 
-export function embeddedIcc(format: 'jpeg' | 'png' | 'webp', bytes: Uint8Array): Uint8Array | undefined {
+export function embeddedIcc(format: SourceFormat, bytes: Uint8Array): Uint8Array | undefined {
   if (format === 'jpeg') return jpegIcc(bytes);
   if (format === 'webp') return webpIcc(bytes);
+  // AVIF: a colr box with an ICC profile (CICP-only nclx boxes are taken as sRGB).
+  if (format === 'avif') return heifHeader(bytes)?.icc;
   return undefined;
 }
 
