@@ -47,6 +47,15 @@ describe('AVIF output format', () => {
     expect(webpFirst('/t/a?w=128&h=128', 'image/avif').format).toBe('avif');
   });
 
+  it('fmt=auto keeps WebP for boxes under 128 px, where AVIF is larger and slower', () => {
+    const canon = setup({ formats: ['webp', 'jpeg', 'png', 'avif'] });
+    expect(canon('/t/a?w=96&h=96', CHROME).format).toBe('webp');
+    expect(canon('/t/a?w=64&h=64&dpr=2', CHROME).format).toBe('avif');
+    expect(canon('/t/a?w=96&h=96&fmt=avif', CHROME).format).toBe('avif');
+    const config = loadServiceConfig({ tenants: { t: { formats: ['webp', 'jpeg', 'png', 'avif'] } } } as never);
+    expect(standardFormats(config.tenants.get('t')!, false, undefined, 64)).toEqual(['webp', 'jpeg']);
+  });
+
   it('refuses an autoFormats entry that is not a modern format', () => {
     expect(() => setup({ autoFormats: ['jpeg'] })).toThrow(/autoFormats/);
   });

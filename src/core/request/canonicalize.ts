@@ -88,7 +88,7 @@ export function canonicalize(
   if (fmt === undefined || (fmt !== 'auto' && !tenant.formats.includes(fmt))) {
     throw badParam('fmt', `one of auto, ${tenant.formats.join(', ')}`);
   }
-  const format: Negotiated = fmt === 'auto' ? negotiateFormat(accept, tenant.formats, tenant.autoFormats) : fmt;
+  const format: Negotiated = fmt === 'auto' ? negotiateFormat(accept, tenant.formats, tenant.autoFormats, Math.max(width, height)) : fmt;
 
   let quality = tenant.defaultQuality;
   if (p.q !== undefined && p.q !== '') {
