@@ -177,6 +177,8 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
   const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage);
   const avif = createAvifCodec(modules, emscriptenOptions);
+  // GIF: the first frame, by the gif crate in the same module (wasm/jpeg-scaled/src/gif_rgba.rs).
+  const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage);
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
   function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
     return png.run(
@@ -236,6 +238,10 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       const input = bytes as unknown as ArrayBuffer;
       lastMessage = undefined;
       if (format === 'png') return decodePng(bytes, into);
+      if (format === 'gif') {
+        const image = gif.run(bytes, (ex, len) => ex.decode_gif(len), (rgba, width, height) => toImageData(new RealClamped(rgba), width, height));
+        return into ? into.use(image) : image;
+      }
       if (format === 'avif') {
         const image = await avif.decode(bytes);
         return into ? into.use(image) : image;

@@ -26,7 +26,7 @@ export interface DecodeOptions {
   denominator?: (info: ImageInfo) => ScaleDenominator;
 }
 
-const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF' } as const;
+const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF', gif: 'GIF' } as const;
 
 export function decodeFailed(cause: unknown, detail?: string): HttpError {
   const err = new HttpError(422, 'DECODE_FAILED', 'the source image is corrupt or uses an unsupported encoding');

@@ -107,7 +107,6 @@ export function heifHeader(b: Uint8Array): HeifHeader | null {
 export function unsupportedFormatName(b: Uint8Array): string | undefined {
   const kind = heifKind(b);
   if (kind === 'heic' || kind === 'heif') return 'HEIC';
-  if (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a') return 'GIF';
   if (ascii(b, 0, 4) === 'II*\0' || ascii(b, 0, 4) === 'MM\0*') return 'TIFF';
   if (ascii(b, 0, 2) === 'BM') return 'BMP';
   if ((b[0] === 0xff && b[1] === 0x0a) || ascii(b, 4, 8) === 'JXL \r\n\x87\n') return 'JPEG XL';

@@ -6,13 +6,12 @@ import type { ServiceConfig } from '../config/service-config.js';
 import type { Tenant } from '../config/tenant-config.js';
 import { HttpError, isHttpError } from '../errors.js';
 import { unsupportedFormatName } from '../image/sniff-heif.js';
-import { orientedSize, SUPPORTED_SOURCES, sniffImage } from '../image/sniff.js';
+import { orientedSize, SOURCE_CONTENT_TYPES, SUPPORTED_SOURCES, sniffImage } from '../image/sniff.js';
 import type { ImageWork, InFlightRegistry } from '../in-flight.js';
 import type { Clock, ObjectStore, Renderer, VariantLoader } from '../ports.js';
 import { originalKey, variantPrefix } from '../storage-keys.js';
 import { putVariant } from '../stored-variant.js';
 import { imageKey } from '../surrogate-keys.js';
-import { CONTENT_TYPES } from '../variant.js';
 import { createLimiter } from './limiter.js';
 import { DEFAULT_RENDER_CONCURRENCY, renderVariants } from './render-variants.js';
 import { standardVariants } from './standard-variants.js';
@@ -157,7 +156,7 @@ export function createUploadService(deps: UploadDeps): UploadService {
     let failed = 0;
     try {
       await store.put(key, body, {
-        contentType: CONTENT_TYPES[info.format],
+        contentType: SOURCE_CONTENT_TYPES[info.format],
         metadata: {
           version: String(version),
           'uploaded-at': new Date(now()).toISOString(),

@@ -4,7 +4,7 @@
 //! 1. `input_alloc(len)` → pointer; the caller copies the JPEG or PNG there.
 //! 2. `decode(len, denominator)` decodes a JPEG at 1/denominator scale (1, 2, 4 or 8: the IDCT
 //!    itself runs at 8×8, 4×4, 2×2 or 1×1) to RGBA, ⌈width/d⌉ × ⌈height/d⌉; `decode_png(len)`
-//!    decodes a PNG to 8-bit RGBA at full size. 0 on success.
+//!    decodes a PNG to 8-bit RGBA at full size, `decode_gif(len)` a GIF's first frame. 0 on success.
 //!    `to_srgb(len, icc_len, width, height)` converts pixels decoded elsewhere (mozjpeg, libwebp)
 //!    to sRGB: the input is the ICC profile (`icc_len` bytes) followed by width × height RGBA.
 //!    Both decoders here convert by the file's own ICC profile themselves (colour.rs).
@@ -21,6 +21,7 @@
 use jpeg_decoder::{Decoder, PixelFormat};
 
 mod colour;
+mod gif_rgba;
 mod png_rgba;
 
 static mut INPUT: Vec<u8> = Vec::new();
@@ -90,6 +91,12 @@ pub extern "C" fn decode(len: usize, denominator: u32) -> u32 {
 #[no_mangle]
 pub extern "C" fn decode_png(len: usize) -> u32 {
     finish(unsafe { png_rgba::decode(&INPUT[..len.min(INPUT.len())]) })
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn decode_gif(len: usize) -> u32 {
+    finish(unsafe { gif_rgba::decode(&INPUT[..len.min(INPUT.len())]) })
 }
 
 #[allow(static_mut_refs)]
