@@ -16,7 +16,12 @@ import type { CodecModules } from './codec-modules.js';
 import { createAvifCodec } from './avif-codec.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
-import { createWasmDecoder } from './wasm-decoder.js';
+import { createWasmDecoder, type DecoderExports } from './wasm-decoder.js';
+
+/** A WebP with the VP8X animation flag. */
+function isAnimatedWebp(b: Uint8Array): boolean {
+  return b.length > 20 && String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'VP8X' && (b[20]! & 0x02) !== 0;
+}
 
 /**
  * A decode that wants only something derived from the pixels (a master's box shrink): `use`
@@ -177,7 +182,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
   const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage);
   const avif = createAvifCodec(modules, emscriptenOptions);
-  // GIF: the first frame, by the gif crate in the same module (wasm/jpeg-scaled/src/gif_rgba.rs).
+  // GIF and animated WebP: the first frame, by the same module (wasm/jpeg-scaled/src/gif_rgba.rs, webp_first_frame.rs).
   const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage);
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
   function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
@@ -238,8 +243,10 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       const input = bytes as unknown as ArrayBuffer;
       lastMessage = undefined;
       if (format === 'png') return decodePng(bytes, into);
-      if (format === 'gif') {
-        const image = gif.run(bytes, (ex, len) => ex.decode_gif(len), (rgba, width, height) => toImageData(new RealClamped(rgba), width, height));
+      if (format === 'gif' || (format === 'webp' && isAnimatedWebp(bytes))) {
+        // First frames, by the gif and image-webp crates in jpeg_scaled.wasm (libwebp here decodes stills only).
+        const decode = format === 'gif' ? (ex: DecoderExports, len: number) => ex.decode_gif(len) : (ex: DecoderExports, len: number) => ex.decode_animated_webp(len);
+        const image = gif.run(bytes, decode, (rgba, width, height) => toImageData(new RealClamped(rgba), width, height));
         return into ? into.use(image) : image;
       }
       if (format === 'avif') {

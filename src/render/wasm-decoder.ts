@@ -10,6 +10,7 @@ export interface DecoderExports {
   decode(len: number, denominator: number): number;
   decode_png(len: number): number;
   decode_gif(len: number): number;
+  decode_animated_webp(len: number): number;
   to_srgb(len: number, iccLen: number, width: number, height: number): number;
   output_ptr(): number;
   output_len(): number;

@@ -82,3 +82,22 @@ describe('GIF sources', () => {
     await expect(decodeSource(c, huge, limits)).rejects.toMatchObject({ status: 422, code: 'SOURCE_TOO_LARGE' });
   });
 });
+
+describe('animated WebP sources', () => {
+  it('render their first frame (libwebp here decodes stills only: this was 422)', async () => {
+    const c = await codecs();
+    const [a, b] = [await frame('hopper.jpg'), await frame('plant.png')];
+    const webp = new Uint8Array(await sharp([a, b, a], { join: { animated: true } }).webp({ delay: [100, 200, 300], loop: 0, lossless: true }).toBuffer());
+    expect((await sharp(webp, { pages: -1 }).metadata()).pages).toBe(3);
+    const info = sniffImage(webp)!;
+    expect([info.format, info.width, info.height]).toEqual(['webp', 100, 80]);
+    const { image } = await decodeSource(c, webp, limits);
+    expect(meanAbsError(image, await sharpRgba(webp))).toEqual([0, 0, 0, 0]);
+    const lossy = new Uint8Array(await sharp([a, b], { join: { animated: true } }).webp({ quality: 90 }).toBuffer());
+    const decoded = (await decodeSource(c, lossy, limits)).image;
+    expect(Math.max(...meanAbsError(decoded, await sharpRgba(lossy)).slice(0, 3))).toBeLessThan(2);
+    const r = await renderer();
+    const out = await decodeOutput((await r.render(lossy, variant(64, 64, 'cover', 'jpeg', 90))).body);
+    expect([out.width, out.height]).toEqual([64, 64]);
+  });
+});

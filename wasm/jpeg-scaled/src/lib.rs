@@ -4,7 +4,8 @@
 //! 1. `input_alloc(len)` → pointer; the caller copies the JPEG or PNG there.
 //! 2. `decode(len, denominator)` decodes a JPEG at 1/denominator scale (1, 2, 4 or 8: the IDCT
 //!    itself runs at 8×8, 4×4, 2×2 or 1×1) to RGBA, ⌈width/d⌉ × ⌈height/d⌉; `decode_png(len)`
-//!    decodes a PNG to 8-bit RGBA at full size, `decode_gif(len)` a GIF's first frame. 0 on success.
+//!    decodes a PNG to 8-bit RGBA at full size, `decode_gif(len)` a GIF's first frame,
+//!    `decode_animated_webp(len)` an animated WebP's first frame. 0 on success.
 //!    `to_srgb(len, icc_len, width, height)` converts pixels decoded elsewhere (mozjpeg, libwebp)
 //!    to sRGB: the input is the ICC profile (`icc_len` bytes) followed by width × height RGBA.
 //!    Both decoders here convert by the file's own ICC profile themselves (colour.rs).
@@ -23,6 +24,7 @@ use jpeg_decoder::{Decoder, PixelFormat};
 mod colour;
 mod gif_rgba;
 mod png_rgba;
+mod webp_first_frame;
 
 static mut INPUT: Vec<u8> = Vec::new();
 static mut OUTPUT: Vec<u8> = Vec::new();
@@ -97,6 +99,12 @@ pub extern "C" fn decode_png(len: usize) -> u32 {
 #[no_mangle]
 pub extern "C" fn decode_gif(len: usize) -> u32 {
     finish(unsafe { gif_rgba::decode(&INPUT[..len.min(INPUT.len())]) })
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn decode_animated_webp(len: usize) -> u32 {
+    finish(unsafe { webp_first_frame::decode(&INPUT[..len.min(INPUT.len())]) })
 }
 
 #[allow(static_mut_refs)]
