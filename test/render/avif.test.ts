@@ -81,6 +81,17 @@ describe('AVIF sources', () => {
     expect((await decodeSource(c, avif, limits)).image.width).toBe(200);
   });
 
+  it('refuses an AVIF past the decode budget (20 bytes a pixel) before decoding it', async () => {
+    const c = await codecs();
+    const avif = new Uint8Array(await sharp(sample('hopper.jpg')).resize(64).avif().toBuffer());
+    const at = Buffer.from(avif).indexOf('ispe', 0, 'latin1');
+    const big = avif.slice();
+    new DataView(big.buffer).setUint32(at + 8, 4000);
+    new DataView(big.buffer).setUint32(at + 12, 3500); // 14 MP: under maxSourcePixels, over the budget
+    expect(sniffImage(big)).toMatchObject({ width: 4000, height: 3500 });
+    await expect(decodeSource(c, big, limits)).rejects.toMatchObject({ status: 422, code: 'SOURCE_TOO_LARGE', message: expect.stringMatching(/AVIF sources decode at full size/) });
+  });
+
   it('applies an AVIF’s ICC profile', async () => {
     const c = await codecs();
     const avif = new Uint8Array(await sharp(sample('hopper.jpg')).resize(128).withIccProfile('p3').avif({ quality: 90, chromaSubsampling: '4:4:4' }).toBuffer());
