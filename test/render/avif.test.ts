@@ -81,6 +81,17 @@ describe('AVIF sources', () => {
     expect((await decodeSource(c, avif, limits)).image.width).toBe(200);
   });
 
+  it('shows an AVIF with its irot rotation, as sharp (libheif) does', async () => {
+    const rotated = new Uint8Array(await sharp(sample('hopper.jpg')).resize(96, 48, { fit: 'fill' }).withMetadata({ orientation: 6 }).avif({ quality: 90 }).toBuffer());
+    const info = sniffImage(rotated)!;
+    expect([info.width, info.height, info.orientation]).toEqual([96, 48, 6]);
+    const r = await renderer();
+    const out = await sharpRgba((await r.render(rotated, variant(48, 96, 'cover', 'png', 100))).body);
+    const expected = await sharpRgba(new Uint8Array(await sharp(rotated).png().toBuffer()));
+    expect([expected.width, expected.height]).toEqual([48, 96]);
+    expect(worst(meanAbsError(out, expected))).toBeLessThan(3);
+  });
+
   it('refuses an AVIF past the decode budget (20 bytes a pixel) before decoding it', async () => {
     const c = await codecs();
     const avif = new Uint8Array(await sharp(sample('hopper.jpg')).resize(64).avif().toBuffer());
