@@ -28,6 +28,8 @@ export function createAdminClient(opts: { baseUrl: string; token: string; fetch?
   const doFetch = opts.fetch ?? fetch;
 
   return {
+    /** The service's base URL (also where its public image URLs are). */
+    baseUrl: base.href,
     /** Resolves with any reply that has a JSON body (2xx, 4xx, 500 INCOMPLETE); throws when there is none. */
     async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AdminReply> {
       const url = new URL(`_admin/${path}`, base.href.endsWith('/') ? base : `${base.href}/`);

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { purgeKeys } from '../../src/core/admin/purge-keys.js';
 import { AdminClientError, type AdminReply, createAdminClient } from './admin-client.js';
 import { createFastlyApiPurger, FASTLY_API } from './fastly-api-purger.js';
+import { checkFromOutside, type PublicProbe, publicCheckLine } from './public-check.js';
 
 export const HELP = `Usage: npm run admin -- <command> [arguments] [options]
 
@@ -11,8 +12,9 @@ Drives the admin API (/_admin/*) of a running service, or Fastly's purge API dir
 Commands:
   purge <key>...            purge surrogate keys: t:{tenant}, i:{tenant}/{id}, v:{tenant}/{id}/{variant}
         [--keys-file F] [--soft] [--reason R] [--ticket T]
-  takedown <tenant>/<id>    tombstone, delete original and variants, purge, verify, audit
-        --reason R --ticket T
+  takedown <tenant>/<id>    tombstone, delete original and variants, purge, verify, audit;
+        --reason R --ticket T     then requests the URLs the service checked in its cache
+        [--no-public-check]       from outside (Fastly), expecting 410
   erase <tenant>            the same for many images, in batches until done
         (--ids a,b,c | --ids-file F | --prefix P | --all --confirm <tenant>) --reason R --ticket T
   restore <tenant>/<id>     reverse a takedown (the image returns only with a fresh upload;
@@ -71,6 +73,7 @@ const OPTIONS = {
   service: { type: 'string' },
   rate: { type: 'string' },
   'api-base': { type: 'string' },
+  'no-public-check': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -212,16 +215,22 @@ function verificationLine(v: { ok?: boolean; checked?: number; gone?: number; re
 async function takedown({ client, values, io, args }: Ctx): Promise<number> {
   const { tenant, id } = image(args);
   const body = expectReply(await client.call('POST', 'takedown', { tenant, id, reason: required(values, 'reason'), ticket: required(values, 'ticket') }));
-  if (values.json) io.out(JSON.stringify(body, null, 2));
+  // The service checked its own cache (Fastly: edge-cache, no backend request per URL): ask the public URLs too.
+  const probes = (body.verification as { probes?: PublicProbe[] } | null | undefined)?.probes;
+  const outside = probes?.length && !values['no-public-check'] ? await checkFromOutside(client.baseUrl, probes, io.fetch) : undefined;
+  if (values.json) io.out(JSON.stringify(outside ? { ...body, publicCheck: outside } : body, null, 2));
   else {
     io.out(`takedown ${tenant}/${id}: ${body.ok ? 'done' : 'INCOMPLETE'}`);
     io.out(`  deleted ${(body.deleted as string[] | undefined)?.length ?? 0} objects; purged ${((body.purge as { key: string; ok: boolean }[]) ?? []).map((p) => `${p.key}${p.ok ? '' : ' (FAILED)'}`).join(', ')}`);
     io.out(`  ${verificationLine(body.verification as never)}`);
+    if (outside) io.out(`  ${publicCheckLine(outside)}`);
     for (const e of (body.errors as string[] | undefined) ?? []) io.out(`  error: ${e}`);
     io.out(`  audit ${(body.audit as { id?: string; error?: string })?.id ?? `NOT WRITTEN: ${(body.audit as { error?: string })?.error}`}`);
   }
   incompleteLine(io, `takedown ${tenant}/${id}`, body);
-  return body.ok === true ? 0 : 1;
+  const leak = outside?.failures[0];
+  if (body.ok === true && leak) io.err(`admin: takedown ${tenant}/${id}: ${outside!.failures.length} public URL(s) still served or unreachable from outside (${leak.status ?? leak.error ?? 'error'} ${leak.url})`);
+  return body.ok === true && !leak ? 0 : 1;
 }
 
 async function erase({ client, values, io, args }: Ctx): Promise<number> {
@@ -239,12 +248,19 @@ async function erase({ client, values, io, args }: Ctx): Promise<number> {
   if (ids.length) {
     const unique = [...new Set(ids)];
     let sent = 0;
-    for (const part of chunks(unique, ERASE_CHUNK)) {
-      const body = expectReply(await client.call('POST', 'erase', { tenant, ids: part, ...legal }));
-      replies.push(body);
-      sent += part.length;
-      erased += Number(body.erased ?? 0);
-      io.err(`erase: ${sent}/${unique.length} ids sent, ${erased} erased`);
+    for (const chunk of chunks(unique, ERASE_CHUNK)) {
+      // A service that may only do a few per call (Fastly's request limit) answers the rest as `remaining`.
+      let part = chunk;
+      while (part.length) {
+        const body = expectReply(await client.call('POST', 'erase', { tenant, ids: part, ...legal }));
+        replies.push(body);
+        const rest = Array.isArray(body.remaining) ? (body.remaining as string[]) : [];
+        sent += part.length - rest.length;
+        erased += Number(body.erased ?? 0);
+        io.err(`erase: ${sent}/${unique.length} ids sent, ${erased} erased`);
+        if (body.ok !== true || rest.length >= part.length) break;
+        part = rest;
+      }
     }
   } else {
     const selector = values.all ? { prefix: '', confirm: tenant } : { prefix: values.prefix };

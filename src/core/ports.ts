@@ -39,6 +39,17 @@ export interface ObjectStore {
   /** Deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ListPage>;
+  /**
+   * Deletes many keys in as few requests as the store allows (S3: one DeleteObjects per 1000
+   * keys), for hosts that count requests (Fastly allows 10-32 backend requests per execution).
+   * Missing keys count as deleted. Optional: callers fall back to `delete` per key.
+   */
+  deleteMany?(keys: string[]): Promise<DeleteManyResult>;
+}
+
+export interface DeleteManyResult {
+  deleted: string[];
+  failed: { key: string; error: string }[];
 }
 
 /** One of the stores that can serve an object, addressed on its own. */

@@ -1,7 +1,7 @@
 /**
- * How much memory decoding a source takes at its peak, from its header alone: what admission
- * control weighs against a memory budget before starting a decode, and what refuses PNG and
- * WebP sources too large to decode within one (decode-source.ts). Pure arithmetic; the
+ * How much memory decoding a source takes at its peak, from its header alone: the decode stage
+ * of a render's estimate (render-memory.ts), which admission control weighs against the memory
+ * budget before starting a render and which refuses sources too large to decode within it. Pure arithmetic; the
  * per-pixel figures come from the decoders' buffers and were checked against peak RSS
  * (README, "Decode memory"): measured 7.3–8.6 bytes a pixel for PNG (8-bit and 16-bit),
  * 6.8–7.2 for lossy WebP, 10.7 for lossless WebP, 3 plus the output for a progressive
@@ -10,14 +10,6 @@
 import type { ImageInfo } from '../core/image/sniff.js';
 import { jpegFrame } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
-
-/**
- * Default bytes one decode may take: with the ~120–140 MB a Node render process holds
- * before it decodes anything (codecs compiled and warmed), the whole process stays under
- * ~384 MB. Makes the limit ~31 MP for PNG and lossy WebP, ~28 MP for lossy WebP with alpha,
- * ~21 MP for lossless WebP (maxDecodablePixels).
- */
-export const DEFAULT_DECODE_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** RGBA output, 4 bytes a pixel: once in WebAssembly memory, once more as the JavaScript copy. */
 const OUTPUT_AND_COPY = 8;
@@ -89,7 +81,11 @@ export function decodePeakBytes(info: Pick<ImageInfo, 'format' | 'width' | 'heig
   return FIXED + fileBytes + outPixels * OUTPUT_AND_COPY + info.width * info.height * internalsPerPixel(info);
 }
 
-/** The most pixels a PNG or WebP source with these traits can have to decode within `budget` bytes. */
-export function maxDecodablePixels(info: Pick<ImageInfo, 'format'> & DecodeTraits, budget: number = DEFAULT_DECODE_BUDGET_BYTES, fileBytes = 0): number {
-  return Math.max(0, Math.floor((budget - FIXED - fileBytes) / (OUTPUT_AND_COPY + internalsPerPixel(info))));
+/**
+ * The most pixels a source with these traits can have to decode within `budget` bytes at
+ * 1/`denominator` (JPEG only; exact at full size, within a few pixels' rounding below it).
+ */
+export function maxDecodablePixels(info: Pick<ImageInfo, 'format'> & DecodeTraits, budget: number, fileBytes = 0, denominator: ScaleDenominator = 1): number {
+  const d = info.format === 'jpeg' ? denominator : 1;
+  return Math.max(0, Math.floor((budget - FIXED - fileBytes) / (OUTPUT_AND_COPY / (d * d) + internalsPerPixel(info))));
 }

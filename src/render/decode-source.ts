@@ -2,15 +2,16 @@
  * Source bytes → pixels: sniff the header, enforce limits before any allocation, decode.
  * Everything wrong with the bytes themselves is the client's (or uploader's) problem: 422.
  */
-import type { Limits } from '../core/config/service-config.js';
+import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
 import { HttpError, isHttpError } from '../core/errors.js';
 import { checkSourceLimits, type ImageInfo, sniffImage } from '../core/image/sniff.js';
 import type { Codecs, DecodeInto } from './codecs.js';
 import { embeddedIcc, jpegComponents } from './colour/embedded-icc.js';
-import { DEFAULT_DECODE_BUDGET_BYTES, decodePeakBytes, decodeTraits, maxDecodablePixels } from './decode-peak.js';
+import { decodeTraits } from './decode-peak.js';
 import { jpegStructureProblem } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 import { pngStructureProblem } from './png-check.js';
+import { sourceTooLargeForMemory } from './render-memory.js';
 
 export interface DecodedSource {
   info: ImageInfo;
@@ -26,8 +27,6 @@ export interface DecodeOptions {
   denominator?: (info: ImageInfo) => ScaleDenominator;
 }
 
-const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF', gif: 'GIF' } as const;
-
 export function decodeFailed(cause: unknown, detail?: string): HttpError {
   const err = new HttpError(422, 'DECODE_FAILED', 'the source image is corrupt or uses an unsupported encoding');
   err.cause = detail ? `${detail}: ${String(cause)}` : cause;
@@ -41,35 +40,20 @@ function structureFailed(format: string, problem: string): HttpError {
   return err;
 }
 
-export interface SourceLimits extends Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'> {
-  /**
-   * Bytes one decode may take (decode-peak.ts; DEFAULT_DECODE_BUDGET_BYTES when absent). A PNG
-   * or WebP that needs more is refused: they decode only at full size. A JPEG always fits as
-   * far as maxSourcePixels allows, at a reduced scale when the variant allows it.
-   */
-  maxDecodeBytes?: number;
-}
+export interface SourceLimits extends Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>, Partial<Pick<Limits, 'renderMemoryBytes'>> {}
 
 /**
- * Refusals from the bytes alone, before any decoder runs: limits, the pixel budget of formats
- * that decode only at full size, and a structure walk (a cut file, too many scans) that
+ * Refusals from the bytes alone, before any decoder runs: limits, the memory budget
+ * (render-memory.ts: a source whose smallest decode cannot fit), and a structure walk (a cut file, too many scans) that
  * costs a scan of the bytes instead of a decode.
  */
 export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo {
   const info = sniffImage(bytes);
   checkSourceLimits(bytes, info, limits);
-  if (info.format !== 'jpeg') {
-    const budget = limits.maxDecodeBytes ?? DEFAULT_DECODE_BUDGET_BYTES;
-    const traits = { ...info, ...decodeTraits(bytes, info) };
-    if (decodePeakBytes(traits, 1, bytes.length) > budget) {
-      const max = maxDecodablePixels(traits, budget, bytes.length);
-      throw new HttpError(
-        422,
-        'SOURCE_TOO_LARGE',
-        `source image is ${info.width}×${info.height} (${info.width * info.height} pixels); ${FORMAT_NAMES[info.format]} sources decode at full size and may have at most ${max} pixels`,
-      );
-    }
-  }
+  // The renderer's memory budget (LIMIT_DEFAULTS when absent): PNG and WebP decode only at
+  // full size, a progressive JPEG keeps every coefficient; the scheduler refuses with the same rule.
+  const tooLarge = sourceTooLargeForMemory({ ...info, ...decodeTraits(bytes, info) }, limits.renderMemoryBytes ?? LIMIT_DEFAULTS.renderMemoryBytes, bytes.length);
+  if (tooLarge) throw tooLarge;
   const problem = info.format === 'jpeg' ? jpegStructureProblem(bytes) : info.format === 'png' ? pngStructureProblem(bytes) : null;
   if (problem) throw structureFailed(info.format, problem);
   return info;

@@ -17,8 +17,8 @@ import { type Master, makeMaster, masterFactor, masterServes } from './master.js
 import { type WarmUpReport, warmUp } from './warm-up.js';
 
 export interface JsquashRendererOptions {
-  /** Source limits enforced from the header before decoding; LIMIT_DEFAULTS when absent. */
-  limits?: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>;
+  /** Source limits and the memory budget (render-memory.ts) enforced from the header before decoding; LIMIT_DEFAULTS when absent. */
+  limits?: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'> & Partial<Pick<Limits, 'renderMemoryBytes'>>;
   /** Integer box pre-shrink before lanczos3 for large sources (default true). */
   preShrink?: boolean;
   /** Run after a large decode (codecs.ts `CodecOptions`). */

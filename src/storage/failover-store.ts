@@ -1,4 +1,4 @@
-import type { ListPage, ObjectInfo, ObjectStore, PutOptions, ReplicatedStore, StoreReplica } from '../core/ports.js';
+import type { DeleteManyResult, ListPage, ObjectInfo, ObjectStore, PutOptions, ReplicatedStore, StoreReplica } from '../core/ports.js';
 import { type ConditionalObjectStore, type GetOptions, type GetResult, getWithOptions } from './get-options.js';
 import { isRetryableStorageError } from './storage-error.js';
 
@@ -16,6 +16,8 @@ export interface FailoverOptions {
  *   would be undone by a stale copy on the secondary.
  * - Writes go to the primary only (replication to the secondary is the bucket's business).
  * - Deletes go to both, so a takedown really removes everything; a failure on either fails.
+ *   `deleteMany` too: each store gets one DeleteObjects (or a DELETE per key where it has no
+ *   `deleteMany`), and a key counts as deleted only when both stores deleted it.
  * - Listing reads the primary: cursors are not portable between stores.
  * - `replicas()` addresses each store on its own: a takedown writes its tombstone to both (a
  *   read that falls over must find it there too), deletes from both and verifies both.
@@ -57,8 +59,36 @@ export function createFailoverStore(primary: ObjectStore, secondary?: ObjectStor
       if (failed) throw failed.reason;
     },
 
+    async deleteMany(keys: string[]): Promise<DeleteManyResult> {
+      const results = await Promise.all(
+        replicas.map(async ({ name, store }) => {
+          try {
+            return { name, result: await deleteEach(store, keys) };
+          } catch (err) {
+            const error = err instanceof Error ? err.message : String(err);
+            return { name, result: { deleted: [], failed: keys.map((key) => ({ key, error })) } };
+          }
+        }),
+      );
+      const failed = results.flatMap(({ name, result }) => result.failed.map((f) => ({ key: f.key, error: secondary ? `${name}: ${f.error}` : f.error })));
+      const notDeleted = new Set(failed.map((f) => f.key));
+      return { deleted: keys.filter((k) => !notDeleted.has(k)), failed };
+    },
+
     list(prefix: string, listOpts?: { cursor?: string; limit?: number }): Promise<ListPage> {
       return primary.list(prefix, listOpts);
     },
   };
+}
+
+/** One DeleteObjects where the store has it, else a DELETE per key (each one's failure reported on its own). */
+async function deleteEach(store: ObjectStore, keys: string[]): Promise<DeleteManyResult> {
+  if (store.deleteMany) return store.deleteMany(keys);
+  const settled = await Promise.allSettled(keys.map((k) => store.delete(k)));
+  const result: DeleteManyResult = { deleted: [], failed: [] };
+  settled.forEach((r, i) => {
+    if (r.status === 'fulfilled') result.deleted.push(keys[i]!);
+    else result.failed.push({ key: keys[i]!, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+  });
+  return result;
 }

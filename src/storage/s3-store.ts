@@ -1,9 +1,9 @@
 import { AwsClient } from 'aws4fetch';
 import { ConfigError } from '../core/config/service-config.js';
-import type { ListPage, ObjectInfo, PutOptions } from '../core/ports.js';
+import type { DeleteManyResult, ListPage, ObjectInfo, PutOptions } from '../core/ports.js';
 import { type ConditionalObjectStore, type GetOptions, type GetResult, applyGetOptions, assertValidRange } from './get-options.js';
 import { StorageError } from './storage-error.js';
-import { parseListObjectsV2, parseS3Error } from './s3-xml.js';
+import { escapeXmlText, parseDeleteResult, parseListObjectsV2, parseS3Error } from './s3-xml.js';
 import { type S3Location, bucketUrl, defaultPathStyle, isIpOrLocalhost, objectUrl } from './s3-url.js';
 
 /**
@@ -165,7 +165,7 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
     return null;
   }
 
-  return {
+  const store: ConditionalObjectStore = {
     supportsGetOptions: true,
 
     async get(key: string, opts: GetOptions = {}): Promise<GetResult | null> {
@@ -238,6 +238,56 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
       await read();
     },
 
+    async deleteMany(keys: string[]): Promise<DeleteManyResult> {
+      const unique = [...new Set(keys)];
+      unique.forEach((k) => assertKey('delete', k));
+      const out: DeleteManyResult = { deleted: [], failed: [] };
+      for (let i = 0; i < unique.length; i += MAX_DELETE_KEYS) {
+        const part = unique.slice(i, i + MAX_DELETE_KEYS);
+        // Quiet: S3 lists only the keys it could not delete, so the answer stays small.
+        const xml = `<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>true</Quiet>${part.map((k) => `<Object><Key>${escapeXmlText(k)}</Key></Object>`).join('')}</Delete>`;
+        const body = new TextEncoder().encode(xml);
+        const digest = await sha256(body);
+        const c: Call = {
+          op: 'deleteMany',
+          key: `${part.length} keys`,
+          method: 'POST',
+          url: bucketUrl(loc, { delete: '' }),
+          // DeleteObjects needs a body checksum (Content-MD5 or x-amz-checksum-*); Web Crypto has no MD5, so SHA-256.
+          headers: { 'content-type': 'application/xml', 'x-amz-content-sha256': hex(digest), 'x-amz-checksum-sha256': base64(digest), 'x-amz-sdk-checksum-algorithm': 'SHA256' },
+          body,
+        };
+        const { res, read } = await send(c);
+        if (res.status !== 200) {
+          const err = await failure(c, res, read);
+          if (!MULTI_DELETE_UNSUPPORTED.has(err.code) && res.status !== 501) throw err;
+          // A server without DeleteObjects (or without SHA-256 body checksums): one DELETE per key, more requests, same result.
+          for (const k of part) {
+            try {
+              await store.delete(k);
+              out.deleted.push(k);
+            } catch (e) {
+              out.failed.push({ key: k, error: (e as Error).message });
+            }
+          }
+          continue;
+        }
+        let result;
+        try {
+          result = parseDeleteResult(new TextDecoder().decode(await read()));
+        } catch {
+          throw new StorageError({ status: 200, code: 'MalformedResponse', message: `${where('deleteMany', c.key)}: the answer is not a DeleteResult`, operation: 'deleteMany', retryable: true });
+        }
+        const failed = new Map(result.errors.map((e) => [e.key, scrub(`${e.code}${e.message ? `: ${e.message.slice(0, 200)}` : ''}`)]));
+        for (const k of part) {
+          const error = failed.get(k);
+          if (error === undefined) out.deleted.push(k);
+          else out.failed.push({ key: k, error });
+        }
+      }
+      return out;
+    },
+
     async list(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<ListPage> {
       if (/[\x00-\x1f\x7f]/.test(prefix)) throw new TypeError('list prefix must not contain control characters');
       // S3 caps a page at 1000 keys; below 1 is meaningless.
@@ -259,6 +309,7 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
       return page.isTruncated ? { keys: page.keys, cursor: page.nextContinuationToken! } : { keys: page.keys };
     },
   };
+  return store;
 }
 
 /** Refuses keys that a URL would rewrite ('.' and '..' segments are resolved by URL parsers) or S3 would refuse. */
@@ -317,9 +368,27 @@ function timeoutSignal(ms: number): AbortSignal | undefined {
   return c.signal;
 }
 
+/** S3's most keys per DeleteObjects request. */
+const MAX_DELETE_KEYS = 1000;
+/** What S3-compatible servers answer when they lack DeleteObjects or the checksum it is sent with. */
+const MULTI_DELETE_UNSUPPORTED = new Set(['NotImplemented', 'MissingContentMD5', 'InvalidRequest', 'InvalidArgument', 'MethodNotAllowed']);
+
+async function sha256(body: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>));
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+function base64(bytes: Uint8Array): string {
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
 async function sha256Hex(body: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>));
-  let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
-  return hex;
+  return hex(await sha256(body));
 }

@@ -1,5 +1,5 @@
 /**
- * The two S3 XML documents the store reads (ListObjectsV2 results and error bodies), parsed
+ * The S3 XML documents the store reads (ListObjectsV2 and DeleteObjects results, error bodies), parsed
  * without a DOM: no XML parser exists on every host (Fastly has no DOMParser), and these
  * documents are flat, machine-written and small. Text is entity-decoded; CDATA is honoured.
  */
@@ -70,4 +70,25 @@ export function parseS3Error(xml: string): S3ErrorBody {
   if (message) out.message = message;
   if (requestId) out.requestId = requestId;
   return out;
+}
+
+export interface DeleteObjectsResult {
+  deleted: string[];
+  errors: { key: string; code: string; message?: string }[];
+}
+
+/** A DeleteObjects answer: the keys deleted and, per key, the ones S3 could not delete. */
+export function parseDeleteResult(xml: string): DeleteObjectsResult {
+  if (!/<DeleteResult[\s>/]/.test(xml)) throw new Error('not a DeleteResult document');
+  const deleted = elementTexts(xml, 'Deleted').flatMap((d) => elementTexts(d, 'Key').slice(0, 1).map(decodeXmlText));
+  const errors = elementTexts(xml, 'Error').map((e) => {
+    const message = firstText(e, 'Message');
+    return { key: decodeXmlText(elementTexts(e, 'Key')[0] ?? ''), code: firstText(e, 'Code') ?? 'Unknown', ...(message ? { message } : {}) };
+  });
+  return { deleted, errors };
+}
+
+/** Escapes text for an XML element body. */
+export function escapeXmlText(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`);
 }

@@ -240,6 +240,8 @@ describe('Deno host, render workers under overload', () => {
 
   it('renders on a Web Worker', async () => {
     expect(host.output()).toMatch(/renderer ready in \d+ ms: 1 worker, memory \d+ MiB, timeout 3000 ms, queue 1/);
+    // The tests-only stall hook never goes unnoticed: start-up says so loudly.
+    expect(host.output()).toMatch(/WARNING: RENDER_TEST_STALL_MS=60000 is set\. .*Never set it in production\./);
     const res = await host.get('/demo/hopper/64.webp');
     expect(res.status, host.output()).toBe(200);
     const img = await decodeToRgba(await bytesOf(res));

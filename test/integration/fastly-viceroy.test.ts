@@ -2,10 +2,16 @@
  * The compiled Fastly service (bin/main.wasm, built here into a temp dir) under Viceroy,
  * Fastly's local runtime, over real HTTP. Its [local_server] backends point at loopback
  * servers: the renderer (the Node host with a render secret, reading S3) and the bucket
- * (s3rver), which the service itself reads for the admin audit log and alpha probes.
+ * (MinIO, which checks every signature), which the service itself reads for the admin audit
+ * log, takedowns and alpha probes.
  *
- * Viceroy is built from crates.io by scripts/setup-viceroy.sh. Without it this file is skipped
- * locally with a message; in CI (CI set) a missing Viceroy fails the run.
+ * Fastly allows 32 backend requests per execution (10 on trial accounts) and Viceroy does not
+ * enforce it, so a counting proxy sits in front of every backend: each request carries the
+ * execution id the service sends (x-avatar-edge-execution), and after every test no execution
+ * may have made more than the service's default BACKEND_REQUEST_LIMIT (10).
+ *
+ * Viceroy is built from crates.io by scripts/setup-viceroy.sh, MinIO by scripts/setup-minio.sh.
+ * Without them this file is skipped locally with a message; in CI (CI set) a missing one fails the run.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,14 +20,17 @@ import { freePort } from '../../scripts/lib/free-port.js';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runAdminCli } from '../../scripts/admin/cli.js';
 import { signUrl } from '../../src/core/auth/index.js';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { originalKey } from '../../src/core/storage-keys.js';
 import { startNodeApp } from '../../src/hosts/node/create-node-app.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { imageFacts } from '../support/decode.js';
-import { S3RVER_KEY, startS3rver, type S3rverHandle } from '../storage/s3rver.js';
+import { EXECUTION_HEADER } from '../../src/hosts/fastly/backend-budget.js';
+import { createRequestLog } from '../support/counting-proxy.js';
+import { MINIO_BIN, type MinioHandle, startMinio } from '../storage/minio.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLES = join(ROOT, 'samples/demo');
@@ -45,29 +54,34 @@ function findViceroy(): string | null {
 
 const VICEROY = process.env.VICEROY ?? findViceroy();
 const IN_CI = !!process.env.CI;
-if (!VICEROY && !IN_CI) {
-  console.warn('fastly-viceroy.test.ts skipped: viceroy is not installed (scripts/setup-viceroy.sh builds it); CI runs it.');
+const RUN = (!!VICEROY && !!MINIO_BIN) || IN_CI;
+if (!RUN) {
+  console.warn(`fastly-viceroy.test.ts skipped: ${VICEROY ? '' : 'viceroy (scripts/setup-viceroy.sh) '}${MINIO_BIN ? '' : 'minio (scripts/setup-minio.sh) '}not installed; CI runs it.`);
 }
+
+/** The service's default BACKEND_REQUEST_LIMIT: Fastly's trial-account limit per execution. */
+const BACKEND_LIMIT = 10;
 
 
 /** The repository's fastly.toml with its [local_server] replaced by loopback ports and test values. */
-async function testManifest(rendererUrl: string, s3: S3rverHandle): Promise<string> {
+async function testManifest(backends: { renderer: string; store: string; store_secondary?: string }, s3: MinioHandle, opts: { secondary?: MinioHandle; limit?: number } = {}): Promise<string> {
   const real = await readFile(join(ROOT, 'fastly.toml'), 'utf8');
   const head = real.slice(0, real.search(/^\[local_server/m));
   const secrets = {
     RENDER_SECRET,
     ADMIN_TOKEN,
     TENANT_KEYS_JSON: JSON.stringify({ secure: { k1: SIGNING_KEY } }),
-    S3_ACCESS_KEY_ID: S3RVER_KEY.accessKeyId,
-    S3_SECRET_ACCESS_KEY: S3RVER_KEY.secretAccessKey,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    ...(opts.secondary ? { S3_SECONDARY_ACCESS_KEY_ID: opts.secondary.accessKeyId, S3_SECONDARY_SECRET_ACCESS_KEY: opts.secondary.secretAccessKey } : {}),
   };
   return `${head}
 [local_server.backends.renderer]
-url = "${rendererUrl}"
+url = "${backends.renderer}"
 
 [local_server.backends.store]
-url = "${s3.endpoint}"
-
+url = "${backends.store}"
+${backends.store_secondary ? `\n[local_server.backends.store_secondary]\nurl = "${backends.store_secondary}"\n` : ''}
 [local_server.config_stores.avatar_edge_config]
 format = "inline-toml"
 
@@ -78,7 +92,7 @@ STORAGE = "s3"
 S3_ENDPOINT = "${s3.endpoint}"
 S3_REGION = "us-east-1"
 S3_BUCKET = "avatars"
-
+${opts.secondary ? `S3_SECONDARY_ENDPOINT = "${opts.secondary.endpoint}"\nS3_SECONDARY_REGION = "us-east-1"\nS3_SECONDARY_BUCKET = "archive"\n` : ''}${opts.limit ? `BACKEND_REQUEST_LIMIT = "${opts.limit}"\n` : ''}
 [local_server.shielding_sites]
 "iad-va-us" = "Local"
 
@@ -89,9 +103,61 @@ ${Object.entries(secrets).map(([key, data]) => `  { key = "${key}", data = '${da
 `;
 }
 
-describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
+/** bin/main.wasm, built once for the file's suites into a temp dir. */
+let built: Promise<{ dir: string; wasm: string }> | undefined;
+function buildService(): Promise<string> {
+  built ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'avatar-edge-wasm-'));
+    const wasm = join(dir, 'main.wasm');
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build-fastly.mjs'), '--out', wasm], { cwd: ROOT, stdio: 'pipe' });
+    return { dir, wasm };
+  })();
+  return built.then((b) => b.wasm);
+}
+afterAll(async () => {
+  if (built) await rm((await built).dir, { recursive: true, force: true });
+});
+
+/** Starts Viceroy on a free port and waits until the service answers. */
+async function startViceroy(toml: string, wasm: string, onLog: (d: string) => void): Promise<{ base: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const proc = spawn(VICEROY!, ['-C', toml, wasm, '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const collect = (d: Buffer) => {
+    log += d;
+    onLog(String(d));
+  };
+  proc.stdout!.on('data', collect);
+  proc.stderr!.on('data', collect);
+  // Viceroy compiles the 12 MB module before it listens: tens of seconds on a busy 2-core box.
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`viceroy exited with ${proc.exitCode}:\n${log}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`viceroy did not answer in 150 s:\n${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { base, proc };
+}
+
+async function stopViceroy(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await exited;
+}
+
+describe.skipIf(!RUN)('Fastly service under Viceroy', () => {
   let dir: string;
-  let s3: S3rverHandle;
+  let s3: MinioHandle;
+  const requests = createRequestLog(EXECUTION_HEADER);
+  /** requests.seen.length once Viceroy answered its first request. */
+  let ready = 0;
   let renderer: Awaited<ReturnType<typeof startNodeApp>>;
   let viceroy: ChildProcess;
   let viceroyLog = '';
@@ -105,17 +171,24 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
 
   beforeAll(async () => {
     if (!VICEROY) throw new Error('CI is set but viceroy is not installed: run scripts/setup-viceroy.sh first');
+    if (!MINIO_BIN) throw new Error('CI is set but minio is not installed: run scripts/setup-minio.sh first');
     dir = await mkdtemp(join(tmpdir(), 'avatar-edge-viceroy-'));
-    const wasm = join(dir, 'main.wasm');
-    execFileSync(process.execPath, [join(ROOT, 'scripts/build-fastly.mjs'), '--out', wasm], { cwd: ROOT, stdio: 'pipe' });
+    const wasm = await buildService();
 
-    s3 = await startS3rver(['avatars']);
-    const store = createS3Store({ endpoint: s3.endpoint, region: 'us-east-1', bucket: 'avatars', ...S3RVER_KEY });
+    s3 = await startMinio(['avatars']);
+    const store = createS3Store({ endpoint: s3.endpoint, region: 'us-east-1', bucket: 'avatars', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
     for (const [tenant, id, file, type] of [
       ['demo', 'hopper', 'hopper.jpg', 'image/jpeg'],
       ['demo', 'mysha', 'mysha.png', 'image/png'],
       ['secure', 'hopper', 'hopper.jpg', 'image/jpeg'],
       ['demo', 'leaked', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'gdpr-1', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'gdpr-2', 'mysha.png', 'image/png'],
+      ['demo', 'gdpr-3', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'pfx-1', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-leak', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-gdpr-1', 'hopper.jpg', 'image/jpeg'],
+      ['demo', 'cli-gdpr-2', 'hopper.jpg', 'image/jpeg'],
     ] as const) {
       await store.put(originalKey(tenant, id), await readFile(join(SAMPLES, file)), { contentType: type });
     }
@@ -125,37 +198,33 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
     });
 
     const toml = join(dir, 'fastly.toml');
-    await writeFile(toml, await testManifest(renderer.url, s3));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    viceroy = spawn(VICEROY, ['-C', toml, wasm, '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    viceroy.stdout!.on('data', (d) => (viceroyLog += d));
-    viceroy.stderr!.on('data', (d) => (viceroyLog += d));
-    // Viceroy compiles the 12 MB module before it listens: tens of seconds on a busy 2-core box.
-    const deadline = Date.now() + 150_000;
-    for (;;) {
-      if (viceroy.exitCode !== null) throw new Error(`viceroy exited with ${viceroy.exitCode}:\n${viceroyLog}`);
-      try {
-        if ((await fetch(`${base}/healthz`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`viceroy did not answer in 150 s:\n${viceroyLog}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const backends = { renderer: await requests.proxy('renderer', renderer.url), store: await requests.proxy('store', s3.endpoint) };
+    await writeFile(toml, await testManifest(backends, s3));
+    ({ base, proc: viceroy } = await startViceroy(toml, wasm, (d) => (viceroyLog += d)));
+    ready = requests.seen.length;
     // Build + s3rver + renderer warm-up + Viceroy's compile: more than the default hook timeout on a busy box.
   }, 300_000);
 
   afterAll(async () => {
-    if (viceroy && viceroy.exitCode === null) {
-      const exited = new Promise((r) => viceroy.once('exit', r));
-      viceroy.kill('SIGTERM');
-      await exited;
-    }
+    await stopViceroy(viceroy);
+    await requests.close();
     await renderer?.close();
     await s3?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  // Every backend request names its execution, and no execution makes more than Fastly allows.
+  // (Viceroy's own reachability probes of each backend at start-up, GET /, come before `ready`.)
+  afterEach(() => {
+    const byExecution = requests.perExecution(ready);
+    expect(byExecution.get('') ?? [], 'backend requests without an execution id').toEqual([]);
+    for (const [id, list] of byExecution) {
+      expect(list.length, `execution ${id} made ${list.length} backend requests:\n${list.map((r) => `  ${r.backend} ${r.method} ${r.path}`).join('\n')}`).toBeLessThanOrEqual(BACKEND_LIMIT);
+    }
+  });
+
+  /** Backend requests of the executions that ran since `mark` (requests.seen.length before). */
+  const executionsSince = (mark: number) => [...requests.perExecution(mark).values()];
 
   it('renders on a miss through the renderer backend, with the edge headers', async () => {
     const r = await get('/demo/hopper?w=128&h=128');
@@ -275,13 +344,97 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
     const before = await get('/demo/leaked?w=64&h=64');
     expect(before.status).toBe(200);
     await before.arrayBuffer();
+    // Cached under several URLs, and stored as variants in the bucket by the renderer.
+    for (const path of ['/demo/leaked/128.webp', '/demo/leaked?w=256&fmt=jpeg']) {
+      const r = await get(path);
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    const mark = requests.seen.length;
     const takedown = await admin('/_admin/takedown', { tenant: 'demo', id: 'leaked', reason: 'viceroy test', ticket: 'T-1' });
-    const report = (await takedown.json()) as { ok: boolean; verification?: { ok: boolean } };
-    expect(takedown.status).toBe(200);
-    expect(report).toMatchObject({ ok: true, verification: { ok: true } });
+    const report = (await takedown.json()) as { ok: boolean; deleted: string[]; verification?: { ok: boolean; via: string; checked: number; gone: number; probes: unknown[] } };
+    const executions = executionsSince(mark);
+    const used = executions[0]!;
+    console.info(`takedown: ${used.length} backend requests in one execution (${used.filter((r) => r.backend === 'renderer').length} renderer, ${used.filter((r) => r.backend === 'store').length} store): ${used.map((r) => `${r.method} ${r.path.split('?')[0]}${r.path.includes('?delete') ? '?delete' : ''}`).join(', ')}`);
+    expect(takedown.status, JSON.stringify(report)).toBe(200);
+    expect(report).toMatchObject({ ok: true, verification: { ok: true, via: 'edge-cache' } });
+    // The original and the three stored variants.
+    expect(report.deleted).toHaveLength(4);
+    expect(report.verification!.gone).toBe(report.verification!.checked);
+    expect(report.verification!.probes.length).toBe(report.verification!.checked);
+    expect(executions).toHaveLength(1);
+    expect(used.filter((r) => r.backend === 'renderer')).toEqual([]);
+    expect(used.length).toBeLessThanOrEqual(BACKEND_LIMIT);
     const after = await get('/demo/leaked?w=64&h=64');
     expect(after.status).toBe(410);
     expect(await after.json()).toMatchObject({ code: 'GONE' });
+  });
+
+  it('erases several ids over several calls, as many per call as the request limit allows, each verified', async () => {
+    for (const id of ['gdpr-1', 'gdpr-2', 'gdpr-3']) {
+      const r = await get(`/demo/${id}?w=64&h=64`);
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    let ids = ['gdpr-1', 'gdpr-2', 'gdpr-3'];
+    const erased: string[] = [];
+    for (let call = 0; call < 5 && ids.length; call++) {
+      const mark = requests.seen.length;
+      const res = await admin('/_admin/erase', { tenant: 'demo', ids, reason: 'viceroy erase', ticket: 'T-2' });
+      const body = (await res.json()) as { ok: boolean; more: boolean; remaining?: string[]; images: { id: string; ok: boolean }[] };
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.ok).toBe(true);
+      // With the trial limit of 10, one image per call: its 7 requests and the audit entry.
+      expect(body.images).toHaveLength(1);
+      expect(body.images[0]!.ok).toBe(true);
+      erased.push(body.images[0]!.id);
+      ids = body.remaining ?? [];
+      expect(body.more).toBe(ids.length > 0);
+      const used = executionsSince(mark);
+      expect(used).toHaveLength(1);
+      console.info(`erase call ${call + 1}: ${used[0]!.length} backend requests in one execution`);
+    }
+    expect(erased).toEqual(['gdpr-1', 'gdpr-2', 'gdpr-3']);
+    for (const id of erased) expect((await get(`/demo/${id}?w=64&h=64`)).status).toBe(410);
+  });
+
+  it('fits a prefix erase of one image in one execution: the tenant listing (2), the image (7) and the audit entry (1)', async () => {
+    const r = await get('/demo/pfx-1?w=64&h=64');
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    const mark = requests.seen.length;
+    const res = await admin('/_admin/erase', { tenant: 'demo', prefix: 'pfx', reason: 'viceroy erase', ticket: 'T-3' });
+    const body = (await res.json()) as { ok: boolean; more: boolean; images: { id: string; ok: boolean }[] };
+    const used = executionsSince(mark);
+    expect(used).toHaveLength(1);
+    console.info(`prefix erase: ${used[0]!.length} backend requests in one execution, answered ${res.status}`);
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ ok: true, more: false, images: [{ id: 'pfx-1', ok: true }] });
+    expect(used[0]!.length).toBe(BACKEND_LIMIT);
+    expect((await get('/demo/pfx-1?w=64&h=64')).status).toBe(410);
+  });
+
+  it('admin CLI: a takedown checked from outside, and an erase of several ids that follows `remaining`', async () => {
+    for (const path of ['/demo/cli-leak/64.webp', '/demo/cli-gdpr-1/64.webp', '/demo/cli-gdpr-2/64.webp']) {
+      const r = await get(path);
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    const run = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runAdminCli([...argv, '--url', base], { out: (l) => out.push(l), err: (l) => err.push(l), env: { AVATAR_ADMIN_TOKEN: ADMIN_TOKEN } });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const takedown = await run('takedown', 'demo/cli-leak', '--reason', 'viceroy cli', '--ticket', 'T-4');
+    expect(takedown.out).toMatch(/takedown demo\/cli-leak: done/);
+    expect(takedown.out).toMatch(/from outside: (\d+)\/\1 public URLs answer 410$/m);
+    expect(takedown.code).toBe(0);
+    const erase = await run('erase', 'demo', '--ids', 'cli-gdpr-1,cli-gdpr-2', '--reason', 'viceroy cli', '--ticket', 'T-5');
+    expect(erase.err.split('\n')).toEqual(['erase: 1/2 ids sent, 1 erased', 'erase: 2/2 ids sent, 2 erased']);
+    expect(erase.out).toMatch(/erase demo: done, 2 images erased/);
+    expect(erase.code).toBe(0);
+    expect((await get('/demo/cli-gdpr-2/64.webp')).status).toBe(410);
   });
 
   it('picks PNG for an alpha original when the client takes no WebP (header probe in the bucket)', async () => {
@@ -292,5 +445,137 @@ describe.skipIf(!VICEROY && !IN_CI)('Fastly service under Viceroy', () => {
     const jpeg = await get('/demo/hopper?w=64&h=64', { accept: LEGACY });
     expect(jpeg.headers.get('x-variant')).toBe('demo/hopper/64x64-cover-q75.jpeg');
     await jpeg.arrayBuffer();
+  });
+});
+
+/**
+ * A failover secondary: two MinIO servers (primary `avatars`, secondary `archive`), each behind
+ * a counting proxy as its own backend. A takedown tombstones, deletes and verifies on both, which
+ * costs 7 backend requests per store plus the audit entry: 15, more than the trial limit of 10.
+ * At 10 it does what fits (tombstones and deletes on both) and answers 500 INCOMPLETE naming the
+ * limit it needs, within 10; with BACKEND_REQUEST_LIMIT=15 it completes within 15.
+ */
+describe.skipIf(!RUN)('Fastly service under Viceroy, with a failover secondary bucket', () => {
+  let dir: string;
+  let primary: MinioHandle;
+  let secondary: MinioHandle;
+  let renderer: Awaited<ReturnType<typeof startNodeApp>>;
+  const requests = createRequestLog(EXECUTION_HEADER);
+  let ready = 0;
+  /** The same service at the default limit (10) and at 15. */
+  const edges: Record<'trial' | 'raised', { base: string; proc?: ChildProcess }> = { trial: { base: '' }, raised: { base: '' } };
+  const stores = () => ({
+    primary: createS3Store({ endpoint: primary.endpoint, region: 'us-east-1', bucket: 'avatars', accessKeyId: primary.accessKeyId, secretAccessKey: primary.secretAccessKey }),
+    secondary: createS3Store({ endpoint: secondary.endpoint, region: 'us-east-1', bucket: 'archive', accessKeyId: secondary.accessKeyId, secretAccessKey: secondary.secretAccessKey }),
+  });
+  /** Everything a bucket holds of one image: original, variants, tombstone (kinds only). */
+  async function holds(store: ReturnType<typeof createS3Store>, id: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const kind of ['originals', 'variants', 'tombstones']) {
+      for (const key of (await store.list(`${kind}/demo/`)).keys) if (key.split('/')[3] === id) found.push(kind);
+    }
+    return found.sort();
+  }
+
+  beforeAll(async () => {
+    if (!VICEROY) throw new Error('CI is set but viceroy is not installed: run scripts/setup-viceroy.sh first');
+    if (!MINIO_BIN) throw new Error('CI is set but minio is not installed: run scripts/setup-minio.sh first');
+    dir = await mkdtemp(join(tmpdir(), 'avatar-edge-viceroy2-'));
+    const wasm = await buildService();
+    [primary, secondary] = await Promise.all([startMinio(['avatars']), startMinio(['archive'])]);
+    const s = stores();
+    // Replicated originals: in both buckets, as the bucket's replication would leave them.
+    for (const id of ['both-1', 'both-2']) {
+      const bytes = await readFile(join(SAMPLES, 'hopper.jpg'));
+      for (const store of [s.primary, s.secondary]) await store.put(originalKey('demo', id), bytes, { contentType: 'image/jpeg' });
+    }
+    renderer = await startNodeApp({ config: loadServiceConfig({ tenants: RENDERER_TENANTS }), store: s.primary, samplesDir: null, renderSecrets: [RENDER_SECRET], log: () => {} });
+    const backends = {
+      renderer: await requests.proxy('renderer', renderer.url),
+      store: await requests.proxy('store', primary.endpoint),
+      store_secondary: await requests.proxy('store_secondary', secondary.endpoint),
+    };
+    for (const [name, limit] of [['trial', undefined], ['raised', 15]] as const) {
+      const toml = join(dir, `fastly-${name}.toml`);
+      await writeFile(toml, await testManifest(backends, primary, { secondary, ...(limit ? { limit } : {}) }));
+      edges[name] = await startViceroy(toml, wasm, () => {});
+    }
+    ready = requests.seen.length;
+  }, 400_000);
+
+  afterAll(async () => {
+    await Promise.all(Object.values(edges).map((e) => stopViceroy(e.proc)));
+    await requests.close();
+    await renderer?.close();
+    await Promise.all([primary?.stop(), secondary?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    const byExecution = requests.perExecution(ready);
+    expect(byExecution.get('') ?? [], 'backend requests without an execution id').toEqual([]);
+    // The raised service's limit; each test checks its own executions against theirs.
+    for (const [id, list] of byExecution) expect(list.length, `execution ${id} made ${list.length} backend requests`).toBeLessThanOrEqual(15);
+  });
+
+  const takedown = (edge: 'trial' | 'raised', id: string) =>
+    fetch(`${edges[edge].base}/_admin/takedown`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant: 'demo', id, reason: 'viceroy secondary', ticket: 'T-9' }),
+    });
+  const describeUse = (list: { backend: string; method: string; path: string }[]) =>
+    `${list.length} backend requests (${['store', 'store_secondary', 'renderer'].map((b) => `${list.filter((r) => r.backend === b).length} ${b}`).join(', ')}): ${list.map((r) => `${r.backend} ${r.method} ${r.path.split('?')[0]}${r.path.includes('?delete') ? '?delete' : ''}`).join(', ')}`;
+
+  it('at the default limit of 10: tombstones and deletes on both buckets, 10 requests, 500 INCOMPLETE naming the limit a secondary needs', async () => {
+    const r = await fetch(`${edges.trial.base}/demo/both-1?w=64&h=64`, { headers: { accept: WEBP } });
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    const s = stores();
+    expect(await holds(s.primary, 'both-1')).toEqual(['originals', 'variants']);
+    expect(await holds(s.secondary, 'both-1')).toEqual(['originals']);
+
+    const mark = requests.seen.length;
+    const res = await takedown('trial', 'both-1');
+    const body = (await res.json()) as { code: string; message: string; ok: boolean; audit: { id?: string } };
+    const used = [...requests.perExecution(mark).values()];
+    console.info(`takedown with a secondary at BACKEND_REQUEST_LIMIT=10: ${describeUse(used[0]!)}; answered ${res.status} ${body.code}`);
+    expect(used).toHaveLength(1);
+    expect(used[0]!.length).toBe(10);
+    expect(res.status).toBe(500);
+    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, audit: { id: expect.any(String) } });
+    expect(body.message).toMatch(/BACKEND_REQUEST_LIMIT to 15 or more/);
+    // What fits is what matters most: the image is gone from both buckets, each holds the tombstone.
+    expect(await holds(s.primary, 'both-1')).toEqual(['tombstones']);
+    expect(await holds(s.secondary, 'both-1')).toEqual(['tombstones']);
+    expect((await fetch(`${edges.trial.base}/demo/both-1?w=64&h=64`, { headers: { accept: WEBP } })).status).toBe(410);
+  });
+
+  it('with BACKEND_REQUEST_LIMIT=15: 15 requests in one execution (7 per bucket and the audit entry), both buckets verified, ok; it also completes the one cut short at 10', async () => {
+    const r = await fetch(`${edges.raised.base}/demo/both-2?w=64&h=64`, { headers: { accept: WEBP } });
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    const mark = requests.seen.length;
+    const res = await takedown('raised', 'both-2');
+    const body = (await res.json()) as { ok: boolean; deleted: string[] };
+    const used = [...requests.perExecution(mark).values()];
+    console.info(`takedown with a secondary at BACKEND_REQUEST_LIMIT=15: ${describeUse(used[0]!)}; answered ${res.status}`);
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({
+      ok: true,
+      verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] },
+    });
+    expect(used).toHaveLength(1);
+    expect(used[0]!.length).toBe(15);
+    expect(used[0]!.filter((q) => q.backend === 'store_secondary')).toHaveLength(7);
+    expect(used[0]!.filter((q) => q.backend === 'renderer')).toEqual([]);
+    const s = stores();
+    expect(await holds(s.primary, 'both-2')).toEqual(['tombstones']);
+    expect(await holds(s.secondary, 'both-2')).toEqual(['tombstones']);
+    expect((await fetch(`${edges.raised.base}/demo/both-2?w=64&h=64`, { headers: { accept: WEBP } })).status).toBe(410);
+
+    const again = await takedown('raised', 'both-1');
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ ok: true, verification: { ok: true } });
   });
 });

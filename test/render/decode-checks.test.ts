@@ -7,6 +7,7 @@ import { isHttpError } from '../../src/core/errors.js';
 import { sniffImage } from '../../src/core/image/sniff.js';
 import { decodePeakBytes, decodeTraits, maxDecodablePixels } from '../../src/render/decode-peak.js';
 import { checkSource } from '../../src/render/decode-source.js';
+import { maxRenderablePixels } from '../../src/render/render-memory.js';
 import { jpegStructureProblem, MAX_JPEG_SCANS } from '../../src/render/jpeg-dc-scans.js';
 import { codecs, sample, solid } from './helpers.js';
 
@@ -101,8 +102,8 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     );
   });
 
-  it('checkSource refuses a PNG or WebP past the budget with SOURCE_TOO_LARGE, takes one just under it, and a JPEG of any size', async () => {
-    const limits = { ...LIMIT_DEFAULTS, maxDecodeBytes: 64 * 1024 * 1024 };
+  it('checkSource refuses a PNG or WebP past the memory budget with SOURCE_TOO_LARGE, takes one just under it, and a baseline JPEG of any size', async () => {
+    const limits = { ...LIMIT_DEFAULTS, renderMemoryBytes: 64 * 1024 * 1024 };
     const flat = (side: number) => sharp({ create: { width: side, height: side, channels: 3, background: '#808080' } });
     const encoders: Array<[string, string, (s: ReturnType<typeof sharp>) => Promise<Buffer>]> = [
       ['PNG', 'png', (s) => s.png().toBuffer()],
@@ -111,7 +112,7 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     ];
     for (const [label, format, encode] of encoders) {
       const probe = new Uint8Array(await encode(flat(16)));
-      const max = maxDecodablePixels({ ...sniffImage(probe)!, ...decodeTraits(probe, sniffImage(probe)!) }, limits.maxDecodeBytes);
+      const max = maxRenderablePixels({ ...sniffImage(probe)!, ...decodeTraits(probe, sniffImage(probe)!) }, limits.renderMemoryBytes, 0);
       const over = new Uint8Array(await encode(flat(Math.floor(Math.sqrt(max)) + 1)));
       const err = (() => {
         try {
@@ -121,10 +122,23 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
         }
       })();
       expect(isHttpError(err) && [err.status, err.code], label).toEqual([422, 'SOURCE_TOO_LARGE']);
+      // Says the format, the source's pixels and what this budget allows.
+      const side = Math.floor(Math.sqrt(max)) + 1;
+      expect(isHttpError(err) && err.message, label).toMatch(new RegExp(`is ${side}×${side} \\(${side * side} pixels\\); ${label} sources decode at full size and may have at most \\d+ pixels in this renderer's 64 MB memory budget`));
       const under = new Uint8Array(await encode(flat(Math.floor(Math.sqrt(max)) - 10)));
       expect(checkSource(under, limits).format, label).toBe(format);
     }
     const jpeg = new Uint8Array(await flat(7000).jpeg().toBuffer());
     expect(checkSource(jpeg, limits)).toMatchObject({ format: 'jpeg', width: 7000, height: 7000 });
+    // A progressive JPEG keeps every coefficient of the full image even at 1/8: 9 MP of 4:4:4 (~6 bytes a pixel) cannot fit 64 MB.
+    const progressive = new Uint8Array(await flat(3000).jpeg({ progressive: true, chromaSubsampling: '4:4:4' }).toBuffer());
+    const err = (() => {
+      try {
+        return checkSource(progressive, limits);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isHttpError(err) && [err.status, err.code, err.message]).toEqual([422, 'SOURCE_TOO_LARGE', expect.stringMatching(/progressive JPEG sources keep every coefficient of the full image while decoding and may have at most \d+ pixels/)]);
   });
 });

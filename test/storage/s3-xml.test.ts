@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeXmlText, parseListObjectsV2, parseS3Error } from '../../src/storage/s3-xml.js';
+import { decodeXmlText, escapeXmlText, parseDeleteResult, parseListObjectsV2, parseS3Error } from '../../src/storage/s3-xml.js';
 
 describe('S3 XML without a DOM', () => {
   it('decodes the predefined entities, numeric references and CDATA', () => {
@@ -43,5 +43,21 @@ describe('S3 XML without a DOM', () => {
     expect(parseS3Error(xml)).toEqual({ code: 'NoSuchKey', message: 'The specified key does not exist.', requestId: '4442587FB7D0A2F9' });
     expect(parseS3Error('<html><body>502 Bad Gateway</body></html>')).toEqual({});
     expect(parseS3Error('')).toEqual({});
+  });
+
+  it('parses a DeleteObjects result: deleted keys and per-key errors', () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Deleted><Key>variants/acme/3f/u-42/64x64-cover-q75.webp</Key></Deleted>
+  <Error><Key>originals/acme/3f/Tom &amp; Jerry</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>
+</DeleteResult>`;
+    expect(parseDeleteResult(xml)).toEqual({
+      deleted: ['variants/acme/3f/u-42/64x64-cover-q75.webp'],
+      errors: [{ key: 'originals/acme/3f/Tom & Jerry', code: 'AccessDenied', message: 'Access Denied' }],
+    });
+    expect(parseDeleteResult('<DeleteResult/>')).toEqual({ deleted: [], errors: [] });
+    expect(() => parseDeleteResult('<Error><Code>InternalError</Code></Error>')).toThrow(/DeleteResult/);
+    expect(escapeXmlText(`a&b<c>"d"'e'`)).toBe('a&amp;b&lt;c&gt;&quot;d&quot;&apos;e&apos;');
+    expect(decodeXmlText(escapeXmlText(`a&b<c>"d"'e'`))).toBe(`a&b<c>"d"'e'`);
   });
 });

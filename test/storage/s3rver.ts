@@ -17,11 +17,14 @@ import { fileURLToPath } from 'node:url';
  */
 export const S3RVER_KEY = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
+/** A test S3 server (s3rver here, MinIO in minio.ts): tests that take this shape run against either. */
 export interface S3rverHandle {
   endpoint: string;
   port: number;
   /** The server process's id (it changes with restart()). */
   readonly pid: number;
+  accessKeyId: string;
+  secretAccessKey: string;
   /** Stops it and deletes its data. */
   stop(): Promise<void>;
   /** Kills the process at once (SIGKILL, as a crash or a pulled plug): in-flight requests get no answer; the data stays for restart(). */
@@ -74,6 +77,7 @@ export async function startS3rver(buckets: string[]): Promise<S3rverHandle> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    ...S3RVER_KEY,
     get pid() {
       return running?.child.pid ?? -1;
     },

@@ -3,7 +3,7 @@ import type { InFlightRegistry } from '../in-flight.js';
 import type { Clock, ObjectStore } from '../ports.js';
 import type { RetryPolicy, Sleep } from './bounded.js';
 import type { Purger } from './purger.js';
-import type { FetchLike } from './verify-gone.js';
+import type { CachedStatus, FetchLike } from './verify-gone.js';
 
 /** The ports the admin operations need; every host supplies its own. */
 export interface AdminDeps {
@@ -16,6 +16,10 @@ export interface AdminDeps {
   inFlight?: InFlightRegistry;
   /** How long a takedown waits for them (default FENCE_TIMEOUT_MS). */
   fenceTimeoutMs?: number;
+  /** Verify takedowns by edge-cache lookups instead (Fastly: no backend request per URL); wins over `fetch`. */
+  cached?: CachedStatus;
+  /** Most images one erase call works on; the rest are answered as `remaining` for the next call (Fastly's per-execution request limit). */
+  maxImagesPerCall?: number;
   clock?: Clock;
   retry?: RetryPolicy;
   sleep?: Sleep;

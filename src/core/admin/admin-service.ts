@@ -133,19 +133,23 @@ export function createAdminService(deps: AdminDeps): AdminService {
           listError = `list: ${errorText(err)}`;
         }
       }
-      const req: RemovalRequest = { tenant: input.tenant, ids: found.ids, action: 'erase', reason: input.reason, ticket: input.ticket, who, wholeTenant: input.prefix === '' };
+      // A host that may only make so many requests per call (Fastly) works on the first few; the caller sends the rest again.
+      const ids = deps.maxImagesPerCall !== undefined ? found.ids.slice(0, Math.max(1, deps.maxImagesPerCall)) : found.ids;
+      const remaining = found.ids.slice(ids.length);
+      const req: RemovalRequest = { tenant: input.tenant, ids, action: 'erase', reason: input.reason, ticket: input.ticket, who, wholeTenant: input.prefix === '' };
       const { result, errors } = listError
         ? { result: null, errors: [listError] }
-        : found.ids.length || req.wholeTenant
+        : ids.length || req.wholeTenant
           ? await remove(req)
           : { result: { ok: true, images: [], purge: [] }, errors: [] };
-      const target = input.ids ? { tenant: input.tenant, ids: input.ids } : { tenant: input.tenant, prefix: input.prefix, ids: found.ids };
+      const target = input.ids ? { tenant: input.tenant, ids } : { tenant: input.tenant, prefix: input.prefix, ids };
       const draft = removalDraft(req, target, result, errors);
       return finish(draft, {
         tenant: input.tenant,
         erased: result?.images.filter((i) => i.ok).length ?? 0,
-        // More ids match the prefix than one call handles: call again until `more` is false.
-        more: found.more,
+        // More ids match the prefix than one call handles (or, with ids, some were left for the next call): call again until `more` is false.
+        more: found.more || remaining.length > 0,
+        ...(input.ids && remaining.length ? { remaining } : {}),
         images: (result?.images ?? []).map((i) => ({ id: i.id, ok: i.ok, deleted: i.deleted.length, verification: i.verification, errors: i.errors })),
         purge: result?.purge ?? [],
         errors: draft.errors,

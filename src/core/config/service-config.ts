@@ -17,6 +17,14 @@ export interface Limits {
   maxRequestDimension: number;
   /** Longest query string accepted; canonical URLs are ~100 chars, signed ones ~200. */
   maxQueryLength: number;
+  /**
+   * The renderer's memory budget (Node and Deno hosts; env RENDER_MEMORY_MB overrides it):
+   * estimated bytes of renders in flight plus kept masters. A source whose smallest decode
+   * cannot fit it (a PNG or WebP decodes at full size) is refused with SOURCE_TOO_LARGE, so
+   * the pixel limit of those formats follows from it. 224 MiB keeps a Node or Deno renderer
+   * process under ~384 MB.
+   */
+  renderMemoryBytes: number;
 }
 
 export interface CachePolicy {
@@ -55,6 +63,7 @@ export const LIMIT_DEFAULTS: Limits = {
   maxSourcePixels: 50_000_000,
   maxRequestDimension: 4096,
   maxQueryLength: 1024,
+  renderMemoryBytes: 224 * 1024 * 1024,
 };
 
 export const CACHE_DEFAULTS: CachePolicy = {

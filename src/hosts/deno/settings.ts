@@ -26,7 +26,7 @@ export interface DenoSettings {
   demoPage: boolean;
   /** Where the service config came from, for the start-up line. */
   configSource: string;
-  /** RENDER_THREADS, RENDER_MEMORY_MB, RENDER_TIMEOUT_MS, RENDER_QUEUE (render/scheduler/settings.ts). */
+  /** RENDER_THREADS, RENDER_MEMORY_MB (else limits.renderMemoryBytes), RENDER_TIMEOUT_MS, RENDER_QUEUE (render/scheduler/settings.ts). */
   render: SchedulerSettings;
 }
 
@@ -40,7 +40,7 @@ export const DEFAULT_DENO_PORT = 8000;
 
 export type ReadText = (path: string) => Promise<string>;
 
-/** `cores`: the default number of render threads (main.ts passes navigator.hardwareConcurrency). */
+/** `cores` (main.ts passes navigator.hardwareConcurrency): the default is one render thread fewer, at least one. */
 export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores = 1): Promise<DenoSettings> {
   const problems: string[] = [];
   const get = (name: string): string | undefined => {
@@ -72,8 +72,6 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores
   if (renderRaw) problems.push(...renderSecretProblems(renderSecrets));
   if (mode === 'renderer' && !renderRaw) problems.push('MODE=renderer needs RENDER_SECRET (the bearer secret the edge sends)');
 
-  const render = readSchedulerSettings(env, Math.max(1, cores), problems);
-
   const read = await readServiceInput(get, readText, problems);
   const source = read.source;
   // Secrets stay in Deno Deploy's environment; the config can be a plain file.
@@ -94,6 +92,10 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores
     problems.push(...e.problems);
   }
   const config = collectProblems(problems, () => loadServiceConfig(input));
+  // RENDER_MEMORY_MB overrides the config's limits.renderMemoryBytes.
+  // One worker fewer than the cores: on 2 cores a second worker measured no faster and ~55 MB
+  // larger at its peak (docs/deno.md, "Rendering"); the main thread keeps a core for HTTP.
+  const render = readSchedulerSettings(env, Math.max(1, cores - 1), problems, config?.limits.renderMemoryBytes);
 
   if (problems.length || !storage || !config) throw new ConfigError(problems);
   const wasmDir = get('WASM_DIR');

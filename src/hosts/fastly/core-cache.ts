@@ -1,5 +1,7 @@
 import { CoreCache, type TransactionCacheEntry } from 'fastly:cache';
+import { HttpError } from '../../core/errors.js';
 import type { CacheResult, VariantBody, VariantCache } from '../../core/ports.js';
+import { BackendLimitError } from './backend-budget.js';
 import { createFastlyPurger } from './purger.js';
 
 /**
@@ -13,7 +15,21 @@ import { createFastlyPurger } from './purger.js';
  * production. It also gives what the pipeline needs: request collapsing (transactionLookup:
  * one caller fetches, concurrent ones wait), stale-while-revalidate (a stale hit is served
  * and one caller is told to refresh), surrogate keys, and a body stored with our metadata.
+ *
+ * stale-if-error: Core Cache knows only maxAge and staleWhileRevalidate, so an object is
+ * inserted usable for swr + staleIfError past its TTL and records its own swr in the metadata.
+ * A stale lookup inside swr is served at once and refreshed after the response; past it (the
+ * stale-if-error window) the chosen request waits for the miss path and only when that fails
+ * (renderer, shield or store down, 5xx, backend limit) answers the stale copy with
+ * `X-Cache: STALE`, `X-Stale-Reason: <code>` and a short browser Cache-Control. A 4xx from the
+ * miss path (404) is an answer, not a failure: it is passed on. A hard purge removes the object,
+ * so nothing is served stale after a takedown.
  */
+
+/** Response header that says why a stale copy was served (the miss path's error code). */
+export const STALE_REASON_HEADER = 'x-stale-reason';
+/** Browsers may keep a copy served because the origin failed for a minute only: it is retried soon. */
+export const STALE_IF_ERROR_BROWSER_MAX_AGE = 60;
 
 /** Bump when the stored metadata changes shape: old entries then simply miss. */
 export const CACHE_KEY_PREFIX = 'avatar-edge:1:';
@@ -25,12 +41,16 @@ interface StoredMeta {
   surrogateKeys: string[];
   headers?: Record<string, string>;
   source: VariantBody['source'];
+  /** The stale-while-revalidate window in ms (the rest of Core Cache's is stale-if-error); absent on older entries: all SWR. */
+  swr?: number;
 }
 
 export interface CoreCacheOptions {
   /** FetchEvent.waitUntil: a stale hit is answered at once and refreshed after the response. */
   waitUntil?: (p: Promise<unknown>) => void;
   log?: (msg: string, err?: unknown) => void;
+  /** Seconds an object stays usable past TTL + SWR, to be served when the miss path fails; 0 turns it off. */
+  staleIfError?: number;
 }
 
 export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
@@ -58,17 +78,33 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
   };
 
   async function lookupOrLoad(key: string, load: () => Promise<VariantBody>, { ttl, swr }: { ttl: number; swr: number }): Promise<CacheResult> {
+    const sie = opts.staleIfError ?? 0;
     const entry = CoreCache.transactionLookup(CACHE_KEY_PREFIX + key);
     const state = entry.state();
     if (state.found() && state.usable()) {
       const value = await readEntry(entry);
-      if (state.stale() && state.mustInsertOrUpdate() && opts.waitUntil) {
-        // This request was chosen to refresh the stale object; the others keep getting stale copies meanwhile.
-        opts.waitUntil(refresh(entry, load, ttl, swr).catch((err) => opts.log?.(`refresh of ${key} failed`, err)));
+      if (!state.stale() || !state.mustInsertOrUpdate()) {
+        entry.close();
+        return { value, state: state.stale() ? 'STALE' : 'HIT' };
+      }
+      if (withinSwr(entry)) {
+        if (opts.waitUntil) {
+          // This request was chosen to refresh the stale object; the others keep getting stale copies meanwhile.
+          opts.waitUntil(refresh(entry, load, ttl, swr, sie).catch((err) => opts.log?.(`refresh of ${key} failed`, err)));
+        } else entry.close();
         return { value, state: 'STALE' };
       }
-      entry.close();
-      return { value, state: state.stale() ? 'STALE' : 'HIT' };
+      // The stale-if-error window: fetch now, fall back to the stale copy only on failure.
+      try {
+        const fresh = await loadOrCancel(entry, load);
+        insert(entry, fresh, ttl, swr, sie);
+        return { value: fresh, state: 'MISS' };
+      } catch (err) {
+        const reason = staleReason(err);
+        if (!reason) throw err;
+        opts.log?.(`serving stale ${key} (${reason})`, err);
+        return { value: servedStale(value, reason), state: 'STALE' };
+      }
     }
     if (!state.mustInsertOrUpdate()) {
       // Not ours to insert (should not happen after a transactional miss): serve without caching.
@@ -76,13 +112,35 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
       return { value: await load(), state: 'MISS' };
     }
     const value = await loadOrCancel(entry, load);
-    insert(entry, value, ttl, swr);
+    insert(entry, value, ttl, swr, sie);
     return { value, state: 'MISS' };
   }
 }
 
-async function refresh(entry: TransactionCacheEntry, load: () => Promise<VariantBody>, ttl: number, swr: number): Promise<void> {
-  insert(entry, await loadOrCancel(entry, load), ttl, swr);
+/** Inside the object's own stale-while-revalidate window (a soft purge counts: its age is still below maxAge)? */
+function withinSwr(entry: TransactionCacheEntry): boolean {
+  const meta = readMeta(entry);
+  const swr = meta.swr ?? entry.staleWhileRevalidate();
+  return entry.age() < entry.maxAge() + swr;
+}
+
+/** The error code that justifies serving stale, or null when the error is an answer (4xx) to pass on. */
+export function staleReason(err: unknown): string | null {
+  if (err instanceof HttpError) return err.status >= 500 ? err.code : null;
+  if (err instanceof BackendLimitError) return 'BACKEND_LIMIT';
+  if (err instanceof Error && err.name === 'StorageError') return 'STORE_ERROR';
+  return 'UPSTREAM_ERROR';
+}
+
+function servedStale(value: VariantBody, reason: string): VariantBody {
+  return {
+    ...value,
+    headers: { ...value.headers, 'cache-control': `public, max-age=${STALE_IF_ERROR_BROWSER_MAX_AGE}`, [STALE_REASON_HEADER]: reason },
+  };
+}
+
+async function refresh(entry: TransactionCacheEntry, load: () => Promise<VariantBody>, ttl: number, swr: number, sie: number): Promise<void> {
+  insert(entry, await loadOrCancel(entry, load), ttl, swr, sie);
 }
 
 /** Runs the load; on failure cancels the transaction so the callers waiting on it try for themselves instead of hanging. */
@@ -96,25 +154,45 @@ async function loadOrCancel(entry: TransactionCacheEntry, load: () => Promise<Va
   }
 }
 
-/** TTLs in seconds (the pipeline's unit) → Core Cache's milliseconds. */
-export function cacheTimes(value: Pick<VariantBody, 'ttl'>, ttl: number, swr: number): { maxAge: number; staleWhileRevalidate: number } {
+/**
+ * The status of the copy Core Cache holds for a canonical key, or null when none is usable.
+ * A plain lookup: no transaction, no backend request, nothing inserted (the admin API checks
+ * takedowns this way: Fastly counts every backend request, Core Cache lookups are not ones).
+ */
+export function cachedStatus(key: string): number | null {
+  const entry = CoreCache.lookup(CACHE_KEY_PREFIX + key);
+  if (!entry) return null;
+  try {
+    const state = entry.state();
+    if (!state.found() || !state.usable()) return null;
+    return readMeta(entry).status;
+  } finally {
+    entry.close();
+  }
+}
+
+/** TTLs in seconds (the pipeline's unit) → Core Cache's milliseconds; staleWhileRevalidate includes the stale-if-error window. */
+export function cacheTimes(value: Pick<VariantBody, 'ttl'>, ttl: number, swr: number, staleIfError = 0): { maxAge: number; staleWhileRevalidate: number; swr: number } {
   const own = value.ttl;
   // A body with its own, shorter TTL (short class, tombstone, generated fallback) is not served stale for a week.
   const shortened = own !== undefined && own < ttl;
-  return { maxAge: (own ?? ttl) * 1000, staleWhileRevalidate: shortened ? 0 : swr * 1000 };
+  const swrMs = shortened ? 0 : swr * 1000;
+  return { maxAge: (own ?? ttl) * 1000, staleWhileRevalidate: swrMs + staleIfError * 1000, swr: swrMs };
 }
 
-function insert(entry: TransactionCacheEntry, value: VariantBody, ttl: number, swr: number): void {
+function insert(entry: TransactionCacheEntry, value: VariantBody, ttl: number, swr: number, sie: number): void {
+  const { swr: swrMs, ...times } = cacheTimes(value, ttl, swr, sie);
   const meta: StoredMeta = {
     status: value.status,
     contentType: value.contentType,
     etag: value.etag,
     surrogateKeys: value.surrogateKeys,
     source: value.source,
+    swr: swrMs,
     ...(value.headers ? { headers: value.headers } : {}),
   };
   const writer = entry.insert({
-    ...cacheTimes(value, ttl, swr),
+    ...times,
     surrogateKeys: value.surrogateKeys,
     length: value.body.byteLength,
     userMetadata: JSON.stringify(meta),
@@ -124,8 +202,12 @@ function insert(entry: TransactionCacheEntry, value: VariantBody, ttl: number, s
   entry.close();
 }
 
+function readMeta(entry: { userMetadata(): ArrayBuffer }): StoredMeta {
+  return JSON.parse(new TextDecoder().decode(entry.userMetadata())) as StoredMeta;
+}
+
 async function readEntry(entry: TransactionCacheEntry): Promise<VariantBody> {
-  const meta = JSON.parse(new TextDecoder().decode(entry.userMetadata())) as StoredMeta;
+  const { swr: _swr, ...meta } = readMeta(entry);
   const body = new Uint8Array(await new Response(entry.body()).arrayBuffer());
   return { ...meta, body, timings: {} };
 }

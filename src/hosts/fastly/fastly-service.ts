@@ -1,24 +1,33 @@
+import { Backend } from 'fastly:backend';
 import { CacheOverride } from 'fastly:cache-override';
+import { ConfigError } from '../../core/config/service-config.js';
 import { vCpuTime } from 'fastly:compute';
 import { adminTokenId } from '../../core/admin/admin-auth.js';
 import { createAdminService } from '../../core/admin/admin-service.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
-import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
+import { HttpError } from '../../core/errors.js';
 import { createImageHandler } from '../../core/image-handler.js';
-import type { ObjectStore, VariantLoader } from '../../core/ports.js';
+import { replicasOf } from '../../core/replicas.js';
+import type { ObjectStore, VariantCache, VariantLoader } from '../../core/ports.js';
 import { createRemoteLoader, type RenderSend } from '../../core/remote-variant-loader.js';
 import { edgeTtl } from '../../core/response-headers.js';
-import { canonicalKey } from '../../core/variant.js';
+import { canonicalKey, type Variant } from '../../core/variant.js';
 import { createAdminRoutes } from '../../http/admin-routes.js';
 import { createRenderRoute } from '../../http/render-route.js';
 import { createRouter, type Handler } from '../../http/router.js';
 import { createStore } from '../../storage/create-store.js';
 import { createS3Store } from '../../storage/s3-store.js';
 import { createAlphaProbe } from './alpha-probe.js';
+import { createBackendBudget, imagesPerCall, reserveForAudit, takedownRequests } from './backend-budget.js';
 import { createCoreCache } from './core-cache.js';
+import { checkClient, takeRender } from './edge-limits.js';
+import { createEdgeCacheCheck } from './edge-verify.js';
+import { limitFor } from './rate-limits.js';
 import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';
+import { type BackendHostInfo, s3BackendHostProblem } from './s3-backend-host.js';
+import { createEndpointLog, logged, type RequestLog } from './request-log.js';
 import { createStoreSource } from './stores.js';
 import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
 
@@ -28,11 +37,15 @@ export interface FastlyServiceDeps {
   /** `fetch` with Fastly's `backend` option; the global one by default (tests record calls). */
   fetch?: FetchWithBackend;
   log?: (msg: string, err?: unknown) => void;
+  /** One structured line per request; fastly:logger's LOG_ENDPOINT by default (request-log.ts). */
+  requestLog?: RequestLog;
 }
 
 export interface RequestContext {
   /** FetchEvent.waitUntil, for stale-while-revalidate refreshes after the response. */
   waitUntil?: (p: Promise<unknown>) => void;
+  /** The client's IP (FetchEvent.client.address), for the per-client rate limit; absent: not limited. */
+  clientAddress?: string;
 }
 
 /**
@@ -43,24 +56,53 @@ export interface RequestContext {
  *                             Optimizer) → browser headers, ETag/304, Vary, Surrogate-Key
  *   GET /_render/*            shield role: what other POPs call on a miss; same cache, then
  *                             the renderer (bearer RENDER_SECRET, like the renderer itself)
- *   /_admin/*                 the admin API; purges go to purgeSurrogateKey
+ *   /_admin/*                 the admin API; purges go to purgeSurrogateKey, takedowns are
+ *                             checked in Core Cache; at most BACKEND_REQUEST_LIMIT backend
+ *                             requests per execution (backend-budget.ts)
  *
  * Everything here is wiring: the pipeline, routes and admin operations are the core's.
  */
 export function createFastlyService(deps: FastlyServiceDeps = {}) {
   const log = deps.log ?? ((msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')));
   const fetchFn: FetchWithBackend = deps.fetch ?? ((input, init) => fetch(input, init));
+  const requestLog = deps.requestLog ?? createEndpointLog();
+  // The router is built once, here: at build time on Fastly (the Wizer snapshot), so no request
+  // pays for compiling its routes. Each request's handlers (which hold that request's settings,
+  // cache and backend budget) are found by the request object itself.
+  const current = new WeakMap<Request, { image: Handler; render: Handler; admin: Handler }>();
+  const routeTo = (name: 'image' | 'render' | 'admin'): Handler => (req) => {
+    const h = current.get(req);
+    if (!h) throw new Error(`no handlers registered for this request (${name})`);
+    return h[name](req);
+  };
+  const router = createRouter({
+    image: routeTo('image'),
+    render: routeTo('render'),
+    admin: routeTo('admin'),
+    onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err),
+  });
 
   return async function handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
     const source = (deps.source ?? createStoreSource)();
     const serviceOrigin = new URL(request.url).origin;
     const settings = once(() => loadEdgeSettings(source));
-    const cache = createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log });
+    // Every backend request of this execution is counted against the platform's limit.
+    const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
+    const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
+    // Made once settings are known: the stale-if-error window is the config's cache.edgeStaleIfError.
+    let coreCache: VariantCache | undefined;
+    const cacheFor = (s: EdgeSettings) =>
+      (coreCache ??= createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log, staleIfError: s.config.cache.edgeStaleIfError }));
     const bucket = once(async (): Promise<ObjectStore | null> => {
       const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source)]);
       if (!cfg) return null;
+      const problems = [
+        hostProblem('S3_', cfg.primary, s.storeBackend),
+        cfg.secondary ? hostProblem('S3_SECONDARY_', cfg.secondary, s.storeSecondaryBackend) : null,
+      ].filter((p): p is string => p !== null);
+      if (problems.length) throw new ConfigError(problems);
       return createStore(cfg, {
-        fetch: { primary: pinned(s.storeBackend, fetchFn), secondary: pinned(s.storeSecondaryBackend, fetchFn) },
+        fetch: { primary: pinned(s.storeBackend, counted), secondary: pinned(s.storeSecondaryBackend, counted) },
         onFailover: (op, key, err) => log(`storage ${op} ${key} failed over to the secondary`, err),
       });
     });
@@ -68,6 +110,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     /** The miss path: the renderer (directly or through the shield POP), or Image Optimizer. */
     async function loaderFor(s: EdgeSettings, asShield: boolean): Promise<VariantLoader> {
       const policy = s.config.cache;
+      const cache = cacheFor(s);
       // Read the bucket only when asked (fmt=auto without WebP): most requests never need it.
       // Without a bucket the answer is "alpha": PNG keeps transparency right, at more bytes.
       const hasAlpha = async (tenant: string, id: string): Promise<boolean> => {
@@ -83,7 +126,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
           storeWith: (imageOptimizerOptions) =>
             createS3Store({
               ...cfg.primary,
-              fetch: (r) => fetchFn(r, { backend: s.storeBackend, cacheOverride: new CacheOverride('pass'), imageOptimizerOptions } as RequestInit),
+              fetch: (r) => counted(r, { backend: s.storeBackend, cacheOverride: new CacheOverride('pass'), imageOptimizerOptions } as RequestInit),
             }),
           region: s.imageOptimizerRegion!,
           hasAlpha,
@@ -91,14 +134,48 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       }
       // Chosen on the first miss only: a hit never touches shielding.
       let upstream: Upstream | undefined;
-      const send: RenderSend = (r, v) => (upstream ??= chooseUpstream({ rendererBackend: s.rendererBackend, shieldPop: s.shieldPop, asShield, serviceOrigin, fetch: fetchFn, log })).send(r, v);
-      return createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
+      // The render budget refusal of a shield fallback, thrown from inside `send` (which the remote loader reports as unreachable).
+      let refused: unknown;
+      const renderBudget = (v: Variant) => takeRender(v.tenant, limitFor(s.rateLimits, v.tenant));
+      const upstreamNow = () =>
+        (upstream ??= chooseUpstream({
+          rendererBackend: s.rendererBackend,
+          shieldPop: s.shieldPop,
+          asShield,
+          serviceOrigin,
+          fetch: counted,
+          log,
+          beforeDirect: (v) => {
+            try {
+              renderBudget(v);
+            } catch (err) {
+              refused = err;
+              throw err;
+            }
+          },
+        }));
+      const send: RenderSend = (r, v) => upstreamNow().send(r, v);
+      const remote = createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
+      return {
+        async load(v) {
+          // Renders this POP asks the renderer for count against the tenant's budget; the shield POP counts its own.
+          if (upstreamNow().via !== 'shield') renderBudget(v);
+          try {
+            return await remote.load(v);
+          } catch (err) {
+            throw refused ?? err;
+          }
+        },
+        hasAlpha: remote.hasAlpha,
+      };
     }
 
     const image = async (req: Request): Promise<Response> => {
       const s = await settings();
+      const tenant = new URL(req.url).pathname.split('/')[1] ?? '';
+      checkClient(tenant, ctx.clientAddress, limitFor(s.rateLimits, tenant));
       const loader = await loaderFor(s, false);
-      const res = await createImageHandler({ config: s.config, cache, loader, authorize: createAuthorizer() })(req);
+      const res = await createImageHandler({ config: s.config, cache: cacheFor(s), loader, authorize: createAuthorizer() })(req);
       return withCpuTiming(res);
     };
 
@@ -111,7 +188,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       const loader: VariantLoader = {
         async load(v) {
           const tenant = s.config.tenants.get(v.tenant)!;
-          return (await cache.getOrLoad(canonicalKey(v), () => remote.load(v), edgeTtl(tenant, s.config.cache))).value;
+          return (await cacheFor(s).getOrLoad(canonicalKey(v), () => remote.load(v), edgeTtl(tenant, s.config.cache))).value;
         },
         hasAlpha: remote.hasAlpha,
       };
@@ -119,33 +196,35 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     };
 
     const admin: Handler = async (req) => {
-      const [s, tokens, store] = await Promise.all([settings(), loadAdminTokens(source), bucket()]);
+      const [s, tokens, bare, b] = await Promise.all([settings(), loadAdminTokens(source), bucket(), budget()]);
+      const store = bare && reserveForAudit(bare, b);
       if (!store) {
         // Every admin operation ends with an audit entry in the bucket: without one, refuse, but
         // only after the token check, so unauthenticated callers still learn nothing.
         if (!(await adminTokenId(req.headers.get('authorization'), tokens))) throw new HttpError(401, 'UNAUTHORIZED', 'unauthorized', { 'www-authenticate': 'Bearer' });
         throw new HttpError(503, 'ADMIN_UNAVAILABLE', 'the admin API needs the bucket (STORAGE=s3) for its audit log');
       }
-      const pipeline = createImageHandler({ config: s.config, cache, loader: await loaderFor(s, false) });
+      // A takedown works on every store that can serve the image (primary and secondary).
+      const stores = replicasOf(store).length;
+      const needed = takedownRequests(stores);
+      if (s.backendRequestLimit < needed) {
+        // Repeating would not help: every call does the same work. Say what would.
+        b.setHint(`a takedown on ${stores} stores needs ${needed} backend requests per execution: set BACKEND_REQUEST_LIMIT to ${needed} or more (Fastly allows 32 on paid accounts)`);
+      }
       const service = createAdminService({
         store,
         purger: createFastlyPurger(),
         config: s.config,
-        // Takedowns are verified through the pipeline itself, without signature/hotlink checks.
-        fetch: async (r) => {
-          try {
-            return await pipeline(r);
-          } catch (err) {
-            if (isHttpError(err)) return errorResponse(err);
-            throw err;
-          }
-        },
+        // Takedowns are verified by Core Cache lookups (not backend requests) plus the store
+        // check; the admin CLI then requests the public URLs from outside.
+        cached: createEdgeCacheCheck(s.config),
+        maxImagesPerCall: imagesPerCall(s.backendRequestLimit, stores),
       });
       return createAdminRoutes({ service, tokens })(req);
     };
 
-    const router = createRouter({ image, render, admin, onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err) });
-    return router(request);
+    current.set(request, { image, render, admin });
+    return logged(request, () => router(request), requestLog);
   };
 }
 
@@ -157,6 +236,18 @@ function withCpuTiming(res: Response): Response {
     // A runtime without vCpuTime: the timing is diagnostics only.
   }
   return res;
+}
+
+/** The backend's Host and the S3 signature's host must agree (s3-backend-host.ts); a backend the runtime cannot describe is not checked. */
+function hostProblem(prefix: string, cfg: Parameters<typeof s3BackendHostProblem>[1], backendName: string): string | null {
+  let info: BackendHostInfo;
+  try {
+    const b = Backend.fromName(backendName);
+    info = { target: b.target, hostOverride: b.hostOverride };
+  } catch {
+    return null;
+  }
+  return s3BackendHostProblem(prefix, cfg, backendName, info);
 }
 
 function pinned(backend: string, fetchFn: FetchWithBackend) {

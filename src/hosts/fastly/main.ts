@@ -8,4 +8,6 @@ import { createFastlyService } from './fastly-service.js';
 
 const service = createFastlyService();
 
-addEventListener('fetch', (event) => event.respondWith(service(event.request, { waitUntil: (p) => event.waitUntil(p) })));
+addEventListener('fetch', (event) =>
+  event.respondWith(service(event.request, { waitUntil: (p) => event.waitUntil(p), clientAddress: event.client.address })),
+);

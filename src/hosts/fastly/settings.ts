@@ -13,6 +13,8 @@ import { parseJsonObject, withAdminTokens, withTenantKeys } from '../../core/con
 import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
 import { renderSecretProblems } from '../../http/render-route.js';
 import { loadStorageConfig, type StorageConfig } from '../../storage/config.js';
+import { DEFAULT_BACKEND_REQUEST_LIMIT } from './backend-budget.js';
+import { parseRateLimits, type RateLimits } from './rate-limits.js';
 
 export interface SettingsSource {
   /** A Config Store entry, or undefined when absent. */
@@ -20,6 +22,10 @@ export interface SettingsSource {
   /** A Secret Store entry's plaintext, or undefined when absent. */
   secret(name: string): Promise<string | undefined>;
 }
+
+/** Resource-link names of the two stores (fastly.toml [setup] and [local_server], and the deploy script, use the same). */
+export const CONFIG_STORE = 'avatar_edge_config';
+export const SECRET_STORE = 'avatar_edge_secrets';
 
 export type RenderMode = 'renderer' | 'image-optimizer';
 export type ImageOptimizerRegion = 'us_east' | 'us_central' | 'us_west' | 'eu_central' | 'eu_west' | 'asia' | 'australia';
@@ -38,6 +44,10 @@ export interface EdgeSettings {
   /** Static backend of the R2/S3 bucket (admin API, alpha probes, Image Optimizer's originals). */
   storeBackend: string;
   storeSecondaryBackend: string;
+  /** Backend requests one execution may make (Fastly: 32, 10 on trial accounts); past it they are refused. */
+  backendRequestLimit: number;
+  /** Per-client-IP and per-tenant render limits at the POP (RATE_LIMITS_JSON, rate-limits.ts). */
+  rateLimits: RateLimits;
 }
 
 /** Defaults, named as in fastly.toml's [setup] and [local_server] sections. */
@@ -69,6 +79,15 @@ export async function loadEdgeSettings(src: SettingsSource): Promise<EdgeSetting
   const storeSecondaryBackend = get('STORE_SECONDARY_BACKEND') ?? EDGE_DEFAULTS.storeSecondaryBackend;
   if (!BACKEND_RE.test(storeSecondaryBackend)) problems.push(`STORE_SECONDARY_BACKEND '${storeSecondaryBackend}' is not a backend name`);
 
+  const limitRaw = get('BACKEND_REQUEST_LIMIT');
+  const backendRequestLimit = limitRaw === undefined ? DEFAULT_BACKEND_REQUEST_LIMIT : Number(limitRaw);
+  // 2 at least: one request of work and the admin API's audit entry.
+  if (!Number.isInteger(backendRequestLimit) || backendRequestLimit < 2 || backendRequestLimit > 1000) {
+    problems.push(`BACKEND_REQUEST_LIMIT must be an integer from 2 to 1000 (Fastly allows 32 backend requests per execution, 10 on trial accounts), got '${limitRaw}'`);
+  }
+
+  const rateLimits = parseRateLimits(src.config('RATE_LIMITS_JSON'), problems);
+
   const shieldPop = get('SHIELD_POP');
   if (shieldPop !== undefined && !POP_RE.test(shieldPop)) problems.push(`SHIELD_POP '${shieldPop}' is not a POP code like pdx-or-us`);
 
@@ -95,6 +114,8 @@ export async function loadEdgeSettings(src: SettingsSource): Promise<EdgeSetting
     renderSecrets,
     storeBackend,
     storeSecondaryBackend,
+    backendRequestLimit,
+    rateLimits,
     ...(shieldPop ? { shieldPop } : {}),
     ...(imageOptimizerRegion ? { imageOptimizerRegion } : {}),
   };

@@ -1,10 +1,8 @@
 import { ConfigStore } from 'fastly:config-store';
 import { SecretStore } from 'fastly:secret-store';
-import type { SettingsSource } from './settings.js';
+import { CONFIG_STORE, SECRET_STORE, type SettingsSource } from './settings.js';
 
-/** Resource-link names of the two stores (fastly.toml [setup] and [local_server] use the same). */
-export const CONFIG_STORE = 'avatar_edge_config';
-export const SECRET_STORE = 'avatar_edge_secrets';
+export { CONFIG_STORE, SECRET_STORE };
 
 /**
  * The Config Store and Secret Store as a SettingsSource, each entry looked up at most once per

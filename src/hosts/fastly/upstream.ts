@@ -2,10 +2,12 @@ import type { Backend } from 'fastly:backend';
 import { CacheOverride } from 'fastly:cache-override';
 import { Shield } from 'fastly:shielding';
 import type { RenderSend } from '../../core/remote-variant-loader.js';
+import type { Variant } from '../../core/variant.js';
+import { RENDER_BUDGET_HEADER } from './edge-limits.js';
 
 export type FetchWithBackend = (input: Request, init: RequestInit) => Promise<Response>;
 
-/** Where this POP sends a miss, and why (logged, and shown in the x-upstream header). */
+/** Where this POP sends a miss, and why (logged). */
 export interface Upstream {
   send: RenderSend;
   /** `renderer`: this POP calls the renderer; `shield`: another POP's copy of this service does. */
@@ -29,6 +31,8 @@ export interface UpstreamOptions {
   serviceOrigin: string;
   fetch: FetchWithBackend;
   log?: (msg: string, err?: unknown) => void;
+  /** Called before a shield fallback calls the renderer; throws to refuse (the render budget). */
+  beforeDirect?: (variant: Variant) => void;
 }
 
 /**
@@ -53,7 +57,33 @@ export function chooseUpstream(opts: UpstreamOptions): Upstream {
   }
   if (shield.runningOn()) return direct('renderer');
   const backend: Backend = shield.encryptedBackend({ firstByteTimeout: SHIELD_FIRST_BYTE_TIMEOUT_MS });
-  return { send: sendTo(backend, opts.fetch, opts.serviceOrigin), via: 'shield', backend: backend.name };
+  return { send: withShieldFallback(sendTo(backend, opts.fetch, opts.serviceOrigin), direct('renderer').send, opts), via: 'shield', backend: backend.name };
+}
+
+/**
+ * The shield POP is one more thing that can fail: when it cannot be reached, times out (its
+ * first-byte timeout) or answers 5xx, this POP calls the renderer itself, once, and logs it.
+ * Both requests go through the same fetch, so both count against the execution's backend
+ * budget. A 4xx from the shield (404, 410) is an answer and is passed on as it is.
+ */
+function withShieldFallback(viaShield: RenderSend, direct: RenderSend, opts: UpstreamOptions): RenderSend {
+  return async (request, variant) => {
+    // The request is sent twice at most: keep a pristine copy for the second attempt.
+    const spare = request.clone();
+    let why: string;
+    try {
+      const res = await viaShield(request, variant);
+      // The shield's own render budget refusing is an answer: calling the renderer from here would go around it.
+      if (res.status < 500 || res.headers.has(RENDER_BUDGET_HEADER)) return res;
+      why = `answered ${res.status}`;
+      await res.body?.cancel();
+    } catch (err) {
+      why = `failed: ${(err as Error)?.message ?? err}`;
+    }
+    opts.log?.(`shield POP '${opts.shieldPop}' ${why}: calling the renderer directly (shield fallback)`);
+    opts.beforeDirect?.(variant);
+    return direct(spare, variant);
+  };
 }
 
 function sendTo(backend: string | Backend, fetchFn: FetchWithBackend, origin?: string): RenderSend {

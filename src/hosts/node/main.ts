@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { withAdminTokenFromEnv } from '../../core/config/admin-env.js';
 import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
 import { parseRenderSecrets } from '../../http/render-route.js';
-import { readSchedulerSettings } from '../../render/scheduler/settings.js';
+import { readSchedulerSettings, stallWarning } from '../../render/scheduler/settings.js';
 import { describeStorage } from '../../storage/config.js';
 import { describeOps } from '../../observability/ops-settings.js';
 import { startNodeApp } from './create-node-app.js';
@@ -12,10 +12,10 @@ import { createNodeStore } from './node-store.js';
 import { readServiceInput } from './read-config.js';
 
 // `npm start`: config/local.json (tenants demo and secure) unless AVATAR_CONFIG says otherwise.
-/** RENDER_THREADS (default: one per core), RENDER_MEMORY_MB, RENDER_TIMEOUT_MS, RENDER_QUEUE. */
-function renderSettings() {
+/** RENDER_THREADS (default: one per core), RENDER_MEMORY_MB (default: limits.renderMemoryBytes), RENDER_TIMEOUT_MS, RENDER_QUEUE. */
+function renderSettings(renderMemoryBytes: number) {
   const problems: string[] = [];
-  const settings = readSchedulerSettings(process.env, availableParallelism(), problems);
+  const settings = readSchedulerSettings(process.env, availableParallelism(), problems, renderMemoryBytes);
   if (problems.length) throw new ConfigError(problems);
   return settings;
 }
@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   const { input, source } = readServiceInput();
   const config = loadServiceConfig(withAdminTokenFromEnv(input, process.env));
   const renderSecrets = parseRenderSecrets(process.env.RENDER_SECRET);
-  const render = renderSettings();
+  const render = renderSettings(config.limits.renderMemoryBytes);
+  const stall = stallWarning(render);
+  if (stall) console.error(`[avatar-edge] ${stall}`);
   const log = (msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
   // Metrics, access log, /readyz and shutdown: docs/operations.md.
   const ops = createNodeOps({ env: process.env, config, store: () => storage.store, log });
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     log,
     // Renders on worker threads, one per core, so both cores render and hits never wait behind a render.
     renderThreads: render.threads,
-    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests },
+    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests, metrics: ops.metrics.renderScheduler },
     wrapRenderer: ops.wrapRenderer,
     wrapFetch: ops.wrapFetch,
   });

@@ -1,9 +1,9 @@
 /**
  * Admission control: one memory budget for decoded pixels in flight plus kept masters. Each
- * job carries an estimate of its peak bytes (estimate.ts), made from the header before any
- * decode; it starts only when the estimate fits what is left, and masters (least recently
+ * job carries an estimate of its peak bytes (render-memory.ts), made from the header before
+ * any decode; it starts only when the estimate fits what is left, and masters (least recently
  * used first) give way to it. A job whose estimate exceeds the whole budget could never
- * start: the scheduler refuses it at once (422 SOURCE_TOO_LARGE). Large decodes thus run in
+ * start: the scheduler refuses it at once (422 SOURCE_TOO_LARGE, render-memory.ts). Large decodes thus run in
  * parallel as far as the budget allows, and small ones alongside.
  */
 import { HttpError } from '../../core/errors.js';
@@ -43,15 +43,6 @@ export function createBudget(limit: number, masters: MasterStore): Budget {
     },
     makeRoom,
   };
-}
-
-export function sourceTooLargeForBudget(estimate: number, limit: number): HttpError {
-  const mb = (n: number) => Math.ceil(n / (1024 * 1024));
-  return new HttpError(
-    422,
-    'SOURCE_TOO_LARGE',
-    `rendering this source needs about ${mb(estimate)} MB of memory; this renderer's budget is ${mb(limit)} MB`,
-  );
 }
 
 export const RENDER_QUEUE_FULL = 'RENDER_QUEUE_FULL';

@@ -11,22 +11,25 @@
  * the coarser. Concurrent first requests for one source wait for the one decode.
  *
  * Threads are replaced after a large decode or `maxRendersPerWorker` renders (WebAssembly
- * memory never shrinks: recycling gives a peak back), and after a render past its deadline
+ * memory never shrinks, and allocators keep a thread's freed pixel buffers: recycling gives a
+ * peak back; first-touch bench without it: peak RSS +60–95 MB on Node, +190–210 MB on Deno, for
+ * no consistent gain in req/s), and after a render past its deadline
  * (terminating the thread is the only way to stop a WebAssembly call).
  */
-import type { Limits } from '../../core/config/service-config.js';
+import { LIMIT_DEFAULTS, type Limits } from '../../core/config/service-config.js';
 import { HttpError } from '../../core/errors.js';
 import { checkSourceLimits, sniffImage } from '../../core/image/sniff.js';
 import type { Renderer, RenderResult } from '../../core/ports.js';
+import { NO_RENDER_METRICS, type RenderMetrics } from '../../core/metrics/ports.js';
 import type { Variant } from '../../core/variant.js';
 import type { CodecModules } from '../codec-modules.js';
-import { isProgressiveJpeg } from '../jpeg-dc-scans.js';
+import { decodeTraits } from '../decode-peak.js';
 import { variantDenominator } from '../jsquash-renderer.js';
 import type { ScaleDenominator } from '../jpeg-scaled.js';
 import { masterFactor, masterServes } from '../master.js';
-import { createBudget, renderQueueFull, sourceTooLargeForBudget } from './admission.js';
+import { masterRenderBytes, renderPeakBytes, renderTooLargeForMemory, sourceTooLargeForMemory } from '../render-memory.js';
+import { createBudget, renderQueueFull } from './admission.js';
 import { createTimeoutMemory, RENDER_TIMEOUT, renderTimeout } from './deadline.js';
-import { estimateMasterRenderBytes, estimateRenderBytes } from './estimate.js';
 import { createMasterStore } from './masters.js';
 import type { JobReply, RenderJob, ThreadInit, ThreadReply } from './protocol.js';
 import type { RenderThread, StartThread } from './thread.js';
@@ -34,7 +37,7 @@ import type { RenderThread, StartThread } from './thread.js';
 const MiB = 1024 * 1024;
 
 /** Decoded pixels in flight plus masters: with ~130 MB for the process and two threads, under ~384 MB RSS. */
-export const DEFAULT_RENDER_MEMORY_BYTES = 224 * MiB;
+export const DEFAULT_RENDER_MEMORY_BYTES = LIMIT_DEFAULTS.renderMemoryBytes;
 export const DEFAULT_RENDER_TIMEOUT_MS = 5000;
 /** Renders waiting for a thread, per thread. */
 export const DEFAULT_QUEUE_PER_THREAD = 4;
@@ -48,14 +51,18 @@ export interface SchedulerOptions {
   modules: CodecModules;
   /** Starts one render thread (the scheduler sends it the modules and limits). */
   startThread: StartThread;
-  limits?: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>;
+  /** Source limits; `renderMemoryBytes` is the memory budget unless `memoryBytes` overrides it. */
+  limits?: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'> & Partial<Pick<Limits, 'renderMemoryBytes'>>;
   /** Threads (default 1). */
   size?: number;
   /** Replace a thread after this many renders (default 500). */
   maxRendersPerWorker?: number;
   /** Replace a thread after it decoded at least this many pixels (default 4 MP). */
   recycleAfterPixels?: number;
-  /** The memory budget: estimated bytes of renders in flight plus masters (default 224 MiB). */
+  /**
+   * The memory budget: estimated bytes of renders in flight plus masters (render-memory.ts);
+   * default `limits.renderMemoryBytes`, else 224 MiB. The threads refuse sources by the same budget.
+   */
   memoryBytes?: number;
   /** At most this many bytes of masters (default: half the budget, at most 96 MiB; 0 keeps none). */
   masterBytes?: number;
@@ -67,6 +74,8 @@ export interface SchedulerOptions {
   timeoutMemoryMs?: number;
   /** Tests only: see ThreadInit.stallForTests. */
   stallForTests?: ThreadInit['stallForTests'];
+  /** Queue depth, budget in use, refusals and masters, for the host's metrics (core/metrics/ports.ts). */
+  metrics?: RenderMetrics;
   /** Reports renders stopped at their deadline (operators want to know about hostile sources). */
   log?: (msg: string) => void;
 }
@@ -150,11 +159,12 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   const size = Math.max(1, opts.size ?? 1);
   const maxRenders = opts.maxRendersPerWorker ?? 500;
   const bigPixels = opts.recycleAfterPixels ?? 4_000_000;
-  const memoryBytes = opts.memoryBytes ?? DEFAULT_RENDER_MEMORY_BYTES;
+  const memoryBytes = opts.memoryBytes ?? opts.limits?.renderMemoryBytes ?? DEFAULT_RENDER_MEMORY_BYTES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
   const maxQueue = opts.maxQueue ?? DEFAULT_QUEUE_PER_THREAD * size;
   const limits = opts.limits ?? { maxSourceBytes: Infinity, maxSourcePixels: Infinity };
-  const init: ThreadInit = { modules: opts.modules, limits: opts.limits, ...(opts.stallForTests ? { stallForTests: opts.stallForTests } : {}) };
+  // The threads' own check before decoding (decode-source.ts) uses the same budget as admission here.
+  const init: ThreadInit = { modules: opts.modules, limits: { ...(opts.limits ?? LIMIT_DEFAULTS), renderMemoryBytes: memoryBytes }, ...(opts.stallForTests ? { stallForTests: opts.stallForTests } : {}) };
   const masters = createMasterStore(opts.masterBytes ?? Math.min(96 * MiB, Math.floor(memoryBytes / 2)));
   const keepMasters = (opts.masterBytes ?? 1) > 0;
   const budget = createBudget(memoryBytes, masters);
@@ -164,6 +174,13 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   const slots: Slot[] = [];
   const counters = { recycled: 0, fromMaster: 0, peakInflightBytes: 0, largeAtOnce: 0, timedOut: 0, shed: 0 };
   let closed = false;
+  const metrics = opts.metrics ?? NO_RENDER_METRICS;
+  metrics.memoryBudget(memoryBytes);
+  /** Queue depth and budget in use, after anything that changes them. */
+  const report = (): void => {
+    metrics.queueDepth(queue.length);
+    metrics.memoryInUse(budget.inflight);
+  };
 
   function enqueue(request: Job['request'], key: string, bytes: number, pixels: number): Promise<Rendered> {
     return new Promise<Rendered>((resolve, reject) => {
@@ -173,6 +190,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       if (queue.length > maxQueue && queue.includes(job)) {
         queue.splice(queue.indexOf(job), 1);
         counters.shed++;
+        metrics.rejected('queue_full');
         reject(renderQueueFull(1));
       }
     });
@@ -193,12 +211,13 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
 
   function pump(): void {
     for (const slot of slots) {
-      if (queue.length === 0) return;
+      if (queue.length === 0) break;
       if (slot.busy || slot.retire || !slot.warm) continue;
       const job = admit();
-      if (!job) return;
+      if (!job) break;
       dispatch(slot, job);
     }
+    report();
   }
 
   function dispatch(slot: Slot, job: Job): void {
@@ -218,6 +237,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
     if (job && !keepBytes) budget.release(job.bytes);
+    report();
     return job;
   }
 
@@ -245,6 +265,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     const job = finishJob(slot, true)!;
     timeouts.add(job.key);
     counters.timedOut++;
+    metrics.rejected('timeout');
     job.reject(renderTimeout(timeoutMs));
     replace(slot, job.bytes); // the only way to stop a WebAssembly call that is still running
     opts.log?.(`render of source ${job.key.slice(0, 16)} stopped at its ${timeoutMs} ms deadline; render thread replaced`);
@@ -310,15 +331,26 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   async function renderSource(source: Uint8Array, variant: Variant): Promise<Rendered> {
     const info = sniffImage(source);
     checkSourceLimits(source, info, limits);
+    // The same refusal the thread would make before decoding (render-memory.ts), without queueing.
+    const facts = { ...info, ...decodeTraits(source, info) };
+    const tooLarge = sourceTooLargeForMemory(facts, memoryBytes, source.byteLength);
+    if (tooLarge) {
+      metrics.rejected('too_large');
+      throw tooLarge;
+    }
     const key = await sourceKey(source);
     let fellShort = false;
     for (;;) {
-      if (timeouts.has(key)) throw renderTimeout(timeoutMs);
+      if (timeouts.has(key)) {
+        metrics.rejected('timed_out_before');
+        throw renderTimeout(timeoutMs);
+      }
       const kept = masters.get(key);
       if (kept && masterServes(kept, variant)) {
         counters.fromMaster++;
+        metrics.masterReused();
         const master = { data: kept.image.data as Uint8ClampedArray, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
-        return enqueue({ master, variant }, key, estimateMasterRenderBytes(kept.bytes), 0);
+        return enqueue({ master, variant }, key, masterRenderBytes(kept.bytes), 0);
       }
       fellShort ||= kept !== undefined;
       const pending = pendingDecodes.get(key);
@@ -331,14 +363,16 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     const atMasterScale = keepMasters && fellShort;
     const forVariant = info.format === 'jpeg' ? variantDenominator(info, variant) : 1;
     const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
-    const progressive = info.format === 'jpeg' && denominator > 1 && isProgressiveJpeg(source);
-    const bytes = estimateRenderBytes(info, variant, denominator, { progressive, sourceBytes: source.byteLength });
-    if (bytes > memoryBytes) throw sourceTooLargeForBudget(bytes, memoryBytes);
+    const bytes = renderPeakBytes(facts, variant, denominator, source.byteLength);
+    if (bytes > memoryBytes) {
+      metrics.rejected('too_large');
+      throw renderTooLargeForMemory(facts, variant, bytes, memoryBytes);
+    }
     const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
 
     const job = enqueue({ source, keepMaster: keepMasters, atMasterScale, variant }, key, bytes, pixels);
     const done = job.then((r) => {
-      if (r.master) masters.offer(key, r.master, !inProcess, budget.makeRoom);
+      if (r.master && masters.offer(key, r.master, !inProcess, budget.makeRoom)) metrics.masterKept();
       delete r.master;
       return r;
     });

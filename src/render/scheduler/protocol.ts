@@ -11,7 +11,8 @@ import type { Master } from '../master.js';
 
 export interface ThreadInit {
   modules: CodecModules;
-  limits?: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>;
+  /** Source limits, with the scheduler's memory budget as `renderMemoryBytes` (decode-source.ts checks it). */
+  limits?: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'> & Partial<Pick<Limits, 'renderMemoryBytes'>>;
   /**
    * Tests only: a source containing `marker` (e.g. in a JPEG comment) holds its thread for `ms`
    * before rendering, synchronously, as a hostile decode's single WebAssembly call does.

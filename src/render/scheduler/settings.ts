@@ -8,6 +8,7 @@ import { DEFAULT_QUEUE_PER_THREAD, DEFAULT_RENDER_MEMORY_BYTES, DEFAULT_RENDER_T
 export interface SchedulerSettings {
   /** Render threads; 0 renders on the main thread. */
   threads: number;
+  /** RENDER_MEMORY_MB, else the service config's `limits.renderMemoryBytes`. */
   memoryBytes: number;
   timeoutMs: number;
   maxQueue: number;
@@ -19,6 +20,8 @@ export function readSchedulerSettings(
   env: Record<string, string | undefined>,
   defaultThreads: number,
   problems: string[],
+  /** The service config's `limits.renderMemoryBytes`: RENDER_MEMORY_MB overrides it. */
+  defaultMemoryBytes: number = DEFAULT_RENDER_MEMORY_BYTES,
 ): SchedulerSettings {
   const int = (name: string, min: number, max: number, fallback: number, what: string): number => {
     const raw = env[name]?.trim();
@@ -31,10 +34,23 @@ export function readSchedulerSettings(
     return n;
   };
   const threads = int('RENDER_THREADS', 0, 64, defaultThreads, '0 renders on the main thread');
-  const memoryMb = int('RENDER_MEMORY_MB', 16, 65_536, DEFAULT_RENDER_MEMORY_BYTES / (1024 * 1024), 'MiB for decoded pixels in flight plus masters');
+  const memoryMb = int('RENDER_MEMORY_MB', 16, 65_536, defaultMemoryBytes / (1024 * 1024), 'MiB for decoded pixels in flight plus masters');
   const timeoutMs = int('RENDER_TIMEOUT_MS', 1, 600_000, DEFAULT_RENDER_TIMEOUT_MS, 'milliseconds per render');
   const maxQueue = int('RENDER_QUEUE', 0, 10_000, DEFAULT_QUEUE_PER_THREAD * Math.max(1, threads), 'renders waiting; more are answered 503');
   const stallMs = int('RENDER_TEST_STALL_MS', 0, 600_000, 0, 'tests only');
   const stallForTests = stallMs > 0 ? { marker: STALL_MARKER_FOR_TESTS, ms: stallMs } : undefined;
-  return { threads, memoryBytes: memoryMb * 1024 * 1024, timeoutMs, maxQueue, ...(stallForTests ? { stallForTests } : {}) };
+  return { threads, memoryBytes: Math.floor(memoryMb * 1024 * 1024), timeoutMs, maxQueue, ...(stallForTests ? { stallForTests } : {}) };
+}
+
+/**
+ * The start-up warning for RENDER_TEST_STALL_MS, or undefined when it is unset: with it, any
+ * original carrying the test marker holds a render thread, which a production renderer must
+ * never allow. Both hosts print it on stderr before they listen.
+ */
+export function stallWarning(settings: Pick<SchedulerSettings, 'stallForTests'>): string | undefined {
+  if (!settings.stallForTests) return undefined;
+  return (
+    `WARNING: RENDER_TEST_STALL_MS=${settings.stallForTests.ms} is set. It exists for the hosts' own tests: ` +
+    `any original containing '${settings.stallForTests.marker}' holds its render thread that long. Never set it in production.`
+  );
 }

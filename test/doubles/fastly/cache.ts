@@ -74,6 +74,9 @@ export class TransactionCacheEntry {
     const usable = fresh || age < e.maxAge + e.staleWhileRevalidate || e.softPurged;
     return new CacheState({ found: usable, usable, stale: !fresh, must: !fresh });
   }
+  age() { return coreCacheDouble.now - this.entry!.insertedAt; }
+  maxAge() { return this.entry!.maxAge; }
+  staleWhileRevalidate() { return this.entry!.staleWhileRevalidate; }
   userMetadata() { return new TextEncoder().encode(this.entry!.userMetadata).buffer; }
   body() { return new Response(this.entry!.body as Uint8Array<ArrayBuffer>).body!; }
   insert(opts: { maxAge: number; staleWhileRevalidate?: number; surrogateKeys?: string[]; userMetadata?: string }) {
@@ -94,6 +97,13 @@ export class TransactionCacheEntry {
 }
 
 export class CoreCache {
+  /** A plain lookup: the entry when one is stored, else null (the real one also takes options). */
+  static lookup(key: string) {
+    coreCacheDouble.lookups.push(key);
+    const e = coreCacheDouble.entries.get(key);
+    return e ? new TransactionCacheEntry(key, e) : null;
+  }
+
   static transactionLookup(key: string) {
     coreCacheDouble.lookups.push(key);
     return new TransactionCacheEntry(key, coreCacheDouble.entries.get(key));

@@ -30,9 +30,15 @@ describe('Deno host settings', () => {
     expect([...s.config.tenants.keys()]).toEqual(['demo']);
   });
 
-  it('reads the render scheduler\'s settings: threads default to the cores, budget, deadline and queue', async () => {
+  it('reads the render scheduler\'s settings: threads default to one fewer than the cores (at least one), budget, deadline and queue', async () => {
     const defaults = await loadDenoSettings({}, readText, 2);
-    expect(defaults.render).toEqual({ threads: 2, memoryBytes: 224 * 1024 * 1024, timeoutMs: 5000, maxQueue: 8 });
+    expect(defaults.render).toEqual({ threads: 1, memoryBytes: 224 * 1024 * 1024, timeoutMs: 5000, maxQueue: 4 });
+    expect((await loadDenoSettings({}, readText, 1)).render.threads).toBe(1);
+    expect((await loadDenoSettings({}, readText, 8)).render.threads).toBe(7);
+    // The budget comes from the config's limits.renderMemoryBytes unless RENDER_MEMORY_MB says otherwise.
+    const configured = JSON.stringify({ limits: { renderMemoryBytes: 160 * 1024 * 1024 } });
+    expect((await loadDenoSettings({ AVATAR_CONFIG_JSON: configured }, readText, 2)).render.memoryBytes).toBe(160 * 1024 * 1024);
+    expect((await loadDenoSettings({ AVATAR_CONFIG_JSON: configured, RENDER_MEMORY_MB: '300' }, readText, 2)).render.memoryBytes).toBe(300 * 1024 * 1024);
     const set = await loadDenoSettings({ RENDER_THREADS: '0', RENDER_MEMORY_MB: '300', RENDER_TIMEOUT_MS: '2500', RENDER_QUEUE: '3' }, readText, 2);
     expect(set.render).toEqual({ threads: 0, memoryBytes: 300 * 1024 * 1024, timeoutMs: 2500, maxQueue: 3 });
     const problems = await problemsOf({ RENDER_THREADS: 'many', RENDER_MEMORY_MB: '1', RENDER_TIMEOUT_MS: '-5', RENDER_QUEUE: '1.5' });

@@ -4,10 +4,14 @@
  * under which cache key with which surrogate keys and TTLs, what gets purged.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { shardOf } from '../../../src/core/storage-keys.js';
 import { CACHE_KEY_PREFIX, createCoreCache } from '../../../src/hosts/fastly/core-cache.js';
 import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js';
 import { CONFIG_STORE, SECRET_STORE } from '../../../src/hosts/fastly/stores.js';
+import { staticBackends } from '../../doubles/fastly/backend.js';
 import { coreCacheDouble } from '../../doubles/fastly/cache.js';
+import { erlDouble } from '../../doubles/fastly/edge-rate-limiter.js';
+import { loggedLines } from '../../doubles/fastly/logger.js';
 import { purgeCalls } from '../../doubles/fastly/compute.js';
 import { configStores } from '../../doubles/fastly/config-store.js';
 import { secretStores } from '../../doubles/fastly/secret-store.js';
@@ -25,6 +29,7 @@ interface Sent {
   cacheMode: string | undefined;
   authorization: string | null;
   range: string | null;
+  execution: string | null;
   imageOptimizerOptions?: Record<string, unknown>;
 }
 
@@ -40,6 +45,7 @@ function fakeBackends(overrides: { renderer?: (req: Request) => Response; store?
       cacheMode: init.cacheOverride?.mode,
       authorization: req.headers.get('authorization'),
       range: req.headers.get('range'),
+      execution: req.headers.get('x-avatar-edge-execution'),
       ...(init.imageOptimizerOptions ? { imageOptimizerOptions: init.imageOptimizerOptions } : {}),
     });
     if (backend === 'store') {
@@ -79,6 +85,8 @@ const get = (path: string, headers: Record<string, string> = {}) => new Request(
 
 beforeEach(() => {
   coreCacheDouble.reset();
+  erlDouble.reset();
+  loggedLines.length = 0;
   purgeCalls.length = 0;
   for (const k of Object.keys(shieldSites)) delete shieldSites[k];
   configure();
@@ -103,6 +111,7 @@ describe('edge role: miss, then hit', () => {
         cacheMode: 'pass',
         authorization: `Bearer ${RENDER_SECRET}`,
         range: null,
+        execution: expect.stringMatching(/^[0-9a-f-]{36}$/),
       },
     ]);
     const key = `${CACHE_KEY_PREFIX}demo/u-42/384x0-inside-q75.webp`;
@@ -110,7 +119,8 @@ describe('edge role: miss, then hit', () => {
     expect([...coreCacheDouble.entries.keys()]).toEqual([key]);
     expect(stored.surrogateKeys).toEqual(['t:demo', 'i:demo/u-42', 'v:demo/u-42/384x0-inside-q75.webp']);
     expect(stored.maxAge).toBe(31_536_000_000);
-    expect(stored.staleWhileRevalidate).toBe(604_800_000);
+    // A week of stale-while-revalidate, then a day of stale-if-error (cache.edgeStaleIfError).
+    expect(stored.staleWhileRevalidate).toBe(604_800_000 + 86_400_000);
   });
 
   it('answers clients with browser caching headers, Vary, Surrogate-Key and a 304 on a matching ETag', async () => {
@@ -128,14 +138,14 @@ describe('edge role: miss, then hit', () => {
     expect(template.headers.get('vary')).toBeNull();
   });
 
-  it('stores the short TTL class for 60 s with no stale period', async () => {
+  it('stores the short TTL class for 60 s with no stale-while-revalidate, only the stale-if-error day', async () => {
     const { fetch } = fakeBackends({
       renderer: () => new Response(IMAGE, { headers: { 'content-type': 'image/webp', etag: '"s"', 'cache-control': 'public, max-age=60' } }),
     });
     const r = await service(fetch)(get('/legal/u-1?w=64'));
     expect(r.headers.get('cache-control')).toBe('public, max-age=60');
     const stored = coreCacheDouble.entries.get(`${CACHE_KEY_PREFIX}legal/u-1/64x0-inside-q75.webp`)!;
-    expect([stored.maxAge, stored.staleWhileRevalidate]).toEqual([60_000, 0]);
+    expect([stored.maxAge, stored.staleWhileRevalidate]).toEqual([60_000, 86_400_000]);
   });
 
   it('serves a stale copy and refreshes it after the response (waitUntil)', async () => {
@@ -195,6 +205,234 @@ describe('edge role: miss, then hit', () => {
   });
 });
 
+describe('stale-if-error', () => {
+  const YEAR = 31_536_000_000;
+  const WEEK = 604_800_000;
+  const DAY = 86_400_000;
+  /** A renderer that works until `down` is set, then fails the way `down` says. */
+  function flakyRenderer() {
+    const ctl = { down: undefined as undefined | 'unreachable' | 500 | 404, body: IMAGE };
+    const backends = fakeBackends({
+      renderer: (req) => {
+        if (ctl.down === 'unreachable') throw new TypeError('connection refused');
+        if (ctl.down) return new Response(JSON.stringify({ code: 'X', message: 'down' }), { status: ctl.down });
+        const maxAge = new URL(req.url).pathname.startsWith('/_render/legal/') ? 60 : 31_536_000;
+        return new Response(ctl.body, { headers: { 'content-type': 'image/webp', etag: `"${ctl.body.length}"`, 'cache-control': `public, max-age=${maxAge}` } });
+      },
+    });
+    return { ctl, ...backends };
+  }
+
+  it('past TTL + SWR, answers the stale copy with a reason when the renderer cannot be reached, and keeps it', async () => {
+    const { ctl, sent, fetch } = flakyRenderer();
+    const logs: string[] = [];
+    const handle = service(fetch, logs);
+    await handle(get('/demo/u-42?w=64'));
+    coreCacheDouble.now += YEAR + WEEK + 1;
+    ctl.down = 'unreachable';
+    const r = await handle(get('/demo/u-42?w=64'));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-cache')).toBe('STALE');
+    expect(r.headers.get('x-stale-reason')).toBe('RENDERER_UNREACHABLE');
+    expect(r.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(new Uint8Array(await r.arrayBuffer())).toEqual(IMAGE);
+    // The renderer was asked (synchronously, not after the response), the stale object stays.
+    expect(sent).toHaveLength(2);
+    expect(coreCacheDouble.entries.size).toBe(1);
+    expect(logs.join('\n')).toContain('serving stale demo/u-42/64x0-inside-q75.webp (RENDERER_UNREACHABLE)');
+    // Once the renderer is back, the next request renders and stores a fresh copy.
+    ctl.down = undefined;
+    ctl.body = new Uint8Array([9, 9, 9]);
+    const back = await handle(get('/demo/u-42?w=64'));
+    expect([back.headers.get('x-cache'), back.headers.get('x-stale-reason')]).toEqual(['MISS', null]);
+    expect(new Uint8Array(await back.arrayBuffer())).toEqual(ctl.body);
+    expect((await handle(get('/demo/u-42?w=64'))).headers.get('x-cache')).toBe('HIT');
+  });
+
+  it('covers short-TTL tenants (no SWR) and renderer 5xx answers', async () => {
+    const { ctl, fetch } = flakyRenderer();
+    const handle = service(fetch);
+    await handle(get('/legal/u-1?w=64'));
+    coreCacheDouble.now += 60_001;
+    ctl.down = 500;
+    const r = await handle(get('/legal/u-1?w=64'));
+    expect([r.status, r.headers.get('x-cache'), r.headers.get('x-stale-reason')]).toEqual([200, 'STALE', 'RENDERER_ERROR']);
+  });
+
+  it('passes a 404 from the renderer on (an answer, not a failure), and gives 502 once the window is over', async () => {
+    const { ctl, fetch } = flakyRenderer();
+    const handle = service(fetch);
+    await handle(get('/demo/u-42?w=64'));
+    await handle(get('/demo/u-43?w=64'));
+    coreCacheDouble.now += YEAR + WEEK + 1;
+    ctl.down = 404;
+    expect((await handle(get('/demo/u-42?w=64'))).status).toBe(404);
+    coreCacheDouble.now += DAY;
+    ctl.down = 'unreachable';
+    const gone = await handle(get('/demo/u-43?w=64'));
+    expect(gone.status).toBe(502);
+    expect(await gone.json()).toMatchObject({ code: 'RENDERER_UNREACHABLE' });
+  });
+
+  it('serves nothing stale after a hard purge (takedowns), and follows cache.edgeStaleIfError', async () => {
+    const { ctl, fetch } = flakyRenderer();
+    const handle = service(fetch);
+    await handle(get('/demo/u-42?w=64'));
+    coreCacheDouble.purge('i:demo/u-42', false);
+    ctl.down = 'unreachable';
+    expect((await handle(get('/demo/u-42?w=64'))).status).toBe(502);
+
+    coreCacheDouble.reset();
+    configure({ AVATAR_CONFIG_JSON: JSON.stringify({ cache: { edgeStaleIfError: 30 }, tenants: { legal: { ttlClass: 'short' } } }) });
+    ctl.down = undefined;
+    await handle(get('/legal/u-1?w=64'));
+    expect(coreCacheDouble.entries.values().next().value!.staleWhileRevalidate).toBe(30_000);
+    ctl.down = 'unreachable';
+    coreCacheDouble.now += 60_000 + 29_000;
+    expect((await handle(get('/legal/u-1?w=64'))).headers.get('x-cache')).toBe('STALE');
+    coreCacheDouble.now += 2_000;
+    expect((await handle(get('/legal/u-1?w=64'))).status).toBe(502);
+  });
+});
+
+describe('request logs (fastly:logger)', () => {
+  it('writes one JSON line per request to avatar_edge_log: tenant, variant, cache state, status, error code, timings, POP', async () => {
+    const { fetch } = fakeBackends();
+    const handle = service(fetch);
+    const signedLooking = '/demo/u-42?w=64&sig=SECRETSIG&exp=99';
+    await handle(get(signedLooking), { clientAddress: '192.0.2.7' });
+    await handle(get('/demo/u-42?w=64'));
+    await handle(get('/demo/u-42?w=abc'));
+    expect(loggedLines.map((l) => l.endpoint)).toEqual(['avatar_edge_log', 'avatar_edge_log', 'avatar_edge_log']);
+    const lines = loggedLines.map((l) => JSON.parse(l.message) as Record<string, unknown>);
+    expect(lines[0]).toEqual({
+      t: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      pop: 'TST',
+      method: 'GET',
+      route: 'image',
+      tenant: 'demo',
+      variant: 'demo/u-42/64x0-inside-q75.webp',
+      cache: 'MISS',
+      status: 200,
+      ms: expect.any(Number),
+      cpu: 0,
+    });
+    expect(lines[1]).toMatchObject({ cache: 'HIT', status: 200 });
+    expect(lines[2]).toMatchObject({ route: 'image', tenant: 'demo', status: 400, code: 'INVALID_PARAMETER' });
+    // No query strings (signatures) and no client addresses in the logs.
+    expect(loggedLines.map((l) => l.message).join('\n')).not.toMatch(/SECRETSIG|192\.0\.2\.7/);
+    // The error answer itself is unchanged by being read for its code.
+    const bad = await handle(get('/demo/u-42?w=abc'));
+    expect(await bad.json()).toMatchObject({ code: 'INVALID_PARAMETER' });
+  });
+
+  it('logs stale answers with their reason, and never fails a request because the logger does', async () => {
+    const lines: Record<string, unknown>[] = [];
+    let down = false;
+    const { fetch } = fakeBackends({ renderer: () => (down ? new Response('x', { status: 503 }) : new Response(IMAGE, { headers: { 'content-type': 'image/webp', etag: '"a"' } })) });
+    const handle = createFastlyService({ fetch: fetch as never, log: () => {}, requestLog: (l) => lines.push({ ...l }) });
+    await handle(get('/demo/u-42?w=64'));
+    coreCacheDouble.now += 31_536_000_000 + 604_800_000 + 1;
+    down = true;
+    await handle(get('/demo/u-42?w=64'));
+    expect(lines[1]).toMatchObject({ cache: 'STALE', stale: 'RENDERER_ERROR', status: 200 });
+    const broken = createFastlyService({ fetch: fetch as never, log: () => {}, requestLog: () => { throw new Error('log endpoint down'); } });
+    expect((await broken(get('/demo/u-42?w=64'))).status).toBe(200);
+  });
+});
+
+describe('rate limits at the POP (fastly:edge-rate-limiter)', () => {
+  const limits = (o: unknown) => configure({ RATE_LIMITS_JSON: JSON.stringify(o) });
+
+  it('answers 429 with Retry-After past the per-IP rate, keeps the IP in the penalty box, and counts per tenant and IP', async () => {
+    limits({ clientRps: 1, clientWindow: 1, penaltyMinutes: 2, tenants: { legacy: { clientRps: 50 } } });
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    const from = (ip: string, path = '/demo/u-42?w=64') => handle(get(path), { clientAddress: ip });
+    expect((await from('192.0.2.1')).status).toBe(200);
+    const limited = await from('192.0.2.1');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('120');
+    expect(limited.headers.get('cache-control')).toBe('no-store');
+    expect(await limited.json()).toEqual({ code: 'RATE_LIMITED', message: 'too many requests from this address; retry in 120 s' });
+    // Penalty box: refused without being counted again.
+    const calls = erlDouble.calls.length;
+    expect((await from('192.0.2.1')).status).toBe(429);
+    expect(erlDouble.calls.length).toBe(calls);
+    // Another address, and another tenant with its own higher limit, are not affected.
+    expect((await from('192.0.2.2')).status).toBe(200);
+    expect((await from('192.0.2.1', '/legacy/u-1?w=64')).status).toBe(200);
+    expect(erlDouble.calls).toContain('checkRate avatar_edge_clients legacy|192.0.2.1 1 50 2');
+    expect(sent.map((s) => s.backend)).toEqual(['renderer', 'renderer']);
+  });
+
+  it('does not limit /_render/* (other POPs call it) nor requests without a client address', async () => {
+    limits({ clientRps: 1, clientWindow: 1 });
+    const { fetch } = fakeBackends();
+    const handle = service(fetch);
+    for (let i = 0; i < 3; i++) expect((await handle(get('/demo/u-42?w=64'))).status).toBe(200);
+    const render = () => new Request('http://edge.test/_render/demo/u-42/64x0-inside-q75.webp', { headers: { authorization: `Bearer ${RENDER_SECRET}` } });
+    for (let i = 0; i < 3; i++) expect((await handle(render(), { clientAddress: '192.0.2.9' })).status).toBe(200);
+  });
+
+  it('spends a per-tenant render budget on misses only: over it 503 RENDER_BUDGET, hits still served, stale copies served', async () => {
+    limits({ tenants: { demo: { rendersPerMinute: 2 } } });
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    expect((await handle(get('/demo/u-1?w=64'))).status).toBe(200);
+    expect((await handle(get('/demo/u-2?w=64'))).status).toBe(200);
+    const over = await handle(get('/demo/u-3?w=64'));
+    expect(over.status).toBe(503);
+    expect(over.headers.get('retry-after')).toBe('60');
+    expect(await over.json()).toMatchObject({ code: 'RENDER_BUDGET' });
+    expect((await handle(get('/demo/u-1?w=64'))).headers.get('x-cache')).toBe('HIT');
+    // Other tenants have their own budget (the default).
+    expect((await handle(get('/legacy/u-3?w=64'))).status).toBe(200);
+    expect(sent.map((s) => new URL(s.url).pathname)).toEqual([
+      '/_render/demo/u-1/64x0-inside-q75.webp',
+      '/_render/demo/u-2/64x0-inside-q75.webp',
+      '/_render/legacy/u-3/64x0-inside-q100.png',
+    ]);
+    // An expired object past its SWR is served stale rather than refused.
+    coreCacheDouble.now += 31_536_000_000 + 604_800_000 + 1;
+    const stale = await handle(get('/demo/u-2?w=64'));
+    expect([stale.status, stale.headers.get('x-cache'), stale.headers.get('x-stale-reason')]).toEqual([200, 'STALE', 'RENDER_BUDGET']);
+    expect(sent).toHaveLength(3);
+  });
+
+  it('the shield role spends its own budget and marks its refusal (x-render-budget) for the edges', async () => {
+    limits({ rendersPerMinute: 1 });
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    const render = (v: string) => handle(new Request(`http://edge.test/_render/demo/u-42/${v}`, { headers: { authorization: `Bearer ${RENDER_SECRET}` } }));
+    expect((await render('64x0-inside-q75.webp')).status).toBe(200);
+    const refused = await render('96x0-inside-q75.webp');
+    expect([refused.status, refused.headers.get('x-render-budget'), refused.headers.get('retry-after')]).toEqual([503, 'exceeded', '60']);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('a shield fallback spends the edge budget; a shield refusing for its budget is passed on, not gone around', async () => {
+    configure({ SHIELD_POP: 'iad-va-us', RATE_LIMITS_JSON: JSON.stringify({ rendersPerMinute: 1 }) });
+    shieldSites['iad-va-us'] = 'remote';
+    let shieldAnswer = () => new Response('{}', { status: 503 });
+    const { sent, fetch } = fakeBackends();
+    const viaShield = (req: Request, init: Parameters<typeof fetch>[1]) =>
+      String(init.backend).startsWith('shield:') ? (sent.push({ backend: String(init.backend) } as Sent), Promise.resolve(shieldAnswer())) : fetch(req, init);
+    const handle = service(viaShield as never);
+    expect((await handle(get('/demo/u-1?w=64'))).status).toBe(200);
+    const over = await handle(get('/demo/u-2?w=64'));
+    expect(over.status).toBe(503);
+    expect(await over.json()).toMatchObject({ code: 'RENDER_BUDGET' });
+    expect(sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted', 'renderer', 'shield:iad-va-us:encrypted']);
+
+    shieldAnswer = () => new Response('{"code":"RENDER_BUDGET"}', { status: 503, headers: { 'x-render-budget': 'exceeded' } });
+    erlDouble.reset();
+    sent.length = 0;
+    expect((await handle(get('/demo/u-3?w=64'))).status).toBe(502);
+    expect(sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted']);
+  });
+});
+
 describe('shielding', () => {
   it('sends misses to the shield POP when this POP is not the shield', async () => {
     configure({ SHIELD_POP: 'iad-va-us' });
@@ -205,6 +443,52 @@ describe('shielding', () => {
     expect(sent.map((s) => [s.backend, s.url, s.authorization])).toEqual([
       ['shield:iad-va-us:encrypted', 'http://edge.test/_render/demo/u-42/64x0-inside-q75.webp', `Bearer ${RENDER_SECRET}`],
     ]);
+  });
+
+  it('falls back to the renderer once, logged, when the shield POP cannot be reached or answers 5xx', async () => {
+    configure({ SHIELD_POP: 'iad-va-us' });
+    shieldSites['iad-va-us'] = 'remote';
+    for (const shield of [() => Promise.reject(new TypeError('connection refused')), () => Promise.resolve(new Response('{}', { status: 503 }))]) {
+      coreCacheDouble.reset();
+      const { sent, fetch } = fakeBackends();
+      const logs: string[] = [];
+      const viaShieldFirst = (req: Request, init: Parameters<typeof fetch>[1]) => (String(init.backend).startsWith('shield:') ? (sent.push({ backend: String(init.backend) } as Sent), shield()) : fetch(req, init));
+      const handle = service(viaShieldFirst as never, logs);
+      const r = await handle(get('/demo/u-42?w=64'));
+      expect([r.status, r.headers.get('x-cache')]).toEqual([200, 'MISS']);
+      expect(new Uint8Array(await r.arrayBuffer())).toEqual(IMAGE);
+      expect(sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted', 'renderer']);
+      // The direct request is the renderer's own: its path and bearer secret, not our host name.
+      expect([sent[1]!.url, sent[1]!.authorization]).toEqual(['http://renderer/_render/demo/u-42/64x0-inside-q75.webp', `Bearer ${RENDER_SECRET}`]);
+      expect(logs.join('\n')).toMatch(/shield POP 'iad-va-us' (failed: connection refused|answered 503): calling the renderer directly \(shield fallback\)/);
+    }
+  });
+
+  it('passes a 4xx from the shield on, and counts both requests against BACKEND_REQUEST_LIMIT when both fail', async () => {
+    configure({ SHIELD_POP: 'iad-va-us', BACKEND_REQUEST_LIMIT: '2' });
+    shieldSites['iad-va-us'] = 'remote';
+    const missing = fakeBackends({ renderer: () => new Response(JSON.stringify({ code: 'NOT_FOUND', message: 'no image' }), { status: 404 }) });
+    const r = await service(missing.fetch)(get('/demo/u-42?w=64'));
+    expect(r.status).toBe(404);
+    expect(missing.sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted']);
+
+    const down = fakeBackends({ renderer: () => new Response('down', { status: 503 }) });
+    const failed = await service(down.fetch)(get('/demo/u-43?w=64'));
+    expect(failed.status).toBe(502);
+    expect(down.sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted', 'renderer']);
+    expect(new Set(down.sent.map((s) => s.execution)).size).toBe(1);
+  });
+
+  it('serves the stale copy when shield and renderer both fail past the SWR window (budget spent)', async () => {
+    configure({ SHIELD_POP: 'iad-va-us', BACKEND_REQUEST_LIMIT: '2' });
+    shieldSites['iad-va-us'] = 'remote';
+    const ok = fakeBackends();
+    await service(ok.fetch)(get('/demo/u-42?w=64'));
+    coreCacheDouble.now += 31_536_000_000 + 604_800_000 + 1;
+    const down = fakeBackends({ renderer: () => new Response('down', { status: 503 }) });
+    const r = await service(down.fetch)(get('/demo/u-42?w=64'));
+    expect([r.status, r.headers.get('x-cache'), r.headers.get('x-stale-reason')]).toEqual([200, 'STALE', 'RENDERER_ERROR']);
+    expect(down.sent.map((s) => s.backend)).toEqual(['shield:iad-va-us:encrypted', 'renderer']);
   });
 
   it('calls the renderer itself on the shield POP, and when the POP is unknown (local runs)', async () => {
@@ -269,6 +553,39 @@ describe('admin purges', () => {
     expect(audits[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=S3RVER\//);
   });
 
+  it('keeps a takedown within BACKEND_REQUEST_LIMIT even when every store read fails and is retried: 500 INCOMPLETE, audit entry written', async () => {
+    configure({ ...STORAGE, BACKEND_REQUEST_LIMIT: '6' }, STORAGE_SECRETS);
+    // PUTs succeed; every read answers 500 (retried three times each by the admin operations).
+    const { sent, fetch } = fakeBackends({
+      store: (req) => (req.method === 'PUT' ? new Response(null, { status: 200 }) : new Response('<Error><Code>InternalError</Code></Error>', { status: 500 })),
+    });
+    const handle = service(fetch);
+    const res = await handle(new Request('http://edge.test/_admin/takedown', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', id: 'u-9', reason: 'r', ticket: 't' }) }));
+    const body = (await res.json()) as { code: string; ok: boolean; audit: { id?: string }; verification: { ok: boolean; storeError?: string } };
+    expect(res.status).toBe(500);
+    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, verification: { ok: false } });
+    expect(JSON.stringify(body)).toMatch(/BACKEND_REQUEST_LIMIT/);
+    expect(body.audit.id).toEqual(expect.any(String));
+    expect(sent).toHaveLength(6);
+    expect(new Set(sent.map((s) => s.execution)).size).toBe(1);
+    expect(sent[0]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    // The last request is the audit entry, kept in reserve; no renderer request at all.
+    expect(sent.at(-1)).toMatchObject({ backend: 'store', method: 'PUT' });
+    expect(new URL(sent.at(-1)!.url).pathname).toMatch(/^\/avatars\/audit\//);
+    expect(sent.filter((s) => s.backend !== 'store')).toEqual([]);
+  });
+
+  it('sends one execution id per request on every backend request', async () => {
+    const { sent, fetch } = fakeBackends();
+    const handle = service(fetch);
+    await handle(get('/demo/u-1?w=64'));
+    await handle(get('/demo/u-2?w=64'));
+    expect(sent).toHaveLength(2);
+    expect(sent[0]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[1]!.execution).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[0]!.execution).not.toBe(sent[1]!.execution);
+  });
+
   it('refuses without a token, and without a bucket for the audit log', async () => {
     const { fetch } = fakeBackends();
     const handle = service(fetch);
@@ -277,6 +594,138 @@ describe('admin purges', () => {
     const noBucket = await handle(req(`Bearer ${ADMIN_TOKEN}`));
     expect(noBucket.status).toBe(503);
     expect(purgeCalls).toEqual([]);
+  });
+
+  it('refuses to use a bucket whose backend Host disagrees with the signed host, before any store request', async () => {
+    configure({ STORAGE: 's3', S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com', S3_REGION: 'eu-west-1', S3_BUCKET: 'avatars' }, STORAGE_SECRETS);
+    staticBackends.store = { target: 's3.eu-west-1.amazonaws.com', hostOverride: 's3.eu-west-1.amazonaws.com' };
+    try {
+      const { sent, fetch } = fakeBackends();
+      const errors: string[] = [];
+      const handle = createFastlyService({ fetch: fetch as never, log: (msg, err) => errors.push(`${msg}: ${(err as Error)?.message}`) });
+      const req = () => new Request('http://edge.test/_admin/purge', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"keys":["t:demo"]}' });
+      const r = await handle(req());
+      expect(r.status).toBe(500);
+      expect(await r.json()).toEqual({ code: 'INTERNAL', message: 'internal error' });
+      expect(errors.join('\n')).toContain("backend 'store' sends Host 's3.eu-west-1.amazonaws.com' but S3_ENDPOINT/S3_BUCKET sign virtual-hosted requests for 'avatars.s3.eu-west-1.amazonaws.com'");
+      expect(sent).toEqual([]);
+      expect(purgeCalls).toEqual([]);
+      // With the backend at the bucket host, the same call goes through.
+      staticBackends.store = { target: 'avatars.s3.eu-west-1.amazonaws.com', hostOverride: '' };
+      expect((await handle(req())).status).toBe(200);
+    } finally {
+      delete staticBackends.store;
+    }
+  });
+});
+
+/**
+ * Two buckets behind the `store` and `store_secondary` backends, with just enough S3 for the
+ * admin API (PUT, HEAD, GET, DELETE, ListObjectsV2, DeleteObjects): a takedown's requests
+ * are counted per backend and the buckets' contents checked afterwards.
+ */
+function fakeBuckets() {
+  const buckets: Record<string, Map<string, Uint8Array>> = { store: new Map(), store_secondary: new Map() };
+  const answer = async (backend: string, req: Request): Promise<Response> => {
+    const objects = buckets[backend]!;
+    const url = new URL(req.url);
+    const key = decodeURIComponent(url.pathname.split('/').slice(2).join('/'));
+    if (req.method === 'PUT') {
+      objects.set(key, new Uint8Array(await req.arrayBuffer()));
+      return new Response(null, { status: 200, headers: { etag: '"x"' } });
+    }
+    if (req.method === 'POST' && url.searchParams.has('delete')) {
+      const keys = [...(await req.text()).matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
+      for (const k of keys) objects.delete(k);
+      return new Response(`<DeleteResult>${keys.map((k) => `<Deleted><Key>${k}</Key></Deleted>`).join('')}</DeleteResult>`, { headers: { 'content-type': 'application/xml' } });
+    }
+    if (req.method === 'GET' && url.searchParams.get('list-type') === '2') {
+      const prefix = url.searchParams.get('prefix') ?? '';
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+      return new Response(`<ListBucketResult><IsTruncated>false</IsTruncated>${keys.map((k) => `<Contents><Key>${k}</Key><Size>1</Size></Contents>`).join('')}</ListBucketResult>`, { headers: { 'content-type': 'application/xml' } });
+    }
+    if (req.method === 'DELETE') {
+      objects.delete(key);
+      return new Response(null, { status: 204 });
+    }
+    const body = objects.get(key);
+    if (!body) return new Response(req.method === 'HEAD' ? null : '<Error><Code>NoSuchKey</Code></Error>', { status: 404 });
+    const headers = { 'content-length': String(body.length), etag: '"x"', 'last-modified': new Date(0).toUTCString(), 'content-type': 'application/octet-stream' };
+    return new Response(req.method === 'HEAD' ? null : body.slice().buffer, { headers });
+  };
+  const sent: { backend: string; method: string; execution: string | null }[] = [];
+  const fetch = async (req: Request, init: RequestInit & { backend?: unknown }) => {
+    const backend = String(init.backend);
+    sent.push({ backend, method: req.method, execution: req.headers.get('x-avatar-edge-execution') });
+    if (!(backend in buckets)) return new Response(IMAGE, { headers: { 'content-type': 'image/webp' } });
+    return answer(backend, req);
+  };
+  const seed = (tenant: string, id: string) => {
+    for (const objects of Object.values(buckets)) {
+      objects.set(`originals/${tenant}/${shardOf(tenant, id)}/${id}`, new Uint8Array([1]));
+      objects.set(`variants/${tenant}/${shardOf(tenant, id)}/${id}/64x64-cover-q75.webp`, new Uint8Array([2]));
+      objects.set(`variants/${tenant}/${shardOf(tenant, id)}/${id}/128x128-cover-q75.webp`, new Uint8Array([3]));
+    }
+  };
+  /** What the bucket holds of the image (original, variants, tombstone). */
+  const holds = (backend: string, tenant: string, id: string) =>
+    [...buckets[backend]!.keys()].filter((k) => k.includes(`/${tenant}/${shardOf(tenant, id)}/${id}`)).map((k) => k.split('/')[0]).sort();
+  return { buckets, sent, fetch, seed, holds };
+}
+
+describe('takedowns within the backend request limit, with a failover secondary', () => {
+  const SECONDARY = { S3_SECONDARY_ENDPOINT: 'http://127.0.0.1:4569', S3_SECONDARY_BUCKET: 'archive' };
+  const SECONDARY_SECRETS = { S3_SECONDARY_ACCESS_KEY_ID: 'S3RVER', S3_SECONDARY_SECRET_ACCESS_KEY: 'S3RVER' };
+  const takedown = (handle: ReturnType<typeof service>) =>
+    handle(new Request('http://edge.test/_admin/takedown', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', id: 'u-7', reason: 'r', ticket: 't' }) }));
+
+  it('one store: 8 backend requests in one execution (7 for the image, 1 for the audit entry), ok', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const res = await takedown(service(b.fetch));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }] } });
+    expect(b.sent.map((s) => `${s.backend} ${s.method}`)).toHaveLength(8);
+    expect(b.sent.filter((s) => s.method === 'POST')).toHaveLength(1);
+    expect(new Set(b.sent.map((s) => s.execution)).size).toBe(1);
+    expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
+  });
+
+  it('two stores at the default limit of 10: tombstones and deletes on both, never more than 10 requests, 500 INCOMPLETE naming the limit it needs', async () => {
+    configure({ ...STORAGE, ...SECONDARY }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const res = await takedown(service(b.fetch));
+    const body = (await res.json()) as { code: string; message: string; ok: boolean; audit: { id?: string } };
+    expect(res.status).toBe(500);
+    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, audit: { id: expect.any(String) } });
+    expect(body.message).toMatch(/BACKEND_REQUEST_LIMIT to 15 or more/);
+    expect(b.sent).toHaveLength(10);
+    expect(new Set(b.sent.map((s) => s.execution)).size).toBe(1);
+    // What it could do, it did: the image is gone from both buckets, and both hold the tombstone.
+    expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
+    expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
+    // The audit entry (the request kept in reserve) says it is incomplete.
+    const audit = [...b.buckets.store!.entries()].find(([k]) => k.startsWith('audit/'))!;
+    expect(JSON.parse(new TextDecoder().decode(audit[1]))).toMatchObject({ action: 'takedown', ok: false, incomplete: expect.stringMatching(/BACKEND_REQUEST_LIMIT/) });
+  });
+
+  it('two stores with BACKEND_REQUEST_LIMIT=15: 15 backend requests in one execution, both stores verified, ok', async () => {
+    configure({ ...STORAGE, ...SECONDARY, BACKEND_REQUEST_LIMIT: '15' }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const res = await takedown(service(b.fetch));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] },
+    });
+    expect(b.sent).toHaveLength(15);
+    expect(b.sent.filter((s) => s.backend === 'store_secondary')).toHaveLength(7);
+    expect(new Set(b.sent.map((s) => s.execution)).size).toBe(1);
+    expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
+    expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
   });
 });
 

@@ -24,6 +24,15 @@ describe('Fastly settings (Config Store + Secret Store)', () => {
     expect(s).toMatchObject({ rendererBackend: 'renderer', renderMode: 'renderer', renderSecrets: [SECRET], storeBackend: 'store' });
     expect(s.shieldPop).toBeUndefined();
     expect(s.config.tenants.get('acme')!.keys).toEqual({ k1: '0123456789abcdef0' });
+    expect(s.backendRequestLimit).toBe(10);
+  });
+
+  it('reads BACKEND_REQUEST_LIMIT (32 on paid accounts) and refuses nonsense', async () => {
+    const base = { AVATAR_CONFIG_JSON: '{"tenants":{"demo":{}}}' };
+    expect((await loadEdgeSettings(source({ ...base, BACKEND_REQUEST_LIMIT: '32' }, { RENDER_SECRET: SECRET }))).backendRequestLimit).toBe(32);
+    for (const bad of ['0', '1', '2.5', 'ten', '5000']) {
+      expect(await problems(loadEdgeSettings(source({ ...base, BACKEND_REQUEST_LIMIT: bad }, { RENDER_SECRET: SECRET })))).toEqual([expect.stringMatching(/^BACKEND_REQUEST_LIMIT must be an integer from 2 to 1000/)]);
+    }
   });
 
   it('lists every problem at once and never echoes secret values', async () => {

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMIT_DEFAULTS } from '../../../src/core/config/service-config.js';
 import { HttpError } from '../../../src/core/errors.js';
 import { sniffImage } from '../../../src/core/image/sniff.js';
 import type { Variant } from '../../../src/core/variant.js';
 import { loadCodecModules } from '../../../src/hosts/node/load-wasm.js';
 import { createRenderPool, type RenderPool } from '../../../src/hosts/node/render-pool.js';
+import { checkSource } from '../../../src/render/decode-source.js';
 
 const sample = (name: string) => new Uint8Array(readFileSync(new URL(`../../../samples/demo/${name}`, import.meta.url)));
 const variant = (w: number, format: Variant['format'] = 'webp'): Variant => ({ tenant: 'demo', id: 'x', width: w, height: w, fit: 'cover', format, quality: 75, version: '', negotiated: false });
@@ -153,10 +156,37 @@ describe('render pool masters', () => {
       const err = await pool.render(sample('free.jpg'), wide).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HttpError);
       expect([(err as HttpError).status, (err as HttpError).code]).toEqual([422, 'SOURCE_TOO_LARGE']);
+      // The source fits; this size of it does not: the message says so.
+      expect((err as HttpError).message).toMatch(/^source image is 2880×2160 \(6220800 pixels\); rendering it at 1024×auto needs about \d+ MB of memory, more than this renderer's 32 MB budget; a smaller size may fit$/);
       expect(pool.stats().running + pool.stats().queued).toBe(0);
       // The same source at a scale that fits the budget renders.
       const small = await pool.render(sample('free.jpg'), variant(64));
       expect(sniffImage(small.body)).toMatchObject({ width: 64, height: 64 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses a PNG too large for its budget with the message the render thread\'s own check gives (one rule, render-memory.ts)', async () => {
+    const memoryBytes = 48 * 1024 * 1024;
+    // 2000×2000 decodes at full size: ~32 MB of pixels and their copy, past 48 MB with the fixed costs.
+    const png = new Uint8Array(await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#2878c8' } }).png().toBuffer());
+    const inThread = (() => {
+      try {
+        return checkSource(png, { ...LIMIT_DEFAULTS, renderMemoryBytes: memoryBytes });
+      } catch (e) {
+        return e;
+      }
+    })();
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 1, memoryBytes });
+    try {
+      await pool.warmUp();
+      const err = await pool.render(png, variant(64)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HttpError);
+      expect([(err as HttpError).status, (err as HttpError).code]).toEqual([422, 'SOURCE_TOO_LARGE']);
+      expect((err as HttpError).message).toMatch(/^source image is 2000×2000 \(4000000 pixels\); PNG sources decode at full size and may have at most \d+ pixels in this renderer's 48 MB memory budget$/);
+      expect((err as HttpError).message).toBe((inThread as HttpError).message);
+      expect(pool.stats().running + pool.stats().queued).toBe(0);
     } finally {
       await pool.close();
     }

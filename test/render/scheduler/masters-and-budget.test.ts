@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { decodePeakBytes } from '../../../src/render/decode-peak.js';
+import { renderPeakBytes, RENDER_OVERHEAD_BYTES } from '../../../src/render/render-memory.js';
 import { createBudget } from '../../../src/render/scheduler/admission.js';
-import { estimateDecodeBytes, estimateRenderBytes } from '../../../src/render/scheduler/estimate.js';
 import { createMasterStore } from '../../../src/render/scheduler/masters.js';
 import type { MasterMessage } from '../../../src/render/scheduler/protocol.js';
 
@@ -52,21 +53,22 @@ describe('memory budget', () => {
   });
 });
 
-describe('render estimates (from the header alone)', () => {
-  it('grow with the decoded pixels: a reduced JPEG decode is far cheaper than a full one', () => {
-    const full = estimateDecodeBytes(info, 1);
-    expect(full).toBe(12 * 4000 * 3000);
-    expect(estimateDecodeBytes(info, 8)).toBe(12 * 500 * 375);
+describe('render estimates (from the header alone, built on the decoders\' decodePeakBytes)', () => {
+  const cover = (side: number) => ({ width: side, height: side, fit: 'cover' as const });
+
+  it('a small variant costs its decode stage: the decoders\' peak, the thread\'s copy of the source and the fixed costs', () => {
+    const baseline = { ...info, progressive: false };
+    expect(renderPeakBytes(baseline, cover(128), 8, 3e6)).toBe(decodePeakBytes(baseline, 8, 3e6) + 3e6 + RENDER_OVERHEAD_BYTES);
     // A progressive file keeps every coefficient of the full image whatever the scale.
-    expect(estimateDecodeBytes(info, 8, { progressive: true })).toBeGreaterThan(estimateDecodeBytes(info, 8) + 4000 * 3000 * 4);
+    expect(renderPeakBytes({ ...info, progressive: true, samplesPerPixel: 1.5 }, cover(128), 8, 3e6)).toBeGreaterThan(renderPeakBytes(baseline, cover(128), 8, 3e6) + 4000 * 3000 * 2);
     // Other formats have no reduced decode.
-    expect(estimateDecodeBytes({ ...info, format: 'png' }, 8)).toBe(full);
+    expect(renderPeakBytes({ ...info, format: 'png' }, cover(128), 8, 3e6)).toBe(renderPeakBytes({ ...info, format: 'png' }, cover(128), 1, 3e6));
   });
 
-  it('cover the resize of a large variant and the source\'s copies', () => {
-    const small = estimateRenderBytes(info, { width: 256, height: 256, fit: 'cover' }, 4, { sourceBytes: 3e6 });
-    const large = estimateRenderBytes(info, { width: 2048, height: 0, fit: 'inside' }, 1, { sourceBytes: 3e6 });
+  it('a large variant costs its resize when that is larger: the decoded pixels, the region lanczos3 reads, the output', () => {
+    const small = renderPeakBytes({ ...info, progressive: false }, cover(256), 4, 3e6);
+    const large = renderPeakBytes(info, { width: 2048, height: 0, fit: 'inside' }, 1, 3e6);
     expect(small).toBeLessThan(40 * 1024 * 1024);
-    expect(large).toBeGreaterThan(estimateDecodeBytes(info, 1) + 6e6);
+    expect(large).toBeGreaterThan(decodePeakBytes(info, 1, 3e6) + 3e6 + RENDER_OVERHEAD_BYTES);
   });
 });

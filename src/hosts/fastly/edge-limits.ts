@@ -1,0 +1,45 @@
+import { EdgeRateLimiter, PenaltyBox, RateCounter } from 'fastly:edge-rate-limiter';
+import { HttpError } from '../../core/errors.js';
+import type { RateLimit } from './rate-limits.js';
+
+/** Names of the POP's rate counters and penalty box (created on first use; nothing to provision). */
+export const CLIENT_COUNTER = 'avatar_edge_clients';
+export const CLIENT_PENALTY_BOX = 'avatar_edge_clients_pb';
+export const RENDER_COUNTER = 'avatar_edge_renders';
+/** Marks a shield POP's budget refusal, so edges pass it on instead of calling the renderer themselves (upstream.ts). */
+export const RENDER_BUDGET_HEADER = 'x-render-budget';
+
+/**
+ * The per-client-IP limit of rate-limits.ts with Fastly's Edge Rate Limiting. The entry is
+ * tenant + IP, so a tenant's own limit applies to its traffic only. A client in the penalty
+ * box is refused without being counted again.
+ */
+export function checkClient(tenant: string, ip: string | undefined, limit: RateLimit): void {
+  if (!ip || limit.clientRps === 0) return;
+  const entry = `${tenant}|${ip}`;
+  const box = new PenaltyBox(CLIENT_PENALTY_BOX);
+  const over =
+    box.has(entry) || new EdgeRateLimiter(new RateCounter(CLIENT_COUNTER), box).checkRate(entry, 1, limit.clientWindow, limit.clientRps, limit.penaltyMinutes);
+  if (over) {
+    throw new HttpError(429, 'RATE_LIMITED', `too many requests from this address; retry in ${limit.penaltyMinutes * 60} s`, {
+      'retry-after': String(limit.penaltyMinutes * 60),
+    });
+  }
+}
+
+/**
+ * The per-tenant render budget: called just before this POP asks the renderer for a variant.
+ * Over budget it throws a 503 (a server-side condition, not the client's doing), which the
+ * cache answers with the stale copy when it has one (stale-if-error, reason RENDER_BUDGET).
+ */
+export function takeRender(tenant: string, limit: RateLimit): void {
+  if (limit.rendersPerMinute === 0) return;
+  const counter = new RateCounter(RENDER_COUNTER);
+  if (counter.lookupCount(tenant, 60) >= limit.rendersPerMinute) {
+    throw new HttpError(503, 'RENDER_BUDGET', `tenant '${tenant}' is over its render budget (${limit.rendersPerMinute} per minute); retry later`, {
+      'retry-after': '60',
+      [RENDER_BUDGET_HEADER]: 'exceeded',
+    });
+  }
+  counter.increment(tenant, 1);
+}
