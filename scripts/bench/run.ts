@@ -27,6 +27,8 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   'large-sources': async () => (await import('./first-touch.js')).runLargeSources,
   hostile: async () => (await import('./hostile.js')).runHostile,
   'fastly-cpu': async () => (await import('./fastly-cpu.js')).runFastlyCpu,
+  colour: async () => (await import('./colour.js')).runColour,
+  avif: async () => (await import('./avif.js')).runAvif,
 };
 
 function args() {

@@ -1,14 +1,15 @@
 /** A canonical variant: the one thing a request resolves to, and the cache key. */
-export type Format = 'webp' | 'jpeg' | 'png';
+export type Format = 'webp' | 'jpeg' | 'png' | 'avif';
 export type Fit = 'cover' | 'contain' | 'inside';
 
-export const FORMATS: readonly Format[] = ['webp', 'jpeg', 'png'];
+export const FORMATS: readonly Format[] = ['webp', 'jpeg', 'png', 'avif'];
 export const FITS: readonly Fit[] = ['cover', 'contain', 'inside'];
 
 export const CONTENT_TYPES: Record<Format, string> = {
   webp: 'image/webp',
   jpeg: 'image/jpeg',
   png: 'image/png',
+  avif: 'image/avif',
 };
 
 export interface Variant {

@@ -7,6 +7,8 @@ import { isSecretShaped, MIN_TOKEN_LENGTH, SECRET_ID_RE, secretShapeText } from 
 export interface TenantInput {
   breakpoints?: number[];
   formats?: Format[];
+  /** `fmt=auto`'s preference among the modern formats (each must be in `formats`), before JPEG/PNG. */
+  autoFormats?: Format[];
   fits?: Fit[];
   defaultSize?: number;
   defaultQuality?: number;
@@ -29,6 +31,7 @@ export interface Tenant {
   name: string;
   breakpoints: number[];
   formats: Format[];
+  autoFormats: Format[];
   fits: Fit[];
   defaultSize: number;
   defaultQuality: number;
@@ -47,7 +50,10 @@ export interface Tenant {
 export const TENANT_DEFAULTS: Omit<Tenant, 'name'> = {
   // Dense at avatar sizes, sparse above: 12 widths keep the variant set per image small.
   breakpoints: [16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024],
+  // AVIF is opt-in (add 'avif' here): its encode costs 1–3× WebP's (README, "Formats").
   formats: ['webp', 'jpeg', 'png'],
+  // fmt=auto: AVIF when allowed and accepted, else WebP, else JPEG (or PNG for alpha).
+  autoFormats: ['avif', 'webp'],
   fits: ['cover', 'contain', 'inside'],
   // The most common avatar slot on profile pages.
   defaultSize: 256,
@@ -95,6 +101,9 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
   }
   if (!Array.isArray(t.formats) || t.formats.length === 0 || !t.formats.every((f) => FORMATS.includes(f))) {
     p(`formats must be a non-empty subset of ${FORMATS.join(', ')}`);
+  }
+  if (!Array.isArray(t.autoFormats) || !t.autoFormats.every((f) => f === 'avif' || f === 'webp')) {
+    p('autoFormats must be a list of avif, webp (in the order fmt=auto prefers them)');
   }
   if (!Array.isArray(t.fits) || t.fits.length === 0 || !t.fits.every((f) => FITS.includes(f))) {
     p(`fits must be a non-empty subset of ${FITS.join(', ')}`);

@@ -24,7 +24,7 @@ export function hasUnsafePathChars(rawPath: string): boolean {
   return /[%\\\0]/.test(rawPath);
 }
 
-const EXT_FORMATS: Record<string, Format> = { webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png' };
+const EXT_FORMATS: Record<string, Format> = { webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png', avif: 'avif' };
 
 export function isValidId(id: string): boolean {
   return ID_RE.test(id) && !id.includes('..');
