@@ -19,6 +19,8 @@ const CODECS = {
   webpEncSimd: { package: '@jsquash/webp', path: 'codec/enc/webp_enc_simd.wasm' },
   pngWasm: { package: '@jsquash/png', path: 'codec/pkg/squoosh_png_bg.wasm' },
   resize: { package: '@jsquash/resize', path: 'lib/resize/pkg/squoosh_resize_bg.wasm' },
+  avifEnc: { package: '@jsquash/avif', path: 'codec/enc/avif_enc.wasm' },
+  avifDec: { package: '@jsquash/avif', path: 'codec/dec/avif_dec.wasm' },
 };
 
 /**
@@ -166,11 +168,12 @@ if (args.includes('--help') || args.includes('-h')) {
     process.exit(1);
   }
   const reason = await staleReason();
+  // Status on stderr: this runs before other commands (`npm run precompute -- --json`), whose stdout is theirs.
   if (reason === null) {
-    console.log(`copy-wasm: wasm/ is up to date (${Object.keys(CODECS).length + Object.keys(BUILT).length} files match wasm/manifest.json)`);
+    console.error(`copy-wasm: wasm/ is up to date (${Object.keys(CODECS).length + Object.keys(BUILT).length} files match wasm/manifest.json)`);
   } else {
     const n = await copyAll();
-    console.log(`copy-wasm: ${reason}; copied ${n} codec files and rewrote wasm/manifest.json`);
+    console.error(`copy-wasm: ${reason}; copied ${n} codec files and rewrote wasm/manifest.json`);
   }
 } else {
   console.error(`copy-wasm: unknown arguments: ${args.join(' ')}\n\n${USAGE}`);

@@ -1,7 +1,7 @@
 /**
  * Prints canonical signed URLs (query form and, when the variant has one, template form).
  *   npm run sign -- <tenant> <id> [--w 128] [--h 128] [--fit cover] [--g face] [--fmt webp] [--q 75] [--dpr 2] [--v 3]
- *                   [--ttl 3600 | --exp <unix seconds>] [--kid k1] [--key <secret>] [--base http://127.0.0.1:8080] [--json]
+ *                   [--ttl 3600 | --exp <unix seconds>] [--kid k1] [--key <secret>] [--base http://127.0.0.1:$PORT] [--json]
  * Keys come from the same configuration as `npm start` (AVATAR_CONFIG, default config/local.json,
  * and AVATAR_TENANT_KEYS), or from --key. Scheme: docs/signing.md.
  */
@@ -26,7 +26,7 @@ Signing options:
   --exp UNIX      absolute expiry instead of --ttl
   --kid ID        key id (default: the tenant's first configured key)
   --key SECRET    sign with this secret instead of the configured one (needs --kid)
-  --base URL      prefix for the printed URLs (default http://127.0.0.1:8080)
+  --base URL      prefix for the printed URLs (default http://127.0.0.1:$PORT, PORT as for npm start: 8080)
   --json          print a JSON object instead of text
   --help          this text
 
@@ -64,6 +64,9 @@ function main(): Promise<void> | void {
   };
   if (o.exp !== undefined && o.ttl !== undefined) fail('give --exp or --ttl, not both');
   if (o.key !== undefined && o.kid === undefined) fail('--key needs --kid (the key id the service knows the secret by)');
+  // The URL `npm start` prints: same PORT, same default.
+  const port = process.env.PORT?.trim() || '8080';
+  if (o.base === undefined && !/^\d{1,5}$/.test(port)) fail(`PORT must be a port number, got '${process.env.PORT}' (or pass --base)`);
 
   let tenant: Tenant | undefined;
   try {
@@ -89,7 +92,7 @@ function main(): Promise<void> | void {
     key: o.key,
     exp: num('exp', o.exp),
     ttl: num('ttl', o.ttl),
-    base: o.base ?? 'http://127.0.0.1:8080',
+    base: o.base ?? `http://127.0.0.1:${port}`,
     params: { w: o.w, h: o.h, fit: o.fit, g: o.g, fmt: o.fmt, q: o.q, dpr: o.dpr, v: o.v },
   }).then((r) => {
     if (o.json) {

@@ -28,6 +28,8 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   hostile: async () => (await import('./hostile.js')).runHostile,
   'fastly-cpu': async () => (await import('./fastly-cpu.js')).runFastlyCpu,
   faces: async () => (await import('./faces.js')).runFaces,
+  colour: async () => (await import('./colour.js')).runColour,
+  avif: async () => (await import('./avif.js')).runAvif,
 };
 
 function args() {

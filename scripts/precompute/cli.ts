@@ -17,8 +17,9 @@ export const HELP = `Usage: npm run precompute -- --tenant NAME [options]
 
 Renders a tenant's standard variants into the variant store for every original that lacks
 them, so later requests are plain reads: square cover boxes at the tenant's default quality,
-sizes = its breakpoints up to ${PRECOMPUTE_MAX_SIZE} plus its default size, formats = WebP and, for
-clients without WebP, JPEG (PNG for originals with alpha). Uploads do the same for new images;
+sizes = its breakpoints up to ${PRECOMPUTE_MAX_SIZE} plus its default size, formats = AVIF (for
+tenants that allow it, from 128 px), WebP and, for clients without either, JPEG (PNG for
+originals with alpha). Uploads do the same for new images;
 this backfills the ones stored before. Variants already stored are skipped, so it can be
 stopped (Ctrl-C) and run again.
 
@@ -103,7 +104,7 @@ async function run(argv: string[], io: PrecomputeCliIo): Promise<number> {
   const store = labelStoreErrors(node.store, 'the', describeStorage(storage));
   const ids = await listOriginalIds(store, tenant.name, values.prefix ?? '');
   io.err(`precompute${dryRun ? ' (dry run)' : ''}: tenant ${tenant.name}${values.prefix ? `, ids starting with '${values.prefix}'` : ''}: ${ids.length} originals in ${describeStorage(storage)}`);
-  io.err(`  sizes ${standardSizes(tenant, sizes).join(',')}; formats ${formats?.join(',') ?? 'webp + jpeg (png for alpha)'}; concurrency ${concurrency}`);
+  io.err(`  sizes ${standardSizes(tenant, sizes).join(',')}; formats ${formats?.join(',') ?? `${tenant.formats.includes('avif') ? 'avif (from 128 px) + ' : ''}webp + jpeg (png for alpha)`}; concurrency ${concurrency}`);
 
   // Codecs are only loaded when something may need rendering.
   let renderer: Renderer = { render: () => Promise.reject(new Error('dry run: nothing is rendered')) };

@@ -1,3 +1,5 @@
+import { MAX_SECRET_LENGTH } from './config/secret-shape.js';
+
 /**
  * Constant-time equality for secrets (tokens, signatures). Compares HMACs of both sides
  * under a random per-process key, so neither the content nor the length of the secret
@@ -40,11 +42,30 @@ export function fixedLengthEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Checks `Authorization: Bearer <token>` against any of `tokens`; every candidate is compared. */
-export async function bearerMatches(header: string | null, tokens: readonly string[]): Promise<boolean> {
-  const m = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? '');
+/** A bearer header: `Bearer ` and up to 512 printable ASCII characters, the shape of every configured secret. */
+const BEARER_RE = new RegExp(`^Bearer ([\\x21-\\x7e]{1,${MAX_SECRET_LENGTH}})$`);
+
+/** A value no header can equal, compared when there is no secret so timing does not tell. */
+const NO_SECRET = '\u0000no secret configured';
+
+/**
+ * Which of `secrets` `Authorization: Bearer <token>` carries: the index of the first one it
+ * equals, or -1. Every secret is compared, in constant time and without early exit, so timing
+ * tells neither which one nearly matched nor how many there are; with none, a placeholder is
+ * compared. An empty secret never matches. The one place bearer tokens are matched.
+ */
+export async function bearerIndex(header: string | null, secrets: readonly string[]): Promise<number> {
+  const m = BEARER_RE.exec(header ?? '');
   const presented = m ? m[1]! : '';
-  let ok = false;
-  for (const t of tokens) if ((await timingSafeEqual(presented, t)) && t.length > 0 && m) ok = true;
-  return ok;
+  let found = -1;
+  for (const [i, secret] of (secrets.length ? secrets : [NO_SECRET]).entries()) {
+    const same = await timingSafeEqual(presented, secret);
+    if (same && m && secret.length > 0 && secrets.length && found === -1) found = i;
+  }
+  return found;
+}
+
+/** Whether `Authorization: Bearer <token>` carries any of `secrets`. */
+export async function bearerMatches(header: string | null, secrets: readonly string[]): Promise<boolean> {
+  return (await bearerIndex(header, secrets)) !== -1;
 }

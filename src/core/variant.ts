@@ -1,16 +1,17 @@
 /** A canonical variant: the one thing a request resolves to, and the cache key. */
 import type { FocalRecord, Gravity } from './focal-point.js';
 
-export type Format = 'webp' | 'jpeg' | 'png';
+export type Format = 'webp' | 'jpeg' | 'png' | 'avif';
 export type Fit = 'cover' | 'contain' | 'inside';
 
-export const FORMATS: readonly Format[] = ['webp', 'jpeg', 'png'];
+export const FORMATS: readonly Format[] = ['webp', 'jpeg', 'png', 'avif'];
 export const FITS: readonly Fit[] = ['cover', 'contain', 'inside'];
 
 export const CONTENT_TYPES: Record<Format, string> = {
   webp: 'image/webp',
   jpeg: 'image/jpeg',
   png: 'image/png',
+  avif: 'image/avif',
 };
 
 export interface Variant {
@@ -47,7 +48,7 @@ export function variantName(v: Pick<Variant, 'width' | 'height' | 'fit' | 'quali
 }
 
 /** Parses a variant name back: every parser of stored or requested names uses this pattern. */
-export const VARIANT_NAME_RE = /^(\d{1,5})x(\d{1,5})-(cover|contain|inside)(?:-g(face|auto))?-q(\d{1,3})\.(webp|jpeg|png)$/;
+export const VARIANT_NAME_RE = /^(\d{1,5})x(\d{1,5})-(cover|contain|inside)(?:-g(face|auto))?-q(\d{1,3})\.(webp|jpeg|png|avif)$/;
 
 /** The full canonical form and cache key, e.g. `demo/hopper/256x256-cover-q75.webp` (+ `@v3`). */
 export function canonicalKey(v: Variant): string {

@@ -1,3 +1,4 @@
+import { renderSecretProblems } from '../core/config/render-secrets.js';
 import { ConfigError, type ServiceConfig } from '../core/config/service-config.js';
 import type { Tenant } from '../core/config/tenant-config.js';
 import { bearerMatches } from '../core/constant-time.js';
@@ -72,31 +73,6 @@ export function createRenderRoute(deps: RenderRouteDeps) {
     headers.set('content-length', String(value.body.byteLength));
     return new Response(value.body as Uint8Array<ArrayBuffer>, { status: value.status, headers });
   };
-}
-
-/** 32 characters is 128 bits as hex (`openssl rand -hex 16`), the same floor as admin tokens. */
-export const MIN_RENDER_SECRET_LENGTH = 32;
-
-export function renderSecretProblems(secrets: readonly string[]): string[] {
-  if (secrets.length === 0) return ['RENDER_SECRET: at least one secret is needed for the render route'];
-  // Never echo a secret, not even in a config error.
-  return secrets.flatMap((s, i) =>
-    s.length >= MIN_RENDER_SECRET_LENGTH && s.length <= 512 && /^[\x21-\x7e]+$/.test(s) && !s.includes(',')
-      ? []
-      : [`RENDER_SECRET: secret #${i + 1} must be ${MIN_RENDER_SECRET_LENGTH}-512 printable characters without spaces or commas`],
-  );
-}
-
-/**
- * `RENDER_SECRET` as hosts read it from the environment: one secret, or several separated by
- * commas while one rotates (`new,old`). Unset or empty: no render route. Throws ConfigError.
- */
-export function parseRenderSecrets(raw: string | undefined): string[] {
-  if (raw === undefined || raw.trim() === '') return [];
-  const secrets = raw.split(',').map((s) => s.trim());
-  const problems = renderSecretProblems(secrets);
-  if (problems.length) throw new ConfigError(problems);
-  return secrets;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from '../core/constant-time.js';
+import { bearerMatches } from '../core/constant-time.js';
 import type { RequestCacheLabel, ServiceMetrics, AdminOp } from '../core/metrics/service-metrics.js';
 import { type AccessLogRecord, droppedParams, MAX_URL, parseServerTiming, requestIdFor } from './access-log.js';
 import type { ClientIpSource, OpsSettings } from './ops-settings.js';
@@ -77,9 +77,7 @@ function headerGetter(response: Response): (name: string) => string | undefined 
 export async function metricsResponse(request: Request, metrics: ServiceMetrics, token: string | undefined): Promise<Response> {
   if (request.method !== 'GET') return json(405, { code: 'METHOD_NOT_ALLOWED', message: 'use GET /metrics' }, { allow: 'GET' });
   if (token !== undefined) {
-    const auth = request.headers.get('authorization') ?? '';
-    const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    if (!(await timingSafeEqual(given, token))) return json(401, { code: 'UNAUTHORIZED', message: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+    if (!(await bearerMatches(request.headers.get('authorization'), [token]))) return json(401, { code: 'UNAUTHORIZED', message: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
   }
   return new Response(await metrics.registry.exposition(), { headers: { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' } });
 }

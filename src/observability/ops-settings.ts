@@ -1,3 +1,4 @@
+import { isSecretShaped, secretShapeText } from '../core/config/secret-shape.js';
 import { ConfigError } from '../core/config/service-config.js';
 import type { EnvRecord } from '../storage/config.js';
 
@@ -28,7 +29,8 @@ export function loadOpsSettings(env: EnvRecord): OpsSettings {
     return v ? v : undefined;
   };
   const metricsToken = get('METRICS_TOKEN');
-  if (metricsToken !== undefined && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
+  // Sent as a bearer token, so it has the shape of every other secret (floor 16: read-only data).
+  if (metricsToken !== undefined && !isSecretShaped(metricsToken, 16)) problems.push(`METRICS_TOKEN must be ${secretShapeText(16)}`);
 
   let metricsAddr: OpsSettings['metricsAddr'];
   const addr = get('METRICS_ADDR');

@@ -18,9 +18,13 @@ export interface CodecModules {
   resize: WebAssembly.Module;
   /** jpeg_scaled.wasm, built from wasm/jpeg-scaled/: JPEG decode at 1/2, 1/4, 1/8 scale (jpeg-scaled.ts) and every PNG decode (codecs.ts). */
   jpegScaled: WebAssembly.Module;
+  /** avif_enc.wasm (libavif + libaom, single-threaded build): AVIF output (avif-codec.ts). */
+  avifEnc: WebAssembly.Module;
+  /** avif_dec.wasm (libavif + dav1d): AVIF sources. */
+  avifDec: WebAssembly.Module;
 }
 
-export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'resize', 'jpegScaled'] as const satisfies readonly (keyof CodecModules)[];
+export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'resize', 'jpegScaled', 'avifEnc', 'avifDec'] as const satisfies readonly (keyof CodecModules)[];
 
 /** The manifest key of the WebP encoder build this engine needs. */
 export function webpEncoderKey(): 'webpEncSimd' | 'webpEnc' {

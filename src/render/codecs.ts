@@ -13,9 +13,15 @@ import webpEncode, { init as initWebpEncode } from '@jsquash/webp/encode.js';
 import type { SourceFormat } from '../core/image/sniff.js';
 import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
+import { createAvifCodec } from './avif-codec.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
-import { createWasmDecoder } from './wasm-decoder.js';
+import { createWasmDecoder, type DecoderExports } from './wasm-decoder.js';
+
+/** A WebP with the VP8X animation flag. */
+function isAnimatedWebp(b: Uint8Array): boolean {
+  return b.length > 20 && String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'VP8X' && (b[20]! & 0x02) !== 0;
+}
 
 /**
  * A decode that wants only something derived from the pixels (a master's box shrink): `use`
@@ -38,6 +44,13 @@ export interface Codecs {
    * cannot read it (arithmetic coding, 12-bit, CMYK, a damaged file): then `decode` decides.
    */
   decodeReduced(bytes: Uint8Array, denominator: ScaleDenominator): ImageData | undefined;
+  /**
+   * `image` (decoded by mozjpeg or libwebp, which ignore colour profiles) converted from the
+   * colour space `icc` describes to sRGB (colour/embedded-icc.ts; moxcms in jpeg_scaled.wasm).
+   * The project's own JPEG and PNG decoders (`decodeReduced`, PNG `decode`) convert by the
+   * file's profile themselves.
+   */
+  toSrgb(image: ImageData, icc: Uint8Array): ImageData;
   encode(format: Format, image: ImageData, quality: number): Promise<Uint8Array>;
   /** Lanczos3 to exactly width×height, in sRGB space; premultiplied only if the image has alpha. */
   resize(image: ImageData, width: number, height: number, hasAlpha: boolean): Promise<ImageData>;
@@ -167,6 +180,10 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   // allocated in a memory that never shrinks and an instance that cannot be replaced
   // (~15 MB per failed request); ours returns the error and its instance is dropped.
   const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
+  const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage);
+  const avif = createAvifCodec(modules, emscriptenOptions);
+  // GIF and animated WebP: the first frame, by the same module (wasm/jpeg-scaled/src/gif_rgba.rs, webp_first_frame.rs).
+  const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage);
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
   function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
     return png.run(
@@ -226,6 +243,16 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       const input = bytes as unknown as ArrayBuffer;
       lastMessage = undefined;
       if (format === 'png') return decodePng(bytes, into);
+      if (format === 'gif' || (format === 'webp' && isAnimatedWebp(bytes))) {
+        // First frames, by the gif and image-webp crates in jpeg_scaled.wasm (libwebp here decodes stills only).
+        const decode = format === 'gif' ? (ex: DecoderExports, len: number) => ex.decode_gif(len) : (ex: DecoderExports, len: number) => ex.decode_animated_webp(len);
+        const image = gif.run(bytes, decode, (rgba, width, height) => toImageData(new RealClamped(rgba), width, height));
+        return into ? into.use(image) : image;
+      }
+      if (format === 'avif') {
+        const image = await avif.decode(bytes);
+        return into ? into.use(image) : image;
+      }
       return oneAtATime(() => decodeJpegOrWebp(format, input, into));
     },
 
@@ -238,11 +265,23 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       }
     },
 
+    toSrgb(image, icc) {
+      const input = new Uint8Array(icc.length + image.data.length);
+      input.set(icc);
+      input.set(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), icc.length);
+      return colour.run(
+        input,
+        (ex, len) => ex.to_srgb(len, icc.length, image.width, image.height),
+        (rgba, width, height) => toImageData(new RealClamped(rgba), width, height),
+      );
+    },
+
     async encode(format, image, quality) {
       await init();
       if (format === 'webp') return view(await webpEncode(image, { quality }));
       // Baseline (non-progressive) JPEG encodes in about half the time for ~2% more bytes.
       if (format === 'jpeg') return view(await jpegEncode(image, { quality, progressive: false }));
+      if (format === 'avif') return avif.encode(image, quality);
       return view(await pngEncode(image));
     },
 

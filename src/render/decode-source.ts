@@ -6,6 +6,7 @@ import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
 import { HttpError, isHttpError } from '../core/errors.js';
 import { checkSourceLimits, type ImageInfo, sniffImage } from '../core/image/sniff.js';
 import type { Codecs, DecodeInto } from './codecs.js';
+import { embeddedIcc, jpegComponents } from './colour/embedded-icc.js';
 import { decodeTraits } from './decode-peak.js';
 import { jpegStructureProblem } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
@@ -66,7 +67,8 @@ export async function decodeSource(
 ): Promise<DecodedSource> {
   const info = checkSource(bytes, limits);
   const denominator = info.format === 'jpeg' ? (opts.denominator?.(info) ?? 1) : 1;
-  if (denominator > 1) {
+  // CMYK and YCCK JPEGs only the project's decoder reads (mozjpeg's build has no CMYK → RGB).
+  if (denominator > 1 || (info.format === 'jpeg' && jpegComponents(bytes) === 4)) {
     const image = codecs.decodeReduced(bytes, denominator);
     if (image) return { info, image, denominator };
   }
@@ -80,6 +82,16 @@ export async function decodeSource(
   }
   if (!image || image.width <= 0 || image.height <= 0 || image.data.length !== image.width * image.height * 4) {
     throw decodeFailed(new Error('decoder returned no pixels'));
+  }
+  // mozjpeg and libwebp ignore the file's colour profile: convert (after `into`, so usually
+  // the master's shrunk pixels, a fraction of the source's). PNG's decoder has converted.
+  const icc = info.format === 'png' ? undefined : embeddedIcc(info.format, bytes);
+  if (icc) {
+    try {
+      image = codecs.toSrgb(image, icc);
+    } catch (err) {
+      throw decodeFailed(err);
+    }
   }
   return { info, image, denominator: 1 };
 }

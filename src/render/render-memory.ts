@@ -62,6 +62,8 @@ const mb = (n: number): number => Math.ceil(n / MiB);
 function formatName(info: SourceFacts): string {
   if (info.format === 'png') return 'PNG';
   if (info.format === 'webp') return info.lossless === false ? 'lossy WebP' : 'lossless WebP';
+  if (info.format === 'avif') return 'AVIF';
+  if (info.format === 'gif') return 'GIF';
   return info.progressive === false ? 'baseline JPEG' : 'progressive JPEG';
 }
 

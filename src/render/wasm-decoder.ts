@@ -9,6 +9,9 @@ export interface DecoderExports {
   input_alloc(len: number): number;
   decode(len: number, denominator: number): number;
   decode_png(len: number): number;
+  decode_gif(len: number): number;
+  decode_animated_webp(len: number): number;
+  to_srgb(len: number, iccLen: number, width: number, height: number): number;
   output_ptr(): number;
   output_len(): number;
   output_width(): number;

@@ -1,4 +1,4 @@
-import { mapBounded } from '../core/admin/bounded.js';
+import { errorText, mapBounded } from '../core/admin/bounded.js';
 import type { ObjectStore, StoredObject } from '../core/ports.js';
 import { listAllKeys } from '../core/list-keys.js';
 
@@ -59,10 +59,6 @@ export async function sha256Hex(body: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-
-
-const short = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
-
 export async function migrateObjects(opts: MigrateOptions): Promise<MigrateReport> {
   const report: MigrateReport = { listed: 0, copied: 0, skipped: 0, verified: 0, failed: [], bytes: 0, wouldCopy: 0, dryRun: !!opts.dryRun, interrupted: false };
   const keys: string[] = [];
@@ -122,7 +118,7 @@ export async function migrateObjects(opts: MigrateOptions): Promise<MigrateRepor
         }
         error = problem;
       } catch (err) {
-        error = short(err);
+        error = errorText(err);
       }
     }
     report.failed.push({ key, error });
@@ -136,7 +132,7 @@ export async function migrateObjects(opts: MigrateOptions): Promise<MigrateRepor
     try {
       await one(key);
     } catch (err) {
-      report.failed.push({ key, error: short(err) });
+      report.failed.push({ key, error: errorText(err) });
     }
     opts.onProgress?.(report, keys.length);
   });

@@ -81,6 +81,13 @@ describe('gravity in variant names (render protocol, takedown probes)', () => {
     expect(parseRenderPath('/_render/demo/u/128x128-cover-q75.webp', '').gravity).toBeUndefined();
   });
 
+  it('every format has names that parse back, AVIF included (one pattern for render paths and takedown probes)', () => {
+    expect(parseRenderPath('/_render/demo/u/128x128-cover-gauto-q60.avif', '')).toMatchObject({ format: 'avif', gravity: 'auto', quality: 60 });
+    expect(parseRenderPath('/_render/demo/u/256x256-cover-q75.avif', '').format).toBe('avif');
+    const probes = verificationProbes(config.tenants.get('demo')!, 'u', ['128x128-cover-q60.avif']).map((p) => p.path);
+    expect(probes).toContain('/demo/u?w=128&h=128&fit=cover&q=60&fmt=avif');
+  });
+
   it('refuses gravity on a fit that has none, and unknown gravities', () => {
     expect(() => parseRenderPath('/_render/demo/u/128x128-contain-gface-q75.webp', '')).toThrow(HttpError);
     expect(() => parseRenderPath('/_render/demo/u/128x128-cover-gnorth-q75.webp', '')).toThrow(HttpError);

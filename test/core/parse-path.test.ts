@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/core/errors.js';
-import { parsePath } from '../../src/core/request/parse-path.js';
+import { hasUnsafePathChars, ID_RE, isValidId, parsePath, TENANT_RE, VERSION_RE } from '../../src/core/request/parse-path.js';
 import { originalKey, shardOf, tombstoneKey, variantPrefix } from '../../src/core/storage-keys.js';
 
 const status = (p: string) => {
@@ -41,5 +41,31 @@ describe('storage keys', () => {
 
   it.each([['acme', '../x'], ['acme', 'a/b'], ['../acme', 'x'], ['acme', '..'], ['acme', '']])('refuse %j %j', (t, id) => {
     expect(() => originalKey(t, id)).toThrow(HttpError);
+  });
+});
+
+describe('URL grammar owned by parse-path', () => {
+  it('tenant: 1-32 of a-z, 0-9 and "-", not starting with "-"', () => {
+    for (const ok of ['a', 'acme', 'a-b', '0x', 'a'.repeat(32)]) expect(TENANT_RE.test(ok)).toBe(true);
+    for (const bad of ['', '-a', 'A', 'a_b', 'a.b', 'a'.repeat(33)]) expect(TENANT_RE.test(bad)).toBe(false);
+  });
+
+  it('id: 1-128 of A-Za-z0-9._-, no leading ".", "_" or "-", no ".."', () => {
+    for (const ok of ['a', 'U-42', 'a.b_c-d', 'x'.repeat(128)]) expect(isValidId(ok)).toBe(true);
+    for (const bad of ['', '.a', '_a', '-a', 'a..b', 'a/b', 'a%2e', 'x'.repeat(129)]) expect(isValidId(bad)).toBe(false);
+    expect(ID_RE.test('a..b')).toBe(true); // the regex alone allows "..": isValidId is the rule
+  });
+
+  it('version: 1-32 of A-Za-z0-9._-', () => {
+    for (const ok of ['1', 'v2.0_rc-1', 'x'.repeat(32)]) expect(VERSION_RE.test(ok)).toBe(true);
+    for (const bad of ['', 'a b', 'a/b', 'x'.repeat(33)]) expect(VERSION_RE.test(bad)).toBe(false);
+  });
+
+  it('refuses "%", "\\" and NUL in a raw path', () => {
+    for (const bad of ['/a/%2e%2e', '/a/b\\c', '/a/b\u0000']) {
+      expect(hasUnsafePathChars(bad)).toBe(true);
+      expect(status(bad)).toBe(400);
+    }
+    expect(hasUnsafePathChars('/acme/u-42/128.webp')).toBe(false);
   });
 });

@@ -7,7 +7,6 @@ import { ConfigError, loadServiceConfig } from '../../src/core/config/service-co
 import type { ObjectStore, Renderer } from '../../src/core/ports.js';
 import { originalKey, tombstoneKey } from '../../src/core/storage-keys.js';
 import { createApp } from '../../src/http/create-app.js';
-import { parseRenderSecrets } from '../../src/http/render-route.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 
 const SECRET = 'render-secret-0123456789abcdef0123456789';
@@ -129,21 +128,5 @@ describe('render route', () => {
     expect((await get('/_render/demo/hopper/256x256-cover-q75.webp', auth)).status).toBe(200);
     expect((await get('/_render/demo/hopper/256x256-cover-q75.webp', { authorization: `Bearer ${OLD}` })).status).toBe(200);
     expect(() => app({ secrets: ['short'] })).toThrow(/secret #1 must be 32-512/);
-  });
-
-  it('reads RENDER_SECRET from the environment: one, or several comma-separated; never echoes them', () => {
-    expect(parseRenderSecrets(undefined)).toEqual([]);
-    expect(parseRenderSecrets(' ')).toEqual([]);
-    expect(parseRenderSecrets(SECRET)).toEqual([SECRET]);
-    expect(parseRenderSecrets(`${SECRET}, ${OLD}`)).toEqual([SECRET, OLD]);
-    let err: unknown;
-    try {
-      parseRenderSecrets(`${SECRET},too-short-secret`);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).problems).toEqual(['RENDER_SECRET: secret #2 must be 32-512 printable characters without spaces or commas']);
-    expect((err as Error).message).not.toContain('too-short');
   });
 });

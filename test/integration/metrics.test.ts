@@ -67,7 +67,7 @@ describe('operations on the Node host', () => {
     const settings = loadOpsSettings({ METRICS_TOKEN, ACCESS_LOG_CLIENT_IP: 'socket' });
     ops = createNodeOps({ env: {}, settings, config, store: () => store, log: () => {}, writeLine: (l) => lines.push(JSON.parse(l) as AccessLogRecord) });
     const store = ops.wrapStore('primary', createFsStore(dataDir));
-    host = await startNodeApp({ config, store, log: () => {}, wrapRenderer: (r) => ops.wrapRenderer(held.wrap(r)), wrapFetch: ops.wrapFetch });
+    host = await startNodeApp({ config, store, log: () => {}, wrapRenderer: (r) => ops.wrapRenderer(held.wrap(r)), wrapFetch: ops.wrapFetch, render: { metrics: ops.metrics.renderScheduler } });
     metricsListener = await createNodeOps({ env: {}, settings: { ...settings, metricsAddr: { host: '127.0.0.1', port: 0 } }, config, store: () => store, log: () => {} })
       .startMetricsListener();
   });
@@ -116,6 +116,11 @@ describe('operations on the Node host', () => {
     expect([...s.keys()].some((k) => k.startsWith('avatar_store_errors_total'))).toBe(false);
     expect(s.get(req('route="metrics",method="GET",status="200",cache="NONE",tenant=""'))).toBeGreaterThanOrEqual(2);
     expect(s.get('process_resident_memory_bytes')).toBeGreaterThan(0);
+    // The render scheduler reports into the same registry: its budget, and nothing left queued
+    // or reserved once both renders are done.
+    expect(s.get('avatar_render_memory_budget_bytes')).toBe(224 * 1024 * 1024);
+    expect(s.get('avatar_render_queue_depth')).toBe(0);
+    expect(s.get('avatar_render_memory_budget_in_use_bytes')).toBe(0);
 
     // The access log: one line per request, with what a report needs.
     const hit = lines.find((l) => l.url === '/demo/hopper?w=64&utm_source=mail&cb=123')!;
@@ -125,6 +130,15 @@ describe('operations on the Node host', () => {
     expect(Object.keys(miss.timings).sort()).toEqual(['decode', 'encode', 'origin', 'resize']);
     const coalesced = lines.find((l) => l.url === '/demo/hopper?w=32' && l.cache === 'COALESCED')!;
     expect(coalesced.timings).toEqual({});
+
+    // Masters: the first touch keeps its reduced decode (w=64 at 1/4); w=32 `inside` cannot use a
+    // shrunk master, so hopper is decoded again at a full master's scale and that one is kept;
+    // a 32 px cover square then renders from it.
+    const kept = await scrape();
+    expect(kept.get('avatar_render_masters_total{event="kept"}')).toBe(2);
+    expect(kept.get('avatar_render_masters_total{event="reused"}')).toBe(0);
+    expect((await fetch(`${host.url}/demo/hopper?w=32&h=32`, { headers: WEBP })).status).toBe(200);
+    expect((await scrape()).get('avatar_render_masters_total{event="reused"}')).toBe(1);
   });
 
   it('counts purges and takedowns by outcome', async () => {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTombstone } from '../../src/core/admin/tombstone.js';
 import { originalKey, variantPrefix } from '../../src/core/storage-keys.js';
@@ -88,6 +89,19 @@ describe('PUT /_upload/{tenant}/{id}', () => {
     }
     expect(await host.store.head(originalKey('demo', 'u-refused'))).toBeNull();
     expect((await host.store.list(variantPrefix('demo', 'u-refused'))).keys).toEqual([]);
+  });
+
+  it('refuses a HEIC photo with 415 naming the format, and takes an AVIF', async () => {
+    // An iPhone HEIC's first box: ftyp, major brand heic (the rest is never read).
+    const heic = new Uint8Array([0, 0, 0, 24, ...new TextEncoder().encode('ftypheic'), 0, 0, 0, 0, ...new TextEncoder().encode('mif1heic'), ...new Uint8Array(200)]);
+    const res = await put('demo/u-heic', heic, auth(UPLOAD_TOKEN));
+    const body = await res.json();
+    expect([res.status, body.code]).toEqual([415, 'UNSUPPORTED_FORMAT']);
+    expect(body.message).toMatch(/HEIC/);
+    const avif = new Uint8Array(await sharp(await sample('hopper.jpg')).resize(256).avif().toBuffer());
+    expect((await put('demo/u-avif', avif, auth(UPLOAD_TOKEN))).status).toBeLessThan(300);
+    const head = await host.store.head(originalKey('demo', 'u-avif'));
+    expect(head?.contentType).toBe('image/avif');
   });
 
   it('refuses a taken-down id with 409 TAKEN_DOWN', async () => {

@@ -34,4 +34,16 @@ describe('npm run sign', () => {
     expect(badKid).toMatchObject({ status: 'rejected', reason: { code: 2, stderr: expect.stringContaining("tenant 'secure' has no key 'nope'") } });
     expect(help.status === 'fulfilled' && help.value.stdout).toContain('Usage: npm run sign -- <tenant> <id> [options]');
   });
+
+  it('prints URLs on the port npm start listens on: PORT, else 8080', async () => {
+    const args = [CLI, 'acme', 'u-42', '--w', '64', '--exp', '1767225600', '--kid', 'k1', '--key', 'test-vector-secret-0123456789'];
+    const [onPort, byDefault, badPort] = await Promise.allSettled([
+      run(TSX, args, { env: { ...env, PORT: '9123' } }),
+      run(TSX, args, { env: { ...env, PORT: undefined } }),
+      run(TSX, args, { env: { ...env, PORT: 'eighty' } }),
+    ]);
+    expect(onPort.status === 'fulfilled' && onPort.value.stdout).toMatch(/^http:\/\/127\.0\.0\.1:9123\/acme\/u-42\?/);
+    expect(byDefault.status === 'fulfilled' && byDefault.value.stdout).toMatch(/^http:\/\/127\.0\.0\.1:8080\/acme\/u-42\?/);
+    expect(badPort).toMatchObject({ status: 'rejected', reason: { code: 2, stderr: expect.stringContaining("PORT must be a port number, got 'eighty'") } });
+  });
 });

@@ -1,5 +1,5 @@
 import { HttpError } from '../errors.js';
-import { isValidId, TENANT_RE } from '../request/parse-path.js';
+import { ID_RE, isValidId, TENANT_RE } from '../request/parse-path.js';
 import { isSurrogateKey } from '../surrogate-keys.js';
 import { MAX_AUDIT_RANGE_DAYS } from './audit-log.js';
 
@@ -109,7 +109,7 @@ export function parseEraseInput(body: unknown): EraseInput {
     return { ...base, ids };
   }
   const prefix = o.prefix;
-  if (typeof prefix !== 'string' || (prefix !== '' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(prefix))) {
+  if (typeof prefix !== 'string' || (prefix !== '' && !ID_RE.test(prefix))) {
     throw invalid('prefix', 'must be the start of an image id, or "" for the whole tenant');
   }
   if (prefix === '' && o.confirm !== tenant) {

@@ -46,7 +46,7 @@ export interface SignedUrl {
 }
 
 const DEFAULT_TTL = 3600;
-const EXT: Record<Format, string> = { webp: 'webp', jpeg: 'jpg', png: 'png' };
+const EXT: Record<Format, string> = { webp: 'webp', jpeg: 'jpg', png: 'png', avif: 'avif' };
 
 /**
  * Signs the canonical form of a request, so what it returns is already canonical: the server

@@ -1,3 +1,4 @@
+import { isSecretShaped, MIN_TOKEN_LENGTH, SECRET_ID_RE, secretShapeText } from './secret-shape.js';
 import { type Tenant, type TenantInput, normalizeTenant } from './tenant-config.js';
 
 /** Service-wide limits and cache policy (loose input form). */
@@ -132,11 +133,6 @@ export function loadServiceConfig(input: ServiceInput = {}): ServiceConfig {
   return { limits, cache, tenants, admin };
 }
 
-const TOKEN_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
-
-/** 32 characters is 128 bits as hex (`openssl rand -hex 16`): short tokens could be guessed online. */
-const MIN_ADMIN_TOKEN_LENGTH = 32;
-
 function normalizeAdmin(input: ServiceInput['admin'], problems: string[]): AdminConfig {
   const tokens = input?.tokens ?? {};
   if (typeof tokens !== 'object' || tokens === null || Array.isArray(tokens)) {
@@ -144,11 +140,9 @@ function normalizeAdmin(input: ServiceInput['admin'], problems: string[]): Admin
     return { tokens: {} };
   }
   for (const [id, secret] of Object.entries(tokens)) {
-    if (!TOKEN_ID_RE.test(id)) problems.push(`admin token id '${id}' must match [A-Za-z0-9_-]{1,32}`);
+    if (!SECRET_ID_RE.test(id)) problems.push(`admin token id '${id}' must match [A-Za-z0-9_-]{1,32}`);
     // The secret itself is never echoed, not even in a config error.
-    if (typeof secret !== 'string' || secret.length < MIN_ADMIN_TOKEN_LENGTH || secret.length > 512 || !/^[\x21-\x7e]+$/.test(secret)) {
-      problems.push(`admin token '${id}' must be ${MIN_ADMIN_TOKEN_LENGTH}-512 printable characters without spaces`);
-    }
+    if (!isSecretShaped(secret, MIN_TOKEN_LENGTH)) problems.push(`admin token '${id}' must be ${secretShapeText(MIN_TOKEN_LENGTH)}`);
   }
   return { tokens: { ...tokens } };
 }

@@ -1,11 +1,15 @@
 import { type Gravity, GRAVITIES } from '../focal-point.js';
 import type { Fit, Format } from '../variant.js';
 import { FITS, FORMATS } from '../variant.js';
+import { TENANT_RE } from '../request/parse-path.js';
+import { isSecretShaped, MIN_TOKEN_LENGTH, SECRET_ID_RE, secretShapeText } from './secret-shape.js';
 
 /** What a tenant may configure (loose, as written in JSON or a Config Store). */
 export interface TenantInput {
   breakpoints?: number[];
   formats?: Format[];
+  /** `fmt=auto`'s preference among the modern formats (each must be in `formats`), before JPEG/PNG. */
+  autoFormats?: Format[];
   fits?: Fit[];
   defaultSize?: number;
   defaultQuality?: number;
@@ -30,6 +34,7 @@ export interface Tenant {
   name: string;
   breakpoints: number[];
   formats: Format[];
+  autoFormats: Format[];
   fits: Fit[];
   defaultSize: number;
   defaultQuality: number;
@@ -49,7 +54,10 @@ export interface Tenant {
 export const TENANT_DEFAULTS: Omit<Tenant, 'name'> = {
   // Dense at avatar sizes, sparse above: 12 widths keep the variant set per image small.
   breakpoints: [16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024],
+  // AVIF is opt-in (add 'avif' here): its encode costs 1–3× WebP's (README, "Formats").
   formats: ['webp', 'jpeg', 'png'],
+  // fmt=auto: AVIF when allowed and accepted, else WebP, else JPEG (or PNG for alpha).
+  autoFormats: ['avif', 'webp'],
   fits: ['cover', 'contain', 'inside'],
   // The most common avatar slot on profile pages.
   defaultSize: 256,
@@ -72,10 +80,6 @@ export const TENANT_DEFAULTS: Omit<Tenant, 'name'> = {
   gravity: 'center',
 };
 
-const NAME_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
-const KID_RE = /^[A-Za-z0-9_-]{1,32}$/;
-/** 32 characters is 128 bits as hex (`openssl rand -hex 16`): an upload token could otherwise be guessed online. */
-const MIN_UPLOAD_TOKEN_LENGTH = 32;
 const HOST_RE = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 
 // Every key TenantInput knows. Anything else is a typo, and a typo in a security setting
@@ -88,7 +92,7 @@ const isInt = (n: unknown, min: number, max: number): n is number =>
 /** Normalizes one tenant; pushes every problem found to `problems` (so all are reported at once). */
 export function normalizeTenant(name: string, input: TenantInput, problems: string[]): Tenant {
   const p = (msg: string) => problems.push(`tenant '${name}': ${msg}`);
-  if (!NAME_RE.test(name)) p('name must match [a-z0-9][a-z0-9-]{0,31}');
+  if (!TENANT_RE.test(name)) p('name must match [a-z0-9][a-z0-9-]{0,31}');
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     p('must be an object');
     input = {};
@@ -103,6 +107,9 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
   }
   if (!Array.isArray(t.formats) || t.formats.length === 0 || !t.formats.every((f) => FORMATS.includes(f))) {
     p(`formats must be a non-empty subset of ${FORMATS.join(', ')}`);
+  }
+  if (!Array.isArray(t.autoFormats) || !t.autoFormats.every((f) => f === 'avif' || f === 'webp')) {
+    p('autoFormats must be a list of avif, webp (in the order fmt=auto prefers them)');
   }
   if (!Array.isArray(t.fits) || t.fits.length === 0 || !t.fits.every((f) => FITS.includes(f))) {
     p(`fits must be a non-empty subset of ${FITS.join(', ')}`);
@@ -121,7 +128,7 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
     p('keys must be an object of key id → secret');
   } else {
     for (const [kid, secret] of Object.entries(t.keys)) {
-      if (!KID_RE.test(kid)) p(`key id '${kid}' must match [A-Za-z0-9_-]{1,32}`);
+      if (!SECRET_ID_RE.test(kid)) p(`key id '${kid}' must match [A-Za-z0-9_-]{1,32}`);
       if (typeof secret !== 'string' || secret.length < 16) p(`key '${kid}' must be a string of at least 16 characters`);
     }
     if (t.requireSignature && Object.keys(t.keys).length === 0) p('requireSignature is true but no keys are configured');
@@ -130,11 +137,9 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
     p('uploadTokens must be an object of token id → secret');
   } else {
     for (const [id, secret] of Object.entries(t.uploadTokens)) {
-      if (!KID_RE.test(id)) p(`upload token id '${id}' must match [A-Za-z0-9_-]{1,32}`);
+      if (!SECRET_ID_RE.test(id)) p(`upload token id '${id}' must match [A-Za-z0-9_-]{1,32}`);
       // Same bar as admin tokens (128 bits as hex); the secret itself is never echoed.
-      if (typeof secret !== 'string' || secret.length < MIN_UPLOAD_TOKEN_LENGTH || secret.length > 512 || !/^[\x21-\x7e]+$/.test(secret)) {
-        p(`upload token '${id}' must be ${MIN_UPLOAD_TOKEN_LENGTH}-512 printable characters without spaces`);
-      }
+      if (!isSecretShaped(secret, MIN_TOKEN_LENGTH)) p(`upload token '${id}' must be ${secretShapeText(MIN_TOKEN_LENGTH)}`);
     }
   }
   if (!Array.isArray(t.allowedReferers) || !t.allowedReferers.every((h) => typeof h === 'string' && HOST_RE.test(h))) {

@@ -5,8 +5,9 @@
  */
 import type { Limits } from '../config/service-config.js';
 import { HttpError } from '../errors.js';
+import { heifHeader, heifKind, unsupportedFormatName } from './sniff-heif.js';
 
-export type SourceFormat = 'jpeg' | 'png' | 'webp';
+export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 
 export interface ImageInfo {
   format: SourceFormat;
@@ -18,12 +19,17 @@ export interface ImageInfo {
   orientation: number;
 }
 
-/** Returns null for anything that is not a JPEG, PNG or WebP with readable dimensions. */
+/** Returns null for anything that is not a JPEG, PNG, WebP, AVIF or GIF with readable dimensions. */
 export function sniffImage(bytes: Uint8Array): ImageInfo | null {
   if (bytes.length < 12) return null;
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return sniffJpeg(bytes);
   if (startsWith(bytes, 0, PNG_SIGNATURE)) return sniffPng(bytes);
   if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return sniffWebp(bytes);
+  if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') return sniffGif(bytes);
+  if (heifKind(bytes) === 'avif') {
+    const header = heifHeader(bytes);
+    return header && valid({ format: 'avif', width: header.width, height: header.height, hasAlpha: header.hasAlpha, orientation: header.orientation });
+  }
   return null;
 }
 
@@ -41,7 +47,10 @@ export function checkSourceLimits(
   if (bytes.length > limits.maxSourceBytes) {
     throw new HttpError(422, 'SOURCE_TOO_LARGE', `source image is ${bytes.length} bytes; the limit is ${limits.maxSourceBytes} bytes`);
   }
-  if (!info) throw new HttpError(422, 'UNSUPPORTED_FORMAT', 'source is not a readable image; supported sources: JPEG, PNG, WebP');
+  if (!info) {
+    const name = unsupportedFormatName(bytes);
+    throw new HttpError(422, 'UNSUPPORTED_FORMAT', `source is ${name ? `${name}, which is not supported` : 'not a readable image'}; supported sources: ${SUPPORTED_SOURCES}`);
+  }
   const pixels = info.width * info.height;
   if (pixels > limits.maxSourcePixels) {
     throw new HttpError(
@@ -51,6 +60,17 @@ export function checkSourceLimits(
     );
   }
 }
+
+export const SUPPORTED_SOURCES = 'JPEG, PNG, WebP, AVIF, GIF';
+
+/** The Content-Type an original is stored with: its sniffed format's. */
+export const SOURCE_CONTENT_TYPES: Record<SourceFormat, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+};
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -203,4 +223,32 @@ function webpExifOrientation(b: Uint8Array): number {
     i += 8 + len + (len & 1); // chunks are padded to even sizes
   }
   return 1;
+}
+
+// ---- GIF: logical screen size from the header; alpha when the first frame has a transparent
+// colour or does not cover the screen (the uncovered part renders transparent).
+
+function sniffGif(b: Uint8Array): ImageInfo | null {
+  const width = u16le(b, 6);
+  const height = u16le(b, 8);
+  const flags = b[10] ?? 0;
+  let i = 13 + (flags & 0x80 ? 3 * (2 << (flags & 7)) : 0);
+  let transparent = false;
+  while (i < b.length) {
+    const block = b[i];
+    if (block === 0x21) {
+      // Extension: a Graphic Control Extension (F9) before the first image carries its transparency flag.
+      if (b[i + 1] === 0xf9 && b[i + 2] === 4) transparent = ((b[i + 3] ?? 0) & 1) === 1;
+      i += 2;
+      while (i < b.length && b[i] !== 0) i += 1 + (b[i] ?? 0);
+      i += 1;
+    } else if (block === 0x2c) {
+      const [left, top, w, h] = [u16le(b, i + 1), u16le(b, i + 3), u16le(b, i + 5), u16le(b, i + 7)];
+      const covers = left === 0 && top === 0 && w >= width && h >= height;
+      return valid({ format: 'gif', width, height, hasAlpha: transparent || !covers, orientation: 1 });
+    } else {
+      return null; // the trailer or junk before any image
+    }
+  }
+  return null;
 }

@@ -13,7 +13,7 @@ export type PendingVariant = Omit<Variant, 'format'> & { format: Negotiated };
 const INT_RE = /^\d{1,5}$/;
 const DPR_RE = /^\d{1,2}(\.\d{1,3})?$/;
 const VERSION_RE = /^[A-Za-z0-9._-]{1,32}$/;
-const FMT_VALUES: Record<string, Format | 'auto'> = { auto: 'auto', webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png' };
+const FMT_VALUES: Record<string, Format | 'auto'> = { auto: 'auto', webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png', avif: 'avif' };
 
 /** Smallest breakpoint >= px; the largest one when px is above the ladder. */
 export function snapUp(px: number, ladder: readonly number[]): number {
@@ -95,7 +95,7 @@ export function canonicalize(
   if (fmt === undefined || (fmt !== 'auto' && !tenant.formats.includes(fmt))) {
     throw badParam('fmt', `one of auto, ${tenant.formats.join(', ')}`);
   }
-  const format: Negotiated = fmt === 'auto' ? negotiateFormat(accept, tenant.formats) : fmt;
+  const format: Negotiated = fmt === 'auto' ? negotiateFormat(accept, tenant.formats, tenant.autoFormats, Math.max(width, height)) : fmt;
 
   let quality = tenant.defaultQuality;
   if (p.q !== undefined && p.q !== '') {

@@ -12,8 +12,19 @@ export interface PathParts {
 // they are held to a strict charset: no '/', '\', '%', NUL, no leading dot, no '..'.
 export const TENANT_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** An image version (`?v=`): part of the cache key and the render path, so held to a charset too. */
+export const VERSION_RE = /^[A-Za-z0-9._-]{1,32}$/;
 
-const EXT_FORMATS: Record<string, Format> = { webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png' };
+/**
+ * Whether a raw (still percent-encoded) path holds '%', '\' or NUL. Such paths are refused
+ * outright rather than decoded: no legitimate tenant or id needs them, and decoding is where
+ * traversal hides.
+ */
+export function hasUnsafePathChars(rawPath: string): boolean {
+  return /[%\\\0]/.test(rawPath);
+}
+
+const EXT_FORMATS: Record<string, Format> = { webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png', avif: 'avif' };
 
 export function isValidId(id: string): boolean {
   return ID_RE.test(id) && !id.includes('..');
@@ -28,13 +39,10 @@ export function assertTenantAndId(tenant: string, id: string): void {
   }
 }
 
-/**
- * Parses the raw (still percent-encoded) path. Percent-encoding is refused outright rather
- * than decoded: no legitimate tenant or id needs it, and decoding is where traversal hides.
- */
+/** Parses the raw (still percent-encoded) path; see hasUnsafePathChars for what is refused. */
 export function parsePath(rawPath: string): PathParts {
   if (rawPath.length > 300) throw new HttpError(414, 'PATH_TOO_LONG', 'the path must be at most 300 characters');
-  if (/[%\\\0]/.test(rawPath)) {
+  if (hasUnsafePathChars(rawPath)) {
     throw new HttpError(400, 'INVALID_PATH', 'the path must not contain "%", "\\" or NUL: use /{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
   }
   const segs = rawPath.split('/').slice(1);

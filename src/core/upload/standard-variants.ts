@@ -1,3 +1,4 @@
+import { AVIF_MIN_AUTO_SIDE } from '../request/negotiate-format.js';
 import type { Tenant } from '../config/tenant-config.js';
 import { snapUp } from '../request/canonicalize.js';
 import type { Format, Variant } from '../variant.js';
@@ -33,8 +34,11 @@ export function standardSizes(tenant: Tenant, sizes?: readonly number[]): number
   return [...new Set(wanted)].sort((a, b) => a - b);
 }
 
-export function standardFormats(tenant: Tenant, hasAlpha: boolean, formats?: readonly Format[]): Format[] {
-  const wanted: Format[] = formats?.length ? [...formats] : ['webp', hasAlpha ? 'png' : 'jpeg'];
+export function standardFormats(tenant: Tenant, hasAlpha: boolean, formats?: readonly Format[], size = 0): Format[] {
+  // By default what fmt=auto can answer at this size: the tenant's modern formats (AVIF when
+  // allowed and the size is one auto gives AVIF for), then JPEG or PNG.
+  const modern = (tenant.autoFormats ?? ['webp']).filter((f) => f !== 'avif' || !(size > 0 && size < AVIF_MIN_AUTO_SIDE));
+  const wanted: Format[] = formats?.length ? [...formats] : [...modern, 'webp', hasAlpha ? 'png' : 'jpeg'];
   return [...new Set(wanted)].filter((f) => tenant.formats.includes(f));
 }
 
@@ -43,7 +47,7 @@ export function standardVariants(tenant: Tenant, id: string, opts: StandardVaria
   const fit = tenant.fits.includes('cover') ? 'cover' : tenant.fits[0]!;
   const out: Variant[] = [];
   for (const size of standardSizes(tenant, opts.sizes)) {
-    for (const format of standardFormats(tenant, opts.hasAlpha, opts.formats)) {
+    for (const format of standardFormats(tenant, opts.hasAlpha, opts.formats, size)) {
       out.push({
         tenant: tenant.name,
         id,

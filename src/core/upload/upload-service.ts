@@ -5,13 +5,13 @@ import { isTombstoned } from '../admin/tombstone.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import type { Tenant } from '../config/tenant-config.js';
 import { HttpError, isHttpError } from '../errors.js';
-import { orientedSize, sniffImage } from '../image/sniff.js';
+import { unsupportedFormatName } from '../image/sniff-heif.js';
+import { orientedSize, SOURCE_CONTENT_TYPES, SUPPORTED_SOURCES, sniffImage } from '../image/sniff.js';
 import type { ImageWork, InFlightRegistry } from '../in-flight.js';
 import type { Clock, ObjectStore, Renderer, VariantLoader } from '../ports.js';
 import { originalKey, variantPrefix } from '../storage-keys.js';
 import { putVariant } from '../stored-variant.js';
 import { imageKey } from '../surrogate-keys.js';
-import { CONTENT_TYPES } from '../variant.js';
 import { createLimiter } from './limiter.js';
 import { encodeFocalRecord, focalKey } from '../focal-point.js';
 import { DEFAULT_RENDER_CONCURRENCY, renderVariants } from './render-variants.js';
@@ -130,7 +130,10 @@ export function createUploadService(deps: UploadDeps): UploadService {
 
     // The bytes decide the format; Content-Type and file names are the client's opinion.
     const info = sniffImage(body);
-    if (!info) throw new HttpError(415, 'UNSUPPORTED_FORMAT', 'the body is not a JPEG, PNG or WebP image');
+    if (!info) {
+      const name = unsupportedFormatName(body);
+      throw new HttpError(415, 'UNSUPPORTED_FORMAT', `the body is ${name ? `a ${name} image, which is not supported` : 'not an image'}; supported: ${SUPPORTED_SOURCES}`);
+    }
     const pixels = info.width * info.height;
     if (pixels > config.limits.maxSourcePixels) {
       throw new HttpError(422, 'SOURCE_TOO_LARGE', `the image is ${info.width}×${info.height} (${pixels} pixels); the limit is ${config.limits.maxSourcePixels} pixels`);
@@ -154,7 +157,7 @@ export function createUploadService(deps: UploadDeps): UploadService {
     let failed = 0;
     try {
       await store.put(key, body, {
-        contentType: CONTENT_TYPES[info.format],
+        contentType: SOURCE_CONTENT_TYPES[info.format],
         metadata: {
           version: String(version),
           'uploaded-at': new Date(now()).toISOString(),

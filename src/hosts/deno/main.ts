@@ -21,6 +21,7 @@ import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import type { CodecModules } from '../../render/codec-modules.js';
 import { startInlineThread } from '../../render/scheduler/inline-thread.js';
+import type { RenderMetrics } from '../../core/metrics/ports.js';
 import { createRenderScheduler, type RenderScheduler } from '../../render/scheduler/pool.js';
 import { stallWarning } from '../../render/scheduler/settings.js';
 import { startWebWorkerThread } from '../../render/scheduler/web-worker-thread.js';
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   // it; a broken binary still stops the process (every thread's warm-up checks every codec).
   const t0 = performance.now();
   const modules = loadCodecModules(wasmDir, (url) => Deno.readFile(url));
-  const scheduler = modules.then((m) => startScheduler(m, settings.render, config.limits));
+  const scheduler = modules.then((m) => startScheduler(m, settings.render, config.limits, ops.metrics.renderScheduler));
   scheduler.then(
     // "codecs ready": what scripts (the bench) wait for before timing the first render.
     (s) => (codecsWarm = true, console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)} (codecs ready)`)),
@@ -145,9 +146,9 @@ async function main(): Promise<void> {
  * RENDER_THREADS=0 or where no Worker exists (then a render cannot be stopped mid-decode:
  * docs/deno.md). Workers that cannot start fall back to this thread too.
  */
-async function startScheduler(modules: CodecModules, render: DenoSettings['render'], limits: Limits): Promise<RenderScheduler> {
+async function startScheduler(modules: CodecModules, render: DenoSettings['render'], limits: Limits, metrics: RenderMetrics): Promise<RenderScheduler> {
   const { memoryBytes, timeoutMs, maxQueue, stallForTests } = render;
-  const options = { modules, limits, memoryBytes, timeoutMs, maxQueue, stallForTests, log: (msg: string) => log(msg) };
+  const options = { modules, limits, memoryBytes, timeoutMs, maxQueue, stallForTests, metrics, log: (msg: string) => log(msg) };
   if (render.threads > 0 && typeof Worker === 'function') {
     const entry = new URL('./render-worker.js', import.meta.url);
     let pool: RenderScheduler | undefined;

@@ -5,7 +5,7 @@
  */
 import { withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
 import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
-import { renderSecretProblems } from '../../http/render-route.js';
+import { renderSecretProblems } from '../../core/config/render-secrets.js';
 import { readSchedulerSettings, type SchedulerSettings } from '../../render/scheduler/settings.js';
 import { type EnvRecord, loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 
@@ -32,7 +32,7 @@ export interface DenoSettings {
 
 /**
  * 64 MiB: Deno Deploy gives an isolate 512 MB, and one large render can peak at ~350 MB of
- * WebAssembly memory (PLATFORM.md); the CDN in front holds the long tail anyway.
+ * WebAssembly memory; the CDN in front holds the long tail anyway.
  */
 export const DEFAULT_DENO_CACHE_BYTES = 64 * 1024 * 1024;
 /** Deno's own default port, so `deno run` and Deno Deploy's local emulation agree. */

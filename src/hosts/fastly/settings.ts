@@ -11,7 +11,7 @@
  */
 import { parseJsonObject, withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
 import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
-import { renderSecretProblems } from '../../http/render-route.js';
+import { renderSecretProblems } from '../../core/config/render-secrets.js';
 import { loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 import { DEFAULT_BACKEND_REQUEST_LIMIT } from './backend-budget.js';
 import { parseRateLimits, type RateLimits } from './rate-limits.js';

@@ -35,7 +35,7 @@ export interface NodeAppOptions {
   /** Render on this many worker threads (render-pool.ts); 0 or absent renders on the main thread. */
   renderThreads?: number;
   /** The scheduler's budget, deadline and queue (render/scheduler/pool.ts); its defaults when absent. */
-  render?: Pick<RenderPoolOptions, 'memoryBytes' | 'timeoutMs' | 'maxQueue' | 'masterBytes' | 'stallForTests'>;
+  render?: Pick<RenderPoolOptions, 'memoryBytes' | 'timeoutMs' | 'maxQueue' | 'masterBytes' | 'stallForTests' | 'metrics'>;
   /** Wraps the app's handler before it is served (metrics, access log, /readyz: hosts/node/node-ops.ts). */
   wrapFetch?: (fetch: FetchHandler) => FetchHandler;
 }

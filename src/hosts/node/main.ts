@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { withAdminTokenFromEnv } from '../../core/config/admin-env.js';
 import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
-import { parseRenderSecrets } from '../../http/render-route.js';
+import { parseRenderSecrets } from '../../core/config/render-secrets.js';
 import { readSchedulerSettings, stallWarning } from '../../render/scheduler/settings.js';
 import { describeStorage } from '../../storage/config.js';
 import { describeOps } from '../../observability/ops-settings.js';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     log,
     // Renders on worker threads, one per core, so both cores render and hits never wait behind a render.
     renderThreads: render.threads,
-    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests },
+    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests, metrics: ops.metrics.renderScheduler },
     wrapRenderer: ops.wrapRenderer,
     wrapFetch: ops.wrapFetch,
   });

@@ -28,6 +28,7 @@ import { HttpError } from '../../core/errors.js';
 import { type FocalRecord, wantsFocal } from '../../core/focal-point.js';
 import { checkSourceLimits, sniffImage } from '../../core/image/sniff.js';
 import type { Renderer, RenderResult } from '../../core/ports.js';
+import { NO_RENDER_METRICS, type RenderMetrics } from '../../core/metrics/ports.js';
 import type { Variant } from '../../core/variant.js';
 import type { CodecModules } from '../codec-modules.js';
 import { decodeTraits } from '../decode-peak.js';
@@ -91,6 +92,8 @@ export interface SchedulerOptions {
   timeoutMemoryMs?: number;
   /** Tests only: see ThreadInit.stallForTests. */
   stallForTests?: ThreadInit['stallForTests'];
+  /** Queue depth, budget in use, refusals and masters, for the host's metrics (core/metrics/ports.ts). */
+  metrics?: RenderMetrics;
   /** Reports renders stopped at their deadline (operators want to know about hostile sources). */
   log?: (msg: string) => void;
 }
@@ -192,6 +195,13 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   const slots: Slot[] = [];
   const counters = { recycled: 0, fromMaster: 0, peakInflightBytes: 0, largeAtOnce: 0, timedOut: 0, shed: 0 };
   let closed = false;
+  const metrics = opts.metrics ?? NO_RENDER_METRICS;
+  metrics.memoryBudget(memoryBytes);
+  /** Queue depth and budget in use, after anything that changes them. */
+  const report = (): void => {
+    metrics.queueDepth(queue.length);
+    metrics.memoryInUse(budget.inflight);
+  };
 
   function enqueue(request: Job['request'], key: string, bytes: number, pixels: number): Promise<Rendered> {
     return new Promise<Rendered>((resolve, reject) => {
@@ -201,6 +211,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       if (queue.length > maxQueue && queue.includes(job)) {
         queue.splice(queue.indexOf(job), 1);
         counters.shed++;
+        metrics.rejected('queue_full');
         reject(renderQueueFull(1));
       }
     });
@@ -221,12 +232,13 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
 
   function pump(): void {
     for (const slot of slots) {
-      if (queue.length === 0) return;
+      if (queue.length === 0) break;
       if (slot.busy || slot.retire || !slot.warm) continue;
       const job = admit();
-      if (!job) return;
+      if (!job) break;
       dispatch(slot, job);
     }
+    report();
   }
 
   function dispatch(slot: Slot, job: Job): void {
@@ -248,6 +260,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
     if (job && !keepBytes) budget.release(job.bytes);
+    report();
     return job;
   }
 
@@ -276,6 +289,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     const job = finishJob(slot, true)!;
     timeouts.add(job.key);
     counters.timedOut++;
+    metrics.rejected('timeout');
     job.reject(renderTimeout(timeoutMs));
     replace(slot, job.bytes); // the only way to stop a WebAssembly call that is still running
     opts.log?.(`render of source ${job.key.slice(0, 16)} stopped at its ${timeoutMs} ms deadline; render thread replaced`);
@@ -344,18 +358,25 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     // The same refusal the thread would make before decoding (render-memory.ts), without queueing.
     const facts = { ...info, ...decodeTraits(source, info) };
     const tooLarge = sourceTooLargeForMemory(facts, memoryBytes, source.byteLength);
-    if (tooLarge) throw tooLarge;
+    if (tooLarge) {
+      metrics.rejected('too_large');
+      throw tooLarge;
+    }
     const key = await sourceKey(source);
     let fellShort = false;
     // What the thread is sent: with the source's focal record when one is known (found by an
     // earlier render, maybe a twin's that was waited on below), so it need not find it again.
     let sent = variant;
     for (;;) {
-      if (timeouts.has(key)) throw renderTimeout(timeoutMs);
+      if (timeouts.has(key)) {
+        metrics.rejected('timed_out_before');
+        throw renderTimeout(timeoutMs);
+      }
       sent = focals.onto(key, variant);
       const kept = masters.get(key);
       if (kept && masterServes(kept, sent)) {
         counters.fromMaster++;
+        metrics.masterReused();
         const master = { data: kept.image.data as Uint8ClampedArray, width: kept.image.width, height: kept.image.height, factor: kept.factor, info: kept.info };
         return focals.settle(key, variant, sent, enqueue({ master, variant: sent }, key, masterRenderBytes(kept.bytes), 0));
       }
@@ -372,12 +393,15 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     const forVariant = info.format === 'jpeg' ? variantDenominator(info, sent) : 1;
     const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
     const bytes = renderPeakBytes(facts, sent, denominator, source.byteLength);
-    if (bytes > memoryBytes) throw renderTooLargeForMemory(facts, sent, bytes, memoryBytes);
+    if (bytes > memoryBytes) {
+      metrics.rejected('too_large');
+      throw renderTooLargeForMemory(facts, sent, bytes, memoryBytes);
+    }
     const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
 
     const job = focals.settle(key, variant, sent, enqueue({ source, keepMaster: keepMasters, atMasterScale, variant: sent }, key, bytes, pixels));
     const done = job.then((r) => {
-      if (r.master) masters.offer(key, r.master, !inProcess, budget.makeRoom);
+      if (r.master && masters.offer(key, r.master, !inProcess, budget.makeRoom)) metrics.masterKept();
       delete r.master;
       return r;
     });

@@ -4,7 +4,11 @@
 //! 1. `input_alloc(len)` → pointer; the caller copies the JPEG or PNG there.
 //! 2. `decode(len, denominator)` decodes a JPEG at 1/denominator scale (1, 2, 4 or 8: the IDCT
 //!    itself runs at 8×8, 4×4, 2×2 or 1×1) to RGBA, ⌈width/d⌉ × ⌈height/d⌉; `decode_png(len)`
-//!    decodes a PNG to 8-bit RGBA at full size. 0 on success.
+//!    decodes a PNG to 8-bit RGBA at full size, `decode_gif(len)` a GIF's first frame,
+//!    `decode_animated_webp(len)` an animated WebP's first frame. 0 on success.
+//!    `to_srgb(len, icc_len, width, height)` converts pixels decoded elsewhere (mozjpeg, libwebp)
+//!    to sRGB: the input is the ICC profile (`icc_len` bytes) followed by width × height RGBA.
+//!    Both decoders here convert by the file's own ICC profile themselves (colour.rs).
 //! 3. `output_ptr/len/width/height` describe the pixels; `error_ptr/len` the last failure.
 //! 4. `release()` frees input and output.
 //!
@@ -17,7 +21,10 @@
 
 use jpeg_decoder::{Decoder, PixelFormat};
 
+mod colour;
+mod gif_rgba;
 mod png_rgba;
+mod webp_first_frame;
 
 static mut INPUT: Vec<u8> = Vec::new();
 static mut OUTPUT: Vec<u8> = Vec::new();
@@ -89,6 +96,35 @@ pub extern "C" fn decode_png(len: usize) -> u32 {
 }
 
 #[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn decode_gif(len: usize) -> u32 {
+    finish(unsafe { gif_rgba::decode(&INPUT[..len.min(INPUT.len())]) })
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn decode_animated_webp(len: usize) -> u32 {
+    finish(unsafe { webp_first_frame::decode(&INPUT[..len.min(INPUT.len())]) })
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn to_srgb(len: usize, icc_len: usize, width: u32, height: u32) -> u32 {
+    finish(unsafe { convert(&INPUT[..len.min(INPUT.len())], icc_len, width, height) })
+}
+
+fn convert(input: &[u8], icc_len: usize, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
+    let size = (width as usize) * (height as usize) * 4;
+    if icc_len > input.len() || input.len() - icc_len != size {
+        return Err(format!("{} bytes is not a {icc_len}-byte profile and {width}×{height} RGBA", input.len()));
+    }
+    let (icc, pixels) = input.split_at(icc_len);
+    let mut rgba = pixels.to_vec();
+    colour::rgba_to_srgb(icc, &mut rgba)?;
+    Ok((width, height, rgba))
+}
+
+#[allow(static_mut_refs)]
 fn finish(result: Result<(u32, u32, Vec<u8>), String>) -> u32 {
     unsafe {
         match result {
@@ -120,15 +156,24 @@ fn decode_rgba(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>), Str
     let (width, height) = decoder.scale(reduced(full.width), reduced(full.height)).map_err(|e| e.to_string())?;
     let mut pixels = decoder.decode().map_err(|e| e.to_string())?;
     let format = decoder.info().ok_or("no frame header")?.pixel_format;
+    let icc = decoder.icc_profile();
     // The decoder holds the coefficients (for a progressive file, two bytes per sample of the
     // whole image): free them before the RGBA buffer is made, so that memory is reused.
     drop(decoder);
+    let count = width as usize * height as usize;
+    if format == PixelFormat::CMYK32 {
+        // The decoder has undone Adobe's inversion and YCCK: these are ink amounts.
+        if pixels.len() != count * 4 {
+            return Err(format!("decoder returned {} bytes for {width}×{height}", pixels.len()));
+        }
+        colour::cmyk_to_srgb(icc.as_deref(), &mut pixels)?;
+        return Ok((width as u32, height as u32, pixels));
+    }
     let channels = match format {
         PixelFormat::RGB24 => 3,
         PixelFormat::L8 => 1,
         other => return Err(format!("unsupported pixel format {other:?}")),
     };
-    let count = width as usize * height as usize;
     if pixels.len() != count * channels {
         return Err(format!("decoder returned {} bytes for {width}×{height}", pixels.len()));
     }
@@ -141,6 +186,9 @@ fn decode_rgba(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>), Str
             (pixels[i], pixels[i], pixels[i])
         };
         pixels[i * 4..i * 4 + 4].copy_from_slice(&[r, g, b, 255]);
+    }
+    if let Some(icc) = icc {
+        colour::rgba_to_srgb(&icc, &mut pixels)?;
     }
     Ok((width as u32, height as u32, pixels))
 }

@@ -7,7 +7,7 @@ use png::{ColorType, Decoder, Limits, Transformations};
 pub fn decode(data: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
     let mut decoder = Decoder::new(data);
     decoder.set_transformations(Transformations::normalize_to_color8());
-    // Text and ICC chunks are not used; the limit only covers the decoder's own buffers.
+    // Text chunks are not used; the limit covers the decoder's own buffers (and an iCCP profile).
     decoder.set_ignore_text_chunk(true);
     decoder.set_limits(Limits { bytes: 64 * 1024 * 1024 });
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
@@ -58,6 +58,10 @@ pub fn decode(data: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
     }
     if rows == 0 {
         return Err("no image rows".into());
+    }
+    // An iCCP profile (decompressed by the decoder) describes these pixels: to sRGB (colour.rs).
+    if let Some(icc) = reader.info().icc_profile.as_deref() {
+        crate::colour::rgba_to_srgb(icc, &mut rgba)?;
     }
     Ok((width, height, rgba))
 }

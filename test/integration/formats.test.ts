@@ -1,0 +1,66 @@
+/**
+ * The new formats over real HTTP (the Node host on loopback): AVIF negotiated from Accept with
+ * Vary, cached apart from WebP; AVIF, GIF, CMYK and Display P3 originals rendered.
+ */
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { originalKey } from '../../src/core/storage-keys.js';
+import { startTestHost } from '../support/node-host.js';
+
+const SAMPLES = new URL('../../samples/demo/', import.meta.url).pathname;
+const CHROME = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
+
+describe('formats over HTTP', () => {
+  let host: Awaited<ReturnType<typeof startTestHost>>;
+  const originals = new Map<string, Buffer>();
+  beforeAll(async () => {
+    host = await startTestHost({ tenants: { demo: {}, modern: { formats: ['webp', 'jpeg', 'png', 'avif'] } } });
+    const photo = sharp(`${SAMPLES}hopper.jpg`).resize(300);
+    originals.set('hopper', await photo.clone().jpeg().toBuffer());
+    originals.set('from-avif', await photo.clone().avif().toBuffer());
+    originals.set('from-gif', await photo.clone().gif().toBuffer());
+    originals.set('cmyk', await photo.clone().withIccProfile('cmyk').jpeg().toBuffer());
+    originals.set('p3', await photo.clone().withIccProfile('p3').jpeg().toBuffer());
+    for (const [id, bytes] of originals) await host.store.put(originalKey('modern', id), new Uint8Array(bytes));
+  }, 60_000);
+  afterAll(() => host?.stop());
+
+  it('fmt=auto answers AVIF to a browser that lists it, WebP to one that does not, both with Vary: Accept', async () => {
+    const avif = await host.get('/modern/hopper?w=256&h=256', { accept: CHROME });
+    expect(avif.status).toBe(200);
+    expect(avif.headers.get('content-type')).toBe('image/avif');
+    expect(avif.headers.get('vary')).toMatch(/accept/i);
+    const body = new Uint8Array(await avif.arrayBuffer());
+    expect((await sharp(body).metadata()).compression).toBe('av1');
+    const webp = await host.get('/modern/hopper?w=256&h=256', { accept: 'image/webp,*/*' });
+    expect(webp.headers.get('content-type')).toBe('image/webp');
+    expect(webp.headers.get('vary')).toMatch(/accept/i);
+    expect(webp.headers.get('etag')).not.toBe(avif.headers.get('etag'));
+    // A small avatar stays WebP; an explicit fmt=avif does not vary.
+    expect((await host.get('/modern/hopper?w=64&h=64', { accept: CHROME })).headers.get('content-type')).toBe('image/webp');
+    const explicit = await host.get('/modern/hopper/128.avif', { accept: 'image/webp' });
+    expect(explicit.headers.get('content-type')).toBe('image/avif');
+    expect(explicit.headers.get('vary') ?? '').not.toMatch(/accept/i);
+  });
+
+  it('the default tenant refuses fmt=avif with 400 and negotiates WebP for Chrome', async () => {
+    const res = await host.get('/demo/hopper?fmt=avif');
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toBe('INVALID_PARAMETER');
+    expect((await host.get('/demo/hopper?w=256', { accept: CHROME })).headers.get('content-type')).toBe('image/webp');
+  });
+
+  it('renders AVIF, GIF, CMYK and Display P3 originals', async () => {
+    for (const id of ['from-avif', 'from-gif', 'cmyk', 'p3']) {
+      // sharp's rendering of the same original, colour-managed to sRGB.
+      const reference = await sharp(originals.get(id)).resize(128, 128).toColourspace('srgb').removeAlpha().raw().toBuffer();
+      const res = await host.get(`/modern/${id}?w=128&h=128&fmt=png`);
+      expect(res.status, id).toBe(200);
+      const { data, info } = await sharp(new Uint8Array(await res.arrayBuffer())).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height]).toEqual([128, 128]);
+      let sum = 0;
+      for (let i = 0; i < data.length; i++) sum += Math.abs(data[i]! - reference[i]!);
+      expect(sum / data.length, id).toBeLessThan(4);
+    }
+  });
+});

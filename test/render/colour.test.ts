@@ -1,0 +1,199 @@
+/**
+ * Colour management: sources with an embedded ICC profile (Display P3, Adobe RGB, ProPhoto;
+ * CMYK) decode to sRGB, compared against sharp's (lcms2) conversion of the same file. The
+ * fixtures are made from the corpus by sharp, which converts the sRGB photo into the profile's
+ * space and embeds the profile, as a phone or a print workflow would.
+ */
+import { readFileSync } from 'node:fs';
+import sharp, { type Sharp } from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Codecs } from '../../src/render/codecs.js';
+import { embeddedIcc, jpegIcc } from '../../src/render/colour/embedded-icc.js';
+import { decodeSource } from '../../src/render/decode-source.js';
+import { toImageData } from '../../src/render/image-data.js';
+import { ADOBE_RGB, iccProfileFile, PROPHOTO_RGB } from '../support/icc-profile.js';
+import { codecs, decodeOutput, meanAbsError, pixel, renderer, sample, variant } from './helpers.js';
+
+const limits = { maxSourceBytes: 50_000_000, maxSourcePixels: 50_000_000 };
+
+/** sharp's own conversion of `file` to sRGB, as RGBA. */
+async function sharpSrgb(file: Buffer): Promise<ImageData> {
+  const { data, info } = await sharp(file).toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return toImageData(new Uint8ClampedArray(data), info.width, info.height);
+}
+
+const worst = (mae: number[]) => Math.max(...mae.slice(0, 3));
+
+describe('ICC profiles → sRGB', () => {
+  let c: Codecs;
+  beforeAll(async () => {
+    c = await codecs();
+  });
+
+  const photo = () => sharp(sample('hopper.jpg')).resize(256, 256);
+  const cases: Array<[string, () => Sharp]> = [
+    ['Display P3 JPEG', () => photo().withIccProfile('p3').jpeg({ quality: 95 })],
+    ['Display P3 PNG (iCCP)', () => photo().withIccProfile('p3').png()],
+    ['Display P3 WebP (ICCP)', () => photo().withIccProfile('p3').webp({ quality: 95 })],
+    ['Adobe RGB JPEG', () => photo().withIccProfile(iccProfileFile(ADOBE_RGB)).jpeg({ quality: 95 })],
+    ['ProPhoto JPEG', () => photo().withIccProfile(iccProfileFile(PROPHOTO_RGB)).jpeg({ quality: 95 })],
+  ];
+
+  for (const [label, make] of cases) {
+    it(`${label}: within 2 levels of sharp's conversion, and far from the unconverted pixels`, async () => {
+      const file = await make().toBuffer();
+      const bytes = new Uint8Array(file);
+      const reference = await sharpSrgb(file);
+      const { info, image } = await decodeSource(c, bytes, limits);
+      expect(worst(meanAbsError(image, reference))).toBeLessThanOrEqual(2);
+      if (info.format === 'jpeg') {
+        // The project's JPEG decoder (reduced-scale renders) converts by the profile itself.
+        const ours = c.decodeReduced(bytes, 1)!;
+        expect(worst(meanAbsError(ours, reference))).toBeLessThanOrEqual(2);
+      }
+      // The fixture means something: the same pixels without the conversion are well off.
+      const data = await sharp(file, { ignoreIcc: true }).toColourspace('srgb').ensureAlpha().raw().toBuffer();
+      const unconverted = toImageData(new Uint8ClampedArray(data), 256, 256);
+      expect(worst(meanAbsError(unconverted, reference))).toBeGreaterThan(3);
+    });
+  }
+
+  it('leaves the pixels of an sRGB-tagged source as they are', async () => {
+    const tagged = new Uint8Array(await photo().withIccProfile('srgb').jpeg({ quality: 95 }).toBuffer());
+    expect(jpegIcc(tagged)).toBeDefined();
+    const { image } = await decodeSource(c, tagged, limits);
+    expect(worst(meanAbsError(image, await c.decode('jpeg', tagged)))).toBe(0);
+    expect(worst(meanAbsError(c.decodeReduced(tagged, 1)!, await c.decode('jpeg', tagged)))).toBeLessThanOrEqual(1);
+  });
+
+  it('keeps alpha while converting a P3 PNG with transparency', async () => {
+    const file = await sharp(sample('mysha.png')).resize(128).withIccProfile('p3').png().toBuffer();
+    const reference = await sharpSrgb(file);
+    const { image } = await decodeSource(c, new Uint8Array(file), limits);
+    const mae = meanAbsError(image, reference);
+    expect(worst(mae)).toBeLessThanOrEqual(2);
+    expect(mae[3]).toBe(0);
+  });
+
+  it('renders pure sRGB green stored as Display P3 as (0, 255, 0), not the P3 numbers', async () => {
+    const green = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 0, g: 255, b: 0 } } })
+      .withIccProfile('p3')
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    const stored = await c.decode('jpeg', new Uint8Array(green));
+    // The file really holds P3 numbers (~ (117, 251, 76)).
+    expect(pixel(stored, 32, 32)[0]).toBeGreaterThan(90);
+    const r = await renderer();
+    for (const [w, format] of [[64, 'png'], [16, 'png'], [32, 'webp']] as const) {
+      const out = await decodeOutput((await r.render(new Uint8Array(green), variant(w, w, 'cover', format, 100))).body);
+      const [red, g, b] = pixel(out, w / 2, w / 2);
+      expect(red).toBeLessThanOrEqual(format === 'webp' ? 8 : 3);
+      expect(g).toBeGreaterThanOrEqual(250);
+      expect(b).toBeLessThanOrEqual(format === 'webp' ? 8 : 3);
+    }
+  });
+
+  it('reads JPEG APP2 profiles split over several segments, and WebP ICCP', async () => {
+    // sharp's CMYK profile is ~940 KB: 15 APP2 segments of at most 65,519 bytes each.
+    const cmyk = await photo().withIccProfile('cmyk').jpeg().toBuffer();
+    const meta = await sharp(cmyk).metadata();
+    const icc = jpegIcc(new Uint8Array(cmyk))!;
+    expect(icc.length).toBe(meta.icc!.length);
+    expect(Buffer.from(icc).equals(meta.icc!)).toBe(true);
+    const webp = await photo().withIccProfile('p3').webp().toBuffer();
+    expect(Buffer.from(embeddedIcc('webp', new Uint8Array(webp))!).equals((await sharp(webp).metadata()).icc!)).toBe(true);
+    // No profile: nothing found.
+    expect(embeddedIcc('jpeg', sample('hopper.jpg'))).toBeUndefined();
+    expect(embeddedIcc('webp', sample('mysha-webp.webp'))).toBeUndefined();
+  });
+
+  it('takes a source whose profile is damaged as sRGB rather than refusing it', async () => {
+    const file = new Uint8Array(await photo().withIccProfile('p3').jpeg().toBuffer());
+    const icc = jpegIcc(file)!;
+    const at = Buffer.from(file).indexOf(Buffer.from(icc.subarray(0, 64)));
+    const damaged = file.slice();
+    damaged.fill(0x41, at + 36, at + 40); // the 'acsp' signature
+    const { image } = await decodeSource(c, damaged, limits);
+    const plain = await c.decode('jpeg', damaged);
+    expect(worst(meanAbsError(image, plain))).toBe(0);
+    expect(worst(meanAbsError(c.decodeReduced(damaged, 1)!, plain))).toBeLessThanOrEqual(1);
+  });
+});
+
+/** `jpeg` with the APP2 profile segments of `from` inserted after SOI. */
+function withProfileOf(jpeg: Uint8Array, from: Uint8Array): Uint8Array {
+  const segments: Uint8Array[] = [];
+  let i = 2;
+  while (i + 4 <= from.length && from[i + 1] !== 0xda) {
+    const len = (from[i + 2]! << 8) | from[i + 3]!;
+    if (from[i + 1] === 0xe2) segments.push(from.subarray(i, i + 2 + len));
+    i += 2 + len;
+  }
+  return new Uint8Array(Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]));
+}
+
+/** The Adobe APP14 colour transform (0: CMYK, 2: YCCK) and the frame's component count. */
+function adobeTransform(jpeg: Uint8Array): { transform: number | undefined; components: number } {
+  let i = 2;
+  let transform: number | undefined;
+  let components = 0;
+  while (i + 4 <= jpeg.length && jpeg[i + 1] !== 0xda) {
+    const len = (jpeg[i + 2]! << 8) | jpeg[i + 3]!;
+    if (jpeg[i + 1] === 0xee) transform = jpeg[i + 2 + len - 1];
+    if (jpeg[i + 1]! >= 0xc0 && jpeg[i + 1]! <= 0xc2) components = jpeg[i + 9]!;
+    i += 2 + len;
+  }
+  return { transform, components };
+}
+
+describe('CMYK and YCCK JPEGs → sRGB', () => {
+  let c: Codecs;
+  beforeAll(async () => {
+    c = await codecs();
+  });
+  const photo = () => sharp(sample('hopper.jpg')).resize(200, 150);
+  // jpeg-encoder's YCCK (Adobe transform 2) of sharp's CMYK hopper: test/render/fixtures/make-ycck.rs.
+  const ycck = new Uint8Array(readFileSync(new URL('./fixtures/hopper-ycck.jpg', import.meta.url)));
+
+  const cases: Array<[string, () => Promise<Uint8Array>, number]> = [
+    ['Adobe-inverted CMYK with its profile', async () => new Uint8Array(await photo().withIccProfile('cmyk').jpeg({ quality: 95 }).toBuffer()), 0],
+    ['Adobe-inverted CMYK without a profile', async () => new Uint8Array(await photo().toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer()), 0],
+    ['YCCK without a profile', async () => ycck, 2],
+    ['YCCK with a profile', async () => withProfileOf(ycck, new Uint8Array(await photo().withIccProfile('cmyk').jpeg().toBuffer())), 2],
+  ];
+  for (const [label, make, transform] of cases) {
+    it(`${label}: within 2 levels of sharp's conversion, at full size and reduced`, async () => {
+      const bytes = await make();
+      expect(adobeTransform(bytes)).toEqual({ transform, components: 4 });
+      const reference = await sharpSrgb(Buffer.from(bytes));
+      const { image, denominator } = await decodeSource(c, bytes, limits);
+      expect(denominator).toBe(1);
+      expect(worst(meanAbsError(image, reference))).toBeLessThanOrEqual(2);
+      // At 1/2 scale: against sharp's sRGB pixels box-shrunk by 2 (looser: the IDCT differs).
+      const half = await decodeSource(c, bytes, limits, { denominator: () => 2 });
+      expect([half.image.width, half.image.height, half.denominator]).toEqual([Math.ceil(reference.width / 2), Math.ceil(reference.height / 2), 2]);
+      const shrunk = await sharp(Buffer.from(reference.data.buffer), { raw: { width: reference.width, height: reference.height, channels: 4 } })
+        .resize(half.image.width, half.image.height, { kernel: 'cubic' })
+        .raw()
+        .toBuffer();
+      expect(worst(meanAbsError(half.image, toImageData(new Uint8ClampedArray(shrunk), half.image.width, half.image.height)))).toBeLessThanOrEqual(4);
+    });
+  }
+
+  it('renders a CMYK JPEG end to end (was 422 DECODE_FAILED)', async () => {
+    const bytes = new Uint8Array(await photo().withIccProfile('cmyk').jpeg({ quality: 95 }).toBuffer());
+    // The same picture as sharp converts it to sRGB, losslessly: what the render should look like.
+    const png = new Uint8Array(await sharp(Buffer.from(bytes)).toColourspace('srgb').png().toBuffer());
+    // ... and as an sRGB JPEG, which a 32 px render also decodes at 1/4 scale (that scale alone
+    // moves an sRGB JPEG's render ~6 levels from the PNG's).
+    const jpeg = new Uint8Array(await sharp(Buffer.from(bytes)).toColourspace('srgb').jpeg({ quality: 95 }).toBuffer());
+    const r = await renderer();
+    // (Lossless PNG output at 32 px too, so JPEG's own noise at that size stays out of the figure.)
+    for (const [w, format, reference, max] of [[150, 'png', png, 2], [64, 'webp', png, 3], [32, 'png', jpeg, 4]] as const) {
+      const out = await decodeOutput((await r.render(bytes, variant(w, w, 'cover', format, 90))).body);
+      const expected = await decodeOutput((await r.render(reference, variant(w, w, 'cover', format, 90))).body);
+      expect([out.width, out.height]).toEqual([w, w]);
+      expect(worst(meanAbsError(out, expected))).toBeLessThanOrEqual(max);
+    }
+  });
+});

@@ -1,0 +1,171 @@
+//! Embedded ICC profiles → sRGB with moxcms (a colour management engine in pure Rust), so that
+//! a phone's Display P3 photo or a print workflow's Adobe RGB or CMYK file renders with the
+//! colours its author saw. The output is untagged 8-bit sRGB, which is what browsers assume
+//! for an image without a profile.
+//!
+//! A profile that does not parse, or that describes a colour space these pixels are not in,
+//! is ignored (the pixels are taken as sRGB, as browsers do with a broken profile): a bad
+//! profile should not make a photo unrenderable.
+
+use moxcms::{ColorProfile, DataColorSpace, Layout, RenderingIntent, TransformOptions};
+
+/// Pixels per call into the transform: the temporary copy stays small (16 KiB).
+const CHUNK_PIXELS: usize = 4096;
+
+fn options(profile: &ColorProfile) -> TransformOptions {
+    // Perceptual where the profile has it (LUT profiles: CMYK ones), as libvips/sharp do;
+    // matrix/TRC profiles have one intent anyway.
+    let intent = if profile.is_matrix_shaper() { RenderingIntent::RelativeColorimetric } else { RenderingIntent::Perceptual };
+    TransformOptions { rendering_intent: intent, ..TransformOptions::default() }
+}
+
+/// Converts RGBA pixels (alpha untouched) described by `icc` to sRGB in place. Ok(false) when
+/// the profile was not applied (unparseable, not RGB or grey).
+pub fn rgba_to_srgb(icc: &[u8], rgba: &mut [u8]) -> Result<bool, String> {
+    let Ok(profile) = ColorProfile::new_from_slice(icc) else { return Ok(false) };
+    let srgb = ColorProfile::new_srgb();
+    match profile.color_space {
+        DataColorSpace::Rgb => {
+            let Ok(transform) = profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options(&profile)) else { return Ok(false) };
+            if is_identity(transform.as_ref()) {
+                return Ok(true);
+            }
+            let mut out = vec![0u8; CHUNK_PIXELS * 4];
+            for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
+                let out = &mut out[..chunk.len()];
+                transform.transform(chunk, out).map_err(|e| format!("colour transform: {e:?}"))?;
+                chunk.copy_from_slice(out);
+            }
+            Ok(true)
+        }
+        DataColorSpace::Gray => {
+            // A grey JPEG or PNG arrives widened to R = G = B: transform the grey channel.
+            let Ok(transform) = profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options(&profile)) else { return Ok(false) };
+            let mut grey = vec![0u8; CHUNK_PIXELS];
+            let mut out = vec![0u8; CHUNK_PIXELS * 3];
+            for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
+                let n = chunk.len() / 4;
+                for (g, px) in grey[..n].iter_mut().zip(chunk.chunks_exact(4)) {
+                    *g = px[0];
+                }
+                transform.transform(&grey[..n], &mut out[..n * 3]).map_err(|e| format!("colour transform: {e:?}"))?;
+                for (px, rgb) in chunk.chunks_exact_mut(4).zip(out.chunks_exact(3)) {
+                    px[..3].copy_from_slice(rgb);
+                }
+            }
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// What a CMYK JPEG without a profile is taken to be in: the profile libvips and sharp assume,
+/// Argyll's public-domain "Chemical proof", cut to the tags used here
+/// (scripts/make-default-cmyk-profile.mjs).
+static DEFAULT_CMYK: &[u8] = include_bytes!("default-cmyk.icc");
+
+fn cmyk_transform(icc: &[u8], srgb: &ColorProfile) -> Option<std::sync::Arc<moxcms::Transform8BitExecutor>> {
+    let profile = ColorProfile::new_from_slice(icc).ok().filter(|p| p.color_space == DataColorSpace::Cmyk)?;
+    profile.create_transform_8bit(Layout::Rgba, srgb, Layout::Rgb, options(&profile)).ok()
+}
+
+/// Whether `transform` leaves every colour of a 16-step RGB grid within one level: an sRGB
+/// profile (most cameras and many apps embed one) or a near-copy of it. Then the pass over
+/// the pixels is skipped: 4,096 probe colours instead of millions.
+fn is_identity(transform: &moxcms::Transform8BitExecutor) -> bool {
+    let steps: Vec<u8> = (0..16).map(|i| (i * 17) as u8).collect();
+    let mut grid = Vec::with_capacity(16 * 16 * 16 * 4);
+    for &r in &steps {
+        for &g in &steps {
+            for &b in &steps {
+                grid.extend_from_slice(&[r, g, b, 255]);
+            }
+        }
+    }
+    let mut out = vec![0u8; grid.len()];
+    transform.transform(&grid, &mut out).is_ok() && grid.iter().zip(&out).all(|(a, b)| a.abs_diff(*b) <= 1)
+}
+
+/// CMYK (ink amounts, 0 = no ink, 4 bytes a pixel) → opaque sRGB RGBA in place, by the file's
+/// CMYK profile, or the default one when it has none (or one that fails).
+pub fn cmyk_to_srgb(icc: Option<&[u8]>, pixels: &mut [u8]) -> Result<(), String> {
+    let srgb = ColorProfile::new_srgb();
+    let transform = icc
+        .and_then(|icc| cmyk_transform(icc, &srgb))
+        .or_else(|| cmyk_transform(DEFAULT_CMYK, &srgb))
+        .ok_or("the default CMYK profile does not load")?;
+    // The profile's black (all inks at 100%) as moxcms renders it, for black point compensation.
+    let mut black = [0u8; 3];
+    transform.transform(&[255, 255, 255, 255], &mut black).map_err(|e| format!("colour transform: {e:?}"))?;
+    let bpc = BlackPoint::new(black);
+    let mut out = vec![0u8; CHUNK_PIXELS * 3];
+    for chunk in pixels.chunks_mut(CHUNK_PIXELS * 4) {
+        let n = chunk.len() / 4;
+        transform.transform(chunk, &mut out[..n * 3]).map_err(|e| format!("colour transform: {e:?}"))?;
+        for (px, rgb) in chunk.chunks_exact_mut(4).zip(out.chunks_exact(3)) {
+            let [r, g, b] = bpc.apply([rgb[0], rgb[1], rgb[2]]);
+            px.copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+    Ok(())
+}
+
+/// Black point compensation for CMYK sources, which moxcms 0.9 leaves out (its `bpc.rs`
+/// returns no black point for a CMYK profile) and lcms2 applies to a perceptual CMYK → RGB
+/// transform: a press's black (~L* 15) is mapped to the display's black, and the rest of the
+/// range scaled linearly in XYZ between it and white (lcms2's cmsDetectBlackPoint "darker
+/// colorant" and BPC scaling). Without it, solid black renders as (37, 37, 37) where sharp
+/// (lcms2) gives (11, 8, 0), and a CMYK photo differs from sharp's by 11–18 levels on average.
+/// The scaling is affine in XYZ and so in linear sRGB: one 3×3 matrix and an offset.
+struct BlackPoint {
+    matrix: [[f32; 3]; 3],
+    offset: [f32; 3],
+    to_linear: [f32; 256],
+    to_srgb: Vec<u8>,
+}
+
+/// Linear light → sRGB table size: fine enough near black (slope 12.92) to stay within ±0.5.
+const ENCODE_STEPS: usize = 16384;
+
+const RGB_TO_XYZ: [[f32; 3]; 3] = [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]];
+const XYZ_TO_RGB: [[f32; 3]; 3] = [[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]];
+
+fn mul(m: &[[f32; 3]; 3], v: [f32; 3]) -> [f32; 3] {
+    [0, 1, 2].map(|i| m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2])
+}
+
+fn srgb_to_linear(v: u8) -> f32 {
+    let c = v as f32 / 255.0;
+    if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+}
+
+impl BlackPoint {
+    fn new(black: [u8; 3]) -> BlackPoint {
+        let to_linear: [f32; 256] = std::array::from_fn(|v| srgb_to_linear(v as u8));
+        let to_srgb = (0..=ENCODE_STEPS)
+            .map(|i| {
+                let c = i as f32 / ENCODE_STEPS as f32;
+                let v = if c <= 0.0031308 { c * 12.92 } else { 1.055 * c.powf(1.0 / 2.4) - 0.055 };
+                (v * 255.0).round().clamp(0.0, 255.0) as u8
+            })
+            .collect();
+        let white = mul(&RGB_TO_XYZ, [1.0; 3]);
+        let bp = mul(&RGB_TO_XYZ, black.map(|v| to_linear[v as usize]));
+        // XYZ' = (XYZ − bp) · white / (white − bp), per component; in linear RGB:
+        // rgb' = XYZ_TO_RGB · S · RGB_TO_XYZ · rgb − XYZ_TO_RGB · S · bp.
+        let scale: [f32; 3] = [0, 1, 2].map(|i| if white[i] - bp[i] > 0.01 { white[i] / (white[i] - bp[i]) } else { 1.0 });
+        let scaled: [[f32; 3]; 3] = std::array::from_fn(|i| RGB_TO_XYZ[i].map(|v| v * scale[i]));
+        let matrix = std::array::from_fn(|i| std::array::from_fn(|j| (0..3).map(|k| XYZ_TO_RGB[i][k] * scaled[k][j]).sum()));
+        let shift = mul(&XYZ_TO_RGB, [0, 1, 2].map(|i| scale[i] * bp[i]));
+        BlackPoint { matrix, offset: shift.map(|v| -v), to_linear, to_srgb }
+    }
+
+    fn apply(&self, rgb: [u8; 3]) -> [u8; 3] {
+        let lin = rgb.map(|v| self.to_linear[v as usize]);
+        let out = mul(&self.matrix, lin);
+        [0, 1, 2].map(|i| {
+            let c = (out[i] + self.offset[i]).clamp(0.0, 1.0);
+            self.to_srgb[(c * ENCODE_STEPS as f32 + 0.5) as usize]
+        })
+    }
+}
