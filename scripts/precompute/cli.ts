@@ -4,7 +4,7 @@ import type { Renderer } from '../../src/core/ports.js';
 import { type BackfillReport, backfillTenant, listOriginalIds } from '../../src/core/precompute/backfill.js';
 import { DEFAULT_RENDER_CONCURRENCY } from '../../src/core/upload/render-variants.js';
 import { PRECOMPUTE_MAX_SIZE, standardSizes } from '../../src/core/upload/standard-variants.js';
-import { FORMATS, type Format } from '../../src/core/variant.js';
+import { FORMATS, type Format, MAX_VARIANT_SIDE } from '../../src/core/variant.js';
 import { loadCodecModules } from '../../src/hosts/node/load-wasm.js';
 import { createNodeStore } from '../../src/hosts/node/node-store.js';
 import { readServiceInput } from '../../src/hosts/node/read-config.js';
@@ -90,7 +90,7 @@ async function run(argv: string[], io: PrecomputeCliIo): Promise<number> {
   if (!tenant) throw new UsageError(`no tenant '${values.tenant}' in the configuration (known: ${[...config.tenants.keys()].join(', ')})`);
 
   const sizes = list('sizes', values.sizes)?.map((s) => {
-    if (!/^\d{1,4}$/.test(s) || Number(s) < 1 || Number(s) > 4096) throw new UsageError('--sizes must be integers from 1 to 4096');
+    if (!/^\d{1,4}$/.test(s) || Number(s) < 1 || Number(s) > MAX_VARIANT_SIDE) throw new UsageError(`--sizes must be integers from 1 to ${MAX_VARIANT_SIDE}`);
     return Number(s);
   });
   const formats = list('formats', values.formats)?.map((f) => (f === 'jpg' ? 'jpeg' : f)) as Format[] | undefined;

@@ -5,10 +5,7 @@
  * it with the variants, and a later render reads it instead of detecting again.
  */
 import { variantPrefix } from './storage-keys.js';
-
-/** `center` crops the middle; `face` centres on faces (else the middle); `auto` faces, else salient detail, else the middle. */
-export type Gravity = 'center' | 'face' | 'auto';
-export const GRAVITIES: readonly Gravity[] = ['center', 'face', 'auto'];
+import type { Gravity } from './variant.js';
 
 /** A point in the displayed (EXIF-oriented) image, as fractions of its width and height (0..1). */
 export interface FocalPoint {

@@ -1,11 +1,21 @@
 /** A canonical variant: the one thing a request resolves to, and the cache key. */
-import type { FocalRecord, Gravity } from './focal-point.js';
+import type { FocalRecord } from './focal-point.js';
 
 export type Format = 'webp' | 'jpeg' | 'png' | 'avif';
 export type Fit = 'cover' | 'contain' | 'inside';
+/** Where a cover crop centres: `center` the middle; `face` faces (else the middle); `auto` faces, else salient detail, else the middle. */
+export type Gravity = 'center' | 'face' | 'auto';
 
 export const FORMATS: readonly Format[] = ['webp', 'jpeg', 'png', 'avif'];
 export const FITS: readonly Fit[] = ['cover', 'contain', 'inside'];
+export const GRAVITIES: readonly Gravity[] = ['center', 'face', 'auto'];
+
+/**
+ * The largest side a canonical variant can have: tenant breakpoints (and the default size)
+ * are at most this, and the canonicalizer snaps every requested side (dpr included) up to a
+ * breakpoint, so no request can name a larger output whatever `maxRequestDimension` allows.
+ */
+export const MAX_VARIANT_SIDE = 4096;
 
 export const CONTENT_TYPES: Record<Format, string> = {
   webp: 'image/webp',
@@ -36,19 +46,46 @@ export interface Variant {
   focal?: FocalRecord;
 }
 
+/** What a variant name carries: everything but the image and the version. */
+export type VariantNameParts = Pick<Variant, 'width' | 'height' | 'fit' | 'quality' | 'format' | 'gravity'>;
+
 /**
  * The per-image part of the canonical form, e.g. `256x256-cover-q75.webp`, or with a gravity
  * other than centre `256x256-cover-gface-q75.webp` (centre stays unnamed, so names from before
  * gravity existed are unchanged). It is also the stored variant's file name, so it never
- * contains the version.
+ * contains the version. `parseVariantName` reads it back.
  */
-export function variantName(v: Pick<Variant, 'width' | 'height' | 'fit' | 'quality' | 'format' | 'gravity'>): string {
+export function variantName(v: VariantNameParts): string {
   const g = v.gravity && v.gravity !== 'center' ? `-g${v.gravity}` : '';
   return `${v.width}x${v.height}-${v.fit}${g}-q${v.quality}.${v.format}`;
 }
 
-/** Parses a variant name back: every parser of stored or requested names uses this pattern. */
-export const VARIANT_NAME_RE = /^(\d{1,5})x(\d{1,5})-(cover|contain|inside)(?:-g(face|auto))?-q(\d{1,3})\.(webp|jpeg|png|avif)$/;
+// Sides and quality without leading zeros, so each variant has exactly one name.
+const SIDE = `(0|[1-9]\\d{0,${String(MAX_VARIANT_SIDE).length - 1}})`;
+const NAMED_GRAVITIES = GRAVITIES.filter((g) => g !== 'center');
+const NAME_RE = new RegExp(
+  `^${SIDE}x${SIDE}-(${FITS.join('|')})(?:-g(${NAMED_GRAVITIES.join('|')}))?-q([1-9]\\d{0,2})\\.(${FORMATS.join('|')})$`,
+);
+
+/**
+ * The inverse of `variantName`, for names found in a render path or listed from a store:
+ * undefined for anything `variantName` cannot produce from a canonical variant (sides 0 to
+ * MAX_VARIANT_SIDE, not both 0; quality 1 to 100; a gravity only on cover). Whether the
+ * variant suits a tenant (breakpoints, formats, qualities) is the caller's question.
+ */
+export function parseVariantName(name: string): VariantNameParts | undefined {
+  const m = NAME_RE.exec(name);
+  if (!m) return undefined;
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  const fit = m[3] as Fit;
+  const gravity = m[4] as Gravity | undefined;
+  const quality = Number(m[5]);
+  const format = m[6] as Format;
+  if (width > MAX_VARIANT_SIDE || height > MAX_VARIANT_SIDE || (width === 0 && height === 0)) return undefined;
+  if (quality > 100 || (gravity && fit !== 'cover')) return undefined;
+  return { width, height, fit, quality, format, ...(gravity ? { gravity } : {}) };
+}
 
 /** The full canonical form and cache key, e.g. `demo/hopper/256x256-cover-q75.webp` (+ `@v3`). */
 export function canonicalKey(v: Variant): string {

@@ -287,7 +287,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
 
     async resize(image, width, height, hasAlpha) {
       await init();
-      // linearRGB and needless premultiply put the resizer on a 2.6–6× slower path (PLATFORM.md);
+      // linearRGB and premultiplying opaque images put the resizer on a 2.6–6× slower path;
       // sRGB-space lanczos3 matches libvips' output. fitMethod stays 'stretch': geometry is ours.
       const out = await resize(toImageData(image.data as Uint8ClampedArray, image.width, image.height), {
         width,

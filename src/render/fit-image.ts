@@ -5,7 +5,8 @@
  */
 import { usesAlpha } from './alpha.js';
 import type { Codecs } from './codecs.js';
-import { type FocalRecord, type Gravity, focalFor } from '../core/focal-point.js';
+import { type FocalRecord, focalFor } from '../core/focal-point.js';
+import type { Gravity } from '../core/variant.js';
 import { type Box, focusedRect, planGeometry, transposeSize } from './geometry.js';
 import { letterbox } from './letterbox.js';
 import { applyOrientation, storedPoint } from './orientation.js';

@@ -3,7 +3,7 @@ import type { ObjectStore, StoreReplica } from '../ports.js';
 import { originalKey, tombstoneKey, variantPrefix } from '../storage-keys.js';
 import { errorText, mapBounded } from './bounded.js';
 import { listAllKeys } from '../list-keys.js';
-import { VARIANT_NAME_RE } from '../variant.js';
+import { parseVariantName } from '../variant.js';
 
 /** The service's own request path (the image pipeline), called in process: no network. */
 export type FetchLike = (request: Request) => Promise<Response>;
@@ -80,16 +80,15 @@ export function verificationProbes(tenant: Tenant, id: string, storedNames: read
     { path: base, accept: 'image/jpeg,image/*;q=0.8' },
   ];
   for (const name of storedNames) {
-    const m = VARIANT_NAME_RE.exec(name);
-    if (!m) continue;
-    const [, w, h, fit, g, q, fmt] = m;
+    const v = parseVariantName(name);
+    if (!v) continue;
     const qs = new URLSearchParams();
-    if (w !== '0') qs.set('w', w!);
-    if (h !== '0') qs.set('h', h!);
-    qs.set('fit', fit!);
-    if (g) qs.set('g', g);
-    qs.set('q', q!);
-    qs.set('fmt', fmt!);
+    if (v.width) qs.set('w', String(v.width));
+    if (v.height) qs.set('h', String(v.height));
+    qs.set('fit', v.fit);
+    if (v.gravity) qs.set('g', v.gravity);
+    qs.set('q', String(v.quality));
+    qs.set('fmt', v.format);
     probes.push({ path: `${base}?${qs}`, accept: '*/*' });
   }
   for (const size of tenant.breakpoints) {

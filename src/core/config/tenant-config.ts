@@ -1,6 +1,4 @@
-import { type Gravity, GRAVITIES } from '../focal-point.js';
-import type { Fit, Format } from '../variant.js';
-import { FITS, FORMATS } from '../variant.js';
+import { type Fit, type Format, type Gravity, FITS, FORMATS, GRAVITIES, MAX_VARIANT_SIDE } from '../variant.js';
 import { TENANT_RE } from '../request/parse-path.js';
 import { isSecretShaped, MIN_TOKEN_LENGTH, SECRET_ID_RE, secretShapeText } from './secret-shape.js';
 
@@ -100,8 +98,8 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
   for (const key of Object.keys(input)) if (!KNOWN_KEYS.has(key)) p(`unknown setting '${key}' (known: ${[...KNOWN_KEYS].join(', ')})`);
   const t: Tenant = { name, ...TENANT_DEFAULTS, ...stripUndefined(input) } as Tenant;
 
-  if (!Array.isArray(t.breakpoints) || t.breakpoints.length === 0 || !t.breakpoints.every((b) => isInt(b, 1, 4096))) {
-    p('breakpoints must be a non-empty list of integers 1..4096');
+  if (!Array.isArray(t.breakpoints) || t.breakpoints.length === 0 || !t.breakpoints.every((b) => isInt(b, 1, MAX_VARIANT_SIDE))) {
+    p(`breakpoints must be a non-empty list of integers 1..${MAX_VARIANT_SIDE}`);
   } else {
     t.breakpoints = [...new Set(t.breakpoints)].sort((a, b) => a - b);
   }
@@ -114,7 +112,7 @@ export function normalizeTenant(name: string, input: TenantInput, problems: stri
   if (!Array.isArray(t.fits) || t.fits.length === 0 || !t.fits.every((f) => FITS.includes(f))) {
     p(`fits must be a non-empty subset of ${FITS.join(', ')}`);
   }
-  if (!isInt(t.defaultSize, 1, 4096)) p('defaultSize must be an integer 1..4096');
+  if (!isInt(t.defaultSize, 1, MAX_VARIANT_SIDE)) p(`defaultSize must be an integer 1..${MAX_VARIANT_SIDE}`);
   if (!Array.isArray(t.qualities) || t.qualities.length === 0 || !t.qualities.every((q) => isInt(q, 1, 100))) {
     p('qualities must be a non-empty list of integers 1..100');
   } else {

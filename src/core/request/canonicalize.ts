@@ -1,9 +1,8 @@
 import type { Tenant } from '../config/tenant-config.js';
 import type { Limits } from '../config/service-config.js';
 import { badParam } from '../errors.js';
-import { type Gravity, GRAVITIES } from '../focal-point.js';
-import { type Fit, type Format, type Variant, FITS } from '../variant.js';
-import type { PathParts } from './parse-path.js';
+import { type Fit, type Format, type Gravity, type Variant, FITS, GRAVITIES } from '../variant.js';
+import { type PathParts, VERSION_RE } from './parse-path.js';
 import type { ImageParams } from './query.js';
 import { type Negotiated, negotiateFormat } from './negotiate-format.js';
 
@@ -12,7 +11,6 @@ export type PendingVariant = Omit<Variant, 'format'> & { format: Negotiated };
 
 const INT_RE = /^\d{1,5}$/;
 const DPR_RE = /^\d{1,2}(\.\d{1,3})?$/;
-const VERSION_RE = /^[A-Za-z0-9._-]{1,32}$/;
 const FMT_VALUES: Record<string, Format | 'auto'> = { auto: 'auto', webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png', avif: 'avif' };
 
 /** Smallest breakpoint >= px; the largest one when px is above the ladder. */
