@@ -18,7 +18,18 @@ export interface RemovalRequest {
   who: string;
   /** The whole tenant is being erased: also purge the tenant key. */
   wholeTenant?: boolean;
+  /**
+   * A host that cannot do it all in one call (Fastly's backend request limit) splits it:
+   * `remove` writes the tombstones, deletes and purges; `verify` purges again, sweeps and
+   * verifies, with `variants` the stored variant names the `remove` call listed. Absent: all
+   * of it in one call.
+   */
+  stage?: RemovalStage;
+  /** stage `verify`: the variant names the `remove` call found (their URLs are verified too). */
+  variants?: string[];
 }
+
+export type RemovalStage = 'remove' | 'verify';
 
 /** One step that failed (after retries), and on which store. */
 export interface StepFailure {
@@ -40,6 +51,8 @@ export interface ImageRemoval {
   verification?: VerificationReport;
   /** Why it is not done, in one line (absent when ok). */
   incomplete?: string;
+  /** stage `remove`: the variant names listed on the stores, for the `verify` call. */
+  variants?: string[];
 }
 
 export interface RemovalResult {
@@ -148,6 +161,10 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
 
   const images = await mapBounded(req.ids, IMAGE_CONCURRENCY, async (id): Promise<ImageRemoval> => {
     const img: ImageRemoval = { id, ok: false, tombstone: null, deleted: [], errors: [], failures: [] };
+    if (req.stage === 'verify') {
+      stored.set(id, req.variants ?? []);
+      return img;
+    }
     const tombstone = { tenant: req.tenant, id, action: req.action, reason: req.reason, ticket: req.ticket, when: now.toISOString(), who: req.who };
     const written = await Promise.all(stores.map((r) => withRetries(() => writeTombstone(r.store, tombstone), deps.retry, deps.sleep)));
     written.forEach((t, i) => {
@@ -174,6 +191,16 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
   const keys = req.ids.map((id) => imageKey(req.tenant, id));
   if (req.wholeTenant) keys.unshift(tenantKey(req.tenant));
   const purge = await purgeKeys(deps.purger, keys, { soft: false, retry: deps.retry, sleep: deps.sleep });
+
+  if (req.stage === 'remove') {
+    // Done when every tombstone, delete and purge went through; the `verify` call proves the final state.
+    for (const img of images) {
+      img.variants = stored.get(img.id) ?? [];
+      img.ok = img.failures.length === 0;
+      if (!img.ok) img.incomplete = describeFailure(img.failures[0]!);
+    }
+    return finishResult(req, images, purge, keys);
+  }
 
   // The sweep's last store check is the verification's: on Fastly every store read is a
   // backend request, and reading the same keys twice in a row proves nothing more.
@@ -211,6 +238,10 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
     img.incomplete = incompleteLine(img, fenceFailed.has(img.id));
   });
 
+  return finishResult(req, images, purge, keys);
+}
+
+function finishResult(req: RemovalRequest, images: ImageRemoval[], purge: PurgeReport[], keys: string[]): RemovalResult {
   const failedPurge = keys.filter((k) => !purge.some((p) => p.key === k && p.ok));
   const firstImage = images.find((i) => !i.ok);
   const incomplete = firstImage
