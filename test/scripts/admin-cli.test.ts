@@ -108,7 +108,7 @@ describe('admin CLI against a service that splits removals', () => {
     server = await serve(async (req) => {
       calls.push(new URL(req.url).pathname);
       try {
-        return await routes(req);
+        return (await routes(req)) ?? new Response(null, { status: 404 });
       } catch (err) {
         if (isHttpError(err)) return errorResponse(err);
         throw err;
