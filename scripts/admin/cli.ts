@@ -14,7 +14,8 @@ Commands:
         [--keys-file F] [--soft] [--reason R] [--ticket T]
   takedown <tenant>/<id>    tombstone, delete original and variants, purge, verify, audit;
         --reason R --ticket T     then requests the URLs the service checked in its cache
-        [--no-public-check]       from outside (Fastly), expecting 410
+        [--no-public-check]       from outside (Fastly), expecting 410. A service that splits
+                                  it (202 + next) is called again until done (5 calls at most)
   erase <tenant>            the same for many images, in batches until done
         (--ids a,b,c | --ids-file F | --prefix P | --all --confirm <tenant>) --reason R --ticket T
   restore <tenant>/<id>     reverse a takedown (the image returns only with a fresh upload;

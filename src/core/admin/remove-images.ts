@@ -151,6 +151,8 @@ function incompleteLine(img: ImageRemoval, fenceFailed: boolean): string | undef
  * Deletes go out as one DeleteObjects per store where the store has it (`deleteMany`).
  * Failures do not stop the later steps (legal wants it gone more than it wants order); each is
  * reported with its step and store, and the image is ok only when the final state is.
+ * A split removal (`stage`) does 1-4 in its `remove` call, ok when each of them went through,
+ * and 4-6 in its `verify` call, ok only when the final state is.
  */
 export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promise<RemovalResult> {
   const now = new Date((deps.clock ?? Date).now());
