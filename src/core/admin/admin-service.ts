@@ -87,13 +87,15 @@ export function createAdminService(deps: AdminDeps): AdminService {
   function removalDraft(req: RemovalRequest, target: AuditDraft['target'], result: RemovalResult | null, errors: string[], continues?: string): AuditDraft {
     const images = result?.images ?? [];
     const incomplete = result?.incomplete ?? (errors[0] ? `${req.action}: ${errors[0]}` : undefined);
-    // A `remove` stage that went through is not a done takedown: the audit says so (never ok).
-    const partial = req.stage === 'remove' && (result?.ok ?? false);
+    // A `remove` stage (or a sweep that needs a recheck) that went through is not a done
+    // takedown: the audit says so (never ok).
+    const partial = (req.stage === 'remove' || result?.recheck === true) && (result?.ok ?? false);
+    const done = req.stage === 'remove' ? doneSteps() : [`sweep: deleted ${images.reduce((n, i) => n + i.deleted.length, 0)} object(s) written since the first call, purge`];
     return {
       who: req.who,
       action: req.action,
       ok: (result?.ok ?? false) && !partial,
-      ...(partial ? { inProgress: { done: doneSteps(), next: 'verify' as const } } : {}),
+      ...(partial ? { inProgress: { done, next: 'verify' as const } } : {}),
       ...(continues ? { continues } : {}),
       ...(incomplete && !(result?.ok ?? false) ? { incomplete } : {}),
       target,
@@ -142,7 +144,7 @@ export function createAdminService(deps: AdminDeps): AdminService {
         id: input.id,
         ...(draft.continues ? { continues: draft.continues } : {}),
         // A split takedown's first call: what to send back (with tenant, reason and ticket) to finish it.
-        ...(draft.inProgress ? { next: (started: string) => ({ id: input.id, continue: { stage: 'verify', variants: img?.variants ?? [], started } }) } : {}),
+        ...(draft.inProgress ? { next: (auditId: string) => ({ id: input.id, continue: { stage: 'verify', variants: img?.variants ?? [], started: input.continue?.started ?? auditId } }) } : {}),
         tombstone: img?.tombstone ?? null,
         deleted: img?.deleted ?? [],
         purge: result?.purge ?? [],
@@ -190,7 +192,7 @@ export function createAdminService(deps: AdminDeps): AdminService {
         // Erased means verified gone: a `remove` stage erased nothing yet.
         erased: draft.inProgress ? 0 : (result?.images.filter((i) => i.ok).length ?? 0),
         ...(draft.continues ? { continues: draft.continues } : {}),
-        ...(draft.inProgress ? { next: (started: string) => ({ ids, continue: { stage: 'verify', variants: img?.variants ?? [], started } }) } : {}),
+        ...(draft.inProgress ? { next: (auditId: string) => ({ ids, continue: { stage: 'verify', variants: img?.variants ?? [], started: input.continue?.started ?? auditId } }) } : {}),
         // More ids match the prefix than one call handles (or, with ids, some were left for the next call): call again until `more` is false.
         more: found.more || remaining.length > 0,
         ...(input.ids && remaining.length ? { remaining } : {}),

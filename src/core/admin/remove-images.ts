@@ -61,6 +61,8 @@ export interface RemovalResult {
   purge: PurgeReport[];
   /** The first reason it is not done, in one line, naming the step and the store (absent when ok). */
   incomplete?: string;
+  /** A split `verify` call's sweep found and deleted late writes: another `verify` call must check. */
+  recheck?: boolean;
 }
 
 /** Images worked on at once; each also runs up to DELETE_CONCURRENCY deletes per store. */
@@ -208,7 +210,9 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
   // backend request, and reading the same keys twice in a row proves nothing more.
   const checks = new Map<string, StoreCheck[]>();
   let dirty = images;
-  for (let round = 0; round < SWEEP_ROUNDS && dirty.length > 0; round++) {
+  // A split `verify` call has room for one sweep: what it finds and deletes, the next call checks.
+  const rounds = req.stage === 'verify' ? 1 : SWEEP_ROUNDS;
+  for (let round = 0; round < rounds && dirty.length > 0; round++) {
     const again: ImageRemoval[] = [];
     await mapBounded(dirty, IMAGE_CONCURRENCY, async (img) => {
       const found = await checkStores(stores, req.tenant, img.id);
@@ -223,6 +227,19 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
     });
     if (again.length > 0) purge.push(...(await purgeKeys(deps.purger, again.map((i) => imageKey(req.tenant, i.id)), { soft: false, retry: deps.retry, sleep: deps.sleep })));
     dirty = again;
+  }
+
+  if (req.stage === 'verify' && dirty.length > 0) {
+    // Something was written since the `remove` call (a race from another process) and deleted
+    // now; checking again does not fit this call, so it is answered as one more part, never ok.
+    for (const img of images) {
+      const prefix = variantPrefix(req.tenant, img.id);
+      const late = img.deleted.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+      img.variants = [...new Set([...(stored.get(img.id) ?? []), ...late])];
+      img.ok = img.failures.length === 0;
+      if (!img.ok) img.incomplete = describeFailure(img.failures[0]!);
+    }
+    return { ...finishResult(req, images, purge, keys), recheck: true };
   }
 
   await mapBounded(images, IMAGE_CONCURRENCY, async (img) => {

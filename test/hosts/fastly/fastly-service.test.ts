@@ -749,28 +749,43 @@ describe('takedowns within the backend request limit, with a failover secondary'
     expect(audits(b)).toHaveLength(2);
   });
 
-  it('two stores at 10: the verify call answers 500 INCOMPLETE, naming step and store, when an object came back between the calls and the limit cuts the sweep short', async () => {
+  it('two stores at 10: an object written between the calls is deleted by the verify call, which answers one more part (202); the next one says ok', async () => {
     configure({ ...STORAGE, ...SECONDARY }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
     const b = fakeBuckets();
     b.seed('demo', 'u-7');
     const handle = service(b.fetch);
     const legal = { tenant: 'demo', reason: 'r', ticket: 't' };
-    const part = (await (await admin(handle, 'takedown', { ...legal, id: 'u-7' })).json()) as { next: Record<string, unknown> };
-    // A late write (another process) puts the original back on the secondary.
-    b.buckets.store_secondary!.set(`originals/demo/${shardOf('demo', 'u-7')}/u-7`, new Uint8Array([1]));
+    const part = (await (await admin(handle, 'takedown', { ...legal, id: 'u-7' })).json()) as { next: Record<string, unknown>; audit: { id: string } };
+    // A late write (another process) puts a variant back on the secondary.
+    const late = `variants/demo/${shardOf('demo', 'u-7')}/u-7/256x256-cover-q75.webp`;
+    b.buckets.store_secondary!.set(late, new Uint8Array([4]));
     const res = await admin(handle, 'takedown', { ...legal, ...part.next });
-    const body = (await res.json()) as { code: string; ok: boolean; message: string };
-    expect(res.status).toBe(500);
-    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false });
-    // The step and the store that could not be finished within this execution.
-    expect(body.message).toMatch(/verify on (primary|secondary).*BACKEND_REQUEST_LIMIT/);
-    expect(Math.max(...perExecution(b))).toBeLessThanOrEqual(10);
-    expect(audits(b).at(-1)).toMatchObject({ ok: false, incomplete: expect.any(String) });
-    // Repeating the verify call finishes it (the sweep deleted the late write).
-    const again = await admin(handle, 'takedown', { ...legal, ...part.next });
-    expect(again.status).toBe(200);
+    const body = (await res.json()) as { ok: boolean; more: boolean; done: string[]; next: { continue: { variants: string[]; started: string } } };
+    expect(res.status).toBe(202);
+    expect(body).toMatchObject({ ok: false, more: true });
+    expect(body.done[0]).toMatch(/^sweep: deleted 1 object/);
+    // The late variant's URLs are verified too, and the final entry still refers to the first call.
+    expect(body.next.continue.variants).toContain('256x256-cover-q75.webp');
+    expect(body.next.continue.started).toBe(part.audit.id);
     expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
-    expect(Math.max(...perExecution(b))).toBeLessThanOrEqual(10);
+    const last = await admin(handle, 'takedown', { ...legal, ...body.next });
+    expect(last.status).toBe(200);
+    expect(await last.json()).toMatchObject({ ok: true, continues: part.audit.id, verification: { ok: true } });
+    expect(perExecution(b)).toEqual([9, 8, 7]);
+    expect(audits(b).map((a) => a.ok)).toEqual([false, false, true]);
+  });
+
+  it('two stores at 8: too few for even one part, 500 INCOMPLETE naming the limit to set, within 8', async () => {
+    configure({ ...STORAGE, ...SECONDARY, BACKEND_REQUEST_LIMIT: '8' }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const res = await admin(service(b.fetch), 'takedown', { tenant: 'demo', id: 'u-7', reason: 'r', ticket: 't' });
+    const body = (await res.json()) as { code: string; message: string };
+    expect(res.status).toBe(500);
+    expect(body.code).toBe('INCOMPLETE');
+    expect(body.message).toMatch(/BACKEND_REQUEST_LIMIT to 9 or more/);
+    expect(perExecution(b)).toEqual([8]);
+    expect(audits(b).at(-1)).toMatchObject({ ok: false });
   });
 
   it('two stores at 10: an erasure by ids and by prefix goes one image and one stage per call, each within 10', async () => {
