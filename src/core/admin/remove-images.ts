@@ -212,10 +212,12 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
   let dirty = images;
   // A split `verify` call has room for one sweep: what it finds and deletes, the next call checks.
   const rounds = req.stage === 'verify' ? 1 : SWEEP_ROUNDS;
+  const untombstoned = new Map<string, StoreReplica['name']>();
   for (let round = 0; round < rounds && dirty.length > 0; round++) {
     const again: ImageRemoval[] = [];
     await mapBounded(dirty, IMAGE_CONCURRENCY, async (img) => {
       const found = await checkStores(stores, req.tenant, img.id);
+      for (const c of found) if (!c.error && !c.tombstone) untombstoned.set(img.id, c.store);
       // A store that could not be read now is read again by the verification (a blip passes).
       if (found.every((c) => !c.error)) checks.set(img.id, found);
       const left = found.filter((c) => c.remaining.length > 0);
@@ -236,10 +238,14 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
       const prefix = variantPrefix(req.tenant, img.id);
       const late = img.deleted.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
       img.variants = [...new Set([...(stored.get(img.id) ?? []), ...late])];
+      const bare = untombstoned.get(img.id);
+      // Without its tombstone no recheck can pass: the first call was not made, or was undone.
+      if (bare) fail(img, { step: 'verify', store: bare, error: 'the store has no tombstone: send the takedown again without `continue`' });
       img.ok = img.failures.length === 0;
       if (!img.ok) img.incomplete = describeFailure(img.failures[0]!);
     }
-    return { ...finishResult(req, images, purge, keys), recheck: true };
+    const result = finishResult(req, images, purge, keys);
+    return result.ok ? { ...result, recheck: true } : result;
   }
 
   await mapBounded(images, IMAGE_CONCURRENCY, async (img) => {
