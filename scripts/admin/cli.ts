@@ -14,7 +14,8 @@ Commands:
         [--keys-file F] [--soft] [--reason R] [--ticket T]
   takedown <tenant>/<id>    tombstone, delete original and variants, purge, verify, audit;
         --reason R --ticket T     then requests the URLs the service checked in its cache
-        [--no-public-check]       from outside (Fastly), expecting 410
+        [--no-public-check]       from outside (Fastly), expecting 410. A service that splits
+                                  it (202 + next) is called again until done (5 calls at most)
   erase <tenant>            the same for many images, in batches until done
         (--ids a,b,c | --ids-file F | --prefix P | --all --confirm <tenant>) --reason R --ticket T
   restore <tenant>/<id>     reverse a takedown (the image returns only with a fresh upload;
@@ -53,6 +54,12 @@ const PURGE_CHUNK = 1_000;
 const ERASE_CHUNK = 100;
 /** A prefix erasure stops after this many rounds even if the service keeps saying "more". */
 const MAX_ERASE_ROUNDS = 10_000;
+/**
+ * Calls one takedown (or one image of an erasure) may take on a service that splits it
+ * (Fastly at a low backend request limit: listing, remove, verify); a service still answering
+ * "more" after that is stuck, and the CLI reports it incomplete.
+ */
+const MAX_PART_CALLS = 5;
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -198,6 +205,29 @@ async function purge({ client, values, io, args }: Ctx): Promise<number> {
   return replies.every((b) => b.ok === true) ? 0 : 1;
 }
 
+/** A reply for a part of a split takedown or erasure (202): done so far, to be continued by sending `next` back. */
+function isPart(b: Record<string, unknown>): boolean {
+  return b.ok === false && b.more === true && typeof b.next === 'object' && b.next !== null && b.code === undefined;
+}
+
+/**
+ * Sends one call, then its `next` while the service answers with a part (202), each merged
+ * into `base` (tenant, reason, ticket), with a progress line per part; at most MAX_PART_CALLS.
+ * Returns every reply; the last one is the outcome (a part still, if the bound ran out).
+ */
+async function follow(ctx: Ctx, op: 'takedown' | 'erase', base: Record<string, unknown>, first: Record<string, unknown>, what: string): Promise<Record<string, unknown>[]> {
+  const replies: Record<string, unknown>[] = [];
+  let payload = first;
+  for (let call = 1; call <= MAX_PART_CALLS; call++) {
+    const body = expectReply(await ctx.client.call('POST', op, { ...base, ...payload }));
+    replies.push(body);
+    if (!isPart(body)) break;
+    ctx.io.err(`${what}: call ${call} done (${((body.done as string[] | undefined) ?? []).join(', ')}); continuing`);
+    payload = body.next as Record<string, unknown>;
+  }
+  return replies;
+}
+
 /** The one stderr line an incomplete operation ends with: what was left undone, and that repeating it finishes it. */
 function incompleteLine(io: CliIo, what: string, body: Record<string, unknown>): void {
   if (body.ok === true) return;
@@ -212,28 +242,40 @@ function verificationLine(v: { ok?: boolean; checked?: number; gone?: number; re
   return head + fails;
 }
 
-async function takedown({ client, values, io, args }: Ctx): Promise<number> {
+async function takedown(ctx: Ctx): Promise<number> {
+  const { client, values, io, args } = ctx;
   const { tenant, id } = image(args);
-  const body = expectReply(await client.call('POST', 'takedown', { tenant, id, reason: required(values, 'reason'), ticket: required(values, 'ticket') }));
+  const what = `takedown ${tenant}/${id}`;
+  // A service with a per-call request limit (Fastly) may split it: its parts answer 202 and `next`.
+  const replies = await follow(ctx, 'takedown', { tenant, reason: required(values, 'reason'), ticket: required(values, 'ticket') }, { id }, what);
+  const body = replies.at(-1)!;
+  if (isPart(body)) {
+    body.message = `still not complete after ${replies.length} calls (the service keeps answering "more"); run it again`;
+  }
   // The service checked its own cache (Fastly: edge-cache, no backend request per URL): ask the public URLs too.
   const probes = (body.verification as { probes?: PublicProbe[] } | null | undefined)?.probes;
   const outside = probes?.length && !values['no-public-check'] ? await checkFromOutside(client.baseUrl, probes, io.fetch) : undefined;
-  if (values.json) io.out(JSON.stringify(outside ? { ...body, publicCheck: outside } : body, null, 2));
-  else {
-    io.out(`takedown ${tenant}/${id}: ${body.ok ? 'done' : 'INCOMPLETE'}`);
-    io.out(`  deleted ${(body.deleted as string[] | undefined)?.length ?? 0} objects; purged ${((body.purge as { key: string; ok: boolean }[]) ?? []).map((p) => `${p.key}${p.ok ? '' : ' (FAILED)'}`).join(', ')}`);
+  if (values.json) {
+    const out = replies.length === 1 ? body : replies;
+    io.out(JSON.stringify(outside ? (replies.length === 1 ? { ...body, publicCheck: outside } : { replies, publicCheck: outside }) : out, null, 2));
+  } else {
+    const deleted = new Set(replies.flatMap((b) => (b.deleted as string[] | undefined) ?? []));
+    const purged = replies.flatMap((b) => (b.purge as { key: string; ok: boolean }[] | undefined) ?? []);
+    io.out(`${what}: ${body.ok ? 'done' : 'INCOMPLETE'}${replies.length > 1 ? ` (in ${replies.length} calls)` : ''}`);
+    io.out(`  deleted ${deleted.size} objects; purged ${[...new Set(purged.map((p) => `${p.key}${p.ok ? '' : ' (FAILED)'}`))].join(', ')}`);
     io.out(`  ${verificationLine(body.verification as never)}`);
     if (outside) io.out(`  ${publicCheckLine(outside)}`);
     for (const e of (body.errors as string[] | undefined) ?? []) io.out(`  error: ${e}`);
-    io.out(`  audit ${(body.audit as { id?: string; error?: string })?.id ?? `NOT WRITTEN: ${(body.audit as { error?: string })?.error}`}`);
+    io.out(`  audit ${replies.map((b) => (b.audit as { id?: string; error?: string })?.id ?? `NOT WRITTEN: ${(b.audit as { error?: string })?.error}`).join(', ')}`);
   }
-  incompleteLine(io, `takedown ${tenant}/${id}`, body);
+  incompleteLine(io, what, body);
   const leak = outside?.failures[0];
-  if (body.ok === true && leak) io.err(`admin: takedown ${tenant}/${id}: ${outside!.failures.length} public URL(s) still served or unreachable from outside (${leak.status ?? leak.error ?? 'error'} ${leak.url})`);
+  if (body.ok === true && leak) io.err(`admin: ${what}: ${outside!.failures.length} public URL(s) still served or unreachable from outside (${leak.status ?? leak.error ?? 'error'} ${leak.url})`);
   return body.ok === true && !leak ? 0 : 1;
 }
 
-async function erase({ client, values, io, args }: Ctx): Promise<number> {
+async function erase(ctx: Ctx): Promise<number> {
+  const { values, io, args } = ctx;
   if (args.length !== 1) throw new UsageError('expected one argument: <tenant>');
   const tenant = args[0]!;
   const legal = { reason: required(values, 'reason'), ticket: required(values, 'ticket') };
@@ -252,28 +294,34 @@ async function erase({ client, values, io, args }: Ctx): Promise<number> {
       // A service that may only do a few per call (Fastly's request limit) answers the rest as `remaining`.
       let part = chunk;
       while (part.length) {
-        const body = expectReply(await client.call('POST', 'erase', { tenant, ids: part, ...legal }));
-        replies.push(body);
-        const rest = Array.isArray(body.remaining) ? (body.remaining as string[]) : [];
+        const chain = await follow(ctx, 'erase', { tenant, ...legal }, { ids: part }, `erase ${tenant}`);
+        replies.push(...chain);
+        // The first reply says which ids this call left for later; the parts after it finish the ones it took.
+        const rest = Array.isArray(chain[0]!.remaining) ? (chain[0]!.remaining as string[]) : [];
         sent += part.length - rest.length;
-        erased += Number(body.erased ?? 0);
+        erased += chain.reduce((n, b) => n + Number(b.erased ?? 0), 0);
         io.err(`erase: ${sent}/${unique.length} ids sent, ${erased} erased`);
-        if (body.ok !== true || rest.length >= part.length) break;
+        if (chain.at(-1)!.ok !== true || rest.length >= part.length) break;
         part = rest;
       }
     }
   } else {
     const selector = values.all ? { prefix: '', confirm: tenant } : { prefix: values.prefix };
     for (let round = 1; round <= MAX_ERASE_ROUNDS; round++) {
-      const body = expectReply(await client.call('POST', 'erase', { tenant, ...selector, ...legal }));
-      replies.push(body);
-      erased += Number(body.erased ?? 0);
-      io.err(`erase: round ${round}, ${erased} erased${body.more ? ', more to go' : ''}`);
+      // A service that splits erasures lists in one call and answers the first id as `next`.
+      const chain = await follow(ctx, 'erase', { tenant, ...legal }, selector, `erase ${tenant}`);
+      replies.push(...chain);
+      const roundErased = chain.reduce((n, b) => n + Number(b.erased ?? 0), 0);
+      erased += roundErased;
+      const more = chain[0]!.more === true;
+      io.err(`erase: round ${round}, ${erased} erased${more ? ', more to go' : ''}`);
       // Stop on failure or when a round makes no progress (it would only repeat).
-      if (!body.more || body.ok !== true || Number(body.erased ?? 0) === 0) break;
+      if (!more || chain.at(-1)!.ok !== true || roundErased === 0) break;
     }
   }
-  const ok = replies.every((b) => b.ok === true) && !replies.at(-1)?.more;
+  // Parts (202) are progress, not outcomes: every other reply must be ok, and the last one must be done.
+  const last = replies.at(-1);
+  const ok = replies.every((b) => b.ok === true || isPart(b)) && last?.ok === true && !last.more;
   if (values.json) io.out(JSON.stringify(replies, null, 2));
   else {
     for (const b of replies) {
@@ -281,7 +329,7 @@ async function erase({ client, values, io, args }: Ctx): Promise<number> {
     }
     io.out(`erase ${tenant}: ${ok ? 'done' : 'INCOMPLETE'}, ${erased} images erased; audit ${replies.map((b) => (b.audit as { id?: string })?.id ?? 'NOT WRITTEN').join(', ')}`);
   }
-  const failed = replies.find((b) => b.ok !== true);
+  const failed = replies.find((b) => b.ok !== true && !isPart(b)) ?? (ok ? undefined : { ...last, message: 'still not complete (the service keeps answering "more"); run it again' });
   if (failed) incompleteLine(io, `erase ${tenant}`, failed);
   return ok ? 0 : 1;
 }

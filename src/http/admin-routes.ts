@@ -34,6 +34,8 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 
 function outcomeResponse(o: AdminOutcome): Response {
   if (o.ok) return json(200, o.body);
+  // A split takedown or erasure whose part went through: not done, not failed; send `next` back.
+  if (o.more) return json(202, o.body);
   const message = o.code === 'AUDIT_WRITE_FAILED'
     ? 'the operation was applied but its audit entry could not be written; repeat it (operations are idempotent)'
     : o.message

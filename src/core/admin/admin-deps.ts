@@ -20,6 +20,12 @@ export interface AdminDeps {
   cached?: CachedStatus;
   /** Most images one erase call works on; the rest are answered as `remaining` for the next call (Fastly's per-execution request limit). */
   maxImagesPerCall?: number;
+  /**
+   * A takedown or erasure of one image does not fit one call (Fastly with a failover secondary
+   * at the limit of 10): split it, one image and one stage per call (`remove`, then `verify`),
+   * each answered 202 with `next` until the last, which answers as an unsplit call would.
+   */
+  splitRemoval?: boolean;
   clock?: Clock;
   retry?: RetryPolicy;
   sleep?: Sleep;

@@ -1,6 +1,8 @@
 import { HttpError } from '../errors.js';
 import { ID_RE, isValidId, TENANT_RE } from '../request/parse-path.js';
+import { isAuditId } from '../storage-keys.js';
 import { isSurrogateKey } from '../surrogate-keys.js';
+import { VARIANT_NAME_RE } from '../variant.js';
 import { MAX_AUDIT_RANGE_DAYS } from './audit-log.js';
 
 /**
@@ -25,11 +27,26 @@ export interface PurgeInput {
   reason?: string;
   ticket?: string;
 }
+/** Stored variants an image has at most (the CLI echoes them back in `continue`). */
+const MAX_CONTINUE_VARIANTS = 1_000;
+
+/**
+ * The second call of a takedown or erasure split over several calls (Fastly's backend request
+ * limit): what the first answered as `next.continue`, sent back unchanged.
+ */
+export interface ContinueInput {
+  stage: 'verify';
+  /** The stored variant names the first call listed before deleting them (their URLs are verified). */
+  variants: string[];
+  /** The audit entry of the first call, which the final entry refers to. */
+  started: string;
+}
 export interface TakedownInput {
   tenant: string;
   id: string;
   reason: string;
   ticket: string;
+  continue?: ContinueInput;
 }
 export interface EraseInput {
   tenant: string;
@@ -37,6 +54,8 @@ export interface EraseInput {
   prefix?: string;
   reason: string;
   ticket: string;
+  /** Only with exactly one id. */
+  continue?: ContinueInput;
 }
 export interface RestoreInput {
   tenant: string;
@@ -93,21 +112,38 @@ export function parsePurgeInput(body: unknown): PurgeInput {
   return { keys, soft: o.soft === true, reason: text(o, 'reason', MAX_REASON, false), ticket: text(o, 'ticket', MAX_TICKET, false) };
 }
 
+function continueOf(o: Record<string, unknown>): ContinueInput | undefined {
+  if (o.continue === undefined) return undefined;
+  const c = object(o.continue, ['stage', 'variants', 'started']);
+  if (c.stage !== 'verify') throw invalid('continue.stage', "must be 'verify' (send back the `next` of the previous answer)");
+  if (!Array.isArray(c.variants) || c.variants.length > MAX_CONTINUE_VARIANTS) throw invalid('continue.variants', `must be an array of at most ${MAX_CONTINUE_VARIANTS} variant names`);
+  const variants = c.variants.map((v, i) => {
+    if (typeof v !== 'string' || !VARIANT_NAME_RE.test(v)) throw invalid(`continue.variants[${i}]`, 'must be a stored variant name such as 256x256-cover-q75.webp');
+    return v;
+  });
+  if (typeof c.started !== 'string' || !isAuditId(c.started)) throw invalid('continue.started', 'must be the audit id the previous call answered');
+  return { stage: 'verify', variants, started: c.started };
+}
+
 export function parseTakedownInput(body: unknown): TakedownInput {
-  const o = object(body, ['tenant', 'id', 'reason', 'ticket']);
-  return { tenant: tenantOf(o), id: idOf(o.id, 'id'), reason: text(o, 'reason', MAX_REASON, true), ticket: text(o, 'ticket', MAX_TICKET, true) };
+  const o = object(body, ['tenant', 'id', 'reason', 'ticket', 'continue']);
+  const cont = continueOf(o);
+  return { tenant: tenantOf(o), id: idOf(o.id, 'id'), reason: text(o, 'reason', MAX_REASON, true), ticket: text(o, 'ticket', MAX_TICKET, true), ...(cont ? { continue: cont } : {}) };
 }
 
 /** `ids` (a list) or `prefix` (ids starting with it; "" is the whole tenant and needs `confirm: "<tenant>"`). */
 export function parseEraseInput(body: unknown): EraseInput {
-  const o = object(body, ['tenant', 'ids', 'prefix', 'confirm', 'reason', 'ticket']);
+  const o = object(body, ['tenant', 'ids', 'prefix', 'confirm', 'reason', 'ticket', 'continue']);
   const tenant = tenantOf(o);
   const base = { tenant, reason: text(o, 'reason', MAX_REASON, true), ticket: text(o, 'ticket', MAX_TICKET, true) };
   if ((o.ids === undefined) === (o.prefix === undefined)) throw invalid('ids', "or 'prefix' is required (exactly one of them)");
+  const cont = continueOf(o);
   if (o.ids !== undefined) {
     const ids = [...new Set(list(o, 'ids', MAX_ERASE_IDS).map((v, i) => idOf(v, `ids[${i}]`)))];
-    return { ...base, ids };
+    if (cont && ids.length !== 1) throw invalid('continue', "goes with exactly one id (send back the `next` of the previous answer)");
+    return { ...base, ids, ...(cont ? { continue: cont } : {}) };
   }
+  if (cont) throw invalid('continue', "goes with 'ids', not 'prefix'");
   const prefix = o.prefix;
   if (typeof prefix !== 'string' || (prefix !== '' && !ID_RE.test(prefix))) {
     throw invalid('prefix', 'must be the start of an image id, or "" for the whole tenant');

@@ -20,6 +20,8 @@ export interface AdminOutcome {
   code?: 'INCOMPLETE' | 'AUDIT_WRITE_FAILED';
   /** INCOMPLETE: what was left undone, in one line naming the step and the store. */
   message?: string;
+  /** A split takedown or erasure whose part is done: answered 202, with `next` to send back. */
+  more?: boolean;
   body: Record<string, unknown>;
 }
 
@@ -46,6 +48,10 @@ export function createAdminService(deps: AdminDeps): AdminService {
       return { ok: false, code: 'AUDIT_WRITE_FAILED', body: { ...body, ok: false, audit: { error: written.error } } };
     }
     if (draft.ok) return { ok: true, body: { ...body, ok: true, audit: { id: written.value.id } } };
+    if (draft.inProgress && !draft.incomplete) {
+      const next = typeof body.next === 'function' ? (body.next as (auditId: string) => unknown)(written.value.id) : body.next;
+      return { ok: false, more: true, body: { ...body, ok: false, more: true, done: draft.inProgress.done, next, audit: { id: written.value.id } } };
+    }
     return { ok: false, code: 'INCOMPLETE', ...(draft.incomplete ? { message: draft.incomplete } : {}), body: { ...body, ok: false, audit: { id: written.value.id } } };
   }
 
@@ -67,13 +73,30 @@ export function createAdminService(deps: AdminDeps): AdminService {
     }
   }
 
-  function removalDraft(req: RemovalRequest, target: AuditDraft['target'], result: RemovalResult | null, errors: string[]): AuditDraft {
+  /** The stage this call does: all of it, or on a host that splits removals, `remove` first and `verify` when continued. */
+  function stageOf(cont: { stage: 'verify' } | undefined): RemovalRequest['stage'] {
+    return deps.splitRemoval ? (cont ? 'verify' : 'remove') : undefined;
+  }
+
+  /** What a `remove` stage did, for the answer and the audit entry. */
+  function doneSteps(): string[] {
+    const names = replicasOf(deps.store).map((r) => r.name);
+    return [...names.map((n) => `tombstone on ${n}`), ...names.map((n) => `delete on ${n}`), 'purge'];
+  }
+
+  function removalDraft(req: RemovalRequest, target: AuditDraft['target'], result: RemovalResult | null, errors: string[], continues?: string): AuditDraft {
     const images = result?.images ?? [];
     const incomplete = result?.incomplete ?? (errors[0] ? `${req.action}: ${errors[0]}` : undefined);
+    // A `remove` stage (or a sweep that needs a recheck) that went through is not a done
+    // takedown: the audit says so (never ok).
+    const partial = (req.stage === 'remove' || result?.recheck === true) && (result?.ok ?? false);
+    const done = req.stage === 'remove' ? doneSteps() : [`sweep: deleted ${images.reduce((n, i) => n + i.deleted.length, 0)} object(s) written since the first call, purge`];
     return {
       who: req.who,
       action: req.action,
-      ok: result?.ok ?? false,
+      ok: (result?.ok ?? false) && !partial,
+      ...(partial ? { inProgress: { done, next: 'verify' as const } } : {}),
+      ...(continues ? { continues } : {}),
       ...(incomplete && !(result?.ok ?? false) ? { incomplete } : {}),
       target,
       keys: [...new Set(result?.purge.map((p) => p.key) ?? [])],
@@ -108,13 +131,20 @@ export function createAdminService(deps: AdminDeps): AdminService {
     },
 
     async takedown(input, who) {
-      const req: RemovalRequest = { ...input, ids: [input.id], action: 'takedown', who };
+      const stage = stageOf(input.continue);
+      const req: RemovalRequest = {
+        tenant: input.tenant, ids: [input.id], reason: input.reason, ticket: input.ticket, action: 'takedown', who,
+        ...(stage ? { stage } : {}), ...(stage === 'verify' ? { variants: input.continue!.variants } : {}),
+      };
       const { result, errors } = await remove(req);
-      const draft = removalDraft(req, { tenant: input.tenant, ids: [input.id] }, result, errors);
+      const draft = removalDraft(req, { tenant: input.tenant, ids: [input.id] }, result, errors, input.continue?.started);
       const img = result?.images[0];
       return finish(draft, {
         tenant: input.tenant,
         id: input.id,
+        ...(draft.continues ? { continues: draft.continues } : {}),
+        // A split takedown's first call: what to send back (with tenant, reason and ticket) to finish it.
+        ...(draft.inProgress ? { next: (auditId: string) => ({ id: input.id, continue: { stage: 'verify', variants: img?.variants ?? [], started: input.continue?.started ?? auditId } }) } : {}),
         tombstone: img?.tombstone ?? null,
         deleted: img?.deleted ?? [],
         purge: result?.purge ?? [],
@@ -136,17 +166,33 @@ export function createAdminService(deps: AdminDeps): AdminService {
       // A host that may only make so many requests per call (Fastly) works on the first few; the caller sends the rest again.
       const ids = deps.maxImagesPerCall !== undefined ? found.ids.slice(0, Math.max(1, deps.maxImagesPerCall)) : found.ids;
       const remaining = found.ids.slice(ids.length);
-      const req: RemovalRequest = { tenant: input.tenant, ids, action: 'erase', reason: input.reason, ticket: input.ticket, who, wholeTenant: input.prefix === '' };
+      const stage = stageOf(input.continue);
+      if (stage && !input.ids && !listError && ids.length) {
+        // A split erasure by prefix: the listing is this call's part; the ids are erased by id (each in its own calls).
+        const draft: AuditDraft = {
+          who, action: 'erase', ok: false, inProgress: { done: ['list'], next: 'verify' }, target: { tenant: input.tenant, prefix: input.prefix, ids: [] },
+          keys: [], reason: input.reason, ticket: input.ticket, purge: [], deleted: [], errors: [],
+        };
+        return finish(draft, { tenant: input.tenant, erased: 0, found: found.ids.length, images: [], purge: [], errors: [], next: { ids } });
+      }
+      const req: RemovalRequest = {
+        tenant: input.tenant, ids, action: 'erase', reason: input.reason, ticket: input.ticket, who, wholeTenant: input.prefix === '',
+        ...(stage && ids.length ? { stage } : {}), ...(stage === 'verify' ? { variants: input.continue!.variants } : {}),
+      };
       const { result, errors } = listError
         ? { result: null, errors: [listError] }
         : ids.length || req.wholeTenant
           ? await remove(req)
           : { result: { ok: true, images: [], purge: [] }, errors: [] };
       const target = input.ids ? { tenant: input.tenant, ids } : { tenant: input.tenant, prefix: input.prefix, ids };
-      const draft = removalDraft(req, target, result, errors);
+      const draft = removalDraft(req, target, result, errors, input.continue?.started);
+      const img = result?.images[0];
       return finish(draft, {
         tenant: input.tenant,
-        erased: result?.images.filter((i) => i.ok).length ?? 0,
+        // Erased means verified gone: a `remove` stage erased nothing yet.
+        erased: draft.inProgress ? 0 : (result?.images.filter((i) => i.ok).length ?? 0),
+        ...(draft.continues ? { continues: draft.continues } : {}),
+        ...(draft.inProgress ? { next: (auditId: string) => ({ ids, continue: { stage: 'verify', variants: img?.variants ?? [], started: input.continue?.started ?? auditId } }) } : {}),
         // More ids match the prefix than one call handles (or, with ids, some were left for the next call): call again until `more` is false.
         more: found.more || remaining.length > 0,
         ...(input.ids && remaining.length ? { remaining } : {}),

@@ -34,6 +34,13 @@ export interface AuditEntry {
   /** Erasure of several images: the outcome and verification of each. */
   images?: { id: string; ok: boolean; verification?: VerificationReport }[];
   errors: string[];
+  /**
+   * A takedown or erasure split over several calls: this call's part is done and the operation
+   * continues in the next call (`ok` is false until the entry of the last call says otherwise).
+   */
+  inProgress?: { done: string[]; next: 'verify' };
+  /** The last call of a split operation: the audit id of its first call's entry. */
+  continues?: string;
 }
 
 export type AuditDraft = Omit<AuditEntry, 'id' | 'when'>;

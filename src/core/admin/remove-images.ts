@@ -18,7 +18,18 @@ export interface RemovalRequest {
   who: string;
   /** The whole tenant is being erased: also purge the tenant key. */
   wholeTenant?: boolean;
+  /**
+   * A host that cannot do it all in one call (Fastly's backend request limit) splits it:
+   * `remove` writes the tombstones, deletes and purges; `verify` purges again, sweeps and
+   * verifies, with `variants` the stored variant names the `remove` call listed. Absent: all
+   * of it in one call.
+   */
+  stage?: RemovalStage;
+  /** stage `verify`: the variant names the `remove` call found (their URLs are verified too). */
+  variants?: string[];
 }
+
+export type RemovalStage = 'remove' | 'verify';
 
 /** One step that failed (after retries), and on which store. */
 export interface StepFailure {
@@ -40,6 +51,8 @@ export interface ImageRemoval {
   verification?: VerificationReport;
   /** Why it is not done, in one line (absent when ok). */
   incomplete?: string;
+  /** stage `remove`: the variant names listed on the stores, for the `verify` call. */
+  variants?: string[];
 }
 
 export interface RemovalResult {
@@ -48,6 +61,8 @@ export interface RemovalResult {
   purge: PurgeReport[];
   /** The first reason it is not done, in one line, naming the step and the store (absent when ok). */
   incomplete?: string;
+  /** A split `verify` call's sweep found and deleted late writes: another `verify` call must check. */
+  recheck?: boolean;
 }
 
 /** Images worked on at once; each also runs up to DELETE_CONCURRENCY deletes per store. */
@@ -138,6 +153,8 @@ function incompleteLine(img: ImageRemoval, fenceFailed: boolean): string | undef
  * Deletes go out as one DeleteObjects per store where the store has it (`deleteMany`).
  * Failures do not stop the later steps (legal wants it gone more than it wants order); each is
  * reported with its step and store, and the image is ok only when the final state is.
+ * A split removal (`stage`) does 1-4 in its `remove` call, ok when each of them went through,
+ * and 4-6 in its `verify` call, ok only when the final state is.
  */
 export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promise<RemovalResult> {
   const now = new Date((deps.clock ?? Date).now());
@@ -148,6 +165,10 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
 
   const images = await mapBounded(req.ids, IMAGE_CONCURRENCY, async (id): Promise<ImageRemoval> => {
     const img: ImageRemoval = { id, ok: false, tombstone: null, deleted: [], errors: [], failures: [] };
+    if (req.stage === 'verify') {
+      stored.set(id, req.variants ?? []);
+      return img;
+    }
     const tombstone = { tenant: req.tenant, id, action: req.action, reason: req.reason, ticket: req.ticket, when: now.toISOString(), who: req.who };
     const written = await Promise.all(stores.map((r) => withRetries(() => writeTombstone(r.store, tombstone), deps.retry, deps.sleep)));
     written.forEach((t, i) => {
@@ -175,14 +196,28 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
   if (req.wholeTenant) keys.unshift(tenantKey(req.tenant));
   const purge = await purgeKeys(deps.purger, keys, { soft: false, retry: deps.retry, sleep: deps.sleep });
 
+  if (req.stage === 'remove') {
+    // Done when every tombstone, delete and purge went through; the `verify` call proves the final state.
+    for (const img of images) {
+      img.variants = stored.get(img.id) ?? [];
+      img.ok = img.failures.length === 0;
+      if (!img.ok) img.incomplete = describeFailure(img.failures[0]!);
+    }
+    return finishResult(req, images, purge, keys);
+  }
+
   // The sweep's last store check is the verification's: on Fastly every store read is a
   // backend request, and reading the same keys twice in a row proves nothing more.
   const checks = new Map<string, StoreCheck[]>();
   let dirty = images;
-  for (let round = 0; round < SWEEP_ROUNDS && dirty.length > 0; round++) {
+  // A split `verify` call has room for one sweep: what it finds and deletes, the next call checks.
+  const rounds = req.stage === 'verify' ? 1 : SWEEP_ROUNDS;
+  const untombstoned = new Map<string, StoreReplica['name']>();
+  for (let round = 0; round < rounds && dirty.length > 0; round++) {
     const again: ImageRemoval[] = [];
     await mapBounded(dirty, IMAGE_CONCURRENCY, async (img) => {
       const found = await checkStores(stores, req.tenant, img.id);
+      for (const c of found) if (!c.error && !c.tombstone) untombstoned.set(img.id, c.store);
       // A store that could not be read now is read again by the verification (a blip passes).
       if (found.every((c) => !c.error)) checks.set(img.id, found);
       const left = found.filter((c) => c.remaining.length > 0);
@@ -194,6 +229,23 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
     });
     if (again.length > 0) purge.push(...(await purgeKeys(deps.purger, again.map((i) => imageKey(req.tenant, i.id)), { soft: false, retry: deps.retry, sleep: deps.sleep })));
     dirty = again;
+  }
+
+  if (req.stage === 'verify' && dirty.length > 0) {
+    // Something was written since the `remove` call (a race from another process) and deleted
+    // now; checking again does not fit this call, so it is answered as one more part, never ok.
+    for (const img of images) {
+      const prefix = variantPrefix(req.tenant, img.id);
+      const late = img.deleted.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+      img.variants = [...new Set([...(stored.get(img.id) ?? []), ...late])];
+      const bare = untombstoned.get(img.id);
+      // Without its tombstone no recheck can pass: the first call was not made, or was undone.
+      if (bare) fail(img, { step: 'verify', store: bare, error: 'the store has no tombstone: send the takedown again without `continue`' });
+      img.ok = img.failures.length === 0;
+      if (!img.ok) img.incomplete = describeFailure(img.failures[0]!);
+    }
+    const result = finishResult(req, images, purge, keys);
+    return result.ok ? { ...result, recheck: true } : result;
   }
 
   await mapBounded(images, IMAGE_CONCURRENCY, async (img) => {
@@ -211,6 +263,10 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
     img.incomplete = incompleteLine(img, fenceFailed.has(img.id));
   });
 
+  return finishResult(req, images, purge, keys);
+}
+
+function finishResult(req: RemovalRequest, images: ImageRemoval[], purge: PurgeReport[], keys: string[]): RemovalResult {
   const failedPurge = keys.filter((k) => !purge.some((p) => p.key === k && p.ok));
   const firstImage = images.find((i) => !i.ok);
   const incomplete = firstImage

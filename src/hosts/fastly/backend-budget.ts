@@ -33,6 +33,17 @@ export function takedownRequests(stores: number): number {
 }
 
 /**
+ * Backend requests of the bigger of a split takedown's two calls on `stores` stores: the
+ * `remove` call (tombstone, list, head, DeleteObjects: 4 per store) and the `verify` call
+ * (the sweep's check: 3 per store), each with its audit entry.
+ */
+export const REMOVE_STAGE_PER_STORE = 4;
+export const VERIFY_STAGE_PER_STORE = REQUESTS_PER_IMAGE_PER_STORE - REMOVE_STAGE_PER_STORE;
+export function stageRequests(stores: number): number {
+  return Math.max(REMOVE_STAGE_PER_STORE, VERIFY_STAGE_PER_STORE) * stores + 1;
+}
+
+/**
  * Images one erase call works on within `limit` on `stores` stores, one request kept for the
  * audit entry; at least one (cut short honestly, 500 INCOMPLETE, if even one does not fit).
  */

@@ -18,7 +18,7 @@ import { createRouter, type Handler } from '../../http/router.js';
 import { createStore } from '../../storage/create-store.js';
 import { createS3Store } from '../../storage/s3-store.js';
 import { createAlphaProbe } from './alpha-probe.js';
-import { createBackendBudget, imagesPerCall, reserveForAudit, takedownRequests } from './backend-budget.js';
+import { createBackendBudget, imagesPerCall, reserveForAudit, stageRequests, takedownRequests } from './backend-budget.js';
 import { createCoreCache } from './core-cache.js';
 import { checkClient, takeRender } from './edge-limits.js';
 import { createEdgeCacheCheck } from './edge-verify.js';
@@ -204,12 +204,14 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
         if (!(await adminTokenId(req.headers.get('authorization'), tokens))) throw new HttpError(401, 'UNAUTHORIZED', 'unauthorized', { 'www-authenticate': 'Bearer' });
         throw new HttpError(503, 'ADMIN_UNAVAILABLE', 'the admin API needs the bucket (STORAGE=s3) for its audit log');
       }
-      // A takedown works on every store that can serve the image (primary and secondary).
+      // A takedown works on every store that can serve the image (primary and secondary). When
+      // one image does not fit one execution, each call does one stage of it (backend-budget.ts).
       const stores = replicasOf(store).length;
-      const needed = takedownRequests(stores);
-      if (s.backendRequestLimit < needed) {
+      const split = s.backendRequestLimit < takedownRequests(stores);
+      const needed = stageRequests(stores);
+      if (split && s.backendRequestLimit < needed) {
         // Repeating would not help: every call does the same work. Say what would.
-        b.setHint(`a takedown on ${stores} stores needs ${needed} backend requests per execution: set BACKEND_REQUEST_LIMIT to ${needed} or more (Fastly allows 32 on paid accounts)`);
+        b.setHint(`a takedown on ${stores} stores needs at least ${needed} backend requests per execution (in two calls): set BACKEND_REQUEST_LIMIT to ${needed} or more (Fastly allows 32 on paid accounts)`);
       }
       const service = createAdminService({
         store,
@@ -218,7 +220,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
         // Takedowns are verified by Core Cache lookups (not backend requests) plus the store
         // check; the admin CLI then requests the public URLs from outside.
         cached: createEdgeCacheCheck(s.config),
-        maxImagesPerCall: imagesPerCall(s.backendRequestLimit, stores),
+        maxImagesPerCall: split ? 1 : imagesPerCall(s.backendRequestLimit, stores),
+        splitRemoval: split,
       });
       return createAdminRoutes({ service, tokens })(req);
     };

@@ -573,9 +573,11 @@ describe('admin purges', () => {
     });
     const handle = service(fetch);
     const res = await handle(new Request('http://edge.test/_admin/takedown', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', id: 'u-9', reason: 'r', ticket: 't' }) }));
-    const body = (await res.json()) as { code: string; ok: boolean; audit: { id?: string }; verification: { ok: boolean; storeError?: string } };
+    const body = (await res.json()) as { code: string; ok: boolean; message: string; audit: { id?: string } };
     expect(res.status).toBe(500);
-    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, verification: { ok: false } });
+    // At 6 a takedown is split (8 do not fit one execution); its first call fails, naming step and store.
+    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false });
+    expect(body.message).toMatch(/^incomplete: (list|delete|tombstone) on primary/);
     expect(JSON.stringify(body)).toMatch(/BACKEND_REQUEST_LIMIT/);
     expect(body.audit.id).toEqual(expect.any(String));
     expect(sent).toHaveLength(6);
@@ -704,23 +706,117 @@ describe('takedowns within the backend request limit, with a failover secondary'
     expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
   });
 
-  it('two stores at the default limit of 10: tombstones and deletes on both, never more than 10 requests, 500 INCOMPLETE naming the limit it needs', async () => {
+  const admin = (handle: ReturnType<typeof service>, op: string, body: Record<string, unknown>) =>
+    handle(new Request(`http://edge.test/_admin/${op}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+  const audits = (b: ReturnType<typeof fakeBuckets>) =>
+    [...b.buckets.store!.entries()].filter(([k]) => k.startsWith('audit/')).sort(([x], [y]) => (x < y ? -1 : 1)).map(([, v]) => JSON.parse(new TextDecoder().decode(v)) as Record<string, unknown>);
+  /** Backend requests per execution, in order. */
+  const perExecution = (b: ReturnType<typeof fakeBuckets>) => {
+    const counts = new Map<string | null, number>();
+    for (const s of b.sent) counts.set(s.execution, (counts.get(s.execution) ?? 0) + 1);
+    return [...counts.values()];
+  };
+
+  it('two stores at the default limit of 10: completes in two calls (202 with next, then 200), each within 10, one audit entry ok', async () => {
     configure({ ...STORAGE, ...SECONDARY }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
     const b = fakeBuckets();
     b.seed('demo', 'u-7');
-    const res = await takedown(service(b.fetch));
-    const body = (await res.json()) as { code: string; message: string; ok: boolean; audit: { id?: string } };
-    expect(res.status).toBe(500);
-    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, audit: { id: expect.any(String) } });
-    expect(body.message).toMatch(/BACKEND_REQUEST_LIMIT to 15 or more/);
-    expect(b.sent).toHaveLength(10);
-    expect(new Set(b.sent.map((s) => s.execution)).size).toBe(1);
-    // What it could do, it did: the image is gone from both buckets, and both hold the tombstone.
+    const handle = service(b.fetch);
+    const legal = { tenant: 'demo', reason: 'r', ticket: 't' };
+    const first = await admin(handle, 'takedown', { ...legal, id: 'u-7' });
+    const part = (await first.json()) as { ok: boolean; more: boolean; done: string[]; next: Record<string, unknown>; audit: { id: string } };
+    expect(first.status).toBe(202);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    expect(part).toMatchObject({ ok: false, more: true, audit: { id: expect.any(String) } });
+    expect(part.done).toEqual(['tombstone on primary', 'tombstone on secondary', 'delete on primary', 'delete on secondary', 'purge']);
+    expect(part.next).toEqual({ id: 'u-7', continue: { stage: 'verify', variants: ['128x128-cover-q75.webp', '64x64-cover-q75.webp'], started: part.audit.id } });
+    // The first call already leaves only the tombstone on both buckets.
     expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
     expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
-    // The audit entry (the request kept in reserve) says it is incomplete.
-    const audit = [...b.buckets.store!.entries()].find(([k]) => k.startsWith('audit/'))!;
-    expect(JSON.parse(new TextDecoder().decode(audit[1]))).toMatchObject({ action: 'takedown', ok: false, incomplete: expect.stringMatching(/BACKEND_REQUEST_LIMIT/) });
+
+    const last = await admin(handle, 'takedown', { ...legal, ...part.next });
+    expect(last.status).toBe(200);
+    expect(await last.json()).toMatchObject({
+      ok: true,
+      continues: part.audit.id,
+      verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] },
+    });
+    // 9 (4 per bucket + audit), then 7 (the sweep's 3 per bucket + audit): never more than 10 in one execution.
+    expect(perExecution(b)).toEqual([9, 7]);
+    const [inProgress, done] = audits(b);
+    expect(inProgress).toMatchObject({ action: 'takedown', ok: false, inProgress: { done: part.done, next: 'verify' } });
+    expect(done).toMatchObject({ action: 'takedown', ok: true, continues: part.audit.id });
+    expect(audits(b)).toHaveLength(2);
+  });
+
+  it('two stores at 10: an object written between the calls is deleted by the verify call, which answers one more part (202); the next one says ok', async () => {
+    configure({ ...STORAGE, ...SECONDARY }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const handle = service(b.fetch);
+    const legal = { tenant: 'demo', reason: 'r', ticket: 't' };
+    const part = (await (await admin(handle, 'takedown', { ...legal, id: 'u-7' })).json()) as { next: Record<string, unknown>; audit: { id: string } };
+    // A late write (another process) puts a variant back on the secondary.
+    const late = `variants/demo/${shardOf('demo', 'u-7')}/u-7/256x256-cover-q75.webp`;
+    b.buckets.store_secondary!.set(late, new Uint8Array([4]));
+    const res = await admin(handle, 'takedown', { ...legal, ...part.next });
+    const body = (await res.json()) as { ok: boolean; more: boolean; done: string[]; next: { continue: { variants: string[]; started: string } } };
+    expect(res.status).toBe(202);
+    expect(body).toMatchObject({ ok: false, more: true });
+    expect(body.done[0]).toMatch(/^sweep: deleted 1 object/);
+    // The late variant's URLs are verified too, and the final entry still refers to the first call.
+    expect(body.next.continue.variants).toContain('256x256-cover-q75.webp');
+    expect(body.next.continue.started).toBe(part.audit.id);
+    expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
+    const last = await admin(handle, 'takedown', { ...legal, ...body.next });
+    expect(last.status).toBe(200);
+    expect(await last.json()).toMatchObject({ ok: true, continues: part.audit.id, verification: { ok: true } });
+    expect(perExecution(b)).toEqual([9, 8, 7]);
+    expect(audits(b).map((a) => a.ok)).toEqual([false, false, true]);
+  });
+
+  it('two stores at 8: too few for even one part, 500 INCOMPLETE naming the limit to set, within 8', async () => {
+    configure({ ...STORAGE, ...SECONDARY, BACKEND_REQUEST_LIMIT: '8' }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
+    const b = fakeBuckets();
+    b.seed('demo', 'u-7');
+    const res = await admin(service(b.fetch), 'takedown', { tenant: 'demo', id: 'u-7', reason: 'r', ticket: 't' });
+    const body = (await res.json()) as { code: string; message: string };
+    expect(res.status).toBe(500);
+    expect(body.code).toBe('INCOMPLETE');
+    expect(body.message).toMatch(/BACKEND_REQUEST_LIMIT to 9 or more/);
+    expect(perExecution(b)).toEqual([8]);
+    expect(audits(b).at(-1)).toMatchObject({ ok: false });
+  });
+
+  it('two stores at 10: an erasure by ids and by prefix goes one image and one stage per call, each within 10', async () => {
+    configure({ ...STORAGE, ...SECONDARY }, { ...STORAGE_SECRETS, ...SECONDARY_SECRETS });
+    const b = fakeBuckets();
+    for (const id of ['u-1', 'u-2', 'p-1']) b.seed('demo', id);
+    const handle = service(b.fetch);
+    const legal = { tenant: 'demo', reason: 'r', ticket: 't' };
+    const r1 = (await (await admin(handle, 'erase', { ...legal, ids: ['u-1', 'u-2'] })).json()) as { more: boolean; erased: number; remaining: string[]; next: Record<string, unknown> };
+    expect(r1).toMatchObject({ ok: false, more: true, erased: 0, remaining: ['u-2'], next: { ids: ['u-1'], continue: { stage: 'verify' } } });
+    const r2 = (await (await admin(handle, 'erase', { ...legal, ...r1.next })).json()) as Record<string, unknown>;
+    expect(r2).toMatchObject({ ok: true, more: false, erased: 1 });
+    expect(b.holds('store_secondary', 'demo', 'u-1')).toEqual(['tombstones']);
+    expect(b.holds('store', 'demo', 'u-2')).toEqual(['originals', 'variants', 'variants']);
+
+    // By prefix: the listing is one call's part; it hands the first id on.
+    const p1 = await admin(handle, 'erase', { ...legal, prefix: 'p-' });
+    const p1Body = (await p1.json()) as { next: Record<string, unknown> };
+    expect(p1.status).toBe(202);
+    expect(p1Body).toMatchObject({ ok: false, more: true, next: { ids: ['p-1'] } });
+    const p2 = (await (await admin(handle, 'erase', { ...legal, ...p1Body.next })).json()) as { next: Record<string, unknown> };
+    const p3 = await admin(handle, 'erase', { ...legal, ...p2.next });
+    expect(p3.status).toBe(200);
+    expect(b.holds('store', 'demo', 'p-1')).toEqual(['tombstones']);
+    expect(b.holds('store_secondary', 'demo', 'p-1')).toEqual(['tombstones']);
+    const p4 = await admin(handle, 'erase', { ...legal, prefix: 'p-' });
+    expect(p4.status).toBe(200);
+    expect(await p4.json()).toMatchObject({ ok: true, more: false, erased: 0 });
+    expect(Math.max(...perExecution(b))).toBeLessThanOrEqual(10);
+    // No audit entry of a part says ok.
+    expect(audits(b).filter((a) => a.inProgress).every((a) => a.ok === false)).toBe(true);
   });
 
   it('two stores with BACKEND_REQUEST_LIMIT=15: 15 backend requests in one execution, both stores verified, ok', async () => {
