@@ -2,7 +2,7 @@ import { HttpError } from '../errors.js';
 import { ID_RE, isValidId, TENANT_RE } from '../request/parse-path.js';
 import { isAuditId } from '../storage-keys.js';
 import { isSurrogateKey } from '../surrogate-keys.js';
-import { VARIANT_NAME_RE } from '../variant.js';
+import { parseVariantName } from '../variant.js';
 import { MAX_AUDIT_RANGE_DAYS } from './audit-log.js';
 
 /**
@@ -118,7 +118,7 @@ function continueOf(o: Record<string, unknown>): ContinueInput | undefined {
   if (c.stage !== 'verify') throw invalid('continue.stage', "must be 'verify' (send back the `next` of the previous answer)");
   if (!Array.isArray(c.variants) || c.variants.length > MAX_CONTINUE_VARIANTS) throw invalid('continue.variants', `must be an array of at most ${MAX_CONTINUE_VARIANTS} variant names`);
   const variants = c.variants.map((v, i) => {
-    if (typeof v !== 'string' || !VARIANT_NAME_RE.test(v)) throw invalid(`continue.variants[${i}]`, 'must be a stored variant name such as 256x256-cover-q75.webp');
+    if (typeof v !== 'string' || parseVariantName(v) === undefined) throw invalid(`continue.variants[${i}]`, 'must be a stored variant name such as 256x256-cover-q75.webp');
     return v;
   });
   if (typeof c.started !== 'string' || !isAuditId(c.started)) throw invalid('continue.started', 'must be the audit id the previous call answered');
