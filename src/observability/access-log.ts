@@ -26,6 +26,32 @@ export interface AccessLogRecord {
 }
 
 export const MAX_URL = 2048;
+
+/**
+ * The route label of a path, on every host (the Fastly edge's request log included): image,
+ * render, admin, upload, page, health, ready, metrics or other.
+ */
+export function routeOf(path: string): string {
+  if (path === '/') return 'page';
+  if (path === '/healthz') return 'health';
+  if (path === '/readyz') return 'ready';
+  if (path === '/metrics') return 'metrics';
+  if (path.startsWith('/_admin')) return 'admin';
+  if (path.startsWith('/_render/')) return 'render';
+  if (path.startsWith('/_upload/')) return 'upload';
+  if (path.startsWith('/_')) return 'other';
+  return 'image';
+}
+
+/**
+ * The URL as logged: path and query as received, without the signature's value (`sig=` is a
+ * credential for that URL until it expires; logs travel further than the request did), at most
+ * MAX_URL characters.
+ */
+export function loggedUrl(pathname: string, search: string): string {
+  const query = search.length > 1 ? search.replace(/([?&]sig=)[^&]*/gi, '$1-') : search;
+  return (pathname + query).slice(0, MAX_URL);
+}
 const KEPT = new Set<string>([...IMAGE_PARAMS, ...AUTH_PARAMS]);
 const MAX_DROPPED = 16;
 

@@ -1,6 +1,6 @@
 import { bearerMatches } from '../core/constant-time.js';
 import type { RequestCacheLabel, ServiceMetrics, AdminOp } from '../core/metrics/service-metrics.js';
-import { type AccessLogRecord, droppedParams, MAX_URL, parseServerTiming, requestIdFor } from './access-log.js';
+import { type AccessLogRecord, droppedParams, loggedUrl, parseServerTiming, requestIdFor, routeOf } from './access-log.js';
 import type { ClientIpSource, OpsSettings } from './ops-settings.js';
 import type { Readiness } from './readiness.js';
 
@@ -34,18 +34,6 @@ export interface Ops {
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } });
-
-function routeOf(path: string): string {
-  if (path === '/') return 'page';
-  if (path === '/healthz') return 'health';
-  if (path === '/readyz') return 'ready';
-  if (path === '/metrics') return 'metrics';
-  if (path.startsWith('/_admin')) return 'admin';
-  if (path.startsWith('/_render/')) return 'render';
-  if (path.startsWith('/_upload/')) return 'upload';
-  if (path.startsWith('/_')) return 'other';
-  return 'image';
-}
 
 const ADMIN_OPS: readonly AdminOp[] = ['purge', 'takedown', 'erase', 'restore'];
 const CODE = /^[A-Z][A-Z0-9_]{0,47}$/;
@@ -158,7 +146,7 @@ export function createOps(deps: OpsDeps): Ops {
           time: new Date().toISOString(),
           requestId: requestIdFor(request.headers.get('x-request-id')),
           method: request.method,
-          url: (url.pathname + url.search).slice(0, MAX_URL),
+          url: loggedUrl(url.pathname, url.search),
           route,
           status: response.status,
           tenant,

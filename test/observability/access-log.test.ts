@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { droppedParams, parseServerTiming, requestIdFor } from '../../src/observability/access-log.js';
+import { droppedParams, loggedUrl, MAX_URL, parseServerTiming, requestIdFor, routeOf } from '../../src/observability/access-log.js';
 
 describe('access log fields', () => {
+  it('logs the URL as received without the signature value, within MAX_URL', () => {
+    expect(loggedUrl('/acme/u-1', '?w=64&exp=1700000000&kid=k1&sig=c2VjcmV0LXNpZw')).toBe('/acme/u-1?w=64&exp=1700000000&kid=k1&sig=-');
+    expect(loggedUrl('/acme/u-1', '?SIG=abc&w=64&sig=def')).toBe('/acme/u-1?SIG=-&w=64&sig=-');
+    expect(loggedUrl('/acme/u-1', '?design=1&w=64')).toBe('/acme/u-1?design=1&w=64');
+    expect(loggedUrl('/acme/u-1', '')).toBe('/acme/u-1');
+    expect(loggedUrl(`/${'a'.repeat(3000)}`, '')).toHaveLength(MAX_URL);
+  });
+
+  it('labels routes the same on every host', () => {
+    expect(['/', '/healthz', '/readyz', '/metrics', '/_admin/purge', '/_render/x', '/_upload/t/i', '/_other', '/acme/u-1'].map(routeOf)).toEqual([
+      'page', 'health', 'ready', 'metrics', 'admin', 'render', 'upload', 'other', 'image',
+    ]);
+  });
+
   it('names the query parameters the canonical key drops, never their values', () => {
     expect(droppedParams('')).toEqual([]);
     expect(droppedParams('?w=64&h=64&fmt=webp&sig=x&exp=1&kid=k')).toEqual([]);

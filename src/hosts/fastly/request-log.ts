@@ -1,28 +1,23 @@
 import { vCpuTime } from 'fastly:compute';
 import { env } from 'fastly:env';
 import { Logger } from 'fastly:logger';
+import { type AccessLogRecord, droppedParams, loggedUrl, parseServerTiming, requestIdFor, routeOf } from '../../observability/access-log.js';
 
 /** The log endpoint every request's line goes to: fastly.toml's [setup.log_endpoints] names it; Viceroy prints its lines. */
 export const LOG_ENDPOINT = 'avatar_edge_log';
 
-/** One structured line per request. No client IP and no query string (signatures, tracking params). */
-export interface RequestLogLine {
-  /** ISO time the request started. */
-  t: string;
+/**
+ * One structured line per request, in the access log's shape on every host
+ * (observability/access-log.ts, read by `npm run report`), plus what only the edge knows: the
+ * POP, the execution's vCPU time, the stale reason and the error code. No client address; the
+ * signature's value is left out of the URL.
+ */
+export interface RequestLogLine extends AccessLogRecord {
   pop: string;
-  method: string;
-  route: 'image' | 'render' | 'admin' | 'other';
-  tenant?: string;
-  /** Canonical variant key (x-variant), when the image pipeline resolved one. */
-  variant?: string;
-  /** HIT, MISS or STALE (x-cache). */
-  cache?: string;
+  /** Why a stale copy was served (X-Stale-Reason). */
   stale?: string;
-  status: number;
   /** Error code of a 4xx/5xx JSON answer. */
   code?: string;
-  /** Wall time of the handler, ms. */
-  ms: number;
   /** vCPU time of the execution so far, ms (Fastly's budget is 50 ms). */
   cpu?: number;
 }
@@ -67,18 +62,33 @@ export async function logged(request: Request, handle: () => Promise<Response>, 
   return res;
 }
 
-function lineFor(request: Request, res: Response, t: string, ms: number): RequestLogLine {
-  const path = new URL(request.url).pathname;
-  const first = path.split('/')[1] ?? '';
-  const route: RequestLogLine['route'] = first === '_render' ? 'render' : first === '_admin' ? 'admin' : first && !first.startsWith('_') && first !== 'healthz' ? 'image' : 'other';
+function lineFor(request: Request, res: Response, time: string, ms: number): RequestLogLine {
+  const { pathname, search } = new URL(request.url);
+  const route = routeOf(pathname);
   const h = (n: string) => res.headers.get(n) ?? undefined;
-  const line: RequestLogLine = { t, pop: env('FASTLY_POP') ?? '', method: request.method, route, status: res.status, ms: Math.round(ms * 100) / 100 };
-  if (route === 'image') line.tenant = first;
-  if (route === 'render') line.tenant = path.split('/')[2];
-  const variant = h('x-variant');
-  if (variant) line.variant = variant;
-  const cache = h('x-cache');
-  if (cache) line.cache = cache;
+  const variant = h('x-variant') ?? '';
+  const [vTenant = '', vId = ''] = variant ? variant.split('/') : [];
+  const segments = pathname.split('/');
+  const tenant = vTenant || (route === 'image' ? (segments[1] ?? '') : route === 'render' ? (segments[2] ?? '') : '');
+  const xCache = h('x-cache');
+  const length = h('content-length');
+  const line: RequestLogLine = {
+    time,
+    requestId: requestIdFor(request.headers.get('x-request-id')),
+    method: request.method,
+    url: loggedUrl(pathname, search),
+    route,
+    status: res.status,
+    tenant,
+    id: vId,
+    variant,
+    cache: xCache === 'HIT' || xCache === 'MISS' || xCache === 'STALE' ? xCache : 'NONE',
+    bytes: request.method === 'HEAD' || res.status === 304 || res.status === 204 ? 0 : length !== undefined ? Number(length) : null,
+    durationMs: Math.round(ms * 100) / 100,
+    timings: parseServerTiming(h('server-timing')).timings,
+    dropped: route === 'image' ? droppedParams(search) : [],
+    pop: env('FASTLY_POP') ?? '',
+  };
   const stale = h('x-stale-reason');
   if (stale) line.stale = stale;
   try {

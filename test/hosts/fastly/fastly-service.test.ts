@@ -317,21 +317,29 @@ describe('request logs (fastly:logger)', () => {
     await handle(get('/demo/u-42?w=abc'));
     expect(loggedLines.map((l) => l.endpoint)).toEqual(['avatar_edge_log', 'avatar_edge_log', 'avatar_edge_log']);
     const lines = loggedLines.map((l) => JSON.parse(l.message) as Record<string, unknown>);
+    // The access log's shape on every host (observability/access-log.ts, what `npm run report`
+    // reads), plus the POP, the vCPU time and, for errors, the code.
     expect(lines[0]).toEqual({
-      t: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      pop: 'TST',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       method: 'GET',
+      url: '/demo/u-42?w=64&sig=-&exp=99',
       route: 'image',
+      status: 200,
       tenant: 'demo',
+      id: 'u-42',
       variant: 'demo/u-42/64x0-inside-q75.webp',
       cache: 'MISS',
-      status: 200,
-      ms: expect.any(Number),
+      bytes: expect.any(Number),
+      durationMs: expect.any(Number),
+      timings: expect.any(Object),
+      dropped: [],
+      pop: 'TST',
       cpu: 0,
     });
     expect(lines[1]).toMatchObject({ cache: 'HIT', status: 200 });
     expect(lines[2]).toMatchObject({ route: 'image', tenant: 'demo', status: 400, code: 'INVALID_PARAMETER' });
-    // No query strings (signatures) and no client addresses in the logs.
+    // No signature values and no client addresses in the logs.
     expect(loggedLines.map((l) => l.message).join('\n')).not.toMatch(/SECRETSIG|192\.0\.2\.7/);
     // The error answer itself is unchanged by being read for its code.
     const bad = await handle(get('/demo/u-42?w=abc'));
