@@ -71,7 +71,7 @@ export async function runMemory(_opts: { quick: boolean }): Promise<SuiteReport>
     ],
     tables: [{ headers: ['variant', 'peak RSS ours / sharp', 'RSS before the render ours / sharp', 'RSS 1.5 s after (thread recycled)'], rows }],
     notes: [
-      'tsx alone adds ~35 MB to a bare Node process (39 → 74 MB here) and ~15 MB to each render thread: `npm start` runs a bundle instead. Both variants here decode the JPEG at a reduced scale (render/jpeg-scaled.ts: the render threads at their master\'s 1/2, the in-process renderer at what the variant needs, 1/2 for 512 px and 1/8 for 128 px), so the full 16 MP image never exists; what remains is the decoder\'s coefficient buffer for a progressive file (two bytes per sample, ~48 MB here), freed before the RGBA output is made, and an instance that grew this large is dropped after its decode.',
+      'tsx alone adds ~35 MB to a bare Node process (39 → 74 MB here) and ~15 MB to each render thread: `npm start` runs a bundle instead. Both variants here decode the JPEG at a reduced scale (render/jpeg-scaled.ts: both at the scale the variant needs, 1/2 for 512 px and 1/8 for 128 px; the render threads keep that decode as the source\'s master), so the full 16 MP image never exists; what remains is the decoder\'s coefficient buffer for a progressive file (two bytes per sample, ~48 MB here), freed before the RGBA output is made, and an instance that grew this large is dropped and collected right after its decode (render/wasm-decoder.ts), before the resize and encode.',
     ],
   };
 }
