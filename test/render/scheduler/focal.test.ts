@@ -58,8 +58,12 @@ describe('scheduler, focal records', () => {
     expect(calls).toBe(1);
     expect(a.focal).toBeDefined();
     expect([b.focal, later.focal]).toEqual([a.focal, a.focal]);
-    expect(a.timings.detect).toBeGreaterThanOrEqual(0);
-    expect([b.timings.detect, later.timings.detect]).toEqual([undefined, undefined]);
+    // Exactly one of the twins detected (which one reaches the scheduler first is up to the
+    // hashing of the source), and the later size did not.
+    const detected = [a, b].filter((r) => r.timings.detect !== undefined);
+    expect(detected).toHaveLength(1);
+    expect(detected[0]!.timings.detect).toBeGreaterThanOrEqual(0);
+    expect(later.timings.detect).toBeUndefined();
     // A caller's stored record wins over the remembered one, and is not handed back.
     const given = await s.render(source, crop(64, at(0.05)));
     expect(given.focal).toBeUndefined();
