@@ -15,6 +15,9 @@ const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) =>
 
 // Stalled renders spin for a minute: far past any deadline here, so only the deadline ends them.
 const stallForTests = { marker: STALL_MARKER, ms: 60_000 };
+// The deadline: long enough that a normal render on a loaded CI machine never reaches it, short
+// enough to keep the test quick (the stalled renders each wait it out).
+const DEADLINE_MS = 1500;
 
 let pool: RenderPool | undefined;
 afterEach(async () => {
@@ -28,8 +31,8 @@ describe.each([
 ])('deadline on %s', (_name, size) => {
   it('stops a render past its deadline with 422 RENDER_TIMEOUT, remembers the source, and keeps rendering', async () => {
     // On the main thread nothing can interrupt the spin: a short stall, caught by the check between stages.
-    const stall = size === 0 ? { marker: STALL_MARKER, ms: 300 } : stallForTests;
-    pool = createRenderPool({ modules: await codecModules(), size, timeoutMs: 100, stallForTests: stall });
+    const stall = size === 0 ? { marker: STALL_MARKER, ms: 2 * DEADLINE_MS } : stallForTests;
+    pool = createRenderPool({ modules: await codecModules(), size, timeoutMs: DEADLINE_MS, stallForTests: stall });
     await pool.warmUp();
     const slow = stallingJpeg(sample('hopper.jpg'), 'a');
     const err = await failure(pool.render(slow, variant(64)));
@@ -50,7 +53,7 @@ describe.each([
 
 describe('overload', () => {
   it('answers 503 RENDER_QUEUE_FULL with Retry-After and no-store once the queue is full, and recovers', async () => {
-    pool = createRenderPool({ modules: await codecModules(), size: 1, maxQueue: 2, timeoutMs: 200, stallForTests });
+    pool = createRenderPool({ modules: await codecModules(), size: 1, maxQueue: 2, timeoutMs: DEADLINE_MS, stallForTests });
     await pool.warmUp();
     // One running and two waiting: the thread is held, the queue full.
     const held = ['a', 'b', 'c'].map((tag) => failure(pool!.render(stallingJpeg(sample('hopper.jpg'), tag), variant(64))));
