@@ -8,7 +8,7 @@ import { createAuthorizer, signUrl } from '../../src/core/auth/index.js';
 import { resolveImageRequest } from '../../src/core/image-handler.js';
 import type { VariantLoader } from '../../src/core/ports.js';
 import { surrogateKeysFor } from '../../src/core/surrogate-keys.js';
-import { nodeHmacSha256Base64url } from '../../src/hosts/shared/node-crypto-hmac.js';
+import { nodeHmacSha256Base64url } from '../../src/hosts/node-compat/node-crypto-hmac.js';
 import type { SuiteReport } from './lib/report.js';
 import { fmt, median, ratio, rng } from './lib/stats.js';
 

@@ -18,7 +18,7 @@ function importKey(secret: string): Promise<CryptoKey> {
 /**
  * HMAC-SHA256 of the UTF-8 payload under the UTF-8 secret, as base64url without padding (43
  * chars). The signature check takes it as a parameter: crypto.subtle is the portable default,
- * and a host with a synchronous HMAC passes its own (Node and Deno: hosts/shared/node-crypto-hmac.ts; subtle's sign is a
+ * and a host with a synchronous HMAC passes its own (Node and Deno: hosts/node-compat/node-crypto-hmac.ts; subtle's sign is a
  * trip to the thread pool there, ~60 µs per signed request, hits included).
  */
 export type HmacSha256Base64url = (secret: string, payload: string) => string | Promise<string>;

@@ -29,7 +29,7 @@ import { createHostOps } from '../../observability/host-ops.js';
 import { describeOps } from '../../observability/ops-settings.js';
 import { createTextRegistry } from '../../observability/text-registry.js';
 import { describeStorage } from '../../storage/config.js';
-import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
+import { nodeHmacSha256Base64url } from '../node-compat/node-crypto-hmac.js';
 import { createStore } from './create-store.js';
 import { lazyDenoFocalFinder } from './face-model.js';
 import { loadCodecModules } from './load-wasm.js';

@@ -11,7 +11,7 @@ import { bytesResponse } from './bytes-response.js';
 import { type FetchHandler, serve } from './http-adapter.js';
 import { createRenderPool, type RenderPoolOptions } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
-import { nodeHmacSha256Base64url } from '../shared/node-crypto-hmac.js';
+import { nodeHmacSha256Base64url } from '../node-compat/node-crypto-hmac.js';
 import { REPO_ROOT } from './repo-root.js';
 import { seedSamples } from './seed-samples.js';
 
