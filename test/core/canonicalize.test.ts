@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../src/core/errors.js';
 import { snapNearest, snapUp, withFormat } from '../../src/core/request/canonicalize.js';
 import { canonicalKey } from '../../src/core/variant.js';
-import { canon } from './helpers.js';
+import { canon, httpError } from './helpers.js';
 
 const key = (pq: string, accept?: string | null) => {
   const p = canon(pq, accept);
   return canonicalKey(withFormat(p, p.format === 'jpeg-or-png' ? 'jpeg' : p.format));
 };
 
-function error(fn: () => unknown): HttpError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HttpError) return e;
-    throw e;
-  }
-  throw new Error('expected an HttpError');
-}
+const error = httpError;
 
 describe('canonicalize', () => {
   it('snaps widths up the ladder and fills defaults', () => {

@@ -9,6 +9,7 @@ import { canonicalize, withFormat } from '../../src/core/request/canonicalize.js
 import { parsePath } from '../../src/core/request/parse-path.js';
 import { parseQuery } from '../../src/core/request/query.js';
 import { variantPrefix } from '../../src/core/storage-keys.js';
+import { httpError } from './helpers.js';
 import { canonicalKey } from '../../src/core/variant.js';
 import { focusedRect, planGeometry } from '../../src/render/geometry.js';
 
@@ -20,15 +21,7 @@ const canonIn = (tenant: string, pq: string) => {
 };
 const key = (pq: string) => canonicalKey(canonIn(pq.split('/')[1]!, pq));
 
-function error(fn: () => unknown): HttpError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HttpError) return e;
-    throw e;
-  }
-  throw new Error('expected an HttpError');
-}
+const error = httpError;
 
 describe('g (gravity) in canonicalization', () => {
   it('a centre-default tenant keeps its keys; face and auto are named', () => {

@@ -1,3 +1,4 @@
+import { HttpError } from '../../src/core/errors.js';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { canonicalize } from '../../src/core/request/canonicalize.js';
 import { parsePath } from '../../src/core/request/parse-path.js';
@@ -12,4 +13,15 @@ export function canon(pathAndQuery: string, accept: string | null = 'image/webp,
   const path = parsePath(url.pathname);
   const { image } = parseQuery(url.search, config.limits.maxQueryLength);
   return canonicalize(path, image, accept, demo, config.limits);
+}
+
+/** The HttpError a call throws (fails the test if it throws nothing or something else). */
+export function httpError(fn: () => unknown): HttpError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof HttpError) return e;
+    throw e;
+  }
+  throw new Error('expected an HttpError');
 }
