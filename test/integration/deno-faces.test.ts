@@ -4,13 +4,12 @@
  * Both ways the host renders: in a Web Worker (the default), and on the main thread
  * (RENDER_THREADS=0), each loading the detector from the bundle's chunk and face/ files.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFocalRecord, focalKey } from '../../src/core/focal-point.js';
-import { originalKey } from '../../src/core/storage-keys.js';
 import { buildDenoBundle, type DenoHost, startDenoHost } from '../support/deno-host.js';
+import { dataDirWith } from '../support/data-dir.js';
 import { decodeToRgba } from '../support/pixels.js';
 
 const FIXTURES = new URL('../fixtures/faces/', import.meta.url).pathname;
@@ -25,10 +24,7 @@ describe.each([
 
   beforeAll(async () => {
     bundle = await buildDenoBundle();
-    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-faces-'));
-    const path = join(dataDir, originalKey('faces', 'hopper-right'));
-    await mkdir(dirname(path), { recursive: true });
-    await copyFile(join(FIXTURES, 'hopper-right.jpg'), path);
+    dataDir = await dataDirWith('deno-faces', [{ tenant: 'faces', id: 'hopper-right', file: join(FIXTURES, 'hopper-right.jpg') }]);
     host = await startDenoHost({
       entry: bundle.entry,
       env: {

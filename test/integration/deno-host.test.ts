@@ -9,6 +9,7 @@ import type { Variant } from '../../src/core/variant.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { S3RVER_KEY, startS3rver, type S3rverHandle } from '../storage/s3rver.js';
 import { buildDenoBundle, type DenoHost, runDenoHostToExit, startDenoHost } from '../support/deno-host.js';
+import { dataDirWith } from '../support/data-dir.js';
 import { decodeToRgba } from '../support/pixels.js';
 import { stallingJpeg } from '../support/stall-source.js';
 
@@ -41,12 +42,8 @@ describe('Deno host, full mode, directory store', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-data-'));
-    for (const [tenant, id, file] of [['demo', 'hopper', 'hopper.jpg'], ['demo', 'mysha', 'mysha.png'], ['secure', 'hopper', 'hopper.jpg'], ['demo', 'gone', 'hopper.jpg']] as const) {
-      const path = join(dataDir, originalKey(tenant, id));
-      await mkdir(dirname(path), { recursive: true });
-      await copyFile(join(SAMPLES, file), path);
-    }
+    const originals = [['demo', 'hopper', 'hopper.jpg'], ['demo', 'mysha', 'mysha.png'], ['secure', 'hopper', 'hopper.jpg'], ['demo', 'gone', 'hopper.jpg']] as const;
+    dataDir = await dataDirWith('deno-data', originals.map(([tenant, id, file]) => ({ tenant, id, file: join(SAMPLES, file) })));
     const tomb = join(dataDir, tombstoneKey('demo', 'gone'));
     await mkdir(dirname(tomb), { recursive: true });
     await copyFile(join(SAMPLES, 'hopper.jpg'), tomb);
@@ -281,10 +278,7 @@ describe('Deno host, RENDER_THREADS=0: the same scheduler on the main thread', (
   let dataDir: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-data-'));
-    const path = join(dataDir, originalKey('demo', 'free'));
-    await mkdir(dirname(path), { recursive: true });
-    await copyFile(join(SAMPLES, 'free.jpg'), path);
+    dataDir = await dataDirWith('deno-data', [{ tenant: 'demo', id: 'free', file: join(SAMPLES, 'free.jpg') }]);
     host = await startDenoHost({
       entry: bundle.entry,
       env: { DATA_DIR: dataDir, AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {} } }), RENDER_THREADS: '0' },

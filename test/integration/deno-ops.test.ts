@@ -2,12 +2,11 @@
  * Metrics, the access log and /readyz on the real Deno host (the esbuild bundle under the deno
  * binary, on loopback), whose metrics come from text-registry.ts rather than prom-client.
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { originalKey } from '../../src/core/storage-keys.js';
 import { buildDenoBundle, type DenoHost, startDenoHost } from '../support/deno-host.js';
+import { dataDirWith } from '../support/data-dir.js';
 
 const SAMPLES = new URL('../../samples/demo/', import.meta.url).pathname;
 const METRICS_TOKEN = 'deno-metrics-token-not-a-secret';
@@ -19,10 +18,7 @@ describe('Deno host operations', () => {
 
   beforeAll(async () => {
     bundle = await buildDenoBundle();
-    dataDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-ops-'));
-    const path = join(dataDir, originalKey('demo', 'hopper'));
-    await mkdir(dirname(path), { recursive: true });
-    await copyFile(join(SAMPLES, 'hopper.jpg'), path);
+    dataDir = await dataDirWith('deno-ops', [{ tenant: 'demo', id: 'hopper', file: join(SAMPLES, 'hopper.jpg') }]);
     host = await startDenoHost({
       entry: bundle.entry,
       env: { DATA_DIR: dataDir, AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {} } }), METRICS_TOKEN, ACCESS_LOG_CLIENT_IP: 'socket' },
