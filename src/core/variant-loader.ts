@@ -119,29 +119,27 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
    */
   async function writeBack(work: ImageWork | undefined, variant: Variant, body: Uint8Array, etag: string, focal?: FocalRecord): Promise<boolean> {
     if (await takenDown(work, variant)) return false;
-    const key = variantObjectKey(variant);
     // The focal sidecar lives under the variant prefix: the same takedown checks cover it.
     const fkey = focalKey(variant.tenant, variant.id);
-    const focalWritten = focal
-      ? await store.put(fkey, encodeFocalRecord(focal), { contentType: 'application/json' }).then(
-          () => true,
-          (err) => (deps.onBackgroundError?.('focal point write-back', err), false),
-        )
-      : false;
-    const written = await putVariant(store, variant, body, etag).then(
-      () => true,
-      (err) => (deps.onBackgroundError?.('variant write-back', err), false),
-    );
+    const written: string[] = [];
+    const write = (key: string, put: Promise<unknown>, what: string) =>
+      put.then(
+        () => void written.push(key),
+        (err) => deps.onBackgroundError?.(what, err),
+      );
+    await Promise.all([
+      write(variantObjectKey(variant), putVariant(store, variant, body, etag), 'variant write-back'),
+      focal && write(fkey, store.put(fkey, encodeFocalRecord(focal), { contentType: 'application/json' }), 'focal point write-back'),
+    ]);
+    const undo = (onError: (err: unknown) => void) => Promise.all(written.map((key) => store.delete(key).catch(onError)));
     let gone: boolean;
     try {
       gone = await takenDown(work, variant);
     } catch (err) {
-      if (written) await store.delete(key).catch(() => {});
-      if (focalWritten) await store.delete(fkey).catch(() => {});
+      await undo(() => {});
       throw err;
     }
-    if (gone && written) await store.delete(key).catch((err) => deps.onBackgroundError?.('undoing a write-back after a takedown', err));
-    if (gone && focalWritten) await store.delete(fkey).catch((err) => deps.onBackgroundError?.('undoing a focal write-back after a takedown', err));
+    if (gone) await undo((err) => deps.onBackgroundError?.('undoing a write-back after a takedown', err));
     return !gone;
   }
 
