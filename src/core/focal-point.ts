@@ -30,11 +30,6 @@ export function focalKey(tenant: string, id: string): string {
   return variantPrefix(tenant, id) + SIDECAR_NAME;
 }
 
-/** Whether a name listed under a variant prefix is the focal sidecar (not a variant). */
-export function isFocalSidecar(name: string): boolean {
-  return name === SIDECAR_NAME;
-}
-
 /** A face/auto cover crop: the only variants whose pixels depend on the original's focal record. */
 export function wantsFocal(v: { fit: string; gravity?: Gravity }): boolean {
   return v.fit === 'cover' && v.gravity !== undefined && v.gravity !== 'center';
