@@ -17,6 +17,8 @@ import { createAvifCodec } from './avif-codec.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
 import { createWasmDecoder, type DecoderExports } from './wasm-decoder.js';
+import type { Rect } from './geometry.js';
+import { cropAndShrink } from './pre-shrink.js';
 
 /** A WebP with the VP8X animation flag. */
 function isAnimatedWebp(b: Uint8Array): boolean {
@@ -52,8 +54,12 @@ export interface Codecs {
    */
   toSrgb(image: ImageData, icc: Uint8Array): ImageData;
   encode(format: Format, image: ImageData, quality: number): Promise<Uint8Array>;
-  /** Lanczos3 to exactly width×height, in sRGB space; premultiplied only if the image has alpha. */
-  resize(image: ImageData, width: number, height: number, hasAlpha: boolean): Promise<ImageData>;
+  /**
+   * The resize stage: `region` of the image, box-shrunk by the integer `factor` (pre-shrink.ts),
+   * then lanczos3 to exactly width×height, in sRGB space; premultiplied only if the image has
+   * alpha. Opaque images go through wasm/jpeg-scaled/src/fit.rs, the others through squoosh.
+   */
+  resize(image: ImageData, region: Rect, factor: number, width: number, height: number, hasAlpha: boolean): Promise<ImageData>;
   /** The last message a codec printed (mozjpeg reports its errors this way), for diagnostics. */
   lastDiagnostic(): string | undefined;
 }
@@ -184,6 +190,8 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   const avif = createAvifCodec(modules, emscriptenOptions);
   // GIF and animated WebP: the first frame, by the same module (wasm/jpeg-scaled/src/gif_rgba.rs, webp_first_frame.rs).
   const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage);
+  // The resize copies a region in (a 2 MP crop is 8 MB): keep at most a small instance between renders.
+  const fit = createWasmDecoder(modules.jpegScaled, 'resize', opts.collectGarbage, 16 * 1024 * 1024);
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
   function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
     return png.run(
@@ -285,19 +293,40 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       return view(await pngEncode(image));
     },
 
-    async resize(image, width, height, hasAlpha) {
-      await init();
-      // linearRGB and premultiplying opaque images put the resizer on a 2.6–6× slower path;
-      // sRGB-space lanczos3 matches libvips' output. fitMethod stays 'stretch': geometry is ours.
-      const out = await resize(toImageData(image.data as Uint8ClampedArray, image.width, image.height), {
-        width,
-        height,
-        method: 'lanczos3',
-        fitMethod: 'stretch',
-        premultiply: hasAlpha,
-        linearRGB: false,
-      });
-      return out;
+    async resize(image, region, factor, width, height, hasAlpha) {
+      if (hasAlpha) {
+        // Premultiplied in floating point (squoosh's resizer, after an alpha-weighted box): an
+        // 8- or 16-bit premultiply clamps lanczos3's overshoot of alpha before the divide and
+        // tints opaque pixels by the edge up to ~13 levels (test/render/alpha-edge.test.ts).
+        await init();
+        const shrunk = cropAndShrink(image, region, factor, true);
+        if (shrunk.width === width && shrunk.height === height) return shrunk;
+        return resize(toImageData(shrunk.data as Uint8ClampedArray, shrunk.width, shrunk.height), {
+          width,
+          height,
+          method: 'lanczos3',
+          fitMethod: 'stretch',
+          premultiply: true,
+          linearRGB: false,
+        });
+      }
+      // Opaque (nearly every photo): fast_image_resize's SIMD box and lanczos3, in sRGB space
+      // like libvips. Only the region's rows go into WebAssembly memory, straight from the image.
+      const rowBytes = region.width * 4;
+      const input = {
+        length: rowBytes * region.height,
+        writeTo(memory: Uint8Array) {
+          for (let row = 0; row < region.height; row++) {
+            const from = ((region.y + row) * image.width + region.x) * 4;
+            memory.set(image.data.subarray(from, from + rowBytes), row * rowBytes);
+          }
+        },
+      };
+      return fit.run(
+        input,
+        (ex, len) => ex.fit_rgba(len, region.width, region.height, factor, width, height, hasAlpha ? 1 : 0),
+        (rgba, w, h) => toImageData(new RealClamped(rgba), w, h),
+      );
     },
 
     lastDiagnostic: () => lastMessage,

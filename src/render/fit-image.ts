@@ -10,7 +10,7 @@ import type { Gravity } from '../core/variant.js';
 import { type Box, focusedRect, planGeometry, transposeSize } from './geometry.js';
 import { letterbox } from './letterbox.js';
 import { applyOrientation, storedPoint } from './orientation.js';
-import { cropAndShrink, shrinkFactor } from './pre-shrink.js';
+import { shrinkFactor } from './pre-shrink.js';
 
 export interface FitOptions {
   /** Box-filter pre-shrink before lanczos3 (on by default; off only to measure its effect). */
@@ -47,10 +47,7 @@ export async function fitImage(
   const alpha = source.hasAlpha && usesAlpha(image);
 
   const factor = opts.preShrink ? shrinkFactor(crop, target) : 1;
-  let pixels = cropAndShrink(image, crop, factor, alpha);
-  if (pixels.width !== target.width || pixels.height !== target.height) {
-    pixels = await codecs.resize(pixels, target.width, target.height, alpha);
-  }
+  let pixels = await codecs.resize(image, crop, factor, target.width, target.height, alpha);
   pixels = applyOrientation(pixels, source.orientation);
   const { canvas, offset, scaled } = plan;
   pixels = letterbox(pixels, canvas.width, canvas.height, offset.x, offset.y);

@@ -33,8 +33,8 @@ function decodeStageBytes(info: SourceFacts, denominator: ScaleDenominator, sour
 
 /**
  * Peak bytes of rendering `variant` from the source decoded at 1/`denominator`: the decode's
- * peak, or the resize's (the decoded pixels, the region lanczos3 reads after the box
- * pre-shrink copied twice, the output and the encoder's working memory), whichever is larger.
+ * peak, or the resize's (the decoded pixels, the region's copy, the region lanczos3 reads after
+ * the box pre-shrink copied twice, the output and the encoder's working memory), whichever is larger.
  */
 export function renderPeakBytes(
   info: SourceFacts & Pick<ImageInfo, 'orientation'>,
@@ -48,7 +48,10 @@ export function renderPeakBytes(
   const ratio = Math.min(crop.width / scaled.width, crop.height / scaled.height) / d;
   const preShrink = Math.max(1, Math.floor(ratio / 2));
   const resizeInput = (crop.width * crop.height) / (d * d) / (preShrink * preShrink);
-  const resize = decoded * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + sourceBytes + RENDER_OVERHEAD_BYTES;
+  // The resize (codecs.ts) copies the region into WebAssembly memory and box-shrinks it there
+  // (opaque), or box-shrinks in JavaScript and the resizer copies that (alpha): the larger of the two.
+  const region = (crop.width * crop.height) / (d * d);
+  const resize = decoded * 4 + region * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + sourceBytes + RENDER_OVERHEAD_BYTES;
   return Math.ceil(Math.max(decodeStageBytes(info, d, sourceBytes), resize));
 }
 

@@ -12,6 +12,7 @@ export interface DecoderExports {
   decode_gif(len: number): number;
   decode_animated_webp(len: number): number;
   to_srgb(len: number, iccLen: number, width: number, height: number): number;
+  fit_rgba(len: number, width: number, height: number, factor: number, targetWidth: number, targetHeight: number, alpha: number): number;
   output_ptr(): number;
   output_len(): number;
   output_width(): number;
@@ -30,11 +31,20 @@ export interface WasmDecoder {
    * WebAssembly memory (valid only during the call; `take` must copy or consume it).
    * Throws `name: message` when the decoder reports an error.
    */
-  run<T>(input: Uint8Array, decode: (ex: DecoderExports, len: number) => number, take: (rgba: Uint8Array, width: number, height: number) => T): T;
+  run<T>(input: Uint8Array | Input, decode: (ex: DecoderExports, len: number) => number, take: (rgba: Uint8Array, width: number, height: number) => T): T;
 }
 
-/** `afterDrop` runs when a dropped instance's memory was large (codecs.ts `collectGarbage`). */
-export function createWasmDecoder(module: WebAssembly.Module, name: string, afterDrop?: () => void): WasmDecoder {
+/** An input written straight into WebAssembly memory (e.g. a crop's rows), without a copy of its own first. */
+export interface Input {
+  length: number;
+  writeTo(memory: Uint8Array): void;
+}
+
+/**
+ * `afterDrop` runs when a dropped instance's memory was large (codecs.ts `collectGarbage`);
+ * an instance is dropped once its memory passes `keepBytes`.
+ */
+export function createWasmDecoder(module: WebAssembly.Module, name: string, afterDrop?: () => void, keepBytes = KEEP_MEMORY_BYTES): WasmDecoder {
   let current: DecoderExports | undefined;
   // Set when a large instance was dropped: the collection runs once `run`'s inner frame, which
   // still holds the instance, has returned; collecting from inside it would find the instance
@@ -44,15 +54,17 @@ export function createWasmDecoder(module: WebAssembly.Module, name: string, afte
   const drop = (ex: DecoderExports) => {
     current = undefined;
     // The collection is worth its pause only for a large memory; a small one goes with the next.
-    if (ex.memory.buffer.byteLength > KEEP_MEMORY_BYTES) collect = true;
+    if (ex.memory.buffer.byteLength > keepBytes) collect = true;
   };
 
-  function runOnce<T>(input: Uint8Array, decode: (ex: DecoderExports, len: number) => number, take: (rgba: Uint8Array, width: number, height: number) => T): T {
+  function runOnce<T>(input: Uint8Array | Input, decode: (ex: DecoderExports, len: number) => number, take: (rgba: Uint8Array, width: number, height: number) => T): T {
     const ex = instance();
     try {
       // Pointers first, then `memory.buffer`: an allocation may grow (and so replace) the buffer.
       const at = ex.input_alloc(input.length);
-      new Uint8Array(ex.memory.buffer, at, input.length).set(input);
+      const memory = new Uint8Array(ex.memory.buffer, at, input.length);
+      if (input instanceof Uint8Array) memory.set(input);
+      else input.writeTo(memory);
       if (decode(ex, input.length) !== 0) {
         const [ptr, len] = [ex.error_ptr(), ex.error_len()];
         throw new Error(`${name}: ${new TextDecoder().decode(new Uint8Array(ex.memory.buffer, ptr, len))}`);
@@ -67,7 +79,7 @@ export function createWasmDecoder(module: WebAssembly.Module, name: string, afte
     } finally {
       if (current) {
         current.release();
-        if (current.memory.buffer.byteLength > KEEP_MEMORY_BYTES) drop(current);
+        if (current.memory.buffer.byteLength > keepBytes) drop(current);
       }
     }
   }

@@ -43,7 +43,7 @@ describe('resizing images with alpha keeps the visible colour', () => {
     for (const [from, to] of [[100, 37], [300, 128], [90, 45]] as const) {
       it(`${soft ? 'soft' : 'hard'} edge, ${from} → ${to} px (lanczos3, premultiplied)`, async () => {
         const c = await codecs();
-        const out = await c.resize(disc(from, soft), to, to, true);
+        const out = await c.resize(disc(from, soft), { x: 0, y: 0, width: from, height: from }, 1, to, to, true);
         // Opaque and half-transparent pixels alike: no dark, bright or cyan fringe.
         for (const minAlpha of [255, 128, 32]) {
           const { diff, count } = worst(out, minAlpha);

@@ -22,6 +22,7 @@
 use jpeg_decoder::{Decoder, PixelFormat};
 
 mod colour;
+mod fit;
 mod gif_rgba;
 mod png_rgba;
 mod webp_first_frame;
@@ -111,6 +112,13 @@ pub extern "C" fn decode_animated_webp(len: usize) -> u32 {
 #[no_mangle]
 pub extern "C" fn to_srgb(len: usize, icc_len: usize, width: u32, height: u32) -> u32 {
     finish(unsafe { convert(&INPUT[..len.min(INPUT.len())], icc_len, width, height) })
+}
+
+/// The resize stage (fit.rs): the input is `width`×`height` RGBA of the region to fit.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn fit_rgba(len: usize, width: u32, height: u32, factor: u32, target_width: u32, target_height: u32, alpha: u32) -> u32 {
+    finish(unsafe { fit::fit(&INPUT[..len.min(INPUT.len())], width, height, factor, target_width, target_height, alpha != 0) })
 }
 
 fn convert(input: &[u8], icc_len: usize, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
