@@ -25,15 +25,17 @@ const KINDS: ServerKind[] = ['node', 'deno', 'ipx'];
 const SIDES = [64, 96, 128, 128, 192, 256, 256, 384, 512];
 /** MB: what a host may hold at its peak under first-touch load (issue 13). */
 const RSS_TARGET_MB = 384;
+/** The seed of the suite's variant list (wantsFor), which bench:stages (stages.ts) renders too. */
+const WANTS_SEED = 21;
 
-interface Want {
+export interface Want {
   original: Original;
   side: number;
   format: OutFormat;
 }
 
 /** One square cover variant per original: sides 64–512, 70% WebP, 15% JPEG, 15% fmt=auto (→ WebP). */
-function wantsFor(originals: readonly Original[], seed: number): Want[] {
+export function wantsFor(originals: readonly Original[], seed = WANTS_SEED): Want[] {
   const random = rng(seed);
   return originals.map((original) => {
     const side = SIDES[Math.floor(random() * SIDES.length)]!;
@@ -72,7 +74,7 @@ function compositionNote(os: readonly Original[], wants: readonly Want[]): strin
 
 export async function runFirstTouch(opts: { quick: boolean }): Promise<SuiteReport> {
   const originals = await firstTouchOriginals(opts.quick ? 40 : 100);
-  const wants = wantsFor(originals, 21);
+  const wants = wantsFor(originals);
   const loads = await withServers(KINDS, originals, (servers) =>
     interleavedLoad(servers, (s) => wants.map((w) => variantPath(s.kind, w.original, w.side, w.side, w.format)), { concurrency: CONCURRENCY, round: ROUND }),
   );

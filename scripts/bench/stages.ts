@@ -12,25 +12,20 @@ import type { Variant } from '../../src/core/variant.js';
 import { loadCodecModules } from '../../src/hosts/node/load-wasm.js';
 import { createJsquashRenderer, variantDenominator } from '../../src/render/jsquash-renderer.js';
 import { type Original, firstTouchOriginals } from './lib/originals.js';
-import { rng } from './lib/stats.js';
+import { wantsFor } from './first-touch.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log('usage: npm run bench:stages [-- <class prefix: jpeg | pjpeg | png | webp>]\nPer-stage times of first-touch renders against sharp, by class of source.');
   process.exit(0);
 }
-const SIDES = [64, 96, 128, 128, 192, 256, 256, 384, 512];
 sharp.concurrency(1);
 sharp.cache(false);
 
 const classOf = (o: Original): string =>
   o.format === 'jpeg' ? `${o.label.includes('progressive') ? 'pjpeg' : 'jpeg'} ${o.width * o.height > 4e6 ? '> 4 MP' : '≤ 4 MP'}` : o.format;
 
-const originals = await firstTouchOriginals(100);
-const random = rng(21);
-const wants = originals.map((o) => {
-  const side = SIDES[Math.floor(random() * SIDES.length)]!;
-  return { o, side, format: random() < 0.85 ? 'webp' : 'jpeg' } as const;
-});
+// The suite's own list: one cover variant per original; fmt=auto is WebP for the Accept it sends.
+const wants = wantsFor(await firstTouchOriginals(100)).map((w) => ({ o: w.original, side: w.side, format: w.format === 'jpeg' ? 'jpeg' : 'webp' }) as const);
 const renderer = createJsquashRenderer(await loadCodecModules());
 await renderer.warmUp();
 const only = process.argv[2];

@@ -18,7 +18,7 @@ import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
 import { createWasmDecoder, type DecoderExports } from './wasm-decoder.js';
 import type { Rect } from './geometry.js';
-import { cropAndShrink } from './pre-shrink.js';
+import { copyRegion, cropAndShrink } from './pre-shrink.js';
 
 /** A WebP with the VP8X animation flag. */
 function isAnimatedWebp(b: Uint8Array): boolean {
@@ -294,6 +294,8 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
     },
 
     async resize(image, region, factor, width, height, hasAlpha) {
+      // Already the target's size: the crop alone (no resizer round trip).
+      if (factor <= 1 && region.width === width && region.height === height) return cropAndShrink(image, region, 1, hasAlpha);
       if (hasAlpha) {
         // Premultiplied in floating point (squoosh's resizer, after an alpha-weighted box): an
         // 8- or 16-bit premultiply clamps lanczos3's overshoot of alpha before the divide and
@@ -312,19 +314,10 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       }
       // Opaque (nearly every photo): fast_image_resize's SIMD box and lanczos3, in sRGB space
       // like libvips. Only the region's rows go into WebAssembly memory, straight from the image.
-      const rowBytes = region.width * 4;
-      const input = {
-        length: rowBytes * region.height,
-        writeTo(memory: Uint8Array) {
-          for (let row = 0; row < region.height; row++) {
-            const from = ((region.y + row) * image.width + region.x) * 4;
-            memory.set(image.data.subarray(from, from + rowBytes), row * rowBytes);
-          }
-        },
-      };
+      const input = { length: region.width * region.height * 4, writeTo: (memory: Uint8Array) => copyRegion(image, region, memory) };
       return fit.run(
         input,
-        (ex, len) => ex.fit_rgba(len, region.width, region.height, factor, width, height, hasAlpha ? 1 : 0),
+        (ex, len) => ex.fit_rgba(len, region.width, region.height, factor, width, height),
         (rgba, w, h) => toImageData(new RealClamped(rgba), w, h),
       );
     },

@@ -126,10 +126,15 @@ function shrinkWeighted(image: ImageData, out: ImageData, x0: number, y0: number
 function crop(image: ImageData, r: Rect): ImageData {
   if (r.x === 0 && r.y === 0 && r.width === image.width && r.height === image.height) return image;
   const out = new Uint8ClampedArray(r.width * r.height * 4);
+  copyRegion(image, r, out);
+  return toImageData(out, r.width, r.height);
+}
+
+/** Writes region `r` of the image, row after row, to the start of `out` (r.width × r.height × 4 bytes). */
+export function copyRegion(image: ImageData, r: Rect, out: Uint8Array | Uint8ClampedArray): void {
   const rowBytes = r.width * 4;
   for (let row = 0; row < r.height; row++) {
     const from = ((r.y + row) * image.width + r.x) * 4;
     out.set(image.data.subarray(from, from + rowBytes), row * rowBytes);
   }
-  return toImageData(out, r.width, r.height);
 }

@@ -49,7 +49,8 @@ export function renderPeakBytes(
   const preShrink = Math.max(1, Math.floor(ratio / 2));
   const resizeInput = (crop.width * crop.height) / (d * d) / (preShrink * preShrink);
   // The resize (codecs.ts) copies the region into WebAssembly memory and box-shrinks it there
-  // (opaque), or box-shrinks in JavaScript and the resizer copies that (alpha): the larger of the two.
+  // (opaque), or box-shrinks in JavaScript and the resizer copies that (alpha): both counted,
+  // so the sum bounds either path.
   const region = (crop.width * crop.height) / (d * d);
   const resize = decoded * 4 + region * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + sourceBytes + RENDER_OVERHEAD_BYTES;
   return Math.ceil(Math.max(decodeStageBytes(info, d, sourceBytes), resize));

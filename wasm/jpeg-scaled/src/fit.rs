@@ -1,16 +1,18 @@
-//! The resize stage in one call (src/render/fit-image.ts): RGBA of the crop region in, box
-//! pre-shrink by an integer factor, then lanczos3 to the exact target, in sRGB space
-//! (premultiplied only when the image uses alpha). fast_image_resize's convolutions, with its
-//! WebAssembly SIMD kernels: the squoosh resizer they replace spent 50 ms on an 800² → 512²
-//! lanczos3 that this does in a few, and the pre-shrink ran in JavaScript.
+//! The resize stage of opaque images in one call (src/render/codecs.ts `resize`): RGBA of the
+//! crop region in, box pre-shrink by an integer factor, then lanczos3 to the exact target, in
+//! sRGB space. fast_image_resize's convolutions, with its WebAssembly SIMD kernels: the squoosh
+//! resizer they replace spent 50 ms on an 800² → 512² lanczos3 that this does in a few, and the
+//! pre-shrink ran in JavaScript. Images with alpha stay on squoosh's float premultiply: this
+//! crate premultiplies in 8 bits and clamps lanczos3's alpha overshoot before dividing, which
+//! tints opaque pixels at an edge (test/render/alpha-edge.test.ts).
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
-/// `input` is `width`×`height` RGBA. `factor` ≥ 2 box-shrinks first to ⌊width/factor⌋ ×
+/// `input` is `width`×`height` RGBA, every alpha 255. `factor` ≥ 2 box-shrinks first to ⌊width/factor⌋ ×
 /// ⌊height/factor⌋ (the region trimmed symmetrically to a multiple of the factor, as
 /// src/render/pre-shrink.ts does); then lanczos3 to `target_width`×`target_height`.
-pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32, target_height: u32, alpha: bool) -> Result<(u32, u32, Vec<u8>), String> {
+pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32, target_height: u32) -> Result<(u32, u32, Vec<u8>), String> {
     if width == 0 || height == 0 || target_width == 0 || target_height == 0 {
         return Err(format!("cannot resize {width}×{height} to {target_width}×{target_height}"));
     }
@@ -26,7 +28,7 @@ pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32
         let options = ResizeOptions::new()
             .resize_alg(ResizeAlg::Convolution(FilterType::Box))
             .crop(x0 as f64, y0 as f64, (ow * factor) as f64, (oh * factor) as f64)
-            .use_alpha(alpha);
+            .use_alpha(false);
         resizer.resize(&src, &mut out, &options).map_err(|e| e.to_string())?;
         Some(out)
     } else {
@@ -41,7 +43,7 @@ pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32
         return Ok((sw, sh, pixels));
     }
     let mut dst = Image::new(target_width, target_height, PixelType::U8x4);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(alpha);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(false);
     match &shrunk {
         Some(s) => resizer.resize(s, &mut dst, &options),
         None => resizer.resize(&src, &mut dst, &options),

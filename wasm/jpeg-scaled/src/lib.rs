@@ -114,11 +114,11 @@ pub extern "C" fn to_srgb(len: usize, icc_len: usize, width: u32, height: u32) -
     finish(unsafe { convert(&INPUT[..len.min(INPUT.len())], icc_len, width, height) })
 }
 
-/// The resize stage (fit.rs): the input is `width`×`height` RGBA of the region to fit.
+/// The resize stage of opaque images (fit.rs): the input is `width`×`height` RGBA of the region to fit.
 #[allow(static_mut_refs)]
 #[no_mangle]
-pub extern "C" fn fit_rgba(len: usize, width: u32, height: u32, factor: u32, target_width: u32, target_height: u32, alpha: u32) -> u32 {
-    finish(unsafe { fit::fit(&INPUT[..len.min(INPUT.len())], width, height, factor, target_width, target_height, alpha != 0) })
+pub extern "C" fn fit_rgba(len: usize, width: u32, height: u32, factor: u32, target_width: u32, target_height: u32) -> u32 {
+    finish(unsafe { fit::fit(&INPUT[..len.min(INPUT.len())], width, height, factor, target_width, target_height) })
 }
 
 fn convert(input: &[u8], icc_len: usize, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
