@@ -22,7 +22,7 @@ export function startInlineThread(opts: ServeOptions = {}): RenderThread {
       },
       listen: (fn) => (serve = fn),
     },
-    { ...opts, shareMasters: false }, // no other thread reads them
+    opts,
   );
   return {
     inProcess: true,

@@ -2,7 +2,10 @@
  * The masters kept for every thread (render/master.ts), by source hash, least recently used
  * first to go. Their bytes count against the same memory budget as renders in flight
  * (admission.ts): idle budget holds masters, and a render that needs the room evicts them.
- * Pixels live in a SharedArrayBuffer, so every thread reads them without a copy per render.
+ * Pixels live in plain ArrayBuffers moved here from the thread that decoded them; a render
+ * from a master gets a copy (a few MB, garbage on that thread afterwards). Not shared memory:
+ * V8 does not count a dropped SharedArrayBuffer towards collection, so evicted masters stayed
+ * resident (first-touch load: 350 MB over the cap) where plain ones are collected promptly.
  */
 import { toImageData } from '../image-data.js';
 import type { Master } from '../master.js';
@@ -20,7 +23,7 @@ export interface MasterStore {
    * would not fit `maxBytes`; `room(bytes)` makes room in the memory budget (evicting other
    * masters) and says whether it could.
    */
-  offer(key: string, m: MasterMessage, shared: boolean, room: (bytes: number) => boolean): boolean;
+  offer(key: string, m: MasterMessage, room: (bytes: number) => boolean): boolean;
   /** Drops least recently used masters until `bytes` are freed (or none is left); returns bytes freed. */
   evict(bytes: number): number;
   clear(): void;
@@ -49,7 +52,7 @@ export function createMasterStore(maxBytes: number): MasterStore {
       }
       return m;
     },
-    offer(key, m, shared, room) {
+    offer(key, m, room) {
       const bytes = m.data.byteLength;
       const old = kept.get(key);
       if (old && old.factor < m.factor) return false;
@@ -60,12 +63,7 @@ export function createMasterStore(maxBytes: number): MasterStore {
         drop(k);
       }
       if (!room(bytes)) return false;
-      let data = m.data;
-      if (shared && typeof SharedArrayBuffer === 'function' && !(data.buffer instanceof SharedArrayBuffer)) {
-        data = new Uint8ClampedArray(new SharedArrayBuffer(bytes));
-        data.set(m.data);
-      }
-      kept.set(key, { image: toImageData(data, m.width, m.height), factor: m.factor, info: m.info, bytes });
+      kept.set(key, { image: toImageData(m.data, m.width, m.height), factor: m.factor, info: m.info, bytes });
       total += bytes;
       return true;
     },

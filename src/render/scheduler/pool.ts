@@ -401,7 +401,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
 
     const job = focals.settle(key, variant, sent, enqueue({ source, keepMaster: keepMasters, atMasterScale, variant: sent }, key, bytes, pixels));
     const done = job.then((r) => {
-      if (r.master && masters.offer(key, r.master, !inProcess, budget.makeRoom)) metrics.masterKept();
+      if (r.master && masters.offer(key, r.master, budget.makeRoom)) metrics.masterKept();
       delete r.master;
       return r;
     });

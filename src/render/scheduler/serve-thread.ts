@@ -22,26 +22,12 @@ export interface ServeOptions {
   /** Run after a large decode (codecs.ts); Node passes a full GC (hosts/node/expose-gc.ts). */
   collectGarbage?: () => void;
   /**
-   * Hand masters over in a SharedArrayBuffer made here (default true where one exists), so
-   * the scheduler keeps them without a copy: a copy there would leave the plain buffer as
-   * garbage on the thread that serves every request, where it lingered (tens of MB per large
-   * source) until V8 got round to it. Garbage here goes with the thread.
-   */
-  shareMasters?: boolean;
-  /**
    * Finds an original's focal point for a face/auto crop sent without one (focal/find-focal.ts).
    * The thread's entry supplies it, because loading the face detector is platform work
    * (hosts/node/face-model.ts, hosts/deno/face-model.ts); it should load on first use, so
    * threads that never make such a crop never load TensorFlow.js. Without it those crops centre.
    */
   findFocal?: FocalFinder;
-}
-
-function shared(data: Uint8ClampedArray): Uint8ClampedArray {
-  if (data.buffer instanceof SharedArrayBuffer) return data;
-  const out = new Uint8ClampedArray(new SharedArrayBuffer(data.byteLength));
-  out.set(data);
-  return out;
 }
 
 const fromMessage = (m: MasterMessage): Master => ({ image: toImageData(m.data, m.width, m.height), factor: m.factor, info: m.info });
@@ -58,8 +44,7 @@ function stallIfMarked(job: RenderJob, stall: ThreadInit['stallForTests']): void
   }
 }
 
-export function serveRenderThread(endpoint: ThreadEndpoint, options: ServeOptions = {}): void {
-  const opts = { ...options, shareMasters: (options.shareMasters ?? true) && typeof SharedArrayBuffer === 'function' };
+export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions = {}): void {
   let renderer: JsquashRenderer | undefined;
   let init: ThreadInit | undefined;
   let ready: Promise<unknown> = Promise.reject(new Error('render thread not initialised'));
@@ -81,7 +66,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, options: ServeOption
       const reply: JobReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings, ...(r.focal ? { focal: r.focal } : {}) };
       if ('master' in r && r.master) {
         const { image, factor, info } = r.master as Master;
-        reply.master = { data: opts.shareMasters ? shared(image.data as Uint8ClampedArray) : (image.data as Uint8ClampedArray), width: image.width, height: image.height, factor, info };
+        reply.master = { data: image.data as Uint8ClampedArray, width: image.width, height: image.height, factor, info };
       }
       return reply;
     } catch (err) {
@@ -108,9 +93,12 @@ export function serveRenderThread(endpoint: ThreadEndpoint, options: ServeOption
       const transfer: Transferable[] = [];
       if (reply.ok) {
         transfer.push(reply.body.buffer as ArrayBuffer);
+        // The master is moved, not copied: the scheduler keeps it in a plain ArrayBuffer, which
+        // V8 counts towards its collection pressure once dropped. A SharedArrayBuffer is not
+        // counted: evicted shared masters stayed resident until some unrelated collection
+        // (first-touch probe, 2 threads, 4 in flight: peak RSS 768 MB, 420 MB with no masters).
         const buf = reply.master?.data.buffer;
-        // A shared buffer is shared by posting it; only plain ones can (and need to) be moved.
-        if (buf && !(typeof SharedArrayBuffer === 'function' && buf instanceof SharedArrayBuffer) && buf !== reply.body.buffer) transfer.push(buf as ArrayBuffer);
+        if (buf && buf !== reply.body.buffer) transfer.push(buf as ArrayBuffer);
       }
       endpoint.post(reply, transfer);
     });

@@ -1,7 +1,7 @@
 /**
  * A render thread on a standard Web Worker (the Deno host): `new Worker(url, {type: 'module'})`
  * with an entry that calls serveRenderThread (src/hosts/deno/render-worker.ts). Compiled
- * WebAssembly modules and SharedArrayBuffers cross to Deno's workers as they do to Node's.
+ * WebAssembly modules cross to Deno's workers, and ArrayBuffers move, as they do with Node's.
  */
 import type { ThreadReply } from './protocol.js';
 import type { RenderThread } from './thread.js';

@@ -12,29 +12,23 @@ const always = () => true;
 describe('master store', () => {
   it('keeps a finer master over a coarser one of the same source, never the reverse', () => {
     const m = createMasterStore(1000);
-    expect(m.offer('a', master(40, 8), false, always)).toBe(true);
-    expect(m.offer('a', master(160, 4), false, always)).toBe(true);
+    expect(m.offer('a', master(40, 8), always)).toBe(true);
+    expect(m.offer('a', master(160, 4), always)).toBe(true);
     expect([m.get('a')?.factor, m.bytes]).toEqual([4, 160]);
-    expect(m.offer('a', master(40, 8), false, always)).toBe(false);
+    expect(m.offer('a', master(40, 8), always)).toBe(false);
     expect(m.get('a')?.factor).toBe(4);
   });
 
   it('drops the least recently used past its cap, and refuses what the budget cannot hold', () => {
     const m = createMasterStore(300);
-    m.offer('a', master(100, 2), false, always);
-    m.offer('b', master(100, 2), false, always);
+    m.offer('a', master(100, 2), always);
+    m.offer('b', master(100, 2), always);
     m.get('a'); // a is now more recent than b
-    m.offer('c', master(160, 2), false, always);
+    m.offer('c', master(160, 2), always);
     expect([m.get('a') !== undefined, m.get('b') !== undefined, m.get('c') !== undefined, m.bytes]).toEqual([true, false, true, 260]);
-    expect(m.offer('d', master(400, 2), false, always)).toBe(false); // larger than the cap
-    expect(m.offer('e', master(20, 2), false, () => false)).toBe(false);
+    expect(m.offer('d', master(400, 2), always)).toBe(false); // larger than the cap
+    expect(m.offer('e', master(20, 2), () => false)).toBe(false);
     expect(m.get('e')).toBeUndefined();
-  });
-
-  it('keeps masters in shared memory when asked', () => {
-    const m = createMasterStore(1000);
-    m.offer('a', master(40, 8), true, always);
-    expect(m.get('a')!.image.data.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 });
 
@@ -42,7 +36,7 @@ describe('memory budget', () => {
   it('reserves while bytes fit, evicting masters first, and releases', () => {
     const masters = createMasterStore(1000);
     const budget = createBudget(1000, masters);
-    masters.offer('a', master(400, 2), false, budget.makeRoom);
+    masters.offer('a', master(400, 2), budget.makeRoom);
     expect(budget.tryReserve(500)).toBe(true); // 400 of masters + 500 fit
     expect(budget.tryReserve(300)).toBe(true); // the master makes way
     expect(masters.size).toBe(0);
