@@ -1,4 +1,4 @@
-import { errorText, mapBounded } from '../core/admin/bounded.js';
+import { errorText, mapBounded } from '../core/bounded.js';
 import type { ObjectStore, StoredObject } from '../core/ports.js';
 import { listAllKeys } from '../core/list-keys.js';
 

@@ -1,5 +1,5 @@
-import { errorText, mapBounded } from '../admin/bounded.js';
-import { isTombstoned } from '../admin/tombstone.js';
+import { errorText, mapBounded } from '../bounded.js';
+import { isTombstoned } from '../tombstone.js';
 import type { Tenant } from '../config/tenant-config.js';
 import { sniffImage } from '../image/sniff.js';
 import type { ObjectStore, Renderer } from '../ports.js';

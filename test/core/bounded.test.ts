@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorText } from '../../../src/core/admin/bounded.js';
+import { errorText } from '../../src/core/bounded.js';
 
 describe('errorText (what every report says about a failure)', () => {
   it('is the first line of the message, at most 300 characters, with the code when the message lacks it', () => {

@@ -1,6 +1,8 @@
 /**
- * Bounded concurrency and retries for admin batches: a takedown or an erasure touches many
- * objects and keys, and neither the store nor a purge API should see them all at once.
+ * Bounded concurrency and retries for batches of store and purge calls (takedowns, erasures,
+ * uploads' variant renders, precompute, migrate): a batch touches many objects and keys, and
+ * neither the store nor a purge API should see them all at once. `errorText` is how every
+ * report of these batches words a failure.
  */
 
 export type Sleep = (ms: number) => Promise<void>;
