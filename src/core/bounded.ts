@@ -22,6 +22,37 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   return results;
 }
 
+export interface BatchOptions<T> {
+  /** Once aborted, items not yet started are skipped. */
+  signal?: AbortSignal;
+  /** An item's failure, in errorText's words; the batch carries on. */
+  onError(item: T, error: string): void;
+  /** After each item that was started, failed or not (progress). */
+  after?(item: T): void;
+}
+
+/**
+ * A batch that can be stopped and never throws (precompute, migrate): `fn` over `items` with at
+ * most `limit` in flight, each failure handed to `onError`. Whether it was interrupted: true
+ * when `signal` aborted before every item had started.
+ */
+export async function runBatch<T>(items: readonly T[], limit: number, opts: BatchOptions<T>, fn: (item: T) => Promise<void>): Promise<boolean> {
+  let interrupted = false;
+  await mapBounded(items, limit, async (item) => {
+    if (opts.signal?.aborted) {
+      interrupted = true;
+      return;
+    }
+    try {
+      await fn(item);
+    } catch (err) {
+      opts.onError(item, errorText(err));
+    }
+    opts.after?.(item);
+  });
+  return interrupted;
+}
+
 export interface RetryPolicy {
   /** Total attempts, the first included. */
   attempts: number;
