@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/core/errors.js';
-import { hasUnsafePathChars, ID_RE, isValidId, MAX_PATH_LENGTH, parsePath, TENANT_RE, VERSION_RE } from '../../src/core/request/parse-path.js';
+import { assertSafePath, hasUnsafePathChars, ID_RE, isValidId, MAX_PATH_LENGTH, parsePath, TENANT_RE, VERSION_RE } from '../../src/core/request/parse-path.js';
 import { originalKey, shardOf, tombstoneKey, variantPrefix } from '../../src/core/storage-keys.js';
 
 const refusal = (p: string) => {
@@ -76,6 +76,9 @@ describe('URL grammar owned by parse-path', () => {
       expect(status(bad)).toBe(400);
     }
     expect(hasUnsafePathChars('/acme/u-42/128.webp')).toBe(false);
+    expect(refusal('/a/%2e%2e')?.message).toBe('the path must not contain "%", "\\" or NUL: use /{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
+    expect(() => assertSafePath('/_upload/acme/%2e%2e', 'PUT /_upload/{tenant}/{id}')).toThrow('the path must not contain "%", "\\" or NUL: use PUT /_upload/{tenant}/{id}');
+    expect(() => assertSafePath('/_upload/acme/u-42', 'PUT /_upload/{tenant}/{id}')).not.toThrow();
   });
 
   it('paths: at most MAX_PATH_LENGTH (300) characters, else 414 PATH_TOO_LONG', () => {

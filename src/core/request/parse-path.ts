@@ -24,6 +24,11 @@ export function hasUnsafePathChars(rawPath: string): boolean {
   return /[%\\\0]/.test(rawPath);
 }
 
+/** hasUnsafePathChars as a 400 INVALID_PATH, whose message names the route's form (`use`). */
+export function assertSafePath(rawPath: string, use: string): void {
+  if (hasUnsafePathChars(rawPath)) throw new HttpError(400, 'INVALID_PATH', `the path must not contain "%", "\\" or NUL: use ${use}`);
+}
+
 const EXT_FORMATS: Record<string, Format> = { webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png', avif: 'avif' };
 
 export function isValidId(id: string): boolean {
@@ -45,9 +50,7 @@ export const MAX_PATH_LENGTH = 300;
 /** Parses the raw (still percent-encoded) path; see hasUnsafePathChars for what is refused. */
 export function parsePath(rawPath: string): PathParts {
   if (rawPath.length > MAX_PATH_LENGTH) throw new HttpError(414, 'PATH_TOO_LONG', `the path must be at most ${MAX_PATH_LENGTH} characters`);
-  if (hasUnsafePathChars(rawPath)) {
-    throw new HttpError(400, 'INVALID_PATH', 'the path must not contain "%", "\\" or NUL: use /{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
-  }
+  assertSafePath(rawPath, '/{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
   const segs = rawPath.split('/').slice(1);
   if (segs.length < 2 || segs.length > 3 || segs.some((s) => s === '')) {
     throw new HttpError(404, 'NOT_FOUND', 'use /{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
