@@ -34,8 +34,9 @@ const BUILT = {
 const USAGE = `usage: node scripts/copy-wasm.mjs [--check-or-copy | --record-built | --help]
 
   (no flag)         copy every codec .wasm from node_modules into wasm/ and write wasm/manifest.json
-  --check-or-copy   do nothing if wasm/manifest.json matches the files in wasm/ (sha256) and the
-                    installed @jsquash versions; otherwise copy as above
+  --check-or-copy   do nothing (and print nothing) if wasm/manifest.json matches the files in
+                    wasm/ (sha256) and the installed @jsquash versions; otherwise copy as above
+                    and say why on stderr (nothing under \`npm run -s\`); errors always print
   --record-built    record the sha256 of the binaries built from this repository
                     (${Object.values(BUILT).map((b) => `wasm/${b.file}`).join(', ')}); their build scripts run this
   --help            show this text`;
@@ -168,12 +169,11 @@ if (args.includes('--help') || args.includes('-h')) {
     process.exit(1);
   }
   const reason = await staleReason();
-  // Status on stderr: this runs before other commands (`npm run precompute -- --json`), whose stdout is theirs.
-  if (reason === null) {
-    console.error(`copy-wasm: wasm/ is up to date (${Object.keys(CODECS).length + Object.keys(BUILT).length} files match wasm/manifest.json)`);
-  } else {
+  // This runs before other commands (`npm run -s precompute -- --json`), whose output is theirs:
+  // nothing when wasm/ is up to date, and what it copied on stderr unless npm runs silent (`-s`).
+  if (reason !== null) {
     const n = await copyAll();
-    console.error(`copy-wasm: ${reason}; copied ${n} codec files and rewrote wasm/manifest.json`);
+    if (process.env.npm_config_loglevel !== 'silent') console.error(`copy-wasm: ${reason}; copied ${n} codec files and rewrote wasm/manifest.json`);
   }
 } else {
   console.error(`copy-wasm: unknown arguments: ${args.join(' ')}\n\n${USAGE}`);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { purgeKeys } from '../../src/core/admin/purge-keys.js';
+import { purgeKeys } from '../../src/core/purge/purge-keys.js';
 import { AdminClientError, type AdminReply, createAdminClient } from './admin-client.js';
 import { createFastlyApiPurger, FASTLY_API } from './fastly-api-purger.js';
 import { checkFromOutside, type PublicProbe, publicCheckLine } from './public-check.js';

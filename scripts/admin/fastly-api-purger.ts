@@ -1,5 +1,5 @@
-import { backoffDelay, errorText, realSleep, type Sleep } from '../../src/core/admin/bounded.js';
-import type { PurgeKeyResult, Purger } from '../../src/core/admin/purger.js';
+import { backoffDelay, errorText, realSleep, type Sleep } from '../../src/core/bounded.js';
+import type { PurgeKeyResult, Purger } from '../../src/core/purge/purger.js';
 
 export interface FastlyApiPurgerOptions {
   serviceId: string;

@@ -1,4 +1,4 @@
-import { mapBounded } from '../../src/core/admin/bounded.js';
+import { mapBounded } from '../../src/core/bounded.js';
 
 export interface PublicProbe {
   path: string;

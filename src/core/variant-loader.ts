@@ -4,9 +4,10 @@ import { HttpError } from './errors.js';
 import { sniffImage } from './image/sniff.js';
 import type { ImageWork, InFlightRegistry } from './in-flight.js';
 import type { ObjectStore, Renderer, VariantBody, VariantLoader } from './ports.js';
-import { originalKey, tombstoneKey, variantObjectKey } from './storage-keys.js';
+import { originalKey, variantObjectKey } from './storage-keys.js';
 import { putVariant } from './stored-variant.js';
 import { surrogateKeysFor } from './surrogate-keys.js';
+import { isTombstoned } from './tombstone.js';
 import { CONTENT_TYPES, type Variant } from './variant.js';
 import { type FocalRecord, decodeFocalRecord, encodeFocalRecord, focalKey, wantsFocal } from './focal-point.js';
 
@@ -51,7 +52,7 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
     const t0 = performance.now();
     const gone = () => goneBody(variant, config.cache.goneTtl);
     // Registered (begin) before this check: a takedown either cancels this load or wrote its tombstone first.
-    if (await store.head(tombstoneKey(variant.tenant, variant.id))) return gone();
+    if (await isTombstoned(store, variant.tenant, variant.id)) return gone();
 
     const tenant = config.tenants.get(variant.tenant);
     const ttl = tenant?.ttlClass === 'short' ? config.cache.shortTtl : undefined;
@@ -109,7 +110,7 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
    * failure here fails the request: serving or storing what may be taken down is worse.
    */
   async function takenDown(work: ImageWork | undefined, variant: Variant): Promise<boolean> {
-    return work?.cancelled === true || (await store.head(tombstoneKey(variant.tenant, variant.id))) !== null;
+    return work?.cancelled === true || (await isTombstoned(store, variant.tenant, variant.id));
   }
 
   /**

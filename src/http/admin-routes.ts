@@ -7,7 +7,7 @@ import {
 } from '../core/admin/admin-input.js';
 import { adminTokenId } from '../core/admin/admin-auth.js';
 import { type AdminOutcome, type AdminService, createAdminService } from '../core/admin/admin-service.js';
-import { createCachePurger } from '../core/admin/purger.js';
+import { createCachePurger } from '../core/purge/purger.js';
 import type { ServiceConfig } from '../core/config/service-config.js';
 import { errorResponse, HttpError, isHttpError } from '../core/errors.js';
 import { createImageHandler } from '../core/image-handler.js';

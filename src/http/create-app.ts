@@ -5,7 +5,7 @@ import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core
 import { createInFlightRegistry } from '../core/in-flight.js';
 import { createStoreLoader } from '../core/variant-loader.js';
 import type { Variant } from '../core/variant.js';
-import { createCachePurger, type Purger } from '../core/admin/purger.js';
+import { createCachePurger, type Purger } from '../core/purge/purger.js';
 import { createUploadService } from '../core/upload/upload-service.js';
 import { createInProcessAdmin } from './admin-routes.js';
 import { createRenderRoute } from './render-route.js';

@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '../core/config/service-config.js';
 import { HttpError } from '../core/errors.js';
-import { assertTenantAndId, hasUnsafePathChars } from '../core/request/parse-path.js';
+import { assertSafePath, assertTenantAndId } from '../core/request/parse-path.js';
 import { readLimitedBody } from '../core/upload/read-body.js';
 import { uploaderOf } from '../core/upload/upload-auth.js';
 import type { UploadService } from '../core/upload/upload-service.js';
@@ -31,7 +31,7 @@ export function createUploadRoute(deps: UploadRouteDeps): Handler {
     if (!m) throw new HttpError(404, 'NOT_FOUND', 'use PUT /_upload/{tenant}/{id} with the image as the body');
     const [, tenantName, id] = m as unknown as [string, string, string];
     // Percent-encoding is refused like on image paths: ids never need it, traversal hides in it.
-    if (hasUnsafePathChars(url.pathname)) throw new HttpError(400, 'INVALID_PATH', 'the path must not contain "%", "\\" or NUL');
+    assertSafePath(url.pathname, 'PUT /_upload/{tenant}/{id}');
     assertTenantAndId(tenantName, id);
     if (!tenant) throw new HttpError(404, 'UNKNOWN_TENANT', `no tenant '${tenantName}'`);
 

@@ -1,4 +1,4 @@
-import { errorText, mapBounded } from '../core/admin/bounded.js';
+import { type BatchOptions, errorText, runBatch } from '../core/bounded.js';
 import type { ObjectStore, StoredObject } from '../core/ports.js';
 import { listAllKeys } from '../core/list-keys.js';
 
@@ -124,17 +124,11 @@ export async function migrateObjects(opts: MigrateOptions): Promise<MigrateRepor
     report.failed.push({ key, error });
   }
 
-  await mapBounded(keys, opts.concurrency ?? DEFAULT_MIGRATE_CONCURRENCY, async (key) => {
-    if (opts.signal?.aborted) {
-      report.interrupted = true;
-      return;
-    }
-    try {
-      await one(key);
-    } catch (err) {
-      report.failed.push({ key, error: errorText(err) });
-    }
-    opts.onProgress?.(report, keys.length);
-  });
+  const batch: BatchOptions<string> = {
+    signal: opts.signal,
+    onError: (key, error) => void report.failed.push({ key, error }),
+    after: () => opts.onProgress?.(report, keys.length),
+  };
+  if (await runBatch(keys, opts.concurrency ?? DEFAULT_MIGRATE_CONCURRENCY, batch, one)) report.interrupted = true;
   return report;
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/core/errors.js';
-import { hasUnsafePathChars, ID_RE, isValidId, parsePath, TENANT_RE, VERSION_RE } from '../../src/core/request/parse-path.js';
+import { assertSafePath, hasUnsafePathChars, ID_RE, isValidId, MAX_PATH_LENGTH, parsePath, TENANT_RE, VERSION_RE } from '../../src/core/request/parse-path.js';
 import { originalKey, shardOf, tombstoneKey, variantPrefix } from '../../src/core/storage-keys.js';
+
+const refusal = (p: string) => {
+  try {
+    parsePath(p);
+    return null;
+  } catch (e) {
+    return { status: (e as HttpError).status, code: (e as HttpError).code, message: (e as HttpError).message };
+  }
+};
 
 const status = (p: string) => {
   try {
@@ -67,5 +76,24 @@ describe('URL grammar owned by parse-path', () => {
       expect(status(bad)).toBe(400);
     }
     expect(hasUnsafePathChars('/acme/u-42/128.webp')).toBe(false);
+    expect(refusal('/a/%2e%2e')?.message).toBe('the path must not contain "%", "\\" or NUL: use /{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
+    expect(() => assertSafePath('/_upload/acme/%2e%2e', 'PUT /_upload/{tenant}/{id}')).toThrow('the path must not contain "%", "\\" or NUL: use PUT /_upload/{tenant}/{id}');
+    expect(() => assertSafePath('/_upload/acme/u-42', 'PUT /_upload/{tenant}/{id}')).not.toThrow();
+  });
+
+  it('paths: at most MAX_PATH_LENGTH (300) characters, else 414 PATH_TOO_LONG', () => {
+    expect(MAX_PATH_LENGTH).toBe(300);
+    // 300 characters: past the length check, refused for its 294-character id instead.
+    expect(refusal(`/acme/${'a'.repeat(294)}`)).toMatchObject({ status: 400, code: 'INVALID_ID' });
+    expect(refusal(`/acme/${'a'.repeat(295)}`)).toEqual({ status: 414, code: 'PATH_TOO_LONG', message: 'the path must be at most 300 characters' });
+  });
+
+  it('refusals say what is allowed', () => {
+    expect(refusal('/-acme/u-42')?.message).toBe('tenant must be 1-32 characters of a-z, 0-9 and "-", not starting with "-"');
+    for (const id of ['.a', '_a', '-a', 'a..b']) {
+      expect(refusal(`/acme/${id}`)?.message).toBe('image id must be 1-128 characters of A-Z, a-z, 0-9, ".", "_" and "-", not starting with ".", "_" or "-", and without ".."');
+    }
+    expect(refusal('/acme/u-42/64.gif')).toMatchObject({ code: 'INVALID_PATH', message: expect.stringContaining('ext one of webp, jpeg, jpg, png, avif') });
+    expect(refusal('/acme/u-42/64.avif')).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAdminService } from '../../src/core/admin/admin-service.js';
-import { createCachePurger, type Purger } from '../../src/core/admin/purger.js';
+import { createCachePurger, type Purger } from '../../src/core/purge/purger.js';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { createAdminRoutes } from '../../src/http/admin-routes.js';
 import { adminFixture, OTHER_TOKEN, TOKEN } from '../core/admin/fixture.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTombstone } from '../../src/core/admin/tombstone.js';
+import { writeTombstone } from '../../src/core/tombstone.js';
 import { originalKey, variantPrefix } from '../../src/core/storage-keys.js';
 import { decodeToRgba } from '../support/pixels.js';
 import { countingRenderer, startTestHost } from '../support/node-host.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../../scripts/admin/cli.js';
 import { serve } from '../../src/hosts/node/http-adapter.js';
 import { createAdminService } from '../../src/core/admin/admin-service.js';
-import { createCachePurger } from '../../src/core/admin/purger.js';
+import { createCachePurger } from '../../src/core/purge/purger.js';
 import { errorResponse, isHttpError } from '../../src/core/errors.js';
 import { createAdminRoutes } from '../../src/http/admin-routes.js';
 import { adminFixture, TOKEN } from '../core/admin/fixture.js';

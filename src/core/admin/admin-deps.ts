@@ -1,8 +1,8 @@
 import type { ServiceConfig } from '../config/service-config.js';
 import type { InFlightRegistry } from '../in-flight.js';
 import type { Clock, ObjectStore } from '../ports.js';
-import type { RetryPolicy, Sleep } from './bounded.js';
-import type { Purger } from './purger.js';
+import type { RetryPolicy, Sleep } from '../bounded.js';
+import type { Purger } from '../purge/purger.js';
 import type { CachedStatus, FetchLike } from './verify-gone.js';
 
 /** The ports the admin operations need; every host supplies its own. */

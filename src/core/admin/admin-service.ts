@@ -6,11 +6,11 @@ import type { AdminDeps } from './admin-deps.js';
 import { MAX_ERASE_IDS } from './admin-input.js';
 import type { AuditQueryInput, EraseInput, PurgeInput, RestoreInput, TakedownInput } from './admin-input.js';
 import { type AuditDraft, type AuditEntry, type AuditPage, appendAudit, listAudit, readAudit } from './audit-log.js';
-import { errorText, mapBounded, withRetries } from './bounded.js';
+import { errorText, mapBounded, withRetries } from '../bounded.js';
 import { findImageIds } from './find-images.js';
-import { purgeKeys } from './purge-keys.js';
+import { purgeKeys } from '../purge/purge-keys.js';
 import { describeFailure, type RemovalRequest, type RemovalResult, removeImages, type StepFailure } from './remove-images.js';
-import { readTombstone, type Tombstone } from './tombstone.js';
+import { readTombstone, type Tombstone } from '../tombstone.js';
 import { storageLeftovers } from './verify-gone.js';
 
 /** What an operation did: `ok` only when all of it was done (and written to the audit log). */

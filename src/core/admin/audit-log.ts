@@ -1,8 +1,8 @@
 import { HttpError } from '../errors.js';
 import type { ObjectStore } from '../ports.js';
 import { auditDayPrefix, auditKey, compactTimestamp, isAuditId } from '../storage-keys.js';
-import { mapBounded } from './bounded.js';
-import type { PurgeReport } from './purge-keys.js';
+import { mapBounded } from '../bounded.js';
+import type { PurgeReport } from '../purge/purge-keys.js';
 import type { VerificationReport } from './verify-gone.js';
 import { listAllKeys } from '../list-keys.js';
 

@@ -3,9 +3,9 @@ import { replicasOf } from '../replicas.js';
 import { originalKey, variantPrefix } from '../storage-keys.js';
 import { imageKey, tenantKey } from '../surrogate-keys.js';
 import type { AdminDeps } from './admin-deps.js';
-import { mapBounded, withRetries } from './bounded.js';
-import { purgeKeys, type PurgeReport } from './purge-keys.js';
-import { writeTombstone } from './tombstone.js';
+import { mapBounded, withRetries } from '../bounded.js';
+import { purgeKeys, type PurgeReport } from '../purge/purge-keys.js';
+import { writeTombstone } from '../tombstone.js';
 import { checkStores, type StoreCheck, verifyGone, type VerificationReport } from './verify-gone.js';
 import { listAllKeys } from '../list-keys.js';
 

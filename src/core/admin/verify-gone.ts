@@ -1,7 +1,8 @@
 import type { Tenant } from '../config/tenant-config.js';
 import type { ObjectStore, StoreReplica } from '../ports.js';
-import { originalKey, tombstoneKey, variantPrefix } from '../storage-keys.js';
-import { errorText, mapBounded } from './bounded.js';
+import { originalKey, variantPrefix } from '../storage-keys.js';
+import { isTombstoned } from '../tombstone.js';
+import { errorText, mapBounded } from '../bounded.js';
 import { listAllKeys } from '../list-keys.js';
 import { parseVariantName } from '../variant.js';
 
@@ -125,7 +126,7 @@ export async function checkStores(stores: readonly StoreReplica[], tenantName: s
     stores.map(async ({ name, store }): Promise<StoreCheck> => {
       try {
         const { remaining } = await storageLeftovers(store, tenantName, id);
-        return { store: name, remaining, tombstone: (await store.head(tombstoneKey(tenantName, id))) !== null };
+        return { store: name, remaining, tombstone: await isTombstoned(store, tenantName, id) };
       } catch (err) {
         return { store: name, tombstone: false, remaining: [], error: errorText(err) };
       }

@@ -1,5 +1,5 @@
-import { errorText, mapBounded } from '../admin/bounded.js';
-import { isTombstoned } from '../admin/tombstone.js';
+import { type BatchOptions, runBatch } from '../bounded.js';
+import { isTombstoned } from '../tombstone.js';
 import type { Tenant } from '../config/tenant-config.js';
 import { sniffImage } from '../image/sniff.js';
 import type { ObjectStore, Renderer } from '../ports.js';
@@ -117,18 +117,14 @@ export async function backfillTenant(opts: BackfillOptions, ids?: readonly strin
     for (const f of result.failed) report.failed.push({ id, variant: f.variant, error: f.error });
   }
 
-  await mapBounded(todo, opts.concurrency ?? DEFAULT_RENDER_CONCURRENCY, async (id) => {
-    if (opts.signal?.aborted) {
-      report.interrupted = true;
-      return;
-    }
-    try {
-      await one(id);
-    } catch (err) {
-      report.failed.push({ id, error: errorText(err) });
-    }
-    report.done++;
-    opts.onImage?.(report, todo.length);
-  });
+  const batch: BatchOptions<string> = {
+    signal: opts.signal,
+    onError: (id, error) => void report.failed.push({ id, error }),
+    after: () => {
+      report.done++;
+      opts.onImage?.(report, todo.length);
+    },
+  };
+  if (await runBatch(todo, opts.concurrency ?? DEFAULT_RENDER_CONCURRENCY, batch, one)) report.interrupted = true;
   return report;
 }

@@ -24,6 +24,11 @@ export function hasUnsafePathChars(rawPath: string): boolean {
   return /[%\\\0]/.test(rawPath);
 }
 
+/** hasUnsafePathChars as a 400 INVALID_PATH, whose message names the route's form (`use`). */
+export function assertSafePath(rawPath: string, use: string): void {
+  if (hasUnsafePathChars(rawPath)) throw new HttpError(400, 'INVALID_PATH', `the path must not contain "%", "\\" or NUL: use ${use}`);
+}
+
 const EXT_FORMATS: Record<string, Format> = { webp: 'webp', jpeg: 'jpeg', jpg: 'jpeg', png: 'png', avif: 'avif' };
 
 export function isValidId(id: string): boolean {
@@ -32,19 +37,20 @@ export function isValidId(id: string): boolean {
 
 export function assertTenantAndId(tenant: string, id: string): void {
   if (!TENANT_RE.test(tenant)) {
-    throw new HttpError(400, 'INVALID_TENANT', 'tenant must be 1-32 characters of a-z, 0-9 and "-"');
+    throw new HttpError(400, 'INVALID_TENANT', 'tenant must be 1-32 characters of a-z, 0-9 and "-", not starting with "-"');
   }
   if (!isValidId(id)) {
-    throw new HttpError(400, 'INVALID_ID', 'image id must be 1-128 characters of A-Z, a-z, 0-9, ".", "_" and "-", not starting with "." and without ".."');
+    throw new HttpError(400, 'INVALID_ID', 'image id must be 1-128 characters of A-Z, a-z, 0-9, ".", "_" and "-", not starting with ".", "_" or "-", and without ".."');
   }
 }
 
+/** The longest raw path a request may have (else 414 PATH_TOO_LONG). */
+export const MAX_PATH_LENGTH = 300;
+
 /** Parses the raw (still percent-encoded) path; see hasUnsafePathChars for what is refused. */
 export function parsePath(rawPath: string): PathParts {
-  if (rawPath.length > 300) throw new HttpError(414, 'PATH_TOO_LONG', 'the path must be at most 300 characters');
-  if (hasUnsafePathChars(rawPath)) {
-    throw new HttpError(400, 'INVALID_PATH', 'the path must not contain "%", "\\" or NUL: use /{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
-  }
+  if (rawPath.length > MAX_PATH_LENGTH) throw new HttpError(414, 'PATH_TOO_LONG', `the path must be at most ${MAX_PATH_LENGTH} characters`);
+  assertSafePath(rawPath, '/{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
   const segs = rawPath.split('/').slice(1);
   if (segs.length < 2 || segs.length > 3 || segs.some((s) => s === '')) {
     throw new HttpError(404, 'NOT_FOUND', 'use /{tenant}/{id} or /{tenant}/{id}/{size}.{ext}');
@@ -56,7 +62,7 @@ export function parsePath(rawPath: string): PathParts {
   const m = /^([^.]+)\.([A-Za-z]+)$/.exec(file);
   const format = m ? EXT_FORMATS[m[2]!.toLowerCase()] : undefined;
   if (!m || !format) {
-    throw new HttpError(400, 'INVALID_PATH', 'the template form is /{tenant}/{id}/{size}.{ext} with ext one of webp, jpeg, jpg, png');
+    throw new HttpError(400, 'INVALID_PATH', `the template form is /{tenant}/{id}/{size}.{ext} with ext one of ${Object.keys(EXT_FORMATS).join(', ')}`);
   }
   return { tenant, id, template: { size: m[1]!, format } };
 }

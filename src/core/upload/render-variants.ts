@@ -1,4 +1,4 @@
-import { errorText, mapBounded, withRetries } from '../admin/bounded.js';
+import { errorText, mapBounded, withRetries } from '../bounded.js';
 import type { ObjectStore, Renderer } from '../ports.js';
 import { putVariant } from '../stored-variant.js';
 import { type Variant, variantName } from '../variant.js';

@@ -1,7 +1,7 @@
-import { mapBounded, withRetries } from '../admin/bounded.js';
-import { purgeKeys } from '../admin/purge-keys.js';
-import type { Purger } from '../admin/purger.js';
-import { isTombstoned } from '../admin/tombstone.js';
+import { mapBounded, withRetries } from '../bounded.js';
+import { purgeKeys } from '../purge/purge-keys.js';
+import type { Purger } from '../purge/purger.js';
+import { isTombstoned } from '../tombstone.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import type { Tenant } from '../config/tenant-config.js';
 import { HttpError, isHttpError } from '../errors.js';

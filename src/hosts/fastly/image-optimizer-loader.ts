@@ -3,8 +3,9 @@ import type { ServiceConfig } from '../../core/config/service-config.js';
 import { strongEtag } from '../../core/etag.js';
 import { HttpError } from '../../core/errors.js';
 import type { ObjectStore, VariantBody, VariantLoader } from '../../core/ports.js';
-import { originalKey, tombstoneKey } from '../../core/storage-keys.js';
+import { originalKey } from '../../core/storage-keys.js';
 import { surrogateKeysFor } from '../../core/surrogate-keys.js';
+import { isTombstoned } from '../../core/tombstone.js';
 import { goneBody } from '../../core/variant-loader.js';
 import { CONTENT_TYPES, type Variant } from '../../core/variant.js';
 import type { ImageOptimizerRegion } from './settings.js';
@@ -56,7 +57,7 @@ export function createImageOptimizerLoader(deps: ImageOptimizerLoaderDeps): Vari
   return {
     async load(variant: Variant): Promise<VariantBody> {
       const t0 = performance.now();
-      if (await deps.store.head(tombstoneKey(variant.tenant, variant.id))) return goneBody(variant, config.cache.goneTtl);
+      if (await isTombstoned(deps.store, variant.tenant, variant.id)) return goneBody(variant, config.cache.goneTtl);
       const obj = await deps.storeWith(imageOptimizerOptions(variant, deps.region)).get(originalKey(variant.tenant, variant.id));
       if (!obj) throw new HttpError(404, 'NOT_FOUND', `no image '${variant.id}' for tenant '${variant.tenant}'`);
       const tenant = config.tenants.get(variant.tenant);

@@ -1,5 +1,5 @@
 import { purgeSurrogateKey } from 'fastly:compute';
-import type { PurgeKeyResult, Purger } from '../../core/admin/purger.js';
+import type { PurgeKeyResult, Purger } from '../../core/purge/purger.js';
 
 /**
  * The admin API's purge port on Fastly: `purgeSurrogateKey` per key, hard or soft (soft marks

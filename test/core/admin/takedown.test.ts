@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { createAdminService } from '../../../src/core/admin/admin-service.js';
-import { createCachePurger } from '../../../src/core/admin/purger.js';
-import { isTombstoned, readTombstone } from '../../../src/core/admin/tombstone.js';
+import { createCachePurger } from '../../../src/core/purge/purger.js';
+import { isTombstoned, readTombstone } from '../../../src/core/tombstone.js';
 import { createInFlightRegistry } from '../../../src/core/in-flight.js';
 import { findImageIds } from '../../../src/core/admin/find-images.js';
 import { originalKey, tombstoneKey, variantPrefix } from '../../../src/core/storage-keys.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mapBounded, withRetries } from '../../../src/core/admin/bounded.js';
-import { purgeKeys } from '../../../src/core/admin/purge-keys.js';
-import type { PurgeKeyResult, Purger } from '../../../src/core/admin/purger.js';
+import { mapBounded, withRetries } from '../../../src/core/bounded.js';
+import { purgeKeys } from '../../../src/core/purge/purge-keys.js';
+import type { PurgeKeyResult, Purger } from '../../../src/core/purge/purger.js';
 
 const noSleep = async () => {};
 const retry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 };

@@ -1,6 +1,8 @@
 /**
- * Bounded concurrency and retries for admin batches: a takedown or an erasure touches many
- * objects and keys, and neither the store nor a purge API should see them all at once.
+ * Bounded concurrency and retries for batches of store and purge calls (takedowns, erasures,
+ * uploads' variant renders, precompute, migrate): a batch touches many objects and keys, and
+ * neither the store nor a purge API should see them all at once. `errorText` is how every
+ * report of these batches words a failure.
  */
 
 export type Sleep = (ms: number) => Promise<void>;
@@ -18,6 +20,37 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+export interface BatchOptions<T> {
+  /** Once aborted, items not yet started are skipped. */
+  signal?: AbortSignal;
+  /** An item's failure, in errorText's words; the batch carries on. */
+  onError(item: T, error: string): void;
+  /** After each item that was started, failed or not (progress). */
+  after?(item: T): void;
+}
+
+/**
+ * A batch that can be stopped and never throws (precompute, migrate): `fn` over `items` with at
+ * most `limit` in flight, each failure handed to `onError`. Whether it was interrupted: true
+ * when `signal` aborted before every item had started.
+ */
+export async function runBatch<T>(items: readonly T[], limit: number, opts: BatchOptions<T>, fn: (item: T) => Promise<void>): Promise<boolean> {
+  let interrupted = false;
+  await mapBounded(items, limit, async (item) => {
+    if (opts.signal?.aborted) {
+      interrupted = true;
+      return;
+    }
+    try {
+      await fn(item);
+    } catch (err) {
+      opts.onError(item, errorText(err));
+    }
+    opts.after?.(item);
+  });
+  return interrupted;
 }
 
 export interface RetryPolicy {

@@ -1,5 +1,5 @@
-import type { ObjectStore } from '../ports.js';
-import { tombstoneKey } from '../storage-keys.js';
+import type { ObjectStore } from './ports.js';
+import { tombstoneKey } from './storage-keys.js';
 
 /** Why an image is gone. Stored as JSON at tombstoneKey(tenant, id). */
 export interface Tombstone {

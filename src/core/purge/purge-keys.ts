@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_RETRY, errorText, mapBounded, realSleep, type RetryPolicy, type Sleep } from './bounded.js';
+import { backoffDelay, DEFAULT_RETRY, errorText, mapBounded, realSleep, type RetryPolicy, type Sleep } from '../bounded.js';
 import type { PurgeKeyResult, Purger } from './purger.js';
 
 export interface PurgeReport extends PurgeKeyResult {
