@@ -108,6 +108,11 @@ export function createMemoryCache(opts: MemoryCacheOptions): VariantCache & { st
       return coalesced ? { value, state: 'MISS', coalesced } : { value, state: 'MISS' };
     },
 
+    peek(key) {
+      const e = entries.get(key);
+      return e && clock.now() < e.staleUntil ? e.value : undefined;
+    },
+
     async purge(tags: string[], soft: boolean) {
       const keys = new Set<string>();
       seq++;

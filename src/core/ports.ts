@@ -98,6 +98,8 @@ export interface CacheResult {
 /** The response cache in front of the loader. Must collapse concurrent misses for one key. */
 export interface VariantCache {
   getOrLoad(key: string, load: () => Promise<VariantBody>, opts: { ttl: number; swr: number }): Promise<CacheResult>;
+  /** The entry under `key` if one may still be served (fresh or stale), without loading, counting or touching its recency. */
+  peek?(key: string): VariantBody | undefined;
   /** Purges every entry tagged with any of `keys`; soft marks them stale (served while refetching). */
   purge(keys: string[], soft: boolean): Promise<{ purged: number }>;
 }
@@ -125,8 +127,17 @@ export interface Renderer {
 }
 
 /** Resolves a canonical variant to bytes on a cache miss. */
+export interface LoadOptions {
+  /**
+   * Called just before a render, after the tombstone and stored-variant checks (so only real
+   * renders count); may throw to refuse it (the in-process render budget). Loaders that do
+   * not render in process ignore it.
+   */
+  beforeRender?(variant: Variant): void;
+}
+
 export interface VariantLoader {
-  load(variant: Variant): Promise<VariantBody>;
+  load(variant: Variant, opts?: LoadOptions): Promise<VariantBody>;
   /** Whether the original has an alpha channel (only asked for fmt=auto without WebP support). */
   hasAlpha(tenant: string, id: string): Promise<boolean>;
   /** Drops what the loader remembers about one image (its alpha flag): its original was replaced. */

@@ -3,7 +3,7 @@ import { strongEtag } from './etag.js';
 import { HttpError } from './errors.js';
 import { sniffImage } from './image/sniff.js';
 import type { ImageWork, InFlightRegistry } from './in-flight.js';
-import type { ObjectStore, Renderer, VariantBody, VariantLoader } from './ports.js';
+import type { LoadOptions, ObjectStore, Renderer, VariantBody, VariantLoader } from './ports.js';
 import { originalKey, variantObjectKey } from './storage-keys.js';
 import { putVariant } from './stored-variant.js';
 import { surrogateKeysFor } from './surrogate-keys.js';
@@ -47,7 +47,7 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
   const { store, renderer, config } = deps;
   const alphaCache = new Map<string, boolean>();
 
-  async function loadVariant(variant: Variant, work: ImageWork | undefined): Promise<VariantBody> {
+  async function loadVariant(variant: Variant, work: ImageWork | undefined, opts: LoadOptions | undefined): Promise<VariantBody> {
     const timings: Record<string, number> = {};
     const t0 = performance.now();
     const gone = () => goneBody(variant, config.cache.goneTtl);
@@ -83,6 +83,7 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       throw new HttpError(404, 'NOT_FOUND', `no image '${variant.id}' for tenant '${variant.tenant}'`);
     }
 
+    opts?.beforeRender?.(variant);
     const rendered = await renderer.render(original.body, withFocal);
     Object.assign(timings, rendered.timings);
     const etag = await strongEtag(rendered.body);
@@ -145,10 +146,10 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
   }
 
   return {
-    async load(variant: Variant): Promise<VariantBody> {
+    async load(variant: Variant, opts?: LoadOptions): Promise<VariantBody> {
       const work = deps.inFlight?.begin(variant.tenant, variant.id);
       try {
-        return await loadVariant(variant, work);
+        return await loadVariant(variant, work, opts);
       } finally {
         work?.end();
       }

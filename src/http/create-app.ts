@@ -7,7 +7,9 @@ import { createStoreLoader } from '../core/variant-loader.js';
 import type { Variant } from '../core/variant.js';
 import { createCachePurger, type Purger } from '../core/purge/purger.js';
 import { createUploadService } from '../core/upload/upload-service.js';
+import type { ConnInfo } from '../core/request/client-address.js';
 import { createInProcessAdmin } from './admin-routes.js';
+import { budgetedLoader, type ImageLimits, limitedImageRoute } from './limited-image-route.js';
 import { createRenderRoute } from './render-route.js';
 import { createRouter, type Handler } from './router.js';
 import { createUploadRoute } from './upload-route.js';
@@ -31,10 +33,13 @@ export interface AppDeps {
   log?: (msg: string, err?: unknown) => void;
   /** How image bodies become Responses (see ImageHandlerDeps.respond). */
   respond?: ImageHandlerDeps['respond'];
+  /** Per-client and per-tenant render limits on the image route (RATE_LIMITS_JSON); none when absent. */
+  limits?: ImageLimits;
 }
 
 export interface App {
-  fetch: (request: Request) => Promise<Response>;
+  /** `conn`: the connection, whose address the client limit keys on. */
+  fetch: (request: Request, conn?: ConnInfo) => Promise<Response>;
   loader: VariantLoader;
 }
 
@@ -51,7 +56,11 @@ export function createApp(deps: AppDeps): App {
     fallback: deps.fallback,
     onBackgroundError: (what, err) => log(`background ${what} failed`, err),
   });
-  const image = createImageHandler({ config: deps.config, cache: deps.cache, loader, authorize: deps.authorize ?? createAuthorizer(), respond: deps.respond });
+  // Only the public image route spends the render budget: uploads and /_render/* (whose
+  // caller, the edge, has its own) render without it.
+  const imageLoader = deps.limits ? budgetedLoader(loader, deps.limits.limiter) : loader;
+  const handler = createImageHandler({ config: deps.config, cache: deps.cache, loader: imageLoader, authorize: deps.authorize ?? createAuthorizer(), respond: deps.respond });
+  const image = deps.limits ? limitedImageRoute(handler, { config: deps.config, limits: deps.limits, peek: deps.cache.peek?.bind(deps.cache) }) : handler;
   const render = deps.renderSecrets?.length
     ? createRenderRoute({ config: deps.config, loader, secrets: deps.renderSecrets })
     : undefined;

@@ -1,9 +1,13 @@
 import { Router, type IRequest } from 'itty-router';
 import { errorResponse, HttpError, isHttpError } from '../core/errors.js';
+import type { ConnInfo } from '../core/request/client-address.js';
 import { isStorageError, originError } from './origin-error.js';
 
-/** A route handler: a Response, or undefined for "not mine" so the next route is tried. */
-export type Handler = (request: Request) => Promise<Response | undefined> | Response | undefined;
+/**
+ * A route handler: a Response, or undefined for "not mine" so the next route is tried. `conn`
+ * is the connection the host passed along (the image route's rate limit keys on its address).
+ */
+export type Handler = (request: Request, conn?: ConnInfo) => Promise<Response | undefined> | Response | undefined;
 
 export interface Routes {
   /** GET/HEAD /{tenant}/{id} and /{tenant}/{id}/{size}.{ext} */
@@ -33,7 +37,7 @@ const IMAGE_ONLY_URL = /^https?:\/\/[^/]*\/(?!_|healthz\/*(?:[?#]|$))[^/?#]/;
  * StorageError → logged, 502/503/504 without internals, anything else → logged, bare 500)
  * → finally (nothing leaks a stack trace).
  */
-export function createRouter(routes: Routes): (request: Request) => Promise<Response> {
+export function createRouter(routes: Routes): (request: Request, conn?: ConnInfo) => Promise<Response> {
   const onCatch = (err: unknown, request: Request): Response => {
     if (isHttpError(err)) return errorResponse(err);
     routes.onError?.(err, request);
@@ -48,7 +52,7 @@ export function createRouter(routes: Routes): (request: Request) => Promise<Resp
     );
   };
   const router = Router<IRequest>({ catch: (err: unknown, request: IRequest) => onCatch(err, request as unknown as Request) });
-  const call = (h: Handler | undefined) => (req: IRequest) => h?.(req as unknown as Request);
+  const call = (h: Handler | undefined) => (req: IRequest, conn?: ConnInfo) => h?.(req as unknown as Request, conn);
   // HEAD of a GET-only route: same status and headers, no body.
   const head = (h: Handler | undefined) => async (req: IRequest) => {
     const r = await h?.(req as unknown as Request);
@@ -69,17 +73,17 @@ export function createRouter(routes: Routes): (request: Request) => Promise<Resp
     .head('*', call(routes.image))
     .all('*', unrouted);
 
-  return async (request: Request) => {
+  return async (request: Request, conn?: ConnInfo) => {
     // Image requests (nearly all traffic) go straight to the image route, with the same
     // outcome as the table above: itty-router would parse the URL, build a query object and
     // try each route first, on every cached hit.
     if ((request.method === 'GET' || request.method === 'HEAD') && IMAGE_ONLY_URL.test(request.url)) {
       try {
-        return (await routes.image(request)) ?? unrouted(request);
+        return (await routes.image(request, conn)) ?? unrouted(request);
       } catch (err) {
         return onCatch(err, request);
       }
     }
-    return (await router.fetch(request as unknown as IRequest)) as Response;
+    return (await router.fetch(request as unknown as IRequest, conn)) as Response;
   };
 }

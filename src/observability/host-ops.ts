@@ -17,7 +17,7 @@ export interface HostOps {
   wrapRenderer: (r: Renderer) => Renderer;
   wrapStore: (name: 'primary' | 'secondary', store: ObjectStore) => ObjectStore;
   /** Wraps the app's handler: /readyz, /metrics, request metrics and the access log. */
-  wrapFetch: (fetch: (request: Request) => Promise<Response>) => HostFetch;
+  wrapFetch: (fetch: HostFetch) => HostFetch;
   /** The METRICS_ADDR listener's handler (/metrics only). */
   metricsFetch: (request: Request) => Promise<Response>;
   inFlight(): number;

@@ -1,18 +1,17 @@
 import { bearerMatches } from '../core/constant-time.js';
 import type { RequestCacheLabel, ServiceMetrics, AdminOp } from '../core/metrics/service-metrics.js';
 import { type AccessLogRecord, droppedParams, loggedUrl, parseServerTiming, requestIdFor, routeOf } from './access-log.js';
-import type { ClientIpSource, OpsSettings } from './ops-settings.js';
+import { clientAddress, type ConnInfo } from '../core/request/client-address.js';
+import type { OpsSettings } from './ops-settings.js';
 import type { Readiness } from './readiness.js';
 
-/** What the host knows about the connection (node:http's socket, Deno.serve's info). */
-export interface ConnInfo {
-  remoteAddress?: string;
-}
+export type { ConnInfo };
 
 export type FetchHandler = (request: Request, conn?: ConnInfo) => Promise<Response>;
 
 export interface OpsDeps {
-  app: (request: Request) => Promise<Response>;
+  /** The app; `conn` passes on the connection (the in-process rate limit keys on its address). */
+  app: (request: Request, conn?: ConnInfo) => Promise<Response>;
   metrics: ServiceMetrics;
   readiness: Readiness;
   settings: Pick<OpsSettings, 'metricsToken' | 'metricsAddr' | 'accessLog' | 'clientIp'>;
@@ -96,12 +95,6 @@ export function createOps(deps: OpsDeps): Ops {
     return request.method === 'HEAD' ? new Response(null, { status: res.status, headers: res.headers }) : res;
   }
 
-  function clientIp(request: Request, conn: ConnInfo | undefined, source: ClientIpSource): string | undefined {
-    if (source === 'socket') return conn?.remoteAddress;
-    if (source === 'x-forwarded-for') return request.headers.get('x-forwarded-for')?.split(',')[0]?.trim().slice(0, 64) || conn?.remoteAddress;
-    return undefined;
-  }
-
   async function adminOutcome(path: string, response: Response): Promise<void> {
     const op = ADMIN_OPS.find((o) => path === `/_admin/${o}`);
     if (!op) return;
@@ -122,7 +115,7 @@ export function createOps(deps: OpsDeps): Ops {
       if (route === 'ready' && (request.method === 'GET' || request.method === 'HEAD')) response = await serveReady(request);
       else if (route === 'metrics' && metricsOnMain) response = await serveMetrics(request);
       else if (route === 'metrics') response = json(404, { code: 'NOT_FOUND', message: 'not found' });
-      else response = await deps.app(request);
+      else response = await deps.app(request, conn);
     } finally {
       inFlight--;
       metrics.inFlight(-1);
@@ -158,7 +151,7 @@ export function createOps(deps: OpsDeps): Ops {
           timings,
           dropped: route === 'image' ? droppedParams(url.search) : [],
         };
-        const ip = clientIp(request, conn, settings.clientIp);
+        const ip = clientAddress(request, conn, settings.clientIp);
         if (ip !== undefined) record.clientIp = ip;
         deps.writeLine(JSON.stringify(record));
       }

@@ -1,8 +1,9 @@
 import { isSecretShaped, secretShapeText } from '../core/config/secret-shape.js';
 import { ConfigError } from '../core/config/service-config.js';
+import type { ClientIpSource } from '../core/request/client-address.js';
 import type { EnvRecord } from '../storage/config.js';
 
-export type ClientIpSource = 'off' | 'socket' | 'x-forwarded-for';
+export type { ClientIpSource };
 
 /** The operations settings both renderer hosts read (docs/operations.md lists them). */
 export interface OpsSettings {

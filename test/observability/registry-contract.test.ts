@@ -60,6 +60,7 @@ describe('metrics registries', () => {
     expect(s.has('avatar_store_errors_total{store="primary",op="get"}')).toBe(false);
     expect(s.get('avatar_admin_operations_total{op="takedown",outcome="failed",code="INCOMPLETE"}')).toBe(1);
     expect(s.get('avatar_rate_limited_total{scope="request"}')).toBe(0);
+    expect(s.get('avatar_rate_limited_total{scope="render"}')).toBe(0);
     expect(s.get('avatar_render_queue_depth')).toBe(3);
     expect(s.get('avatar_render_rejections_total{reason="queue-full"}')).toBe(1);
     expect(s.get('avatar_render_memory_budget_in_use_bytes')).toBe(67108864);

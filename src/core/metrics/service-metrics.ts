@@ -25,8 +25,8 @@ export interface ServiceMetrics {
   renderFailed(): void;
   store(store: StoreName, op: StoreOp, seconds: number, ok: boolean): void;
   admin(op: AdminOp, outcome: 'ok' | 'failed' | 'rejected', code: string): void;
-  /** No rate limiter exists yet: the counter is exported (at 0) so dashboards can be built now. */
-  rateLimited(scope: string): void;
+  /** A refusal of the in-process limits: 'request' (a client over its rate, 429), 'render' (over the tenant's render budget: a neighbour or 503). */
+  rateLimited(scope: 'request' | 'render'): void;
   readonly renderScheduler: RenderMetrics;
   readonly registry: MetricsRegistry;
 }
@@ -44,14 +44,14 @@ export function createServiceMetrics(registry: MetricsRegistry): ServiceMetrics 
   const storeOps = registry.histogram({ name: 'avatar_store_operation_seconds', help: 'Store operation latency by store (primary, secondary) and operation.', labelNames: ['store', 'op'], buckets: STORE_BUCKETS });
   const storeErrors = registry.counter({ name: 'avatar_store_errors_total', help: 'Store operations that failed, by store and operation.', labelNames: ['store', 'op'] });
   const admin = registry.counter({ name: 'avatar_admin_operations_total', help: 'Purges, takedowns, erasures and restores by outcome (ok, failed, rejected) and error code.', labelNames: ['op', 'outcome', 'code'] });
-  const rateLimited = registry.counter({ name: 'avatar_rate_limited_total', help: 'Requests refused by a rate limit (no limiter exists yet: stays 0).', labelNames: ['scope'] });
+  const rateLimited = registry.counter({ name: 'avatar_rate_limited_total', help: 'Requests refused by a rate limit: request (a client IP over its rate, 429), render (a render over the tenant budget: a cached neighbour or 503).', labelNames: ['scope'] });
   const queueDepth = registry.gauge({ name: 'avatar_render_queue_depth', help: 'Render jobs waiting for a render slot.' });
   const rejections = registry.counter({ name: 'avatar_render_rejections_total', help: 'Render jobs the scheduler refused, by reason.', labelNames: ['reason'] });
   const memoryInUse = registry.gauge({ name: 'avatar_render_memory_budget_in_use_bytes', help: 'Render memory budget reserved by running jobs.' });
   const memoryBudget = registry.gauge({ name: 'avatar_render_memory_budget_bytes', help: 'Render memory budget in total.' });
   const masters = registry.counter({ name: 'avatar_render_masters_total', help: 'Decoded masters kept for later renders, and reused by one.', labelNames: ['event'] });
   // Exported at 0 from the start, so a scrape shows every series and rate() has a baseline.
-  rateLimited.inc({ scope: 'request' }, 0);
+  for (const scope of ['request', 'render']) rateLimited.inc({ scope }, 0);
   for (const event of ['kept', 'reused']) masters.inc({ event }, 0);
 
   const renderScheduler: RenderMetrics = {

@@ -15,7 +15,10 @@ import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { ConfigError, type Limits } from '../../core/config/service-config.js';
 import type { Renderer } from '../../core/ports.js';
 import type { Variant } from '../../core/variant.js';
+import { describeRateLimits } from '../../core/limits/rate-limits.js';
+import { RenderRefused } from '../../core/limits/neighbour-fallback.js';
 import { createApp } from '../../http/create-app.js';
+import { createImageLimits } from '../../http/limited-image-route.js';
 import { createDemoPage } from '../../http/demo-page.js';
 import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
@@ -83,7 +86,8 @@ async function main(): Promise<void> {
   const store = createStore(settings.storage, log, ops.wrapStore);
   const cache = createMemoryCache({
     maxBytes: settings.cacheMaxBytes,
-    onRefreshError: (key, err) => log(`refresh of ${key} failed`, err),
+    // A refresh the render budget refused keeps the stale copy, as intended: nothing to report.
+    onRefreshError: (key, err) => err instanceof RenderRefused || log(`refresh of ${key} failed`, err),
   });
   const app = createApp({
     config,
@@ -97,6 +101,8 @@ async function main(): Promise<void> {
     log,
     // Deno's node:crypto HMAC is synchronous; crypto.subtle's is a round trip per signed request.
     authorize: createAuthorizer({ hmac: nodeHmacSha256Base64url }),
+    // Per isolate: Deno Deploy runs several, each with its own counts.
+    limits: createImageLimits({ limits: settings.rateLimits, clientIp: ops.settings.clientIp, onRefused: ops.metrics.rateLimited }),
   });
   const handler = ops.wrapFetch(app.fetch);
 
@@ -111,6 +117,7 @@ async function main(): Promise<void> {
         console.log(`  config: ${settings.configSource}; tenants: ${[...config.tenants.keys()].join(', ')}`);
         console.log(`  storage: ${describeStorage(settings.storage)}${demo}`);
         console.log(`  operations: ${describeOps(ops.settings)}`);
+        if (mode === 'full') console.log(`  rate limits: ${describeRateLimits(settings.rateLimits)}`);
       },
       // The router already turns every error into a response; this is the last line of defence.
       onError: (err: unknown) => {

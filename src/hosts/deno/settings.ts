@@ -6,6 +6,7 @@
 import { withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
 import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';
 import { renderSecretProblems } from '../../core/config/render-secrets.js';
+import { parseRateLimits, type RateLimits } from '../../core/limits/rate-limits.js';
 import { readSchedulerSettings, type SchedulerSettings } from '../../render/scheduler/settings.js';
 import { type EnvRecord, loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 
@@ -28,6 +29,8 @@ export interface DenoSettings {
   configSource: string;
   /** RENDER_THREADS, RENDER_MEMORY_MB (else limits.renderMemoryBytes), RENDER_TIMEOUT_MS, RENDER_QUEUE (render/scheduler/settings.ts). */
   render: SchedulerSettings;
+  /** RATE_LIMITS_JSON (absent: the defaults): per client IP and per tenant renders, per isolate (core/limits/rate-limits.ts). */
+  rateLimits: RateLimits;
 }
 
 /**
@@ -97,9 +100,11 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores
   // larger at its peak (docs/deno.md, "Rendering"); the main thread keeps a core for HTTP.
   const render = readSchedulerSettings(env, Math.max(1, cores - 1), problems, config?.limits.renderMemoryBytes);
 
+  const rateLimits = parseRateLimits(get('RATE_LIMITS_JSON'), problems);
+
   if (problems.length || !storage || !config) throw new ConfigError(problems);
   const wasmDir = get('WASM_DIR');
-  return { mode, hostname, port, config, renderSecrets, storage, cacheMaxBytes, demoPage, configSource: source, render, ...(wasmDir ? { wasmDir } : {}) };
+  return { mode, hostname, port, config, renderSecrets, storage, cacheMaxBytes, demoPage, configSource: source, render, rateLimits, ...(wasmDir ? { wasmDir } : {}) };
 }
 
 /** AVATAR_CONFIG_JSON (inline, handy on Deno Deploy) or AVATAR_CONFIG (a file path), not both. */

@@ -1,6 +1,5 @@
 import { EdgeRateLimiter, PenaltyBox, RateCounter } from 'fastly:edge-rate-limiter';
-import { HttpError } from '../../core/errors.js';
-import type { RateLimit } from './rate-limits.js';
+import { type RateLimit, rateLimitedError, renderBudgetError } from '../../core/limits/rate-limits.js';
 
 /** Names of the POP's rate counters and penalty box (created on first use; nothing to provision). */
 export const CLIENT_COUNTER = 'avatar_edge_clients';
@@ -10,7 +9,7 @@ export const RENDER_COUNTER = 'avatar_edge_renders';
 export const RENDER_BUDGET_HEADER = 'x-render-budget';
 
 /**
- * The per-client-IP limit of rate-limits.ts with Fastly's Edge Rate Limiting. The entry is
+ * The per-client-IP limit of core/limits/rate-limits.ts with Fastly's Edge Rate Limiting. The entry is
  * tenant + IP, so a tenant's own limit applies to its traffic only. A client in the penalty
  * box is refused without being counted again.
  */
@@ -20,11 +19,8 @@ export function checkClient(tenant: string, ip: string | undefined, limit: RateL
   const box = new PenaltyBox(CLIENT_PENALTY_BOX);
   const over =
     box.has(entry) || new EdgeRateLimiter(new RateCounter(CLIENT_COUNTER), box).checkRate(entry, 1, limit.clientWindow, limit.clientRps, limit.penaltyMinutes);
-  if (over) {
-    throw new HttpError(429, 'RATE_LIMITED', `too many requests from this address; retry in ${limit.penaltyMinutes * 60} s`, {
-      'retry-after': String(limit.penaltyMinutes * 60),
-    });
-  }
+  // The penalty box does not say how long an entry has left: the whole penalty.
+  if (over) throw rateLimitedError(limit.penaltyMinutes * 60);
 }
 
 /**
@@ -36,10 +32,7 @@ export function takeRender(tenant: string, limit: RateLimit): void {
   if (limit.rendersPerMinute === 0) return;
   const counter = new RateCounter(RENDER_COUNTER);
   if (counter.lookupCount(tenant, 60) >= limit.rendersPerMinute) {
-    throw new HttpError(503, 'RENDER_BUDGET', `tenant '${tenant}' is over its render budget (${limit.rendersPerMinute} per minute); retry later`, {
-      'retry-after': '60',
-      [RENDER_BUDGET_HEADER]: 'exceeded',
-    });
+    throw renderBudgetError(tenant, limit, 60, { [RENDER_BUDGET_HEADER]: 'exceeded' });
   }
   counter.increment(tenant, 1);
 }

@@ -22,7 +22,7 @@ import { createBackendBudget, imagesPerCall, reserveForAudit, stageRequests, tak
 import { createCoreCache } from './core-cache.js';
 import { checkClient, takeRender } from './edge-limits.js';
 import { createEdgeCacheCheck } from './edge-verify.js';
-import { limitFor } from './rate-limits.js';
+import { limitFor } from '../../core/limits/rate-limits.js';
 import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';

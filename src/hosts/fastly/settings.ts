@@ -14,7 +14,7 @@ import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, ty
 import { renderSecretProblems } from '../../core/config/render-secrets.js';
 import { loadStorageConfig, type StorageConfig } from '../../storage/config.js';
 import { DEFAULT_BACKEND_REQUEST_LIMIT } from './backend-budget.js';
-import { parseRateLimits, type RateLimits } from './rate-limits.js';
+import { parseRateLimits, type RateLimits } from '../../core/limits/rate-limits.js';
 
 export interface SettingsSource {
   /** A Config Store entry, or undefined when absent. */
@@ -46,7 +46,7 @@ export interface EdgeSettings {
   storeSecondaryBackend: string;
   /** Backend requests one execution may make (Fastly: 32, 10 on trial accounts); past it they are refused. */
   backendRequestLimit: number;
-  /** Per-client-IP and per-tenant render limits at the POP (RATE_LIMITS_JSON, rate-limits.ts). */
+  /** Per-client-IP and per-tenant render limits at the POP (RATE_LIMITS_JSON, core/limits/rate-limits.ts). */
   rateLimits: RateLimits;
 }
 

@@ -2,7 +2,9 @@ import { createMemoryCache } from '../../cache/memory-cache.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import type { ServiceConfig } from '../../core/config/service-config.js';
 import type { ObjectStore, Renderer } from '../../core/ports.js';
+import { RenderRefused } from '../../core/limits/neighbour-fallback.js';
 import { createApp, type App } from '../../http/create-app.js';
+import type { ImageLimits } from '../../http/limited-image-route.js';
 import { createDemoPage } from '../../http/demo-page.js';
 import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
@@ -36,6 +38,8 @@ export interface NodeAppOptions {
   renderThreads?: number;
   /** The scheduler's budget, deadline and queue (render/scheduler/pool.ts); its defaults when absent. */
   render?: Pick<RenderPoolOptions, 'memoryBytes' | 'timeoutMs' | 'maxQueue' | 'masterBytes' | 'stallForTests' | 'metrics'>;
+  /** Per-client and per-tenant render limits (RATE_LIMITS_JSON; http/limited-image-route.ts); none when absent. */
+  limits?: ImageLimits;
   /** Wraps the app's handler before it is served (metrics, access log, /readyz: hosts/node/node-ops.ts). */
   wrapFetch?: (fetch: FetchHandler) => FetchHandler;
 }
@@ -54,7 +58,8 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const renderer = opts.wrapRenderer ? opts.wrapRenderer(pool) : pool;
   const cache = createMemoryCache({
     maxBytes: opts.cacheMaxBytes ?? 256 * 1024 * 1024,
-    onRefreshError: (key, err) => opts.log?.(`refresh of ${key} failed`, err),
+    // A refresh the render budget refused keeps the stale copy, as intended: nothing to report.
+    onRefreshError: (key, err) => err instanceof RenderRefused || opts.log?.(`refresh of ${key} failed`, err),
   });
   const app: App = createApp({
     config: opts.config,
@@ -69,6 +74,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
     // The local host's root page and generated avatars for tenants with fallback 'generated'.
     page: createDemoPage({ config: opts.config }),
     fallback: createGeneratedFallback(createCodecs(modules)),
+    limits: opts.limits,
   });
   const server = await serve(opts.wrapFetch ? opts.wrapFetch(app.fetch) : app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const close = async () => {

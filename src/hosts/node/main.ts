@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { withAdminTokenFromEnv } from '../../core/config/admin-env.js';
 import { ConfigError, loadServiceConfig } from '../../core/config/service-config.js';
 import { parseRenderSecrets } from '../../core/config/render-secrets.js';
+import { describeRateLimits, parseRateLimits } from '../../core/limits/rate-limits.js';
+import { createImageLimits } from '../../http/limited-image-route.js';
 import { readSchedulerSettings, stallWarning } from '../../render/scheduler/settings.js';
 import { describeStorage } from '../../storage/config.js';
 import { describeOps } from '../../observability/ops-settings.js';
@@ -20,12 +22,21 @@ function renderSettings(renderMemoryBytes: number) {
   return settings;
 }
 
+/** RATE_LIMITS_JSON (absent: the defaults of core/limits/rate-limits.ts), per process. */
+function rateLimits() {
+  const problems: string[] = [];
+  const limits = parseRateLimits(process.env.RATE_LIMITS_JSON, problems);
+  if (problems.length) throw new ConfigError(problems);
+  return limits;
+}
+
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT must be 0..65535, got '${process.env.PORT}'`]);
   const { input, source } = readServiceInput();
   const config = loadServiceConfig(withAdminTokenFromEnv(input, process.env));
   const renderSecrets = parseRenderSecrets(process.env.RENDER_SECRET);
+  const limits = rateLimits();
   const render = renderSettings(config.limits.renderMemoryBytes);
   const stall = stallWarning(render);
   if (stall) console.error(`[avatar-edge] ${stall}`);
@@ -49,6 +60,7 @@ async function main(): Promise<void> {
     render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests, metrics: ops.metrics.renderScheduler },
     wrapRenderer: ops.wrapRenderer,
     wrapFetch: ops.wrapFetch,
+    limits: createImageLimits({ limits, clientIp: ops.settings.clientIp, onRefused: ops.metrics.rateLimited }),
   });
   const metricsListener = await ops.startMetricsListener();
   if (app.seeded.length) console.log(`seeded ${app.seeded.length} sample originals: ${app.seeded.join(', ')}`);
@@ -57,6 +69,7 @@ async function main(): Promise<void> {
   const threads = render.threads ? `${render.threads} worker thread${render.threads === 1 ? '' : 's'}` : 'the main thread';
   console.log(`render: ${threads}, memory ${render.memoryBytes / 1048576} MiB, timeout ${render.timeoutMs} ms, queue ${render.maxQueue}`);
   console.log(`operations: ${describeOps(ops.settings)}${metricsListener ? ` at ${metricsListener.url}/metrics` : ''}`);
+  console.log(`rate limits: ${describeRateLimits(limits)}`);
   console.log(`avatar-edge listening on ${app.url}${renderSecrets.length ? ' (render route /_render/* on)' : ''}`);
   console.log('try:');
   for (const path of ['/demo/hopper?w=128', '/demo/astronaut/256.webp', '/demo/mysha?w=96&fmt=png', '/demo/seeding?w=512&h=256&fit=cover']) {

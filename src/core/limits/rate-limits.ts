@@ -1,18 +1,22 @@
+import { HttpError } from '../errors.js';
+
 /**
- * Rate limits at the POP, read from the Config Store entry RATE_LIMITS_JSON. No `fastly:*`
- * here (edge-limits.ts applies them with fastly:edge-rate-limiter), so this is tested like the
- * core. Two limits, each configurable per tenant:
+ * Rate limits, read from RATE_LIMITS_JSON (a Fastly Config Store entry; an environment
+ * variable on Node and Deno). Pure parsing and the refusals every host answers with; each host
+ * applies the limits its own way (Fastly: hosts/fastly/edge-limits.ts with
+ * fastly:edge-rate-limiter; Node and Deno: in-process-limiter.ts). Two limits, each
+ * configurable per tenant:
  *
  *   - per client IP (image requests, hits included): an average of `clientRps` requests per
  *     second over `clientWindow` seconds (1, 10 or 60); past it the IP is put in the penalty
  *     box for `penaltyMinutes` and gets 429 with Retry-After until it is let out;
- *   - per tenant renders (misses this POP sends to the renderer): `rendersPerMinute`; past it
- *     the miss answers 503 with Retry-After, or the stale copy when one is cached
- *     (stale-if-error). This is what the budget protects: an unsigned tenant's `v=` values and
- *     size ladder can be walked by anyone, and every new one is a render.
+ *   - per tenant renders: `rendersPerMinute`; past it the request answers 503 with
+ *     Retry-After, or something already cached (Fastly: the stale copy; Node and Deno: a
+ *     neighbouring size). This is what the budget protects: an unsigned tenant's `v=` values
+ *     and size ladder can be walked by anyone, and every new one is a render.
  *
- * Fastly's counters are per POP and approximate (they converge within seconds), so the numbers
- * are per POP; 0 turns a limit off.
+ * The numbers are per Fastly POP (whose counters are approximate: they converge within
+ * seconds), or per Node/Deno process; 0 turns a limit off.
  */
 
 export interface RateLimit {
@@ -87,4 +91,29 @@ function readLimit(where: string, o: Record<string, unknown>, base: RateLimit, p
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** 429 RATE_LIMITED: the client is in the penalty box for `retryAfter` more seconds. */
+export function rateLimitedError(retryAfter: number): HttpError {
+  return new HttpError(429, 'RATE_LIMITED', `too many requests from this address; retry in ${retryAfter} s`, { 'retry-after': String(retryAfter) });
+}
+
+/**
+ * 503 RENDER_BUDGET: a server-side condition, not the client's doing. `headers` adds the
+ * host's own (Fastly marks a shield's refusal with one).
+ */
+export function renderBudgetError(tenant: string, limit: RateLimit, retryAfter: number, headers: Record<string, string> = {}): HttpError {
+  return new HttpError(503, 'RENDER_BUDGET', `tenant '${tenant}' is over its render budget (${limit.rendersPerMinute} per minute); retry later`, {
+    'retry-after': String(retryAfter),
+    ...headers,
+  });
+}
+
+/** One line for a host's start-up log. */
+export function describeRateLimits(limits: RateLimits): string {
+  const d = limits.defaults;
+  const client = d.clientRps ? `${d.clientRps} req/s per client IP over ${d.clientWindow} s (penalty ${d.penaltyMinutes} min)` : 'no client limit';
+  const renders = d.rendersPerMinute ? `${d.rendersPerMinute} renders/min per tenant` : 'no render budget';
+  const own = limits.tenants.size ? `; own limits for ${[...limits.tenants.keys()].join(', ')}` : '';
+  return `${client}, ${renders}${own}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { limitFor, parseRateLimits, RATE_LIMIT_DEFAULTS } from '../../../src/hosts/fastly/rate-limits.js';
+import { limitFor, parseRateLimits, RATE_LIMIT_DEFAULTS } from '../../../src/core/limits/rate-limits.js';
 
 describe('RATE_LIMITS_JSON', () => {
   it('defaults when absent; tenants inherit the top level and override what they name', () => {

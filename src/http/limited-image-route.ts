@@ -1,0 +1,82 @@
+import type { ServiceConfig } from '../core/config/service-config.js';
+import { isHttpError } from '../core/errors.js';
+import { createInProcessLimiter, type InProcessLimiter, type InProcessLimiterOptions } from '../core/limits/in-process-limiter.js';
+import { neighbourResponse, RenderRefused } from '../core/limits/neighbour-fallback.js';
+import type { RateLimits } from '../core/limits/rate-limits.js';
+import type { LoadOptions, VariantBody, VariantLoader } from '../core/ports.js';
+import { clientAddress, type ClientIpSource } from '../core/request/client-address.js';
+import type { Handler } from './router.js';
+
+/** The in-process rate limits a host turns on (Node, Deno): docs/operations.md, "Rate limits". */
+export interface ImageLimits {
+  limiter: InProcessLimiter;
+  /** Where the client's address comes from: the TCP peer, or X-Forwarded-For behind a proxy trusted to set it. */
+  clientIp: Exclude<ClientIpSource, 'off'>;
+}
+
+/**
+ * The tenant a request's path names, for the client limit's entry: a configured tenant, else ''
+ * (unknown tenants answer 404, and cannot multiply one client's entries). No URL parse: this
+ * runs on every cache hit.
+ */
+function tenantOf(url: string, config: ServiceConfig): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2) + 1;
+  if (start === 0) return '';
+  let end = start;
+  while (end < url.length) {
+    const c = url.charCodeAt(end);
+    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
+    end++;
+  }
+  const tenant = url.slice(start, end);
+  return config.tenants.has(tenant) ? tenant : '';
+}
+
+/** The loader the image route uses: renders count against the tenant's budget, refusals name their variant. */
+export function budgetedLoader(loader: VariantLoader, limiter: InProcessLimiter): VariantLoader {
+  const opts: LoadOptions = {
+    beforeRender(variant) {
+      try {
+        limiter.takeRender(variant.tenant);
+      } catch (err) {
+        throw isHttpError(err) ? new RenderRefused(err, variant) : err;
+      }
+    },
+  };
+  return {
+    load: (variant) => loader.load(variant, opts),
+    hasAlpha: (tenant, id) => loader.hasAlpha(tenant, id),
+  };
+}
+
+/**
+ * The image route behind the limits: the client's rate first (before signatures or the
+ * cache), and a render the budget refused answered with a cached neighbour when there is one.
+ */
+export function limitedImageRoute(image: Handler, deps: { config: ServiceConfig; limits: ImageLimits; peek?: (key: string) => VariantBody | undefined }): Handler {
+  const { limiter, clientIp } = deps.limits;
+  return async (request, conn) => {
+    limiter.checkClient(tenantOf(request.url, deps.config), clientAddress(request, conn, clientIp));
+    try {
+      return await image(request, conn);
+    } catch (err) {
+      if (err instanceof RenderRefused && deps.peek) {
+        const neighbour = neighbourResponse(err, request, { config: deps.config, peek: deps.peek });
+        if (neighbour) return neighbour;
+      }
+      throw err;
+    }
+  };
+}
+
+/**
+ * The limits a Node or Deno host runs with: RATE_LIMITS_JSON's, keyed on the address the
+ * access log would record (ACCESS_LOG_CLIENT_IP=x-forwarded-for: that header's first address,
+ * else always the TCP peer, even when the log records none).
+ */
+export function createImageLimits(opts: { limits: RateLimits; clientIp: ClientIpSource; onRefused?: InProcessLimiterOptions['onRefused'] }): ImageLimits {
+  return {
+    limiter: createInProcessLimiter({ limits: opts.limits, onRefused: opts.onRefused }),
+    clientIp: opts.clientIp === 'x-forwarded-for' ? 'x-forwarded-for' : 'socket',
+  };
+}
