@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { originalKey } from '../../../src/core/storage-keys.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
 import { REPO } from './corpus.js';
+import { BENCH_RATE_LIMITS } from './rate-limits.js';
 
 export type ServerKind = 'node' | 'deno' | 'ipx';
 export type SourceFormat = 'jpeg' | 'png' | 'webp';
@@ -155,6 +156,7 @@ export async function startServer(kind: ServerKind, files: readonly SourceFile[]
       STORAGE: 'fs',
       DATA_DIR: store,
       AVATAR_CONFIG: config,
+      RATE_LIMITS_JSON: BENCH_RATE_LIMITS,
     });
     // It listens once its codecs are warm.
     url = (await s.waitFor(/avatar-edge listening on (http:\/\/127\.0\.0\.1:\d+)/, 'Node host'))[1]!;
@@ -169,6 +171,7 @@ export async function startServer(kind: ServerKind, files: readonly SourceFile[]
       STORAGE: 'fs',
       DATA_DIR: store,
       AVATAR_CONFIG_JSON: JSON.stringify(SERVICE_CONFIG),
+      RATE_LIMITS_JSON: BENCH_RATE_LIMITS,
     });
     url = (await s.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 'Deno host'))[1]!;
     // It serves at once and warms its codecs alongside: wait, so no request pays for that.
