@@ -10,6 +10,8 @@ import { dataDirWith } from '../support/data-dir.js';
 
 const SAMPLES = new URL('../../samples/demo/', import.meta.url).pathname;
 const METRICS_TOKEN = 'deno-metrics-token-not-a-secret';
+// Tenant `limited`: 1 request/s over 60 s per client IP (60 in the test's minute).
+const RATE_LIMITS_JSON = JSON.stringify({ tenants: { limited: { clientRps: 1, clientWindow: 60 } } });
 
 describe('Deno host operations', () => {
   let bundle: Awaited<ReturnType<typeof buildDenoBundle>>;
@@ -21,7 +23,7 @@ describe('Deno host operations', () => {
     dataDir = await dataDirWith('deno-ops', [{ tenant: 'demo', id: 'hopper', file: join(SAMPLES, 'hopper.jpg') }]);
     host = await startDenoHost({
       entry: bundle.entry,
-      env: { DATA_DIR: dataDir, AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {} } }), METRICS_TOKEN, ACCESS_LOG_CLIENT_IP: 'socket' },
+      env: { DATA_DIR: dataDir, AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {}, limited: {} } }), METRICS_TOKEN, ACCESS_LOG_CLIENT_IP: 'socket', RATE_LIMITS_JSON },
       writable: [dataDir],
     });
   }, 120_000);
@@ -59,5 +61,25 @@ describe('Deno host operations', () => {
     const lines = host.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const hit = lines.find((l) => l.url === '/demo/hopper?w=48&utm_campaign=x');
     expect(hit).toMatchObject({ route: 'image', status: 200, cache: 'HIT', tenant: 'demo', id: 'hopper', dropped: ['utm_campaign'], clientIp: '127.0.0.1' });
+  }, 60_000);
+
+  it('refuses a client past its tenant rate with 429 and Retry-After, and counts it at /metrics', async () => {
+    expect(host.output()).toContain('rate limits: 100 req/s per client IP over 10 s (penalty 1 min), 600 renders/min per tenant; own limits for limited');
+    // No original: each is a 404, counted all the same.
+    const statuses = new Set<number>();
+    for (let i = 0; i < 60; i++) {
+      const res = await host.get(`/limited/nobody-${i}?w=48`);
+      await res.arrayBuffer();
+      statuses.add(res.status);
+    }
+    expect([...statuses]).toEqual([404]);
+    const over = await host.get('/limited/nobody?w=48');
+    expect([over.status, over.headers.get('retry-after')]).toEqual([429, '60']);
+    expect(await over.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    // demo, from the same address, is not limited by it.
+    expect((await host.get('/demo/hopper?w=48', { accept: 'image/webp' })).status).toBe(200);
+    const text = await (await host.get('/metrics', { authorization: `Bearer ${METRICS_TOKEN}` })).text();
+    expect(text).toContain('avatar_rate_limited_total{scope="request"} 1');
+    expect(text).toContain('avatar_rate_limited_total{scope="render"} 0');
   }, 60_000);
 });

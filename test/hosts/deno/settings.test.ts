@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/config/service-config.js';
 import { DEFAULT_DENO_CACHE_BYTES, loadDenoSettings } from '../../../src/hosts/deno/settings.js';
+import { RATE_LIMIT_DEFAULTS } from '../../../src/core/limits/rate-limits.js';
 
 const SECRET = 'r'.repeat(32);
 const files: Record<string, string> = {
@@ -99,5 +100,13 @@ describe('Deno host settings', () => {
     expect(await problemsOf({ AVATAR_TENANT_KEYS: '{"nobody": {}}' })).toEqual(["AVATAR_TENANT_KEYS: no tenant 'nobody' in the service config"]);
     expect(await problemsOf({ AVATAR_CONFIG: '/missing.json' })).toEqual(['AVATAR_CONFIG=/missing.json: cannot read the file (No such file or directory)']);
     expect(await problemsOf({ ADMIN_TOKENS_JSON: '["x"]' })).toEqual(['ADMIN_TOKENS_JSON must be a JSON object']);
+  });
+
+  it('reads RATE_LIMITS_JSON as the Fastly host does: the defaults when unset, every problem listed', async () => {
+    const s = await loadDenoSettings({ RATE_LIMITS_JSON: '{"rendersPerMinute": 30, "tenants": {"demo": {"clientRps": 0}}}' }, readText);
+    expect(s.rateLimits.defaults.rendersPerMinute).toBe(30);
+    expect(s.rateLimits.tenants.get('demo')).toMatchObject({ clientRps: 0, rendersPerMinute: 30 });
+    expect((await loadDenoSettings({}, readText)).rateLimits.defaults).toEqual(RATE_LIMIT_DEFAULTS);
+    expect(await problemsOf({ RATE_LIMITS_JSON: '{"clientWindow": 5}' })).toEqual(['RATE_LIMITS_JSON.clientWindow must be 1, 10 or 60 (seconds), got 5']);
   });
 });
