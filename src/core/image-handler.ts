@@ -2,7 +2,7 @@ import type { ServiceConfig } from './config/service-config.js';
 import type { Tenant } from './config/tenant-config.js';
 import { etagMatches } from './etag.js';
 import { HttpError } from './errors.js';
-import type { Clock, VariantCache, VariantLoader } from './ports.js';
+import type { CacheResult, Clock, VariantCache, VariantLoader } from './ports.js';
 import { type PendingVariant, canonicalize, withFormat } from './request/canonicalize.js';
 import { resolveNegotiated } from './request/negotiate-format.js';
 import { type PathParts, parsePath } from './request/parse-path.js';
@@ -36,6 +36,12 @@ export interface ImageHandlerDeps {
    * Default: `new Response`.
    */
   respond?: (body: Uint8Array<ArrayBuffer> | null, init: ResponseInit) => Response;
+  /**
+   * Answers a request whose load failed with something else, or undefined to let the error
+   * through (the in-process render budget serves a cached neighbouring size this way). Only on
+   * the failure path: a hit pays nothing for it.
+   */
+  recover?: (err: unknown, request: Request) => Response | undefined;
 }
 
 const standardResponse = (body: Uint8Array<ArrayBuffer> | null, init: ResponseInit): Response => new Response(body, init);
@@ -74,7 +80,15 @@ export function createImageHandler(deps: ImageHandlerDeps) {
   return async function handleImage(request: Request): Promise<Response> {
     const t0 = performance.now();
     const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
-    const { value, state, coalesced } = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
+    let result: CacheResult;
+    try {
+      result = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
+    } catch (err) {
+      const answer = deps.recover?.(err, request);
+      if (answer) return answer;
+      throw err;
+    }
+    const { value, state, coalesced } = result;
 
     // A plain object, not a Headers: built once per hit, and read by the host as it is (Node's
     // BytesResponse hands it to writeHead). Every name is lowercase, so each appears once.

@@ -9,7 +9,7 @@ import { createCachePurger, type Purger } from '../core/purge/purger.js';
 import { createUploadService } from '../core/upload/upload-service.js';
 import type { ConnInfo } from '../core/request/client-address.js';
 import { createInProcessAdmin } from './admin-routes.js';
-import { budgetedLoader, type ImageLimits, limitedImageRoute } from './limited-image-route.js';
+import { budgetedLoader, type ImageLimits, limitedImageRoute, neighbourRecovery } from './limited-image-route.js';
 import { createRenderRoute } from './render-route.js';
 import { createRouter, type Handler } from './router.js';
 import { createUploadRoute } from './upload-route.js';
@@ -59,8 +59,15 @@ export function createApp(deps: AppDeps): App {
   // Only the public image route spends the render budget: uploads and /_render/* (whose
   // caller, the edge, has its own) render without it.
   const imageLoader = deps.limits ? budgetedLoader(loader, deps.limits.limiter) : loader;
-  const handler = createImageHandler({ config: deps.config, cache: deps.cache, loader: imageLoader, authorize: deps.authorize ?? createAuthorizer(), respond: deps.respond });
-  const image = deps.limits ? limitedImageRoute(handler, { config: deps.config, limits: deps.limits, peek: deps.cache.peek?.bind(deps.cache) }) : handler;
+  const handler = createImageHandler({
+    config: deps.config,
+    cache: deps.cache,
+    loader: imageLoader,
+    authorize: deps.authorize ?? createAuthorizer(),
+    respond: deps.respond,
+    recover: deps.limits ? neighbourRecovery(deps.config, deps.cache.peek?.bind(deps.cache)) : undefined,
+  });
+  const image = deps.limits ? limitedImageRoute(handler, { config: deps.config, limits: deps.limits }) : handler;
   const render = deps.renderSecrets?.length
     ? createRenderRoute({ config: deps.config, loader, secrets: deps.renderSecrets })
     : undefined;

@@ -15,9 +15,9 @@ export interface ImageLimits {
 }
 
 /**
- * The tenant a request's path names, for the client limit's entry: a configured tenant, else ''
- * (unknown tenants answer 404, and cannot multiply one client's entries). No URL parse: this
- * runs on every cache hit.
+ * The tenant a request's path names, for the client limit's entry: a configured tenant's own
+ * name string, else '' (unknown tenants answer 404, and cannot multiply one client's entries).
+ * No URL parse: this runs on every cache hit.
  */
 function tenantOf(url: string, config: ServiceConfig): string {
   const start = url.indexOf('/', url.indexOf('//') + 2) + 1;
@@ -28,8 +28,7 @@ function tenantOf(url: string, config: ServiceConfig): string {
     if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
     end++;
   }
-  const tenant = url.slice(start, end);
-  return config.tenants.has(tenant) ? tenant : '';
+  return config.tenants.get(url.slice(start, end))?.name ?? '';
 }
 
 /** The loader the image route uses: renders count against the tenant's budget, refusals name their variant. */
@@ -50,23 +49,21 @@ export function budgetedLoader(loader: VariantLoader, limiter: InProcessLimiter)
 }
 
 /**
- * The image route behind the limits: the client's rate first (before signatures or the
- * cache), and a render the budget refused answered with a cached neighbour when there is one.
+ * The image route behind the client limit: checked first (before signatures or the cache), and
+ * thrown synchronously (the router catches it): no extra promise on a hit.
  */
-export function limitedImageRoute(image: Handler, deps: { config: ServiceConfig; limits: ImageLimits; peek?: (key: string) => VariantBody | undefined }): Handler {
+export function limitedImageRoute(image: Handler, deps: { config: ServiceConfig; limits: ImageLimits }): Handler {
   const { limiter, clientIp } = deps.limits;
-  return async (request, conn) => {
+  return (request, conn) => {
     limiter.checkClient(tenantOf(request.url, deps.config), clientAddress(request, conn, clientIp));
-    try {
-      return await image(request, conn);
-    } catch (err) {
-      if (err instanceof RenderRefused && deps.peek) {
-        const neighbour = neighbourResponse(err, request, { config: deps.config, peek: deps.peek });
-        if (neighbour) return neighbour;
-      }
-      throw err;
-    }
+    return image(request, conn);
   };
+}
+
+/** The image handler's `recover`: a render the budget refused is answered with a cached neighbour when there is one. */
+export function neighbourRecovery(config: ServiceConfig, peek: ((key: string) => VariantBody | undefined) | undefined) {
+  if (!peek) return undefined;
+  return (err: unknown, request: Request): Response | undefined => (err instanceof RenderRefused ? neighbourResponse(err, request, { config, peek }) : undefined);
 }
 
 /**

@@ -71,6 +71,10 @@ describe('in-process client limit', () => {
     expect(outcome(() => limiter.checkClient('demo', '192.0.2.9'))).toMatch(/^429/);
     expect(outcome(() => limiter.checkClient('demo', '192.0.2.0'))).toBe('ok');
     expect(limiter.size().clients).toBe(3);
+    // A tenant with no entries yet takes the place of another tenant's oldest.
+    limiter.checkClient('other', '192.0.2.0');
+    expect(limiter.size().clients).toBe(3);
+    expect(outcome(() => limiter.checkClient('demo', '192.0.2.8'))).toBe('ok');
   });
 });
 
