@@ -296,7 +296,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     pump();
   }
 
-  function spawn(): Slot {
+  function spawn(replacement = false): Slot {
     const thread = opts.startThread();
     const slot: Slot = { thread, ready: Promise.resolve(), warm: false, busy: undefined, jobId: 0, timer: undefined, renders: 0, retire: false, detector: false };
     let first: ((m: ThreadReply) => void) | undefined;
@@ -325,7 +325,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
         if (slots.every((x) => x.broken || x.retire)) for (const job of queue.splice(0)) job.reject(slot.broken);
       },
     );
-    thread.post({ init });
+    thread.post({ init: replacement ? { ...init, warmUp: false } : init });
     return slot;
   }
 
@@ -346,7 +346,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     });
     counters.recycled++;
     const i = slots.indexOf(slot);
-    if (i >= 0 && !closed) slots[i] = spawn();
+    if (i >= 0 && !closed) slots[i] = spawn(true);
   }
 
   for (let i = 0; i < size; i++) slots.push(spawn());

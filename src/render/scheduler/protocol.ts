@@ -19,12 +19,20 @@ export interface ThreadInit {
    * before rendering, synchronously, as a hostile decode's single WebAssembly call does.
    */
   stallForTests?: { marker: string; ms: number };
+  /**
+   * Run every codec once before saying ready (warm-up.ts; default true). The scheduler's first
+   * threads do, so a wrong binary fails the boot; replacements do not: the binaries passed
+   * already, and the warm-up cost a replacement ~300 ms of CPU on top of ~350 ms to boot,
+   * paid on every recycle (after each large decode), while the thread's first job warms what
+   * it uses anyway.
+   */
+  warmUp?: boolean;
 }
 
 /** What a source carries (e.g. in a JPEG comment) to be stalled by `stallForTests`. */
 export const STALL_MARKER_FOR_TESTS = 'avatar-edge-test-stall';
 
-/** A master's pixels cross threads as a plain (or shared) buffer plus its facts. */
+/** A master's pixels cross threads as a plain buffer (moved to the scheduler, copied to a thread) plus its facts. */
 export interface MasterMessage {
   data: Uint8ClampedArray;
   width: number;

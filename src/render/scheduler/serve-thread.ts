@@ -82,7 +82,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
     if ('init' in message) {
       init = message.init;
       renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: opts.collectGarbage, findFocal: opts.findFocal });
-      ready = renderer.warmUp();
+      ready = init.warmUp === false ? Promise.resolve() : renderer.warmUp();
       ready.then(
         () => endpoint.post({ ready: true }),
         (err: unknown) => endpoint.post({ ready: false, message: String(err) }),

@@ -27,8 +27,8 @@ async function photo(seed: number): Promise<Uint8Array> {
 }
 
 describe('render pool master memory', () => {
-  it('evicted masters do not stay resident: 24 distinct 5 MB masters through an 8 MB cap', async () => {
-    const sources = await Promise.all(Array.from({ length: 24 }, (_, i) => photo(i)));
+  it('evicted masters do not stay resident: 40 distinct 5 MB masters through an 8 MB cap', async () => {
+    const sources = await Promise.all(Array.from({ length: 40 }, (_, i) => photo(i)));
     const pool = createRenderPool({ modules: await loadCodecModules(), size: 1, masterBytes: 8 * MB, recycleAfterPixels: Infinity });
     try {
       await pool.warmUp();
@@ -42,10 +42,11 @@ describe('render pool master memory', () => {
       const stats = pool.stats();
       expect(stats.masters).toBeGreaterThan(0);
       expect(stats.masterBytes).toBeLessThanOrEqual(8 * MB);
-      // 23 × 5.2 MB = 120 MB of masters went through the store; shared ones all stayed.
-      expect(peak).toBeLessThan(60 * MB);
+      // 39 × 5.2 MB = 205 MB of masters went through the store; shared ones all stayed
+      // (210 MB growth). Plain ones: 69 MB, the thread's own memory mostly.
+      expect(peak).toBeLessThan(110 * MB);
     } finally {
       await pool.close();
     }
-  }, 120_000);
+  }, 180_000);
 });
