@@ -131,7 +131,7 @@ avatar_edge_secrets = [
       tables: [],
       notes: [
         'Viceroy reports vCpuTime() in whole milliseconds, so medians move in steps of 1 ms; production POPs differ in CPU speed.',
-        'Per request the service still reads and validates its Config Store and Secret Store entries (the snapshot cannot hold them) and, for signed URLs, imports the HMAC key.',
+        'Per request the service still reads and validates its Config Store and Secret Store entries (the snapshot cannot hold them) and, for signed URLs, imports the HMAC key and signs; the hot path\'s first-use work (bytecode, the first crypto.subtle sign) is done at build time (src/hosts/fastly/snapshot-warmup.ts, docs/fastly.md "CPU per request").',
       ],
     };
   } finally {

@@ -46,7 +46,7 @@ export async function logged(request: Request, handle: () => Promise<Response>, 
   const t = new Date().toISOString();
   let res = await handle();
   try {
-    const line = lineFor(request, res, t, performance.now() - t0);
+    const line = lineFor(request, res, t, performance.now() - t0, cpuSoFar());
     if (res.status >= 400 && (res.headers.get('content-type') ?? '').includes('json')) {
       // Errors are small JSON {code, message}: the code is what makes the line useful. Read
       // and re-wrapped (the runtime's Response has no clone()).
@@ -62,7 +62,21 @@ export async function logged(request: Request, handle: () => Promise<Response>, 
   return res;
 }
 
-function lineFor(request: Request, res: Response, time: string, ms: number): RequestLogLine {
+/** The execution's vCPU time so far in ms; undefined on a runtime without vCpuTime. */
+function cpuSoFar(): number | undefined {
+  try {
+    return vCpuTime();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The line of one request, from the request and the response's own headers. No fastly:compute
+ * call in here (the caller passes `cpu`): snapshot-warmup.ts runs it at build time, where
+ * vCpuTime() aborts the build.
+ */
+export function lineFor(request: Request, res: Response, time: string, ms: number, cpu?: number): RequestLogLine {
   const { pathname, search } = new URL(request.url);
   const route = routeOf(pathname);
   const h = (n: string) => res.headers.get(n) ?? undefined;
@@ -91,10 +105,6 @@ function lineFor(request: Request, res: Response, time: string, ms: number): Req
   };
   const stale = h('x-stale-reason');
   if (stale) line.stale = stale;
-  try {
-    line.cpu = vCpuTime();
-  } catch {
-    // A runtime without vCpuTime: the line goes without it.
-  }
+  if (cpu !== undefined) line.cpu = cpu;
   return line;
 }
