@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the Deno host into dist/deno/: main.js (our TypeScript, itty-router, aws4fetch and the
+// Bundles the Deno host into dist/deno/: main.js (our TypeScript, aws4fetch and the
 // @jsquash glue, ES modules with no remote imports), render-worker.js (the render threads'
 // Web Worker entry, which main.js starts from next to itself), chunk-*.js (code both share, and
 // face-api with TensorFlow.js, imported on the first face crop), wasm/ (the pinned codec binaries
