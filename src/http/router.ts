@@ -24,13 +24,50 @@ export interface Routes {
   onError?: (err: unknown, request: Request) => void;
 }
 
+type Method = 'get' | 'head' | 'all';
+/** One route: method, itty-router path pattern, handler (absent when the app lacks the route). */
+type Route = readonly [method: Method, path: string, handler: Handler | undefined];
+
 /**
- * GET/HEAD URLs that no route before the image route can match: the path's first segment is
- * neither empty, nor `_…` (/_admin, /_render, /_upload), nor `healthz` (with any trailing
- * slashes, as itty-router matches it). Request URLs are serialized absolute URLs, so the path
- * starts at the first "/" after the authority.
+ * The route table, in order: itty-router tries the routes as listed, and a handler that answers
+ * undefined (or a route the app does not have) passes the request on to the next.
  */
-const IMAGE_ONLY_URL = /^https?:\/\/[^/]*\/(?!_|healthz\/*(?:[?#]|$))[^/?#]/;
+function routeTable(routes: Routes, health: Handler, head: (h: Handler | undefined) => Handler | undefined): Route[] {
+  return [
+    ['get', '/healthz', health],
+    ['head', '/healthz', head(health)],
+    ['all', '/_admin/*', routes.admin],
+    ['all', '/_admin', routes.admin],
+    ['get', '/_render/*', routes.render],
+    ['all', '/_upload/*', routes.upload],
+    ['get', '/', routes.page],
+    ['head', '/', head(routes.page)],
+    ['get', '*', routes.image],
+    ['head', '*', routes.image],
+  ];
+}
+
+/**
+ * The first path segments the table's routes other than `*` name (`healthz`, `_admin`, …).
+ * A GET or HEAD whose first segment is none of them (and not empty) can only match `*`: the
+ * image route. Derived from the table, so the shortcut below cannot disagree with it.
+ */
+function reservedSegments(table: readonly Route[]): Set<string> {
+  return new Set(table.filter(([, path]) => path !== '*').map(([, path]) => path.split('/')[1] ?? ''));
+}
+
+/** The first segment of a serialized absolute URL's path (up to "/", "?" or "#"). */
+function firstSegment(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2) + 1;
+  if (start === 0) return '';
+  let end = start;
+  while (end < url.length) {
+    const c = url.charCodeAt(end);
+    if (c === 0x2f || c === 0x3f || c === 0x23) break; // / ? #
+    end++;
+  }
+  return url.slice(start, end);
+}
 
 /**
  * The only file that knows itty-router. Stages: route → catch (HttpError → JSON 4xx,
@@ -54,30 +91,25 @@ export function createRouter(routes: Routes): (request: Request, conn?: ConnInfo
   const router = Router<IRequest>({ catch: (err: unknown, request: IRequest) => onCatch(err, request as unknown as Request) });
   const call = (h: Handler | undefined) => (req: IRequest, conn?: ConnInfo) => h?.(req as unknown as Request, conn);
   // HEAD of a GET-only route: same status and headers, no body.
-  const head = (h: Handler | undefined) => async (req: IRequest) => {
-    const r = await h?.(req as unknown as Request);
-    return r && new Response(null, { status: r.status, headers: r.headers });
-  };
+  const head = (h: Handler | undefined): Handler | undefined =>
+    h &&
+    (async (req, conn) => {
+      const r = await h(req, conn);
+      return r && new Response(null, { status: r.status, headers: r.headers });
+    });
   const health: Handler = () => new Response('ok\n', { headers: { 'content-type': 'text/plain', 'cache-control': 'no-store' } });
 
-  router
-    .get('/healthz', health)
-    .head('/healthz', head(health))
-    .all('/_admin/*', call(routes.admin))
-    .all('/_admin', call(routes.admin))
-    .get('/_render/*', call(routes.render))
-    .all('/_upload/*', call(routes.upload))
-    .get('/', call(routes.page))
-    .head('/', head(routes.page))
-    .get('*', call(routes.image))
-    .head('*', call(routes.image))
-    .all('*', unrouted);
+  const table = routeTable(routes, health, head);
+  for (const [method, path, handler] of table) router[method](path, call(handler));
+  router.all('*', unrouted);
+  const reserved = reservedSegments(table);
 
   return async (request: Request, conn?: ConnInfo) => {
-    // Image requests (nearly all traffic) go straight to the image route, with the same
-    // outcome as the table above: itty-router would parse the URL, build a query object and
-    // try each route first, on every cached hit.
-    if ((request.method === 'GET' || request.method === 'HEAD') && IMAGE_ONLY_URL.test(request.url)) {
+    // Image requests (nearly all traffic) go straight to the image route, the only one the
+    // table has for their path: itty-router would parse the URL, build a query object and try
+    // each route first, on every cached hit.
+    const first = request.method === 'GET' || request.method === 'HEAD' ? firstSegment(request.url) : '';
+    if (first !== '' && !reserved.has(first)) {
       try {
         return (await routes.image(request, conn)) ?? unrouted(request);
       } catch (err) {

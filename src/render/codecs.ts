@@ -101,6 +101,12 @@ const capturingClamped = new Proxy(RealClamped, {
     return Reflect.construct(target, args);
   },
 });
+/**
+ * How JPEG and WebP decodes with a DecodeInto got their pixels: `captured` read them in
+ * WebAssembly memory, `copied` fell back to the decoder's full-size copy (the trick above no
+ * longer works: the glue changed). test/render/decode-into.test.ts fails on any copy.
+ */
+export const decodeIntoPaths = { captured: 0, copied: 0 };
 /** Decoder instances that have not decoded yet: their first decode binds the proxy. */
 const unbound = { jpeg: true, webp: true };
 
@@ -239,8 +245,12 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       opts.collectGarbage?.();
     }
     if (!into) return image;
-    if (made === undefined) return into.use(image); // not captured (unexpected size or alignment): from the copy
+    if (made === undefined) {
+      decodeIntoPaths.copied++;
+      return into.use(image); // not captured (unexpected size or alignment): from the copy
+    }
     if (image.width !== into.width || image.height !== into.height) throw new Error(`decoder returned ${image.width}×${image.height}, expected ${into.width}×${into.height}`);
+    decodeIntoPaths.captured++;
     return made;
   }
 

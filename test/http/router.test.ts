@@ -58,7 +58,7 @@ describe('router: which route answers', () => {
     return body === 'ok\n' ? 'health' : body.split(' ')[0];
   };
 
-  // Image requests skip itty-router (router.ts, IMAGE_ONLY_URL): the paths next to that shortcut's edges.
+  // The paths next to the route table's edges (prefixes, trailing slashes, lookalikes).
   it('sends each path to the same route as the route table', async () => {
     const cases: Array<[string, string]> = [
       ['/demo/hopper?w=128', 'image'],
@@ -79,6 +79,15 @@ describe('router: which route answers', () => {
       ['/_admin/audit', 'admin'],
       ['/_render/demo/x/128x128-cover-q75.webp', 'render'],
       ['/_upload/demo/x', 'upload'],
+      ['/_adminx', 'image'],
+      ['/_admin/', 'admin'],
+      ['/_admin//x', 'admin'],
+      ['/_render', 'render'],
+      ['/_upload', 'upload'],
+      ['/_uploadx/y', 'image'],
+      ['/%5Fadmin/x', 'image'],
+      ['/healthz?x=1#y', 'health'],
+      ['/demo/x#frag', 'image'],
     ];
     for (const [path, want] of cases) expect(`${path} → ${await route(path)}`).toBe(`${path} → ${want}`);
     // HEAD: GET-only routes answer without a body, /_render/* is GET only (HEAD falls to the image route).
@@ -86,6 +95,14 @@ describe('router: which route answers', () => {
     expect((await head(new Request('http://x/_render/a/b', { method: 'HEAD' }))).status).toBe(200);
     expect((await head(new Request('http://x/demo/a', { method: 'HEAD' }))).status).toBe(200);
     expect(await route('/demo/x', 'DELETE')).toBe('405');
+    expect(await route('/_upload/demo/x', 'PUT')).toBe('upload');
+    expect(await route('/_admin/takedown', 'POST')).toBe('admin');
+    expect(await route('/_render/demo/x/1.webp', 'POST')).toBe('405');
+    expect(await route('/healthz', 'POST')).toBe('405');
+    // A route the app does not have passes its paths on, as if it were not in the table.
+    const bare = createRouter({ image: named('image'), onError: () => {} });
+    for (const path of ['/_admin/x', '/_render/a/b', '/_upload/a/b', '/']) expect(await (await bare(new Request(`http://x${path}`))).text()).toBe('image GET');
+    expect((await bare(new Request('http://x/_upload/a/b', { method: 'PUT' }))).status).toBe(405);
   });
 
   it('a public image route that declines (renderer mode) is a 404, asked once', async () => {

@@ -110,13 +110,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     /** The miss path: the renderer (directly or through the shield POP), or Image Optimizer. */
     async function loaderFor(s: EdgeSettings, asShield: boolean): Promise<VariantLoader> {
       const policy = s.config.cache;
-      const cache = cacheFor(s);
-      // Read the bucket only when asked (fmt=auto without WebP): most requests never need it.
-      // Without a bucket the answer is "alpha": PNG keeps transparency right, at more bytes.
-      const hasAlpha = async (tenant: string, id: string): Promise<boolean> => {
-        const store = await bucket();
-        return store ? createAlphaProbe(store, cache, { ttl: policy.edgeTtl, swr: policy.edgeSwr })(tenant, id) : true;
-      };
+      // Asked only for fmt=auto without WebP: the edge cache first, the bucket on a miss.
+      const hasAlpha = createAlphaProbe(bucket, { ttl: policy.edgeTtl, swr: policy.edgeSwr });
       if (s.renderMode === 'image-optimizer' && !asShield) {
         const [store, cfg] = await Promise.all([bucket(), loadEdgeStorage(source)]);
         if (!store || !cfg) throw new HttpError(503, 'MISCONFIGURED', 'image-optimizer mode needs STORAGE=s3');

@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { shardOf } from '../../../src/core/storage-keys.js';
+import { ALPHA_KEY_PREFIX } from '../../../src/hosts/fastly/alpha-probe.js';
 import { CACHE_KEY_PREFIX, createCoreCache } from '../../../src/hosts/fastly/core-cache.js';
 import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js';
 import { CONFIG_STORE, SECRET_STORE } from '../../../src/hosts/fastly/stores.js';
@@ -860,7 +861,50 @@ describe('formats without WebP', () => {
     expect(probes).toHaveLength(1);
     expect(probes[0]!.range).toBe('bytes=0-65535');
     expect(new URL(probes[0]!.url).pathname).toMatch(/^\/avatars\/originals\/legacy\/[0-9a-f]{2}\/u-7$/);
-    expect(coreCacheDouble.entries.get(`${CACHE_KEY_PREFIX}alpha:legacy/u-7`)!.surrogateKeys).toEqual(['t:legacy', 'i:legacy/u-7']);
+    // Its own entry, not an image: no body, the flag as metadata, purged with the image.
+    const flag = coreCacheDouble.entries.get(`${ALPHA_KEY_PREFIX}legacy/u-7`)!;
+    expect(flag.surrogateKeys).toEqual(['t:legacy', 'i:legacy/u-7']);
+    expect(flag.body.byteLength).toBe(0);
+    expect(JSON.parse(flag.userMetadata)).toEqual({ alpha: true });
+    expect([...coreCacheDouble.entries.keys()].filter((k) => k.startsWith(CACHE_KEY_PREFIX)).every((k) => /\.(png|jpeg)$/.test(k))).toBe(true);
+  });
+
+  it('takes the alpha flag an upload recorded in the metadata over the header', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const { fetch } = fakeBackends({
+      store: () => new Response(PNG_RGBA, { status: 206, headers: { 'content-range': 'bytes 0-32/5000', 'x-amz-meta-alpha': '0' } }),
+    });
+    const r = await service(fetch)(get('/legacy/u-7?w=64', { accept: '*/*' }));
+    expect(r.headers.get('x-variant')).toBe('legacy/u-7/64x0-inside-q75.jpeg');
+  });
+
+  it('asks the edge cache before the bucket: a remembered flag answers while the bucket is misconfigured or down', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const first = fakeBackends({ store: () => new Response(PNG_RGBA, { status: 206, headers: { 'content-range': 'bytes 0-32/5000' } }) });
+    await service(first.fetch)(get('/legacy/u-7?w=64', { accept: '*/*' }));
+    // No bucket credentials now: the bucket cannot even be set up, and the flag is not asked of it.
+    configure(STORAGE, {});
+    const second = fakeBackends({ store: () => new Response('down', { status: 503 }) });
+    const r = await service(second.fetch)(get('/legacy/u-7?w=128', { accept: '*/*' }));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-variant')).toBe('legacy/u-7/128x0-inside-q100.png');
+    expect(second.sent.filter((s) => s.backend === 'store')).toEqual([]);
+    // Past its TTL the flag is probed again; when the bucket fails then, the old answer stands.
+    configure(STORAGE, STORAGE_SECRETS);
+    coreCacheDouble.now += 31_536_000_000 + 1;
+    const third = fakeBackends({ store: () => new Response('down', { status: 503 }) });
+    const r3 = await service(third.fetch)(get('/legacy/u-7?w=256', { accept: '*/*' }));
+    expect(r3.headers.get('x-variant')).toBe('legacy/u-7/256x0-inside-q100.png');
+    expect(third.sent.filter((s) => s.backend === 'store').map((s) => s.range)).toContain('bytes=0-65535');
+  });
+
+  it('forgets the flag when the image is purged', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const { sent, fetch } = fakeBackends({ store: () => new Response(PNG_RGBA, { status: 206, headers: { 'content-range': 'bytes 0-32/5000' } }) });
+    await service(fetch)(get('/legacy/u-7?w=64', { accept: '*/*' }));
+    coreCacheDouble.purge('i:legacy/u-7', false);
+    await service(fetch)(get('/legacy/u-7?w=64', { accept: '*/*' }));
+    expect(sent.filter((s) => s.backend === 'store')).toHaveLength(2);
   });
 
   it('picks PNG when there is no bucket to look at (right pixels, more bytes)', async () => {
