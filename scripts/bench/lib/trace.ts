@@ -66,6 +66,7 @@ export function generateTrace(o: TraceOptions): TraceRequest[] {
     if (random() < 0.4) params.push(pick(JUNK));
     if (random() < 0.15) params.push(`_=${1700000000000 + Math.floor(random() * 1e9)}`);
     if (random() < 0.5) params.reverse();
+    // biome-ignore lint/suspicious/noDuplicateElseIf: two independent draws (reverse half the time, else sort half of the rest)
     else if (random() < 0.5) params.sort();
     out.push({ url: `/${tenant}/${id}?${params.join('&')}`, accept });
   }
