@@ -82,7 +82,7 @@ const shown = rel && !rel.startsWith('..') ? rel : OUT.replace(/\/$/, '');
 const ENTRIES = ['src/hosts/deno/main.ts', 'src/hosts/deno/render-worker.ts'];
 const chunks = Object.entries(result.metafile.outputs).filter(([path, o]) => path.endsWith('.js') && !ENTRIES.includes(o.entryPoint));
 const chunkKib = (chunks.reduce((n, [, o]) => n + o.bytes, 0) / 1024).toFixed(0);
-const kib = (entry) => (((Object.values(result.metafile.outputs).find((o) => o.entryPoint === entry)?.bytes ?? 0) / 1024).toFixed(0));
+const kib = (entry) => ((Object.values(result.metafile.outputs).find((o) => o.entryPoint === entry)?.bytes ?? 0) / 1024).toFixed(0);
 console.log(
   `build-deno: ${shown}/main.js (${kib('src/hosts/deno/main.ts')} KiB), ${shown}/render-worker.js (${kib('src/hosts/deno/render-worker.ts')} KiB), ${chunks.length} chunks (${chunkKib} KiB), ${Object.keys(manifest.files).length} codec files in ${shown}/wasm/ and ${FACE_FILES.length} face detector files in ${shown}/face/`,
 );

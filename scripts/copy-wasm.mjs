@@ -38,7 +38,9 @@ const USAGE = `usage: node scripts/copy-wasm.mjs [--check-or-copy | --record-bui
                     wasm/ (sha256) and the installed @jsquash versions; otherwise copy as above
                     and say why on stderr (nothing under \`npm run -s\`); errors always print
   --record-built    record the sha256 of the binaries built from this repository
-                    (${Object.values(BUILT).map((b) => `wasm/${b.file}`).join(', ')}); their build scripts run this
+                    (${Object.values(BUILT)
+                      .map((b) => `wasm/${b.file}`)
+                      .join(', ')}); their build scripts run this
   --help            show this text`;
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');

@@ -8,7 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 
-const tagged = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } }).withIccProfile('cmyk').jpeg().toBuffer();
+const tagged = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } })
+  .withIccProfile('cmyk')
+  .jpeg()
+  .toBuffer();
 const full = (await sharp(tagged).metadata()).icc;
 if (!full) throw new Error('sharp wrote no profile');
 

@@ -25,15 +25,21 @@ async function save(name, img, faces, note) {
 const shift = (b, dx, dy) => ({ ...b, x: b.x + dx, y: b.y + dy });
 
 for (const [name, s] of Object.entries(SOURCES)) {
-  const pad = (p) => sharp(s.file).removeAlpha().extend({ top: 0, bottom: 0, left: 0, right: 0, ...p, background: s.bg });
+  const pad = (p) =>
+    sharp(s.file)
+      .removeAlpha()
+      .extend({ top: 0, bottom: 0, left: 0, right: 0, ...p, background: s.bg });
   await save(`${name}-left`, pad({ right: 512 }), [s.face], 'face on the left of a 2:1 landscape');
   await save(`${name}-right`, pad({ left: 512 }), [shift(s.face, 512, 0)], 'face on the right of a 2:1 landscape');
   await save(`${name}-top`, pad({ bottom: 512 }), [s.face], 'face at the top of a 1:2 portrait');
 }
 // Crops of the real photos (no padding): hopper 512×256 strip with the face at the top, camera's left third wide.
-await save('hopper-strip', sharp(SOURCES.hopper.file).extract({ left: 0, top: 100, width: 512, height: 256 }).resize(1024, 512), [
-  { x: 336, y: 36, width: 390, height: 400 },
-], 'a 2:1 crop of the portrait, enlarged; the face right of centre');
+await save(
+  'hopper-strip',
+  sharp(SOURCES.hopper.file).extract({ left: 0, top: 100, width: 512, height: 256 }).resize(1024, 512),
+  [{ x: 336, y: 36, width: 390, height: 400 }],
+  'a 2:1 crop of the portrait, enlarged; the face right of centre',
+);
 
 // Rotated EXIF: the stored pixels are turned 90° counter-clockwise and tagged orientation 6
 // (rotate 90° clockwise to show), so viewers see hopper-left; the box is in the shown image.

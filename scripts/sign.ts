@@ -44,9 +44,21 @@ function main(): Promise<void> | void {
     parsed = parseArgs({
       allowPositionals: true,
       options: {
-        w: { type: 'string' }, h: { type: 'string' }, fit: { type: 'string' }, g: { type: 'string' }, fmt: { type: 'string' }, q: { type: 'string' },
-        dpr: { type: 'string' }, v: { type: 'string' }, ttl: { type: 'string' }, exp: { type: 'string' }, kid: { type: 'string' },
-        key: { type: 'string' }, base: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        w: { type: 'string' },
+        h: { type: 'string' },
+        fit: { type: 'string' },
+        g: { type: 'string' },
+        fmt: { type: 'string' },
+        q: { type: 'string' },
+        dpr: { type: 'string' },
+        v: { type: 'string' },
+        ttl: { type: 'string' },
+        exp: { type: 'string' },
+        kid: { type: 'string' },
+        key: { type: 'string' },
+        base: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {

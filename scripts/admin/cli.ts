@@ -238,7 +238,10 @@ function incompleteLine(io: CliIo, what: string, body: Record<string, unknown>):
 function verificationLine(v: { ok?: boolean; checked?: number; gone?: number; remaining?: string[]; failures?: { url: string; status: number | null }[] } | null | undefined): string {
   if (!v) return 'not verified';
   const head = `verified ${v.gone}/${v.checked} URLs answer 410, ${v.remaining?.length ?? 0} objects left`;
-  const fails = (v.failures ?? []).slice(0, 5).map((f) => `\n    ${f.status ?? 'error'} ${f.url}`).join('');
+  const fails = (v.failures ?? [])
+    .slice(0, 5)
+    .map((f) => `\n    ${f.status ?? 'error'} ${f.url}`)
+    .join('');
   return head + fails;
 }
 
@@ -364,7 +367,9 @@ async function audit({ client, values, io }: Ctx): Promise<number> {
     for (const e of entries) {
       const target = e.target as { tenant: string; ids?: string[]; prefix?: string } | undefined;
       const what = target ? `${target.tenant}/${target.prefix !== undefined ? `${target.prefix}*` : (target.ids ?? []).join(',')}` : ((e.keys as string[]) ?? []).join(' ');
-      io.out(`${e.when}  ${e.ok ? 'ok  ' : 'FAIL'}  ${String(e.action).padEnd(8)} ${String(e.who).padEnd(12)} ${what}${e.ticket ? `  [${e.ticket}]` : ''}${e.reason ? `  ${e.reason}` : ''}${e.incomplete ? `  (incomplete: ${e.incomplete})` : ''}`);
+      io.out(
+        `${e.when}  ${e.ok ? 'ok  ' : 'FAIL'}  ${String(e.action).padEnd(8)} ${String(e.who).padEnd(12)} ${what}${e.ticket ? `  [${e.ticket}]` : ''}${e.reason ? `  ${e.reason}` : ''}${e.incomplete ? `  (incomplete: ${e.incomplete})` : ''}`,
+      );
     }
     if (entries.length === 0) io.out('no audit entries in that range');
   }

@@ -116,9 +116,7 @@ export function createFastlyApiPurger(opts: FastlyApiPurgerOptions): Purger & { 
           return fail('the purge API answered something that is not JSON');
         }
         // The batch endpoint answers { "<key>": "<purge id>", ... }.
-        return keys.map((key) =>
-          typeof ids[key] === 'string' ? { key, ok: true, purgeId: ids[key] as string } : { key, ok: false, error: 'no purge id for this key in the response' },
-        );
+        return keys.map((key) => (typeof ids[key] === 'string' ? { key, ok: true, purgeId: ids[key] as string } : { key, ok: false, error: 'no purge id for this key in the response' }));
       }
       return fail(`${lastError} after ${attempts} attempts`);
     },

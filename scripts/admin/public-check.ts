@@ -45,5 +45,11 @@ export async function checkFromOutside(baseUrl: string, probes: readonly PublicP
 
 export function publicCheckLine(c: PublicCheck): string {
   const head = `from outside: ${c.gone}/${c.checked} public URLs answer 410${c.refused ? `, ${c.refused} refused unsigned (not proven gone)` : ''}${c.failures.length ? `, ${c.failures.length} STILL SERVED or unreachable` : ''}`;
-  return head + c.failures.slice(0, 5).map((f) => `\n    ${f.status ?? `error ${f.error ?? ''}`} ${f.url}`).join('');
+  return (
+    head +
+    c.failures
+      .slice(0, 5)
+      .map((f) => `\n    ${f.status ?? `error ${f.error ?? ''}`} ${f.url}`)
+      .join('')
+  );
 }

@@ -30,7 +30,11 @@ export async function runAvif({ quick }: { quick: boolean }): Promise<SuiteRepor
     for (const size of SIZES) {
       const { data, info } = await sharp(img.bytes).rotate().resize(size, size, { fit: 'cover' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       const pixels = toImageData(new Uint8ClampedArray(data), info.width, info.height);
-      const reference = await gray(await sharp(data, { raw: { width: size, height: size, channels: 4 } }).png().toBuffer());
+      const reference = await gray(
+        await sharp(data, { raw: { width: size, height: size, channels: 4 } })
+          .png()
+          .toBuffer(),
+      );
       const times = { webp: [] as number[], avif: [] as number[] };
       const out: Record<'webp' | 'avif', Uint8Array> = { webp: new Uint8Array(), avif: new Uint8Array() };
       await codecs.encode('avif', pixels, Q); // first call instantiates the encoder
@@ -47,7 +51,17 @@ export async function runAvif({ quick }: { quick: boolean }): Promise<SuiteRepor
       totals.webpSsim.push(sw);
       totals.avifSsim.push(sa);
       (timeRatios[size] ??= []).push(median(times.avif) / median(times.webp));
-      rows.push([`${img.file} ${size}px`, kb(out.webp.length), kb(out.avif.length), ratio(out.avif.length, out.webp.length), fmt(sw, 4), fmt(sa, 4), ms(median(times.webp)), ms(median(times.avif)), ratio(median(times.avif), median(times.webp))]);
+      rows.push([
+        `${img.file} ${size}px`,
+        kb(out.webp.length),
+        kb(out.avif.length),
+        ratio(out.avif.length, out.webp.length),
+        fmt(sw, 4),
+        fmt(sa, 4),
+        ms(median(times.webp)),
+        ms(median(times.avif)),
+        ratio(median(times.avif), median(times.webp)),
+      ]);
     }
   }
   const bytesRatio = sum(totals.avif) / sum(totals.webp);

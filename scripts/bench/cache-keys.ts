@@ -27,7 +27,12 @@ function memoryStore(): ObjectStore {
 }
 
 // A tiny real JPEG header is enough for sniffing (alpha for fmt=auto); the renderer is fake.
-const ORIGINAL = new Uint8Array(Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8QEBEQCgwSExIQEw8QEBD/wAALCAAIAAgBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==', 'base64'));
+const ORIGINAL = new Uint8Array(
+  Buffer.from(
+    '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8QEBEQCgwSExIQEw8QEBD/wAALCAAIAAgBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==',
+    'base64',
+  ),
+);
 
 export async function runCacheKeys(opts: { quick: boolean }): Promise<SuiteReport> {
   const requests = opts.quick ? 20_000 : 100_000;
@@ -75,12 +80,30 @@ export async function runCacheKeys(opts: { quick: boolean }): Promise<SuiteRepor
     title: 'Cache keys: raw URLs vs canonical variants',
     method:
       `A synthetic trace of ${intFmt(requests)} requests: Zipf(1.1) popularity over ${intFmt(images)} images, 25% path-template URLs, ` +
-      'the rest with arbitrary widths (15%), dpr, fmt spellings, q, fit, tracking params, cache busters, reordered params; five real browsers\' Accept headers. ' +
+      "the rest with arbitrary widths (15%), dpr, fmt spellings, q, fit, tracking params, cache busters, reordered params; five real browsers' Accept headers. " +
       `Replayed in order through the app's fetch handler in process (memory store, instant fake renderer, ${cacheMb} MB LRU) in ${fmt(seconds, 1)} s.`,
     headlines: [
-      { metric: 'distinct objects to cache', ours: `${intFmt(variants.size)} canonical variants`, reference: `${intFmt(rawWithAccept.size)} raw URL+Accept`, referenceName: 'raw-URL cache key', ratio: ratio(variants.size, rawWithAccept.size, 3) },
-      { metric: 'local cache hit ratio', ours: `${fmt(hitRatio * 100, 1)}%`, reference: `${fmt(ceiling * 100, 1)}%`, referenceName: 'ceiling: every canonical variant cached forever', ratio: ratio(hitRatio, ceiling, 3) },
-      { metric: 'hit-ratio ceiling, canonical vs raw keys', ours: `${fmt(ceiling * 100, 1)}%`, reference: `${fmt(rawCeiling * 100, 1)}%`, referenceName: 'raw URL+Accept as key', ratio: ratio(ceiling, rawCeiling, 2) },
+      {
+        metric: 'distinct objects to cache',
+        ours: `${intFmt(variants.size)} canonical variants`,
+        reference: `${intFmt(rawWithAccept.size)} raw URL+Accept`,
+        referenceName: 'raw-URL cache key',
+        ratio: ratio(variants.size, rawWithAccept.size, 3),
+      },
+      {
+        metric: 'local cache hit ratio',
+        ours: `${fmt(hitRatio * 100, 1)}%`,
+        reference: `${fmt(ceiling * 100, 1)}%`,
+        referenceName: 'ceiling: every canonical variant cached forever',
+        ratio: ratio(hitRatio, ceiling, 3),
+      },
+      {
+        metric: 'hit-ratio ceiling, canonical vs raw keys',
+        ours: `${fmt(ceiling * 100, 1)}%`,
+        reference: `${fmt(rawCeiling * 100, 1)}%`,
+        referenceName: 'raw URL+Accept as key',
+        ratio: ratio(ceiling, rawCeiling, 2),
+      },
     ],
     tables: [
       {

@@ -27,8 +27,18 @@ async function chart(): Promise<Sharp> {
       const v = y < h / 2 ? 0.3 + (0.7 * y) / (h / 2) : 1;
       const f = hue - Math.floor(hue);
       const [p, q, t] = [v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))];
-      const rgb = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][Math.floor(hue) % 6]!;
-      px.set(rgb.map((c) => Math.round(c * 255)), (y * w + x) * 3);
+      const rgb = [
+        [v, t, p],
+        [q, v, p],
+        [p, v, t],
+        [p, q, v],
+        [t, p, v],
+        [v, p, q],
+      ][Math.floor(hue) % 6]!;
+      px.set(
+        rgb.map((c) => Math.round(c * 255)),
+        (y * w + x) * 3,
+      );
     }
   }
   return sharp(px, { raw: { width: w, height: h, channels: 3 } });
@@ -94,7 +104,15 @@ export async function runColour({ quick }: { quick: boolean }): Promise<SuiteRep
     const ours = mae(image.data, 4, ref.data, ch);
     // For CMYK, sharp converts with its default profile even when told to ignore the file's.
     accuracy.push([label, fmt(ours, 2), fmt(mae(ignored, ch, ref.data, ch), 1)]);
-    headlines.push({ metric: `mean abs difference vs sharp: ${label}`, ours: fmt(ours, 2), reference: '0', referenceName: `sharp ${sharp.versions.sharp} ICC → sRGB`, ratio: '', target: '≤ 2 levels', met: ours <= 2 });
+    headlines.push({
+      metric: `mean abs difference vs sharp: ${label}`,
+      ours: fmt(ours, 2),
+      reference: '0',
+      referenceName: `sharp ${sharp.versions.sharp} ICC → sRGB`,
+      ratio: '',
+      target: '≤ 2 levels',
+      met: ours <= 2,
+    });
   }
 
   // Cost: the same pixels rendered with and without an embedded profile, interleaved.
@@ -104,7 +122,12 @@ export async function runColour({ quick }: { quick: boolean }): Promise<SuiteRep
   const ratios: number[] = [];
   const rounds = quick ? 5 : 9;
   for (const source of corpus.filter((c) => /\.(jpe?g|png)$/.test(c.file))) {
-    const tagged = new Uint8Array(await sharp(source.bytes).withIccProfile('p3').toFormat(source.file.endsWith('png') ? 'png' : 'jpeg', { quality: 95 }).toBuffer());
+    const tagged = new Uint8Array(
+      await sharp(source.bytes)
+        .withIccProfile('p3')
+        .toFormat(source.file.endsWith('png') ? 'png' : 'jpeg', { quality: 95 })
+        .toBuffer(),
+    );
     // The same file with its profile removed: same encoding and pixels, only the conversion differs.
     const untagged = withoutProfile(tagged);
     if (untagged.length >= tagged.length) throw new Error(`${source.file}: no profile found to remove`);
@@ -113,7 +136,10 @@ export async function runColour({ quick }: { quick: boolean }): Promise<SuiteRep
       await renderer.render(untagged, variant(size));
       await renderer.render(tagged, variant(size));
       for (let i = 0; i < rounds; i++) {
-        for (const [k, bytes] of [['untagged', untagged], ['tagged', tagged]] as const) {
+        for (const [k, bytes] of [
+          ['untagged', untagged],
+          ['tagged', tagged],
+        ] as const) {
           const t = performance.now();
           await renderer.render(bytes, variant(size));
           times[k].push(performance.now() - t);
@@ -139,7 +165,7 @@ export async function runColour({ quick }: { quick: boolean }): Promise<SuiteRep
     id: 'colour',
     title: 'Colour management',
     method:
-      'Fixtures made from the corpus with sharp (which converts the sRGB pixels into the profile\'s space and embeds it), decoded by ours (decodeSource: moxcms in jpeg_scaled.wasm) and by sharp (lcms2) to sRGB; mean absolute difference over R, G, B. ' +
+      "Fixtures made from the corpus with sharp (which converts the sRGB pixels into the profile's space and embeds it), decoded by ours (decodeSource: moxcms in jpeg_scaled.wasm) and by sharp (lcms2) to sRGB; mean absolute difference over R, G, B. " +
       `Cost: each corpus JPEG/PNG re-encoded by sharp at q95 with a Display P3 profile and without one, rendered to WebP q80, interleaved, median of ${rounds}.`,
     headlines,
     tables: [

@@ -68,7 +68,10 @@ function compositionNote(os: readonly Original[], wants: readonly Want[]): strin
     `Originals: ${os.length} distinct, ${fmt(Math.min(...mps), 1)}–${fmt(Math.max(...mps), 1)} MP (median ${fmt(median(mps), 1)}), ${fmt(os.reduce((a, o) => a + o.size, 0) / 2 ** 20, 0)} MB in all; ` +
     `${count((o) => o.format === 'jpeg' && o.label.includes('baseline'))} baseline JPEG, ${count((o) => o.label.includes('progressive'))} progressive JPEG (q60–95, ${count((o) => o.label.includes('4:4:4'))} of them 4:4:4), ` +
     `${count((o) => o.format === 'png')} PNG (≤ 4 MP), ${count((o) => o.format === 'webp')} WebP (${count((o) => o.label === 'WebP lossless')} lossless). ` +
-    `Variants: cover, sides ${[...sides].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s} ×${n}`).join(', ')}; ${fmts('webp')} WebP, ${fmts('jpeg')} JPEG, ${fmts('auto')} fmt=auto (WebP for the Accept sent), q 75.`
+    `Variants: cover, sides ${[...sides]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s} ×${n}`)
+      .join(', ')}; ${fmts('webp')} WebP, ${fmts('jpeg')} JPEG, ${fmts('auto')} fmt=auto (WebP for the Accept sent), q 75.`
   );
 }
 
@@ -82,13 +85,45 @@ export async function runFirstTouch(opts: { quick: boolean }): Promise<SuiteRepo
   const [node, deno, ipx] = KINDS.map((k) => byKind(loads, k)) as [ServerLoad, ServerLoad, ServerLoad];
   const clean = (l: ServerLoad) => failures(l) === 0;
   const headlines: Headline[] = [
-    { metric: 'cold (first touch of an original) req/s, Node host', ours: fmt(rps(node), 2), reference: fmt(rps(ipx), 2), referenceName: 'ipx', ratio: ratio(rps(node), rps(ipx)), target: '≥ 1×', met: rps(node) >= rps(ipx) && clean(node) },
-    { metric: 'cold (first touch) req/s, Deno host', ours: fmt(rps(deno), 2), reference: fmt(rps(ipx), 2), referenceName: 'ipx', ratio: ratio(rps(deno), rps(ipx)), target: '≥ 0.5×', met: rps(deno) >= 0.5 * rps(ipx) && clean(deno) },
+    {
+      metric: 'cold (first touch of an original) req/s, Node host',
+      ours: fmt(rps(node), 2),
+      reference: fmt(rps(ipx), 2),
+      referenceName: 'ipx',
+      ratio: ratio(rps(node), rps(ipx)),
+      target: '≥ 1×',
+      met: rps(node) >= rps(ipx) && clean(node),
+    },
+    {
+      metric: 'cold (first touch) req/s, Deno host',
+      ours: fmt(rps(deno), 2),
+      reference: fmt(rps(ipx), 2),
+      referenceName: 'ipx',
+      ratio: ratio(rps(deno), rps(ipx)),
+      target: '≥ 0.5×',
+      met: rps(deno) >= 0.5 * rps(ipx) && clean(deno),
+    },
     { metric: 'cold (first touch) p50, Node host', ours: msFmt(p(node, 50)), reference: msFmt(p(ipx, 50)), referenceName: 'ipx', ratio: ratio(p(node, 50), p(ipx, 50)) },
     { metric: 'cold (first touch) p99, Node host', ours: msFmt(p(node, 99)), reference: msFmt(p(ipx, 99)), referenceName: 'ipx', ratio: ratio(p(node, 99), p(ipx, 99)) },
     { metric: 'cold (first touch) p99, Deno host', ours: msFmt(p(deno, 99)), reference: msFmt(p(ipx, 99)), referenceName: 'ipx', ratio: ratio(p(deno, 99), p(ipx, 99)) },
-    { metric: 'peak RSS under first-touch load, Node host', ours: mbFmt(node.peakMb), reference: mbFmt(ipx.peakMb), referenceName: 'ipx', ratio: ratio(node.peakMb, ipx.peakMb), target: `≤ ${RSS_TARGET_MB} MB`, met: node.peakMb <= RSS_TARGET_MB },
-    { metric: 'peak RSS under first-touch load, Deno host', ours: mbFmt(deno.peakMb), reference: mbFmt(ipx.peakMb), referenceName: 'ipx', ratio: ratio(deno.peakMb, ipx.peakMb), target: `≤ ${RSS_TARGET_MB} MB`, met: deno.peakMb <= RSS_TARGET_MB },
+    {
+      metric: 'peak RSS under first-touch load, Node host',
+      ours: mbFmt(node.peakMb),
+      reference: mbFmt(ipx.peakMb),
+      referenceName: 'ipx',
+      ratio: ratio(node.peakMb, ipx.peakMb),
+      target: `≤ ${RSS_TARGET_MB} MB`,
+      met: node.peakMb <= RSS_TARGET_MB,
+    },
+    {
+      metric: 'peak RSS under first-touch load, Deno host',
+      ours: mbFmt(deno.peakMb),
+      reference: mbFmt(ipx.peakMb),
+      referenceName: 'ipx',
+      ratio: ratio(deno.peakMb, ipx.peakMb),
+      target: `≤ ${RSS_TARGET_MB} MB`,
+      met: deno.peakMb <= RSS_TARGET_MB,
+    },
   ];
   const row = (l: ServerLoad): string[] => [
     SERVER_NAMES[l.server.kind],
@@ -114,7 +149,14 @@ export async function runFirstTouch(opts: { quick: boolean }): Promise<SuiteRepo
   const byGroup: Table = {
     caption: 'Median time per request by source (ms, 4 in flight: includes waiting for a render slot):',
     headers: ['sources', 'count', 'Node host', 'Deno host', 'ipx', 'Node / ipx'],
-    rows: groups.map(([name, pred]) => [name, String(originals.filter(pred).length), fmt(groupMedian(node, pred), 0), fmt(groupMedian(deno, pred), 0), fmt(groupMedian(ipx, pred), 0), ratio(groupMedian(node, pred), groupMedian(ipx, pred))]),
+    rows: groups.map(([name, pred]) => [
+      name,
+      String(originals.filter(pred).length),
+      fmt(groupMedian(node, pred), 0),
+      fmt(groupMedian(deno, pred), 0),
+      fmt(groupMedian(ipx, pred), 0),
+      ratio(groupMedian(node, pred), groupMedian(ipx, pred)),
+    ]),
   };
   return {
     id: 'first-touch',
@@ -123,12 +165,9 @@ export async function runFirstTouch(opts: { quick: boolean }): Promise<SuiteRepo
       `Each request is the first for its original: ${originals.length} distinct originals made from the sample photos at bench time (scripts/bench/lib/originals.ts: crops resized over 1–16 MP, film grain on upscaled crops so they decode like camera photos, re-encoded as baseline/progressive JPEG, PNG and WebP; deterministic), each requested once as one cover variant, ${CONCURRENCY} in flight (closed loop, Node's fetch). ` +
       'Three servers run at once as real processes on 127.0.0.1, each on a fresh store holding only these originals: our Node host as `npm start` runs it (bundle under plain node, render threads one per core, directory store), our Deno host as `npm run start:deno` runs it (bundle under deno, directory store), and ipx 3 (sharp/libvips, filesystem storage) bundled the same way. ' +
       `The list goes in rounds of ${ROUND} requests to each server in a rotating order, so noise on the shared machine hits all three. req/s = successful responses ÷ time spent sending; latency from send to last byte. ` +
-      'Peak RSS: the kernel\'s high-water mark (VmHWM in /proc/<pid>/status) of the server process, render threads included, after the run; idle is VmRSS before the first request.',
+      "Peak RSS: the kernel's high-water mark (VmHWM in /proc/<pid>/status) of the server process, render threads included, after the run; idle is VmRSS before the first request.",
     headlines,
-    tables: [
-      { headers: ['server', 'req/s', 'p50', 'p99', 'max', 'RSS idle', 'peak RSS', 'RSS after', 'responses'], rows: [row(node), row(deno), row(ipx)] },
-      byGroup,
-    ],
+    tables: [{ headers: ['server', 'req/s', 'p50', 'p99', 'max', 'RSS idle', 'peak RSS', 'RSS after', 'responses'], rows: [row(node), row(deno), row(ipx)] }, byGroup],
     notes: [
       compositionNote(originals, wants),
       'Every request sends Accept: image/webp,image/apng,image/*,*/*;q=0.8 (a browser without AVIF), so fmt=auto is WebP on all three (ipx would pick AVIF for an Accept listing it; ours serves no AVIF).',
@@ -173,14 +212,28 @@ export async function runLargeSources(opts: { quick: boolean }): Promise<SuiteRe
     method:
       `${originals.length} originals from ${fmt(Math.min(...originals.map(megapixels)), 0)} to ${fmt(Math.max(...originals.map(megapixels)), 1)} MP (the pixel limit is 50 MP), made at bench time like the first-touch set; ` +
       `all requested at once, ${CONCURRENCY} in flight, one variant each, on a fresh server of each kind in turn (${opts.quick ? 'once' : 'twice each, the larger peak counts'}), servers started as in the first-touch suite. ` +
-      'Peak RSS is the server process\'s VmHWM after the run (render threads included).',
+      "Peak RSS is the server process's VmHWM after the run (render threads included).",
     headlines: [
-      { metric: 'peak RSS, sources up to 50 MP, 4 in flight, Node host', ours: mbFmt(node.peakMb), reference: mbFmt(ipx.peakMb), referenceName: 'ipx', ratio: ratio(node.peakMb, ipx.peakMb), target: `≤ ${RSS_TARGET_MB} MB`, met: node.peakMb <= RSS_TARGET_MB && failures(node) === 0 },
-      { metric: 'peak RSS, sources up to 50 MP, 4 in flight, Deno host', ours: mbFmt(deno.peakMb), reference: mbFmt(ipx.peakMb), referenceName: 'ipx', ratio: ratio(deno.peakMb, ipx.peakMb), target: `≤ ${RSS_TARGET_MB} MB`, met: deno.peakMb <= RSS_TARGET_MB && failures(deno) === 0 },
+      {
+        metric: 'peak RSS, sources up to 50 MP, 4 in flight, Node host',
+        ours: mbFmt(node.peakMb),
+        reference: mbFmt(ipx.peakMb),
+        referenceName: 'ipx',
+        ratio: ratio(node.peakMb, ipx.peakMb),
+        target: `≤ ${RSS_TARGET_MB} MB`,
+        met: node.peakMb <= RSS_TARGET_MB && failures(node) === 0,
+      },
+      {
+        metric: 'peak RSS, sources up to 50 MP, 4 in flight, Deno host',
+        ours: mbFmt(deno.peakMb),
+        reference: mbFmt(ipx.peakMb),
+        referenceName: 'ipx',
+        ratio: ratio(deno.peakMb, ipx.peakMb),
+        target: `≤ ${RSS_TARGET_MB} MB`,
+        met: deno.peakMb <= RSS_TARGET_MB && failures(deno) === 0,
+      },
     ],
     tables: [{ headers: ['server', 'RSS idle', 'peak RSS', 'RSS after', 'all answered in', 'responses'], rows: [row(node), row(deno), row(ipx)] }, perOriginal],
-    notes: [
-      'A target is met only if every request was answered with an image: a host that stays small by refusing large sources does not meet it.',
-    ],
+    notes: ['A target is met only if every request was answered with an image: a host that stays small by refusing large sources does not meet it.'],
   };
 }

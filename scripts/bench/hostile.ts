@@ -171,21 +171,13 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
     busyFmt(maxOf(r.busy), capMs),
     `${mbFmt(r.idleMb)} → ${mbFmt(r.peakMb)}`,
   ]);
-  const growthRows = growth.map((g) => [
-    SERVER_NAMES[g.kind],
-    statusSummary(g.outcomes),
-    `${fmt(g.seconds, 1)} s`,
-    mbFmt(g.beforeMb),
-    mbFmt(g.afterMb),
-    mbFmt(grown(g)),
-    mbFmt(g.peakMb),
-  ]);
+  const growthRows = growth.map((g) => [SERVER_NAMES[g.kind], statusSummary(g.outcomes), `${fmt(g.seconds, 1)} s`, mbFmt(g.beforeMb), mbFmt(g.afterMb), mbFmt(grown(g)), mbFmt(g.peakMb)]);
   return {
     id: 'hostile',
     title: 'Hostile inputs: damaged and oversized originals',
     method:
       `Each class on a fresh server of each kind (started as in the first-touch suite), ${repeats} requests one at a time for a ${SIDE} px WebP cover variant, each of a distinct copy of the file (its own id and bytes made unique by a comment or metadata chunk, so neither a kept master, keyed by content in the Node host, nor a remembered refusal can answer it), stopping after one that took over ${GIVE_UP_MS / 1000} s; a server still busy ${capMs / 1000} s after the send is stopped (shown as > ${capMs / 1000} s). ` +
-      'Time: send to last byte. Busy: send until the server process\'s CPU time (/proc/<pid>/stat, all threads) stopped growing (< 10 ms in 300 ms), so work that goes on after the answer counts: an upper bound on how long the request held a render slot. ' +
+      "Time: send to last byte. Busy: send until the server process's CPU time (/proc/<pid>/stat, all threads) stopped growing (< 10 ms in 300 ms), so work that goes on after the answer counts: an upper bound on how long the request held a render slot. " +
       `Peak RSS: the process's VmHWM at the end of the class, after its idle RSS at start. Then ${FAILS} failing decodes of distinct copies of a small truncated PNG (4 in flight, after 10 to settle): VmRSS before and 1 s after they end.`,
     headlines,
     tables: [
@@ -202,7 +194,7 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
     ],
     notes: [
       `The deadline target (≤ ${DEADLINE_MS / 1000} s) is judged on max busy over every class; the growth target needs every one of the ${FAILS} requests to fail (a 4xx/5xx), or it measured something else.`,
-      'ipx (sharp) refuses a JPEG with decoder warnings outright (sharp\'s default failOn: warning), which is why it answers the damaged JPEGs fast; it is a reference, not a target.',
+      "ipx (sharp) refuses a JPEG with decoder warnings outright (sharp's default failOn: warning), which is why it answers the damaged JPEGs fast; it is a reference, not a target.",
     ],
   };
 }

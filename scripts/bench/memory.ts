@@ -67,11 +67,19 @@ export async function runMemory(_opts: { quick: boolean }): Promise<SuiteReport>
       `${largest.file} (${largest.info.width}×${largest.info.height}, ${fmt(mp, 1)} MP, ${fmt(statSync(file).size / 2 ** 20, 1)} MB ${largest.info.format}) rendered once in a fresh Node process; ` +
       'peak RSS (VmHWM) at the end. Ours: the jsquash renderer after its warm-up, in process and on the render threads the Node host uses, under tsx and bundled as `npm start` runs it (scripts/build-node.mjs; the headline is the bundled render threads). Reference: sharp in another fresh process.',
     headlines: [
-      { metric: `peak RSS, ${fmt(mp, 0)} MP source`, ours: `${fmt(worst.ours, 0)} MB`, reference: `${fmt(worst.sharp, 0)} MB`, referenceName: 'sharp', ratio: ratio(worst.ours, worst.sharp), target: '< 256 MB', met: worst.ours < 256 },
+      {
+        metric: `peak RSS, ${fmt(mp, 0)} MP source`,
+        ours: `${fmt(worst.ours, 0)} MB`,
+        reference: `${fmt(worst.sharp, 0)} MB`,
+        referenceName: 'sharp',
+        ratio: ratio(worst.ours, worst.sharp),
+        target: '< 256 MB',
+        met: worst.ours < 256,
+      },
     ],
     tables: [{ headers: ['variant', 'peak RSS ours / sharp', 'RSS before the render ours / sharp', 'RSS 1.5 s after (thread recycled)'], rows }],
     notes: [
-      'tsx alone adds ~35 MB to a bare Node process (39 → 74 MB here) and ~15 MB to each render thread: `npm start` runs a bundle instead. Both variants here decode the JPEG at a reduced scale (render/jpeg-scaled.ts: both at the scale the variant needs, 1/2 for 512 px and 1/8 for 128 px; the render threads keep that decode as the source\'s master), so the full 16 MP image never exists; what remains is the decoder\'s coefficient buffer for a progressive file (two bytes per sample, ~48 MB here), freed before the RGBA output is made, and an instance that grew this large is dropped and collected right after its decode (render/wasm-decoder.ts), before the resize and encode.',
+      "tsx alone adds ~35 MB to a bare Node process (39 → 74 MB here) and ~15 MB to each render thread: `npm start` runs a bundle instead. Both variants here decode the JPEG at a reduced scale (render/jpeg-scaled.ts: both at the scale the variant needs, 1/2 for 512 px and 1/8 for 128 px; the render threads keep that decode as the source's master), so the full 16 MP image never exists; what remains is the decoder's coefficient buffer for a progressive file (two bytes per sample, ~48 MB here), freed before the RGBA output is made, and an instance that grew this large is dropped and collected right after its decode (render/wasm-decoder.ts), before the resize and encode.",
     ],
   };
 }

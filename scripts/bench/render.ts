@@ -97,17 +97,22 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
       for (const format of FORMATS) {
         const es: number[] = [];
         for (let r = 0; r < reps; r++) {
-          es.push((await time(() => {
-            const p = sharp(resized!.data, small);
-            return (format === 'jpeg' ? p.flatten({ background: '#ffffff' }).jpeg({ quality: QUALITY }) : p.webp({ quality: QUALITY })).toBuffer();
-          }))[0]);
+          es.push(
+            (
+              await time(() => {
+                const p = sharp(resized!.data, small);
+                return (format === 'jpeg' ? p.flatten({ background: '#ffffff' }).jpeg({ quality: QUALITY }) : p.webp({ quality: QUALITY })).toBuffer();
+              })
+            )[0],
+          );
         }
         stage.encode += median(es);
       }
     }
     sharpStages.set(img.id, stage);
     // The Node host's render pool keeps each source's master (render/master.ts): shrunk when large.
-    const kept = (await renderer.renderKeepingMaster(img.bytes, { tenant: 'demo', id: img.id, width: 64, height: 64, fit: 'cover', format: 'webp', quality: QUALITY, version: '', negotiated: false })).master;
+    const kept = (await renderer.renderKeepingMaster(img.bytes, { tenant: 'demo', id: img.id, width: 64, height: 64, fit: 'cover', format: 'webp', quality: QUALITY, version: '', negotiated: false }))
+      .master;
 
     // Each output is scored against a lossless lanczos3 render of its own cover crop. The two
     // renderers crop differently by a fraction of a pixel (ours: a whole-pixel centred crop, then
@@ -117,9 +122,7 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
     const meta = await sharp(img.bytes).metadata();
     const shown = meta.autoOrient ?? { width: meta.width!, height: meta.height! };
     for (const size of SIZES) {
-      const reference = await gray(
-        await sharp(img.bytes).rotate().resize(size, size, { fit: 'cover', kernel: 'lanczos3' }).png().toBuffer(),
-      );
+      const reference = await gray(await sharp(img.bytes).rotate().resize(size, size, { fit: 'cover', kernel: 'lanczos3' }).png().toBuffer());
       const ourCrop = planGeometry(shown, { width: size, height: size, fit: 'cover' }).crop;
       const ourReference = await gray(
         await sharp(img.bytes)
@@ -219,16 +222,49 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
       `(\`rotate().resize(w, w, {fit: 'cover', kernel: 'lanczos3'})\`, same quality), one libvips thread, no operation cache. ` +
       `Median of ${reps} interleaved runs per case after one untimed run. SSIM: grayscale, both outputs decoded by sharp (flattened onto white), each against sharp's lossless lanczos3 resize of the cover crop that renderer uses (ours: \`extract(our crop).resize(w, w)\`; sharp: its own cover), so a sub-pixel difference in crop position is not scored as quality.`,
     headlines: [
-      { metric: 'render from the original, geomean over all cases', ours: fmt(gCase, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(gCase, 2) + '×', target: '≤ 1.5×', met: gCase <= 1.5 },
-      { metric: 'render from the original, geomean over images (sum of 8 variants each)', ours: fmt(gImage, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(gImage, 2) + '×', target: '≤ 1.5×', met: gImage <= 1.5 },
-      { metric: 'render with kept masters (Node host steady state), geomean over all cases', ours: fmt(gService, 2) + '×', reference: '1.00×', referenceName: 'sharp from the original', ratio: fmt(gService, 2) + '×', target: '≤ 1.5×', met: gService <= 1.5 },
-      { metric: 'render with kept masters, geomean over images', ours: fmt(gServiceImage, 2) + '×', reference: '1.00×', referenceName: 'sharp from the original', ratio: fmt(gServiceImage, 2) + '×', target: '≤ 1.5×', met: gServiceImage <= 1.5 },
+      {
+        metric: 'render from the original, geomean over all cases',
+        ours: fmt(gCase, 2) + '×',
+        reference: '1.00×',
+        referenceName: 'sharp',
+        ratio: fmt(gCase, 2) + '×',
+        target: '≤ 1.5×',
+        met: gCase <= 1.5,
+      },
+      {
+        metric: 'render from the original, geomean over images (sum of 8 variants each)',
+        ours: fmt(gImage, 2) + '×',
+        reference: '1.00×',
+        referenceName: 'sharp',
+        ratio: fmt(gImage, 2) + '×',
+        target: '≤ 1.5×',
+        met: gImage <= 1.5,
+      },
+      {
+        metric: 'render with kept masters (Node host steady state), geomean over all cases',
+        ours: fmt(gService, 2) + '×',
+        reference: '1.00×',
+        referenceName: 'sharp from the original',
+        ratio: fmt(gService, 2) + '×',
+        target: '≤ 1.5×',
+        met: gService <= 1.5,
+      },
+      {
+        metric: 'render with kept masters, geomean over images',
+        ours: fmt(gServiceImage, 2) + '×',
+        reference: '1.00×',
+        referenceName: 'sharp from the original',
+        ratio: fmt(gServiceImage, 2) + '×',
+        target: '≤ 1.5×',
+        met: gServiceImage <= 1.5,
+      },
       { metric: 'output bytes, geomean', ours: fmt(bytesRatio, 2) + '×', reference: '1.00×', referenceName: 'sharp', ratio: fmt(bytesRatio, 2) + '×' },
       { metric: 'SSIM vs lossless reference, median', ours: fmt(ssimOurs, 4), reference: fmt(ssimSharp, 4), referenceName: 'sharp', ratio: fmt(ssimOurs / ssimSharp, 3) + '×' },
     ],
     tables: [
       {
-        caption: 'Per image, summed over the 8 variants: ours / sharp = ratio. sharp\'s stages are measured separately (full decode to raw, resize from raw, encode from raw); its end to end is shorter than their sum because libvips shrinks JPEGs while decoding. Ours are the stages of the end-to-end render itself (a JPEG decoded at the reduced scale it needs).',
+        caption:
+          "Per image, summed over the 8 variants: ours / sharp = ratio. sharp's stages are measured separately (full decode to raw, resize from raw, encode from raw); its end to end is shorter than their sum because libvips shrinks JPEGs while decoding. Ours are the stages of the end-to-end render itself (a JPEG decoded at the reduced scale it needs).",
         headers: ['image', 'decode', 'resize', 'encode', 'end to end', 'bytes', 'SSIM ours / sharp'],
         rows: stageRows,
       },
@@ -258,10 +294,10 @@ export async function runRender(opts: RenderOptions): Promise<SuiteReport> {
       },
     ],
     notes: [
-      'Both sides shrink JPEGs while decoding (1/2–1/8 scale in the DCT domain). sharp goes down to about the target size (its default fastShrinkOnLoad); ours keeps the used region at least 2× the target before lanczos3, the margin its box pre-shrink keeps (render/jpeg-scaled.ts, the decoder in wasm/jpeg_scaled.wasm), and at 1/8 skips a progressive file\'s AC scans. The render threads also decode each source once and keep its master (render/master.ts), which is what the steady-state rows measure.',
-      'JPEG encode is slower than sharp\'s, most at 512 px: jsquash\'s mozjpeg always runs trellis quantisation (no option turns it off), for slightly smaller files at the same q.',
-      'Ours and sharp\'s outputs are not compared with each other: on non-square sources the cover crops differ by a fraction of a source pixel (ours is a whole-pixel centred crop; libvips crops after resizing), which on a detailed image (plant) alone moves pixels by 3–5 levels, as much as sharp\'s own render of our crop differs from its cover render.',
-      'Alpha is not what separates plant from the rest: on the same crop, our premultiplied resize matches libvips\' within 0.6 of 255 on opaque pixels (squoosh_resize truncates, about 0.5 darker on average) and within 1 level at soft edges; its remaining gap is at 512 px, an upscale, where libvips differs for every source (mysha too), alpha or not.',
+      "Both sides shrink JPEGs while decoding (1/2–1/8 scale in the DCT domain). sharp goes down to about the target size (its default fastShrinkOnLoad); ours keeps the used region at least 2× the target before lanczos3, the margin its box pre-shrink keeps (render/jpeg-scaled.ts, the decoder in wasm/jpeg_scaled.wasm), and at 1/8 skips a progressive file's AC scans. The render threads also decode each source once and keep its master (render/master.ts), which is what the steady-state rows measure.",
+      "JPEG encode is slower than sharp's, most at 512 px: jsquash's mozjpeg always runs trellis quantisation (no option turns it off), for slightly smaller files at the same q.",
+      "Ours and sharp's outputs are not compared with each other: on non-square sources the cover crops differ by a fraction of a source pixel (ours is a whole-pixel centred crop; libvips crops after resizing), which on a detailed image (plant) alone moves pixels by 3–5 levels, as much as sharp's own render of our crop differs from its cover render.",
+      "Alpha is not what separates plant from the rest: on the same crop, our premultiplied resize matches libvips' within 0.6 of 255 on opaque pixels (squoosh_resize truncates, about 0.5 darker on average) and within 1 level at soft edges; its remaining gap is at 512 px, an upscale, where libvips differs for every source (mysha too), alpha or not.",
     ],
   };
 }

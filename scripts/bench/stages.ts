@@ -21,15 +21,22 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 sharp.concurrency(1);
 sharp.cache(false);
 
-const classOf = (o: Original): string =>
-  o.format === 'jpeg' ? `${o.label.includes('progressive') ? 'pjpeg' : 'jpeg'} ${o.width * o.height > 4e6 ? '> 4 MP' : '≤ 4 MP'}` : o.format;
+const classOf = (o: Original): string => (o.format === 'jpeg' ? `${o.label.includes('progressive') ? 'pjpeg' : 'jpeg'} ${o.width * o.height > 4e6 ? '> 4 MP' : '≤ 4 MP'}` : o.format);
 
 // The suite's own list: one cover variant per original; fmt=auto is WebP for the Accept it sends.
 const wants = wantsFor(await firstTouchOriginals(100)).map((w) => ({ o: w.original, side: w.side, format: w.format === 'jpeg' ? 'jpeg' : 'webp' }) as const);
 const renderer = createJsquashRenderer(await loadCodecModules());
 await renderer.warmUp();
 const only = process.argv[2];
-interface Sums { n: number; decode: number; resize: number; encode: number; total: number; sharp: number; scales: Record<number, number> }
+interface Sums {
+  n: number;
+  decode: number;
+  resize: number;
+  encode: number;
+  total: number;
+  sharp: number;
+  scales: Record<number, number>;
+}
 const sums = new Map<string, Sums>();
 for (const { o, side, format } of wants) {
   const k = classOf(o);
@@ -60,7 +67,9 @@ let theirs = 0;
 for (const [k, s] of [...sums].sort()) {
   ours += s.total;
   theirs += s.sharp;
-  const scales = Object.entries(s.scales).map(([d, c]) => `1/${d}: ${c}`).join(', ');
+  const scales = Object.entries(s.scales)
+    .map(([d, c]) => `1/${d}: ${c}`)
+    .join(', ');
   console.log(`${k.padEnd(13)} ${String(s.n).padStart(3)}  ${[s.decode, s.resize, s.encode, s.total, s.sharp].map((v) => ms(v / s.n).padStart(9)).join(' ')}  ${scales}`);
 }
 console.log(`all: ours ${ms(ours)}, sharp ${ms(theirs)} (one thread each): ${(ours / theirs).toFixed(2)}×`);

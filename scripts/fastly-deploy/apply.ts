@@ -13,9 +13,19 @@
 import type { FastlyApi } from './api.js';
 import type { BackendSpec, DeployPlan } from './plan.js';
 
-interface Store { id: string; name: string }
-interface Version { number: number; active: boolean; locked: boolean }
-interface Link { resource_id: string; name: string }
+interface Store {
+  id: string;
+  name: string;
+}
+interface Version {
+  number: number;
+  active: boolean;
+  locked: boolean;
+}
+interface Link {
+  resource_id: string;
+  name: string;
+}
 
 export interface DeployReport {
   /** One line per write, in order; reads are not listed. */
@@ -61,17 +71,14 @@ export async function applyDeploy(api: FastlyApi, plan: DeployPlan): Promise<Dep
   const newest = versions.reduce<Version | null>((a, v) => (!a || v.number > a.number ? v : a), null);
   if (!newest) throw new Error(`service ${plan.serviceId} has no version: create it with npx fastly service create --type wasm`);
   const base = `/service/${sid}/version/${newest.number}`;
-  const [backends, links, domains] = await Promise.all([
-    api.get<BackendSpec[]>(`${base}/backend`),
-    api.get<Link[]>(`${base}/resource`),
-    api.get<{ name: string }[]>(`${base}/domain`),
-  ]);
+  const [backends, links, domains] = await Promise.all([api.get<BackendSpec[]>(`${base}/backend`), api.get<Link[]>(`${base}/resource`), api.get<{ name: string }[]>(`${base}/domain`)]);
   const writes: { what: string; run: (v: string) => Promise<unknown> }[] = [];
   for (const want of plan.backends) {
     const have = backends.find((b) => b.name === want.name);
     const form = backendForm(want);
     if (!have) writes.push({ what: `created backend ${want.name} → ${want.address}:${want.port}`, run: (v) => api.send('POST', `${v}/backend`, { form }) });
-    else if (backendDiffers(have, want)) writes.push({ what: `updated backend ${want.name} → ${want.address}:${want.port}`, run: (v) => api.send('PUT', `${v}/backend/${encodeURIComponent(want.name)}`, { form }) });
+    else if (backendDiffers(have, want))
+      writes.push({ what: `updated backend ${want.name} → ${want.address}:${want.port}`, run: (v) => api.send('PUT', `${v}/backend/${encodeURIComponent(want.name)}`, { form }) });
   }
   for (const store of [configStore, secretStore]) {
     if (links.some((l) => l.resource_id === store.id)) continue;

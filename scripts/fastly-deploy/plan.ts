@@ -9,16 +9,39 @@ import { objectUrl, defaultPathStyle } from '../../src/storage/s3-url.js';
 
 /** Config Store entries the service reads (docs/fastly.md, "Configuration reference"). */
 export const CONFIG_ENTRIES = [
-  'AVATAR_CONFIG_JSON', 'RENDERER_BACKEND', 'SHIELD_POP', 'RENDER_MODE', 'IMAGE_OPTIMIZER_REGION', 'RATE_LIMITS_JSON', 'BACKEND_REQUEST_LIMIT',
-  'STORAGE', 'STORE_BACKEND', 'STORE_SECONDARY_BACKEND',
-  'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_FORCE_PATH_STYLE', 'S3_TIMEOUT_MS',
-  'S3_SECONDARY_ENDPOINT', 'S3_SECONDARY_REGION', 'S3_SECONDARY_BUCKET', 'S3_SECONDARY_FORCE_PATH_STYLE', 'S3_SECONDARY_TIMEOUT_MS',
+  'AVATAR_CONFIG_JSON',
+  'RENDERER_BACKEND',
+  'SHIELD_POP',
+  'RENDER_MODE',
+  'IMAGE_OPTIMIZER_REGION',
+  'RATE_LIMITS_JSON',
+  'BACKEND_REQUEST_LIMIT',
+  'STORAGE',
+  'STORE_BACKEND',
+  'STORE_SECONDARY_BACKEND',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_BUCKET',
+  'S3_FORCE_PATH_STYLE',
+  'S3_TIMEOUT_MS',
+  'S3_SECONDARY_ENDPOINT',
+  'S3_SECONDARY_REGION',
+  'S3_SECONDARY_BUCKET',
+  'S3_SECONDARY_FORCE_PATH_STYLE',
+  'S3_SECONDARY_TIMEOUT_MS',
 ] as const;
 
 export const SECRET_ENTRIES = [
-  'RENDER_SECRET', 'TENANT_KEYS_JSON', 'ADMIN_TOKEN', 'ADMIN_TOKENS_JSON',
-  'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_SESSION_TOKEN',
-  'S3_SECONDARY_ACCESS_KEY_ID', 'S3_SECONDARY_SECRET_ACCESS_KEY', 'S3_SECONDARY_SESSION_TOKEN',
+  'RENDER_SECRET',
+  'TENANT_KEYS_JSON',
+  'ADMIN_TOKEN',
+  'ADMIN_TOKENS_JSON',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_SESSION_TOKEN',
+  'S3_SECONDARY_ACCESS_KEY_ID',
+  'S3_SECONDARY_SECRET_ACCESS_KEY',
+  'S3_SECONDARY_SESSION_TOKEN',
 ] as const;
 
 /** A static backend as Fastly's API spells its fields. */
@@ -79,7 +102,10 @@ export async function planDeploy(env: Env): Promise<DeployPlan> {
 
   // The bucket backends default to the host the store signs, so the two cannot disagree.
   if (storage) {
-    const pairs = [['S3_', storage.primary, config.STORE_BACKEND ?? 'store', 'FASTLY_STORE_HOST'], ...(storage.secondary ? [['S3_SECONDARY_', storage.secondary, config.STORE_SECONDARY_BACKEND ?? 'store_secondary', 'FASTLY_STORE_SECONDARY_HOST'] as const] : [])] as const;
+    const pairs = [
+      ['S3_', storage.primary, config.STORE_BACKEND ?? 'store', 'FASTLY_STORE_HOST'],
+      ...(storage.secondary ? [['S3_SECONDARY_', storage.secondary, config.STORE_SECONDARY_BACKEND ?? 'store_secondary', 'FASTLY_STORE_SECONDARY_HOST'] as const] : []),
+    ] as const;
     for (const [prefix, cfg, name, hostVar] of pairs) {
       const spec = backend(name, set(hostVar) ?? signedOrigin(cfg), 5_000, problems);
       const p = s3BackendHostProblem(prefix, cfg, name, { target: spec.address, hostOverride: spec.override_host });
@@ -98,7 +124,10 @@ export async function planDeploy(env: Env): Promise<DeployPlan> {
     config,
     secrets,
     backends,
-    domains: (set('FASTLY_DOMAIN') ?? '').split(',').map((d) => d.trim()).filter(Boolean),
+    domains: (set('FASTLY_DOMAIN') ?? '')
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
   };
 }
 

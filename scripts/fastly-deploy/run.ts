@@ -19,4 +19,3 @@ export async function runDeploy(env: Record<string, string | undefined>, out: (l
     return 1;
   }
 }
-

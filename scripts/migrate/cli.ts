@@ -73,8 +73,15 @@ async function run(argv: string[], io: MigrateCliIo): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        from: { type: 'string' }, to: { type: 'string' }, tenant: { type: 'string' }, prefix: { type: 'string' }, kinds: { type: 'string' },
-        concurrency: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'resume-file': { type: 'string' }, json: { type: 'boolean' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        tenant: { type: 'string' },
+        prefix: { type: 'string' },
+        kinds: { type: 'string' },
+        concurrency: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'resume-file': { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -87,7 +94,10 @@ async function run(argv: string[], io: MigrateCliIo): Promise<number> {
   }
   if (!values.from || !values.to) throw new UsageError('--from and --to are required');
   if (values.tenant !== undefined && !TENANT_RE.test(values.tenant)) throw new UsageError('--tenant must be a tenant name (a-z, 0-9, -)');
-  const kinds = (values.kinds ?? 'originals,tombstones').split(',').map((k) => k.trim()).filter(Boolean) as Kind[];
+  const kinds = (values.kinds ?? 'originals,tombstones')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean) as Kind[];
   const unknown = kinds.filter((k) => !KINDS.includes(k));
   if (unknown.length || kinds.length === 0) throw new UsageError(`--kinds must be a comma-separated list of ${KINDS.join(', ')}`);
   const concurrency = positiveInt('concurrency', values.concurrency, DEFAULT_MIGRATE_CONCURRENCY);
@@ -103,7 +113,9 @@ async function run(argv: string[], io: MigrateCliIo): Promise<number> {
   const checkpoint = values['resume-file'] ? openCheckpoint(values['resume-file'], src.description, dst.description, { readOnly: dryRun }) : undefined;
 
   io.err(`migrate${dryRun ? ' (dry run)' : ''}: ${src.description} → ${dst.description}`);
-  io.err(`  ${kinds.join(' + ')}${values.tenant ? ` of tenant ${values.tenant}` : ''}${idPrefix ? `, ids starting with '${idPrefix}'` : ''}${checkpoint ? `, ${checkpoint.done.size} keys already done` : ''}`);
+  io.err(
+    `  ${kinds.join(' + ')}${values.tenant ? ` of tenant ${values.tenant}` : ''}${idPrefix ? `, ids starting with '${idPrefix}'` : ''}${checkpoint ? `, ${checkpoint.done.size} keys already done` : ''}`,
+  );
   const prefixes = kinds.map((k) => (values.tenant ? `${k}/${values.tenant}/` : `${k}/`));
   // Only keys of the layout (storage-keys.ts) are copied; an id prefix needs the id of each key.
   const filter = (key: string) => {
@@ -141,7 +153,9 @@ function printReport(io: StorageCliIo, r: MigrateReport, ms: number, json: boole
   }
   const seconds = (ms / 1000).toFixed(1);
   if (r.dryRun) {
-    io.out(`dry run: listed ${r.listed}, would copy ${r.wouldCopy} (${formatBytes(r.bytes)}), skipped ${r.skipped} (same size at the destination or in the checkpoint); nothing written (${seconds} s)`);
+    io.out(
+      `dry run: listed ${r.listed}, would copy ${r.wouldCopy} (${formatBytes(r.bytes)}), skipped ${r.skipped} (same size at the destination or in the checkpoint); nothing written (${seconds} s)`,
+    );
   } else {
     io.out(`listed ${r.listed}, copied ${r.copied}, skipped ${r.skipped}, verified ${r.verified}, failed ${r.failed.length}, bytes ${r.bytes} (${formatBytes(r.bytes)}) in ${seconds} s`);
   }

@@ -62,7 +62,10 @@ export async function runPrecomputeCli(argv: string[], io: PrecomputeCliIo): Pro
 
 function list(name: string, raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`--${name} needs a comma-separated list`);
   return items;
 }
@@ -73,8 +76,14 @@ async function run(argv: string[], io: PrecomputeCliIo): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        tenant: { type: 'string' }, prefix: { type: 'string' }, sizes: { type: 'string' }, formats: { type: 'string' },
-        concurrency: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        tenant: { type: 'string' },
+        prefix: { type: 'string' },
+        sizes: { type: 'string' },
+        formats: { type: 'string' },
+        concurrency: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -104,7 +113,9 @@ async function run(argv: string[], io: PrecomputeCliIo): Promise<number> {
   const store = labelStoreErrors(node.store, 'the', describeStorage(storage));
   const ids = await listOriginalIds(store, tenant.name, values.prefix ?? '');
   io.err(`precompute${dryRun ? ' (dry run)' : ''}: tenant ${tenant.name}${values.prefix ? `, ids starting with '${values.prefix}'` : ''}: ${ids.length} originals in ${describeStorage(storage)}`);
-  io.err(`  sizes ${standardSizes(tenant, sizes).join(',')}; formats ${formats?.join(',') ?? `${tenant.formats.includes('avif') ? 'avif (from 128 px) + ' : ''}webp + jpeg (png for alpha)`}; concurrency ${concurrency}`);
+  io.err(
+    `  sizes ${standardSizes(tenant, sizes).join(',')}; formats ${formats?.join(',') ?? `${tenant.formats.includes('avif') ? 'avif (from 128 px) + ' : ''}webp + jpeg (png for alpha)`}; concurrency ${concurrency}`,
+  );
 
   // Codecs are only loaded when something may need rendering.
   let renderer: Renderer = { render: () => Promise.reject(new Error('dry run: nothing is rendered')) };

@@ -46,7 +46,13 @@ export interface ReportData {
   latency: { state: string; count: number; p50: number; p90: number; p99: number }[];
   /** Time series for the charts: one point per bucket of `bucketMinutes`. */
   series: { bucketMinutes: number; points: { at: string; requests: number; hitRatio: number | null; renders: number }[] };
-  cost: { prices: Prices; monthFactor: number; items: { item: string; quantity: number; unit: string; price: number; observed: number; monthly: number }[]; observedTotal: number; monthlyTotal: number };
+  cost: {
+    prices: Prices;
+    monthFactor: number;
+    items: { item: string; quantity: number; unit: string; price: number; observed: number; monthly: number }[];
+    observedTotal: number;
+    monthlyTotal: number;
+  };
 }
 
 /** Store reads (GET + HEAD) per load, as the Node/Deno loader does them (core/variant-loader.ts). */
@@ -191,9 +197,7 @@ export function createAggregator(): Aggregator {
           .sort((a, b) => b.requests - a.requests || a.name.localeCompare(b.name))
           .slice(0, 20),
         rendersPerMinute: { mean: minutes.size ? totals.renders / (lastMinute - firstMinute + 1) : 0, peak, peakAt },
-        latency: [...latency.entries()]
-          .filter(([, h]) => h.count() > 0)
-          .map(([state, h]) => ({ state, count: h.count(), p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99) })),
+        latency: [...latency.entries()].filter(([, h]) => h.count() > 0).map(([state, h]) => ({ state, count: h.count(), p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99) })),
         series: { bucketMinutes, points },
         cost: {
           prices,

@@ -30,7 +30,10 @@ export function hitRatioChart(points: { at: string; hitRatio: number | null }[])
   const span = (times[times.length - 1] ?? 0) - t0;
   const x = (i: number) => PAD.l + (span <= 0 ? (W - PAD.l - PAD.r) / 2 : ((times[i]! - t0) / span) * (W - PAD.l - PAD.r));
   const y = (v: number) => H - PAD.b - v * (H - PAD.t - PAD.b);
-  let inner = axes([0, 0.25, 0.5, 0.75, 1].map((v) => [v, `${v * 100} %`]), y);
+  let inner = axes(
+    [0, 0.25, 0.5, 0.75, 1].map((v) => [v, `${v * 100} %`]),
+    y,
+  );
   const segments: string[][] = [[]];
   points.forEach((p, i) => {
     if (p.hitRatio === null) segments.push([]);
@@ -69,7 +72,12 @@ export function latencyChart(rows: { state: string; p50: number; p90: number; p9
     });
     inner += `<text x="${(gx + bar * 1.5).toFixed(1)}" y="${H - PAD.b + 16}" font-size="11" text-anchor="middle" fill="#333">${esc(r.state)}</text>`;
   });
-  inner += ['p50', 'p90', 'p99'].map((k, j) => `<rect x="${W - PAD.r - 150 + j * 50}" y="${PAD.t}" width="10" height="10" fill="${COLORS[j]}"/><text x="${W - PAD.r - 136 + j * 50}" y="${PAD.t + 9}" font-size="11" fill="#333">${k}</text>`).join('');
+  inner += ['p50', 'p90', 'p99']
+    .map(
+      (k, j) =>
+        `<rect x="${W - PAD.r - 150 + j * 50}" y="${PAD.t}" width="10" height="10" fill="${COLORS[j]}"/><text x="${W - PAD.r - 136 + j * 50}" y="${PAD.t + 9}" font-size="11" fill="#333">${k}</text>`,
+    )
+    .join('');
   return frame('latency', 'Latency percentiles by cache state', inner);
 }
 

@@ -79,7 +79,9 @@ export async function runReportCli(argv: string[], io: ReportIo): Promise<number
   await writeFile(join(dir, 'report.md'), renderMarkdown(data, logPath));
   await writeFile(join(dir, 'report.html'), renderHtml(data, logPath));
   await writeFile(join(dir, 'report.json'), `${JSON.stringify(data, null, 2)}\n`);
-  io.out(`hit ratio ${(data.totals.hitRatio * 100).toFixed(1)} % over ${data.totals.cacheable} image requests; ${data.totals.renders} renders; about ${data.cost.monthlyTotal.toFixed(2)} ${prices.currency} per month`);
+  io.out(
+    `hit ratio ${(data.totals.hitRatio * 100).toFixed(1)} % over ${data.totals.cacheable} image requests; ${data.totals.renders} renders; about ${data.cost.monthlyTotal.toFixed(2)} ${prices.currency} per month`,
+  );
   io.out(`wrote ${join(dir, 'report.md')}, report.html and report.json`);
   return 0;
 }

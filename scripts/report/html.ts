@@ -34,18 +34,45 @@ ${stat('per month (est.)', money(d.cost.monthlyTotal, c), 'monthly-cost')}
 <h2>Hit ratio over time</h2>
 <p class="note">One point per ${d.series.bucketMinutes} minute(s); HIT + STALE over image requests with a cache state.</p>
 ${hitRatioChart(d.series.points)}
-${table(['tenant', 'requests', 'hit ratio', 'renders', 'bytes'], d.tenants.map((t) => [t.tenant, int(t.requests), pct(t.hitRatio), int(t.renders), bytes(t.bytes)]), [false, true, true, true, true])}
+${table(
+  ['tenant', 'requests', 'hit ratio', 'renders', 'bytes'],
+  d.tenants.map((t) => [t.tenant, int(t.requests), pct(t.hitRatio), int(t.renders), bytes(t.bytes)]),
+  [false, true, true, true, true],
+)}
 <h2>Hit-ratio ceiling</h2>
-${table(['keyed by', 'distinct', 'ceiling'], [['canonical variant', int(d.ceiling.distinctVariants), pct(d.ceiling.withCanonicalKeys)], ['raw URL', int(d.ceiling.distinctUrls), pct(d.ceiling.withRawUrls)]], [false, true, true])}
+${table(
+  ['keyed by', 'distinct', 'ceiling'],
+  [
+    ['canonical variant', int(d.ceiling.distinctVariants), pct(d.ceiling.withCanonicalKeys)],
+    ['raw URL', int(d.ceiling.distinctUrls), pct(d.ceiling.withRawUrls)],
+  ],
+  [false, true, true],
+)}
 <p class="note">1 − distinct keys / ${int(d.ceiling.imageRequests)} image requests${d.ceiling.exact ? '' : ' (distinct counts estimated with HyperLogLog, ±1 %)'}.</p>
 <h2>Top dropped parameters</h2>
-${d.droppedParams.length ? table(['parameter', 'requests'], d.droppedParams.map((p) => [p.name, int(p.requests)]), [false, true]) : '<p>None.</p>'}
+${
+  d.droppedParams.length
+    ? table(
+        ['parameter', 'requests'],
+        d.droppedParams.map((p) => [p.name, int(p.requests)]),
+        [false, true],
+      )
+    : '<p>None.</p>'
+}
 <h2>Latency percentiles</h2>
 ${latencyChart(d.latency)}
-${table(['cache state', 'requests', 'p50', 'p90', 'p99'], d.latency.map((l) => [l.state, int(l.count), ms(l.p50), ms(l.p90), ms(l.p99)]), [false, true, true, true, true])}
+${table(
+  ['cache state', 'requests', 'p50', 'p90', 'p99'],
+  d.latency.map((l) => [l.state, int(l.count), ms(l.p50), ms(l.p90), ms(l.p99)]),
+  [false, true, true, true, true],
+)}
 <h2>Monthly cost estimate</h2>
 ${costChart(d.cost.items, c)}
-${table(['item', 'in the log', 'unit price', 'per month'], d.cost.items.map((i) => [i.item, `${i.quantity.toPrecision(4)} ${i.unit}`, `${i.price} ${c}`, money(i.monthly, c)]), [false, true, true, true])}
+${table(
+  ['item', 'in the log', 'unit price', 'per month'],
+  d.cost.items.map((i) => [i.item, `${i.quantity.toPrecision(4)} ${i.unit}`, `${i.price} ${c}`, money(i.monthly, c)]),
+  [false, true, true, true],
+)}
 <p class="note">The log's ${d.span.minutes.toFixed(1)} minutes scaled to 30 days (× ${d.cost.monthFactor.toFixed(1)}). Total ${esc(money(d.cost.monthlyTotal, c))} per month.</p>
 </body></html>
 `;

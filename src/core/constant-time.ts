@@ -18,10 +18,7 @@ function blindingKey(): Promise<CryptoKey> {
 export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
   const key = await blindingKey();
   const enc = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.sign('HMAC', key, enc.encode(a)),
-    crypto.subtle.sign('HMAC', key, enc.encode(b)),
-  ]);
+  const [da, db] = await Promise.all([crypto.subtle.sign('HMAC', key, enc.encode(a)), crypto.subtle.sign('HMAC', key, enc.encode(b))]);
   const x = new Uint8Array(da);
   const y = new Uint8Array(db);
   let diff = 0;

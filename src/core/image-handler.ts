@@ -66,10 +66,7 @@ export async function resolveImageRequest(request: Request, deps: Omit<ImageHand
   const now = (deps.clock ?? Date).now();
   if (deps.authorize) await deps.authorize({ request, tenant, path, auth, pending, now });
   const expiresIn = tenant.requireSignature && auth.exp ? Number(auth.exp) - now / 1000 : undefined;
-  const format = resolveNegotiated(
-    pending.format,
-    pending.format === 'jpeg-or-png' ? await deps.loader.hasAlpha(tenant.name, path.id) : false,
-  );
+  const format = resolveNegotiated(pending.format, pending.format === 'jpeg-or-png' ? await deps.loader.hasAlpha(tenant.name, path.id) : false);
   const variant = withFormat(pending, format);
   return { tenant, variant, key: canonicalKey(variant), expiresIn };
 }

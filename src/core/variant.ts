@@ -63,9 +63,7 @@ export function variantName(v: VariantNameParts): string {
 // Sides and quality without leading zeros, so each variant has exactly one name.
 const SIDE = `(0|[1-9]\\d{0,${String(MAX_VARIANT_SIDE).length - 1}})`;
 const NAMED_GRAVITIES = GRAVITIES.filter((g) => g !== 'center');
-const NAME_RE = new RegExp(
-  `^${SIDE}x${SIDE}-(${FITS.join('|')})(?:-g(${NAMED_GRAVITIES.join('|')}))?-q([1-9]\\d{0,2})\\.(${FORMATS.join('|')})$`,
-);
+const NAME_RE = new RegExp(`^${SIDE}x${SIDE}-(${FITS.join('|')})(?:-g(${NAMED_GRAVITIES.join('|')}))?-q([1-9]\\d{0,2})\\.(${FORMATS.join('|')})$`);
 
 /**
  * The inverse of `variantName`, for names found in a render path or listed from a store:

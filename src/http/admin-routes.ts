@@ -1,10 +1,4 @@
-import {
-  parseAuditQuery,
-  parseEraseInput,
-  parsePurgeInput,
-  parseRestoreInput,
-  parseTakedownInput,
-} from '../core/admin/admin-input.js';
+import { parseAuditQuery, parseEraseInput, parsePurgeInput, parseRestoreInput, parseTakedownInput } from '../core/admin/admin-input.js';
 import { adminTokenId } from '../core/admin/admin-auth.js';
 import { type AdminOutcome, type AdminService, createAdminService } from '../core/admin/admin-service.js';
 import { createCachePurger } from '../core/purge/purger.js';
@@ -36,11 +30,12 @@ function outcomeResponse(o: AdminOutcome): Response {
   if (o.ok) return json(200, o.body);
   // A split takedown or erasure whose part went through: not done, not failed; send `next` back.
   if (o.more) return json(202, o.body);
-  const message = o.code === 'AUDIT_WRITE_FAILED'
-    ? 'the operation was applied but its audit entry could not be written; repeat it (operations are idempotent)'
-    : o.message
-      ? `incomplete: ${o.message}; repeat the request (it is idempotent)`
-      : 'some steps failed; see the per-key and per-image results, then repeat the request';
+  const message =
+    o.code === 'AUDIT_WRITE_FAILED'
+      ? 'the operation was applied but its audit entry could not be written; repeat it (operations are idempotent)'
+      : o.message
+        ? `incomplete: ${o.message}; repeat the request (it is idempotent)`
+        : 'some steps failed; see the per-key and per-image results, then repeat the request';
   return json(500, { code: o.code ?? 'INCOMPLETE', message, ...o.body });
 }
 

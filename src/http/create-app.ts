@@ -68,9 +68,7 @@ export function createApp(deps: AppDeps): App {
     recover: deps.limits ? neighbourRecovery(deps.config, deps.cache.peek?.bind(deps.cache)) : undefined,
   });
   const image = deps.limits ? limitedImageRoute(handler, { config: deps.config, limits: deps.limits }) : handler;
-  const render = deps.renderSecrets?.length
-    ? createRenderRoute({ config: deps.config, loader, secrets: deps.renderSecrets })
-    : undefined;
+  const render = deps.renderSecrets?.length ? createRenderRoute({ config: deps.config, loader, secrets: deps.renderSecrets }) : undefined;
   // A renderer-only deployment must not serve images past the edge's signature and hotlink checks.
   const publicRoutes = deps.mode !== 'renderer';
   const fetch = createRouter({

@@ -91,9 +91,7 @@ async function signedCards(config: ServiceConfig, opts: DemoPageOptions): Promis
   const srcset = set.map((s, i) => `${s.url} ${DENSITIES[i]}x`).join(', ');
   const templates = (await Promise.all(DENSITIES.map((d) => sign({ w: pixels(t, d), h: pixels(t, d), fmt: 'webp' })))).map((s) => s.templateUrl);
   const embed = t.allowedReferers.length ? `embeddable from ${t.allowedReferers.join(', ')}` : 'embeddable anywhere';
-  const cards: Card[] = [
-    { title: `${t.name}/${want.id}`, note: `signed query form, key ${kid}, valid ${SIGNED_TTL / 60} min · ${embed}`, media: img(set[0]!.url, srcset, `${want.id} (signed)`) },
-  ];
+  const cards: Card[] = [{ title: `${t.name}/${want.id}`, note: `signed query form, key ${kid}, valid ${SIGNED_TTL / 60} min · ${embed}`, media: img(set[0]!.url, srcset, `${want.id} (signed)`) }];
   if (templates.every((u) => u !== null)) {
     const tset = templates.map((u, i) => `${u} ${DENSITIES[i]}x`).join(', ');
     cards.push({ title: `${t.name}/${want.id}`, note: 'signed template form, fmt fixed (webp) · 1x 2x 3x', media: img(templates[0]!, tset, `${want.id} (signed, template form)`) });
@@ -125,14 +123,32 @@ export async function renderDemoPage(opts: DemoPageOptions, nonce: string): Prom
   } else {
     const ids = opts.ids ?? DEMO_IDS;
     const code = (s: string) => `<code>${esc(s)}</code>`;
-    parts.push(section('query', 'Query form', `${code(`/${demo.name}/{id}?w=…&h=…`)}, format negotiated from <code>Accept</code>; ${code('srcset')} with width descriptors and ${code('sizes')}.`,
-      ids.map((id) => queryCard(demo, id, id, `?w=${pixels(demo, 1)}&h=${pixels(demo, 1)} · 128w 256w 384w`))));
-    parts.push(section('template', 'Path-template form', `${code(`/${demo.name}/{id}/{size}.{ext}`)} in a ${code('<picture>')}: WebP where supported, JPEG otherwise; 1x/2x/3x. Same canonical variant as the query form, so it is usually a cache hit.`,
-      ids.map((id) => templateCard(demo, id))));
+    parts.push(
+      section(
+        'query',
+        'Query form',
+        `${code(`/${demo.name}/{id}?w=…&h=…`)}, format negotiated from <code>Accept</code>; ${code('srcset')} with width descriptors and ${code('sizes')}.`,
+        ids.map((id) => queryCard(demo, id, id, `?w=${pixels(demo, 1)}&h=${pixels(demo, 1)} · 128w 256w 384w`)),
+      ),
+    );
+    parts.push(
+      section(
+        'template',
+        'Path-template form',
+        `${code(`/${demo.name}/{id}/{size}.{ext}`)} in a ${code('<picture>')}: WebP where supported, JPEG otherwise; 1x/2x/3x. Same canonical variant as the query form, so it is usually a cache hit.`,
+        ids.map((id) => templateCard(demo, id)),
+      ),
+    );
     const missing = opts.missingIds ?? DEMO_MISSING_IDS;
     if (demo.fallback === 'generated') {
-      parts.push(section('fallback', 'Generated fallback', `No original exists for these ids; the tenant's <code>fallback: "generated"</code> draws initials on a colour hashed from the id, encoded and cached like any variant (briefly, so an upload replaces it soon).`,
-        missing.map((id) => queryCard(demo, id, id, 'no original · generated'))));
+      parts.push(
+        section(
+          'fallback',
+          'Generated fallback',
+          `No original exists for these ids; the tenant's <code>fallback: "generated"</code> draws initials on a colour hashed from the id, encoded and cached like any variant (briefly, so an upload replaces it soon).`,
+          missing.map((id) => queryCard(demo, id, id, 'no original · generated')),
+        ),
+      );
     } else {
       parts.push(`<section id="fallback"><h2>Generated fallback</h2><p>Off for <code>${esc(demo.name)}</code> (<code>fallback: "none"</code>): a missing original is a 404.</p></section>`);
     }
@@ -140,11 +156,26 @@ export async function renderDemoPage(opts: DemoPageOptions, nonce: string): Prom
   const faces = opts.faces === undefined ? { tenant: 'faces', ids: DEMO_FACE_IDS } : opts.faces;
   const facesTenant = faces ? config.tenants.get(faces.tenant) : undefined;
   if (faces && facesTenant) {
-    parts.push(section('faces', 'Face-aware crops', `The same photo cropped square twice: <code>g=center</code> and <code>g=auto</code> (faces, else the most detailed region, else the centre). The focal point is found once per original, on its first face crop, and stored next to its variants.`,
-      faces.ids.flatMap((id) => faceCards(facesTenant, id))));
+    parts.push(
+      section(
+        'faces',
+        'Face-aware crops',
+        `The same photo cropped square twice: <code>g=center</code> and <code>g=auto</code> (faces, else the most detailed region, else the centre). The focal point is found once per original, on its first face crop, and stored next to its variants.`,
+        faces.ids.flatMap((id) => faceCards(facesTenant, id)),
+      ),
+    );
   }
   const signed = await signedCards(config, opts);
-  if (signed) parts.push(section('signed', 'Signed tenant', 'Signed while this page was generated (HMAC-SHA256 over the canonical variant and expiry); the tenant also checks the embedding page.', signed.cards, signed.links));
+  if (signed)
+    parts.push(
+      section(
+        'signed',
+        'Signed tenant',
+        'Signed while this page was generated (HMAC-SHA256 over the canonical variant and expiry); the tenant also checks the embedding page.',
+        signed.cards,
+        signed.links,
+      ),
+    );
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

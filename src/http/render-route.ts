@@ -81,8 +81,7 @@ export function createRenderRoute(deps: RenderRouteDeps) {
  * multiply the variants stored per image. Edge and renderer must share the tenant config.
  */
 export function assertCanonical(v: Variant, tenant: Tenant): void {
-  const notCanonical = (what: string) =>
-    new HttpError(400, 'NOT_CANONICAL', `render request is not a canonical variant for tenant '${tenant.name}': ${what}`);
+  const notCanonical = (what: string) => new HttpError(400, 'NOT_CANONICAL', `render request is not a canonical variant for tenant '${tenant.name}': ${what}`);
   const onLadder = (n: number) => n === 0 || tenant.breakpoints.includes(n);
   if (!onLadder(v.width) || !onLadder(v.height)) throw notCanonical('width and height must be 0 or breakpoints');
   if (!tenant.formats.includes(v.format)) throw notCanonical(`format must be one of ${tenant.formats.join(', ')}`);

@@ -63,4 +63,3 @@ export function createHostOps(opts: HostOpsOptions): HostOps {
     inFlight: () => ops?.inFlight() ?? 0,
   };
 }
-

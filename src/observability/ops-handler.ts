@@ -71,8 +71,7 @@ export async function metricsResponse(request: Request, metrics: ServiceMetrics,
 
 /** The METRICS_ADDR listener's handler: /metrics only. */
 export function metricsListenerHandler(metrics: ServiceMetrics, token: string | undefined): (request: Request) => Promise<Response> {
-  return async (request) =>
-    new URL(request.url).pathname === '/metrics' ? metricsResponse(request, metrics, token) : json(404, { code: 'NOT_FOUND', message: 'only /metrics is served here' });
+  return async (request) => (new URL(request.url).pathname === '/metrics' ? metricsResponse(request, metrics, token) : json(404, { code: 'NOT_FOUND', message: 'only /metrics is served here' }));
 }
 
 /**
@@ -100,7 +99,13 @@ export function createOps(deps: OpsDeps): Ops {
     if (!op) return;
     if (response.status < 300) return metrics.admin(op, 'ok', '');
     // Admin answers are small JSON: the stable error code says what failed.
-    const code = await response.clone().json().then((b: { code?: unknown }) => (typeof b.code === 'string' && CODE.test(b.code) ? b.code : ''), () => '');
+    const code = await response
+      .clone()
+      .json()
+      .then(
+        (b: { code?: unknown }) => (typeof b.code === 'string' && CODE.test(b.code) ? b.code : ''),
+        () => '',
+      );
     metrics.admin(op, response.status >= 500 ? 'failed' : 'rejected', code);
   }
 

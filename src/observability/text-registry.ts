@@ -22,7 +22,10 @@ interface Series<T> {
 abstract class Metric<T> {
   readonly series = new Map<string, Series<T>>();
   readonly labelNames: readonly string[];
-  constructor(readonly def: MetricDef, readonly type: string) {
+  constructor(
+    readonly def: MetricDef,
+    readonly type: string,
+  ) {
     if (!NAME.test(def.name)) throw new Error(`invalid metric name '${def.name}'`);
     this.labelNames = def.labelNames ?? [];
     for (const l of this.labelNames) if (!LABEL.test(l) || l === 'le') throw new Error(`invalid label name '${l}'`);
@@ -70,7 +73,10 @@ interface HistogramValue {
 }
 
 class Histogram extends Metric<HistogramValue> {
-  constructor(def: HistogramDef, readonly buckets: readonly number[]) {
+  constructor(
+    def: HistogramDef,
+    readonly buckets: readonly number[],
+  ) {
     super(def, 'histogram');
   }
   observe(labels: Labels, value: number): void {

@@ -59,12 +59,7 @@ export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo 
   return info;
 }
 
-export async function decodeSource(
-  codecs: Codecs,
-  bytes: Uint8Array,
-  limits: SourceLimits,
-  opts: DecodeOptions = {},
-): Promise<DecodedSource> {
+export async function decodeSource(codecs: Codecs, bytes: Uint8Array, limits: SourceLimits, opts: DecodeOptions = {}): Promise<DecodedSource> {
   const info = checkSource(bytes, limits);
   const denominator = info.format === 'jpeg' ? (opts.denominator?.(info) ?? 1) : 1;
   // CMYK and YCCK JPEGs only the project's decoder reads (mozjpeg's build has no CMYK → RGB).

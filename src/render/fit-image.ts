@@ -37,12 +37,7 @@ export async function fitImage(
   // The same crop on the stored pixels: its size with axes swapped when transposed, placed
   // around the focal point mapped through the orientation (placement is symmetric, so this is
   // the displayed crop mapped back).
-  const crop = focusedRect(
-    stored,
-    transposed ? plan.crop.height : plan.crop.width,
-    transposed ? plan.crop.width : plan.crop.height,
-    focal && storedPoint(focal, source.orientation),
-  );
+  const crop = focusedRect(stored, transposed ? plan.crop.height : plan.crop.width, transposed ? plan.crop.width : plan.crop.height, focal && storedPoint(focal, source.orientation));
   const target = transposed ? transposeSize(plan.scaled) : plan.scaled;
   const alpha = source.hasAlpha && usesAlpha(image);
 

@@ -70,12 +70,7 @@ export function planGeometry(source: Size, box: Box, focal?: FocalPoint): Geomet
   const sy = box.height / source.height;
   if (box.fit === 'cover') {
     const scale = Math.max(sx, sy);
-    const crop = focusedRect(
-      source,
-      Math.min(source.width, px(box.width / scale)),
-      Math.min(source.height, px(box.height / scale)),
-      focal,
-    );
+    const crop = focusedRect(source, Math.min(source.width, px(box.width / scale)), Math.min(source.height, px(box.height / scale)), focal);
     const canvas = { width: box.width, height: box.height };
     return { crop, scaled: canvas, canvas, offset: { x: 0, y: 0 } };
   }

@@ -158,10 +158,7 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
         return { ...(await finish(image, info, variant, decodeMs(), checkpoint)), master };
       }
       // From a reduced decode (1/d), what is left of the master's shrink (both powers of two).
-      const master =
-        denominator > 1
-          ? { ...makeMaster(image, info, k / denominator, false), factor: k }
-          : makeMaster(image, info, k, info.hasAlpha && usesAlpha(image));
+      const master = denominator > 1 ? { ...makeMaster(image, info, k / denominator, false), factor: k } : makeMaster(image, info, k, info.hasAlpha && usesAlpha(image));
       const fromMaster = masterServes(master, variant);
       const result = await finish(fromMaster ? master.image : image, info, variant, decodeMs(), checkpoint);
       return { ...result, master };

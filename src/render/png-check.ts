@@ -20,8 +20,7 @@ function crc32(b: Uint8Array, from: number, to: number): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-const u32 = (b: Uint8Array, i: number): number =>
-  (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0;
+const u32 = (b: Uint8Array, i: number): number => (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0;
 
 /** Returns what is wrong with the PNG's chunk structure, or null when it is sound. */
 export function pngStructureProblem(b: Uint8Array): string | null {

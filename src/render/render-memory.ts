@@ -36,12 +36,7 @@ function decodeStageBytes(info: SourceFacts, denominator: ScaleDenominator, sour
  * peak, or the resize's (the decoded pixels, the region's copy, the region lanczos3 reads after
  * the box pre-shrink copied twice, the output and the encoder's working memory), whichever is larger.
  */
-export function renderPeakBytes(
-  info: SourceFacts & Pick<ImageInfo, 'orientation'>,
-  variant: Pick<Variant, 'width' | 'height' | 'fit'>,
-  denominator: ScaleDenominator,
-  sourceBytes: number,
-): number {
+export function renderPeakBytes(info: SourceFacts & Pick<ImageInfo, 'orientation'>, variant: Pick<Variant, 'width' | 'height' | 'fit'>, denominator: ScaleDenominator, sourceBytes: number): number {
   const d = info.format === 'jpeg' ? denominator : 1;
   const decoded = Math.ceil(info.width / d) * Math.ceil(info.height / d);
   const { crop, scaled } = planGeometry(orientedSize(info), variant);
@@ -82,9 +77,11 @@ export function sourceTooLargeForMemory(info: SourceFacts, budget: number, sourc
   if (decodeStageBytes(info, smallestDecode(info), sourceBytes) <= budget) return undefined;
   const name = formatName(info);
   const why =
-    info.format !== 'jpeg' ? 'sources decode at full size'
-    : info.progressive === false ? 'sources decode at 1/8 scale at the least'
-    : 'sources keep every coefficient of the full image while decoding';
+    info.format !== 'jpeg'
+      ? 'sources decode at full size'
+      : info.progressive === false
+        ? 'sources decode at 1/8 scale at the least'
+        : 'sources keep every coefficient of the full image while decoding';
   const max = maxRenderablePixels(info, budget, sourceBytes);
   return new HttpError(
     422,

@@ -24,7 +24,10 @@ export interface FailoverOptions {
  */
 export function createFailoverStore(primary: ObjectStore, secondary?: ObjectStore, opts: FailoverOptions = {}): ConditionalObjectStore & ReplicatedStore {
   const replicas: readonly StoreReplica[] = secondary
-    ? [{ name: 'primary', store: primary }, { name: 'secondary', store: secondary }]
+    ? [
+        { name: 'primary', store: primary },
+        { name: 'secondary', store: secondary },
+      ]
     : [{ name: 'primary', store: primary }];
   async function read<T>(op: 'get' | 'head', key: string, run: (s: ObjectStore) => Promise<T>): Promise<T> {
     try {

@@ -28,7 +28,11 @@ export function createFsStore(rootDir: string): ObjectStore {
   const hidden = (p: string, suffix: string) => join(dirname(p), `.${basename(p)}${suffix}`);
   const metaPath = (p: string) => hidden(p, '.meta');
   const legacyMetaPath = (p: string) => `${p}.meta.json`;
-  const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
+  const isFile = (p: string) =>
+    stat(p).then(
+      (s) => s.isFile(),
+      () => false,
+    );
 
   /** `{p}.meta.json` is p's sidecar from the old layout: p has no new sidecar, and the file has none of its own. */
   async function legacySidecarOf(p: string): Promise<string | null> {

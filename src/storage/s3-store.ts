@@ -304,7 +304,14 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
         throw new StorageError({ status: 200, code: 'MalformedResponse', message: `${where('list', prefix)}: the answer is not a ListBucketResult`, operation: 'list', key: prefix, retryable: true });
       }
       if (page.isTruncated && !page.nextContinuationToken) {
-        throw new StorageError({ status: 200, code: 'MalformedResponse', message: `${where('list', prefix)}: truncated page without a continuation token`, operation: 'list', key: prefix, retryable: false });
+        throw new StorageError({
+          status: 200,
+          code: 'MalformedResponse',
+          message: `${where('list', prefix)}: truncated page without a continuation token`,
+          operation: 'list',
+          key: prefix,
+          retryable: false,
+        });
       }
       return page.isTruncated ? { keys: page.keys, cursor: page.nextContinuationToken! } : { keys: page.keys };
     },
@@ -314,12 +321,7 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
 
 /** Refuses keys that a URL would rewrite ('.' and '..' segments are resolved by URL parsers) or S3 would refuse. */
 function assertKey(op: string, key: string): void {
-  const bad =
-    key === '' ||
-    key.startsWith('/') ||
-    new TextEncoder().encode(key).byteLength > 1024 ||
-    /[\x00-\x1f\x7f]/.test(key) ||
-    key.split('/').some((s) => s === '.' || s === '..');
+  const bad = key === '' || key.startsWith('/') || new TextEncoder().encode(key).byteLength > 1024 || /[\x00-\x1f\x7f]/.test(key) || key.split('/').some((s) => s === '.' || s === '..');
   if (bad) throw new StorageError({ status: 400, code: 'InvalidKey', message: `S3 ${op}: invalid object key ${JSON.stringify(key.slice(0, 100))}`, operation: op, key, retryable: false });
 }
 

@@ -72,7 +72,12 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('demo page in Chromium', () => {
       page.on('response', (r) => {
         if (r.request().resourceType() !== 'image') return;
         // allHeaders(): the headers Chromium really sent (headers() is the provisional set, without Accept).
-        responses.push(r.request().allHeaders().then((sent) => ({ url: r.url(), status: r.status(), type: r.headers()['content-type'], accept: sent.accept })));
+        responses.push(
+          r
+            .request()
+            .allHeaders()
+            .then((sent) => ({ url: r.url(), status: r.status(), type: r.headers()['content-type'], accept: sent.accept })),
+        );
       });
 
       const doc = await page.goto(`${host.url}/`);

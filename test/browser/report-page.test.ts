@@ -63,7 +63,13 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('report page in Chromium', () => {
     const charts = await page.$$eval('svg[data-chart]', (svgs) =>
       svgs.map((s) => {
         const box = s.getBoundingClientRect();
-        return { chart: s.getAttribute('data-chart'), width: Math.round(box.width), height: Math.round(box.height), marks: s.querySelectorAll('[data-series]').length, line: s.querySelector('polyline')?.getAttribute('points')?.split(' ').length ?? 0 };
+        return {
+          chart: s.getAttribute('data-chart'),
+          width: Math.round(box.width),
+          height: Math.round(box.height),
+          marks: s.querySelectorAll('[data-series]').length,
+          line: s.querySelector('polyline')?.getAttribute('points')?.split(' ').length ?? 0,
+        };
       }),
     );
     expect(charts.map((c) => c.chart)).toEqual(['hit-ratio', 'latency', 'cost']);

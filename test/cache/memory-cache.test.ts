@@ -33,7 +33,15 @@ describe('memory cache', () => {
 
   it('does not cache failures, and a failed load does not poison later ones', async () => {
     const cache = createMemoryCache({ maxBytes: 1e6 });
-    await expect(cache.getOrLoad('k', async () => { throw new Error('boom'); }, opts)).rejects.toThrow('boom');
+    await expect(
+      cache.getOrLoad(
+        'k',
+        async () => {
+          throw new Error('boom');
+        },
+        opts,
+      ),
+    ).rejects.toThrow('boom');
     expect((await cache.getOrLoad('k', async () => body(1, []), opts)).state).toBe('MISS');
   });
 
@@ -66,7 +74,14 @@ describe('memory cache', () => {
     await cache.purge(['t:a'], true);
     let resolveRefresh!: () => void;
     const refreshed = new Promise<void>((r) => (resolveRefresh = r));
-    const stale = await cache.getOrLoad('k', async () => { resolveRefresh(); return body(1, ['t:a'], 2); }, opts);
+    const stale = await cache.getOrLoad(
+      'k',
+      async () => {
+        resolveRefresh();
+        return body(1, ['t:a'], 2);
+      },
+      opts,
+    );
     expect(stale.state).toBe('STALE');
     expect(stale.value.etag).toBe('"1"');
     await refreshed;
@@ -81,7 +96,14 @@ describe('memory cache', () => {
     const cache = createMemoryCache({ maxBytes: 1e6 });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const inFlight = cache.getOrLoad('k', async () => { await gate; return body(1, ['i:a/x'], 1); }, opts);
+    const inFlight = cache.getOrLoad(
+      'k',
+      async () => {
+        await gate;
+        return body(1, ['i:a/x'], 1);
+      },
+      opts,
+    );
     await cache.purge(['i:a/x'], false);
     release();
     expect((await inFlight).state).toBe('MISS');

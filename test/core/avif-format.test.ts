@@ -36,7 +36,7 @@ describe('AVIF output format', () => {
     expect(CONTENT_TYPES.avif).toBe('image/avif');
   });
 
-  it('fmt=auto picks AVIF only when Accept lists image/avif, in the tenant\'s order', () => {
+  it("fmt=auto picks AVIF only when Accept lists image/avif, in the tenant's order", () => {
     const canon = setup({ formats: ['webp', 'jpeg', 'png', 'avif'] });
     expect(canon('/t/a?w=128&h=128', CHROME)).toMatchObject({ format: 'avif', negotiated: true, key: 't/a/128x128-cover-q75.avif' });
     expect(canon('/t/a?w=128&h=128', OLD_SAFARI)).toMatchObject({ format: 'webp', negotiated: true });

@@ -20,7 +20,10 @@ describe('runBatch (precompute and migrate)', () => {
       if (n % 2 === 0) throw new Error(`item ${n} failed\n    at stack`);
     });
     expect(interrupted).toBe(false);
-    expect(failed).toEqual([[2, 'item 2 failed'], [4, 'item 4 failed']]);
+    expect(failed).toEqual([
+      [2, 'item 2 failed'],
+      [4, 'item 4 failed'],
+    ]);
     expect(done.sort()).toEqual([1, 2, 3, 4]);
   });
 

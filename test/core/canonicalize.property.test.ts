@@ -31,7 +31,10 @@ function run(pq: string, acc: string | null) {
 
 describe('canonicalization properties', () => {
   it('never throws anything but a typed 4xx', () => {
-    fc.assert(fc.property(query, accept, (q, a) => void run(`/demo/u-42?${q}`, a)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(query, accept, (q, a) => void run(`/demo/u-42?${q}`, a)),
+      { numRuns: 3000 },
+    );
   });
 
   it('is idempotent: the canonical URL of a variant canonicalizes to the same variant', () => {

@@ -48,7 +48,13 @@ describe('storage keys', () => {
     expect(shards.size).toBeGreaterThan(240);
   });
 
-  it.each([['acme', '../x'], ['acme', 'a/b'], ['../acme', 'x'], ['acme', '..'], ['acme', '']])('refuse %j %j', (t, id) => {
+  it.each([
+    ['acme', '../x'],
+    ['acme', 'a/b'],
+    ['../acme', 'x'],
+    ['acme', '..'],
+    ['acme', ''],
+  ])('refuse %j %j', (t, id) => {
     expect(() => originalKey(t, id)).toThrow(HttpError);
   });
 });

@@ -20,7 +20,9 @@ describe('platform-neutral code', () => {
     it(`${dir.split('/src/')[1]} imports no platform modules`, () => {
       const offenders = files(dir).flatMap((f) => {
         // Comments may name platform APIs (e.g. "Deno: Deno.readFile"); only code counts.
-        const src = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+        const src = readFileSync(f, 'utf8')
+          .replace(/\/\*[\s\S]*?\*\//g, '')
+          .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
         return FORBIDDEN.filter((re) => re.test(src)).map((re) => `${f.split('/src/')[1]}: ${re}`);
       });
       expect(offenders).toEqual([]);

@@ -45,7 +45,14 @@ describe('variant names: one grammar, both ways (core/variant.ts)', () => {
     // Fragments around the grammar's edges: leading zeros, 5 digits, one past the largest side, q0, q101, ...
     const num = fc.oneof(fc.integer({ min: 0, max: 20000 }).map(String), fc.constantFrom('0', '00', '0128', '4095', '4096', '4097', '9999', '10000', '', '-1', '1e3', ' 1'));
     const sloppy = fc
-      .tuple(num, num, fc.constantFrom(...FITS, 'fill', 'Cover'), fc.constantFrom('', '-gface', '-gauto', '-gcenter', '-gnorth', '-g'), num, fc.constantFrom(...FORMATS, 'jpg', 'gif', 'WEBP', 'webp.webp'))
+      .tuple(
+        num,
+        num,
+        fc.constantFrom(...FITS, 'fill', 'Cover'),
+        fc.constantFrom('', '-gface', '-gauto', '-gcenter', '-gnorth', '-g'),
+        num,
+        fc.constantFrom(...FORMATS, 'jpg', 'gif', 'WEBP', 'webp.webp'),
+      )
       .map(([w, h, fit, g, q, fmt]) => `${w}x${h}-${fit}${g}-q${q}.${fmt}`);
     fc.assert(
       fc.property(fc.oneof(sloppy, fc.string({ maxLength: 40 })), (name) => {

@@ -104,7 +104,10 @@ describe('admin routes: requests', () => {
     const f = adminFixture();
     await f.seed('demo', 'u-1');
     for (const p of ['/demo/u-1/64.webp', '/demo/u-1/128.webp', '/demo/u-1/64.png']) await f.get(p);
-    const key = (await f.get('/demo/u-1/64.webp')).headers.get('surrogate-key')!.split(' ').find((k) => k.startsWith('v:'))!;
+    const key = (await f.get('/demo/u-1/64.webp')).headers
+      .get('surrogate-key')!
+      .split(' ')
+      .find((k) => k.startsWith('v:'))!;
     expect(key).toBe('v:demo/u-1/64x64-cover-q75.webp');
     const res = await f.admin('POST', 'purge', { keys: [key], reason: 'bad render' });
     expect(await res.json()).toMatchObject({ ok: true, soft: false, purged: 1, failed: 0, results: [{ key, ok: true, purged: 1 }] });
@@ -134,7 +137,16 @@ describe('admin routes: requests', () => {
     const res = await routes(new Request('http://localhost/_admin/purge', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ keys: ['t:demo', 't:bad'] }) }));
     expect(res!.status).toBe(500);
     const body = await res!.json();
-    expect(body).toMatchObject({ code: 'INCOMPLETE', ok: false, purged: 1, failed: 1, results: [{ key: 't:demo', ok: true }, { key: 't:bad', ok: false, error: 'backend 503', attempts: 2 }] });
+    expect(body).toMatchObject({
+      code: 'INCOMPLETE',
+      ok: false,
+      purged: 1,
+      failed: 1,
+      results: [
+        { key: 't:demo', ok: true },
+        { key: 't:bad', ok: false, error: 'backend 503', attempts: 2 },
+      ],
+    });
     expect(body.audit.id).toBeTruthy();
     expect(f.keys('audit/')).toHaveLength(1);
   });
@@ -151,7 +163,11 @@ describe('admin routes: requests', () => {
   it('reports an audit store that cannot be read as 503 AUDIT_UNAVAILABLE, not as the image origin', async () => {
     const f = adminFixture();
     await f.admin('POST', 'purge', { keys: ['i:demo/n0'] });
-    const id = f.keys('audit/')[0]!.split('/').pop()!.replace(/\.json$/, '');
+    const id = f
+      .keys('audit/')[0]!
+      .split('/')
+      .pop()!
+      .replace(/\.json$/, '');
     f.store.list = async (prefix) => Promise.reject(new StorageError({ status: 503, code: 'SlowDown', message: `S3 list "${prefix}" in bucket audit-bucket failed: 503 SlowDown`, operation: 'list' }));
     f.store.get = async (key) => Promise.reject(new StorageError({ status: 403, code: 'AccessDenied', message: `S3 get "${key}" in bucket audit-bucket failed: 403 AccessDenied`, operation: 'get' }));
     for (const path of ['audit', `audit/${id}`]) {

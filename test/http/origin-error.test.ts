@@ -27,7 +27,14 @@ describe('StorageError at the HTTP layer', () => {
   // machine (a slow loopback answer) is not mistaken for a timeout.
   const app = () => {
     const renderer: Renderer = { render: () => Promise.reject(new Error('no render expected')) };
-    const store = createS3Store({ endpoint: stub.endpoint, region: 'us-east-1', bucket: 'private-avatars', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'example-secret', timeoutMs: mode === 'hang' ? 300 : 10_000 });
+    const store = createS3Store({
+      endpoint: stub.endpoint,
+      region: 'us-east-1',
+      bucket: 'private-avatars',
+      accessKeyId: 'AKIAEXAMPLE',
+      secretAccessKey: 'example-secret',
+      timeoutMs: mode === 'hang' ? 300 : 10_000,
+    });
     const config = loadServiceConfig({ tenants: { demo: {} } });
     return createApp({ config, store, cache: createMemoryCache({ maxBytes: 1 << 20 }), renderer, log: (_m, err) => logged.push(err) });
   };

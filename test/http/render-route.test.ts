@@ -108,7 +108,12 @@ describe('render route', () => {
       expect(res.status, bad).toBe(400);
       expect((await res.json()).code).toBe('INVALID_RENDER_PATH');
     }
-    for (const odd of ['/_render/demo/hopper/257x256-cover-q75.webp', '/_render/demo/hopper/256x256-cover-q74.webp', '/_render/demo/hopper/256x0-cover-q75.webp', '/_render/demo/hopper/256x256-cover-q75.png']) {
+    for (const odd of [
+      '/_render/demo/hopper/257x256-cover-q75.webp',
+      '/_render/demo/hopper/256x256-cover-q74.webp',
+      '/_render/demo/hopper/256x0-cover-q75.webp',
+      '/_render/demo/hopper/256x256-cover-q75.png',
+    ]) {
       const res = await get(odd, auth);
       expect(res.status, odd).toBe(400);
       expect((await res.json()).code).toBe('NOT_CANONICAL');

@@ -11,16 +11,39 @@ const TENANTS = {
 };
 
 // Path segments: valid names, near misses, and every traversal / encoding trick in the book.
-const evilSegment = fc.constantFrom('..', '.', '%2e%2e', '%2E.', '.%2e', '%2f', 'a%2fb', '%5c', '\\', '%00', '%', '%zz', '%%', '~', '', ';', '..;', '%c0%ae', '\uff0e\uff0e', 'é', '\u202e', '_admin', '_render', 'healthz', '*', '?', '#');
+const evilSegment = fc.constantFrom(
+  '..',
+  '.',
+  '%2e%2e',
+  '%2E.',
+  '.%2e',
+  '%2f',
+  'a%2fb',
+  '%5c',
+  '\\',
+  '%00',
+  '%',
+  '%zz',
+  '%%',
+  '~',
+  '',
+  ';',
+  '..;',
+  '%c0%ae',
+  '\uff0e\uff0e',
+  'é',
+  '\u202e',
+  '_admin',
+  '_render',
+  'healthz',
+  '*',
+  '?',
+  '#',
+);
 const randomSegment = fc.oneof(fc.string({ maxLength: 12 }), fc.stringMatching(/^[A-Za-z0-9._-]{100,140}$/));
-const seg = (valid: string[]) =>
-  fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...valid) }, { weight: 2, arbitrary: evilSegment }, { weight: 1, arbitrary: randomSegment });
+const seg = (valid: string[]) => fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...valid) }, { weight: 2, arbitrary: evilSegment }, { weight: 1, arbitrary: randomSegment });
 const structuredPath = fc
-  .tuple(
-    seg(['open', 'acme', 'guarded', 'nope']),
-    seg(['hopper', 'u-1', 'missing']),
-    fc.option(seg(['128.webp', '64.jpg', '0.png', '99999.png', '12.gif', 'x.webp', '64.WEBP']), { freq: 2 }),
-  )
+  .tuple(seg(['open', 'acme', 'guarded', 'nope']), seg(['hopper', 'u-1', 'missing']), fc.option(seg(['128.webp', '64.jpg', '0.png', '99999.png', '12.gif', 'x.webp', '64.WEBP']), { freq: 2 }))
   .map(([t, i, f]) => `/${t}/${i}${f === null ? '' : '/' + f}`);
 const path = fc.oneof(
   { weight: 4, arbitrary: structuredPath },
@@ -32,7 +55,39 @@ const paramName = fc.oneof(
   fc.string({ maxLength: 6 }),
 );
 const paramValue = fc.oneof(
-  fc.constantFrom('', '0', '-1', '1', '64', '128', '287', '4096', '4097', '1e3', '0x40', '1.5', 'NaN', 'Infinity', 'cover', 'INSIDE', 'webp', 'jpg', 'gif', 'auto', 'k1', 'k2', 'k3', '1767225600', '99999999999', '%', '%zz', '%00', '\\..', '../..', 'toString'),
+  fc.constantFrom(
+    '',
+    '0',
+    '-1',
+    '1',
+    '64',
+    '128',
+    '287',
+    '4096',
+    '4097',
+    '1e3',
+    '0x40',
+    '1.5',
+    'NaN',
+    'Infinity',
+    'cover',
+    'INSIDE',
+    'webp',
+    'jpg',
+    'gif',
+    'auto',
+    'k1',
+    'k2',
+    'k3',
+    '1767225600',
+    '99999999999',
+    '%',
+    '%zz',
+    '%00',
+    '\\..',
+    '../..',
+    'toString',
+  ),
   fc.string({ maxLength: 20 }),
   fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
 );
@@ -44,17 +99,40 @@ const query = fc.oneof(
 
 // Header values: anything a client can put on the wire (printable Latin-1 and tab), some huge.
 const headerValue = fc.oneof(
-  fc.constantFrom('', 'null', '*/*', 'image/webp,*/*', 'image/png;q=0', 'https://example.com/p', 'https://a.example.net/', 'https://evil.com/', 'http://example.com.evil.com/', 'javascript:1', 'file:///etc/passwd', '"abc"', '*', 'W/"x", "y"'),
+  fc.constantFrom(
+    '',
+    'null',
+    '*/*',
+    'image/webp,*/*',
+    'image/png;q=0',
+    'https://example.com/p',
+    'https://a.example.net/',
+    'https://evil.com/',
+    'http://example.com.evil.com/',
+    'javascript:1',
+    'file:///etc/passwd',
+    '"abc"',
+    '*',
+    'W/"x", "y"',
+  ),
   fc.string({ unit: fc.constantFrom(...'\t !"#%&\'()*,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~éÿ'.split('')), maxLength: 40 }),
   fc.integer({ min: 4000, max: 9000 }).map((n) => 'https://example.com/' + 'a'.repeat(n)),
 );
 const headers = fc.dictionary(fc.constantFrom('accept', 'referer', 'origin', 'if-none-match', 'authorization', 'range', 'x-forwarded-host', 'host'), headerValue, { maxKeys: 4 });
-const method = fc.oneof({ weight: 12, arbitrary: fc.constant('GET') }, { weight: 3, arbitrary: fc.constant('HEAD') }, { weight: 1, arbitrary: fc.constantFrom('POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH') });
+const method = fc.oneof(
+  { weight: 12, arbitrary: fc.constant('GET') },
+  { weight: 3, arbitrary: fc.constant('HEAD') },
+  { weight: 1, arbitrary: fc.constantFrom('POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH') },
+);
 
 describe('the full router under random and adversarial requests', () => {
   let env: Awaited<ReturnType<typeof startFakeRendererApp>>;
   beforeAll(async () => {
-    env = await startFakeRendererApp({ tenants: TENANTS }, [['open', 'hopper'], ['acme', 'hopper'], ['guarded', 'hopper']]);
+    env = await startFakeRendererApp({ tenants: TENANTS }, [
+      ['open', 'hopper'],
+      ['acme', 'hopper'],
+      ['guarded', 'hopper'],
+    ]);
   });
   afterAll(() => env?.stop());
 
@@ -106,8 +184,16 @@ describe('the full router under random and adversarial requests', () => {
     // Mutations an attacker would try on a URL they were given.
     const mutation = fc.oneof(
       fc.constant((u: string) => u),
-      fc.tuple(fc.constantFrom('w', 'h', 'q', 'fit', 'fmt', 'v', 'dpr'), paramValue).map(([k, v]) => (u: string) => `${u}&${k}=${encodeURIComponent(v)}`),
-      fc.tuple(fc.constantFrom('w', 'h', 'q', 'fit', 'fmt'), paramValue).map(([k, v]) => (u: string) => u.replace(new RegExp(`([?&])${k}=[^&]*`), `$1${k}=${encodeURIComponent(v)}`)),
+      fc.tuple(fc.constantFrom('w', 'h', 'q', 'fit', 'fmt', 'v', 'dpr'), paramValue).map(
+        ([k, v]) =>
+          (u: string) =>
+            `${u}&${k}=${encodeURIComponent(v)}`,
+      ),
+      fc.tuple(fc.constantFrom('w', 'h', 'q', 'fit', 'fmt'), paramValue).map(
+        ([k, v]) =>
+          (u: string) =>
+            u.replace(new RegExp(`([?&])${k}=[^&]*`), `$1${k}=${encodeURIComponent(v)}`),
+      ),
       fc.constantFrom('/acme/missing', '/open/hopper', '/acme/hopper/256.webp').map((p) => (u: string) => u.replace(/^\/acme\/hopper/, p)),
       fc.constantFrom('k1', 'k2', 'K1', 'k3', '').map((kid) => (u: string) => u.replace(/kid=[^&]*/, `kid=${kid}`)),
       fc.constantFrom('1', String(exp + 1), String(exp - 1), `0${exp}`, '').map((e) => (u: string) => u.replace(/exp=[^&]*/, `exp=${e}`)),

@@ -91,7 +91,13 @@ describe('router: which route answers', () => {
     ];
     for (const [path, want] of cases) expect(`${path} → ${await route(path)}`).toBe(`${path} → ${want}`);
     // HEAD: GET-only routes answer without a body, /_render/* is GET only (HEAD falls to the image route).
-    const head = createRouter({ image: named('image'), render: () => { throw new Error('not for HEAD'); }, onError: () => {} });
+    const head = createRouter({
+      image: named('image'),
+      render: () => {
+        throw new Error('not for HEAD');
+      },
+      onError: () => {},
+    });
     expect((await head(new Request('http://x/_render/a/b', { method: 'HEAD' }))).status).toBe(200);
     expect((await head(new Request('http://x/demo/a', { method: 'HEAD' }))).status).toBe(200);
     expect(await route('/demo/x', 'DELETE')).toBe('405');

@@ -42,8 +42,16 @@ describe('Deno host, full mode, directory store', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    const originals = [['demo', 'hopper', 'hopper.jpg'], ['demo', 'mysha', 'mysha.png'], ['secure', 'hopper', 'hopper.jpg'], ['demo', 'gone', 'hopper.jpg']] as const;
-    dataDir = await dataDirWith('deno-data', originals.map(([tenant, id, file]) => ({ tenant, id, file: join(SAMPLES, file) })));
+    const originals = [
+      ['demo', 'hopper', 'hopper.jpg'],
+      ['demo', 'mysha', 'mysha.png'],
+      ['secure', 'hopper', 'hopper.jpg'],
+      ['demo', 'gone', 'hopper.jpg'],
+    ] as const;
+    dataDir = await dataDirWith(
+      'deno-data',
+      originals.map(([tenant, id, file]) => ({ tenant, id, file: join(SAMPLES, file) })),
+    );
     const tomb = join(dataDir, tombstoneKey('demo', 'gone'));
     await mkdir(dirname(tomb), { recursive: true });
     await copyFile(join(SAMPLES, 'hopper.jpg'), tomb);

@@ -58,7 +58,11 @@ describe('Deno host operations', () => {
     expect(text).toMatch(/^avatar_store_operation_seconds_count\{store="primary",op="get"\} [1-9]/m);
 
     // One JSON line per request on stdout.
-    const lines = host.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = host
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const hit = lines.find((l) => l.url === '/demo/hopper?w=48&utm_campaign=x');
     expect(hit).toMatchObject({ route: 'image', status: 200, cache: 'HIT', tenant: 'demo', id: 'hopper', dropped: ['utm_campaign'], clientIp: '127.0.0.1' });
   }, 60_000);

@@ -78,7 +78,9 @@ ${shielding}
 
 [local_server.secret_stores]
 avatar_edge_secrets = [
-${Object.entries(secrets).map(([key, data]) => `  { key = "${key}", data = '${data}' },`).join('\n')}
+${Object.entries(secrets)
+  .map(([key, data]) => `  { key = "${key}", data = '${data}' },`)
+  .join('\n')}
 ]
 `;
 }
@@ -162,7 +164,10 @@ describe.skipIf(!RUN)('Fastly service under Viceroy: shield and renderer failure
     expect(since(mark)).toEqual(['shield /_render/demo/hopper/64x64-cover-q75.webp', 'renderer@shield /_render/demo/hopper/64x64-cover-q75.webp']);
     // Each POP wrote its request line to the avatar_edge_log endpoint (fastly:logger), which Viceroy prints.
     const line = (pop: Pop, route: string) => {
-      const m = pop.log().split('\n').find((l) => l.includes('avatar_edge_log') && l.includes(`"route":"${route}"`));
+      const m = pop
+        .log()
+        .split('\n')
+        .find((l) => l.includes('avatar_edge_log') && l.includes(`"route":"${route}"`));
       return m ? (JSON.parse(m.slice(m.indexOf('{'))) as Record<string, unknown>) : undefined;
     };
     expect(line(edge, 'image')).toMatchObject({ method: 'GET', tenant: 'demo', variant: 'demo/hopper/64x64-cover-q75.webp', cache: 'MISS', status: 200 });

@@ -62,7 +62,6 @@ if (!RUN) {
 /** The service's default BACKEND_REQUEST_LIMIT: Fastly's trial-account limit per execution. */
 const BACKEND_LIMIT = 10;
 
-
 /** The repository's fastly.toml with its [local_server] replaced by loopback ports and test values. */
 async function testManifest(backends: { renderer: string; store: string; store_secondary?: string }, s3: MinioHandle, opts: { secondary?: MinioHandle; limit?: number } = {}): Promise<string> {
   const real = await readFile(join(ROOT, 'fastly.toml'), 'utf8');
@@ -98,7 +97,9 @@ ${opts.secondary ? `S3_SECONDARY_ENDPOINT = "${opts.secondary.endpoint}"\nS3_SEC
 
 [local_server.secret_stores]
 avatar_edge_secrets = [
-${Object.entries(secrets).map(([key, data]) => `  { key = "${key}", data = '${data}' },`).join('\n')}
+${Object.entries(secrets)
+  .map(([key, data]) => `  { key = "${key}", data = '${data}' },`)
+  .join('\n')}
 ]
 `;
 }
@@ -355,7 +356,9 @@ describe.skipIf(!RUN)('Fastly service under Viceroy', () => {
     const report = (await takedown.json()) as { ok: boolean; deleted: string[]; verification?: { ok: boolean; via: string; checked: number; gone: number; probes: unknown[] } };
     const executions = executionsSince(mark);
     const used = executions[0]!;
-    console.info(`takedown: ${used.length} backend requests in one execution (${used.filter((r) => r.backend === 'renderer').length} renderer, ${used.filter((r) => r.backend === 'store').length} store): ${used.map((r) => `${r.method} ${r.path.split('?')[0]}${r.path.includes('?delete') ? '?delete' : ''}`).join(', ')}`);
+    console.info(
+      `takedown: ${used.length} backend requests in one execution (${used.filter((r) => r.backend === 'renderer').length} renderer, ${used.filter((r) => r.backend === 'store').length} store): ${used.map((r) => `${r.method} ${r.path.split('?')[0]}${r.path.includes('?delete') ? '?delete' : ''}`).join(', ')}`,
+    );
     expect(takedown.status, JSON.stringify(report)).toBe(200);
     expect(report).toMatchObject({ ok: true, verification: { ok: true, via: 'edge-cache' } });
     // The original and the three stored variants.
@@ -495,7 +498,10 @@ describe.skipIf(!RUN)('Fastly service under Viceroy, with a failover secondary b
       store: await requests.proxy('store', primary.endpoint),
       store_secondary: await requests.proxy('store_secondary', secondary.endpoint),
     };
-    for (const [name, limit] of [['trial', undefined], ['raised', 15]] as const) {
+    for (const [name, limit] of [
+      ['trial', undefined],
+      ['raised', 15],
+    ] as const) {
       const toml = join(dir, `fastly-${name}.toml`);
       await writeFile(toml, await testManifest(backends, primary, { secondary, ...(limit ? { limit } : {}) }));
       edges[name] = await startViceroy(toml, wasm, () => {});
@@ -561,7 +567,14 @@ describe.skipIf(!RUN)('Fastly service under Viceroy, with a failover secondary b
     expect(body).toMatchObject({
       ok: true,
       continues: part.audit.id,
-      verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] },
+      verification: {
+        ok: true,
+        via: 'edge-cache',
+        stores: [
+          { store: 'primary', tombstone: true, remaining: [] },
+          { store: 'secondary', tombstone: true, remaining: [] },
+        ],
+      },
     });
     const used = [...requests.perExecution(mark).values()];
     console.info(`takedown with a secondary at BACKEND_REQUEST_LIMIT=10: ${used.map((u) => describeUse(u)).join(' | ')}`);
@@ -594,7 +607,14 @@ describe.skipIf(!RUN)('Fastly service under Viceroy, with a failover secondary b
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body).toMatchObject({
       ok: true,
-      verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] },
+      verification: {
+        ok: true,
+        via: 'edge-cache',
+        stores: [
+          { store: 'primary', tombstone: true, remaining: [] },
+          { store: 'secondary', tombstone: true, remaining: [] },
+        ],
+      },
     });
     expect(used).toHaveLength(1);
     expect(used[0]!.length).toBe(15);

@@ -56,7 +56,10 @@ describe('formats over HTTP', () => {
       const reference = await sharp(originals.get(id)).resize(128, 128).toColourspace('srgb').removeAlpha().raw().toBuffer();
       const res = await host.get(`/modern/${id}?w=128&h=128&fmt=png`);
       expect(res.status, id).toBe(200);
-      const { data, info } = await sharp(new Uint8Array(await res.arrayBuffer())).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(new Uint8Array(await res.arrayBuffer()))
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       expect([info.width, info.height]).toEqual([128, 128]);
       let sum = 0;
       for (let i = 0; i < data.length; i++) sum += Math.abs(data[i]! - reference[i]!);

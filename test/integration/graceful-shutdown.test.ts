@@ -96,7 +96,10 @@ describe('Node host shutdown', () => {
       expect(await host.exited).toBe(0);
       expect(host.out()).toMatch(/drained: exiting/);
       // The finished request was logged like any other.
-      const line = host.out().split('\n').find((l) => l.includes('"/_admin/purge"'));
+      const line = host
+        .out()
+        .split('\n')
+        .find((l) => l.includes('"/_admin/purge"'));
       expect(JSON.parse(line!)).toMatchObject({ route: 'admin', status: 200, method: 'POST' });
     } finally {
       if (host.child.exitCode === null) host.child.kill('SIGKILL');

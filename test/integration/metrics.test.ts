@@ -68,8 +68,7 @@ describe('operations on the Node host', () => {
     ops = createNodeOps({ env: {}, settings, config, store: () => store, log: () => {}, writeLine: (l) => lines.push(JSON.parse(l) as AccessLogRecord) });
     const store = ops.wrapStore('primary', createFsStore(dataDir));
     host = await startNodeApp({ config, store, log: () => {}, wrapRenderer: (r) => ops.wrapRenderer(held.wrap(r)), wrapFetch: ops.wrapFetch, render: { metrics: ops.metrics.renderScheduler } });
-    metricsListener = await createNodeOps({ env: {}, settings: { ...settings, metricsAddr: { host: '127.0.0.1', port: 0 } }, config, store: () => store, log: () => {} })
-      .startMetricsListener();
+    metricsListener = await createNodeOps({ env: {}, settings: { ...settings, metricsAddr: { host: '127.0.0.1', port: 0 } }, config, store: () => store, log: () => {} }).startMetricsListener();
   });
   afterAll(async () => {
     await metricsListener?.close();
@@ -124,7 +123,17 @@ describe('operations on the Node host', () => {
 
     // The access log: one line per request, with what a report needs.
     const hit = lines.find((l) => l.url === '/demo/hopper?w=64&utm_source=mail&cb=123')!;
-    expect(hit).toMatchObject({ route: 'image', status: 200, tenant: 'demo', id: 'hopper', variant: 'demo/hopper/64x0-inside-q75.webp', cache: 'HIT', bytes: droppedBytes, dropped: ['utm_source', 'cb'], clientIp: '127.0.0.1' });
+    expect(hit).toMatchObject({
+      route: 'image',
+      status: 200,
+      tenant: 'demo',
+      id: 'hopper',
+      variant: 'demo/hopper/64x0-inside-q75.webp',
+      cache: 'HIT',
+      bytes: droppedBytes,
+      dropped: ['utm_source', 'cb'],
+      clientIp: '127.0.0.1',
+    });
     expect(hit.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const miss = lines.find((l) => l.url === '/demo/hopper?w=64' && l.cache === 'MISS')!;
     expect(Object.keys(miss.timings).sort()).toEqual(['decode', 'encode', 'origin', 'resize']);

@@ -24,8 +24,7 @@ describe('signed URLs and hotlink protection over HTTP', () => {
   afterAll(() => host?.stop());
 
   const tenant = loadServiceConfig(input).tenants.get('secure')!;
-  const sign = (params: Record<string, string | number>, opts: { kid?: string; exp?: number } = {}) =>
-    signUrl({ tenant, id: 'hopper', params, kid: opts.kid ?? 'k1', exp: opts.exp });
+  const sign = (params: Record<string, string | number>, opts: { kid?: string; exp?: number } = {}) => signUrl({ tenant, id: 'hopper', params, kid: opts.kid ?? 'k1', exp: opts.exp });
   const code = async (r: Response) => ((await r.json()) as { code: string }).code;
 
   it('serves a valid signed URL: 200, an image of the signed size', async () => {

@@ -72,8 +72,7 @@ export function runTakedownFaultSuite(name: string, startServer: StartFaultServe
     let sample: Uint8Array;
     const renders = gatedRenderer();
 
-    const s3 = (server: FaultServer, bucket: string) =>
-      createS3Store({ endpoint: server.endpoint, region: 'us-east-1', bucket, ...server.credentials, timeoutMs: 5_000 });
+    const s3 = (server: FaultServer, bucket: string) => createS3Store({ endpoint: server.endpoint, region: 'us-east-1', bucket, ...server.credentials, timeoutMs: 5_000 });
     const admin = async (path: string, body?: unknown) => {
       const res = await fetch(`${host.url}/_admin/${path}`, {
         method: body === undefined ? 'GET' : 'POST',
@@ -141,10 +140,7 @@ export function runTakedownFaultSuite(name: string, startServer: StartFaultServe
       expect(first.body).toMatchObject({ code: 'INCOMPLETE', ok: false });
       // The step, the store, the bucket and the store's error code, in one line.
       expect(first.body.message).toMatch(/^incomplete: tombstone on secondary: S3 put "tombstones\/demo\/[0-9a-f]{2}\/dmca-1" in bucket archive: no response, .*\[NetworkError\]/);
-      expect(first.body.verification.stores).toEqual([
-        { store: 'primary', tombstone: true, remaining: [] },
-        expect.objectContaining({ store: 'secondary', error: expect.any(String) }),
-      ]);
+      expect(first.body.verification.stores).toEqual([{ store: 'primary', tombstone: true, remaining: [] }, expect.objectContaining({ store: 'secondary', error: expect.any(String) })]);
       // What the primary serves is already gone.
       expect((await get('/demo/dmca-1/64.webp')).status).toBe(410);
 
@@ -155,7 +151,10 @@ export function runTakedownFaultSuite(name: string, startServer: StartFaultServe
       expect(again.err[0]).toMatch(/^admin: takedown demo\/dmca-1: incomplete: tombstone on secondary: .*; repeat the request/);
 
       const audit = (await admin('audit')).body.entries;
-      expect(audit.slice(0, 2).map((e: { action: string; ok: boolean }) => [e.action, e.ok])).toEqual([['takedown', false], ['takedown', false]]);
+      expect(audit.slice(0, 2).map((e: { action: string; ok: boolean }) => [e.action, e.ok])).toEqual([
+        ['takedown', false],
+        ['takedown', false],
+      ]);
       expect(audit[0].incomplete).toMatch(/^tombstone on secondary: /);
       expect(audit[0].verification.ok).toBe(false);
 
@@ -228,7 +227,10 @@ export function runTakedownFaultSuite(name: string, startServer: StartFaultServe
     it('an upload in flight when the takedown starts stores nothing after the tombstone, and a restore serves no old bytes', async () => {
       // Hold the upload at its second render: the original and the first variant are already stored.
       renders.arm(2);
-      const upload = fetch(`${host.url}/_upload/acme/upload-1`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: sample as Uint8Array<ArrayBuffer> }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      const upload = fetch(`${host.url}/_upload/acme/upload-1`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: sample as Uint8Array<ArrayBuffer> }).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      }));
       await until('the upload to store its original', async () => renders.gate.held >= 1 && (await hot.head(originalKey('acme', 'upload-1'))) !== null);
       const takedown = admin('takedown', { tenant: 'acme', id: 'upload-1', ...LEGAL });
       await until('the tombstone on both stores', async () => (await hot.head(tombstoneKey('acme', 'upload-1'))) !== null && (await archive.head(tombstoneKey('acme', 'upload-1'))) !== null);

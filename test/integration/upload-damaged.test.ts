@@ -18,8 +18,7 @@ describe('PUT /_upload/{tenant}/{id} with damaged or oversized originals', () =>
   });
   afterAll(() => host?.stop());
 
-  const put = (id: string, body: Uint8Array) =>
-    fetch(`${host.url}/_upload/demo/${id}`, { method: 'PUT', body: body as BodyInit, headers: { authorization: `Bearer ${TOKEN}` } });
+  const put = (id: string, body: Uint8Array) => fetch(`${host.url}/_upload/demo/${id}`, { method: 'PUT', body: body as BodyInit, headers: { authorization: `Bearer ${TOKEN}` } });
 
   it('a JPEG cut to a quarter of its bytes is 422 DECODE_FAILED with a message; the whole file is 201', async () => {
     for (const name of ['free.jpg', 'seeding.jpg', 'hopper.jpg']) {
@@ -37,7 +36,11 @@ describe('PUT /_upload/{tenant}/{id} with damaged or oversized originals', () =>
   });
 
   it('a progressive JPEG of a few hundred scans is refused before decoding', async () => {
-    const jpeg = new Uint8Array(await sharp(await sample('hopper.jpg')).jpeg({ progressive: true }).toBuffer());
+    const jpeg = new Uint8Array(
+      await sharp(await sample('hopper.jpg'))
+        .jpeg({ progressive: true })
+        .toBuffer(),
+    );
     // Repeat the last scan (a refinement scan: each repeat passes over the whole image again).
     const sos = Buffer.from(jpeg).lastIndexOf(Buffer.from([0xff, 0xda])); // FF DA never occurs inside entropy-coded data
     const eoi = jpeg.length - 2;
@@ -67,7 +70,11 @@ describe('PUT /_upload/{tenant}/{id} with damaged or oversized originals', () =>
     const cut = await put('cut-png', Buffer.concat([png.subarray(0, idat), chunk, iend]));
     expect([cut.status, (await cut.json()).code]).toEqual([422, 'DECODE_FAILED']);
 
-    const big = new Uint8Array(await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#2878c8' } }).png().toBuffer());
+    const big = new Uint8Array(
+      await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#2878c8' } })
+        .png()
+        .toBuffer(),
+    );
     const res = await put('big-png', big);
     const body = await res.json();
     expect([res.status, body.code]).toEqual([422, 'SOURCE_TOO_LARGE']);

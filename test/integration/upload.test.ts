@@ -51,8 +51,7 @@ describe('PUT /_upload/{tenant}/{id}', () => {
   });
   afterAll(() => host?.stop());
 
-  const put = (path: string, body: Uint8Array | string, headers: Record<string, string> = {}, method = 'PUT') =>
-    fetch(`${host.url}/_upload/${path}`, { method, body: body as BodyInit, headers });
+  const put = (path: string, body: Uint8Array | string, headers: Record<string, string> = {}, method = 'PUT') => fetch(`${host.url}/_upload/${path}`, { method, body: body as BodyInit, headers });
   const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
   it('answers 401 without detail to a missing, wrong or other tenant’s token, and stores nothing', async () => {
@@ -98,7 +97,12 @@ describe('PUT /_upload/{tenant}/{id}', () => {
     const body = await res.json();
     expect([res.status, body.code]).toEqual([415, 'UNSUPPORTED_FORMAT']);
     expect(body.message).toMatch(/HEIC/);
-    const avif = new Uint8Array(await sharp(await sample('hopper.jpg')).resize(256).avif().toBuffer());
+    const avif = new Uint8Array(
+      await sharp(await sample('hopper.jpg'))
+        .resize(256)
+        .avif()
+        .toBuffer(),
+    );
     expect((await put('demo/u-avif', avif, auth(UPLOAD_TOKEN))).status).toBeLessThan(300);
     const head = await host.store.head(originalKey('demo', 'u-avif'));
     expect(head?.contentType).toBe('image/avif');

@@ -12,7 +12,15 @@ describe('access log fields', () => {
 
   it('labels routes the same on every host', () => {
     expect(['/', '/healthz', '/readyz', '/metrics', '/_admin/purge', '/_render/x', '/_upload/t/i', '/_other', '/acme/u-1'].map(routeOf)).toEqual([
-      'page', 'health', 'ready', 'metrics', 'admin', 'render', 'upload', 'other', 'image',
+      'page',
+      'health',
+      'ready',
+      'metrics',
+      'admin',
+      'render',
+      'upload',
+      'other',
+      'image',
     ]);
   });
 

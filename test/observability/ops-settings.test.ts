@@ -10,7 +10,14 @@ describe('operations settings', () => {
   });
 
   it('reads every variable', () => {
-    const s = loadOpsSettings({ METRICS_TOKEN: 'a'.repeat(16), METRICS_ADDR: '[::1]:9464', ACCESS_LOG: 'off', ACCESS_LOG_CLIENT_IP: 'x-forwarded-for', SHUTDOWN_DEADLINE_MS: '2500', READY_STORE_TIMEOUT_MS: '500' });
+    const s = loadOpsSettings({
+      METRICS_TOKEN: 'a'.repeat(16),
+      METRICS_ADDR: '[::1]:9464',
+      ACCESS_LOG: 'off',
+      ACCESS_LOG_CLIENT_IP: 'x-forwarded-for',
+      SHUTDOWN_DEADLINE_MS: '2500',
+      READY_STORE_TIMEOUT_MS: '500',
+    });
     expect(s).toEqual({ metricsToken: 'a'.repeat(16), metricsAddr: { host: '::1', port: 9464 }, accessLog: 'off', clientIp: 'x-forwarded-for', shutdownDeadlineMs: 2500, readyStoreTimeoutMs: 500 });
     expect(describeOps(s)).toBe('/metrics on http://[::1]:9464 (bearer token); access log off with client IP (x-forwarded-for); /readyz');
   });

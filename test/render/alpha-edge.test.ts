@@ -40,7 +40,11 @@ function worst(img: ImageData, minAlpha: number): { diff: number; count: number 
 
 describe('resizing images with alpha keeps the visible colour', () => {
   for (const soft of [false, true]) {
-    for (const [from, to] of [[100, 37], [300, 128], [90, 45]] as const) {
+    for (const [from, to] of [
+      [100, 37],
+      [300, 128],
+      [90, 45],
+    ] as const) {
       it(`${soft ? 'soft' : 'hard'} edge, ${from} → ${to} px (lanczos3, premultiplied)`, async () => {
         const c = await codecs();
         const out = await c.resize(disc(from, soft), { x: 0, y: 0, width: from, height: from }, 1, to, to, true);

@@ -18,7 +18,11 @@ const worst = (mae: number[]) => Math.max(...mae.slice(0, 3));
 describe('AVIF output', () => {
   it('renders AVIF that sharp decodes to the picture (as close to the lossless render as WebP), in fewer bytes', async () => {
     const r = await renderer();
-    for (const [file, size] of [['hopper.jpg', 128], ['seeding.jpg', 256], ['plant.png', 64]] as const) {
+    for (const [file, size] of [
+      ['hopper.jpg', 128],
+      ['seeding.jpg', 256],
+      ['plant.png', 64],
+    ] as const) {
       const avif = await r.render(sample(file), variant(size, size, 'cover', 'avif', 75));
       const webp = await r.render(sample(file), variant(size, size, 'cover', 'webp', 75));
       const meta = await sharp(avif.body).metadata();
@@ -49,7 +53,10 @@ describe('AVIF sources', () => {
 
   it('sniffs and decodes an AVIF (as sharp writes it) to sharp’s pixels, and renders it', async () => {
     const c = await codecs();
-    for (const [file, chroma] of [['seeding.jpg', '4:2:0'], ['hopper.jpg', '4:4:4']] as const) {
+    for (const [file, chroma] of [
+      ['seeding.jpg', '4:2:0'],
+      ['hopper.jpg', '4:4:4'],
+    ] as const) {
       const avif = new Uint8Array(await sharp(sample(file)).resize(300, 200, { fit: 'fill' }).avif({ quality: 80, chromaSubsampling: chroma }).toBuffer());
       expect(sniffImage(avif)).toEqual({ format: 'avif', width: 300, height: 200, hasAlpha: false, orientation: 1 });
       const { image } = await decodeSource(c, avif, limits);

@@ -84,7 +84,11 @@ describe('ICC profiles → sRGB', () => {
     // The file really holds P3 numbers (~ (117, 251, 76)).
     expect(pixel(stored, 32, 32)[0]).toBeGreaterThan(90);
     const r = await renderer();
-    for (const [w, format] of [[64, 'png'], [16, 'png'], [32, 'webp']] as const) {
+    for (const [w, format] of [
+      [64, 'png'],
+      [16, 'png'],
+      [32, 'webp'],
+    ] as const) {
       const out = await decodeOutput((await r.render(new Uint8Array(green), variant(w, w, 'cover', format, 100))).body);
       const [red, g, b] = pixel(out, w / 2, w / 2);
       expect(red).toBeLessThanOrEqual(format === 'webp' ? 8 : 3);
@@ -189,7 +193,11 @@ describe('CMYK and YCCK JPEGs → sRGB', () => {
     const jpeg = new Uint8Array(await sharp(Buffer.from(bytes)).toColourspace('srgb').jpeg({ quality: 95 }).toBuffer());
     const r = await renderer();
     // (Lossless PNG output at 32 px too, so JPEG's own noise at that size stays out of the figure.)
-    for (const [w, format, reference, max] of [[150, 'png', png, 2], [64, 'webp', png, 3], [32, 'png', jpeg, 4]] as const) {
+    for (const [w, format, reference, max] of [
+      [150, 'png', png, 2],
+      [64, 'webp', png, 3],
+      [32, 'png', jpeg, 4],
+    ] as const) {
       const out = await decodeOutput((await r.render(bytes, variant(w, w, 'cover', format, 90))).body);
       const expected = await decodeOutput((await r.render(reference, variant(w, w, 'cover', format, 90))).body);
       expect([out.width, out.height]).toEqual([w, w]);

@@ -93,7 +93,11 @@ function damagedPngs(png: Uint8Array, seed: number): Damaged[] {
   // A header that declares more rows than the data holds.
   const ihdr = head[0]!.data.slice();
   new DataView(ihdr.buffer).setUint32(4, new DataView(ihdr.buffer).getUint32(4) + 7);
-  out.push({ label: 'IHDR 7 rows taller, CRCs valid', bytes: buildPng([{ type: 'IHDR', data: ihdr }, ...head.slice(1), { type: 'IDAT', data: idat }, { type: 'IEND', data: new Uint8Array(0) }]), truncated: true });
+  out.push({
+    label: 'IHDR 7 rows taller, CRCs valid',
+    bytes: buildPng([{ type: 'IHDR', data: ihdr }, ...head.slice(1), { type: 'IDAT', data: idat }, { type: 'IEND', data: new Uint8Array(0) }]),
+    truncated: true,
+  });
   return out;
 }
 

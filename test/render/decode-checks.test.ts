@@ -124,7 +124,9 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
       expect(isHttpError(err) && [err.status, err.code], label).toEqual([422, 'SOURCE_TOO_LARGE']);
       // Says the format, the source's pixels and what this budget allows.
       const side = Math.floor(Math.sqrt(max)) + 1;
-      expect(isHttpError(err) && err.message, label).toMatch(new RegExp(`is ${side}×${side} \\(${side * side} pixels\\); ${label} sources decode at full size and may have at most \\d+ pixels in this renderer's 64 MB memory budget`));
+      expect(isHttpError(err) && err.message, label).toMatch(
+        new RegExp(`is ${side}×${side} \\(${side * side} pixels\\); ${label} sources decode at full size and may have at most \\d+ pixels in this renderer's 64 MB memory budget`),
+      );
       const under = new Uint8Array(await encode(flat(Math.floor(Math.sqrt(max)) - 10)));
       expect(checkSource(under, limits).format, label).toBe(format);
     }
@@ -139,6 +141,10 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
         return e;
       }
     })();
-    expect(isHttpError(err) && [err.status, err.code, err.message]).toEqual([422, 'SOURCE_TOO_LARGE', expect.stringMatching(/progressive JPEG sources keep every coefficient of the full image while decoding and may have at most \d+ pixels/)]);
+    expect(isHttpError(err) && [err.status, err.code, err.message]).toEqual([
+      422,
+      'SOURCE_TOO_LARGE',
+      expect.stringMatching(/progressive JPEG sources keep every coefficient of the full image while decoding and may have at most \d+ pixels/),
+    ]);
   });
 });

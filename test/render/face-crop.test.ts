@@ -22,8 +22,7 @@ interface Case {
 }
 const CASES = (JSON.parse(readFileSync(`${DIR}faces.json`, 'utf8')) as { cases: Case[] }).cases;
 const bytes = (file: string) => new Uint8Array(readFileSync(DIR + file));
-const inside = (face: Rect, crop: Rect) =>
-  face.x >= crop.x && face.y >= crop.y && face.x + face.width <= crop.x + crop.width && face.y + face.height <= crop.y + crop.height;
+const inside = (face: Rect, crop: Rect) => face.x >= crop.x && face.y >= crop.y && face.x + face.width <= crop.x + crop.width && face.y + face.height <= crop.y + crop.height;
 const withGravity = (v: Variant, gravity: Variant['gravity']): Variant => ({ ...v, gravity });
 /** Mean absolute difference per RGB channel, 0–255. */
 function meanAbsDiff(a: ImageData, b: ImageData): number {
@@ -113,7 +112,7 @@ describe('the stored focal record', () => {
 });
 
 describe('detection scale', () => {
-  it('a small avatar finds the same record as a large one: the decode that detects is not the avatar\'s reduced one', async () => {
+  it("a small avatar finds the same record as a large one: the decode that detects is not the avatar's reduced one", async () => {
     for (const file of ['camera-left.jpg', 'hopper-right.jpg', '../../../samples/demo/hopper.jpg']) {
       const source = bytes(file);
       const large = await renderer.render(source, withGravity(variant(512, 512, 'cover', 'png'), 'auto'));

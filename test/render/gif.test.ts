@@ -22,7 +22,11 @@ const frame = (file: string) => sharp(sample(file)).resize(100, 80, { fit: 'fill
 describe('GIF sources', () => {
   it('decodes a still GIF to sharp’s pixels and renders it', async () => {
     const c = await codecs();
-    const gif = new Uint8Array(await sharp(await frame('hopper.jpg')).gif().toBuffer());
+    const gif = new Uint8Array(
+      await sharp(await frame('hopper.jpg'))
+        .gif()
+        .toBuffer(),
+    );
     expect(sniffImage(gif)).toEqual({ format: 'gif', width: 100, height: 80, hasAlpha: false, orientation: 1 });
     const { image } = await decodeSource(c, gif, limits);
     expect(meanAbsError(image, await sharpRgba(gif))).toEqual([0, 0, 0, 0]);
@@ -53,7 +57,11 @@ describe('GIF sources', () => {
   it('renders an animated GIF as its first frame, in every output format', async () => {
     const c = await codecs();
     const [a, b] = [await frame('hopper.jpg'), await frame('plant.png')];
-    const gif = new Uint8Array(await sharp([a, b, a], { join: { animated: true } }).gif({ delay: [100, 200, 300], loop: 0 }).toBuffer());
+    const gif = new Uint8Array(
+      await sharp([a, b, a], { join: { animated: true } })
+        .gif({ delay: [100, 200, 300], loop: 0 })
+        .toBuffer(),
+    );
     expect((await sharp(gif, { pages: -1 }).metadata()).pages).toBe(3);
     const { image } = await decodeSource(c, gif, limits);
     const first = await sharpRgba(gif);
@@ -68,7 +76,11 @@ describe('GIF sources', () => {
 
   it('refuses a cut GIF with 422 DECODE_FAILED, and decodes the next one', async () => {
     const c = await codecs();
-    const gif = new Uint8Array(await sharp(await frame('seeding.jpg')).gif().toBuffer());
+    const gif = new Uint8Array(
+      await sharp(await frame('seeding.jpg'))
+        .gif()
+        .toBuffer(),
+    );
     const cut = gif.slice(0, Math.floor(gif.length / 2));
     await expect(decodeSource(c, cut, limits)).rejects.toMatchObject({ status: 422, code: 'DECODE_FAILED' });
     expect((await decodeSource(c, gif, limits)).image.width).toBe(100);
@@ -76,7 +88,11 @@ describe('GIF sources', () => {
 
   it('refuses a GIF whose screen is past the pixel limit before decoding', async () => {
     const c = await codecs();
-    const gif = new Uint8Array(await sharp(await frame('hopper.jpg')).gif().toBuffer());
+    const gif = new Uint8Array(
+      await sharp(await frame('hopper.jpg'))
+        .gif()
+        .toBuffer(),
+    );
     const huge = gif.slice();
     huge.set([0x40, 0x9c, 0x40, 0x9c], 6); // 40000×40000 logical screen
     await expect(decodeSource(c, huge, limits)).rejects.toMatchObject({ status: 422, code: 'SOURCE_TOO_LARGE' });
@@ -87,13 +103,21 @@ describe('animated WebP sources', () => {
   it('render their first frame (libwebp here decodes stills only: this was 422)', async () => {
     const c = await codecs();
     const [a, b] = [await frame('hopper.jpg'), await frame('plant.png')];
-    const webp = new Uint8Array(await sharp([a, b, a], { join: { animated: true } }).webp({ delay: [100, 200, 300], loop: 0, lossless: true }).toBuffer());
+    const webp = new Uint8Array(
+      await sharp([a, b, a], { join: { animated: true } })
+        .webp({ delay: [100, 200, 300], loop: 0, lossless: true })
+        .toBuffer(),
+    );
     expect((await sharp(webp, { pages: -1 }).metadata()).pages).toBe(3);
     const info = sniffImage(webp)!;
     expect([info.format, info.width, info.height]).toEqual(['webp', 100, 80]);
     const { image } = await decodeSource(c, webp, limits);
     expect(meanAbsError(image, await sharpRgba(webp))).toEqual([0, 0, 0, 0]);
-    const lossy = new Uint8Array(await sharp([a, b], { join: { animated: true } }).webp({ quality: 90 }).toBuffer());
+    const lossy = new Uint8Array(
+      await sharp([a, b], { join: { animated: true } })
+        .webp({ quality: 90 })
+        .toBuffer(),
+    );
     const decoded = (await decodeSource(c, lossy, limits)).image;
     expect(Math.max(...meanAbsError(decoded, await sharpRgba(lossy)).slice(0, 3))).toBeLessThan(2);
     const r = await renderer();

@@ -39,7 +39,7 @@ describe('JPEG decode at reduced scale', () => {
     }
   });
 
-  it('drops a progressive file\'s AC scans at 1/8 without changing a pixel', async () => {
+  it("drops a progressive file's AC scans at 1/8 without changing a pixel", async () => {
     const bytes = sample('seeding.jpg');
     expect(isProgressiveJpeg(bytes)).toBe(true);
     const dcOnly = withoutAcScans(bytes)!;
@@ -76,17 +76,12 @@ describe('JPEG decode at reduced scale', () => {
     const hopper = sample('hopper.jpg');
     const free = sample('free.jpg').subarray(0, 200_000); // a baseline file cut short
     fc.assert(
-      fc.property(
-        fc.constantFrom(hopper, free),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
-        fc.constantFrom(2, 4, 8),
-        (original, edits, d) => {
-          const bytes = original.slice();
-          for (const [at, value] of edits) bytes[200 + (at % (bytes.length - 200))] = value; // past the headers, mostly
-          const image = c.decodeReduced(bytes, d as 2 | 4 | 8);
-          if (image) expect(image.data.length).toBe(image.width * image.height * 4);
-        },
-      ),
+      fc.property(fc.constantFrom(hopper, free), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.constantFrom(2, 4, 8), (original, edits, d) => {
+        const bytes = original.slice();
+        for (const [at, value] of edits) bytes[200 + (at % (bytes.length - 200))] = value; // past the headers, mostly
+        const image = c.decodeReduced(bytes, d as 2 | 4 | 8);
+        if (image) expect(image.data.length).toBe(image.width * image.height * 4);
+      }),
       { numRuns: 150 },
     );
     expect(c.decodeReduced(hopper, 2)?.width).toBe(256);

@@ -197,7 +197,11 @@ describe('refusals are 422 HttpErrors, never plain errors', () => {
     const mysha = sample('mysha.png');
     const pngHead = mysha.subarray(0, 33); // signature + IHDR
     const webpHead = sample('mysha-webp.webp').subarray(0, 25); // RIFF + VP8L header
-    for (const [name, head] of [['jpeg', jpegHead], ['png', pngHead], ['webp', webpHead]] as const) {
+    for (const [name, head] of [
+      ['jpeg', jpegHead],
+      ['png', pngHead],
+      ['webp', webpHead],
+    ] as const) {
       const garbage = withNoise(head);
       expect(sniffImage(garbage)?.format, name).toBe(name);
       for (let attempt = 0; attempt < 3; attempt++) {

@@ -51,7 +51,7 @@ describe('rendering from masters (real codecs)', () => {
     }
   });
 
-  it('first touch decodes at the variant\'s scale; that decode is the master and serves what its pixels can', async () => {
+  it("first touch decodes at the variant's scale; that decode is the master and serves what its pixels can", async () => {
     const { renderer, sample, variant } = await import('./helpers.js');
     const r = await renderer();
     const src = sample('free.jpg'); // 2880×2160
@@ -122,7 +122,7 @@ describe('masters made straight from the decoder output (no full-size copy)', ()
     }
   });
 
-  it('renderKeepingMaster on a large JPEG: the master is the source decoded at the variant\'s scale, and the variant comes from it', async () => {
+  it("renderKeepingMaster on a large JPEG: the master is the source decoded at the variant's scale, and the variant comes from it", async () => {
     const { codecs, renderer, sample, variant } = await import('./helpers.js');
     const { sniffImage } = await import('../../src/core/image/sniff.js');
     const c = await codecs();

@@ -13,7 +13,7 @@ const limits = { maxSourceBytes: 50_000_000, maxSourcePixels: 50_000_000 };
 /** Deterministic damage: cuts at many offsets, and runs of bytes overwritten. */
 function damaged(file: Uint8Array, count: number): Uint8Array[] {
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const out: Uint8Array[] = [];
   for (let i = 1; i <= count; i++) out.push(file.slice(0, Math.floor((file.length * i) / (count + 1))));
   for (let i = 0; i < count; i++) {
@@ -31,9 +31,23 @@ describe('damaged sources in the new formats', () => {
     const frame = (file: string) => sharp(sample(file)).resize(120, 90, { fit: 'fill' }).png().toBuffer();
     const [a, b] = [await frame('hopper.jpg'), await frame('plant.png')];
     const files: Array<[string, Uint8Array]> = [
-      ['gif', new Uint8Array(await sharp([a, b], { join: { animated: true } }).gif().toBuffer())],
+      [
+        'gif',
+        new Uint8Array(
+          await sharp([a, b], { join: { animated: true } })
+            .gif()
+            .toBuffer(),
+        ),
+      ],
       ['avif', new Uint8Array(await sharp(a).avif().toBuffer())],
-      ['animated webp', new Uint8Array(await sharp([a, b], { join: { animated: true } }).webp().toBuffer())],
+      [
+        'animated webp',
+        new Uint8Array(
+          await sharp([a, b], { join: { animated: true } })
+            .webp()
+            .toBuffer(),
+        ),
+      ],
       ['cmyk jpeg', new Uint8Array(await sharp(a).withIccProfile('cmyk').jpeg().toBuffer())],
     ];
     for (const [label, file] of files) {

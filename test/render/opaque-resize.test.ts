@@ -10,7 +10,11 @@ import { toImageData } from '../../src/render/image-data.js';
 import { codecs } from './helpers.js';
 
 async function photo(): Promise<ImageData> {
-  const { data, info } = await sharp(await readFile('samples/demo/seeding.jpg')).resize(1200).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(await readFile('samples/demo/seeding.jpg'))
+    .resize(1200)
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return toImageData(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), info.width, info.height);
 }
 
@@ -21,7 +25,12 @@ function meanAbsDiff(a: Uint8ClampedArray, b: Uint8Array): number {
 }
 
 describe('opaque resize (fast_image_resize in jpeg_scaled.wasm)', () => {
-  for (const [factor, side] of [[1, 512], [2, 256], [4, 96], [7, 64]] as const) {
+  for (const [factor, side] of [
+    [1, 512],
+    [2, 256],
+    [4, 96],
+    [7, 64],
+  ] as const) {
     it(`a 600×600 region at (300, 40), box ×${factor} then lanczos3 to ${side}², is sharp's picture of that region`, async () => {
       const image = await photo();
       const region = { x: 300, y: 40, width: 600, height: 600 };

@@ -30,7 +30,11 @@ function reference(img: ImageData, o: number): ImageData {
 describe('applyOrientation', () => {
   const w = 5;
   const h = 3;
-  const img = toImageData(new Uint8ClampedArray(w * h * 4).map((_, i) => (i * 37) & 255), w, h);
+  const img = toImageData(
+    new Uint8ClampedArray(w * h * 4).map((_, i) => (i * 37) & 255),
+    w,
+    h,
+  );
 
   for (let o = 1; o <= 8; o++) {
     it(`orientation ${o} matches the EXIF definition`, () => {

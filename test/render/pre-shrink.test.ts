@@ -25,10 +25,7 @@ describe('shrinkFactor', () => {
 describe('cropAndShrink', () => {
   it('averages k×k blocks', () => {
     // 4×2 image, k = 2: two output pixels averaging their 2×2 blocks.
-    const d = new Uint8ClampedArray([
-      0, 0, 0, 255, 100, 0, 0, 255, 10, 10, 10, 255, 30, 30, 30, 255,
-      0, 0, 0, 255, 100, 0, 0, 255, 50, 50, 50, 255, 70, 70, 70, 255,
-    ]);
+    const d = new Uint8ClampedArray([0, 0, 0, 255, 100, 0, 0, 255, 10, 10, 10, 255, 30, 30, 30, 255, 0, 0, 0, 255, 100, 0, 0, 255, 50, 50, 50, 255, 70, 70, 70, 255]);
     const out = cropAndShrink(toImageData(d, 4, 2), { x: 0, y: 0, width: 4, height: 2 }, 2, false);
     expect([out.width, out.height]).toEqual([2, 1]);
     expect(Array.from(out.data)).toEqual([50, 0, 0, 255, 40, 40, 40, 255]);

@@ -28,7 +28,7 @@ describe('admin CLI against a running service', () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Usage: npm run admin/);
-    expect((await runAdminCli([], { out: () => {}, err: () => {}, env: {} }))).toBe(2);
+    expect(await runAdminCli([], { out: () => {}, err: () => {}, env: {} })).toBe(2);
   });
 
   it('takedown: done, with verification and audit id; then restore', async () => {
@@ -105,17 +105,23 @@ describe('admin CLI against a service that splits removals', () => {
     f = adminFixture();
     const service = createAdminService({ store: f.store, purger: createCachePurger(f.cache), config: f.config, fetch: f.app.fetch, splitRemoval: true, maxImagesPerCall: 1 });
     const routes = createAdminRoutes({ service, tokens: f.config.admin.tokens });
-    server = await serve(async (req) => {
-      calls.push(new URL(req.url).pathname);
-      try {
-        return (await routes(req)) ?? new Response(null, { status: 404 });
-      } catch (err) {
-        if (isHttpError(err)) return errorResponse(err);
-        throw err;
-      }
-    }, { host: '127.0.0.1', port: 0 });
+    server = await serve(
+      async (req) => {
+        calls.push(new URL(req.url).pathname);
+        try {
+          return (await routes(req)) ?? new Response(null, { status: 404 });
+        } catch (err) {
+          if (isHttpError(err)) return errorResponse(err);
+          throw err;
+        }
+      },
+      { host: '127.0.0.1', port: 0 },
+    );
     // A service that never finishes: the CLI must stop and say so.
-    stuck = await serve(async () => new Response(JSON.stringify({ ok: false, more: true, done: ['tombstone on primary'], next: { id: 'x-1' } }), { status: 202, headers: { 'content-type': 'application/json' } }), { host: '127.0.0.1', port: 0 });
+    stuck = await serve(
+      async () => new Response(JSON.stringify({ ok: false, more: true, done: ['tombstone on primary'], next: { id: 'x-1' } }), { status: 202, headers: { 'content-type': 'application/json' } }),
+      { host: '127.0.0.1', port: 0 },
+    );
   });
   afterAll(() => Promise.all([server?.close(), stuck?.close()]));
 

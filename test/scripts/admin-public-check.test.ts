@@ -23,7 +23,16 @@ describe('admin CLI: takedown checked from outside', () => {
     stub = await startStubServer((req, res) => {
       if (req.url === '/_admin/takedown') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ok: true, deleted: ['originals/demo/00/x'], purge: [{ key: 'i:demo/x', ok: true }], verification: { ok: true, via: 'edge-cache', checked: 4, gone: 4, remaining: [], failures: [], probes: PROBES }, errors: [], audit: { id: '20261202T000000000Z-abc123' } }));
+        res.end(
+          JSON.stringify({
+            ok: true,
+            deleted: ['originals/demo/00/x'],
+            purge: [{ key: 'i:demo/x', ok: true }],
+            verification: { ok: true, via: 'edge-cache', checked: 4, gone: 4, remaining: [], failures: [], probes: PROBES },
+            errors: [],
+            audit: { id: '20261202T000000000Z-abc123' },
+          }),
+        );
         return;
       }
       seenAccept[req.url!] = String(req.headers.accept);
@@ -35,7 +44,11 @@ describe('admin CLI: takedown checked from outside', () => {
 
   async function cli(...argv: string[]) {
     const out: string[] = [];
-    const code = await runAdminCli(['takedown', 'demo/x', '--reason', 'r', '--ticket', 't', '--url', stub.endpoint, ...argv], { out: (l) => out.push(l), err: () => {}, env: { AVATAR_ADMIN_TOKEN: TOKEN } });
+    const code = await runAdminCli(['takedown', 'demo/x', '--reason', 'r', '--ticket', 't', '--url', stub.endpoint, ...argv], {
+      out: (l) => out.push(l),
+      err: () => {},
+      env: { AVATAR_ADMIN_TOKEN: TOKEN },
+    });
     return { code, out: out.join('\n') };
   }
 

@@ -11,7 +11,7 @@ function chunks(png: Buffer): { type: string; crcOk: boolean; length: number }[]
   for (let at = 8; at < png.length; ) {
     const len = png.readUInt32BE(at);
     const body = png.subarray(at + 4, at + 8 + len);
-    out.push({ type: body.toString('latin1', 0, 4), crcOk: (crc32(body) >>> 0) === png.readUInt32BE(at + 8 + len), length: len });
+    out.push({ type: body.toString('latin1', 0, 4), crcOk: crc32(body) >>> 0 === png.readUInt32BE(at + 8 + len), length: len });
     at += 12 + len;
   }
   return out;
@@ -25,7 +25,12 @@ describe('bench hostile inputs', () => {
     const cut = truncatePng(png, 0.5);
     const cs = chunks(cut);
     const original = chunks(png);
-    const head = original.slice(0, original.findIndex((c) => c.type === 'IDAT')).map((c) => c.type);
+    const head = original
+      .slice(
+        0,
+        original.findIndex((c) => c.type === 'IDAT'),
+      )
+      .map((c) => c.type);
     expect(head[0]).toBe('IHDR');
     // The chunks before the image data as they were, one short IDAT, IEND.
     expect(cs.map((c) => c.type)).toEqual([...head, 'IDAT', 'IEND']);
@@ -37,7 +42,9 @@ describe('bench hostile inputs', () => {
   });
 
   it('manyScansJpeg appends empty DC-refinement scans up to the size asked, then EOI', async () => {
-    const base = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).jpeg({ progressive: true, mozjpeg: false }).toBuffer();
+    const base = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+      .jpeg({ progressive: true, mozjpeg: false })
+      .toBuffer();
     const out = manyScansJpeg(base, 20_000);
     expect(out.length).toBeLessThanOrEqual(20_000);
     expect(out.length).toBeGreaterThan(20_000 - 14);

@@ -17,9 +17,11 @@ const run = promisify(execFile);
  */
 describe('copy-wasm --check-or-copy', () => {
   let dir: string;
-  const checkOrCopy = (env: Record<string, string> = {}) =>
-    run(process.execPath, [join(dir, 'scripts/copy-wasm.mjs'), '--check-or-copy'], { env: { PATH: process.env.PATH ?? '', ...env } });
-  const sha256 = async (file: string) => createHash('sha256').update(await readFile(join(dir, 'wasm', file))).digest('hex');
+  const checkOrCopy = (env: Record<string, string> = {}) => run(process.execPath, [join(dir, 'scripts/copy-wasm.mjs'), '--check-or-copy'], { env: { PATH: process.env.PATH ?? '', ...env } });
+  const sha256 = async (file: string) =>
+    createHash('sha256')
+      .update(await readFile(join(dir, 'wasm', file)))
+      .digest('hex');
   const pinned = async (file: string) =>
     Object.values((JSON.parse(await readFile(join(dir, 'wasm/manifest.json'), 'utf8')) as { files: Record<string, { file: string; sha256: string }> }).files).find((f) => f.file === file)!.sha256;
 

@@ -67,18 +67,35 @@ describe('npm run deploy:fastly against a loopback fake of the Fastly API', () =
     expect([v2.active, api.state.versions[0]!.backends]).toEqual([false, []]);
     expect(v2.backends).toEqual([
       {
-        name: 'renderer', address: 'avatar-renderer.deno.dev', port: 443, use_ssl: true,
-        ssl_cert_hostname: 'avatar-renderer.deno.dev', ssl_sni_hostname: 'avatar-renderer.deno.dev', override_host: 'avatar-renderer.deno.dev',
-        connect_timeout: 1000, first_byte_timeout: 20000, between_bytes_timeout: 10000,
+        name: 'renderer',
+        address: 'avatar-renderer.deno.dev',
+        port: 443,
+        use_ssl: true,
+        ssl_cert_hostname: 'avatar-renderer.deno.dev',
+        ssl_sni_hostname: 'avatar-renderer.deno.dev',
+        override_host: 'avatar-renderer.deno.dev',
+        connect_timeout: 1000,
+        first_byte_timeout: 20000,
+        between_bytes_timeout: 10000,
       },
       // The bucket backend is the host the store signs (virtual-hosted AWS), so Host and signature agree.
       {
-        name: 'store', address: 'avatars.s3.eu-west-1.amazonaws.com', port: 443, use_ssl: true,
-        ssl_cert_hostname: 'avatars.s3.eu-west-1.amazonaws.com', ssl_sni_hostname: 'avatars.s3.eu-west-1.amazonaws.com', override_host: 'avatars.s3.eu-west-1.amazonaws.com',
-        connect_timeout: 1000, first_byte_timeout: 5000, between_bytes_timeout: 10000,
+        name: 'store',
+        address: 'avatars.s3.eu-west-1.amazonaws.com',
+        port: 443,
+        use_ssl: true,
+        ssl_cert_hostname: 'avatars.s3.eu-west-1.amazonaws.com',
+        ssl_sni_hostname: 'avatars.s3.eu-west-1.amazonaws.com',
+        override_host: 'avatars.s3.eu-west-1.amazonaws.com',
+        connect_timeout: 1000,
+        first_byte_timeout: 5000,
+        between_bytes_timeout: 10000,
       },
     ]);
-    expect(v2.resources.map((r) => [r.name, r.resource_id])).toEqual([['avatar_edge_config', cfg!.id], ['avatar_edge_secrets', sec!.id]]);
+    expect(v2.resources.map((r) => [r.name, r.resource_id])).toEqual([
+      ['avatar_edge_config', cfg!.id],
+      ['avatar_edge_secrets', sec!.id],
+    ]);
     expect(v2.domains).toEqual([{ name: 'img.example.com' }]);
     expect(out.at(-1)).toBe(`version 2 is ready: npx fastly compute deploy --service-id ${SERVICE} --version latest --non-interactive`);
     expect(api.calls.every((c) => !JSON.stringify(c.body ?? {}).includes(RENDER_SECRET))).toBe(true);
@@ -90,9 +107,12 @@ describe('npm run deploy:fastly against a loopback fake of the Fastly API', () =
     const mark = api.calls.length;
     const again = await deploy(env());
     expect(again.code).toBe(0);
-    expect(api.calls.slice(mark).filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`)).toEqual(
-      Array(5).fill(`PUT /resources/stores/secret/${api.state.secretStores[0]!.id}/secrets`),
-    );
+    expect(
+      api.calls
+        .slice(mark)
+        .filter((c) => c.method !== 'GET')
+        .map((c) => `${c.method} ${c.path}`),
+    ).toEqual(Array(5).fill(`PUT /resources/stores/secret/${api.state.secretStores[0]!.id}/secrets`));
     expect(again.out.at(-1)).toBe('backends, links and domains unchanged (version 2)');
     expect(api.state.versions).toHaveLength(2);
 
@@ -116,7 +136,9 @@ describe('npm run deploy:fastly against a loopback fake of the Fastly API', () =
     expect(text).toMatch(/^deploy refused, nothing was sent:/);
     expect(text).toMatch(/AVATAR_CONFIG_JSON/);
     expect(text).toContain('RATE_LIMITS_JSON.clientWindow must be 1, 10 or 60 (seconds), got 5');
-    expect(text).toContain("FASTLY_STORE_HOST: backend 'store' sends Host 's3.eu-west-1.amazonaws.com' but S3_ENDPOINT/S3_BUCKET sign virtual-hosted requests for 'avatars.s3.eu-west-1.amazonaws.com'");
+    expect(text).toContain(
+      "FASTLY_STORE_HOST: backend 'store' sends Host 's3.eu-west-1.amazonaws.com' but S3_ENDPOINT/S3_BUCKET sign virtual-hosted requests for 'avatars.s3.eu-west-1.amazonaws.com'",
+    );
     const missing = await deploy({ FASTLY_API_BASE: api.url, RENDER_SECRET });
     expect(missing.out.join('\n')).toMatch(/FASTLY_SERVICE_ID is required[\s\S]*FASTLY_API_TOKEN is required[\s\S]*FASTLY_RENDERER_HOST is required/);
     expect(api.calls).toEqual([]);

@@ -22,7 +22,9 @@ export async function startFakeFastlyApi(script: (call: SeenPurge, n: number) =>
       method: req.method ?? '',
       fastlyKey: req.headers['fastly-key'] as string | undefined,
       soft: req.headers['fastly-soft-purge'] === '1',
-      keys: String(req.headers['surrogate-key'] ?? '').split(' ').filter(Boolean),
+      keys: String(req.headers['surrogate-key'] ?? '')
+        .split(' ')
+        .filter(Boolean),
       at: Date.now(),
     };
     calls.push(call);
@@ -40,6 +42,10 @@ export async function startFakeFastlyApi(script: (call: SeenPurge, n: number) =>
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -46,7 +46,12 @@ export async function startFakeFastlyConfigApi(opts: { token: string; serviceId:
     let r: RegExpMatchArray | null;
 
     if (url.pathname === '/resources/stores/config') {
-      if (method === 'GET') return send(res, 200, state.configStores.map(({ id, name }) => ({ id, name })));
+      if (method === 'GET')
+        return send(
+          res,
+          200,
+          state.configStores.map(({ id, name }) => ({ id, name })),
+        );
       if (state.configStores.some((s) => s.name === body?.name)) return send(res, 409, { msg: 'duplicate store name' });
       const s = { id: id('cfg'), name: String(body?.name), items: new Map<string, string>() };
       state.configStores.push(s);
@@ -55,7 +60,11 @@ export async function startFakeFastlyConfigApi(opts: { token: string; serviceId:
     if ((r = m(/^\/resources\/stores\/config\/([^/]+)\/items$/))) {
       const s = state.configStores.find((x) => x.id === r![1]);
       if (!s) return send(res, 404, { msg: 'no such store' });
-      return send(res, 200, [...s.items].map(([item_key, item_value]) => ({ item_key, item_value })));
+      return send(
+        res,
+        200,
+        [...s.items].map(([item_key, item_value]) => ({ item_key, item_value })),
+      );
     }
     if ((r = m(/^\/resources\/stores\/config\/([^/]+)\/item\/([^/]+)$/)) && method === 'PUT') {
       const s = state.configStores.find((x) => x.id === r![1]);
@@ -81,7 +90,11 @@ export async function startFakeFastlyConfigApi(opts: { token: string; serviceId:
     }
     if ((r = m(/^\/service\/([^/]+)\/version$/)) && method === 'GET') {
       if (r[1] !== opts.serviceId) return send(res, 404, { msg: 'no such service' });
-      return send(res, 200, state.versions.map(({ number, active, locked }) => ({ number, active, locked })));
+      return send(
+        res,
+        200,
+        state.versions.map(({ number, active, locked }) => ({ number, active, locked })),
+      );
     }
     if ((r = m(/^\/service\/([^/]+)\/version\/(\d+)(\/.*)?$/))) {
       const v = r[1] === opts.serviceId ? state.versions.find((x) => x.number === Number(r![2])) : undefined;
@@ -130,7 +143,11 @@ export async function startFakeFastlyConfigApi(opts: { token: string; serviceId:
       for (const v of state.versions) v.active = v.number === number;
       state.versions.find((v) => v.number === number)!.locked = true;
     },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

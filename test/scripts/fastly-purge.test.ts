@@ -53,7 +53,13 @@ describe('fastly-purge (against a fake Fastly API on loopback)', () => {
     api = await startFakeFastlyApi((c) => ({ status: 200, body: JSON.stringify({ [c.keys[0]!]: 'id-1' }) }));
     const r = await cli(api, ['fastly-purge', 't:a', 't:b', '--service', 'abc123', '--json']);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.out)).toMatchObject({ ok: false, results: [{ key: 't:a', ok: true, purgeId: 'id-1' }, { key: 't:b', ok: false }] });
+    expect(JSON.parse(r.out)).toMatchObject({
+      ok: false,
+      results: [
+        { key: 't:a', ok: true, purgeId: 'id-1' },
+        { key: 't:b', ok: false },
+      ],
+    });
   });
 
   it('refuses usage errors before calling anything', async () => {
@@ -61,7 +67,7 @@ describe('fastly-purge (against a fake Fastly API on loopback)', () => {
     expect((await cli(api, ['fastly-purge', 't:a'])).code).toBe(2); // no --service
     expect((await cli(api, ['fastly-purge', 't:a', '--service', 'abc'], {})).code).toBe(2); // no token
     expect((await cli(api, ['fastly-purge', 't:a', '--service', '../x'])).code).toBe(2);
-    expect((await runAdminCli(['fastly-purge', 't:a', '--service', 'abc', '--api-base', 'http://api.example.com'], { out: () => {}, err: () => {}, env: { FASTLY_API_TOKEN: 'x' } }))).toBe(2);
+    expect(await runAdminCli(['fastly-purge', 't:a', '--service', 'abc', '--api-base', 'http://api.example.com'], { out: () => {}, err: () => {}, env: { FASTLY_API_TOKEN: 'x' } })).toBe(2);
     expect(api.calls).toHaveLength(0);
     expect(() => checkApiBase('http://10.0.0.1')).toThrow(/https/);
     expect(checkApiBase('https://api.fastly.com/')).toBe('https://api.fastly.com');
@@ -78,7 +84,17 @@ describe('fastly API purger rate limit', () => {
       if (n === 2) return new Response('{}', { status: 429, headers: { 'retry-after': '7' } });
       return new Response(JSON.stringify({ 't:a': 'p' }), { status: 200 });
     }) as typeof fetch;
-    const purger = createFastlyApiPurger({ serviceId: 'abc', apiToken: 't', requestsPerSecond: 2, fetch: fetchStub, now: () => clock, sleep: async (ms) => { sleeps.push(ms); clock += ms; } });
+    const purger = createFastlyApiPurger({
+      serviceId: 'abc',
+      apiToken: 't',
+      requestsPerSecond: 2,
+      fetch: fetchStub,
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
+    });
     await purger.purge(['t:a'], false); // first: no wait
     await purger.purge(['t:a'], false); // 429 → waits 7 s, then its rate slot
     expect(sleeps[0]).toBe(500);

@@ -10,7 +10,22 @@ export const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 export function fixtureLines(): string[] {
   const rec = (at: number, r: Record<string, unknown>) =>
-    JSON.stringify({ time: new Date(at).toISOString(), requestId: `r${at}`, method: 'GET', route: 'image', status: 200, tenant: '', id: '', variant: '', cache: 'NONE', bytes: 1000, durationMs: 1, timings: {}, dropped: [], ...r });
+    JSON.stringify({
+      time: new Date(at).toISOString(),
+      requestId: `r${at}`,
+      method: 'GET',
+      route: 'image',
+      status: 200,
+      tenant: '',
+      id: '',
+      variant: '',
+      cache: 'NONE',
+      bytes: 1000,
+      durationMs: 1,
+      timings: {},
+      dropped: [],
+      ...r,
+    });
   const render = { origin: 5, decode: 40, resize: 10, encode: 30 };
   const lines = ['avatar-edge listening on http://127.0.0.1:8080', 'storage: directory .data'];
   for (let i = 0; i < 40; i++) {

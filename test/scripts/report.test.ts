@@ -56,7 +56,10 @@ describe('npm run report', () => {
   });
 
   it('top dropped parameters, renders per minute, latency percentiles', () => {
-    expect(data.droppedParams).toEqual([{ name: 'utm_source', requests: 20 }, { name: 'cb', requests: 10 }]);
+    expect(data.droppedParams).toEqual([
+      { name: 'utm_source', requests: 20 },
+      { name: 'cb', requests: 10 },
+    ]);
     // 2 renders over minutes 0..9 of the log; one render in the busiest minute.
     expect(data.rendersPerMinute).toEqual({ mean: 0.2, peak: 1, peakAt: '2026-01-01T00:00:00.000Z' });
     const hit = data.latency.find((l) => l.state === 'HIT')!;
@@ -92,7 +95,19 @@ describe('npm run report', () => {
   });
 
   it('escapes what the log says (tenant names, parameters are untrusted)', async () => {
-    const line = JSON.stringify({ time: '2026-01-01T00:00:00Z', method: 'GET', url: '/x', route: 'image', status: 200, tenant: '<b>t</b>', variant: 'v', cache: 'HIT', bytes: 1, durationMs: 1, dropped: ['<script>'] });
+    const line = JSON.stringify({
+      time: '2026-01-01T00:00:00Z',
+      method: 'GET',
+      url: '/x',
+      route: 'image',
+      status: 200,
+      tenant: '<b>t</b>',
+      variant: 'v',
+      cache: 'HIT',
+      bytes: 1,
+      durationMs: 1,
+      dropped: ['<script>'],
+    });
     await writeFile(join(dir, 'evil.log'), `${line}\n`);
     const r = io();
     expect(await runReportCli([join(dir, 'evil.log'), '--out', join(dir, 'evil')], r.io)).toBe(0);

@@ -11,7 +11,27 @@ describe('npm run sign', () => {
   it('prints the documented test vector in both URL forms (--key, a tenant the config does not know)', async () => {
     const { stdout } = await run(
       TSX,
-      [CLI, 'acme', 'u-42', '--w', '100', '--h', '100', '--fmt', 'WEBP', '--q', '80', '--exp', '1767225600', '--kid', 'k1', '--key', 'test-vector-secret-0123456789', '--base', 'https://img.example.com'],
+      [
+        CLI,
+        'acme',
+        'u-42',
+        '--w',
+        '100',
+        '--h',
+        '100',
+        '--fmt',
+        'WEBP',
+        '--q',
+        '80',
+        '--exp',
+        '1767225600',
+        '--kid',
+        'k1',
+        '--key',
+        'test-vector-secret-0123456789',
+        '--base',
+        'https://img.example.com',
+      ],
       { env },
     );
     const sig = 'hfn2mbgpc2nrbwuup-b0Ozyer8xods_XoncQg7SsgIg';
@@ -29,7 +49,10 @@ describe('npm run sign', () => {
       run(TSX, [CLI, '--help'], { env }),
     ]);
     expect(signed.status === 'fulfilled' && JSON.parse(signed.value.stdout)).toMatchObject({
-      kid: 'k1', exp: 1767225600, templateUrl: null, payload: '/secure/hopper?fit=inside&q=75&w=64&exp=1767225600',
+      kid: 'k1',
+      exp: 1767225600,
+      templateUrl: null,
+      payload: '/secure/hopper?fit=inside&q=75&w=64&exp=1767225600',
     });
     expect(badKid).toMatchObject({ status: 'rejected', reason: { code: 2, stderr: expect.stringContaining("tenant 'secure' has no key 'nope'") } });
     expect(help.status === 'fulfilled' && help.value.stdout).toContain('Usage: npm run sign -- <tenant> <id> [options]');

@@ -94,16 +94,18 @@ describe('npm run migrate (two s3rver buckets)', () => {
     const resume = join(dir, 'demo.checkpoint');
     const controller = new AbortController();
     let puts = 0;
-    const counting = (abortAfter?: number) => ({ from, to }: { from: ObjectStore; to: ObjectStore }) => ({
-      from,
-      to: {
-        ...to,
-        put: async (key: string, body: Uint8Array, o?: Parameters<ObjectStore['put']>[2]) => {
-          await to.put(key, body, o);
-          if (++puts === abortAfter) controller.abort();
+    const counting =
+      (abortAfter?: number) =>
+      ({ from, to }: { from: ObjectStore; to: ObjectStore }) => ({
+        from,
+        to: {
+          ...to,
+          put: async (key: string, body: Uint8Array, o?: Parameters<ObjectStore['put']>[2]) => {
+            await to.put(key, body, o);
+            if (++puts === abortAfter) controller.abort();
+          },
         },
-      },
-    });
+      });
 
     // Run 1: stopped (as by Ctrl-C) after the third copy.
     const first = io(env(), { signal: controller.signal });

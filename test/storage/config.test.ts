@@ -70,7 +70,7 @@ describe('storage config from env', () => {
     });
     expect(problems).toEqual(
       expect.arrayContaining([
-        'S3_FORCE_PATH_STYLE must be true or false, got \'maybe\'',
+        "S3_FORCE_PATH_STYLE must be true or false, got 'maybe'",
         "S3_TIMEOUT_MS must be 1..120000 (ms), got '0'",
         'S3_ENDPOINT must use http or https',
         'S3_ENDPOINT must not contain credentials',

@@ -17,7 +17,13 @@ describe('createStore', () => {
   it('wires a secondary through its own fetch and fails over to it', async () => {
     const calls: string[] = [];
     const store = createStore(
-      loadStorageConfig({ ...S3_ENV, S3_SECONDARY_ENDPOINT: 'https://s3.us-east-1.amazonaws.com', S3_SECONDARY_BUCKET: 'archive', S3_SECONDARY_ACCESS_KEY_ID: 'id-2', S3_SECONDARY_SECRET_ACCESS_KEY: 'secret-2' }),
+      loadStorageConfig({
+        ...S3_ENV,
+        S3_SECONDARY_ENDPOINT: 'https://s3.us-east-1.amazonaws.com',
+        S3_SECONDARY_BUCKET: 'archive',
+        S3_SECONDARY_ACCESS_KEY_ID: 'id-2',
+        S3_SECONDARY_SECRET_ACCESS_KEY: 'secret-2',
+      }),
       {
         fetch: {
           primary: async (req) => (calls.push(`primary ${req.url}`), new Response('busy', { status: 503 })),
@@ -27,9 +33,6 @@ describe('createStore', () => {
     );
     const got = await store.get('originals/acme/3f/u-42');
     expect(Array.from(got!.body)).toEqual([7]);
-    expect(calls).toEqual([
-      'primary https://acc.r2.cloudflarestorage.com/hot/originals/acme/3f/u-42',
-      'secondary https://archive.s3.us-east-1.amazonaws.com/originals/acme/3f/u-42',
-    ]);
+    expect(calls).toEqual(['primary https://acc.r2.cloudflarestorage.com/hot/originals/acme/3f/u-42', 'secondary https://archive.s3.us-east-1.amazonaws.com/originals/acme/3f/u-42']);
   });
 });

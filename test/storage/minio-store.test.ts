@@ -58,7 +58,10 @@ describe.skipIf(!RUN_MINIO)('s3-store against MinIO', () => {
 
   it('sends byte ranges and If-None-Match that MinIO honours', async () => {
     const s = createS3Store(cfg());
-    await s.put('ranges/r1', Uint8Array.from({ length: 100 }, (_, i) => i));
+    await s.put(
+      'ranges/r1',
+      Uint8Array.from({ length: 100 }, (_, i) => i),
+    );
     const mid = await s.get('ranges/r1', { range: { start: 10, end: 19 } });
     expect(mid).toMatchObject({ status: 206, size: 100 });
     expect(Array.from(mid!.body)).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i));

@@ -26,10 +26,9 @@ runStoreContract('s3-store (s3rver, path-style)', () => createS3Store(cfg()), { 
 
 // The same contract through a virtual-hosted URL (avatars.s3.amazonaws.com), routed to the
 // loopback server the way DNS would route it.
-runStoreContract('s3-store (s3rver, virtual-hosted)', () =>
-  createS3Store(cfg({ endpoint: `http://s3.amazonaws.com:${s3.port}`, forcePathStyle: false, fetch: loopbackFetch(s3.port) })),
-  { deleteManyBroken: S3RVER_DELETE_RACE },
-);
+runStoreContract('s3-store (s3rver, virtual-hosted)', () => createS3Store(cfg({ endpoint: `http://s3.amazonaws.com:${s3.port}`, forcePathStyle: false, fetch: loopbackFetch(s3.port) })), {
+  deleteManyBroken: S3RVER_DELETE_RACE,
+});
 
 describe('s3-store against s3rver', () => {
   const store = () => createS3Store(cfg());
@@ -55,7 +54,10 @@ describe('s3-store against s3rver', () => {
 
   it('reads byte ranges (206) with the full size, and refuses a range past the end (416)', async () => {
     const s = store();
-    await s.put('ranges/r1', Uint8Array.from({ length: 100 }, (_, i) => i));
+    await s.put(
+      'ranges/r1',
+      Uint8Array.from({ length: 100 }, (_, i) => i),
+    );
     const mid = await s.get('ranges/r1', { range: { start: 10, end: 19 } });
     expect(mid).toMatchObject({ status: 206, size: 100 });
     expect(Array.from(mid!.body)).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i));

@@ -79,20 +79,23 @@ export function runStoreContract(name: string, makeStore: () => ObjectStore | Pr
       await expect(store.delete(`${ns()}/never-written`)).resolves.toBeUndefined();
     });
 
-    it.skipIf(!!opts.deleteManyBroken)(`deletes many keys at once where the store can (missing keys count as deleted)${opts.deleteManyBroken ? ` [skipped: ${opts.deleteManyBroken}]` : ''}`, async (ctx) => {
-      if (!store.deleteMany) return ctx.skip();
-      const base = ns();
-      const keys = ['a', 'b.webp', 'c-1'].map((k) => `${base}/many/${k}`);
-      const keep = `${base}/many-kept`;
-      await Promise.all([...keys, keep].map((k) => store.put(k, new Uint8Array([1]))));
-      const r = await store.deleteMany([...keys, `${base}/many/never-written`]);
-      expect(r.failed).toEqual([]);
-      expect(r.deleted.sort()).toEqual([...keys, `${base}/many/never-written`].sort());
-      for (const k of keys) expect(await store.head(k)).toBeNull();
-      expect(await store.head(keep)).not.toBeNull();
-      expect((await store.list(`${base}/many/`)).keys).toEqual([]);
-      expect(await store.deleteMany([])).toEqual({ deleted: [], failed: [] });
-    });
+    it.skipIf(!!opts.deleteManyBroken)(
+      `deletes many keys at once where the store can (missing keys count as deleted)${opts.deleteManyBroken ? ` [skipped: ${opts.deleteManyBroken}]` : ''}`,
+      async (ctx) => {
+        if (!store.deleteMany) return ctx.skip();
+        const base = ns();
+        const keys = ['a', 'b.webp', 'c-1'].map((k) => `${base}/many/${k}`);
+        const keep = `${base}/many-kept`;
+        await Promise.all([...keys, keep].map((k) => store.put(k, new Uint8Array([1]))));
+        const r = await store.deleteMany([...keys, `${base}/many/never-written`]);
+        expect(r.failed).toEqual([]);
+        expect(r.deleted.sort()).toEqual([...keys, `${base}/many/never-written`].sort());
+        for (const k of keys) expect(await store.head(k)).toBeNull();
+        expect(await store.head(keep)).not.toBeNull();
+        expect((await store.list(`${base}/many/`)).keys).toEqual([]);
+        expect(await store.deleteMany([])).toEqual({ deleted: [], failed: [] });
+      },
+    );
 
     it('lists by prefix in key order, two at a time over five keys, with a cursor', async () => {
       const base = ns();

@@ -9,10 +9,7 @@ import { createApp } from '../../src/http/create-app.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 
 /** A 1×1 PNG: what the fake renderer returns for every variant. */
-export const TINY_PNG = Uint8Array.from(
-  atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='),
-  (c) => c.charCodeAt(0),
-);
+export const TINY_PNG = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0));
 
 /** Answers instantly, so suites that only care about the router/auth path stay fast. */
 export const fakeRenderer: Renderer = {

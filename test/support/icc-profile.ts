@@ -75,9 +75,23 @@ export function iccProfile(p: MatrixProfile): Uint8Array {
   entries.push(...ascii('gTRC'), ...u32(trcOffset), ...u32(trcLen), ...ascii('bTRC'), ...u32(trcOffset), ...u32(trcLen));
   const size = 128 + table + bodies.length;
   const header = [
-    ...u32(size), ...ascii('none'), 2, 0x10, 0, 0, ...ascii('mntr'), ...ascii('RGB '), ...ascii('XYZ '),
-    ...new Array(12).fill(0), ...ascii('acsp'), ...new Array(24).fill(0), ...u32(0), ...u32(0), ...u32(0),
-    ...D50.flatMap((c) => u32(s15(c))), ...new Array(48).fill(0),
+    ...u32(size),
+    ...ascii('none'),
+    2,
+    0x10,
+    0,
+    0,
+    ...ascii('mntr'),
+    ...ascii('RGB '),
+    ...ascii('XYZ '),
+    ...new Array(12).fill(0),
+    ...ascii('acsp'),
+    ...new Array(24).fill(0),
+    ...u32(0),
+    ...u32(0),
+    ...u32(0),
+    ...D50.flatMap((c) => u32(s15(c))),
+    ...new Array(48).fill(0),
   ];
   // rendering intent (offset 64) 0, illuminant at 68..79 (set above), the rest zero
   const out = new Uint8Array(size);

@@ -54,7 +54,10 @@ function pngChunk(type: string, data: Buffer): Buffer {
 export function truncatePng(png: Buffer, keep: number): Buffer {
   const chunks = pngChunks(png);
   const idat = Buffer.concat(chunks.filter((c) => c.type === 'IDAT').map((c) => c.data));
-  const before = chunks.slice(0, chunks.findIndex((c) => c.type === 'IDAT'));
+  const before = chunks.slice(
+    0,
+    chunks.findIndex((c) => c.type === 'IDAT'),
+  );
   return Buffer.concat([PNG_SIGNATURE, ...before.map((c) => pngChunk(c.type, c.data)), pngChunk('IDAT', idat.subarray(0, Math.floor(idat.length * keep))), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
@@ -209,7 +212,10 @@ const EXT: Record<SourceFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp
 
 async function materialise(): Promise<HostileInput[]> {
   const all = [...RECIPES, REPEAT];
-  const key = createHash('sha256').update(JSON.stringify({ GENERATOR, vips: sharp.versions.vips, all: all.map((r) => [r.id, r.description]) })).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ GENERATOR, vips: sharp.versions.vips, all: all.map((r) => [r.id, r.description]) }))
+    .digest('hex')
+    .slice(0, 16);
   const dir = join(tmpdir(), 'avatar-bench-originals', `hostile-${key}`);
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest)) {

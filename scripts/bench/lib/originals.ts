@@ -184,7 +184,10 @@ async function encode(spec: Spec, grain: Buffer, scale = 1): Promise<{ data: Buf
 const EXT: Record<SourceFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
 
 async function materialise(name: string, specs: Spec[], log: (s: string) => void): Promise<Original[]> {
-  const key = createHash('sha256').update(JSON.stringify({ GENERATOR, vips: sharp.versions.vips, specs })).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ GENERATOR, vips: sharp.versions.vips, specs }))
+    .digest('hex')
+    .slice(0, 16);
   const dir = join(tmpdir(), 'avatar-bench-originals', `${name}-${key}`);
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest)) {

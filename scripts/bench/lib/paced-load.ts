@@ -97,11 +97,15 @@ export async function pacedLoadHere(o: PacedOptions): Promise<PacedResult> {
   let onDrained: (() => void) | undefined;
 
   const conns = await Promise.all(
-    Array.from({ length: o.connections }, () => new Promise<Conn>((resolve, reject) => {
-      const socket = connect({ host: hostname, port: Number(port), noDelay: true }, () => resolve(c));
-      const c: Conn = { socket, busy: false, since: 0, recorded: false, buf: null };
-      socket.once('error', reject);
-    })),
+    Array.from(
+      { length: o.connections },
+      () =>
+        new Promise<Conn>((resolve, reject) => {
+          const socket = connect({ host: hostname, port: Number(port), noDelay: true }, () => resolve(c));
+          const c: Conn = { socket, busy: false, since: 0, recorded: false, buf: null };
+          socket.once('error', reject);
+        }),
+    ),
   );
 
   const send = (c: Conn, i: number, since: number) => {

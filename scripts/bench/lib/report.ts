@@ -31,11 +31,7 @@ export interface SuiteReport {
 
 export function markdownTable(t: Table): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const lines = [
-    `| ${t.headers.map(esc).join(' | ')} |`,
-    `|${t.headers.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
-    ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
-  ];
+  const lines = [`| ${t.headers.map(esc).join(' | ')} |`, `|${t.headers.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)];
   return (t.caption ? `${t.caption}\n\n` : '') + lines.join('\n');
 }
 

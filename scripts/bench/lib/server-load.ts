@@ -21,11 +21,7 @@ export interface ServerLoad {
   afterMb: number;
 }
 
-export async function interleavedLoad(
-  servers: readonly Server[],
-  paths: (s: Server) => readonly string[],
-  o: { concurrency: number; round: number },
-): Promise<ServerLoad[]> {
+export async function interleavedLoad(servers: readonly Server[], paths: (s: Server) => readonly string[], o: { concurrency: number; round: number }): Promise<ServerLoad[]> {
   const lists = servers.map(paths);
   const loads: ServerLoad[] = servers.map((server) => ({ server, outcomes: [], seconds: 0, idleMb: mbOfKb(rssOf(server.pid)?.rssKb ?? NaN), peakMb: NaN, afterMb: NaN }));
   const n = Math.max(...lists.map((l) => l.length));
@@ -48,5 +44,9 @@ export async function interleavedLoad(
 
 export const ok = (o: Outcome): boolean => o.status === 200 && o.contentType.startsWith('image/') && o.bytes > 0;
 export const rps = (l: ServerLoad): number => l.outcomes.filter(ok).length / l.seconds;
-export const p = (l: ServerLoad, q: number): number => percentile(l.outcomes.filter(ok).map((o) => o.ms), q);
+export const p = (l: ServerLoad, q: number): number =>
+  percentile(
+    l.outcomes.filter(ok).map((o) => o.ms),
+    q,
+  );
 export const failures = (l: ServerLoad): number => l.outcomes.filter((o) => !ok(o)).length;

@@ -6,6 +6,9 @@ import { bearerIndex } from '../constant-time.js';
  */
 export async function adminTokenId(header: string | null, tokens: Readonly<Record<string, string>>): Promise<string | null> {
   const entries = Object.entries(tokens);
-  const i = await bearerIndex(header, entries.map(([, secret]) => secret));
+  const i = await bearerIndex(
+    header,
+    entries.map(([, secret]) => secret),
+  );
   return entries[i]?.[0] || null;
 }

@@ -140,7 +140,7 @@ export function parseEraseInput(body: unknown): EraseInput {
   const cont = continueOf(o);
   if (o.ids !== undefined) {
     const ids = [...new Set(list(o, 'ids', MAX_ERASE_IDS).map((v, i) => idOf(v, `ids[${i}]`)))];
-    if (cont && ids.length !== 1) throw invalid('continue', "goes with exactly one id (send back the `next` of the previous answer)");
+    if (cont && ids.length !== 1) throw invalid('continue', 'goes with exactly one id (send back the `next` of the previous answer)');
     return { ...base, ids, ...(cont ? { continue: cont } : {}) };
   }
   if (cont) throw invalid('continue', "goes with 'ids', not 'prefix'");

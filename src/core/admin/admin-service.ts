@@ -133,8 +133,14 @@ export function createAdminService(deps: AdminDeps): AdminService {
     async takedown(input, who) {
       const stage = stageOf(input.continue);
       const req: RemovalRequest = {
-        tenant: input.tenant, ids: [input.id], reason: input.reason, ticket: input.ticket, action: 'takedown', who,
-        ...(stage ? { stage } : {}), ...(stage === 'verify' ? { variants: input.continue!.variants } : {}),
+        tenant: input.tenant,
+        ids: [input.id],
+        reason: input.reason,
+        ticket: input.ticket,
+        action: 'takedown',
+        who,
+        ...(stage ? { stage } : {}),
+        ...(stage === 'verify' ? { variants: input.continue!.variants } : {}),
       };
       const { result, errors } = await remove(req);
       const draft = removalDraft(req, { tenant: input.tenant, ids: [input.id] }, result, errors, input.continue?.started);
@@ -158,7 +164,12 @@ export function createAdminService(deps: AdminDeps): AdminService {
       let listError: string | undefined;
       if (!input.ids) {
         try {
-          found = await findImageIds(replicasOf(deps.store).map((r) => r.store), input.tenant, input.prefix ?? '', MAX_ERASE_IDS);
+          found = await findImageIds(
+            replicasOf(deps.store).map((r) => r.store),
+            input.tenant,
+            input.prefix ?? '',
+            MAX_ERASE_IDS,
+          );
         } catch (err) {
           listError = `list: ${errorText(err)}`;
         }
@@ -170,20 +181,32 @@ export function createAdminService(deps: AdminDeps): AdminService {
       if (stage && !input.ids && !listError && ids.length) {
         // A split erasure by prefix: the listing is this call's part; the ids are erased by id (each in its own calls).
         const draft: AuditDraft = {
-          who, action: 'erase', ok: false, inProgress: { done: ['list'], next: 'verify' }, target: { tenant: input.tenant, prefix: input.prefix, ids: [] },
-          keys: [], reason: input.reason, ticket: input.ticket, purge: [], deleted: [], errors: [],
+          who,
+          action: 'erase',
+          ok: false,
+          inProgress: { done: ['list'], next: 'verify' },
+          target: { tenant: input.tenant, prefix: input.prefix, ids: [] },
+          keys: [],
+          reason: input.reason,
+          ticket: input.ticket,
+          purge: [],
+          deleted: [],
+          errors: [],
         };
         return finish(draft, { tenant: input.tenant, erased: 0, found: found.ids.length, images: [], purge: [], errors: [], next: { ids } });
       }
       const req: RemovalRequest = {
-        tenant: input.tenant, ids, action: 'erase', reason: input.reason, ticket: input.ticket, who, wholeTenant: input.prefix === '',
-        ...(stage && ids.length ? { stage } : {}), ...(stage === 'verify' ? { variants: input.continue!.variants } : {}),
+        tenant: input.tenant,
+        ids,
+        action: 'erase',
+        reason: input.reason,
+        ticket: input.ticket,
+        who,
+        wholeTenant: input.prefix === '',
+        ...(stage && ids.length ? { stage } : {}),
+        ...(stage === 'verify' ? { variants: input.continue!.variants } : {}),
       };
-      const { result, errors } = listError
-        ? { result: null, errors: [listError] }
-        : ids.length || req.wholeTenant
-          ? await remove(req)
-          : { result: { ok: true, images: [], purge: [] }, errors: [] };
+      const { result, errors } = listError ? { result: null, errors: [listError] } : ids.length || req.wholeTenant ? await remove(req) : { result: { ok: true, images: [], purge: [] }, errors: [] };
       const target = input.ids ? { tenant: input.tenant, ids } : { tenant: input.tenant, prefix: input.prefix, ids };
       const draft = removalDraft(req, target, result, errors, input.continue?.started);
       const img = result?.images[0];

@@ -89,7 +89,6 @@ const DAY_MS = 86_400_000;
 /** Listing is one call per day of the range: a year bounds one page at ~366 list calls. */
 export const MAX_AUDIT_RANGE_DAYS = 366;
 
-
 /** Entries with from <= when <= to, newest first, `limit` per page. */
 export async function listAudit(store: ObjectStore, q: AuditQuery): Promise<AuditPage> {
   if (q.cursor !== undefined && !isAuditId(q.cursor)) throw new HttpError(400, 'INVALID_FIELD', "'cursor' is not a cursor returned by this API");

@@ -227,7 +227,14 @@ export async function removeImages(deps: AdminDeps, req: RemovalRequest): Promis
       // What was found and deleted is checked again (next round, or by the verification).
       checks.delete(img.id);
     });
-    if (again.length > 0) purge.push(...(await purgeKeys(deps.purger, again.map((i) => imageKey(req.tenant, i.id)), { soft: false, retry: deps.retry, sleep: deps.sleep })));
+    if (again.length > 0)
+      purge.push(
+        ...(await purgeKeys(
+          deps.purger,
+          again.map((i) => imageKey(req.tenant, i.id)),
+          { soft: false, retry: deps.retry, sleep: deps.sleep },
+        )),
+      );
     dirty = again;
   }
 

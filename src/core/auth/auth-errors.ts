@@ -4,8 +4,7 @@ import { HttpError } from '../errors.js';
  * The 403s of the auth stage. Messages say what to do, never what was expected: no payload,
  * no expected signature, no configured key ids, no server time.
  */
-export const signatureRequired = (): HttpError =>
-  new HttpError(403, 'SIGNATURE_REQUIRED', 'this tenant only serves signed URLs: exp, kid and sig are required');
+export const signatureRequired = (): HttpError => new HttpError(403, 'SIGNATURE_REQUIRED', 'this tenant only serves signed URLs: exp, kid and sig are required');
 
 export const badSignature = (): HttpError => new HttpError(403, 'BAD_SIGNATURE', 'the signature does not match this URL');
 
@@ -13,5 +12,4 @@ export const expired = (): HttpError => new HttpError(403, 'EXPIRED', 'the signe
 
 export const unknownKey = (): HttpError => new HttpError(403, 'UNKNOWN_KEY', 'the key id is not valid for this tenant');
 
-export const hotlinkDenied = (): HttpError =>
-  new HttpError(403, 'HOTLINK_DENIED', 'this image may not be embedded from the requesting page');
+export const hotlinkDenied = (): HttpError => new HttpError(403, 'HOTLINK_DENIED', 'this image may not be embedded from the requesting page');

@@ -12,9 +12,7 @@ export const MIN_RENDER_SECRET_LENGTH = MIN_TOKEN_LENGTH;
 export function renderSecretProblems(secrets: readonly string[]): string[] {
   if (secrets.length === 0) return ['RENDER_SECRET: at least one secret is needed for the render route'];
   return secrets.flatMap((s, i) =>
-    isSecretShaped(s, MIN_RENDER_SECRET_LENGTH) && !s.includes(',')
-      ? []
-      : [`RENDER_SECRET: secret #${i + 1} must be ${secretShapeText(MIN_RENDER_SECRET_LENGTH)} or commas`],
+    isSecretShaped(s, MIN_RENDER_SECRET_LENGTH) && !s.includes(',') ? [] : [`RENDER_SECRET: secret #${i + 1} must be ${secretShapeText(MIN_RENDER_SECRET_LENGTH)} or commas`],
   );
 }
 

@@ -84,8 +84,7 @@ const HOST_RE = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 // (`requireSignatures: true`) must not silently leave a tenant open.
 const KNOWN_KEYS = new Set<string>(Object.keys(TENANT_DEFAULTS));
 
-const isInt = (n: unknown, min: number, max: number): n is number =>
-  typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
+const isInt = (n: unknown, min: number, max: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
 
 /** Normalizes one tenant; pushes every problem found to `problems` (so all are reported at once). */
 export function normalizeTenant(name: string, input: TenantInput, problems: string[]): Tenant {

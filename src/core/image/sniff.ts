@@ -39,11 +39,7 @@ export function orientedSize(info: Pick<ImageInfo, 'width' | 'height' | 'orienta
 }
 
 /** Refuses a source before decoding: unknown format, too many bytes, or too many pixels. */
-export function checkSourceLimits(
-  bytes: Uint8Array,
-  info: ImageInfo | null,
-  limits: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>,
-): asserts info is ImageInfo {
+export function checkSourceLimits(bytes: Uint8Array, info: ImageInfo | null, limits: Pick<Limits, 'maxSourceBytes' | 'maxSourcePixels'>): asserts info is ImageInfo {
   if (bytes.length > limits.maxSourceBytes) {
     throw new HttpError(422, 'SOURCE_TOO_LARGE', `source image is ${bytes.length} bytes; the limit is ${limits.maxSourceBytes} bytes`);
   }
@@ -53,11 +49,7 @@ export function checkSourceLimits(
   }
   const pixels = info.width * info.height;
   if (pixels > limits.maxSourcePixels) {
-    throw new HttpError(
-      422,
-      'SOURCE_TOO_LARGE',
-      `source image is ${info.width}×${info.height} (${pixels} pixels); the limit is ${limits.maxSourcePixels} pixels`,
-    );
+    throw new HttpError(422, 'SOURCE_TOO_LARGE', `source image is ${info.width}×${info.height} (${pixels} pixels); the limit is ${limits.maxSourcePixels} pixels`);
   }
 }
 

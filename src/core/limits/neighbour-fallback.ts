@@ -43,11 +43,7 @@ export function neighbourVariants(v: Variant, ladder: readonly number[]): Varian
  * cache (`peek`), marked with X-Avatar-Fallback and a short Cache-Control so neither the CDN
  * nor the browser keeps it in place of the real one; undefined when none is cached.
  */
-export function neighbourResponse(
-  refused: RenderRefused,
-  request: Request,
-  deps: { config: ServiceConfig; peek: (key: string) => VariantBody | undefined },
-): Response | undefined {
+export function neighbourResponse(refused: RenderRefused, request: Request, deps: { config: ServiceConfig; peek: (key: string) => VariantBody | undefined }): Response | undefined {
   const v = refused.variant;
   const tenant = deps.config.tenants.get(v.tenant);
   if (!tenant) return undefined;

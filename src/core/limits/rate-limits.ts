@@ -60,10 +60,11 @@ export function parseRateLimits(raw: string | undefined, problems: string[]): Ra
   out.defaults = readLimit('RATE_LIMITS_JSON', top, RATE_LIMIT_DEFAULTS, problems);
   if (tenants !== undefined) {
     if (!isObject(tenants)) problems.push('RATE_LIMITS_JSON.tenants must be an object of tenant → limits');
-    else for (const [name, t] of Object.entries(tenants)) {
-      if (!isObject(t)) problems.push(`RATE_LIMITS_JSON.tenants.${name} must be an object`);
-      else out.tenants.set(name, readLimit(`RATE_LIMITS_JSON.tenants.${name}`, t, out.defaults, problems));
-    }
+    else
+      for (const [name, t] of Object.entries(tenants)) {
+        if (!isObject(t)) problems.push(`RATE_LIMITS_JSON.tenants.${name} must be an object`);
+        else out.tenants.set(name, readLimit(`RATE_LIMITS_JSON.tenants.${name}`, t, out.defaults, problems));
+      }
   }
   return out;
 }

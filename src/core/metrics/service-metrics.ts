@@ -36,15 +36,37 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 const STORE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
 
 export function createServiceMetrics(registry: MetricsRegistry): ServiceMetrics {
-  const requests = registry.counter({ name: 'avatar_http_requests_total', help: 'HTTP requests by route, method, status, cache state and tenant.', labelNames: ['route', 'method', 'status', 'cache', 'tenant'] });
-  const duration = registry.histogram({ name: 'avatar_http_request_duration_seconds', help: 'Time to the response headers, by route and cache state.', labelNames: ['route', 'cache'], buckets: LATENCY_BUCKETS });
+  const requests = registry.counter({
+    name: 'avatar_http_requests_total',
+    help: 'HTTP requests by route, method, status, cache state and tenant.',
+    labelNames: ['route', 'method', 'status', 'cache', 'tenant'],
+  });
+  const duration = registry.histogram({
+    name: 'avatar_http_request_duration_seconds',
+    help: 'Time to the response headers, by route and cache state.',
+    labelNames: ['route', 'cache'],
+    buckets: LATENCY_BUCKETS,
+  });
   const inFlight = registry.gauge({ name: 'avatar_http_requests_in_flight', help: 'Requests being handled now.' });
   const stages = registry.histogram({ name: 'avatar_render_stage_seconds', help: 'Render time per stage (decode, resize, encode).', labelNames: ['stage'], buckets: LATENCY_BUCKETS });
   const renders = registry.counter({ name: 'avatar_renders_total', help: 'Renders by outcome.', labelNames: ['outcome'] });
-  const storeOps = registry.histogram({ name: 'avatar_store_operation_seconds', help: 'Store operation latency by store (primary, secondary) and operation.', labelNames: ['store', 'op'], buckets: STORE_BUCKETS });
+  const storeOps = registry.histogram({
+    name: 'avatar_store_operation_seconds',
+    help: 'Store operation latency by store (primary, secondary) and operation.',
+    labelNames: ['store', 'op'],
+    buckets: STORE_BUCKETS,
+  });
   const storeErrors = registry.counter({ name: 'avatar_store_errors_total', help: 'Store operations that failed, by store and operation.', labelNames: ['store', 'op'] });
-  const admin = registry.counter({ name: 'avatar_admin_operations_total', help: 'Purges, takedowns, erasures and restores by outcome (ok, failed, rejected) and error code.', labelNames: ['op', 'outcome', 'code'] });
-  const rateLimited = registry.counter({ name: 'avatar_rate_limited_total', help: 'Requests refused by a rate limit: request (a client IP over its rate, 429), render (a render over the tenant budget: a cached neighbour or 503).', labelNames: ['scope'] });
+  const admin = registry.counter({
+    name: 'avatar_admin_operations_total',
+    help: 'Purges, takedowns, erasures and restores by outcome (ok, failed, rejected) and error code.',
+    labelNames: ['op', 'outcome', 'code'],
+  });
+  const rateLimited = registry.counter({
+    name: 'avatar_rate_limited_total',
+    help: 'Requests refused by a rate limit: request (a client IP over its rate, 429), render (a render over the tenant budget: a cached neighbour or 503).',
+    labelNames: ['scope'],
+  });
   const queueDepth = registry.gauge({ name: 'avatar_render_queue_depth', help: 'Render jobs waiting for a render slot.' });
   const rejections = registry.counter({ name: 'avatar_render_rejections_total', help: 'Render jobs the scheduler refused, by reason.', labelNames: ['reason'] });
   const memoryInUse = registry.gauge({ name: 'avatar_render_memory_budget_in_use_bytes', help: 'Render memory budget reserved by running jobs.' });

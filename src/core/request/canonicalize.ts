@@ -41,13 +41,7 @@ function parseDimension(name: 'w' | 'h', raw: string | undefined, limits: Limits
  * q snapped to the tenant's qualities, format folded from Accept, defaults filled in.
  * Throws HttpError(400) naming the parameter and what is allowed.
  */
-export function canonicalize(
-  path: PathParts,
-  params: ImageParams,
-  accept: string | null,
-  tenant: Tenant,
-  limits: Limits,
-): PendingVariant {
+export function canonicalize(path: PathParts, params: ImageParams, accept: string | null, tenant: Tenant, limits: Limits): PendingVariant {
   const p: ImageParams = {};
   for (const [k, v] of Object.entries(params)) p[k as keyof ImageParams] = v?.toLowerCase();
   if (path.template) {

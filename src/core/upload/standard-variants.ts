@@ -28,9 +28,7 @@ export interface StandardVariantOptions {
 }
 
 export function standardSizes(tenant: Tenant, sizes?: readonly number[]): number[] {
-  const wanted = sizes?.length
-    ? sizes.map((s) => snapUp(s, tenant.breakpoints))
-    : [...tenant.breakpoints.filter((b) => b <= PRECOMPUTE_MAX_SIZE), snapUp(tenant.defaultSize, tenant.breakpoints)];
+  const wanted = sizes?.length ? sizes.map((s) => snapUp(s, tenant.breakpoints)) : [...tenant.breakpoints.filter((b) => b <= PRECOMPUTE_MAX_SIZE), snapUp(tenant.defaultSize, tenant.breakpoints)];
   return [...new Set(wanted)].sort((a, b) => a - b);
 }
 

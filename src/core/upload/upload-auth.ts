@@ -12,15 +12,17 @@ export interface Uploader {
  * upload tokens and every admin token) is compared (constant-time.ts's bearerIndex), so timing
  * tells neither which token nearly matched nor whether the tenant has any.
  */
-export async function uploaderOf(
-  header: string | null,
-  uploadTokens: Readonly<Record<string, string>>,
-  adminTokens: Readonly<Record<string, string>>,
-): Promise<Uploader | null> {
+export async function uploaderOf(header: string | null, uploadTokens: Readonly<Record<string, string>>, adminTokens: Readonly<Record<string, string>>): Promise<Uploader | null> {
   const candidates: Array<[Uploader['kind'], string, string]> = [
     ...Object.entries(uploadTokens).map(([id, secret]) => ['upload', id, secret] as [Uploader['kind'], string, string]),
     ...Object.entries(adminTokens).map(([id, secret]) => ['admin', id, secret] as [Uploader['kind'], string, string]),
   ];
-  const match = candidates[await bearerIndex(header, candidates.map(([, , secret]) => secret))];
+  const match =
+    candidates[
+      await bearerIndex(
+        header,
+        candidates.map(([, , secret]) => secret),
+      )
+    ];
   return match?.[1] ? { kind: match[0], id: match[1] } : null;
 }

@@ -88,10 +88,8 @@ export function createUploadService(deps: UploadDeps): UploadService {
     return keys.length;
   }
 
-  const takenDown = (tenant: string, id: string) =>
-    new HttpError(409, 'TAKEN_DOWN', `'${tenant}/${id}' was taken down; an admin must restore it before it can be uploaded again`);
-  const takenDownMeanwhile = (tenant: string, id: string) =>
-    new HttpError(409, 'TAKEN_DOWN', `'${tenant}/${id}' was taken down while this upload ran; nothing of it was kept`);
+  const takenDown = (tenant: string, id: string) => new HttpError(409, 'TAKEN_DOWN', `'${tenant}/${id}' was taken down; an admin must restore it before it can be uploaded again`);
+  const takenDownMeanwhile = (tenant: string, id: string) => new HttpError(409, 'TAKEN_DOWN', `'${tenant}/${id}' was taken down while this upload ran; nothing of it was kept`);
 
   /** A takedown started: cancelled by one in this process, or a tombstone in the store (another process). */
   async function stopped(work: ImageWork | undefined, tenant: string, id: string): Promise<boolean> {

@@ -38,8 +38,7 @@ import { lazyDenoFocalFinder } from './face-model.js';
 import { loadCodecModules } from './load-wasm.js';
 import { type DenoSettings, loadDenoSettings } from './settings.js';
 
-const log = (msg: string, err?: unknown): void =>
-  console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
+const log = (msg: string, err?: unknown): void => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
 
 async function main(): Promise<void> {
   const env = Deno.env.toObject();
@@ -60,9 +59,7 @@ async function main(): Promise<void> {
   });
 
   // Next to the bundle (dist/deno/wasm/), where the build copies the pinned binaries.
-  const wasmDir = settings.wasmDir
-    ? settings.wasmDir.startsWith('file:') ? new URL(settings.wasmDir) : pathToFileURL(`${settings.wasmDir}/`)
-    : new URL('./wasm/', import.meta.url);
+  const wasmDir = settings.wasmDir ? (settings.wasmDir.startsWith('file:') ? new URL(settings.wasmDir) : pathToFileURL(`${settings.wasmDir}/`)) : new URL('./wasm/', import.meta.url);
   // Serve at once and bring the renderer up alongside: Deno Deploy starts instances on demand,
   // and requests answered from the cache or the variant store need no codec. Renders wait for
   // it; a broken binary still stops the process (every thread's warm-up checks every codec).
@@ -71,7 +68,7 @@ async function main(): Promise<void> {
   const scheduler = modules.then((m) => startScheduler(m, settings.render, config.limits, ops.metrics.renderScheduler));
   scheduler.then(
     // "codecs ready": what scripts (the bench) wait for before timing the first render.
-    (s) => (codecsWarm = true, console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)} (codecs ready)`)),
+    (s) => ((codecsWarm = true), console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)} (codecs ready)`)),
     (err) => {
       console.error('[avatar-edge] codecs failed to start:', err instanceof Error ? err.message : err);
       Deno.exit(1);
@@ -131,7 +128,14 @@ async function main(): Promise<void> {
     (request: Request, info: { remoteAddr: { hostname?: string } }) => handler(request, { remoteAddress: info.remoteAddr.hostname }),
   );
   const metricsServer = ops.settings.metricsAddr
-    ? Deno.serve({ hostname: ops.settings.metricsAddr.host, port: ops.settings.metricsAddr.port, onListen: ({ hostname, port }: { hostname: string; port: number }) => console.log(`  metrics on http://${hostname}:${port}/metrics`) }, ops.metricsFetch)
+    ? Deno.serve(
+        {
+          hostname: ops.settings.metricsAddr.host,
+          port: ops.settings.metricsAddr.port,
+          onListen: ({ hostname, port }: { hostname: string; port: number }) => console.log(`  metrics on http://${hostname}:${port}/metrics`),
+        },
+        ops.metricsFetch,
+      )
     : undefined;
 
   // Finish in-flight requests on SIGTERM/SIGINT (Deno Deploy sends SIGINT, then SIGKILL 5 s later).
@@ -170,7 +174,11 @@ async function startScheduler(modules: CodecModules, render: DenoSettings['rende
     }
   }
   // The face detector next to the bundle (dist/deno/face/), loaded on this thread's first face/auto crop.
-  const findFocal = lazyDenoFocalFinder(new URL('./face/', import.meta.url), (url) => Deno.readFile(url), (err) => log('face detector unavailable, saliency only', err));
+  const findFocal = lazyDenoFocalFinder(
+    new URL('./face/', import.meta.url),
+    (url) => Deno.readFile(url),
+    (err) => log('face detector unavailable, saliency only', err),
+  );
   const inline = createRenderScheduler({ ...options, size: 1, startThread: () => startInlineThread({ findFocal }) });
   await inline.warmUp();
   return inline;

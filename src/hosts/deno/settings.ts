@@ -78,12 +78,7 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores
   const read = await readServiceInput(get, readText, problems);
   const source = read.source;
   // Secrets stay in Deno Deploy's environment; the config can be a plain file.
-  const input = withAdminTokens(
-    withTenantKeys(read.input, 'AVATAR_TENANT_KEYS', get('AVATAR_TENANT_KEYS'), problems),
-    get('ADMIN_TOKEN'),
-    get('ADMIN_TOKENS_JSON'),
-    problems,
-  );
+  const input = withAdminTokens(withTenantKeys(read.input, 'AVATAR_TENANT_KEYS', get('AVATAR_TENANT_KEYS'), problems), get('ADMIN_TOKEN'), get('ADMIN_TOKENS_JSON'), problems);
 
   let storage: StorageConfig | undefined;
   try {
@@ -108,11 +103,7 @@ export async function loadDenoSettings(env: EnvRecord, readText: ReadText, cores
 }
 
 /** AVATAR_CONFIG_JSON (inline, handy on Deno Deploy) or AVATAR_CONFIG (a file path), not both. */
-async function readServiceInput(
-  get: (name: string) => string | undefined,
-  readText: ReadText,
-  problems: string[],
-): Promise<{ input: ServiceInput; source: string }> {
+async function readServiceInput(get: (name: string) => string | undefined, readText: ReadText, problems: string[]): Promise<{ input: ServiceInput; source: string }> {
   const inline = get('AVATAR_CONFIG_JSON');
   const path = get('AVATAR_CONFIG');
   if (inline && path) {

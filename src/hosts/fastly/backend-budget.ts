@@ -135,26 +135,49 @@ function isAuditWrite(req: Request): boolean {
 
 /** Refuses store calls early with a clear error; the budget's own check (keep) is the guarantee. */
 function guardStore(store: ObjectStore, budget: BackendBudget, reserve: number): ObjectStore {
-  const guard = <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>, keyOf: (...a: A) => string) =>
+  const guard =
+    <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>, keyOf: (...a: A) => string) =>
     (...a: A): Promise<R> => {
       const key = keyOf(...a);
       if (!key.startsWith('audit/') && budget.remaining() <= reserve) {
-        return Promise.reject(
-          new StorageError({ status: 0, code: 'BackendLimit', message: `S3 ${op} "${key}" not sent: ${budget.refusal().message}`, operation: op, key, retryable: false }),
-        );
+        return Promise.reject(new StorageError({ status: 0, code: 'BackendLimit', message: `S3 ${op} "${key}" not sent: ${budget.refusal().message}`, operation: op, key, retryable: false }));
       }
       return fn(...a);
     };
   const wrapped: ObjectStore = {
-    get: guard('get', (k: string) => store.get(k), (k) => k),
-    head: guard('head', (k: string) => store.head(k), (k) => k),
-    put: guard('put', (k: string, b: Uint8Array, o?: Parameters<ObjectStore['put']>[2]) => store.put(k, b, o), (k) => k),
-    delete: guard('delete', (k: string) => store.delete(k), (k) => k),
-    list: guard('list', (p: string, o?: Parameters<ObjectStore['list']>[1]) => store.list(p, o), (p) => p),
+    get: guard(
+      'get',
+      (k: string) => store.get(k),
+      (k) => k,
+    ),
+    head: guard(
+      'head',
+      (k: string) => store.head(k),
+      (k) => k,
+    ),
+    put: guard(
+      'put',
+      (k: string, b: Uint8Array, o?: Parameters<ObjectStore['put']>[2]) => store.put(k, b, o),
+      (k) => k,
+    ),
+    delete: guard(
+      'delete',
+      (k: string) => store.delete(k),
+      (k) => k,
+    ),
+    list: guard(
+      'list',
+      (p: string, o?: Parameters<ObjectStore['list']>[1]) => store.list(p, o),
+      (p) => p,
+    ),
   };
   if (store.deleteMany) {
     const many = store.deleteMany.bind(store);
-    wrapped.deleteMany = guard('deleteMany', (keys: string[]) => many(keys), (keys) => `${keys.length} keys`);
+    wrapped.deleteMany = guard(
+      'deleteMany',
+      (keys: string[]) => many(keys),
+      (keys) => `${keys.length} keys`,
+    );
   }
   return wrapped;
 }

@@ -17,8 +17,7 @@ export function checkClient(tenant: string, ip: string | undefined, limit: RateL
   if (!ip || limit.clientRps === 0) return;
   const entry = `${tenant}|${ip}`;
   const box = new PenaltyBox(CLIENT_PENALTY_BOX);
-  const over =
-    box.has(entry) || new EdgeRateLimiter(new RateCounter(CLIENT_COUNTER), box).checkRate(entry, 1, limit.clientWindow, limit.clientRps, limit.penaltyMinutes);
+  const over = box.has(entry) || new EdgeRateLimiter(new RateCounter(CLIENT_COUNTER), box).checkRate(entry, 1, limit.clientWindow, limit.clientRps, limit.penaltyMinutes);
   // The penalty box does not say how long an entry has left: the whole penalty.
   if (over) throw rateLimitedError(limit.penaltyMinutes * 60);
 }

@@ -70,11 +70,13 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
   // pays for compiling its routes. Each request's handlers (which hold that request's settings,
   // cache and backend budget) are found by the request object itself.
   const current = new WeakMap<Request, { image: Handler; render: Handler; admin: Handler }>();
-  const routeTo = (name: 'image' | 'render' | 'admin'): Handler => (req) => {
-    const h = current.get(req);
-    if (!h) throw new Error(`no handlers registered for this request (${name})`);
-    return h[name](req);
-  };
+  const routeTo =
+    (name: 'image' | 'render' | 'admin'): Handler =>
+    (req) => {
+      const h = current.get(req);
+      if (!h) throw new Error(`no handlers registered for this request (${name})`);
+      return h[name](req);
+    };
   const router = createRouter({
     image: routeTo('image'),
     render: routeTo('render'),
@@ -91,15 +93,13 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
     // Made once settings are known: the stale-if-error window is the config's cache.edgeStaleIfError.
     let coreCache: VariantCache | undefined;
-    const cacheFor = (s: EdgeSettings) =>
-      (coreCache ??= createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log, staleIfError: s.config.cache.edgeStaleIfError }));
+    const cacheFor = (s: EdgeSettings) => (coreCache ??= createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log, staleIfError: s.config.cache.edgeStaleIfError }));
     const bucket = once(async (): Promise<ObjectStore | null> => {
       const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source)]);
       if (!cfg) return null;
-      const problems = [
-        hostProblem('S3_', cfg.primary, s.storeBackend),
-        cfg.secondary ? hostProblem('S3_SECONDARY_', cfg.secondary, s.storeSecondaryBackend) : null,
-      ].filter((p): p is string => p !== null);
+      const problems = [hostProblem('S3_', cfg.primary, s.storeBackend), cfg.secondary ? hostProblem('S3_SECONDARY_', cfg.secondary, s.storeSecondaryBackend) : null].filter(
+        (p): p is string => p !== null,
+      );
       if (problems.length) throw new ConfigError(problems);
       return createStore(cfg, {
         fetch: { primary: pinned(s.storeBackend, counted), secondary: pinned(s.storeSecondaryBackend, counted) },
@@ -206,7 +206,9 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       const needed = stageRequests(stores);
       if (split && s.backendRequestLimit < needed) {
         // Repeating would not help: every call does the same work. Say what would.
-        b.setHint(`a takedown on ${stores} stores needs at least ${needed} backend requests per execution (in two calls): set BACKEND_REQUEST_LIMIT to ${needed} or more (Fastly allows 32 on paid accounts)`);
+        b.setHint(
+          `a takedown on ${stores} stores needs at least ${needed} backend requests per execution (in two calls): set BACKEND_REQUEST_LIMIT to ${needed} or more (Fastly allows 32 on paid accounts)`,
+        );
       }
       const service = createAdminService({
         store,

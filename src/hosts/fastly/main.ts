@@ -13,6 +13,4 @@ import { warmUpSnapshot } from './snapshot-warmup.js';
 const service = createFastlyService();
 void warmUpSnapshot();
 
-addEventListener('fetch', (event) =>
-  event.respondWith(service(event.request, { waitUntil: (p) => event.waitUntil(p), clientAddress: event.client.address })),
-);
+addEventListener('fetch', (event) => event.respondWith(service(event.request, { waitUntil: (p) => event.waitUntil(p), clientAddress: event.client.address })));

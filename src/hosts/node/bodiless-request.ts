@@ -57,7 +57,12 @@ for (const key of Reflect.ownKeys(Request.prototype)) {
       },
     });
   } else if (d.get) {
-    Object.defineProperty(BodilessRequest.prototype, key, { configurable: true, get(this: BodilessRequest) { return full(this)[key]; } });
+    Object.defineProperty(BodilessRequest.prototype, key, {
+      configurable: true,
+      get(this: BodilessRequest) {
+        return full(this)[key];
+      },
+    });
   }
 }
 Object.setPrototypeOf(BodilessRequest.prototype, Request.prototype);

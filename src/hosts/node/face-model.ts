@@ -17,10 +17,7 @@ export async function loadFaceDetector(backend: 'wasm' | 'cpu' = 'wasm'): Promis
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
   const modelDir = `${dirname(require.resolve('@vladmandic/face-api/package.json'))}/model/`;
   const wasmDir = `${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`;
-  const [weights, manifest] = await Promise.all([
-    readFile(`${modelDir}tiny_face_detector_model.bin`),
-    readFile(`${modelDir}tiny_face_detector_model-weights_manifest.json`, 'utf8'),
-  ]);
+  const [weights, manifest] = await Promise.all([readFile(`${modelDir}tiny_face_detector_model.bin`), readFile(`${modelDir}tiny_face_detector_model-weights_manifest.json`, 'utf8')]);
   return createFaceDetector({ faceapi, weights, manifest: JSON.parse(manifest) as unknown[], backend, wasmDir });
 }
 

@@ -112,6 +112,10 @@ export async function serve(handler: FetchHandler, opts: { host: string; port: n
   return {
     server,
     url: `http://${opts.host}:${port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

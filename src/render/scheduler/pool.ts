@@ -184,7 +184,11 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   const maxQueue = opts.maxQueue ?? DEFAULT_QUEUE_PER_THREAD * size;
   const limits = opts.limits ?? { maxSourceBytes: Infinity, maxSourcePixels: Infinity };
   // The threads' own check before decoding (decode-source.ts) uses the same budget as admission here.
-  const init: ThreadInit = { modules: opts.modules, limits: { ...(opts.limits ?? LIMIT_DEFAULTS), renderMemoryBytes: memoryBytes }, ...(opts.stallForTests ? { stallForTests: opts.stallForTests } : {}) };
+  const init: ThreadInit = {
+    modules: opts.modules,
+    limits: { ...(opts.limits ?? LIMIT_DEFAULTS), renderMemoryBytes: memoryBytes },
+    ...(opts.stallForTests ? { stallForTests: opts.stallForTests } : {}),
+  };
   const masters = createMasterStore(opts.masterBytes ?? Math.min(96 * MiB, Math.floor(memoryBytes / 2)));
   const keepMasters = (opts.masterBytes ?? 1) > 0;
   const budget = createBudget(memoryBytes, masters);
@@ -409,7 +413,10 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       () => {},
       () => {},
     );
-    pendingDecodes.set(key, settled.finally(() => pendingDecodes.delete(key)));
+    pendingDecodes.set(
+      key,
+      settled.finally(() => pendingDecodes.delete(key)),
+    );
     return done;
   }
 

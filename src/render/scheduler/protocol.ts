@@ -47,10 +47,7 @@ export interface MasterMessage {
  * crop's `variant.focal` is the original's focal record when the caller has one; without it
  * the thread finds it (and sends it back as `focal`).
  */
-export type RenderJob = { id: number; variant: Variant; timeoutMs: number } & (
-  | { source: Uint8Array; keepMaster: boolean; atMasterScale?: boolean }
-  | { master: MasterMessage }
-);
+export type RenderJob = { id: number; variant: Variant; timeoutMs: number } & ({ source: Uint8Array; keepMaster: boolean; atMasterScale?: boolean } | { master: MasterMessage });
 
 export type ThreadRequest = { init: ThreadInit } | { job: RenderJob };
 

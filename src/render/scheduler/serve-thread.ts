@@ -56,11 +56,12 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
     try {
       await ready;
       stallIfMarked(job, init!.stallForTests);
-      const r = 'master' in job
-        ? await renderer!.renderFromMaster(fromMessage(job.master), job.variant, { checkpoint })
-        : job.keepMaster
-          ? await renderer!.renderKeepingMaster(job.source, job.variant, { checkpoint, atMasterScale: job.atMasterScale })
-          : await renderer!.render(job.source, job.variant, { checkpoint });
+      const r =
+        'master' in job
+          ? await renderer!.renderFromMaster(fromMessage(job.master), job.variant, { checkpoint })
+          : job.keepMaster
+            ? await renderer!.renderKeepingMaster(job.source, job.variant, { checkpoint, atMasterScale: job.atMasterScale })
+            : await renderer!.render(job.source, job.variant, { checkpoint });
       const { decode, resize, encode, detect } = r.timings;
       const timings = { decode, resize, encode, ...(detect !== undefined ? { detect } : {}) };
       const reply: JobReply = { id, ok: true, body: r.body, width: r.width, height: r.height, timings, ...(r.focal ? { focal: r.focal } : {}) };

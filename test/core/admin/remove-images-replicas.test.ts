@@ -46,10 +46,28 @@ describe('takedown deletes on each replica of a failover store', () => {
       { store: createFailoverStore(primary.store, secondary.store), purger, config, retry: NO_RETRY },
       { tenant: 'demo', ids: ['u-1'], action: 'takedown', reason: 'r', ticket: 't', who: 'test' },
     );
-    expect(result).toMatchObject({ ok: true, images: [{ id: 'u-1', ok: true, verification: { stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] } }] });
+    expect(result).toMatchObject({
+      ok: true,
+      images: [
+        {
+          id: 'u-1',
+          ok: true,
+          verification: {
+            stores: [
+              { store: 'primary', tombstone: true, remaining: [] },
+              { store: 'secondary', tombstone: true, remaining: [] },
+            ],
+          },
+        },
+      ],
+    });
     expect(result.images[0]!.deleted).toHaveLength(3);
     expect(primary.calls).toEqual(['deleteMany 3']);
-    expect(secondary.calls.sort()).toEqual([`delete ${originalKey('demo', 'u-1')}`, `delete ${variantPrefix('demo', 'u-1')}64x64-cover-q75.jpeg`, `delete ${variantPrefix('demo', 'u-1')}64x64-cover-q75.webp`]);
+    expect(secondary.calls.sort()).toEqual([
+      `delete ${originalKey('demo', 'u-1')}`,
+      `delete ${variantPrefix('demo', 'u-1')}64x64-cover-q75.jpeg`,
+      `delete ${variantPrefix('demo', 'u-1')}64x64-cover-q75.webp`,
+    ]);
     expect(primary.mem.keys()).toEqual([tombstoneKey('demo', 'u-1')]);
     expect(secondary.mem.keys()).toEqual([tombstoneKey('demo', 'u-1')]);
   });

@@ -24,7 +24,12 @@ function setup() {
       await s.put(`${variantPrefix('demo', id)}64x64-cover-q75.webp`, new Uint8Array([2]));
     }
   };
-  const audit = () => primary.keys().filter((k) => k.startsWith('audit/')).sort().map((k) => JSON.parse(new TextDecoder().decode(primary.objects.get(k)!.body)) as Record<string, unknown>);
+  const audit = () =>
+    primary
+      .keys()
+      .filter((k) => k.startsWith('audit/'))
+      .sort()
+      .map((k) => JSON.parse(new TextDecoder().decode(primary.objects.get(k)!.body)) as Record<string, unknown>);
   return { primary, secondary, service, seed, audit };
 }
 
@@ -42,7 +47,17 @@ describe('takedowns and erasures split over calls', () => {
     const next = first.body.next as { id: string; continue: unknown };
     const last = await t.service.takedown(parseTakedownInput({ tenant: 'demo', ...LEGAL, ...next }), 'admin-1');
     expect(last.ok).toBe(true);
-    expect(last.body).toMatchObject({ ok: true, verification: { ok: true, via: 'edge-cache', stores: [{ tombstone: true, remaining: [] }, { tombstone: true, remaining: [] }] } });
+    expect(last.body).toMatchObject({
+      ok: true,
+      verification: {
+        ok: true,
+        via: 'edge-cache',
+        stores: [
+          { tombstone: true, remaining: [] },
+          { tombstone: true, remaining: [] },
+        ],
+      },
+    });
     const [part, done] = t.audit();
     expect(part).toMatchObject({ action: 'takedown', ok: false, inProgress: { next: 'verify' } });
     expect(done).toMatchObject({ action: 'takedown', ok: true, continues: (first.body.audit as { id: string }).id });

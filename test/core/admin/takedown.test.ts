@@ -50,7 +50,16 @@ describe('takedown (in process)', () => {
     const audit = await (await f.admin('GET', 'audit')).json();
     expect(audit.entries).toHaveLength(1);
     const entry = audit.entries[0];
-    expect(entry).toMatchObject({ id: body.audit.id, action: 'takedown', who: 'admin-1', ok: true, reason: 'DMCA notice', ticket: 'LEGAL-1', keys: ['i:demo/u-1'], target: { tenant: 'demo', ids: ['u-1'] } });
+    expect(entry).toMatchObject({
+      id: body.audit.id,
+      action: 'takedown',
+      who: 'admin-1',
+      ok: true,
+      reason: 'DMCA notice',
+      ticket: 'LEGAL-1',
+      keys: ['i:demo/u-1'],
+      target: { tenant: 'demo', ids: ['u-1'] },
+    });
     expect(entry.verification.ok).toBe(true);
     expect(entry.deleted).toHaveLength(variantsBefore.length + 1);
     expect(JSON.stringify([...f.objects.values()].map((o) => new TextDecoder().decode(o.body)))).not.toContain(TOKEN);

@@ -20,7 +20,9 @@ describe('takedown verification by edge-cache lookups (no request per URL)', () 
   it('counts an uncached URL as gone when the store holds the tombstone and nothing else', async () => {
     const mem = await takenDown();
     const asked: string[] = [];
-    const report = await verifyGone({ stores: primary(mem.store), cached: async (r) => (asked.push(new URL(r.url).pathname + new URL(r.url).search), null) }, tenant, 'demo', 'x', ['64x64-cover-q75.webp']);
+    const report = await verifyGone({ stores: primary(mem.store), cached: async (r) => (asked.push(new URL(r.url).pathname + new URL(r.url).search), null) }, tenant, 'demo', 'x', [
+      '64x64-cover-q75.webp',
+    ]);
     expect(report).toMatchObject({ ok: true, via: 'edge-cache', failures: [], remaining: [], tombstone: true });
     expect(report.checked).toBeGreaterThan(10);
     expect(report.gone).toBe(report.checked);

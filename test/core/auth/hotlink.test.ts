@@ -44,8 +44,17 @@ describe('hotlink protection through the pipeline', () => {
   });
 
   it('denies other pages, including look-alikes', async () => {
-    for (const referer of ['https://evil.net/', 'https://example.com.evil.net/', 'https://notexample.com/', 'https://cdn-customer.net/',
-      'http://localhost:9999/', 'https://www.example.com/', 'not a url', 'file:///x', 'javascript:alert(1)']) {
+    for (const referer of [
+      'https://evil.net/',
+      'https://example.com.evil.net/',
+      'https://notexample.com/',
+      'https://cdn-customer.net/',
+      'http://localhost:9999/',
+      'https://www.example.com/',
+      'not a url',
+      'file:///x',
+      'javascript:alert(1)',
+    ]) {
       expect(await outcome(img, { referer }), referer).toBe('HOTLINK_DENIED');
     }
     expect(await outcome(img, { origin: 'https://evil.net' })).toBe('HOTLINK_DENIED');

@@ -59,8 +59,15 @@ describe('signed URLs', () => {
     const r = await sign({ w: 128, h: 128, fit: 'cover', fmt: 'webp', q: 75, v: '3' });
     const auth = `exp=${EXP}&kid=k1&sig=${r.sig}`;
     expect(await outcome(`/acme/u-42?fmt=webp&fit=cover&h=128&q=75&v=3&w=128&${auth}`)).toBe('ok');
-    for (const changed of ['fmt=jpeg&fit=cover&h=128&q=75&v=3&w=128', 'fmt=webp&fit=contain&h=128&q=75&v=3&w=128', 'fmt=webp&fit=cover&h=256&q=75&v=3&w=128',
-      'fmt=webp&fit=cover&h=128&q=95&v=3&w=128', 'fmt=webp&fit=cover&h=128&q=75&v=4&w=128', 'fmt=webp&fit=cover&h=128&q=75&w=128', 'fmt=webp&fit=cover&h=128&q=75&v=3&w=256']) {
+    for (const changed of [
+      'fmt=jpeg&fit=cover&h=128&q=75&v=3&w=128',
+      'fmt=webp&fit=contain&h=128&q=75&v=3&w=128',
+      'fmt=webp&fit=cover&h=256&q=75&v=3&w=128',
+      'fmt=webp&fit=cover&h=128&q=95&v=3&w=128',
+      'fmt=webp&fit=cover&h=128&q=75&v=4&w=128',
+      'fmt=webp&fit=cover&h=128&q=75&w=128',
+      'fmt=webp&fit=cover&h=128&q=75&v=3&w=256',
+    ]) {
       expect(await outcome(`/acme/u-42?${changed}&${auth}`), changed).toBe('BAD_SIGNATURE');
     }
     expect(await outcome(`/acme/u-43?fmt=webp&fit=cover&h=128&q=75&v=3&w=128&${auth}`)).toBe('BAD_SIGNATURE');

@@ -4,7 +4,7 @@ import { withAdminTokens, withTenantKeys } from '../../../src/core/config/secret
 describe('secrets from the environment', () => {
   const input = { tenants: { acme: { keys: { old: 'published-local-dev-key' } }, other: {} } };
 
-  it('replaces a tenant\'s signing keys (the published ones stop working)', () => {
+  it("replaces a tenant's signing keys (the published ones stop working)", () => {
     const problems: string[] = [];
     const out = withTenantKeys(input, 'KEYS', '{"acme":{"k1":"0123456789abcdef"}}', problems);
     expect(problems).toEqual([]);

@@ -26,9 +26,7 @@ describe('the secret shape', () => {
 
   it('is what admin tokens, upload tokens and METRICS_TOKEN are held to, and no secret is echoed', () => {
     const spaced = `${'s'.repeat(20)} ${'s'.repeat(20)}`;
-    const problems = problemsOf(() =>
-      loadServiceConfig({ admin: { tokens: { ops: spaced } }, tenants: { demo: { uploadTokens: { ci: 'x'.repeat(513) } } } }),
-    );
+    const problems = problemsOf(() => loadServiceConfig({ admin: { tokens: { ops: spaced } }, tenants: { demo: { uploadTokens: { ci: 'x'.repeat(513) } } } }));
     expect(problems).toContain("admin token 'ops' must be 32-512 printable characters without spaces");
     expect(problems).toContain("tenant 'demo': upload token 'ci' must be 32-512 printable characters without spaces");
     expect(problemsOf(() => loadOpsSettings({ METRICS_TOKEN: spaced }))).toEqual(['METRICS_TOKEN must be 16-512 printable characters without spaces']);
@@ -42,9 +40,7 @@ describe('secret ids', () => {
     for (const ok of ['a', 'k1', 'ci_bot-2', 'x'.repeat(32)]) expect(SECRET_ID_RE.test(ok)).toBe(true);
     for (const bad of ['', 'a.b', 'a b', 'x'.repeat(33)]) expect(SECRET_ID_RE.test(bad)).toBe(false);
     const token = 't'.repeat(32);
-    const problems = problemsOf(() =>
-      loadServiceConfig({ admin: { tokens: { 'a.b': token } }, tenants: { demo: { keys: { 'k/1': token }, uploadTokens: { 'c i': token } } } }),
-    );
+    const problems = problemsOf(() => loadServiceConfig({ admin: { tokens: { 'a.b': token } }, tenants: { demo: { keys: { 'k/1': token }, uploadTokens: { 'c i': token } } } }));
     expect(problems).toContain("admin token id 'a.b' must match [A-Za-z0-9_-]{1,32}");
     expect(problems).toContain("tenant 'demo': key id 'k/1' must match [A-Za-z0-9_-]{1,32}");
     expect(problems).toContain("tenant 'demo': upload token id 'c i' must match [A-Za-z0-9_-]{1,32}");

@@ -15,8 +15,7 @@ const SAMPLES = [
   ['mysha-webp.webp', 'webp', 256, 256, true],
 ] as const;
 
-const bytes = (...parts: (number[] | string)[]): Uint8Array =>
-  new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
+const bytes = (...parts: (number[] | string)[]): Uint8Array => new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
 const u32be = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 const u32le = (n: number) => u32be(n).reverse();
 const u16be = (n: number) => [n >> 8, n & 255];
@@ -31,9 +30,7 @@ const chunk = (type: string, data: number[]) => [...u32be(data.length), ...[...t
 const jpeg = (w: number, h: number, ...segments: number[][]) =>
   bytes([0xff, 0xd8], ...segments, [0xff, 0xc0], u16be(17), [8], u16be(h), u16be(w), [3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1], [0xff, 0xda, 0, 2]);
 const tiffWithOrientation = (o: number, le: boolean) =>
-  le
-    ? bytes('II', [42, 0], u32le(8), [1, 0], [0x12, 0x01, 3, 0], u32le(1), [o, 0, 0, 0], u32le(0))
-    : bytes('MM', [0, 42], u32be(8), [0, 1], [0x01, 0x12, 0, 3], u32be(1), [0, o, 0, 0], u32be(0));
+  le ? bytes('II', [42, 0], u32le(8), [1, 0], [0x12, 0x01, 3, 0], u32le(1), [o, 0, 0, 0], u32le(0)) : bytes('MM', [0, 42], u32be(8), [0, 1], [0x01, 0x12, 0, 3], u32be(1), [0, o, 0, 0], u32be(0));
 const app1Exif = (o: number, le = false) => {
   const payload = [...bytes('Exif', [0, 0]), ...tiffWithOrientation(o, le)];
   return [0xff, 0xe1, ...u16be(payload.length + 2), ...payload];
@@ -120,10 +117,8 @@ describe('sniffImage on garbage and edge cases', () => {
     const vp8 = riff(webpChunk('VP8 ', [0, 0, 0, 0x9d, 0x01, 0x2a, ...u16be(300).reverse(), ...u16be(200).reverse(), 0, 0]));
     expect(sniffImage(vp8)).toEqual({ format: 'webp', width: 300, height: 200, hasAlpha: false, orientation: 1 });
     const bits = (300 - 1) | ((200 - 1) << 14) | (1 << 28);
-    expect(sniffImage(riff(webpChunk('VP8L', [0x2f, ...u32le(bits)]))))
-      .toEqual({ format: 'webp', width: 300, height: 200, hasAlpha: true, orientation: 1 });
-    expect(sniffImage(riff(vp8x(5000, 3000, 0x10))))
-      .toEqual({ format: 'webp', width: 5000, height: 3000, hasAlpha: true, orientation: 1 });
+    expect(sniffImage(riff(webpChunk('VP8L', [0x2f, ...u32le(bits)])))).toEqual({ format: 'webp', width: 300, height: 200, hasAlpha: true, orientation: 1 });
+    expect(sniffImage(riff(vp8x(5000, 3000, 0x10)))).toEqual({ format: 'webp', width: 5000, height: 3000, hasAlpha: true, orientation: 1 });
     const withExif = riff(vp8x(40, 30, 0x08), webpChunk('EXIF', [...tiffWithOrientation(8, true)]));
     expect(sniffImage(withExif)?.orientation).toBe(8);
     const prefixed = riff(vp8x(40, 30, 0x08), webpChunk('EXIF', [...bytes('Exif', [0, 0]), ...tiffWithOrientation(5, false)]));

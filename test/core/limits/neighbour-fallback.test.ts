@@ -7,7 +7,16 @@ import { canonicalKey, type Variant, variantName } from '../../../src/core/varia
 
 const LADDER = [16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024];
 const v = (width: number, height: number, extra: Partial<Variant> = {}): Variant => ({
-  tenant: 'demo', id: 'hopper', width, height, fit: 'cover', format: 'webp', quality: 75, version: '', negotiated: false, ...extra,
+  tenant: 'demo',
+  id: 'hopper',
+  width,
+  height,
+  fit: 'cover',
+  format: 'webp',
+  quality: 75,
+  version: '',
+  negotiated: false,
+  ...extra,
 });
 const names = (vs: Variant[]) => vs.map(variantName);
 
@@ -38,7 +47,13 @@ describe('neighbourVariants', () => {
 describe('neighbourResponse', () => {
   const config = loadServiceConfig({ tenants: { demo: {} } });
   const body = (bytes: number[], status = 200): VariantBody => ({
-    status, body: new Uint8Array(bytes), contentType: 'image/webp', etag: '"e"', surrogateKeys: ['t:demo', 'i:demo/hopper', 'v:demo/hopper/x'], source: 'render', timings: {},
+    status,
+    body: new Uint8Array(bytes),
+    contentType: 'image/webp',
+    etag: '"e"',
+    surrogateKeys: ['t:demo', 'i:demo/hopper', 'v:demo/hopper/x'],
+    source: 'render',
+    timings: {},
   });
   const refused = (variant: Variant) => new RenderRefused(new HttpError(503, 'RENDER_BUDGET', 'over', { 'retry-after': '60' }), variant);
   const get = new Request('http://localhost/demo/hopper?w=128');

@@ -28,7 +28,9 @@ describe('backfill with g=auto', () => {
     const report = await backfillTenant({ store, renderer, tenant, sizes: [64, 128, 256], formats: ['webp'], concurrency: 2 });
     expect(report).toMatchObject({ images: 1, rendered: 3, failed: [] });
     expect(detections).toBe(1);
-    const names = keys(variantPrefix('faces', 'p')).map((k) => k.slice(variantPrefix('faces', 'p').length)).sort();
+    const names = keys(variantPrefix('faces', 'p'))
+      .map((k) => k.slice(variantPrefix('faces', 'p').length))
+      .sort();
     expect(names).toEqual(['128x128-cover-gauto-q75.webp', '256x256-cover-gauto-q75.webp', '64x64-cover-gauto-q75.webp', 'focal.json']);
     const record = decodeFocalRecord((await store.get(focalKey('faces', 'p')))!.body);
     expect(record?.face?.x).toBeGreaterThan(0.5);

@@ -53,7 +53,10 @@ describe('purgeKeys', () => {
     }, 10);
     const reports = await purgeKeys(f.purger, ['i:a/1', 'i:a/2'], { soft: false, retry, sleep: noSleep });
     expect(f.calls).toEqual([['i:a/1', 'i:a/2'], ['i:a/1', 'i:a/2'], ['i:a/2']]);
-    expect(reports).toMatchObject([{ key: 'i:a/1', ok: true, attempts: 2 }, { key: 'i:a/2', ok: true, attempts: 3 }]);
+    expect(reports).toMatchObject([
+      { key: 'i:a/1', ok: true, attempts: 2 },
+      { key: 'i:a/2', ok: true, attempts: 3 },
+    ]);
   });
 
   it('reports keys that still fail after every attempt, and keys the purger did not mention', async () => {
@@ -85,7 +88,14 @@ describe('bounded helpers', () => {
 
   it('withRetries gives up after the attempts and reports the last error', async () => {
     let n = 0;
-    const r = await withRetries(async () => { n++; throw new Error(`fail ${n}\nstack`); }, retry, noSleep);
+    const r = await withRetries(
+      async () => {
+        n++;
+        throw new Error(`fail ${n}\nstack`);
+      },
+      retry,
+      noSleep,
+    );
     expect(r).toEqual({ ok: false, error: 'fail 3', attempts: 3 });
     const s = await withRetries(async () => (++n > 4 ? 'ok' : Promise.reject(new Error('x'))), retry, noSleep);
     expect(s).toEqual({ ok: true, value: 'ok', attempts: 2 });

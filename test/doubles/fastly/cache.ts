@@ -39,10 +39,18 @@ export const coreCacheDouble = {
 
 class CacheState {
   constructor(private readonly s: { found: boolean; usable: boolean; stale: boolean; must: boolean }) {}
-  found() { return this.s.found; }
-  usable() { return this.s.usable; }
-  stale() { return this.s.stale; }
-  mustInsertOrUpdate() { return this.s.must; }
+  found() {
+    return this.s.found;
+  }
+  usable() {
+    return this.s.usable;
+  }
+  stale() {
+    return this.s.stale;
+  }
+  mustInsertOrUpdate() {
+    return this.s.must;
+  }
 }
 
 class BodyWriter {
@@ -65,7 +73,10 @@ class BodyWriter {
 
 export class TransactionCacheEntry {
   closed = false;
-  constructor(private readonly key: string, private readonly entry: StoredEntry | undefined) {}
+  constructor(
+    private readonly key: string,
+    private readonly entry: StoredEntry | undefined,
+  ) {}
   state() {
     const e = this.entry;
     if (!e) return new CacheState({ found: false, usable: false, stale: false, must: true });
@@ -74,11 +85,21 @@ export class TransactionCacheEntry {
     const usable = fresh || age < e.maxAge + e.staleWhileRevalidate || e.softPurged;
     return new CacheState({ found: usable, usable, stale: !fresh, must: !fresh });
   }
-  age() { return coreCacheDouble.now - this.entry!.insertedAt; }
-  maxAge() { return this.entry!.maxAge; }
-  staleWhileRevalidate() { return this.entry!.staleWhileRevalidate; }
-  userMetadata() { return new TextEncoder().encode(this.entry!.userMetadata).buffer; }
-  body() { return new Response(this.entry!.body as Uint8Array<ArrayBuffer>).body!; }
+  age() {
+    return coreCacheDouble.now - this.entry!.insertedAt;
+  }
+  maxAge() {
+    return this.entry!.maxAge;
+  }
+  staleWhileRevalidate() {
+    return this.entry!.staleWhileRevalidate;
+  }
+  userMetadata() {
+    return new TextEncoder().encode(this.entry!.userMetadata).buffer;
+  }
+  body() {
+    return new Response(this.entry!.body as Uint8Array<ArrayBuffer>).body!;
+  }
   insert(opts: { maxAge: number; staleWhileRevalidate?: number; surrogateKeys?: string[]; userMetadata?: string }) {
     return new BodyWriter((body) => {
       coreCacheDouble.entries.set(this.key, {
@@ -92,8 +113,12 @@ export class TransactionCacheEntry {
       });
     });
   }
-  cancel() { coreCacheDouble.cancels.push(this.key); }
-  close() { this.closed = true; }
+  cancel() {
+    coreCacheDouble.cancels.push(this.key);
+  }
+  close() {
+    this.closed = true;
+  }
 }
 
 export class CoreCache {

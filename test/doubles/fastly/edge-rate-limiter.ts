@@ -41,7 +41,10 @@ export class PenaltyBox {
 }
 
 export class EdgeRateLimiter {
-  constructor(private readonly counter: RateCounter, private readonly box: PenaltyBox) {}
+  constructor(
+    private readonly counter: RateCounter,
+    private readonly box: PenaltyBox,
+  ) {}
   checkRate(entry: string, delta: number, window: 1 | 10 | 60, limit: number, timeToLive: number): boolean {
     if (![1, 10, 60].includes(window)) throw new TypeError('window must be 1, 10 or 60');
     erlDouble.calls.push(`checkRate ${this.counter.name} ${entry} ${window} ${limit} ${timeToLive}`);

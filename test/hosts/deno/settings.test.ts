@@ -31,7 +31,7 @@ describe('Deno host settings', () => {
     expect([...s.config.tenants.keys()]).toEqual(['demo']);
   });
 
-  it('reads the render scheduler\'s settings: threads default to one fewer than the cores (at least one), budget, deadline and queue', async () => {
+  it("reads the render scheduler's settings: threads default to one fewer than the cores (at least one), budget, deadline and queue", async () => {
     const defaults = await loadDenoSettings({}, readText, 2);
     expect(defaults.render).toEqual({ threads: 1, memoryBytes: 224 * 1024 * 1024, timeoutMs: 5000, maxQueue: 4 });
     expect((await loadDenoSettings({}, readText, 1)).render.threads).toBe(1);
@@ -58,7 +58,15 @@ describe('Deno host settings', () => {
     expect(fromFile.configSource).toBe('AVATAR_CONFIG=/etc/avatar.json');
 
     const inline = await loadDenoSettings(
-      { AVATAR_CONFIG_JSON: files['/etc/avatar.json']!, DEMO_PAGE: 'yes', MODE: 'renderer', RENDER_SECRET: ` ${SECRET} , ${'s'.repeat(40)}`, ADMIN_TOKEN: 'a'.repeat(32), PORT: '0', HOST: '127.0.0.1' },
+      {
+        AVATAR_CONFIG_JSON: files['/etc/avatar.json']!,
+        DEMO_PAGE: 'yes',
+        MODE: 'renderer',
+        RENDER_SECRET: ` ${SECRET} , ${'s'.repeat(40)}`,
+        ADMIN_TOKEN: 'a'.repeat(32),
+        PORT: '0',
+        HOST: '127.0.0.1',
+      },
       readText,
     );
     expect(inline).toMatchObject({ demoPage: true, mode: 'renderer', port: 0, hostname: '127.0.0.1', renderSecrets: [SECRET, 's'.repeat(40)] });

@@ -37,7 +37,12 @@ describe('backend request budget (per execution)', () => {
     const store = reserveForAudit(counted, budget, 1);
     await store.put('tombstones/demo/00/x', new Uint8Array([1]));
     await store.head('originals/demo/00/x');
-    await expect(store.head('variants/demo/00/x/a')).rejects.toMatchObject({ name: 'StorageError', code: 'BackendLimit', retryable: false, message: expect.stringMatching(/not sent: backend request limit reached/) });
+    await expect(store.head('variants/demo/00/x/a')).rejects.toMatchObject({
+      name: 'StorageError',
+      code: 'BackendLimit',
+      retryable: false,
+      message: expect.stringMatching(/not sent: backend request limit reached/),
+    });
     await store.put('audit/2026/12/02/e.json', new Uint8Array([1]));
     expect(mem.keys()).toEqual(['audit/2026/12/02/e.json', 'tombstones/demo/00/x']);
     expect(budget.used()).toBe(3);

@@ -357,7 +357,13 @@ describe('request logs (fastly:logger)', () => {
     down = true;
     await handle(get('/demo/u-42?w=64'));
     expect(lines[1]).toMatchObject({ cache: 'STALE', stale: 'RENDERER_ERROR', status: 200 });
-    const broken = createFastlyService({ fetch: fetch as never, log: () => {}, requestLog: () => { throw new Error('log endpoint down'); } });
+    const broken = createFastlyService({
+      fetch: fetch as never,
+      log: () => {},
+      requestLog: () => {
+        throw new Error('log endpoint down');
+      },
+    });
     expect((await broken(get('/demo/u-42?w=64'))).status).toBe(200);
   });
 });
@@ -409,11 +415,7 @@ describe('rate limits at the POP (fastly:edge-rate-limiter)', () => {
     expect((await handle(get('/demo/u-1?w=64'))).headers.get('x-cache')).toBe('HIT');
     // Other tenants have their own budget (the default).
     expect((await handle(get('/legacy/u-3?w=64'))).status).toBe(200);
-    expect(sent.map((s) => new URL(s.url).pathname)).toEqual([
-      '/_render/demo/u-1/64x0-inside-q75.webp',
-      '/_render/demo/u-2/64x0-inside-q75.webp',
-      '/_render/legacy/u-3/64x0-inside-q100.png',
-    ]);
+    expect(sent.map((s) => new URL(s.url).pathname)).toEqual(['/_render/demo/u-1/64x0-inside-q75.webp', '/_render/demo/u-2/64x0-inside-q75.webp', '/_render/legacy/u-3/64x0-inside-q100.png']);
     // An expired object past its SWR is served stale rather than refused.
     coreCacheDouble.now += 31_536_000_000 + 604_800_000 + 1;
     const stale = await handle(get('/demo/u-2?w=64'));
@@ -461,9 +463,7 @@ describe('shielding', () => {
     const { sent, fetch } = fakeBackends();
     await service(fetch)(get('/demo/u-42?w=64'));
     // To our own service at the shield POP: our host name, so that POP runs this service.
-    expect(sent.map((s) => [s.backend, s.url, s.authorization])).toEqual([
-      ['shield:iad-va-us:encrypted', 'http://edge.test/_render/demo/u-42/64x0-inside-q75.webp', `Bearer ${RENDER_SECRET}`],
-    ]);
+    expect(sent.map((s) => [s.backend, s.url, s.authorization])).toEqual([['shield:iad-va-us:encrypted', 'http://edge.test/_render/demo/u-42/64x0-inside-q75.webp', `Bearer ${RENDER_SECRET}`]]);
   });
 
   it('falls back to the renderer once, logged, when the shield POP cannot be reached or answers 5xx', async () => {
@@ -473,7 +473,8 @@ describe('shielding', () => {
       coreCacheDouble.reset();
       const { sent, fetch } = fakeBackends();
       const logs: string[] = [];
-      const viaShieldFirst = (req: Request, init: Parameters<typeof fetch>[1]) => (String(init.backend).startsWith('shield:') ? (sent.push({ backend: String(init.backend) } as Sent), shield()) : fetch(req, init));
+      const viaShieldFirst = (req: Request, init: Parameters<typeof fetch>[1]) =>
+        String(init.backend).startsWith('shield:') ? (sent.push({ backend: String(init.backend) } as Sent), shield()) : fetch(req, init);
       const handle = service(viaShieldFirst as never, logs);
       const r = await handle(get('/demo/u-42?w=64'));
       expect([r.status, r.headers.get('x-cache')]).toEqual([200, 'MISS']);
@@ -581,7 +582,13 @@ describe('admin purges', () => {
       store: (req) => (req.method === 'PUT' ? new Response(null, { status: 200 }) : new Response('<Error><Code>InternalError</Code></Error>', { status: 500 })),
     });
     const handle = service(fetch);
-    const res = await handle(new Request('http://edge.test/_admin/takedown', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', id: 'u-9', reason: 'r', ticket: 't' }) }));
+    const res = await handle(
+      new Request('http://edge.test/_admin/takedown', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tenant: 'demo', id: 'u-9', reason: 'r', ticket: 't' }),
+      }),
+    );
     const body = (await res.json()) as { code: string; ok: boolean; message: string; audit: { id?: string } };
     expect(res.status).toBe(500);
     // At 6 a takedown is split (8 do not fit one execution); its first call fails, naming step and store.
@@ -665,7 +672,9 @@ function fakeBuckets() {
     if (req.method === 'GET' && url.searchParams.get('list-type') === '2') {
       const prefix = url.searchParams.get('prefix') ?? '';
       const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-      return new Response(`<ListBucketResult><IsTruncated>false</IsTruncated>${keys.map((k) => `<Contents><Key>${k}</Key><Size>1</Size></Contents>`).join('')}</ListBucketResult>`, { headers: { 'content-type': 'application/xml' } });
+      return new Response(`<ListBucketResult><IsTruncated>false</IsTruncated>${keys.map((k) => `<Contents><Key>${k}</Key><Size>1</Size></Contents>`).join('')}</ListBucketResult>`, {
+        headers: { 'content-type': 'application/xml' },
+      });
     }
     if (req.method === 'DELETE') {
       objects.delete(key);
@@ -692,7 +701,10 @@ function fakeBuckets() {
   };
   /** What the bucket holds of the image (original, variants, tombstone). */
   const holds = (backend: string, tenant: string, id: string) =>
-    [...buckets[backend]!.keys()].filter((k) => k.includes(`/${tenant}/${shardOf(tenant, id)}/${id}`)).map((k) => k.split('/')[0]).sort();
+    [...buckets[backend]!.keys()]
+      .filter((k) => k.includes(`/${tenant}/${shardOf(tenant, id)}/${id}`))
+      .map((k) => k.split('/')[0])
+      .sort();
   return { buckets, sent, fetch, seed, holds };
 }
 
@@ -700,7 +712,13 @@ describe('takedowns within the backend request limit, with a failover secondary'
   const SECONDARY = { S3_SECONDARY_ENDPOINT: 'http://127.0.0.1:4569', S3_SECONDARY_BUCKET: 'archive' };
   const SECONDARY_SECRETS = { S3_SECONDARY_ACCESS_KEY_ID: 'S3RVER', S3_SECONDARY_SECRET_ACCESS_KEY: 'S3RVER' };
   const takedown = (handle: ReturnType<typeof service>) =>
-    handle(new Request('http://edge.test/_admin/takedown', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', id: 'u-7', reason: 'r', ticket: 't' }) }));
+    handle(
+      new Request('http://edge.test/_admin/takedown', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tenant: 'demo', id: 'u-7', reason: 'r', ticket: 't' }),
+      }),
+    );
 
   it('one store: 8 backend requests in one execution (7 for the image, 1 for the audit entry), ok', async () => {
     configure(STORAGE, STORAGE_SECRETS);
@@ -718,7 +736,10 @@ describe('takedowns within the backend request limit, with a failover secondary'
   const admin = (handle: ReturnType<typeof service>, op: string, body: Record<string, unknown>) =>
     handle(new Request(`http://edge.test/_admin/${op}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
   const audits = (b: ReturnType<typeof fakeBuckets>) =>
-    [...b.buckets.store!.entries()].filter(([k]) => k.startsWith('audit/')).sort(([x], [y]) => (x < y ? -1 : 1)).map(([, v]) => JSON.parse(new TextDecoder().decode(v)) as Record<string, unknown>);
+    [...b.buckets.store!.entries()]
+      .filter(([k]) => k.startsWith('audit/'))
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([, v]) => JSON.parse(new TextDecoder().decode(v)) as Record<string, unknown>);
   /** Backend requests per execution, in order. */
   const perExecution = (b: ReturnType<typeof fakeBuckets>) => {
     const counts = new Map<string | null, number>();
@@ -748,7 +769,14 @@ describe('takedowns within the backend request limit, with a failover secondary'
     expect(await last.json()).toMatchObject({
       ok: true,
       continues: part.audit.id,
-      verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] },
+      verification: {
+        ok: true,
+        via: 'edge-cache',
+        stores: [
+          { store: 'primary', tombstone: true, remaining: [] },
+          { store: 'secondary', tombstone: true, remaining: [] },
+        ],
+      },
     });
     // 9 (4 per bucket + audit), then 7 (the sweep's 3 per bucket + audit): never more than 10 in one execution.
     expect(perExecution(b)).toEqual([9, 7]);
@@ -825,7 +853,11 @@ describe('takedowns within the backend request limit, with a failover secondary'
     expect(await p4.json()).toMatchObject({ ok: true, more: false, erased: 0 });
     expect(Math.max(...perExecution(b))).toBeLessThanOrEqual(10);
     // No audit entry of a part says ok.
-    expect(audits(b).filter((a) => a.inProgress).every((a) => a.ok === false)).toBe(true);
+    expect(
+      audits(b)
+        .filter((a) => a.inProgress)
+        .every((a) => a.ok === false),
+    ).toBe(true);
   });
 
   it('two stores with BACKEND_REQUEST_LIMIT=15: 15 backend requests in one execution, both stores verified, ok', async () => {
@@ -836,7 +868,14 @@ describe('takedowns within the backend request limit, with a failover secondary'
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       ok: true,
-      verification: { ok: true, via: 'edge-cache', stores: [{ store: 'primary', tombstone: true, remaining: [] }, { store: 'secondary', tombstone: true, remaining: [] }] },
+      verification: {
+        ok: true,
+        via: 'edge-cache',
+        stores: [
+          { store: 'primary', tombstone: true, remaining: [] },
+          { store: 'secondary', tombstone: true, remaining: [] },
+        ],
+      },
     });
     expect(b.sent).toHaveLength(15);
     expect(b.sent.filter((s) => s.backend === 'store_secondary')).toHaveLength(7);

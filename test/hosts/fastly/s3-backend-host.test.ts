@@ -10,7 +10,9 @@ describe('S3 backend host vs signed host', () => {
     // The override host is what is sent, whatever the address.
     expect(s3BackendHostProblem('S3_', AWS, 'store', { target: '52.218.1.1', hostOverride: 'avatars.s3.eu-west-1.amazonaws.com' })).toBeNull();
     // R2 defaults to path-style on the account host.
-    expect(s3BackendHostProblem('S3_', { endpoint: 'https://acc123.r2.cloudflarestorage.com', bucket: 'avatars' }, 'store', { target: 'acc123.r2.cloudflarestorage.com', hostOverride: '' })).toBeNull();
+    expect(
+      s3BackendHostProblem('S3_', { endpoint: 'https://acc123.r2.cloudflarestorage.com', bucket: 'avatars' }, 'store', { target: 'acc123.r2.cloudflarestorage.com', hostOverride: '' }),
+    ).toBeNull();
   });
 
   it('refuses the documented mismatch (regional host, virtual-hosted signing) and names both fixes', () => {

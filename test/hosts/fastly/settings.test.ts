@@ -20,7 +20,9 @@ async function problems(p: Promise<unknown>): Promise<string[]> {
 
 describe('Fastly settings (Config Store + Secret Store)', () => {
   it('fills defaults: renderer backend, no shield, renderer mode', async () => {
-    const s = await loadEdgeSettings(source({ AVATAR_CONFIG_JSON: '{"tenants":{"acme":{"requireSignature":true}}}' }, { RENDER_SECRET: SECRET, TENANT_KEYS_JSON: '{"acme":{"k1":"0123456789abcdef0"}}' }));
+    const s = await loadEdgeSettings(
+      source({ AVATAR_CONFIG_JSON: '{"tenants":{"acme":{"requireSignature":true}}}' }, { RENDER_SECRET: SECRET, TENANT_KEYS_JSON: '{"acme":{"k1":"0123456789abcdef0"}}' }),
+    );
     expect(s).toMatchObject({ rendererBackend: 'renderer', renderMode: 'renderer', renderSecrets: [SECRET], storeBackend: 'store' });
     expect(s.shieldPop).toBeUndefined();
     expect(s.config.tenants.get('acme')!.keys).toEqual({ k1: '0123456789abcdef0' });
@@ -31,13 +33,17 @@ describe('Fastly settings (Config Store + Secret Store)', () => {
     const base = { AVATAR_CONFIG_JSON: '{"tenants":{"demo":{}}}' };
     expect((await loadEdgeSettings(source({ ...base, BACKEND_REQUEST_LIMIT: '32' }, { RENDER_SECRET: SECRET }))).backendRequestLimit).toBe(32);
     for (const bad of ['0', '1', '2.5', 'ten', '5000']) {
-      expect(await problems(loadEdgeSettings(source({ ...base, BACKEND_REQUEST_LIMIT: bad }, { RENDER_SECRET: SECRET })))).toEqual([expect.stringMatching(/^BACKEND_REQUEST_LIMIT must be an integer from 2 to 1000/)]);
+      expect(await problems(loadEdgeSettings(source({ ...base, BACKEND_REQUEST_LIMIT: bad }, { RENDER_SECRET: SECRET })))).toEqual([
+        expect.stringMatching(/^BACKEND_REQUEST_LIMIT must be an integer from 2 to 1000/),
+      ]);
     }
   });
 
   it('lists every problem at once and never echoes secret values', async () => {
     const found = await problems(
-      loadEdgeSettings(source({ SHIELD_POP: 'Nowhere!', RENDER_MODE: 'magic', AVATAR_CONFIG_JSON: '{"tenants":{"acme":{"formats":["gif"]}}}' }, { TENANT_KEYS_JSON: '{"ghost":{"k":"super-secret-value"}}' })),
+      loadEdgeSettings(
+        source({ SHIELD_POP: 'Nowhere!', RENDER_MODE: 'magic', AVATAR_CONFIG_JSON: '{"tenants":{"acme":{"formats":["gif"]}}}' }, { TENANT_KEYS_JSON: '{"ghost":{"k":"super-secret-value"}}' }),
+      ),
     );
     expect(found.join('\n')).not.toContain('super-secret-value');
     expect(found).toEqual(

@@ -4,11 +4,18 @@ import { bodilessRequest } from '../../../src/hosts/node/bodiless-request.js';
 
 const raw = ['Host', 'example.com', 'Accept', 'image/webp,*/*', 'Referer', 'https://a.example/', 'referer', 'https://b.example/'];
 
-describe('bodilessRequest (the Node adapter\'s GET and HEAD requests)', () => {
+describe("bodilessRequest (the Node adapter's GET and HEAD requests)", () => {
   it('reads like the undici Request it stands for', async () => {
     const url = 'http://localhost/demo/a b/%2F?w=1&x=é#frag';
     const ours = bodilessRequest('GET', url, raw);
-    const theirs = new Request(url, { headers: [['Host', 'example.com'], ['Accept', 'image/webp,*/*'], ['Referer', 'https://a.example/'], ['referer', 'https://b.example/']] });
+    const theirs = new Request(url, {
+      headers: [
+        ['Host', 'example.com'],
+        ['Accept', 'image/webp,*/*'],
+        ['Referer', 'https://a.example/'],
+        ['referer', 'https://b.example/'],
+      ],
+    });
     expect(ours).toBeInstanceOf(Request);
     expect(ours.url).toBe(theirs.url);
     expect(ours.method).toBe('GET');

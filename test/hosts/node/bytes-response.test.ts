@@ -3,7 +3,7 @@ import { BytesResponse, bytesResponse } from '../../../src/hosts/node/bytes-resp
 
 const bytes = () => new TextEncoder().encode('{"a":1}') as Uint8Array<ArrayBuffer>;
 
-describe('BytesResponse (the Node host\'s image responses)', () => {
+describe("BytesResponse (the Node host's image responses)", () => {
   it('keeps the bytes for the adapter and still reads like any Response in process', async () => {
     const r = new BytesResponse(bytes(), { status: 200, headers: { 'content-type': 'application/json' } });
     expect(r.raw).toEqual(bytes());

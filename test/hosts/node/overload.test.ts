@@ -12,10 +12,7 @@ describe('Node host: overload shedding and deadlines', () => {
   let host: Awaited<ReturnType<typeof startTestHost>>;
 
   beforeAll(async () => {
-    host = await startTestHost(
-      { tenants: { demo: {} } },
-      { renderThreads: 1, render: { maxQueue: 1, timeoutMs: 1500, stallForTests: { marker: STALL_MARKER, ms: 60_000 } } },
-    );
+    host = await startTestHost({ tenants: { demo: {} } }, { renderThreads: 1, render: { maxQueue: 1, timeoutMs: 1500, stallForTests: { marker: STALL_MARKER, ms: 60_000 } } });
     const hopper = new Uint8Array(await readFile(new URL('../../../samples/demo/hopper.jpg', import.meta.url)));
     for (const tag of ['a', 'b', 'c']) await host.store.put(originalKey('demo', `slow-${tag}`), stallingJpeg(hopper, tag), { contentType: 'image/jpeg' });
   });

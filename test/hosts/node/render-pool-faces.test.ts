@@ -7,7 +7,18 @@ import { loadCodecModules } from '../../../src/hosts/node/load-wasm.js';
 import { createRenderPool, type RenderPool } from '../../../src/hosts/node/render-pool.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/faces/${name}`, import.meta.url)));
-const variant = (w: number, gravity: Variant['gravity']): Variant => ({ tenant: 'faces', id: 'x', width: w, height: w, fit: 'cover', format: 'png', quality: 100, version: '', negotiated: false, gravity });
+const variant = (w: number, gravity: Variant['gravity']): Variant => ({
+  tenant: 'faces',
+  id: 'x',
+  width: w,
+  height: w,
+  fit: 'cover',
+  format: 'png',
+  quality: 100,
+  version: '',
+  negotiated: false,
+  gravity,
+});
 
 describe('render pool, face crops', () => {
   let pool: RenderPool;

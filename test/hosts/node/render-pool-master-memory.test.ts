@@ -23,7 +23,11 @@ async function photo(seed: number): Promise<Uint8Array> {
     s = (s * 1103515245 + 12345) >>> 0;
     px[i] = ((i % (w * 3)) >> 4) + (s >>> 28);
   }
-  return new Uint8Array(await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
+  return new Uint8Array(
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 80 })
+      .toBuffer(),
+  );
 }
 
 describe('render pool master memory', () => {

@@ -41,7 +41,7 @@ describe('render pool (worker threads)', () => {
     expect(sniffImage(b.body)).toMatchObject({ format: 'png', width: 100, height: 100, hasAlpha: true });
   });
 
-  it('passes the caller\'s bytes by copy: the source stays usable', async () => {
+  it("passes the caller's bytes by copy: the source stays usable", async () => {
     const src = sample('mysha.png');
     await pool.render(src, variant(32));
     expect(src.byteLength).toBeGreaterThan(0);
@@ -93,7 +93,7 @@ describe('render pool masters', () => {
     }
   });
 
-  it('first touch decodes at the variant\'s scale; a source asked for more is decoded once more, for a full master', async () => {
+  it("first touch decodes at the variant's scale; a source asked for more is decoded once more, for a full master", async () => {
     const pool = createRenderPool({ modules: await loadCodecModules(), size: 1 });
     try {
       await pool.warmUp();
@@ -142,7 +142,10 @@ describe('render pool masters', () => {
     try {
       await pool.warmUp();
       const out = await Promise.all([pool.render(free, wide), pool.render(other, wide)]);
-      expect(out.map((r) => [r.width, r.height])).toEqual([[1024, 768], [1024, 768]]);
+      expect(out.map((r) => [r.width, r.height])).toEqual([
+        [1024, 768],
+        [1024, 768],
+      ]);
       expect(pool.stats().largeAtOnce).toBe(2);
     } finally {
       await pool.close();
@@ -158,7 +161,9 @@ describe('render pool masters', () => {
       expect(err).toBeInstanceOf(HttpError);
       expect([(err as HttpError).status, (err as HttpError).code]).toEqual([422, 'SOURCE_TOO_LARGE']);
       // The source fits; this size of it does not: the message says so.
-      expect((err as HttpError).message).toMatch(/^source image is 2880×2160 \(6220800 pixels\); rendering it at 1024×auto needs about \d+ MB of memory, more than this renderer's 32 MB budget; a smaller size may fit$/);
+      expect((err as HttpError).message).toMatch(
+        /^source image is 2880×2160 \(6220800 pixels\); rendering it at 1024×auto needs about \d+ MB of memory, more than this renderer's 32 MB budget; a smaller size may fit$/,
+      );
       expect(pool.stats().running + pool.stats().queued).toBe(0);
       // The same source at a scale that fits the budget renders.
       const small = await pool.render(sample('free.jpg'), variant(64));
@@ -168,10 +173,14 @@ describe('render pool masters', () => {
     }
   });
 
-  it('refuses a PNG too large for its budget with the message the render thread\'s own check gives (one rule, render-memory.ts)', async () => {
+  it("refuses a PNG too large for its budget with the message the render thread's own check gives (one rule, render-memory.ts)", async () => {
     const memoryBytes = 48 * 1024 * 1024;
     // 2000×2000 decodes at full size: ~32 MB of pixels and their copy, past 48 MB with the fixed costs.
-    const png = new Uint8Array(await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#2878c8' } }).png().toBuffer());
+    const png = new Uint8Array(
+      await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#2878c8' } })
+        .png()
+        .toBuffer(),
+    );
     const inThread = (() => {
       try {
         return checkSource(png, { ...LIMIT_DEFAULTS, renderMemoryBytes: memoryBytes });
@@ -185,7 +194,9 @@ describe('render pool masters', () => {
       const err = await pool.render(png, variant(64)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HttpError);
       expect([(err as HttpError).status, (err as HttpError).code]).toEqual([422, 'SOURCE_TOO_LARGE']);
-      expect((err as HttpError).message).toMatch(/^source image is 2000×2000 \(4000000 pixels\); PNG sources decode at full size and may have at most \d+ pixels in this renderer's 48 MB memory budget$/);
+      expect((err as HttpError).message).toMatch(
+        /^source image is 2000×2000 \(4000000 pixels\); PNG sources decode at full size and may have at most \d+ pixels in this renderer's 48 MB memory budget$/,
+      );
       expect((err as HttpError).message).toBe((inThread as HttpError).message);
       expect(pool.stats().running + pool.stats().queued).toBe(0);
     } finally {

@@ -8,7 +8,15 @@ import { createGeneratedFallback } from '../../../src/render/fallback/create-fal
 import { decodeToRgba } from '../../support/pixels.js';
 
 const variant = (id: string, width: number, height: number, format: Format = 'webp', fit: Fit = 'cover'): Variant => ({
-  tenant: 'demo', id, width, height, fit, format, quality: 75, version: '', negotiated: false,
+  tenant: 'demo',
+  id,
+  width,
+  height,
+  fit,
+  format,
+  quality: 75,
+  version: '',
+  negotiated: false,
 });
 
 /** Mean absolute difference per channel, 0..255. */
@@ -63,7 +71,11 @@ describe('generated fallback: encoded through the codecs', () => {
 
   it('encodes each format at the variant size, byte-identical for the same id', async () => {
     const fallback = await generate;
-    for (const [format, w, h] of [['webp', 96, 96], ['jpeg', 512, 256], ['png', 48, 0]] as const) {
+    for (const [format, w, h] of [
+      ['webp', 96, 96],
+      ['jpeg', 512, 256],
+      ['png', 48, 0],
+    ] as const) {
       const body = await fallback(variant('ada-lovelace', w, h, format));
       expect(sniffImage(body)).toMatchObject({ format, width: w, height: h || w });
       expect(await fallback(variant('ada-lovelace', w, h, format))).toEqual(body);

@@ -11,7 +11,11 @@ const variant = (w: number): Variant => ({ tenant: 'demo', id: 'x', width: w, he
 async function until(ok: () => boolean): Promise<void> {
   while (!ok()) await new Promise((r) => setTimeout(r, 5));
 }
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as HttpError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as HttpError,
+  );
 
 // Stalled renders spin for a minute: far past any deadline here, so only the deadline ends them.
 const stallForTests = { marker: STALL_MARKER, ms: 60_000 };

@@ -14,7 +14,17 @@ import { codecModules, codecs, decodeOutput, pixel, renderer, sample, solid } fr
 const RED = [220, 30, 30, 255];
 const BLUE = [30, 30, 220, 255];
 const crop = (side: number, focal?: FocalRecord): Variant => ({
-  tenant: 'faces', id: 'x', width: side, height: side, fit: 'cover', format: 'png', quality: 100, version: '', negotiated: false, gravity: 'auto', ...(focal ? { focal } : {}),
+  tenant: 'faces',
+  id: 'x',
+  width: side,
+  height: side,
+  fit: 'cover',
+  format: 'png',
+  quality: 100,
+  version: '',
+  negotiated: false,
+  gravity: 'auto',
+  ...(focal ? { focal } : {}),
 });
 const at = (x: number): FocalRecord => ({ face: { x, y: 0.5 }, saliency: null });
 
@@ -48,7 +58,7 @@ describe('scheduler, focal records', () => {
     await s.close();
   });
 
-  it('finds a source\'s record once: twins and later sizes reuse it and hand it to callers without one', async () => {
+  it("finds a source's record once: twins and later sizes reuse it and hand it to callers without one", async () => {
     let calls = 0;
     const real = createFocalFinder(undefined); // saliency only: no face detector needed here
     const s = await scheduler(async (image, orientation) => (calls++, real(image, orientation)));
@@ -72,7 +82,7 @@ describe('scheduler, focal records', () => {
     await s.close();
   });
 
-  it('finds the record on a full master\'s pixels, not on the coarse master a small centre crop kept', async () => {
+  it("finds the record on a full master's pixels, not on the coarse master a small centre crop kept", async () => {
     const findFocal = createFocalFinder(undefined);
     const s = await scheduler(findFocal);
     const source = sample('seeding.jpg'); // 5312×2988: a 32 px avatar decodes it at 1/8

@@ -47,10 +47,10 @@ describe('memory budget', () => {
   });
 });
 
-describe('render estimates (from the header alone, built on the decoders\' decodePeakBytes)', () => {
+describe("render estimates (from the header alone, built on the decoders' decodePeakBytes)", () => {
   const cover = (side: number) => ({ width: side, height: side, fit: 'cover' as const });
 
-  it('a small variant costs its decode stage: the decoders\' peak, the thread\'s copy of the source and the fixed costs', () => {
+  it("a small variant costs its decode stage: the decoders' peak, the thread's copy of the source and the fixed costs", () => {
     const baseline = { ...info, progressive: false };
     expect(renderPeakBytes(baseline, cover(128), 8, 3e6)).toBe(decodePeakBytes(baseline, 8, 3e6) + 3e6 + RENDER_OVERHEAD_BYTES);
     // A progressive file keeps every coefficient of the full image whatever the scale.
