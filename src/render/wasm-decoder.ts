@@ -22,8 +22,13 @@ export interface DecoderExports {
   release(): void;
 }
 
-/** Past this much WebAssembly memory an instance is dropped after its decode. */
-export const KEEP_MEMORY_BYTES = 48 * 1024 * 1024;
+/**
+ * Past this much WebAssembly memory an instance is dropped after its decode. Small enough that
+ * a render thread holds little between renders (a 4 MP PNG's decoder grows to ~40 MB), so
+ * threads need replacing only after the largest decodes (scheduler/pool.ts
+ * `recycleAfterPixels`); 48 MB kept up to ~130 MB per thread across its decoders.
+ */
+export const KEEP_MEMORY_BYTES = 16 * 1024 * 1024;
 
 export interface WasmDecoder {
   /**

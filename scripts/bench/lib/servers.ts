@@ -151,8 +151,10 @@ export async function startServer(kind: ServerKind, files: readonly SourceFile[]
     await writeFile(config, JSON.stringify(SERVICE_CONFIG));
     s = spawnServer(process.execPath, [join(nodeBundleDir(), 'main.js')], {
       ...process.env,
-      // As `npm start` sets it (package.json): two malloc arenas for the render threads' buffers.
+      // As `npm start` sets them (package.json): glibc's malloc tuned for the render threads' buffers.
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+      MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? '131072',
       PORT: '0',
       HOST: '127.0.0.1',
       STORAGE: 'fs',

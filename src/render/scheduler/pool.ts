@@ -17,11 +17,10 @@
  * The render that finds it decodes no coarser than a full master (master.ts
  * `needsDetectionScale`), and the budget estimate is made for that scale.
  *
- * Threads are replaced after a large decode or `maxRendersPerWorker` renders (WebAssembly
- * memory never shrinks, and allocators keep a thread's freed pixel buffers: recycling gives a
- * peak back; first-touch bench without it: peak RSS +60–95 MB on Node, +190–210 MB on Deno, for
- * no consistent gain in req/s), and after a render past its deadline
- * (terminating the thread is the only way to stop a WebAssembly call).
+ * Threads are replaced after a decode of at least 16 MP (`DEFAULT_RECYCLE_AFTER_PIXELS`) or
+ * `maxRendersPerWorker` renders (WebAssembly memory never shrinks: the codecs drop their grown
+ * instances, and replacing the thread gives back what is left after the largest), and after a
+ * render past its deadline (terminating the thread is the only way to stop a WebAssembly call).
  */
 import { LIMIT_DEFAULTS, type Limits } from '../../core/config/service-config.js';
 import { HttpError } from '../../core/errors.js';
@@ -47,6 +46,14 @@ const MiB = 1024 * 1024;
 /** Decoded pixels in flight plus masters: with ~130 MB for the process and two threads, under ~384 MB RSS. */
 export const DEFAULT_RENDER_MEMORY_BYTES = LIMIT_DEFAULTS.renderMemoryBytes;
 export const DEFAULT_RENDER_TIMEOUT_MS = 5000;
+/**
+ * A thread is replaced after decoding this many pixels at once. Below it, the codecs give
+ * memory back themselves (decoders over 16 MB dropped and collected after their decode,
+ * wasm-decoder.ts, codecs.ts), and a replacement costs ~350 ms of CPU to boot: at 4 MP, the
+ * first-touch probe (Node host, 100 originals, 4 in flight) spent 203–248 ms of CPU per
+ * request against 184–198 ms at 16 MP, with peak RSS 482–492 MB against 442–475 MB.
+ */
+export const DEFAULT_RECYCLE_AFTER_PIXELS = 16_000_000;
 /** Renders waiting for a thread, per thread. */
 export const DEFAULT_QUEUE_PER_THREAD = 4;
 /** How long a source that timed out answers RENDER_TIMEOUT at once. */
@@ -75,7 +82,7 @@ export interface SchedulerOptions {
   size?: number;
   /** Replace a thread after this many renders (default 500). */
   maxRendersPerWorker?: number;
-  /** Replace a thread after it decoded at least this many pixels (default 4 MP). */
+  /** Replace a thread after it decoded at least this many pixels (default 16 MP). */
   recycleAfterPixels?: number;
   /**
    * The memory budget: estimated bytes of renders in flight plus masters (render-memory.ts);
@@ -178,7 +185,7 @@ async function sourceKey(bytes: Uint8Array): Promise<string> {
 export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   const size = Math.max(1, opts.size ?? 1);
   const maxRenders = opts.maxRendersPerWorker ?? 500;
-  const bigPixels = opts.recycleAfterPixels ?? 4_000_000;
+  const bigPixels = opts.recycleAfterPixels ?? DEFAULT_RECYCLE_AFTER_PIXELS;
   const memoryBytes = opts.memoryBytes ?? opts.limits?.renderMemoryBytes ?? DEFAULT_RENDER_MEMORY_BYTES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
   const maxQueue = opts.maxQueue ?? DEFAULT_QUEUE_PER_THREAD * size;
