@@ -26,9 +26,13 @@ export interface DecoderExports {
  * Past this much WebAssembly memory an instance is dropped after its decode. Small enough that
  * a render thread holds little between renders (a 4 MP PNG's decoder grows to ~40 MB), so
  * threads need replacing only after the largest decodes (scheduler/pool.ts
- * `recycleAfterPixels`); 48 MB kept up to ~130 MB per thread across its decoders.
+ * `recycleAfterPixels`); 48 MB kept up to ~130 MB per thread across its decoders. Only where
+ * the host can collect at once (`afterDrop`): elsewhere (Deno's workers) a dropped instance
+ * waits for V8's own collection, and dropping more of them raised the Deno host's first-touch
+ * peak from ~530 MB to 820–970 MB; there instances are kept up to `KEEP_MEMORY_BYTES_UNCOLLECTED`.
  */
 export const KEEP_MEMORY_BYTES = 16 * 1024 * 1024;
+export const KEEP_MEMORY_BYTES_UNCOLLECTED = 48 * 1024 * 1024;
 
 export interface WasmDecoder {
   /**
@@ -49,7 +53,7 @@ export interface Input {
  * `afterDrop` runs when a dropped instance's memory was large (codecs.ts `collectGarbage`);
  * an instance is dropped once its memory passes `keepBytes`.
  */
-export function createWasmDecoder(module: WebAssembly.Module, name: string, afterDrop?: () => void, keepBytes = KEEP_MEMORY_BYTES): WasmDecoder {
+export function createWasmDecoder(module: WebAssembly.Module, name: string, afterDrop?: () => void, keepBytes = afterDrop ? KEEP_MEMORY_BYTES : KEEP_MEMORY_BYTES_UNCOLLECTED): WasmDecoder {
   let current: DecoderExports | undefined;
   // Set when a large instance was dropped: the collection runs once `run`'s inner frame, which
   // still holds the instance, has returned; collecting from inside it would find the instance

@@ -25,7 +25,7 @@ import { createGeneratedFallback } from '../../render/fallback/create-fallback.j
 import type { CodecModules } from '../../render/codec-modules.js';
 import { startInlineThread } from '../../render/scheduler/inline-thread.js';
 import type { RenderMetrics } from '../../core/metrics/ports.js';
-import { createRenderScheduler, type RenderScheduler } from '../../render/scheduler/pool.js';
+import { createRenderScheduler, RECYCLE_AFTER_PIXELS_UNCOLLECTED, type RenderScheduler } from '../../render/scheduler/pool.js';
 import { stallWarning } from '../../render/scheduler/settings.js';
 import { startWebWorkerThread } from '../../render/scheduler/web-worker-thread.js';
 import { createHostOps } from '../../observability/host-ops.js';
@@ -164,7 +164,7 @@ async function startScheduler(modules: CodecModules, render: DenoSettings['rende
     const entry = new URL('./render-worker.js', import.meta.url);
     let pool: RenderScheduler | undefined;
     try {
-      pool = createRenderScheduler({ ...options, size: render.threads, startThread: () => startWebWorkerThread(entry) });
+      pool = createRenderScheduler({ ...options, size: render.threads, recycleAfterPixels: RECYCLE_AFTER_PIXELS_UNCOLLECTED, startThread: () => startWebWorkerThread(entry) });
       await pool.warmUp();
       return pool;
     } catch (err) {
