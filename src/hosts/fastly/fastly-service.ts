@@ -29,6 +29,7 @@ import { type BackendHostInfo, s3BackendHostProblem } from './s3-backend-host.js
 import { cpuNow, cpuSince } from './cpu-time.js';
 import { createEndpointLog, type LoggedFacts, logged, type RequestLog } from './request-log.js';
 import { memoSettings, SETTINGS_MAX_AGE_MS } from './settings-memo.js';
+import { rememberedHmac } from './remembered-hmac.js';
 import { createStoreSource } from './stores.js';
 import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
 
@@ -74,6 +75,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
   const log = deps.log ?? ((msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')));
   const fetchFn: FetchWithBackend = deps.fetch ?? ((input, init) => fetch(input, init));
   const requestLog = deps.requestLog ?? createEndpointLog();
+  // One authorizer per sandbox: it remembers the HMACs it computed (remembered-hmac.ts).
+  const authorize = createAuthorizer({ hmac: rememberedHmac() });
   const readSettings = memoSettings(loadEdgeSettings, { maxAgeMs: deps.settingsMaxAgeMs ?? SETTINGS_MAX_AGE_MS, ...(deps.now ? { now: deps.now } : {}) });
   // The router is built once, here: at build time on Fastly (the Wizer snapshot), so no request
   // pays for compiling its routes. Each request's handlers (which hold that request's settings,
@@ -185,7 +188,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
         config: s.config,
         cache: cacheFor(s),
         loader,
-        authorize: createAuthorizer(),
+        authorize,
         onStageTimings: (timings) => void (facts.timings = timings),
       })(req);
       return withCpuTiming(res, facts.cpuStart);

@@ -24,6 +24,7 @@ import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { createImageHandler } from '../../core/image-handler.js';
 import type { VariantBody } from '../../core/ports.js';
 import { lineFor } from './request-log.js';
+import { rememberedHmac } from './remembered-hmac.js';
 import { loadEdgeSettings, type SettingsSource } from './settings.js';
 
 const PLACEHOLDER_KEY = 'snapshot-warmup-placeholder-key-0000';
@@ -74,7 +75,7 @@ export async function warmUpSnapshot(log: (msg: string) => void = (m) => console
       config: settings.config,
       cache: { getOrLoad: async () => ({ value: cachedBody, state: 'HIT' }), purge: async () => ({ purged: 0 }) },
       loader: { load: async () => cachedBody, hasAlpha: async () => false },
-      authorize: createAuthorizer(),
+      authorize: createAuthorizer({ hmac: rememberedHmac() }),
       onStageTimings: (t) => void (timings = t),
       // A plain object: Response cannot be constructed at build time.
       respond: (body, init) => ({ status: init.status, headers: new Headers(init.headers as Record<string, string>), body }) as unknown as Response,
