@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- --only=fastly-cpu`: vCPU per request of the Fastly service under Viceroy,
- * read from its own `Server-Timing: cpu;dur=` (vCpuTime(), whole milliseconds), for a cached
- * HIT, a signed HIT and a MISS, next to a minimal js-compute handler built and run in the same
- * bench that answers 4 KiB from memory. Every Fastly request starts from the build-time
- * snapshot, so this is what each hit costs, at any request rate.
+ * read from its own `Server-Timing: cpu;dur=` for a cached HIT, a signed HIT and a MISS, next
+ * to a minimal js-compute handler built and run in the same bench that answers 4 KiB from
+ * memory. Both reuse sandboxes with the same bounds (FASTLY_SANDBOX_*, sandbox-reuse.ts) and
+ * both report vCpuTime() at the end of the request minus at its start, since in a reused
+ * sandbox vCpuTime() counts from the sandbox's start (docs/fastly.md, "CPU per request").
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -146,7 +147,7 @@ avatar_edge_secrets = [
       tables: [],
       notes: [
         'Viceroy reports vCpuTime() in whole milliseconds, so medians move in steps of 1 ms; production POPs differ in CPU speed.',
-        'Per request the service still reads and validates its Config Store and Secret Store entries (the snapshot cannot hold them) and, for signed URLs, imports the HMAC key and signs; the hot path\'s first-use work (bytecode, the first crypto.subtle sign) is done at build time (src/hosts/fastly/snapshot-warmup.ts, docs/fastly.md "CPU per request").',
+        'Figures are per request (vCpuTime() at the end minus at the start) in reused sandboxes: the settings are read from the stores at most every 5 s per sandbox, imported HMAC keys and computed HMACs are kept, and the hot path\'s first-use work is done at build time (docs/fastly.md "CPU per request"). The figure is read when the answer is made, before the request log line.',
       ],
     };
   } finally {
