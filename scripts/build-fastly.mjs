@@ -29,6 +29,9 @@ await build({
   mainFields: ['module', 'main'],
   // Provided by the runtime, not bundled.
   external: ['fastly:*'],
+  // The sandbox bounds are fixed at build time: every FASTLY_SANDBOX_* variable goes in, and
+  // src/hosts/fastly/sandbox-reuse.ts checks them (a refused or unknown one fails the build).
+  define: { __AVATAR_EDGE_BUILD_ENV__: JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([n]) => n.startsWith('FASTLY_SANDBOX_')))) },
   legalComments: 'none',
   logLevel: 'warning',
 });

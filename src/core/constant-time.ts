@@ -5,14 +5,18 @@ import { MAX_SECRET_LENGTH } from './config/secret-shape.js';
  * under a random per-process key, so neither the content nor the length of the secret
  * leaks through timing, then compares the fixed-size digests without early exit.
  */
-let keyPromise: Promise<CryptoKey> | undefined;
+// The bytes are kept with the key: Fastly's runtime signs with the imported buffer itself (core/auth/hmac.ts).
+let blinding: { key: Promise<CryptoKey>; bytes: Uint8Array } | undefined;
 
 // Created on first use, not at import: Fastly runs top-level code at build time (Wizer), which
 // would bake one key into the binary. importKey of random bytes rather than generateKey, which
 // Fastly's runtime does not implement.
 function blindingKey(): Promise<CryptoKey> {
-  keyPromise ??= crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return keyPromise;
+  if (!blinding) {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    blinding = { key: crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']), bytes };
+  }
+  return blinding.key;
 }
 
 export async function timingSafeEqual(a: string, b: string): Promise<boolean> {

@@ -22,16 +22,28 @@ export function edgeTtl(tenant: Tenant, policy: CachePolicy): { ttl: number; swr
   return { ttl: policy.edgeTtl, swr: policy.edgeSwr };
 }
 
+const STAGES = ['origin', 'detect', 'decode', 'resize', 'encode'] as const;
+
+/**
+ * The stage timings a response's Server-Timing carries, in ms to 0.1 as written there (what
+ * observability/access-log.ts's parseServerTiming reads back): a MISS's own work; none on a
+ * hit, nor on a coalesced request, which waited for another's work.
+ */
+export function stageTimings(state: CacheState | 'PASS', value: VariantBody, coalesced = false): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (coalesced || state !== 'MISS') return out;
+  for (const name of STAGES) {
+    const d = value.timings[name];
+    if (d !== undefined) out[name] = Number(d.toFixed(1));
+  }
+  return out;
+}
+
 export function serverTiming(state: CacheState | 'PASS', value: VariantBody, totalMs: number, coalesced = false): string {
   const parts = [`cache;desc="${state}"`];
-  // Stage timings only describe this request when it did the work; a coalesced one waited for another's.
   if (coalesced) parts.push('coalesced');
-  else if (state === 'MISS') {
-    for (const name of ['origin', 'detect', 'decode', 'resize', 'encode']) {
-      const d = value.timings[name];
-      if (d !== undefined) parts.push(`${name};dur=${d.toFixed(1)}`);
-    }
-  }
+  const stages = stageTimings(state, value, coalesced);
+  for (const name of Object.keys(stages)) parts.push(`${name};dur=${stages[name]!.toFixed(1)}`);
   parts.push(`total;dur=${totalMs.toFixed(1)}`);
   return parts.join(', ');
 }

@@ -172,6 +172,12 @@ describe.skipIf(!RUN)('Fastly service under Viceroy: shield and renderer failure
     };
     expect(line(edge, 'image')).toMatchObject({ method: 'GET', tenant: 'demo', variant: 'demo/hopper/64x64-cover-q75.webp', cache: 'MISS', status: 200 });
     expect(line(shield, 'render')).toMatchObject({ tenant: 'demo', status: 200 });
+
+    // The next miss in the same sandbox (reusable sandboxes) goes through the shield too: its backend is kept, not made again.
+    const again = await get('/demo/hopper?w=48&h=48');
+    expect([again.status, again.headers.get('x-cache')]).toEqual([200, 'MISS']);
+    await again.arrayBuffer();
+    expect(since(mark).slice(2)).toEqual(['shield /_render/demo/hopper/48x48-cover-q75.webp', 'renderer@shield /_render/demo/hopper/48x48-cover-q75.webp']);
   });
 
   it('runs the rate-limit calls on every image request (Viceroy never limits: its fastly:edge-rate-limiter is a stub)', async () => {

@@ -315,10 +315,13 @@ describe.skipIf(!RUN)('Fastly service under Viceroy', () => {
   it('verifies signatures at the edge: signed 200, unsigned and tampered 403', async () => {
     const tenant = loadServiceConfig({ tenants: { secure: { requireSignature: true, keys: { k1: SIGNING_KEY } } } }).tenants.get('secure')!;
     const signed = await signUrl({ tenant, id: 'hopper', params: { w: 64, h: 64, fmt: 'webp' }, kid: 'k1' });
-    const ok = await get(signed.url);
-    expect(ok.status).toBe(200);
-    expect(ok.headers.get('content-type')).toBe('image/webp');
-    await ok.arrayBuffer();
+    // Three times: in a reused sandbox the later requests sign with the key the first one imported.
+    for (let i = 0; i < 3; i++) {
+      const ok = await get(signed.url);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-type')).toBe('image/webp');
+      await ok.arrayBuffer();
+    }
     const unsigned = await get('/secure/hopper?w=64&h=64&fmt=webp');
     expect(unsigned.status).toBe(403);
     expect(unsigned.headers.get('cache-control')).toBe('no-store');

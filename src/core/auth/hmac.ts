@@ -1,18 +1,24 @@
 import { base64url } from './base64url.js';
 
 // Imported keys per secret: importKey is not free, and a tenant has only a handful of keys.
-// Bounded so that a host feeding secrets dynamically cannot grow it without limit.
-const keys = new Map<string, Promise<CryptoKey>>();
+// Bounded so that a host feeding secrets dynamically cannot grow it without limit. Keyed by the
+// secret itself, so a rotated key is a new entry and never signs with the old one's material.
+const keys = new Map<string, { key: Promise<CryptoKey>; bytes: Uint8Array }>();
 const MAX_CACHED_KEYS = 1000;
 
 function importKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
+  let held = keys.get(secret);
+  if (!held) {
     if (keys.size >= MAX_CACHED_KEYS) keys.clear();
-    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as Promise<CryptoKey>;
-    keys.set(secret, key);
+    const bytes = new TextEncoder().encode(secret);
+    // The bytes are kept as long as the key: Fastly's runtime (js-compute 3.46) keeps pointing
+    // at the buffer it was imported from, so once that is collected the key signs with whatever
+    // memory is there. A reused sandbox's second request signed wrongly before this
+    // (docs/fastly.md, "CPU per request").
+    held = { key: crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) as Promise<CryptoKey>, bytes };
+    keys.set(secret, held);
   }
-  return key;
+  return held.key;
 }
 
 /**

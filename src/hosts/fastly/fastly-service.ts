@@ -1,7 +1,6 @@
 import { Backend } from 'fastly:backend';
 import { CacheOverride } from 'fastly:cache-override';
 import { ConfigError } from '../../core/config/service-config.js';
-import { vCpuTime } from 'fastly:compute';
 import { adminTokenId } from '../../core/admin/admin-auth.js';
 import { createAdminService } from '../../core/admin/admin-service.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
@@ -27,7 +26,10 @@ import { createImageOptimizerLoader } from './image-optimizer-loader.js';
 import { createFastlyPurger } from './purger.js';
 import { type EdgeSettings, loadAdminTokens, loadEdgeSettings, loadEdgeStorage, type SettingsSource } from './settings.js';
 import { type BackendHostInfo, s3BackendHostProblem } from './s3-backend-host.js';
-import { createEndpointLog, logged, type RequestLog } from './request-log.js';
+import { cpuNow, cpuSince } from './cpu-time.js';
+import { createEndpointLog, type LoggedFacts, logged, type RequestLog } from './request-log.js';
+import { memoSettings, SETTINGS_MAX_AGE_MS } from './settings-memo.js';
+import { rememberedHmac } from './remembered-hmac.js';
 import { createStoreSource } from './stores.js';
 import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
 
@@ -39,6 +41,10 @@ export interface FastlyServiceDeps {
   log?: (msg: string, err?: unknown) => void;
   /** One structured line per request; fastly:logger's LOG_ENDPOINT by default (request-log.ts). */
   requestLog?: RequestLog;
+  /** How long a sandbox reuses the settings it read (settings-memo.ts); 0 reads them on every request. */
+  settingsMaxAgeMs?: number;
+  /** Wall clock for that (Date.now by default). */
+  now?: () => number;
 }
 
 export interface RequestContext {
@@ -49,7 +55,10 @@ export interface RequestContext {
 }
 
 /**
- * The Fastly service, composed per request (Compute runs each request in a fresh instance):
+ * The Fastly service. The router and the settings (kept SETTINGS_MAX_AGE_MS) live as long as
+ * the sandbox, which answers many requests one after another (sandbox-reuse.ts); everything
+ * else is composed per request, so nothing a request counts (its backend budget, its Core
+ * Cache handle, its vCPU time) carries over to the next:
  *
  *   GET/HEAD /{tenant}/{id}…  edge role: parse → canonicalize → sign/hotlink → Core Cache by
  *                             canonical key → miss: renderer (or the shield POP, or Image
@@ -66,6 +75,9 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
   const log = deps.log ?? ((msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')));
   const fetchFn: FetchWithBackend = deps.fetch ?? ((input, init) => fetch(input, init));
   const requestLog = deps.requestLog ?? createEndpointLog();
+  // One authorizer per sandbox: it remembers the HMACs it computed (remembered-hmac.ts).
+  const authorize = createAuthorizer({ hmac: rememberedHmac() });
+  const readSettings = memoSettings(loadEdgeSettings, { maxAgeMs: deps.settingsMaxAgeMs ?? SETTINGS_MAX_AGE_MS, ...(deps.now ? { now: deps.now } : {}) });
   // The router is built once, here: at build time on Fastly (the Wizer snapshot), so no request
   // pays for compiling its routes. Each request's handlers (which hold that request's settings,
   // cache and backend budget) are found by the request object itself.
@@ -85,9 +97,11 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
   });
 
   return async function handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
+    // In a reused sandbox vCpuTime() counts from the sandbox's start: this request's share is the difference.
+    const facts: LoggedFacts = { cpuStart: cpuNow() };
     const source = (deps.source ?? createStoreSource)();
     const serviceOrigin = new URL(request.url).origin;
-    const settings = once(() => loadEdgeSettings(source));
+    const settings = once(() => readSettings(source));
     // Every backend request of this execution is counted against the platform's limit.
     const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
     const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
@@ -170,8 +184,14 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       const tenant = new URL(req.url).pathname.split('/')[1] ?? '';
       checkClient(tenant, ctx.clientAddress, limitFor(s.rateLimits, tenant));
       const loader = await loaderFor(s, false);
-      const res = await createImageHandler({ config: s.config, cache: cacheFor(s), loader, authorize: createAuthorizer() })(req);
-      return withCpuTiming(res);
+      const res = await createImageHandler({
+        config: s.config,
+        cache: cacheFor(s),
+        loader,
+        authorize,
+        onStageTimings: (timings) => void (facts.timings = timings),
+      })(req);
+      return withCpuTiming(res, facts.cpuStart);
     };
 
     // Shield role: answers other POPs' misses from this POP's cache (same key, so the shield
@@ -224,17 +244,15 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     };
 
     current.set(request, { image, render, admin });
-    return logged(request, () => router(request), requestLog);
+    return logged(request, () => router(request), requestLog, facts);
   };
 }
 
 /** The request's CPU time so far (the budget is 50 ms per request), next to the pipeline's own timings. */
-function withCpuTiming(res: Response): Response {
-  try {
-    res.headers.append('server-timing', `cpu;dur=${vCpuTime()}`);
-  } catch {
-    // A runtime without vCpuTime: the timing is diagnostics only.
-  }
+function withCpuTiming(res: Response, cpuStart: number | undefined): Response {
+  const cpu = cpuSince(cpuStart);
+  // A runtime without vCpuTime: the timing is diagnostics only.
+  if (cpu !== undefined) res.headers.append('server-timing', `cpu;dur=${cpu}`);
   return res;
 }
 

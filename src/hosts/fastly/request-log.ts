@@ -1,6 +1,6 @@
-import { vCpuTime } from 'fastly:compute';
 import { env } from 'fastly:env';
 import { Logger } from 'fastly:logger';
+import { cpuSince } from './cpu-time.js';
 import { type AccessLogRecord, droppedParams, loggedUrl, parseServerTiming, requestIdFor, routeOf } from '../../observability/access-log.js';
 
 /** The log endpoint every request's line goes to: fastly.toml's [setup.log_endpoints] names it; Viceroy prints its lines. */
@@ -18,7 +18,7 @@ export interface RequestLogLine extends AccessLogRecord {
   stale?: string;
   /** Error code of a 4xx/5xx JSON answer. */
   code?: string;
-  /** vCPU time of the execution so far, ms (Fastly's budget is 50 ms). */
+  /** vCPU time of this request, ms (Fastly's budget is 50 ms per request). */
   cpu?: number;
 }
 
@@ -40,13 +40,21 @@ export function createEndpointLog(name: string = LOG_ENDPOINT): RequestLog {
   };
 }
 
-/** Runs a handler and logs its line; the line is built from the response's own headers. */
-export async function logged(request: Request, handle: () => Promise<Response>, log: RequestLog): Promise<Response> {
+/** What the request's handler knows that the line would otherwise read back from the response. */
+export interface LoggedFacts {
+  /** cpuNow() when the request started (the line's `cpu` is the difference). */
+  cpuStart?: number;
+  /** The stage timings the response's Server-Timing carries, as numbers; unset: parsed from the header. */
+  timings?: Record<string, number>;
+}
+
+/** Runs a handler and logs its line; the line is built from the response's own headers and `facts`. */
+export async function logged(request: Request, handle: () => Promise<Response>, log: RequestLog, facts: LoggedFacts = {}): Promise<Response> {
   const t0 = performance.now();
   const t = new Date().toISOString();
   let res = await handle();
   try {
-    const line = lineFor(request, res, t, performance.now() - t0, cpuSoFar());
+    const line = lineFor(request, res, t, performance.now() - t0, cpuSince(facts.cpuStart), facts.timings);
     if (res.status >= 400 && (res.headers.get('content-type') ?? '').includes('json')) {
       // Errors are small JSON {code, message}: the code is what makes the line useful. Read
       // and re-wrapped (the runtime's Response has no clone()).
@@ -62,21 +70,13 @@ export async function logged(request: Request, handle: () => Promise<Response>, 
   return res;
 }
 
-/** The execution's vCPU time so far in ms; undefined on a runtime without vCpuTime. */
-function cpuSoFar(): number | undefined {
-  try {
-    return vCpuTime();
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The line of one request, from the request and the response's own headers. No fastly:compute
  * call in here (the caller passes `cpu`): snapshot-warmup.ts runs it at build time, where
- * vCpuTime() aborts the build.
+ * vCpuTime() aborts the build. `timings`, when the caller has them, saves parsing the
+ * Server-Timing header back.
  */
-export function lineFor(request: Request, res: Response, time: string, ms: number, cpu?: number): RequestLogLine {
+export function lineFor(request: Request, res: Response, time: string, ms: number, cpu?: number, timings?: Record<string, number>): RequestLogLine {
   const { pathname, search } = new URL(request.url);
   const route = routeOf(pathname);
   const h = (n: string) => res.headers.get(n) ?? undefined;
@@ -99,7 +99,7 @@ export function lineFor(request: Request, res: Response, time: string, ms: numbe
     cache: xCache === 'HIT' || xCache === 'MISS' || xCache === 'STALE' ? xCache : 'NONE',
     bytes: request.method === 'HEAD' || res.status === 304 || res.status === 204 ? 0 : length !== undefined ? Number(length) : null,
     durationMs: Math.round(ms * 100) / 100,
-    timings: parseServerTiming(h('server-timing')).timings,
+    timings: timings ?? parseServerTiming(h('server-timing')).timings,
     dropped: route === 'image' ? droppedParams(search) : [],
     pop: env('FASTLY_POP') ?? '',
   };

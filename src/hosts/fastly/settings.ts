@@ -5,9 +5,9 @@
  * the meaning is the same (AVATAR_CONFIG_JSON, TENANT_KEYS_JSON, RENDER_SECRET, ADMIN_*, S3_*).
  * docs/fastly.md lists every entry.
  *
- * Compute starts a fresh instance per request, so this runs per request: lookups are lazy
- * (the image path reads 5 config entries and 2 secrets; storage is read only where needed),
- * well under the 32 lookups a request may make.
+ * A sandbox reads these again every few seconds (settings-memo.ts): lookups are lazy (the
+ * image path reads 5 config entries and 2 secrets; storage is read only where needed), well
+ * under the 32 lookups a request may make.
  */
 import { parseJsonObject, withAdminTokens, withTenantKeys } from '../../core/config/secret-env.js';
 import { collectProblems, ConfigError, loadServiceConfig, type ServiceConfig, type ServiceInput } from '../../core/config/service-config.js';

@@ -1,9 +1,9 @@
 /**
  * Build-time warm-up, run by main.ts's top level while js-compute's build (Wizer) initialises
- * the module: whatever it leaves behind is in the snapshot every request starts from. Compute
- * does not keep an instance between requests (js-compute 3.x reuses one only when
- * fastly:experimental's setReusableSandboxOptions asks for it), so any one-off work the hot
- * path does on first use is otherwise paid again by every request:
+ * the module: whatever it leaves behind is in the snapshot every sandbox starts from. A sandbox
+ * answers a bounded number of requests (sandbox-reuse.ts) and then a fresh one starts from the
+ * snapshot again, so any one-off work the hot path does on first use would otherwise be paid
+ * by the first request of every sandbox:
  *
  *   - SpiderMonkey compiles a function to bytecode on its first call. Running the hot path
  *     here compiles it into the snapshot: settings validation, URL parsing and
@@ -24,6 +24,7 @@ import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { createImageHandler } from '../../core/image-handler.js';
 import type { VariantBody } from '../../core/ports.js';
 import { lineFor } from './request-log.js';
+import { rememberedHmac } from './remembered-hmac.js';
 import { loadEdgeSettings, type SettingsSource } from './settings.js';
 
 const PLACEHOLDER_KEY = 'snapshot-warmup-placeholder-key-0000';
@@ -69,11 +70,13 @@ export async function warmUpSnapshot(log: (msg: string) => void = (m) => console
     const settings = await loadEdgeSettings(source);
     const tenant = settings.config.tenants.get('warm-signed')!;
     const signed = await signUrl({ tenant, id: 'id', params: { w: 64, h: 64, fmt: 'webp' }, kid: 'k1', base: 'https://warm.invalid' });
+    let timings: Record<string, number> = {};
     const handler = createImageHandler({
       config: settings.config,
       cache: { getOrLoad: async () => ({ value: cachedBody, state: 'HIT' }), purge: async () => ({ purged: 0 }) },
       loader: { load: async () => cachedBody, hasAlpha: async () => false },
-      authorize: createAuthorizer(),
+      authorize: createAuthorizer({ hmac: rememberedHmac() }),
+      onStageTimings: (t) => void (timings = t),
       // A plain object: Response cannot be constructed at build time.
       respond: (body, init) => ({ status: init.status, headers: new Headers(init.headers as Record<string, string>), body }) as unknown as Response,
     });
@@ -84,7 +87,7 @@ export async function warmUpSnapshot(log: (msg: string) => void = (m) => console
       requestLike(signed.url, { accept: 'image/webp', referer: 'https://www.example.com/page' }),
     ];
     await withStandInClock(async () => {
-      for (const request of requests) JSON.stringify(lineFor(request, await handler(request), new Date().toISOString(), 0, 0));
+      for (const request of requests) JSON.stringify(lineFor(request, await handler(request), new Date().toISOString(), 0, 0, timings));
     });
   } catch (err) {
     log(`snapshot warm-up failed (requests still work, each paying for the first-use work itself): ${err instanceof Error ? err.message : String(err)}`);

@@ -56,8 +56,33 @@ export function chooseUpstream(opts: UpstreamOptions): Upstream {
     return direct('renderer (shield fallback)');
   }
   if (shield.runningOn()) return direct('renderer');
-  const backend: Backend = shield.encryptedBackend({ firstByteTimeout: SHIELD_FIRST_BYTE_TIMEOUT_MS });
+  let backend: Backend;
+  try {
+    backend = shieldBackend(opts.shieldPop, shield);
+  } catch (err) {
+    opts.log?.(`shield POP '${opts.shieldPop}' has no backend here: calling the renderer directly`, err);
+    return direct('renderer (shield fallback)');
+  }
   return { send: withShieldFallback(sendTo(backend, opts.fetch, opts.serviceOrigin), direct('renderer').send, opts), via: 'shield', backend: backend.name };
+}
+
+/**
+ * The backend to a shield POP, made once per sandbox: it is a dynamic backend that lives as
+ * long as the sandbox, and asking for it again in a later request of a reused sandbox
+ * (sandbox-reuse.ts) fails (Viceroy 0.22: "backend_for_shield: Generic error"). Bounded: one
+ * entry per SHIELD_POP value seen, normally one.
+ */
+const shieldBackends = new Map<string, Backend>();
+const MAX_SHIELD_BACKENDS = 8;
+
+function shieldBackend(pop: string, shield: Shield): Backend {
+  let backend = shieldBackends.get(pop);
+  if (!backend) {
+    backend = shield.encryptedBackend({ firstByteTimeout: SHIELD_FIRST_BYTE_TIMEOUT_MS });
+    if (shieldBackends.size >= MAX_SHIELD_BACKENDS) shieldBackends.clear();
+    shieldBackends.set(pop, backend);
+  }
+  return backend;
 }
 
 /**

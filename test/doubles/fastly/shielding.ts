@@ -7,6 +7,18 @@ import { Backend } from './backend.js';
  */
 export const shieldSites: Record<string, 'local' | 'remote'> = {};
 
+/**
+ * Shield backends made so far. Like Viceroy 0.22, asking for the same one twice fails: the
+ * backend lives as long as the sandbox (this module, here), and a reused sandbox must keep it.
+ */
+const made = new Set<string>();
+
+function once(name: string): string {
+  if (made.has(name)) throw new Error('backend_for_shield: Generic error value. This means that some unexpected error occurred during a hostcall.');
+  made.add(name);
+  return name;
+}
+
 export class Shield {
   private readonly name: string;
   constructor(name: string) {
@@ -18,10 +30,10 @@ export class Shield {
   }
   encryptedBackend(cfg: { firstByteTimeout?: number } = {}): Backend {
     if (this.runningOn()) throw new Error('backend_for_shield: Invalid argument.');
-    return Object.assign(new Backend({ name: `shield:${this.name}:encrypted` }), { firstByteTimeout: cfg.firstByteTimeout ?? null });
+    return Object.assign(new Backend({ name: once(`shield:${this.name}:encrypted`) }), { firstByteTimeout: cfg.firstByteTimeout ?? null });
   }
   unencryptedBackend(cfg: { firstByteTimeout?: number } = {}): Backend {
     if (this.runningOn()) throw new Error('backend_for_shield: Invalid argument.');
-    return Object.assign(new Backend({ name: `shield:${this.name}:unencrypted` }), { firstByteTimeout: cfg.firstByteTimeout ?? null });
+    return Object.assign(new Backend({ name: once(`shield:${this.name}:unencrypted`) }), { firstByteTimeout: cfg.firstByteTimeout ?? null });
   }
 }

@@ -8,12 +8,15 @@ import { shardOf } from '../../../src/core/storage-keys.js';
 import { ALPHA_KEY_PREFIX } from '../../../src/hosts/fastly/alpha-probe.js';
 import { CACHE_KEY_PREFIX, createCoreCache } from '../../../src/hosts/fastly/core-cache.js';
 import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js';
+import { SETTINGS_MAX_AGE_MS } from '../../../src/hosts/fastly/settings-memo.js';
+import { signUrl } from '../../../src/core/auth/sign-url.js';
+import { loadServiceConfig } from '../../../src/core/config/service-config.js';
 import { CONFIG_STORE, SECRET_STORE } from '../../../src/hosts/fastly/stores.js';
 import { staticBackends } from '../../doubles/fastly/backend.js';
 import { coreCacheDouble } from '../../doubles/fastly/cache.js';
 import { erlDouble } from '../../doubles/fastly/edge-rate-limiter.js';
 import { loggedLines } from '../../doubles/fastly/logger.js';
-import { purgeCalls } from '../../doubles/fastly/compute.js';
+import { cpuClock, purgeCalls } from '../../doubles/fastly/compute.js';
 import { configStores } from '../../doubles/fastly/config-store.js';
 import { secretStores } from '../../doubles/fastly/secret-store.js';
 import { shieldSites } from '../../doubles/fastly/shielding.js';
@@ -89,6 +92,7 @@ beforeEach(() => {
   erlDouble.reset();
   loggedLines.length = 0;
   purgeCalls.length = 0;
+  cpuClock.ms = 0;
   for (const k of Object.keys(shieldSites)) delete shieldSites[k];
   configure();
 });
@@ -218,6 +222,83 @@ describe('edge role: miss, then hit', () => {
   });
 });
 
+describe('one sandbox, many requests (reusable sandboxes)', () => {
+  const KEY_1 = 'unit-test-signing-key-one-0123456789';
+  const KEY_2 = 'unit-test-signing-key-two-0123456789';
+  const signed = async (kid: string, key: string) => {
+    const tenant = loadServiceConfig({ tenants: { secure: { requireSignature: true, keys: { [kid]: key } } } }).tenants.get('secure')!;
+    return (await signUrl({ tenant, id: 'u-1', params: { w: 64 }, kid })).url;
+  };
+  const withKeys = (keys: Record<string, string>) =>
+    configure({ AVATAR_CONFIG_JSON: JSON.stringify({ tenants: { demo: {}, secure: { requireSignature: true } } }) }, { TENANT_KEYS_JSON: JSON.stringify({ secure: keys }) });
+
+  it('gives each request its own BACKEND_REQUEST_LIMIT budget and execution id', async () => {
+    // Shield down: each miss costs two backend requests (the shield, then the renderer), the whole budget of 2.
+    configure({ SHIELD_POP: 'iad-va-us', BACKEND_REQUEST_LIMIT: '2' });
+    shieldSites['iad-va-us'] = 'remote';
+    const backends = fakeBackends({
+      renderer: (req) =>
+        new URL(req.url).pathname.startsWith('/_render/') && req.url.startsWith('http://renderer/')
+          ? new Response(IMAGE, { headers: { 'content-type': 'image/webp', etag: '"r"' } })
+          : new Response('down', { status: 503 }),
+    });
+    const handle = service(backends.fetch);
+    const answers = [];
+    for (const id of ['u-1', 'u-2', 'u-3']) answers.push(await handle(get(`/demo/${id}?w=64`)));
+    expect(answers.map((r) => [r.status, r.headers.get('x-cache')])).toEqual([
+      [200, 'MISS'],
+      [200, 'MISS'],
+      [200, 'MISS'],
+    ]);
+    expect(backends.sent.map((s) => s.backend)).toEqual(Array(3).fill(['shield:iad-va-us:encrypted', 'renderer']).flat());
+    const executions = backends.sent.map((s) => s.execution);
+    expect(new Set(executions).size).toBe(3);
+    expect(executions[0]).toBe(executions[1]);
+  });
+
+  it('reports each request its own vCPU time, not the sandbox total', async () => {
+    const backends = fakeBackends({
+      renderer: () => {
+        cpuClock.ms += 7; // the miss's work
+        return new Response(IMAGE, { headers: { 'content-type': 'image/webp', etag: '"r"' } });
+      },
+    });
+    const handle = service(backends.fetch);
+    cpuClock.ms = 40; // earlier requests of this sandbox
+    const miss = await handle(get('/demo/u-42?w=64'));
+    const hit = await handle(get('/demo/u-42?w=64'));
+    expect(miss.headers.get('server-timing')).toMatch(/, cpu;dur=7$/);
+    expect(hit.headers.get('server-timing')).toMatch(/, cpu;dur=0$/);
+    expect(loggedLines.map((l) => (JSON.parse(l.message) as { cpu: number }).cpu)).toEqual([7, 0]);
+  });
+
+  it(`reuses the settings it read for ${SETTINGS_MAX_AGE_MS / 1000} s, then applies a rotated signing key`, async () => {
+    let wall = 1_000_000;
+    const handle = createFastlyService({ fetch: fakeBackends().fetch as never, log: () => {}, now: () => wall });
+    withKeys({ k1: KEY_1 });
+    const oldUrl = await signed('k1', KEY_1);
+    const newUrl = await signed('k2', KEY_2);
+    expect((await handle(get(oldUrl))).status).toBe(200);
+    withKeys({ k2: KEY_2 }); // rotated in the Secret Store
+    wall += SETTINGS_MAX_AGE_MS - 1;
+    expect((await handle(get(oldUrl))).status).toBe(200);
+    expect((await handle(get(newUrl))).status).toBe(403);
+    wall += 1;
+    expect((await handle(get(oldUrl))).status).toBe(403);
+    expect((await handle(get(newUrl))).status).toBe(200);
+  });
+
+  it('never keeps settings that failed: a fixed store applies on the next request', async () => {
+    let wall = 0;
+    const handle = createFastlyService({ fetch: fakeBackends().fetch as never, log: () => {}, now: () => wall });
+    configure({ AVATAR_CONFIG_JSON: '{not json' });
+    expect((await handle(get('/demo/u-42?w=64'))).status).toBe(500);
+    configure();
+    wall += 1;
+    expect((await handle(get('/demo/u-42?w=64'))).status).toBe(200);
+  });
+});
+
 describe('stale-if-error', () => {
   const YEAR = 31_536_000_000;
   const WEEK = 604_800_000;
@@ -289,7 +370,8 @@ describe('stale-if-error', () => {
 
   it('serves nothing stale after a hard purge (takedowns), and follows cache.edgeStaleIfError', async () => {
     const { ctl, fetch } = flakyRenderer();
-    const handle = service(fetch);
+    let wall = 0;
+    const handle = createFastlyService({ fetch: fetch as never, log: () => {}, now: () => wall });
     await handle(get('/demo/u-42?w=64'));
     coreCacheDouble.purge('i:demo/u-42', false);
     ctl.down = 'unreachable';
@@ -297,6 +379,7 @@ describe('stale-if-error', () => {
 
     coreCacheDouble.reset();
     configure({ AVATAR_CONFIG_JSON: JSON.stringify({ cache: { edgeStaleIfError: 30 }, tenants: { legal: { ttlClass: 'short' } } }) });
+    wall += SETTINGS_MAX_AGE_MS; // the sandbox reads the changed store
     ctl.down = undefined;
     await handle(get('/legal/u-1?w=64'));
     expect(coreCacheDouble.entries.values().next().value!.staleWhileRevalidate).toBe(30_000);
