@@ -82,8 +82,11 @@ export function createWasmDecoder(module: WebAssembly.Module, name: string, afte
       if (len !== width * height * 4) throw new Error(`${name}: ${len} bytes for ${width}×${height}`);
       return take(new Uint8Array(ex.memory.buffer, ptr, len), width, height);
     } catch (err) {
-      // A trap may leave the instance half-way through anything; an error leaves its memory grown.
-      drop(ex);
+      // A trap may leave the instance half-way through anything: drop it. An error the decoder
+      // returned is a value (its allocations were freed on the way out): the instance is kept
+      // unless its memory grew past `keepBytes` (below), as after a success. Dropping it too
+      // made every failed decode garbage that a host without a collector (Deno's workers) kept.
+      if (err instanceof WebAssembly.RuntimeError) drop(ex);
       throw err;
     } finally {
       if (current) {
