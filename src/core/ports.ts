@@ -147,3 +147,11 @@ export interface VariantLoader {
 export interface Clock {
   now(): number;
 }
+
+/**
+ * What a host passes along about the connection a request came on: its peer's address, when
+ * the host's server exposes one (Fastly's edge does not; the Node and Deno hosts do).
+ */
+export interface ConnInfo {
+  remoteAddress?: string;
+}

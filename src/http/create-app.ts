@@ -7,7 +7,7 @@ import { createStoreLoader } from '../core/variant-loader.js';
 import type { Variant } from '../core/variant.js';
 import { createCachePurger, type Purger } from '../core/purge/purger.js';
 import { createUploadService } from '../core/upload/upload-service.js';
-import type { ConnInfo } from '../core/request/client-address.js';
+import type { ConnInfo } from '../core/ports.js';
 import { createInProcessAdmin } from './admin-routes.js';
 import { budgetedLoader, type ImageLimits, limitedImageRoute, neighbourRecovery } from './limited-image-route.js';
 import { createRenderRoute } from './render-route.js';

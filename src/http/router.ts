@@ -1,6 +1,6 @@
 import { Router, type IRequest } from 'itty-router';
 import { errorResponse, HttpError, isHttpError } from '../core/errors.js';
-import type { ConnInfo } from '../core/request/client-address.js';
+import type { ConnInfo } from '../core/ports.js';
 import { isStorageError, originError } from './origin-error.js';
 
 /**
@@ -56,8 +56,12 @@ function reservedSegments(table: readonly Route[]): Set<string> {
   return new Set(table.filter(([, path]) => path !== '*').map(([, path]) => path.split('/')[1] ?? ''));
 }
 
-/** The first segment of a serialized absolute URL's path (up to "/", "?" or "#"). */
-function firstSegment(url: string): string {
+/**
+ * The first segment of a serialized absolute URL's path (up to "/", "?" or "#"), without
+ * parsing the URL: the router's image shortcut and the image route's client limit (the
+ * tenant) run it on every cache hit.
+ */
+export function firstSegment(url: string): string {
   const start = url.indexOf('/', url.indexOf('//') + 2) + 1;
   if (start === 0) return '';
   let end = start;

@@ -1,7 +1,8 @@
 import { bearerMatches } from '../core/constant-time.js';
 import type { RequestCacheLabel, ServiceMetrics, AdminOp } from '../core/metrics/service-metrics.js';
 import { type AccessLogRecord, droppedParams, loggedUrl, parseServerTiming, requestIdFor, routeOf } from './access-log.js';
-import { clientAddress, type ConnInfo } from '../core/request/client-address.js';
+import type { ConnInfo } from '../core/ports.js';
+import { clientAddress } from '../core/request/client-address.js';
 import type { OpsSettings } from './ops-settings.js';
 import type { Readiness } from './readiness.js';
 

@@ -1,10 +1,7 @@
+import type { ConnInfo } from '../ports.js';
+
 /** Where a host takes the client's address from (ACCESS_LOG_CLIENT_IP, docs/operations.md). */
 export type ClientIpSource = 'off' | 'socket' | 'x-forwarded-for';
-
-/** What the host knows about the connection (node:http's socket, Deno.serve's info). */
-export interface ConnInfo {
-  remoteAddress?: string;
-}
 
 /**
  * The client's address: the TCP peer, or with `x-forwarded-for` (only behind a proxy trusted
