@@ -5,7 +5,7 @@ import { neighbourResponse, RenderRefused } from '../core/limits/neighbour-fallb
 import type { RateLimits } from '../core/limits/rate-limits.js';
 import type { LoadOptions, VariantBody, VariantLoader } from '../core/ports.js';
 import { clientAddress, type ClientIpSource } from '../core/request/client-address.js';
-import type { Handler } from './router.js';
+import { firstSegment, type Handler } from './router.js';
 
 /** The in-process rate limits a host turns on (Node, Deno): docs/operations.md, "Rate limits". */
 export interface ImageLimits {
@@ -20,15 +20,7 @@ export interface ImageLimits {
  * No URL parse: this runs on every cache hit.
  */
 function tenantOf(url: string, config: ServiceConfig): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2) + 1;
-  if (start === 0) return '';
-  let end = start;
-  while (end < url.length) {
-    const c = url.charCodeAt(end);
-    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
-    end++;
-  }
-  return config.tenants.get(url.slice(start, end))?.name ?? '';
+  return config.tenants.get(firstSegment(url))?.name ?? '';
 }
 
 /** The loader the image route uses: renders count against the tenant's budget, refusals name their variant. */
