@@ -14,7 +14,6 @@ const MANIFEST = `${WASM_DIR}manifest.json`;
 const CODECS = {
   jpegDec: { package: '@jsquash/jpeg', path: 'codec/dec/mozjpeg_dec.wasm' },
   jpegEnc: { package: '@jsquash/jpeg', path: 'codec/enc/mozjpeg_enc.wasm' },
-  webpDec: { package: '@jsquash/webp', path: 'codec/dec/webp_dec.wasm' },
   webpEnc: { package: '@jsquash/webp', path: 'codec/enc/webp_enc.wasm' },
   webpEncSimd: { package: '@jsquash/webp', path: 'codec/enc/webp_enc_simd.wasm' },
   pngWasm: { package: '@jsquash/png', path: 'codec/pkg/squoosh_png_bg.wasm' },
@@ -29,6 +28,7 @@ const CODECS = {
  */
 const BUILT = {
   jpegScaled: { file: 'jpeg_scaled.wasm', crate: 'wasm/jpeg-scaled', build: 'scripts/build-jpeg-scaled.sh' },
+  webpDec: { file: 'webp_rgba.wasm', crate: 'wasm/webp-rgba', build: 'scripts/build-webp-rgba.sh' },
 };
 
 const USAGE = `usage: node scripts/copy-wasm.mjs [--check-or-copy | --record-built | --help]
@@ -63,8 +63,10 @@ async function readManifest() {
   }
 }
 
+/** A Rust crate's version (Cargo.toml), or a C module's (its VERSION file). */
 async function crateVersion(crate) {
-  const toml = await readFile(`${ROOT}${crate}/Cargo.toml`, 'utf8');
+  const toml = await readFile(`${ROOT}${crate}/Cargo.toml`, 'utf8').catch(() => undefined);
+  if (toml === undefined) return (await readFile(`${ROOT}${crate}/VERSION`, 'utf8')).trim();
   return /^version = "([^"]+)"/m.exec(toml)?.[1] ?? 'unknown';
 }
 

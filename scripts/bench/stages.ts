@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { sniffImage } from '../../src/core/image/sniff.js';
+import { decodesReduced, decodeTraits } from '../../src/render/decode-peak.js';
 import type { Variant } from '../../src/core/variant.js';
 import { loadCodecModules } from '../../src/hosts/node/load-wasm.js';
 import { createJsquashRenderer, variantDenominator } from '../../src/render/jsquash-renderer.js';
@@ -44,7 +45,7 @@ for (const { o, side, format } of wants) {
   const bytes = new Uint8Array(await readFile(o.path));
   const variant = { width: side, height: side, fit: 'cover', format, quality: 75, gravity: 'center' } as Variant;
   const info = sniffImage(bytes)!;
-  const d = info.format === 'jpeg' ? variantDenominator(info, variant) : 1;
+  const d = decodesReduced({ ...info, ...decodeTraits(bytes, info) }) ? variantDenominator(info, variant) : 1;
   const t0 = performance.now();
   const { timings } = await renderer.render(bytes, variant);
   const t1 = performance.now();

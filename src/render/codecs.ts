@@ -8,22 +8,17 @@ import jpegEncode, { init as initJpegEncode } from '@jsquash/jpeg/encode.js';
 import { init as initPng } from '@jsquash/png/decode.js';
 import pngEncode from '@jsquash/png/encode.js';
 import resize, { initResize } from '@jsquash/resize';
-import webpDecode, { init as initWebpDecode } from '@jsquash/webp/decode.js';
 import webpEncode, { init as initWebpEncode } from '@jsquash/webp/encode.js';
 import type { SourceFormat } from '../core/image/sniff.js';
 import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
 import { createAvifCodec } from './avif-codec.js';
+import { isAnimatedWebp } from './decode-peak.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
 import { createWasmDecoder, type DecoderExports } from './wasm-decoder.js';
 import type { Rect } from './geometry.js';
 import { copyRegion, cropAndShrink } from './pre-shrink.js';
-
-/** A WebP with the VP8X animation flag. */
-function isAnimatedWebp(b: Uint8Array): boolean {
-  return b.length > 20 && String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'VP8X' && (b[20]! & 0x02) !== 0;
-}
 
 /**
  * A decode that wants only something derived from the pixels (a master's box shrink): `use`
@@ -39,8 +34,12 @@ export interface DecodeInto {
 }
 
 export interface Codecs {
-  /** The decoded image, or with `into` what its `use` made of it. */
-  decode(format: SourceFormat, bytes: Uint8Array, into?: DecodeInto): Promise<ImageData>;
+  /**
+   * The decoded image, or with `into` what its `use` made of it. A still WebP is decoded at
+   * 1/`denominator` scale (⌈width/d⌉ × ⌈height/d⌉, libwebp's rescaler shrinking each row as it
+   * is decoded; `into` is then ignored); every other format at full size.
+   */
+  decode(format: SourceFormat, bytes: Uint8Array, into?: DecodeInto, denominator?: ScaleDenominator): Promise<ImageData>;
   /**
    * A JPEG decoded at 1/`denominator` scale (jpeg-scaled.ts), or undefined when that decoder
    * cannot read it (arithmetic coding, 12-bit, CMYK, a damaged file): then `decode` decides.
@@ -82,7 +81,7 @@ let ready: Promise<void> | undefined;
 let initialised: CodecModules | undefined;
 
 /*
- * The mozjpeg and libwebp glue (embind) ends a decode with
+ * The mozjpeg glue (embind) ends a decode with
  * `ImageData.new_(Uint8ClampedArray.new_(typed_memory_view(output)), w, h)`, then frees the
  * output: the Uint8ClampedArray constructor copies the pixels out of WebAssembly memory. Each
  * decoder instance looks `Uint8ClampedArray` up once, at its first decode, and keeps what it
@@ -102,16 +101,16 @@ const capturingClamped = new Proxy(RealClamped, {
   },
 });
 /**
- * How JPEG and WebP decodes with a DecodeInto got their pixels: `captured` read them in
+ * How full-size JPEG decodes with a DecodeInto got their pixels: `captured` read them in
  * WebAssembly memory, `copied` fell back to the decoder's full-size copy (the trick above no
  * longer works: the glue changed). test/render/decode-into.test.ts fails on any copy.
  */
 export const decodeIntoPaths = { captured: 0, copied: 0 };
-/** Decoder instances that have not decoded yet: their first decode binds the proxy. */
-const unbound = { jpeg: true, webp: true };
+/** Whether the decoder instance has not decoded yet: its first decode binds the proxy. */
+let unbound = true;
 
 /**
- * JPEG and WebP decodes one after the other: `capture` and a decoder replacement belong to one
+ * mozjpeg decodes one after the other: `capture` and a decoder replacement belong to one
  * decode at a time. Costs nothing: the decode itself is synchronous WebAssembly anyway.
  */
 let decoding: Promise<unknown> = Promise.resolve();
@@ -121,9 +120,9 @@ function oneAtATime<T>(run: () => Promise<T>): Promise<T> {
   return next;
 }
 
-async function bindingDecode<T>(format: 'jpeg' | 'webp', run: () => Promise<T>): Promise<T> {
-  if (!unbound[format]) return run();
-  unbound[format] = false;
+async function bindingDecode<T>(run: () => Promise<T>): Promise<T> {
+  if (!unbound) return run();
+  unbound = false;
   globalThis.Uint8ClampedArray = capturingClamped;
   try {
     return await run();
@@ -135,11 +134,10 @@ async function bindingDecode<T>(format: 'jpeg' | 'webp', run: () => Promise<T>):
 function initOnce(m: CodecModules): Promise<void> {
   installImageDataPolyfill();
   initialised ??= m;
-  if (!ready) unbound.jpeg = unbound.webp = true;
+  if (!ready) unbound = true;
   ready ??= Promise.all([
     (initJpegDecode as unknown as EmscriptenInit)(m.jpegDec, emscriptenOptions),
     (initJpegEncode as unknown as EmscriptenInit)(m.jpegEnc, emscriptenOptions),
-    (initWebpDecode as unknown as EmscriptenInit)(m.webpDec, emscriptenOptions),
     (initWebpEncode as unknown as EmscriptenInit)(m.webpEnc, emscriptenOptions),
     (initPng as BindgenInit)(m.pngWasm),
     (initResize as BindgenInit)(m.resize),
@@ -152,14 +150,12 @@ function initOnce(m: CodecModules): Promise<void> {
  * WebAssembly stack or freeing the heap: after 71 failures, whatever their size, the instance
  * is broken for good ("memory access out of bounds" on valid files), so 72 requests for one
  * corrupt original would end JPEG rendering for the process. A fresh instance from the
- * compiled module costs a few milliseconds: replace the decoder after any failure (libwebp
- * fails cleanly, but the same reset is cheap insurance).
+ * compiled module costs a few milliseconds: replace the decoder after any failure.
  */
-async function replaceDecoder(format: 'jpeg' | 'webp'): Promise<void> {
+async function replaceJpegDecoder(): Promise<void> {
   if (!initialised) return;
-  unbound[format] = true;
-  if (format === 'jpeg') await (initJpegDecode as unknown as EmscriptenInit)(initialised.jpegDec, emscriptenOptions);
-  else await (initWebpDecode as unknown as EmscriptenInit)(initialised.webpDec, emscriptenOptions);
+  unbound = true;
+  await (initJpegDecode as unknown as EmscriptenInit)(initialised.jpegDec, emscriptenOptions);
 }
 
 /**
@@ -198,22 +194,21 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage);
   // The resize copies a region in (a 2 MP crop is 8 MB): keep at most a small instance between renders.
   const fit = createWasmDecoder(modules.jpegScaled, 'resize', opts.collectGarbage, 16 * 1024 * 1024);
+  // Still WebPs: libwebp with SIMD and shrink-on-load (wasm/webp-rgba, scripts/build-webp-rgba.sh).
+  const webp = createWasmDecoder(modules.webpDec, 'webp', opts.collectGarbage);
+  /** Pixels a decoder left in WebAssembly memory: `into.use` reads them where they lie (no full-size copy next to the decoder's), else a copy. */
+  const takeDecoded =
+    (into: DecodeInto | undefined) =>
+    (rgba: Uint8Array, width: number, height: number): ImageData => {
+      if (into && width === into.width && height === into.height) {
+        return into.use(new ImageData(new RealClamped(rgba.buffer, rgba.byteOffset, rgba.byteLength) as Uint8ClampedArray<ArrayBuffer>, width, height));
+      }
+      const image = toImageData(new RealClamped(rgba), width, height);
+      return into ? into.use(image) : image;
+    };
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
-  function decodePng(bytes: Uint8Array, into: DecodeInto | undefined): ImageData {
-    return png.run(
-      bytes,
-      (ex, len) => ex.decode_png(len),
-      (rgba, width, height) => {
-        // `use` reads the pixels where they lie: no full-size copy next to the decoder's.
-        if (into && width === into.width && height === into.height) {
-          return into.use(new ImageData(new RealClamped(rgba.buffer, rgba.byteOffset, rgba.byteLength) as Uint8ClampedArray<ArrayBuffer>, width, height));
-        }
-        const image = toImageData(new RealClamped(rgba), width, height);
-        return into ? into.use(image) : image;
-      },
-    );
-  }
-  async function decodeJpegOrWebp(format: 'jpeg' | 'webp', input: ArrayBuffer, into: DecodeInto | undefined): Promise<ImageData> {
+  const decodePng = (bytes: Uint8Array, into: DecodeInto | undefined): ImageData => png.run(bytes, (ex, len) => ex.decode_png(len), takeDecoded(into));
+  async function decodeJpeg(input: ArrayBuffer, into: DecodeInto | undefined): Promise<ImageData> {
     // Only with a stand-in ImageData: it takes the empty array as it comes (a native one would refuse it).
     const direct = into !== undefined && imageDataAcceptsAnyPixels();
     let made: ImageData | undefined;
@@ -227,11 +222,11 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
           return true;
         };
       }
-      image = await bindingDecode(format, () => (format === 'jpeg' ? jpegDecode(input) : webpDecode(input)));
+      image = await bindingDecode(() => jpegDecode(input));
       // libjpeg prints only the first warning of a decode; it is enough to tell.
-      if (format === 'jpeg' && lastMessage !== undefined && FILLED_IN.test(lastMessage)) throw new Error(`mozjpeg: ${lastMessage}`);
+      if (lastMessage !== undefined && FILLED_IN.test(lastMessage)) throw new Error(`mozjpeg: ${lastMessage}`);
     } catch (err) {
-      await replaceDecoder(format);
+      await replaceJpegDecoder();
       throw err;
     } finally {
       capture = undefined;
@@ -241,7 +236,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
     // collector take it back (at once: released later, when idle, nothing triggers the GC).
     // The price: the next large decode grows its memory again, ~10% slower (npm run bench).
     if (image.width * image.height >= LARGE_DECODE_PIXELS) {
-      await replaceDecoder(format);
+      await replaceJpegDecoder();
       opts.collectGarbage?.();
     }
     if (!into) return image;
@@ -255,7 +250,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   }
 
   return {
-    async decode(format, bytes, into) {
+    async decode(format, bytes, into, denominator = 1) {
       await init();
       // The decoders accept typed arrays (embind / wasm-bindgen copy them in); typings say ArrayBuffer.
       const input = bytes as unknown as ArrayBuffer;
@@ -271,7 +266,8 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
         const image = await avif.decode(bytes);
         return into ? into.use(image) : image;
       }
-      return oneAtATime(() => decodeJpegOrWebp(format, input, into));
+      if (format === 'webp') return webp.run(bytes, (ex, len) => ex.decode(len, denominator), takeDecoded(denominator > 1 ? undefined : into));
+      return oneAtATime(() => decodeJpeg(input, into));
     },
 
     decodeReduced(bytes, denominator) {

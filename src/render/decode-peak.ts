@@ -4,8 +4,8 @@
  * budget before starting a render and which refuses sources too large to decode within it. Pure arithmetic; the
  * per-pixel figures come from the decoders' buffers and were checked against peak RSS
  * (README, "Decode memory"): measured 7.3–8.6 bytes a pixel for PNG (8-bit and 16-bit),
- * 6.8–7.2 for lossy WebP, 10.7 for lossless WebP, 3 plus the output for a progressive
- * 4:2:0 JPEG at 1/8.
+ * 3 plus the output for a progressive 4:2:0 JPEG at 1/8; a still WebP's libwebp memory beyond
+ * its output 0.05 (lossy), 2.2 (lossy with alpha), 4.04 (lossless).
  */
 import type { ImageInfo } from '../core/image/sniff.js';
 import { jpegFrame } from './jpeg-dc-scans.js';
@@ -30,15 +30,33 @@ export interface DecodeTraits {
   lossless?: boolean;
   /** WebP: a lossy image's alpha plane, one byte a pixel. */
   alpha?: boolean;
+  /** WebP: animated (the VP8X flag): decoded at full size, frame by frame. */
+  animated?: boolean;
+}
+
+/** A WebP with the VP8X animation flag (what libwebp's WebPGetFeatures reports as has_animation). */
+export function isAnimatedWebp(b: Uint8Array): boolean {
+  return b.length > 20 && String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'VP8X' && (b[20]! & 0x02) !== 0;
+}
+
+/**
+ * Whether the renderer can decode this source at 1/2, 1/4 or 1/8 scale without the full-size
+ * image ever existing: a JPEG (its IDCT at a reduced size, jpeg-scaled.ts) and a still WebP
+ * (libwebp's rescaler shrinking each row as it is decoded, codecs.ts). Other formats, and a
+ * WebP whose traits are unknown, decode at full size.
+ */
+export function decodesReduced(info: Pick<ImageInfo, 'format'> & DecodeTraits): boolean {
+  return info.format === 'jpeg' || (info.format === 'webp' && info.animated === false);
 }
 
 /** Reads the DecodeTraits of a sniffed source; cheap (a walk of headers and chunk sizes). */
 export function decodeTraits(bytes: Uint8Array, info: Pick<ImageInfo, 'format'>): DecodeTraits {
   if (info.format === 'jpeg') return jpegFrame(bytes) ?? {};
   if (info.format === 'webp') {
+    if (isAnimatedWebp(bytes)) return { animated: true };
     const chunks = webpChunks(bytes);
-    if (chunks.has('VP8L')) return { lossless: true };
-    if (chunks.has('VP8 ')) return { lossless: false, alpha: chunks.has('ALPH') };
+    if (chunks.has('VP8L')) return { lossless: true, animated: false };
+    if (chunks.has('VP8 ')) return { lossless: false, alpha: chunks.has('ALPH'), animated: false };
   }
   return {};
 }
@@ -56,8 +74,10 @@ function webpChunks(b: Uint8Array): Set<string> {
 /**
  * Bytes per source pixel beyond the output, by decoder:
  * - PNG (png_rgba.rs): rows stream into the output, whatever the bit depth or interlacing: 0.
- * - WebP (libwebp): lossless keeps a 4-byte ARGB plane; lossy decodes through a few rows of
- *   cache, plus a byte a pixel of alpha.
+ * - WebP (libwebp, wasm/webp_rgba.wasm): lossless keeps a 4-byte ARGB plane of the full image
+ *   whatever the output scale; lossy decodes through a few rows of cache (measured 0.05 a
+ *   pixel), and its alpha plane, decoded whole first, 2.17 (measured on a 17 MP photo, at 1/1,
+ *   1/2 and 1/8 alike).
  * - JPEG (mozjpeg at full size, jpeg-decoder reduced): a progressive file keeps every DCT
  *   coefficient of the full-size image, 2 bytes a sample, whatever the output scale; a
  *   baseline one decodes through a row of blocks.
@@ -66,26 +86,26 @@ function internalsPerPixel(info: Pick<ImageInfo, 'format'> & DecodeTraits): numb
   if (info.format === 'png') return 0;
   // AVIF (dav1d + libavif, avif-codec.ts): YUV and reference frames plus libavif's RGB buffer; measured 20 a pixel in all at 12 MP.
   if (info.format === 'avif') return 12;
-  if (info.format === 'webp') return info.lossless === false ? (info.alpha === false ? 0 : 1) : 4;
+  if (info.format === 'webp') return info.lossless === false ? (info.alpha === false ? 0 : 2.25) : 4;
   return info.progressive === false ? 0 : 2 * Math.min(3, info.samplesPerPixel ?? 3);
 }
 
 /**
- * Peak bytes of decoding a source of this format and size at 1/`denominator` (JPEG only;
- * other formats decode at full size), `fileBytes` being its size (the decoder holds a copy).
+ * Peak bytes of decoding a source of this format and size at 1/`denominator` (JPEG and still
+ * WebP, `decodesReduced`; other formats decode at full size), `fileBytes` being its size (the decoder holds a copy).
  * An upper bound; `traits` (decodeTraits) make it tighter.
  */
 export function decodePeakBytes(info: Pick<ImageInfo, 'format' | 'width' | 'height'> & DecodeTraits, denominator: ScaleDenominator = 1, fileBytes = 0): number {
-  const d = info.format === 'jpeg' ? denominator : 1;
+  const d = decodesReduced(info) ? denominator : 1;
   const outPixels = Math.ceil(info.width / d) * Math.ceil(info.height / d);
   return FIXED + fileBytes + outPixels * OUTPUT_AND_COPY + info.width * info.height * internalsPerPixel(info);
 }
 
 /**
  * The most pixels a source with these traits can have to decode within `budget` bytes at
- * 1/`denominator` (JPEG only; exact at full size, within a few pixels' rounding below it).
+ * 1/`denominator` (`decodesReduced` sources; exact at full size, within a few pixels' rounding below it).
  */
 export function maxDecodablePixels(info: Pick<ImageInfo, 'format'> & DecodeTraits, budget: number, fileBytes = 0, denominator: ScaleDenominator = 1): number {
-  const d = info.format === 'jpeg' ? denominator : 1;
+  const d = decodesReduced(info) ? denominator : 1;
   return Math.max(0, Math.floor((budget - FIXED - fileBytes) / (OUTPUT_AND_COPY / (d * d) + internalsPerPixel(info))));
 }

@@ -7,14 +7,14 @@ import { HttpError, isHttpError } from '../core/errors.js';
 import { checkSourceLimits, type ImageInfo, sniffImage } from '../core/image/sniff.js';
 import type { Codecs, DecodeInto } from './codecs.js';
 import { embeddedIcc, jpegComponents } from './colour/embedded-icc.js';
-import { decodeTraits } from './decode-peak.js';
+import { type DecodeTraits, decodesReduced, decodeTraits } from './decode-peak.js';
 import { jpegStructureProblem } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 import { pngStructureProblem } from './png-check.js';
 import { sourceTooLargeForMemory } from './render-memory.js';
 
 export interface DecodedSource {
-  info: ImageInfo;
+  info: ImageInfo & DecodeTraits;
   /** The source's pixels at 1/`denominator` scale (or what `into` made of them). */
   image: ImageData;
   denominator: ScaleDenominator;
@@ -23,7 +23,7 @@ export interface DecodedSource {
 export interface DecodeOptions {
   /** Given the header facts, what to make of the full-size pixels instead of returning them (codecs.ts). */
   into?: (info: ImageInfo) => DecodeInto | undefined;
-  /** For a JPEG: the scale to decode at (jpeg-scaled.ts); full size when absent or 1. */
+  /** For a JPEG or a still WebP (decode-peak.ts `decodesReduced`): the scale to decode at; full size when absent or 1. */
   denominator?: (info: ImageInfo) => ScaleDenominator;
 }
 
@@ -47,12 +47,13 @@ export interface SourceLimits extends Pick<Limits, 'maxSourceBytes' | 'maxSource
  * (render-memory.ts: a source whose smallest decode cannot fit), and a structure walk (a cut file, too many scans) that
  * costs a scan of the bytes instead of a decode.
  */
-export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo {
-  const info = sniffImage(bytes);
-  checkSourceLimits(bytes, info, limits);
-  // The renderer's memory budget (LIMIT_DEFAULTS when absent): PNG and WebP decode only at
-  // full size, a progressive JPEG keeps every coefficient; the scheduler refuses with the same rule.
-  const tooLarge = sourceTooLargeForMemory({ ...info, ...decodeTraits(bytes, info) }, limits.renderMemoryBytes ?? LIMIT_DEFAULTS.renderMemoryBytes, bytes.length);
+export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo & DecodeTraits {
+  const sniffed = sniffImage(bytes);
+  checkSourceLimits(bytes, sniffed, limits);
+  const info = { ...sniffed, ...decodeTraits(bytes, sniffed) };
+  // The renderer's memory budget (LIMIT_DEFAULTS when absent): PNG decodes only at full size, a
+  // progressive JPEG keeps every coefficient; the scheduler refuses with the same rule.
+  const tooLarge = sourceTooLargeForMemory(info, limits.renderMemoryBytes ?? LIMIT_DEFAULTS.renderMemoryBytes, bytes.length);
   if (tooLarge) throw tooLarge;
   const problem = info.format === 'jpeg' ? jpegStructureProblem(bytes) : info.format === 'png' ? pngStructureProblem(bytes) : null;
   if (problem) throw structureFailed(info.format, problem);
@@ -61,15 +62,17 @@ export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo 
 
 export async function decodeSource(codecs: Codecs, bytes: Uint8Array, limits: SourceLimits, opts: DecodeOptions = {}): Promise<DecodedSource> {
   const info = checkSource(bytes, limits);
-  const denominator = info.format === 'jpeg' ? (opts.denominator?.(info) ?? 1) : 1;
+  const denominator = decodesReduced(info) ? (opts.denominator?.(info) ?? 1) : 1;
   // CMYK and YCCK JPEGs only the project's decoder reads (mozjpeg's build has no CMYK → RGB).
-  if (denominator > 1 || (info.format === 'jpeg' && jpegComponents(bytes) === 4)) {
+  if (info.format === 'jpeg' && (denominator > 1 || jpegComponents(bytes) === 4)) {
     const image = codecs.decodeReduced(bytes, denominator);
     if (image) return { info, image, denominator };
   }
+  // A still WebP at 1/d comes straight from libwebp (codecs.ts); `into` wants full-size pixels.
+  const scaled = info.format === 'webp' ? denominator : 1;
   let image: ImageData;
   try {
-    image = await codecs.decode(info.format, bytes, opts.into?.(info));
+    image = await codecs.decode(info.format, bytes, scaled > 1 ? undefined : opts.into?.(info), scaled);
   } catch (err) {
     if (isHttpError(err)) throw err;
     // Emscripten reports mozjpeg/libwebp failures as an ExitStatus or a bare "Decoding error".
@@ -78,8 +81,8 @@ export async function decodeSource(codecs: Codecs, bytes: Uint8Array, limits: So
   if (!image || image.width <= 0 || image.height <= 0 || image.data.length !== image.width * image.height * 4) {
     throw decodeFailed(new Error('decoder returned no pixels'));
   }
-  // mozjpeg and libwebp ignore the file's colour profile: convert (after `into`, so usually
-  // the master's shrunk pixels, a fraction of the source's). PNG's decoder has converted.
+  // mozjpeg and libwebp ignore the file's colour profile: convert (after `into` or libwebp's
+  // shrink, so usually a fraction of the source's pixels). PNG's decoder has converted.
   const icc = info.format === 'png' ? undefined : embeddedIcc(info.format, bytes);
   if (icc) {
     try {
@@ -88,5 +91,5 @@ export async function decodeSource(codecs: Codecs, bytes: Uint8Array, limits: So
       throw decodeFailed(err);
     }
   }
-  return { info, image, denominator: 1 };
+  return { info, image, denominator: scaled };
 }

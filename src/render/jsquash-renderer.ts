@@ -58,7 +58,7 @@ export interface JsquashRenderer extends Renderer {
   warmUp(): Promise<WarmUpReport>;
   /**
    * Like render, and also returns what it decoded as the source's master (master.ts), so
-   * keeping one never makes this render slower: a JPEG is decoded at the scale THIS variant
+   * keeping one never makes this render slower: a JPEG or still WebP is decoded at the scale THIS variant
    * needs (variantDenominator, as `render` does) and that decode is the master (shrunk further
    * when it is larger than a master needs); other formats are decoded at full size and kept
    * box-shrunk when large. The variant is rendered from the master whenever the master serves
@@ -69,11 +69,11 @@ export interface JsquashRenderer extends Renderer {
   renderFromMaster(master: Master, variant: Variant, opts?: RenderOptions): Promise<RenderResult>;
 }
 
-/** How much larger than the target a reduced JPEG decode stays (see variantDenominator). */
+/** How much larger than the target a reduced decode (JPEG, still WebP) stays (see variantDenominator). */
 export const DCT_MARGIN = 2;
 
 /**
- * The scale a JPEG can be decoded at for this variant: the region it uses (planned in the
+ * The scale a JPEG or still WebP can be decoded at for this variant: the region it uses (planned in the
  * displayed orientation) stays at least DCT_MARGIN × the target; no coarser than a full
  * master's when the render must find the focal point (master.ts `needsDetectionScale`).
  */
@@ -153,12 +153,13 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
       const k = masterFactor(info);
       if (denominator >= k) {
         // The decode is no larger than a master needs: it is the master, and the variant comes
-        // from it exactly as a direct render would (JPEGs have no alpha).
+        // from it exactly as a direct render would.
         const master: Master = denominator > 1 ? { image, factor: denominator, info } : { image, factor: 1, info };
         return { ...(await finish(image, info, variant, decodeMs(), checkpoint)), master };
       }
       // From a reduced decode (1/d), what is left of the master's shrink (both powers of two).
-      const master = denominator > 1 ? { ...makeMaster(image, info, k / denominator, false), factor: k } : makeMaster(image, info, k, info.hasAlpha && usesAlpha(image));
+      const alpha = info.hasAlpha && usesAlpha(image);
+      const master = denominator > 1 ? { ...makeMaster(image, info, k / denominator, alpha), factor: k } : makeMaster(image, info, k, alpha);
       const fromMaster = masterServes(master, variant);
       const result = await finish(fromMaster ? master.image : image, info, variant, decodeMs(), checkpoint);
       return { ...result, master };

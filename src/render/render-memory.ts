@@ -12,7 +12,7 @@
 import { HttpError } from '../core/errors.js';
 import { type ImageInfo, orientedSize } from '../core/image/sniff.js';
 import type { Variant } from '../core/variant.js';
-import { type DecodeTraits, decodePeakBytes, maxDecodablePixels } from './decode-peak.js';
+import { type DecodeTraits, decodePeakBytes, decodesReduced, maxDecodablePixels } from './decode-peak.js';
 import { planGeometry } from './geometry.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 
@@ -23,8 +23,8 @@ export const RENDER_OVERHEAD_BYTES = 4 * MiB;
 
 export type SourceFacts = Pick<ImageInfo, 'format' | 'width' | 'height'> & DecodeTraits;
 
-/** The smallest scale the source can be decoded at: 1/8 for a JPEG (jpeg-scaled.ts), full size otherwise. */
-const smallestDecode = (info: Pick<ImageInfo, 'format'>): ScaleDenominator => (info.format === 'jpeg' ? 8 : 1);
+/** The smallest scale the source can be decoded at: 1/8 for a JPEG or a still WebP (decode-peak.ts `decodesReduced`), full size otherwise. */
+const smallestDecode = (info: Pick<ImageInfo, 'format'> & DecodeTraits): ScaleDenominator => (decodesReduced(info) ? 8 : 1);
 
 /** The decode stage of a render: the decode's peak (which holds the decoder's copy of the source) plus the thread's copy. */
 function decodeStageBytes(info: SourceFacts, denominator: ScaleDenominator, sourceBytes: number): number {
@@ -37,7 +37,7 @@ function decodeStageBytes(info: SourceFacts, denominator: ScaleDenominator, sour
  * the box pre-shrink copied twice, the output and the encoder's working memory), whichever is larger.
  */
 export function renderPeakBytes(info: SourceFacts & Pick<ImageInfo, 'orientation'>, variant: Pick<Variant, 'width' | 'height' | 'fit'>, denominator: ScaleDenominator, sourceBytes: number): number {
-  const d = info.format === 'jpeg' ? denominator : 1;
+  const d = decodesReduced(info) ? denominator : 1;
   const decoded = Math.ceil(info.width / d) * Math.ceil(info.height / d);
   const { crop, scaled } = planGeometry(orientedSize(info), variant);
   const ratio = Math.min(crop.width / scaled.width, crop.height / scaled.height) / d;
@@ -69,16 +69,20 @@ function formatName(info: SourceFacts): string {
 /**
  * The 422 for a source that no render can decode within `budget` bytes, or undefined when its
  * smallest decode fits. Says the format, the source's pixels and the most this budget allows:
- * what an uploader needs to make a file that will be accepted. A JPEG decodes at 1/8 at the
- * least, so only a progressive one (which keeps every coefficient of the full image) can be
- * refused here; PNG and WebP decode only at full size.
+ * what an uploader needs to make a file that will be accepted. A JPEG or still WebP decodes
+ * at 1/8 at the least, so only what it keeps at full size meanwhile (a progressive JPEG's
+ * coefficients, a lossless WebP's ARGB plane, an alpha plane) can get it refused here; PNG,
+ * GIF, AVIF and animated WebP decode at full size.
  */
 export function sourceTooLargeForMemory(info: SourceFacts, budget: number, sourceBytes: number): HttpError | undefined {
   if (decodeStageBytes(info, smallestDecode(info), sourceBytes) <= budget) return undefined;
   const name = formatName(info);
-  const why =
-    info.format !== 'jpeg'
-      ? 'sources decode at full size'
+  const why = !decodesReduced(info)
+    ? 'sources decode at full size'
+    : info.format === 'webp'
+      ? info.lossless === false
+        ? 'sources keep a full-size alpha plane while decoding'
+        : 'sources keep a full-size ARGB plane while decoding'
       : info.progressive === false
         ? 'sources decode at 1/8 scale at the least'
         : 'sources keep every coefficient of the full image while decoding';

@@ -1,6 +1,7 @@
 /**
  * One instance at a time of wasm/jpeg_scaled.wasm (built from wasm/jpeg-scaled/: the reduced
- * JPEG decoder and the PNG decoder), driven through its C ABI. WebAssembly memory only grows:
+ * JPEG decoder and the PNG decoder) or wasm/webp_rgba.wasm (wasm/webp-rgba/: still WebPs),
+ * driven through their common C ABI. WebAssembly memory only grows:
  * an instance that failed (it may have stopped anywhere) or grew past KEEP_MEMORY_BYTES is
  * dropped, so the garbage collector can take its memory back and the next decode starts small.
  */
@@ -34,6 +35,13 @@ export interface DecoderExports {
 export const KEEP_MEMORY_BYTES = 16 * 1024 * 1024;
 export const KEEP_MEMORY_BYTES_UNCOLLECTED = 48 * 1024 * 1024;
 
+/**
+ * What a standalone Emscripten module (wasm/webp_rgba.wasm) imports: a notice after its memory
+ * grew, which JavaScript glue would use to refresh its views (we take fresh views every call).
+ * The Rust module imports nothing and ignores it.
+ */
+const STANDALONE_IMPORTS = { env: { emscripten_notify_memory_growth: () => {} } };
+
 export interface WasmDecoder {
   /**
    * Copies `input` in, runs `decode`, and hands `take` the RGBA output where it lies in
@@ -59,7 +67,12 @@ export function createWasmDecoder(module: WebAssembly.Module, name: string, afte
   // still holds the instance, has returned; collecting from inside it would find the instance
   // live and keep its memory (measured: +65 MB at the peak of a 16 MP JPEG's render).
   let collect = false;
-  const instance = (): DecoderExports => (current ??= new WebAssembly.Instance(module, {}).exports as unknown as DecoderExports);
+  const instance = (): DecoderExports => {
+    if (current) return current;
+    const ex = new WebAssembly.Instance(module, STANDALONE_IMPORTS).exports as unknown as DecoderExports & { _initialize?: () => void };
+    ex._initialize?.(); // an Emscripten standalone module's constructors (libwebp's)
+    return (current = ex);
+  };
   const drop = (ex: DecoderExports) => {
     current = undefined;
     // The collection is worth its pause only for a large memory; a small one goes with the next.

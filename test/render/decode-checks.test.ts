@@ -77,9 +77,19 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     expect(traits(sample('free.jpg'))).toEqual({ progressive: false, samplesPerPixel: 3 });
     const photo = sharp(sample('plant.png')).resize(64, 48);
     expect(traits(new Uint8Array(await photo.clone().flatten().grayscale().toColourspace('b-w').jpeg().toBuffer()))).toEqual({ progressive: false, samplesPerPixel: 1 });
-    expect(traits(new Uint8Array(await photo.clone().webp({ lossless: true }).toBuffer()))).toEqual({ lossless: true });
-    expect(traits(new Uint8Array(await photo.clone().webp().toBuffer()))).toEqual({ lossless: false, alpha: true });
-    expect(traits(new Uint8Array(await photo.clone().flatten().webp().toBuffer()))).toEqual({ lossless: false, alpha: false });
+    expect(traits(new Uint8Array(await photo.clone().webp({ lossless: true }).toBuffer()))).toEqual({ lossless: true, animated: false });
+    expect(traits(new Uint8Array(await photo.clone().webp().toBuffer()))).toEqual({ lossless: false, alpha: true, animated: false });
+    expect(traits(new Uint8Array(await photo.clone().flatten().webp().toBuffer()))).toEqual({ lossless: false, alpha: false, animated: false });
+    const frames = [await photo.clone().flatten().png().toBuffer(), await photo.clone().flatten().negate().png().toBuffer()];
+    expect(
+      traits(
+        new Uint8Array(
+          await sharp(frames, { join: { animated: true } })
+            .webp()
+            .toBuffer(),
+        ),
+      ),
+    ).toEqual({ animated: true });
     expect(traits(sample('mysha.png'))).toEqual({});
   });
 
@@ -102,15 +112,17 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     );
   });
 
-  it('checkSource refuses a PNG or WebP past the memory budget with SOURCE_TOO_LARGE, takes one just under it, and a baseline JPEG of any size', async () => {
+  it('checkSource refuses a PNG or WebP past the memory budget with SOURCE_TOO_LARGE, takes one just under it, and a baseline JPEG or opaque lossy WebP of any size', async () => {
     const limits = { ...LIMIT_DEFAULTS, renderMemoryBytes: 64 * 1024 * 1024 };
     const flat = (side: number) => sharp({ create: { width: side, height: side, channels: 3, background: '#808080' } });
-    const encoders: Array<[string, string, (s: ReturnType<typeof sharp>) => Promise<Buffer>]> = [
-      ['PNG', 'png', (s) => s.png().toBuffer()],
-      ['lossy WebP', 'webp', (s) => s.webp().toBuffer()],
-      ['lossless WebP', 'webp', (s) => s.webp({ lossless: true }).toBuffer()],
+    const seeThrough = (s: ReturnType<typeof sharp>) => s.ensureAlpha(0.5);
+    // What each keeps at full size while it decodes (a still WebP's output is at 1/8 at the least).
+    const encoders: Array<[string, string, string, (s: ReturnType<typeof sharp>) => Promise<Buffer>]> = [
+      ['PNG', 'png', 'decode at full size', (s) => s.png().toBuffer()],
+      ['lossy WebP', 'webp', 'keep a full-size alpha plane while decoding', (s) => seeThrough(s).webp().toBuffer()],
+      ['lossless WebP', 'webp', 'keep a full-size ARGB plane while decoding', (s) => s.webp({ lossless: true }).toBuffer()],
     ];
-    for (const [label, format, encode] of encoders) {
+    for (const [label, format, why, encode] of encoders) {
       const probe = new Uint8Array(await encode(flat(16)));
       const max = maxRenderablePixels({ ...sniffImage(probe)!, ...decodeTraits(probe, sniffImage(probe)!) }, limits.renderMemoryBytes, 0);
       const over = new Uint8Array(await encode(flat(Math.floor(Math.sqrt(max)) + 1)));
@@ -125,13 +137,15 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
       // Says the format, the source's pixels and what this budget allows.
       const side = Math.floor(Math.sqrt(max)) + 1;
       expect(isHttpError(err) && err.message, label).toMatch(
-        new RegExp(`is ${side}×${side} \\(${side * side} pixels\\); ${label} sources decode at full size and may have at most \\d+ pixels in this renderer's 64 MB memory budget`),
+        new RegExp(`is ${side}×${side} \\(${side * side} pixels\\); ${label} sources ${why} and may have at most \\d+ pixels in this renderer's 64 MB memory budget`),
       );
-      const under = new Uint8Array(await encode(flat(Math.floor(Math.sqrt(max)) - 10)));
+      const under = new Uint8Array(await encode(flat(Math.floor(Math.sqrt(max) * 0.98))));
       expect(checkSource(under, limits).format, label).toBe(format);
     }
     const jpeg = new Uint8Array(await flat(7000).jpeg().toBuffer());
     expect(checkSource(jpeg, limits)).toMatchObject({ format: 'jpeg', width: 7000, height: 7000 });
+    const lossy = new Uint8Array(await flat(7000).webp().toBuffer());
+    expect(checkSource(lossy, limits)).toMatchObject({ format: 'webp', width: 7000, height: 7000, lossless: false, alpha: false });
     // A progressive JPEG keeps every coefficient of the full image even at 1/8: 9 MP of 4:4:4 (~6 bytes a pixel) cannot fit 64 MB.
     const progressive = new Uint8Array(await flat(3000).jpeg({ progressive: true, chromaSubsampling: '4:4:4' }).toBuffer());
     const err = (() => {

@@ -43,16 +43,16 @@ describe('copy-wasm --check-or-copy', () => {
   });
 
   it('copies a file that no longer matches its pin, says so on stderr, never on stdout', async () => {
-    await writeFile(join(dir, 'wasm/webp_dec.wasm'), 'not a codec');
+    await writeFile(join(dir, 'wasm/webp_enc.wasm'), 'not a codec');
     const { stdout, stderr } = await checkOrCopy();
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^copy-wasm: wasm\/webp_dec\.wasm does not match its sha256 in the manifest; copied \d+ codec files/);
-    expect(await sha256('webp_dec.wasm')).toBe(await pinned('webp_dec.wasm'));
+    expect(stderr).toMatch(/^copy-wasm: wasm\/webp_enc\.wasm does not match its sha256 in the manifest; copied \d+ codec files/);
+    expect(await sha256('webp_enc.wasm')).toBe(await pinned('webp_enc.wasm'));
   });
 
   it('copies as quietly as the npm run -s around it', async () => {
-    await writeFile(join(dir, 'wasm/webp_dec.wasm'), 'not a codec');
+    await writeFile(join(dir, 'wasm/webp_enc.wasm'), 'not a codec');
     expect(await checkOrCopy({ npm_config_loglevel: 'silent' })).toEqual({ stdout: '', stderr: '' });
-    expect(await sha256('webp_dec.wasm')).toBe(await pinned('webp_dec.wasm'));
+    expect(await sha256('webp_enc.wasm')).toBe(await pinned('webp_enc.wasm'));
   });
 });

@@ -37,8 +37,9 @@ function installedVersion(pkg: string): string | undefined {
  * baseline compiler and optimises hot functions later, in the background: the reduced JPEG
  * decoder then ran its first five photo decodes 2–4× slower (97, 76, 77, 93, 61 ms, then 27
  * for a 6 MP file at 1/8). Up front costs ~250 ms once per process (render threads share the
- * compiled module) and every decode runs at full speed. Only for that decoder: the @jsquash
- * codecs are larger, and their slow first calls are shorter.
+ * compiled module) and every decode runs at full speed. Only for the project's own decoders
+ * (that one and wasm/webp_rgba.wasm): the @jsquash codecs are larger, and their slow first
+ * calls are shorter.
  */
 function compileOptimized(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   // Synchronous, so no other module's compilation can start while the flags are set.
@@ -73,7 +74,7 @@ export async function loadCodecModules(dir: string = DEFAULT_WASM_DIR): Promise<
     if (actual !== entry.sha256) {
       throw new Error(`${base}${entry.file}: sha256 ${actual} does not match the manifest (${entry.sha256}); ${FIX}`);
     }
-    return manifestKey === 'jpegScaled' ? compileOptimized(new Uint8Array(bytes)) : WebAssembly.compile(bytes);
+    return manifestKey === 'jpegScaled' || manifestKey === 'webpDec' ? compileOptimized(new Uint8Array(bytes)) : WebAssembly.compile(bytes);
   };
 
   const keyFor = (k: (typeof CODEC_KEYS)[number]): string => (k === 'webpEnc' ? webpEncoderKey() : k);

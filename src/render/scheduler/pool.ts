@@ -30,7 +30,7 @@ import type { Renderer, RenderResult } from '../../core/ports.js';
 import { NO_RENDER_METRICS, type RenderMetrics } from '../../core/metrics/ports.js';
 import type { Variant } from '../../core/variant.js';
 import type { CodecModules } from '../codec-modules.js';
-import { decodeTraits } from '../decode-peak.js';
+import { decodesReduced, decodeTraits } from '../decode-peak.js';
 import { variantDenominator } from '../jsquash-renderer.js';
 import type { ScaleDenominator } from '../jpeg-scaled.js';
 import { masterFactor, masterServes } from '../master.js';
@@ -407,7 +407,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     // scale, which then serves its other avatar sizes (an upload's precompute, a page of sizes).
     const atMasterScale = keepMasters && fellShort;
     // A render that must find the focal point decodes no coarser than a full master (variantDenominator).
-    const forVariant = info.format === 'jpeg' ? variantDenominator(info, sent) : 1;
+    const forVariant = decodesReduced(facts) ? variantDenominator(info, sent) : 1;
     const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
     const bytes = renderPeakBytes(facts, sent, denominator, source.byteLength);
     if (bytes > memoryBytes) {
