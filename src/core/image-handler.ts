@@ -7,7 +7,7 @@ import { type PendingVariant, canonicalize, withFormat } from './request/canonic
 import { resolveNegotiated } from './request/negotiate-format.js';
 import { type PathParts, parsePath } from './request/parse-path.js';
 import { type AuthParams, parseQuery } from './request/query.js';
-import { browserCacheControl, edgeTtl, serverTiming, stageTimings } from './response-headers.js';
+import { browserCacheControl, edgeTtl, serverTiming, stageTimings, variantHeaders } from './response-headers.js';
 import { canonicalKey, type Variant } from './variant.js';
 
 /** Checks a request against the tenant's signature and hotlink rules; throws HttpError(403). */
@@ -30,13 +30,6 @@ export interface ImageHandlerDeps {
   authorize?: Authorizer;
   clock?: Clock;
   /**
-   * Makes the Response for a body. A host that writes bytes to its socket itself (Node) passes
-   * one that skips the Web stream a standard `new Response(bytes)` builds and the host reads
-   * back: on Node that stream made cache hits ~2.5× slower (`npm run bench -- --only=hits`).
-   * Default: `new Response`.
-   */
-  respond?: (body: Uint8Array<ArrayBuffer> | null, init: ResponseInit) => Response;
-  /**
    * Answers a request whose load failed with something else, or undefined to let the error
    * through (the in-process render budget serves a cached neighbouring size this way). Only on
    * the failure path: a hit pays nothing for it.
@@ -48,8 +41,6 @@ export interface ImageHandlerDeps {
    */
   onStageTimings?: (timings: Record<string, number>) => void;
 }
-
-const standardResponse = (body: Uint8Array<ArrayBuffer> | null, init: ResponseInit): Response => new Response(body, init);
 
 /** Everything the pipeline decided about a request, before the cache is asked. */
 export interface ResolvedRequest {
@@ -78,7 +69,6 @@ export async function resolveImageRequest(request: Request, deps: Omit<ImageHand
 
 /** The image route: resolve, serve from cache or load, answer with the right headers. */
 export function createImageHandler(deps: ImageHandlerDeps) {
-  const respond = deps.respond ?? standardResponse;
   return async function handleImage(request: Request): Promise<Response> {
     const t0 = performance.now();
     const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
@@ -92,19 +82,12 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     }
     const { value, state, coalesced } = result;
 
-    // A plain object, not a Headers: built once per hit, and read by the host as it is (Node's
-    // BytesResponse hands it to writeHead). Every name is lowercase, so each appears once.
-    const headers: Record<string, string> = {
-      'content-type': value.contentType,
-      'cache-control': browserCacheControl(tenant, deps.config.cache, expiresIn),
-      etag: value.etag,
-      'surrogate-key': value.surrogateKeys.join(' '),
-      'x-cache': state,
-      'x-variant': key,
-      'x-content-type-options': 'nosniff',
-    };
-    if (value.headers) for (const name of Object.keys(value.headers)) headers[name.toLowerCase()] = value.headers[name]!;
-    if (variant.negotiated) headers.vary = 'Accept';
+    const headers = variantHeaders(value, {
+      key,
+      state,
+      cacheControl: browserCacheControl(tenant, deps.config.cache, expiresIn),
+      negotiated: variant.negotiated,
+    });
     headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced);
     deps.onStageTimings?.(stageTimings(state, value, coalesced));
 
@@ -114,6 +97,6 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     }
     headers['content-length'] = String(value.body.byteLength);
     const body = request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>);
-    return respond(body, { status: value.status, headers });
+    return new Response(body, { status: value.status, headers });
   };
 }

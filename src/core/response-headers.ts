@@ -22,6 +22,29 @@ export function edgeTtl(tenant: Tenant, policy: CachePolicy): { ttl: number; swr
   return { ttl: policy.edgeTtl, swr: policy.edgeSwr };
 }
 
+/**
+ * The headers of an answer carrying a variant's bytes (a cache hit or miss, or a neighbour
+ * standing in for it): type, caching, validator, purge keys, what was served, plus the extra
+ * headers the variant carries (a 410's short Cache-Control) and Vary when the format was
+ * negotiated. No Content-Length (a 304 has none). A plain object, not a Headers: built once
+ * per hit, and a host whose Response keeps its init as given writes it out as it is. Every
+ * name is lowercase, so each appears once.
+ */
+export function variantHeaders(value: VariantBody, o: { key: string; state: CacheState; cacheControl: string; negotiated?: boolean }): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': value.contentType,
+    'cache-control': o.cacheControl,
+    etag: value.etag,
+    'surrogate-key': value.surrogateKeys.join(' '),
+    'x-cache': o.state,
+    'x-variant': o.key,
+    'x-content-type-options': 'nosniff',
+  };
+  if (value.headers) for (const name of Object.keys(value.headers)) headers[name.toLowerCase()] = value.headers[name]!;
+  if (o.negotiated) headers.vary = 'Accept';
+  return headers;
+}
+
 const STAGES = ['origin', 'detect', 'decode', 'resize', 'encode'] as const;
 
 /**

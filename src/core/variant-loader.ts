@@ -1,7 +1,7 @@
 import type { ServiceConfig } from './config/service-config.js';
 import { strongEtag } from './etag.js';
 import { HttpError } from './errors.js';
-import { sniffImage } from './image/sniff.js';
+import { originalHasAlpha } from './image/original-alpha.js';
 import type { ImageWork, InFlightRegistry } from './in-flight.js';
 import type { LoadOptions, ObjectStore, Renderer, VariantBody, VariantLoader } from './ports.js';
 import { originalKey, variantObjectKey } from './storage-keys.js';
@@ -162,13 +162,7 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       // Uploads record the flag in the original's metadata: a HEAD instead of reading the image.
       const info = await store.head(originalKey(tenantName, id));
       if (!info) return false;
-      const recorded = info.metadata?.alpha;
-      let alpha: boolean;
-      if (recorded === '1' || recorded === '0') alpha = recorded === '1';
-      else {
-        const original = await store.get(originalKey(tenantName, id));
-        alpha = original ? (sniffImage(original.body)?.hasAlpha ?? false) : false;
-      }
+      const alpha = (await originalHasAlpha(info.metadata, async () => (await store.get(originalKey(tenantName, id)))?.body)) ?? false;
       if (alphaCache.size > 10_000) alphaCache.clear();
       alphaCache.set(k, alpha);
       return alpha;

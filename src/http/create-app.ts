@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '../core/config/service-config.js';
 import { createAuthorizer } from '../core/auth/create-authorizer.js';
-import { type Authorizer, createImageHandler, type ImageHandlerDeps } from '../core/image-handler.js';
+import { type Authorizer, createImageHandler } from '../core/image-handler.js';
 import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core/ports.js';
 import { createInFlightRegistry } from '../core/in-flight.js';
 import { createStoreLoader } from '../core/variant-loader.js';
@@ -31,8 +31,6 @@ export interface AppDeps {
   /** 'renderer': only /_render/*, /_admin/*, /_upload/* and /healthz; the public image routes answer 404. */
   mode?: 'full' | 'renderer';
   log?: (msg: string, err?: unknown) => void;
-  /** How image bodies become Responses (see ImageHandlerDeps.respond). */
-  respond?: ImageHandlerDeps['respond'];
   /** Per-client and per-tenant render limits on the image route (RATE_LIMITS_JSON); none when absent. */
   limits?: ImageLimits;
 }
@@ -64,7 +62,6 @@ export function createApp(deps: AppDeps): App {
     cache: deps.cache,
     loader: imageLoader,
     authorize: deps.authorize ?? createAuthorizer(),
-    respond: deps.respond,
     recover: deps.limits ? neighbourRecovery(deps.config, deps.cache.peek?.bind(deps.cache)) : undefined,
   });
   const image = deps.limits ? limitedImageRoute(handler, { config: deps.config, limits: deps.limits }) : handler;

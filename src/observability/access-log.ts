@@ -27,6 +27,58 @@ export interface AccessLogRecord {
 
 export const MAX_URL = 2048;
 
+/** The tenant and image id of a canonical variant key (X-Variant), '' for none. */
+export function variantParts(variant: string): { tenant: string; id: string } {
+  const [tenant = '', id = ''] = variant ? variant.split('/') : [];
+  return { tenant, id };
+}
+
+/** The cache state an answer's X-Cache names, or NONE (other routes, errors). */
+export function cacheLabel(xCache: string | undefined): 'HIT' | 'MISS' | 'STALE' | 'NONE' {
+  return xCache === 'HIT' || xCache === 'MISS' || xCache === 'STALE' ? xCache : 'NONE';
+}
+
+/** What a host knows of one request and its answer when it logs it. */
+export interface LoggedExchange {
+  time: string;
+  request: Request;
+  /** The request's path and query (`search` with its '?', or ''). */
+  pathname: string;
+  search: string;
+  route: string;
+  status: number;
+  /** A header of the answer, by lowercase name. */
+  header: (name: string) => string | undefined;
+  /** The tenant to log (each host decides: variantParts(X-Variant).tenant first). */
+  tenant: string;
+  cache: string;
+  durationMs: number;
+  timings: Record<string, number>;
+}
+
+/** The access log line of a request, on every host (the Fastly edge adds its own fields). */
+export function accessLogRecord(x: LoggedExchange): AccessLogRecord {
+  const variant = x.header('x-variant') ?? '';
+  const length = x.header('content-length');
+  const method = x.request.method;
+  return {
+    time: x.time,
+    requestId: requestIdFor(x.request.headers.get('x-request-id')),
+    method,
+    url: loggedUrl(x.pathname, x.search),
+    route: x.route,
+    status: x.status,
+    tenant: x.tenant,
+    id: variantParts(variant).id,
+    variant,
+    cache: x.cache,
+    bytes: method === 'HEAD' || x.status === 304 || x.status === 204 ? 0 : length !== undefined ? Number(length) : null,
+    durationMs: Math.round(x.durationMs * 100) / 100,
+    timings: x.timings,
+    dropped: x.route === 'image' ? droppedParams(x.search) : [],
+  };
+}
+
 /**
  * The route label of a path, on every host (the Fastly edge's request log included): image,
  * render, admin, upload, page, health, ready, metrics or other.

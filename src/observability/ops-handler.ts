@@ -1,6 +1,6 @@
 import { bearerMatches } from '../core/constant-time.js';
 import type { RequestCacheLabel, ServiceMetrics, AdminOp } from '../core/metrics/service-metrics.js';
-import { type AccessLogRecord, droppedParams, loggedUrl, parseServerTiming, requestIdFor, routeOf } from './access-log.js';
+import { accessLogRecord, cacheLabel, parseServerTiming, routeOf, variantParts } from './access-log.js';
 import type { ConnInfo } from '../core/ports.js';
 import { clientAddress } from '../core/request/client-address.js';
 import type { OpsSettings } from './ops-settings.js';
@@ -51,13 +51,13 @@ function splitUrl(href: string): { pathname: string; search: string } {
   return q >= 0 && q < end ? { pathname: href.slice(start, q), search: href.slice(q, end) } : { pathname: href.slice(start, end), search: '' };
 }
 
-/** Headers as a plain record: Node's BytesResponse hands its own (no Headers built per cache hit). */
+/**
+ * A response's headers, read from the plain record it was made with when its Response kept
+ * one (`headerRecord()`: the Node host's) so that no Headers is built per cache hit.
+ */
 function headerGetter(response: Response): (name: string) => string | undefined {
-  const r = response as Response & { headerRecord?: () => Record<string, string> };
-  if (typeof r.headerRecord === 'function') {
-    const rec = r.headerRecord();
-    return (name) => rec[name];
-  }
+  const rec = (response as Response & { headerRecord?: () => Record<string, string> | undefined }).headerRecord?.();
+  if (rec) return (name) => rec[name];
   return (name) => response.headers.get(name) ?? undefined;
 }
 
@@ -129,34 +129,15 @@ export function createOps(deps: OpsDeps): Ops {
     const ms = performance.now() - t0;
     try {
       const header = headerGetter(response);
-      const variant = header('x-variant') ?? '';
-      const [vTenant = '', vId = ''] = variant ? variant.split('/') : [];
       const { timings, coalesced } = parseServerTiming(header('server-timing'));
-      const xCache = header('x-cache');
-      const cache: RequestCacheLabel = coalesced ? 'COALESCED' : xCache === 'HIT' || xCache === 'MISS' || xCache === 'STALE' ? xCache : 'NONE';
+      const cache: RequestCacheLabel = coalesced ? 'COALESCED' : cacheLabel(header('x-cache'));
+      const vTenant = variantParts(header('x-variant') ?? '').tenant;
       const firstSegment = route === 'image' ? decodeURIComponent(url.pathname.split('/')[1] ?? '') : '';
       const tenant = tenants.has(vTenant) ? vTenant : tenants.has(firstSegment) ? firstSegment : '';
       metrics.request({ route, method: request.method === 'HEAD' ? 'HEAD' : request.method === 'GET' ? 'GET' : 'OTHER', status: response.status, cache, tenant, seconds: ms / 1000 });
       if (route === 'admin' && request.method === 'POST') await adminOutcome(url.pathname, response);
       if (settings.accessLog === 'stdout') {
-        const length = header('content-length');
-        const bytes = request.method === 'HEAD' || response.status === 304 || response.status === 204 ? 0 : length !== undefined ? Number(length) : null;
-        const record: AccessLogRecord = {
-          time: new Date().toISOString(),
-          requestId: requestIdFor(request.headers.get('x-request-id')),
-          method: request.method,
-          url: loggedUrl(url.pathname, url.search),
-          route,
-          status: response.status,
-          tenant,
-          id: vId,
-          variant,
-          cache,
-          bytes,
-          durationMs: Math.round(ms * 100) / 100,
-          timings,
-          dropped: route === 'image' ? droppedParams(url.search) : [],
-        };
+        const record = accessLogRecord({ time: new Date().toISOString(), request, ...url, route, status: response.status, header, tenant, cache, durationMs: ms, timings });
         const ip = clientAddress(request, conn, settings.clientIp);
         if (ip !== undefined) record.clientIp = ip;
         deps.writeLine(JSON.stringify(record));

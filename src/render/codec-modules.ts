@@ -1,7 +1,7 @@
 /**
- * The compiled codec binaries a host hands to the renderer. Each host loads wasm/ its own way
- * (Node: fs + WebAssembly.compile; Deno: Deno.readFile; a bundler: an import), so this module
- * never touches files or URLs. Keys match the entries of wasm/manifest.json.
+ * The compiled codec binaries a host hands to the renderer. Each host reads wasm/ its own way
+ * (Node: fs; Deno: Deno.readFile) through load-pinned-codecs.ts, so this module never touches
+ * files or URLs. Keys match the entries of wasm/manifest.json.
  */
 export interface CodecModules {
   jpegDec: WebAssembly.Module;

@@ -1,6 +1,7 @@
 import type { ServiceConfig } from '../config/service-config.js';
 import { HttpError } from '../errors.js';
 import type { VariantBody } from '../ports.js';
+import { variantHeaders } from '../response-headers.js';
 import { canonicalKey, type Variant } from '../variant.js';
 
 /** Seconds a neighbouring variant served over the render budget may be kept downstream. */
@@ -51,18 +52,10 @@ export function neighbourResponse(refused: RenderRefused, request: Request, deps
     const key = canonicalKey(n);
     const value = deps.peek(key);
     if (!value || value.status !== 200) continue;
-    const headers: Record<string, string> = {
-      'content-type': value.contentType,
-      'content-length': String(value.body.byteLength),
-      'cache-control': `public, max-age=${FALLBACK_MAX_AGE}`,
-      // The neighbour's keys: purging the image (or the tenant) purges this answer too.
-      'surrogate-key': value.surrogateKeys.join(' '),
-      'x-cache': 'HIT',
-      'x-variant': canonicalKey(v),
-      [FALLBACK_HEADER]: key,
-      'x-content-type-options': 'nosniff',
-    };
-    if (v.negotiated) headers.vary = 'Accept';
+    // The neighbour's keys: purging the image (or the tenant) purges this answer too.
+    const headers = variantHeaders(value, { key: canonicalKey(v), state: 'HIT', cacheControl: `public, max-age=${FALLBACK_MAX_AGE}`, negotiated: v.negotiated });
+    headers['content-length'] = String(value.body.byteLength);
+    headers[FALLBACK_HEADER] = key;
     return new Response(request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>), { status: 200, headers });
   }
   return undefined;

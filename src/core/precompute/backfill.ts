@@ -1,7 +1,7 @@
 import { type BatchOptions, runBatch } from '../bounded.js';
 import { isTombstoned } from '../tombstone.js';
 import type { Tenant } from '../config/tenant-config.js';
-import { sniffImage } from '../image/sniff.js';
+import { originalHasAlpha } from '../image/original-alpha.js';
 import type { ObjectStore, Renderer } from '../ports.js';
 import { imageOfKey, originalKey, tenantPrefix, variantPrefix } from '../storage-keys.js';
 import { DEFAULT_RENDER_CONCURRENCY, renderVariants } from '../upload/render-variants.js';
@@ -81,14 +81,10 @@ export async function backfillTenant(opts: BackfillOptions, ids?: readonly strin
     const key = originalKey(tenant.name, id);
     const info = await store.head(key);
     if (!info) return; // deleted since the listing
-    // Uploads record alpha in the metadata; older originals are read and sniffed.
+    // An original read to sniff its alpha is kept for the renders.
     let source: Uint8Array | undefined;
-    let hasAlpha = info.metadata?.alpha === '1';
-    if (needsAlpha && info.metadata?.alpha === undefined) {
-      source = (await store.get(key))?.body;
-      if (!source) return;
-      hasAlpha = sniffImage(source)?.hasAlpha ?? false;
-    }
+    const hasAlpha = needsAlpha ? await originalHasAlpha(info.metadata, async () => (source = (await store.get(key))?.body)) : false;
+    if (hasAlpha === undefined) return; // deleted since the listing
     const wanted = standardVariants(tenant, id, { hasAlpha, ...(opts.sizes ? { sizes: opts.sizes } : {}), ...(opts.formats ? { formats: opts.formats } : {}) });
     const have = await storedNames(store, tenant.name, id);
     const missing: Variant[] = wanted.filter((v) => !have.has(variantName(v)));

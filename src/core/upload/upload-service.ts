@@ -5,6 +5,7 @@ import { isTombstoned } from '../tombstone.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import type { Tenant } from '../config/tenant-config.js';
 import { HttpError, isHttpError } from '../errors.js';
+import { alphaMetadata } from '../image/original-alpha.js';
 import { unsupportedFormatName } from '../image/sniff-heif.js';
 import { orientedSize, SOURCE_CONTENT_TYPES, SUPPORTED_SOURCES, sniffImage } from '../image/sniff.js';
 import type { ImageWork, InFlightRegistry } from '../in-flight.js';
@@ -162,7 +163,7 @@ export function createUploadService(deps: UploadDeps): UploadService {
           'uploaded-by': `${who.kind}:${who.id}`,
           width: String(shown.width),
           height: String(shown.height),
-          alpha: info.hasAlpha ? '1' : '0',
+          ...alphaMetadata(info.hasAlpha),
         },
       });
       deps.loader?.forget?.(tenant.name, id);

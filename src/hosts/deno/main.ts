@@ -37,8 +37,9 @@ import { createStore } from './create-store.js';
 import { lazyDenoFocalFinder } from './face-model.js';
 import { loadCodecModules } from './load-wasm.js';
 import { type DenoSettings, loadDenoSettings } from './settings.js';
+import { hostLog } from '../../observability/host-log.js';
 
-const log = (msg: string, err?: unknown): void => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
+const log = hostLog;
 
 async function main(): Promise<void> {
   const env = Deno.env.toObject();
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     // "codecs ready": what scripts (the bench) wait for before timing the first render.
     (s) => ((codecsWarm = true), console.log(`  renderer ready in ${(performance.now() - t0).toFixed(0)} ms: ${describeScheduler(s)} (codecs ready)`)),
     (err) => {
-      console.error('[avatar-edge] codecs failed to start:', err instanceof Error ? err.message : err);
+      hostLog('codecs failed to start:', err);
       Deno.exit(1);
     },
   );

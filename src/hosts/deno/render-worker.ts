@@ -8,6 +8,7 @@
 import type { ThreadReply, ThreadRequest } from '../../render/scheduler/protocol.js';
 import { serveRenderThread } from '../../render/scheduler/serve-thread.js';
 import { lazyDenoFocalFinder } from './face-model.js';
+import { hostLog } from '../../observability/host-log.js';
 
 interface WorkerScope {
   postMessage(message: ThreadReply, transfer: Transferable[]): void;
@@ -18,7 +19,7 @@ const scope = globalThis as unknown as WorkerScope;
 const findFocal = lazyDenoFocalFinder(
   new URL('./face/', import.meta.url),
   (url) => Deno.readFile(url),
-  (err) => console.error('[avatar-edge] face detector unavailable, saliency only:', err instanceof Error ? err.message : err),
+  (err) => hostLog('face detector unavailable, saliency only:', err),
 );
 serveRenderThread(
   {

@@ -1,5 +1,5 @@
 import { CoreCache, type TransactionCacheEntry } from 'fastly:cache';
-import { sniffImage } from '../../core/image/sniff.js';
+import { originalHasAlpha } from '../../core/image/original-alpha.js';
 import type { ObjectStore } from '../../core/ports.js';
 import { originalKey } from '../../core/storage-keys.js';
 import { imageKey, tenantKey } from '../../core/surrogate-keys.js';
@@ -86,9 +86,7 @@ export function createAlphaProbe(bucket: () => Promise<ObjectStore | null>, ttl:
     if (!store) return 'no-bucket';
     const head = await getWithOptions(store, originalKey(tenant, id), { range: { start: 0, end: PROBE_BYTES - 1 } });
     if (!head) return 'no-original';
-    const recorded = head.metadata?.alpha;
-    if (recorded === '1' || recorded === '0') return recorded === '1';
-    return sniffImage(head.body)?.hasAlpha ?? false;
+    return (await originalHasAlpha(head.metadata, async () => head.body)) ?? false;
   }
 }
 

@@ -32,6 +32,7 @@ import { memoSettings, SETTINGS_MAX_AGE_MS } from './settings-memo.js';
 import { rememberedHmac } from './remembered-hmac.js';
 import { createStoreSource } from './stores.js';
 import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
+import { hostLog } from '../../observability/host-log.js';
 
 export interface FastlyServiceDeps {
   /** Config + secrets; defaults to the Config Store and Secret Store (stores.ts). */
@@ -72,7 +73,7 @@ export interface RequestContext {
  * Everything here is wiring: the pipeline, routes and admin operations are the core's.
  */
 export function createFastlyService(deps: FastlyServiceDeps = {}) {
-  const log = deps.log ?? ((msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? '')));
+  const log = deps.log ?? hostLog;
   const fetchFn: FetchWithBackend = deps.fetch ?? ((input, init) => fetch(input, init));
   const requestLog = deps.requestLog ?? createEndpointLog();
   // One authorizer per sandbox: it remembers the HMACs it computed (remembered-hmac.ts).

@@ -1,7 +1,7 @@
 import { env } from 'fastly:env';
 import { Logger } from 'fastly:logger';
 import { cpuSince } from './cpu-time.js';
-import { type AccessLogRecord, droppedParams, loggedUrl, parseServerTiming, requestIdFor, routeOf } from '../../observability/access-log.js';
+import { type AccessLogRecord, accessLogRecord, cacheLabel, parseServerTiming, routeOf, variantParts } from '../../observability/access-log.js';
 
 /** The log endpoint every request's line goes to: fastly.toml's [setup.log_endpoints] names it; Viceroy prints its lines. */
 export const LOG_ENDPOINT = 'avatar_edge_log';
@@ -80,27 +80,21 @@ export function lineFor(request: Request, res: Response, time: string, ms: numbe
   const { pathname, search } = new URL(request.url);
   const route = routeOf(pathname);
   const h = (n: string) => res.headers.get(n) ?? undefined;
-  const variant = h('x-variant') ?? '';
-  const [vTenant = '', vId = ''] = variant ? variant.split('/') : [];
   const segments = pathname.split('/');
-  const tenant = vTenant || (route === 'image' ? (segments[1] ?? '') : route === 'render' ? (segments[2] ?? '') : '');
-  const xCache = h('x-cache');
-  const length = h('content-length');
   const line: RequestLogLine = {
-    time,
-    requestId: requestIdFor(request.headers.get('x-request-id')),
-    method: request.method,
-    url: loggedUrl(pathname, search),
-    route,
-    status: res.status,
-    tenant,
-    id: vId,
-    variant,
-    cache: xCache === 'HIT' || xCache === 'MISS' || xCache === 'STALE' ? xCache : 'NONE',
-    bytes: request.method === 'HEAD' || res.status === 304 || res.status === 204 ? 0 : length !== undefined ? Number(length) : null,
-    durationMs: Math.round(ms * 100) / 100,
-    timings: timings ?? parseServerTiming(h('server-timing')).timings,
-    dropped: route === 'image' ? droppedParams(search) : [],
+    ...accessLogRecord({
+      time,
+      request,
+      pathname,
+      search,
+      route,
+      status: res.status,
+      header: h,
+      tenant: variantParts(h('x-variant') ?? '').tenant || (route === 'image' ? (segments[1] ?? '') : route === 'render' ? (segments[2] ?? '') : ''),
+      cache: cacheLabel(h('x-cache')),
+      durationMs: ms,
+      timings: timings ?? parseServerTiming(h('server-timing')).timings,
+    }),
     pop: env('FASTLY_POP') ?? '',
   };
   const stale = h('x-stale-reason');

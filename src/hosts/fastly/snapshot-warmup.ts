@@ -26,6 +26,7 @@ import type { VariantBody } from '../../core/ports.js';
 import { lineFor } from './request-log.js';
 import { rememberedHmac } from './remembered-hmac.js';
 import { loadEdgeSettings, type SettingsSource } from './settings.js';
+import { hostLog } from '../../observability/host-log.js';
 
 const PLACEHOLDER_KEY = 'snapshot-warmup-placeholder-key-0000';
 const CONFIG: Record<string, string> = {
@@ -65,7 +66,7 @@ const cachedBody: VariantBody = {
 };
 
 /** Runs the hot path on made-up input; resolves when done (a failure goes to `log`, never thrown). */
-export async function warmUpSnapshot(log: (msg: string) => void = (m) => console.error(`[avatar-edge] ${m}`)): Promise<void> {
+export async function warmUpSnapshot(log: (msg: string) => void = hostLog): Promise<void> {
   try {
     const settings = await loadEdgeSettings(source);
     const tenant = settings.config.tenants.get('warm-signed')!;
@@ -77,8 +78,6 @@ export async function warmUpSnapshot(log: (msg: string) => void = (m) => console
       loader: { load: async () => cachedBody, hasAlpha: async () => false },
       authorize: createAuthorizer({ hmac: rememberedHmac() }),
       onStageTimings: (t) => void (timings = t),
-      // A plain object: Response cannot be constructed at build time.
-      respond: (body, init) => ({ status: init.status, headers: new Headers(init.headers as Record<string, string>), body }) as unknown as Response,
     });
     const requests = [
       requestLike('https://warm.invalid/warm/id?w=64&h=64', { accept: 'image/avif,image/webp,*/*' }),
@@ -86,7 +85,7 @@ export async function warmUpSnapshot(log: (msg: string) => void = (m) => console
       requestLike('https://warm.invalid/warm/id?size=96&fmt=auto', { accept: 'image/jpeg' }),
       requestLike(signed.url, { accept: 'image/webp', referer: 'https://www.example.com/page' }),
     ];
-    await withStandInClock(async () => {
+    await withStandIns(async () => {
       for (const request of requests) JSON.stringify(lineFor(request, await handler(request), new Date().toISOString(), 0, 0, timings));
     });
   } catch (err) {
@@ -96,15 +95,33 @@ export async function warmUpSnapshot(log: (msg: string) => void = (m) => console
 
 /**
  * performance.now() aborts the build (wizer.initialize traps, which no try/catch sees), and
- * the image handler reads it for Server-Timing: a stand-in answers during the warm-up only.
+ * the image handler reads it for Server-Timing; Response cannot be constructed at build time,
+ * and the handler answers with one. Stand-ins answer during the warm-up only: a clock at 0,
+ * and a Response that is a plain object with the status, headers and body it was given.
  */
-async function withStandInClock(run: () => Promise<void>): Promise<void> {
-  const own = Object.getOwnPropertyDescriptor(performance, 'now');
+async function withStandIns(run: () => Promise<void>): Promise<void> {
+  const ownNow = Object.getOwnPropertyDescriptor(performance, 'now');
+  const ownResponse = Object.getOwnPropertyDescriptor(globalThis, 'Response');
   Object.defineProperty(performance, 'now', { value: () => 0, configurable: true, writable: true });
+  Object.defineProperty(globalThis, 'Response', { value: StandInResponse, configurable: true, writable: true });
   try {
     await run();
   } finally {
-    if (own) Object.defineProperty(performance, 'now', own);
+    if (ownNow) Object.defineProperty(performance, 'now', ownNow);
     else delete (performance as { now?: unknown }).now;
+    if (ownResponse) Object.defineProperty(globalThis, 'Response', ownResponse);
+    else delete (globalThis as { Response?: unknown }).Response;
+  }
+}
+
+/** What the warm-up's handler answers with (the log line reads its status and headers). */
+class StandInResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: BodyInit | null;
+  constructor(body?: BodyInit | null, init?: ResponseInit) {
+    this.status = init?.status ?? 200;
+    this.headers = new Headers(init?.headers);
+    this.body = body ?? null;
   }
 }

@@ -9,7 +9,7 @@ import { createDemoPage } from '../../http/demo-page.js';
 import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createFsStore } from '../../storage/fs-store.js';
-import { bytesResponse } from './bytes-response.js';
+import { installBytesResponse } from './bytes-response.js';
 import { type FetchHandler, serve } from './http-adapter.js';
 import { createRenderPool, type RenderPoolOptions } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
@@ -50,6 +50,8 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const samplesDir = opts.samplesDir === undefined ? `${REPO_ROOT}samples` : opts.samplesDir;
   const seeded = samplesDir ? await seedSamples(store, samplesDir, opts.config.tenants.keys()) : [];
 
+  // Image bodies reach the socket as the bytes they are (bytes-response.ts).
+  installBytesResponse();
   const modules = await loadCodecModules();
   const limits = opts.config.limits;
   // Worker threads, or the main thread with the same masters, budget, queue and deadlines.
@@ -70,7 +72,6 @@ export async function startNodeApp(opts: NodeAppOptions) {
     authorize: createAuthorizer({ hmac: nodeHmacSha256Base64url }),
     renderSecrets: opts.renderSecrets,
     log: opts.log,
-    respond: bytesResponse,
     // The local host's root page and generated avatars for tenants with fallback 'generated'.
     page: createDemoPage({ config: opts.config }),
     fallback: createGeneratedFallback(createCodecs(modules)),

@@ -74,9 +74,10 @@ function toRequest(req: IncomingMessage, origin: string): { request: Request; di
 }
 
 async function send(res: ServerResponse, response: Response): Promise<void> {
-  // Image bodies (cache hits above all) go to the socket as they are: no Web stream, no copy,
-  // and their headers as the plain object they were made from when nobody touched them.
-  if (response instanceof BytesResponse) {
+  // Responses made from bytes (image bodies, cache hits above all) go to the socket as they
+  // are: no Web stream, no copy, and their headers as the plain object they were made from
+  // when nobody touched them (bytes-response.ts, installed as the global Response).
+  if (response instanceof BytesResponse && response.raw) {
     res.writeHead(response.status, response.headerRecord());
     return void res.end(response.raw);
   }

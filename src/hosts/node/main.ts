@@ -12,6 +12,7 @@ import { installGracefulShutdown } from './graceful-shutdown.js';
 import { createNodeOps } from './node-ops.js';
 import { createNodeStore } from './node-store.js';
 import { readServiceInput } from './read-config.js';
+import { hostLog } from '../../observability/host-log.js';
 
 // `npm start`: config/local.json (tenants demo and secure) unless AVATAR_CONFIG says otherwise.
 /** RENDER_THREADS (default: one per core), RENDER_MEMORY_MB (default: limits.renderMemoryBytes), RENDER_TIMEOUT_MS, RENDER_QUEUE. */
@@ -39,8 +40,8 @@ async function main(): Promise<void> {
   const limits = rateLimits();
   const render = renderSettings(config.limits.renderMemoryBytes);
   const stall = stallWarning(render);
-  if (stall) console.error(`[avatar-edge] ${stall}`);
-  const log = (msg: string, err?: unknown) => console.error(`[avatar-edge] ${msg}`, err instanceof Error ? err.message : (err ?? ''));
+  if (stall) hostLog(stall);
+  const log = hostLog;
   // Metrics, access log, /readyz and shutdown: docs/operations.md.
   const ops = createNodeOps({ env: process.env, config, store: () => storage.store, log });
   // STORAGE=fs (default: DATA_DIR or .data) or STORAGE=s3 (S3_*): docs/storage.md.
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     deadlineMs: ops.settings.shutdownDeadlineMs,
     inFlight: ops.inFlight,
     onDraining: () => ops.readiness.setDraining(),
-    log: (msg) => console.error(`[avatar-edge] ${msg}`),
+    log: (msg) => hostLog(msg),
     close: async () => {
       await metricsListener?.close();
       await app.close();

@@ -9,6 +9,7 @@ import type { ThreadRequest } from '../../render/scheduler/protocol.js';
 import { serveRenderThread } from '../../render/scheduler/serve-thread.js';
 import { exposeGc } from './expose-gc.js';
 import { lazyNodeFocalFinder } from './face-model.js';
+import { hostLog } from '../../observability/host-log.js';
 
 const port = parentPort!;
 serveRenderThread(
@@ -18,6 +19,6 @@ serveRenderThread(
   },
   {
     collectGarbage: exposeGc(),
-    findFocal: lazyNodeFocalFinder((err) => console.error(`[avatar-edge] face detector unavailable, saliency only: ${String(err)}`)),
+    findFocal: lazyNodeFocalFinder((err) => hostLog('face detector unavailable, saliency only:', err)),
   },
 );

@@ -72,6 +72,8 @@ describe('neighbourResponse', () => {
       'surrogate-key': 't:demo i:demo/hopper v:demo/hopper/x',
       'content-type': 'image/webp',
       'content-length': '3',
+      etag: '"e"',
+      'x-content-type-options': 'nosniff',
       vary: 'Accept',
     });
     expect([...new Uint8Array(await res.arrayBuffer())]).toEqual([1, 2, 3]);

@@ -20,8 +20,10 @@ describe('snapshot warm-up (run at build time by the Fastly entry)', () => {
     expect(random).not.toHaveBeenCalled();
   });
 
-  it('leaves performance.now as it found it', async () => {
+  it('leaves performance.now and Response as it found them', async () => {
+    const response = globalThis.Response;
     await warmUpSnapshot(() => {});
+    expect(globalThis.Response).toBe(response);
     expect(Object.hasOwn(performance, 'now')).toBe(false);
     const a = performance.now();
     await new Promise((r) => setTimeout(r, 5));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BytesResponse, bytesResponse } from '../../../src/hosts/node/bytes-response.js';
+import { BytesResponse, installBytesResponse } from '../../../src/hosts/node/bytes-response.js';
 
 const bytes = () => new TextEncoder().encode('{"a":1}') as Uint8Array<ArrayBuffer>;
 
@@ -28,10 +28,29 @@ describe("BytesResponse (the Node host's image responses)", () => {
     expect(src[0]).toBe('{'.charCodeAt(0));
   });
 
-  it('answers a bodiless response with a plain Response', async () => {
-    const r = bytesResponse(null, { status: 200, headers: { etag: '"x"' } });
-    expect(r).not.toBeInstanceOf(BytesResponse);
-    expect(r.body).toBeNull();
+  it('leaves any other body, and a status without one, to undici', async () => {
+    const empty = new BytesResponse(null, { status: 200, headers: { etag: '"x"' } });
+    expect([empty.raw, empty.body, empty.headers.get('etag'), empty.headerRecord()]).toEqual([undefined, null, '"x"', undefined]);
+    const text = new BytesResponse('{"a":1}', { status: 201, headers: { 'x-a': '1' } });
+    expect([text.raw, text.status, text.headers.get('x-a'), text.bodyUsed]).toEqual([undefined, 201, '1', false]);
+    expect(await text.clone().json()).toEqual({ a: 1 });
+    expect(await text.text()).toBe('{"a":1}');
+    expect(text.bodyUsed).toBe(true);
+    expect(() => new BytesResponse(bytes(), { status: 304 })).toThrow(TypeError);
+  });
+
+  it('is what `new Response` makes once installed, and still an instanceof Response', async () => {
+    const before = globalThis.Response;
+    try {
+      installBytesResponse();
+      const r = new Response(bytes(), { status: 200, headers: { 'content-type': 'application/json' } });
+      expect(r).toBeInstanceOf(BytesResponse);
+      expect(r).toBeInstanceOf(before);
+      expect((r as BytesResponse).raw).toEqual(bytes());
+      expect(await Response.json({ a: 1 }).json()).toEqual({ a: 1 });
+    } finally {
+      globalThis.Response = before;
+    }
   });
 });
 
