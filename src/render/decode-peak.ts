@@ -15,7 +15,8 @@ import type { ScaleDenominator } from './jpeg-scaled.js';
 const OUTPUT_AND_COPY = 8;
 
 /** Fixed costs: code, stacks, zlib window and row buffers, decoder state, heap churn. */
-const FIXED = 16 * 1024 * 1024;
+export const FIXED_DECODE_BYTES = 16 * 1024 * 1024;
+const FIXED = FIXED_DECODE_BYTES;
 
 /**
  * What besides format and size decides a decode's memory, read from the bytes
