@@ -5,6 +5,7 @@
  * space and embeds the profile, as a phone or a print workflow would.
  */
 import { readFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Codecs } from '../../src/render/codecs.js';
@@ -203,5 +204,66 @@ describe('CMYK and YCCK JPEGs → sRGB', () => {
       expect([out.width, out.height]).toEqual([w, w]);
       expect(worst(meanAbsError(out, expected))).toBeLessThanOrEqual(max);
     }
+  });
+});
+
+/** `png` with gAMA (encoding exponent) and cHRM (white, red, green, blue x/y) chunks put after IHDR, and no iCCP. */
+function withGammaChunks(png: Uint8Array, gamma: number | undefined, chrm?: number[]): Uint8Array {
+  const chunk = (type: string, values: number[]): Uint8Array => {
+    const body = new Uint8Array(4 + 4 * values.length);
+    const view = new DataView(body.buffer);
+    body.set(new TextEncoder().encode(type));
+    values.forEach((v, i) => view.setUint32(4 + 4 * i, Math.round(v * 100_000)));
+    const out = new Uint8Array(8 + body.length);
+    const head = new DataView(out.buffer);
+    head.setUint32(0, 4 * values.length);
+    out.set(body, 4);
+    head.setUint32(4 + body.length, crc32(body));
+    return out;
+  };
+  const ihdrEnd = 8 + 8 + 13 + 4;
+  const extra = [...(gamma !== undefined ? [chunk('gAMA', [gamma])] : []), ...(chrm ? [chunk('cHRM', chrm)] : [])];
+  const parts = [png.subarray(0, ihdrEnd), ...extra, png.subarray(ihdrEnd)];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+describe('PNG gAMA and cHRM (no iCCP) → sRGB, as browsers read them', () => {
+  // Display P3: DCI-P3 primaries, D65 white, the sRGB curve (gAMA 1/2.2 stands for it).
+  const P3 = [0.3127, 0.329, 0.68, 0.32, 0.265, 0.69, 0.15, 0.06];
+  const untagged = async () => new Uint8Array(await sharp(sample('hopper.jpg')).resize(128, 128).png().toBuffer());
+
+  it('cHRM with Display P3 primaries and gAMA 1/2.2: within 2 levels of sharp converting the same pixels by the Display P3 profile', async () => {
+    const c = await codecs();
+    // The same pixels, once tagged by an iCCP Display P3 profile (sharp's reference), once by the chunks.
+    const pixels = await sharp(sample('hopper.jpg')).resize(128, 128).removeAlpha().raw().toBuffer();
+    const raw = { raw: { width: 128, height: 128, channels: 3 as const } };
+    const tagged = await sharp(pixels, raw).withIccProfile('p3').png().toBuffer();
+    // withIccProfile converts sRGB pixels into P3: take those P3 numbers for the chunk-tagged file.
+    const p3Pixels = await sharp(tagged, { ignoreIcc: true }).removeAlpha().raw().toBuffer();
+    const chunked = withGammaChunks(new Uint8Array(await sharp(p3Pixels, raw).png().toBuffer()), 1 / 2.2, P3);
+    const reference = await sharpSrgb(tagged);
+    const ours = await c.decode('png', chunked);
+    expect(worst(meanAbsError(ours, reference))).toBeLessThanOrEqual(2);
+    const unconverted = await c.decode('png', new Uint8Array(await sharp(p3Pixels, raw).png().toBuffer()));
+    expect(worst(meanAbsError(unconverted, reference))).toBeGreaterThan(3);
+  });
+
+  it('gAMA alone other than 1/2.2 is a power curve on sRGB primaries; gAMA 1/2.2 alone changes nothing', async () => {
+    const c = await codecs();
+    const png = await untagged();
+    const plain = await c.decode('png', png);
+    const mac = await c.decode('png', withGammaChunks(png, 1 / 1.8));
+    // Each level v means (v/255)^1.8 in light; in sRGB that is the sRGB curve of it.
+    const srgb = (l: number) => 255 * (l <= 0.0031308 ? 12.92 * l : 1.055 * l ** (1 / 2.4) - 0.055);
+    const expected = toImageData(plain.data.map((v, i) => (i % 4 === 3 ? v : srgb((v / 255) ** 1.8))) as Uint8ClampedArray, 128, 128);
+    expect(worst(meanAbsError(mac, expected))).toBeLessThanOrEqual(1);
+    expect(worst(meanAbsError(mac, plain))).toBeGreaterThan(5);
+    expect(worst(meanAbsError(await c.decode('png', withGammaChunks(png, 1 / 2.2)), plain))).toBe(0);
   });
 });

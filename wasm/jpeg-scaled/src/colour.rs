@@ -7,7 +7,7 @@
 //! is ignored (the pixels are taken as sRGB, as browsers do with a broken profile): a bad
 //! profile should not make a photo unrenderable.
 
-use moxcms::{ColorProfile, DataColorSpace, Layout, RenderingIntent, TransformOptions};
+use moxcms::{Chromaticity, ColorPrimaries, ColorProfile, DataColorSpace, Layout, RenderingIntent, ToneReprCurve, TransformOptions};
 
 /// Pixels per call into the transform: the temporary copy stays small (16 KiB).
 const CHUNK_PIXELS: usize = 4096;
@@ -23,10 +23,47 @@ fn options(profile: &ColorProfile) -> TransformOptions {
 /// the profile was not applied (unparseable, not RGB or grey).
 pub fn rgba_to_srgb(icc: &[u8], rgba: &mut [u8]) -> Result<bool, String> {
     let Ok(profile) = ColorProfile::new_from_slice(icc) else { return Ok(false) };
+    profile_to_srgb(&profile, rgba)
+}
+
+/// A PNG's gAMA exponent as written (×100000) for the sRGB curve's usual stand-in, 1/2.2.
+const PNG_GAMMA_SRGB: u32 = 45455;
+
+/// The colour space a PNG's gAMA and cHRM chunks describe (`gama`: the encoding exponent
+/// ×100000; `chrm`: white, red, green, blue x/y), for a PNG with neither iCCP nor sRGB chunks,
+/// as browsers read it: cHRM's primaries (sRGB's without it) and a pure power curve of
+/// 1/gAMA, except that gAMA 1/2.2 (45455, what most writers put next to sRGB pixels) means
+/// the sRGB curve. None when that is sRGB itself, or the chunks are unusable.
+pub fn png_chunks_profile(gama: Option<u32>, chrm: Option<[(f32, f32); 4]>) -> Option<ColorProfile> {
+    let gamma = gama.filter(|&g| g > 0 && g.abs_diff(PNG_GAMMA_SRGB) > 100);
+    if gamma.is_none() && chrm.is_none() {
+        return None;
+    }
+    let mut profile = ColorProfile::new_srgb();
+    profile.cicp = None;
+    if let Some([white, red, green, blue]) = chrm {
+        let valid = [white, red, green, blue].iter().all(|&(x, y)| x > 0.0 && y > 0.0 && x + y <= 1.0);
+        if !valid {
+            return None;
+        }
+        let c = |(x, y): (f32, f32)| Chromaticity::new(x, y);
+        profile.update_rgb_colorimetry(c(white).to_xyyb(), ColorPrimaries { red: c(red), green: c(green), blue: c(blue) });
+    }
+    if let Some(g) = gamma {
+        let curve = ToneReprCurve::Parametric(vec![100_000.0 / g as f32]);
+        profile.red_trc = Some(curve.clone());
+        profile.green_trc = Some(curve.clone());
+        profile.blue_trc = Some(curve);
+    }
+    Some(profile)
+}
+
+/// Converts RGBA pixels (alpha untouched) in `profile`'s colour space to sRGB in place.
+pub fn profile_to_srgb(profile: &ColorProfile, rgba: &mut [u8]) -> Result<bool, String> {
     let srgb = ColorProfile::new_srgb();
     match profile.color_space {
         DataColorSpace::Rgb => {
-            let Ok(transform) = profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options(&profile)) else { return Ok(false) };
+            let Ok(transform) = profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options(profile)) else { return Ok(false) };
             if is_identity(transform.as_ref()) {
                 return Ok(true);
             }
@@ -40,7 +77,7 @@ pub fn rgba_to_srgb(icc: &[u8], rgba: &mut [u8]) -> Result<bool, String> {
         }
         DataColorSpace::Gray => {
             // A grey JPEG or PNG arrives widened to R = G = B: transform the grey channel.
-            let Ok(transform) = profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options(&profile)) else { return Ok(false) };
+            let Ok(transform) = profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options(profile)) else { return Ok(false) };
             let mut grey = vec![0u8; CHUNK_PIXELS];
             let mut out = vec![0u8; CHUNK_PIXELS * 3];
             for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
