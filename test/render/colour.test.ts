@@ -207,23 +207,32 @@ describe('CMYK and YCCK JPEGs → sRGB', () => {
   });
 });
 
-/** `png` with gAMA (encoding exponent) and cHRM (white, red, green, blue x/y) chunks put after IHDR, and no iCCP. */
-function withGammaChunks(png: Uint8Array, gamma: number | undefined, chrm?: number[]): Uint8Array {
-  const chunk = (type: string, values: number[]): Uint8Array => {
-    const body = new Uint8Array(4 + 4 * values.length);
-    const view = new DataView(body.buffer);
-    body.set(new TextEncoder().encode(type));
-    values.forEach((v, i) => view.setUint32(4 + 4 * i, Math.round(v * 100_000)));
-    const out = new Uint8Array(8 + body.length);
-    const head = new DataView(out.buffer);
-    head.setUint32(0, 4 * values.length);
-    out.set(body, 4);
-    head.setUint32(4 + body.length, crc32(body));
-    return out;
-  };
+/** A PNG chunk: length, type, data, CRC. */
+function makeChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+/** The whole chunk of this type in `png` (length to CRC). */
+function pngChunk(png: Uint8Array, type: string): Uint8Array {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  for (let i = 8; i + 12 <= png.length; ) {
+    const len = view.getUint32(i);
+    if (new TextDecoder().decode(png.subarray(i + 4, i + 8)) === type) return png.subarray(i, i + 12 + len);
+    i += 12 + len;
+  }
+  throw new Error(`no ${type} chunk`);
+}
+
+/** `png` with `chunks` put right after IHDR. */
+function withChunks(png: Uint8Array, chunks: Uint8Array[]): Uint8Array {
   const ihdrEnd = 8 + 8 + 13 + 4;
-  const extra = [...(gamma !== undefined ? [chunk('gAMA', [gamma])] : []), ...(chrm ? [chunk('cHRM', chrm)] : [])];
-  const parts = [png.subarray(0, ihdrEnd), ...extra, png.subarray(ihdrEnd)];
+  const parts = [png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -231,6 +240,16 @@ function withGammaChunks(png: Uint8Array, gamma: number | undefined, chrm?: numb
     at += p.length;
   }
   return out;
+}
+
+/** `png` with gAMA (encoding exponent) and cHRM (white, red, green, blue x/y) chunks, and no iCCP. */
+function withGammaChunks(png: Uint8Array, gamma: number | undefined, chrm?: number[]): Uint8Array {
+  const fixed = (values: number[]) => {
+    const data = new Uint8Array(4 * values.length);
+    values.forEach((v, i) => new DataView(data.buffer).setUint32(4 * i, Math.round(v * 100_000)));
+    return data;
+  };
+  return withChunks(png, [...(gamma !== undefined ? [makeChunk('gAMA', fixed([gamma]))] : []), ...(chrm ? [makeChunk('cHRM', fixed(chrm))] : [])]);
 }
 
 describe('PNG gAMA and cHRM (no iCCP) → sRGB, as browsers read them', () => {
@@ -265,5 +284,46 @@ describe('PNG gAMA and cHRM (no iCCP) → sRGB, as browsers read them', () => {
     expect(worst(meanAbsError(mac, expected))).toBeLessThanOrEqual(1);
     expect(worst(meanAbsError(mac, plain))).toBeGreaterThan(5);
     expect(worst(meanAbsError(await c.decode('png', withGammaChunks(png, 1 / 2.2)), plain))).toBe(0);
+  });
+});
+
+describe('AVIF colour named by CICP only (nclx, no ICC profile) → sRGB', () => {
+  /** Sets the primaries and transfer codes of the AVIF's nclx box (same size: nothing else moves). */
+  function withCicp(avif: Uint8Array, primaries: number, transfer: number): Uint8Array {
+    const out = avif.slice();
+    const text = Buffer.from(out).toString('latin1');
+    const at = text.indexOf('colrnclx');
+    expect(at).toBeGreaterThan(0);
+    out.set([primaries >> 8, primaries & 0xff, transfer >> 8, transfer & 0xff], at + 8);
+    return out;
+  }
+
+  it('Display P3 primaries (12) with the sRGB curve: within 1 level of sharp converting the same numbers by the Display P3 profile; BT.709 untouched', async () => {
+    const c = await codecs();
+    const pixels = await sharp(sample('hopper.jpg')).resize(128, 128).removeAlpha().raw().toBuffer();
+    const raw = { raw: { width: 128, height: 128, channels: 3 as const } };
+    const tagged = await sharp(pixels, raw).withIccProfile('p3').png().toBuffer();
+    const p3Numbers = await sharp(tagged, { ignoreIcc: true }).ensureAlpha().raw().toBuffer();
+    const encoded = await c.encode('avif', toImageData(new Uint8ClampedArray(p3Numbers), 128, 128), 100);
+    // AVIF is lossy (~2–4 levels here): the reference is sharp's conversion of the numbers as
+    // decoded, in a PNG given the Display P3 profile's iCCP chunk.
+    const decoded = (await decodeSource(c, encoded, limits)).image;
+    const decodedPng = new Uint8Array(
+      await sharp(Buffer.from(decoded.data.buffer), { raw: { width: 128, height: 128, channels: 4 } })
+        .png()
+        .toBuffer(),
+    );
+    const reference = await sharpSrgb(Buffer.from(withChunks(decodedPng, [pngChunk(new Uint8Array(tagged), 'iCCP')])));
+    const p3 = (await decodeSource(c, withCicp(encoded, 12, 13), limits)).image;
+    expect(worst(meanAbsError(p3, reference))).toBeLessThanOrEqual(1);
+    // The same file labelled BT.709 (or left unspecified, as our encoder writes it) is taken as sRGB: the numbers as they are.
+    for (const [primaries, transfer] of [
+      [1, 13],
+      [2, 2],
+    ]) {
+      const plain = (await decodeSource(c, withCicp(encoded, primaries!, transfer!), limits)).image;
+      expect(worst(meanAbsError(plain, reference)), `${primaries}/${transfer}`).toBeGreaterThan(3);
+      expect(worst(meanAbsError(plain, decoded)), `${primaries}/${transfer}`).toBe(0);
+    }
   });
 });

@@ -7,7 +7,7 @@
 //! is ignored (the pixels are taken as sRGB, as browsers do with a broken profile): a bad
 //! profile should not make a photo unrenderable.
 
-use moxcms::{Chromaticity, ColorPrimaries, ColorProfile, DataColorSpace, Layout, RenderingIntent, ToneReprCurve, TransformOptions};
+use moxcms::{Chromaticity, CicpColorPrimaries, ColorPrimaries, ColorProfile, DataColorSpace, TransferCharacteristics, Layout, RenderingIntent, ToneReprCurve, TransformOptions};
 
 /// Pixels per call into the transform: the temporary copy stays small (16 KiB).
 const CHUNK_PIXELS: usize = 4096;
@@ -55,6 +55,31 @@ pub fn png_chunks_profile(gama: Option<u32>, chrm: Option<[(f32, f32); 4]>) -> O
         profile.green_trc = Some(curve.clone());
         profile.blue_trc = Some(curve);
     }
+    Some(profile)
+}
+
+/// The colour space an AVIF's CICP (`colr` box of type `nclx`, no ICC profile) names, when it
+/// is not sRGB and is cheap to convert: primaries other than BT.709 (Display P3, BT.2020, …)
+/// with an SDR curve. BT.709, BT.601 and BT.2020's SDR curves and "unspecified" are taken as
+/// the sRGB curve (how browsers show SDR AVIFs); PQ and HLG (HDR: tone mapping) are left alone.
+pub fn cicp_profile(primaries: u8, transfer: u8) -> Option<ColorProfile> {
+    if matches!(primaries, 1 | 2) || matches!(transfer, 16 | 18) {
+        return None;
+    }
+    let transfer = if matches!(transfer, 1 | 2 | 6 | 14 | 15) { 13 } else { transfer };
+    let primaries_code = CicpColorPrimaries::try_from(primaries).ok()?;
+    let xy = ColorPrimaries::try_from(primaries_code).ok()?;
+    let curve = ToneReprCurve::try_from(TransferCharacteristics::try_from(transfer).ok()?).ok()?;
+    // H.273 primaries are on D65 but DCI-P3 (11), on the DCI white (and BT.470M, 4, on illuminant
+    // C, taken as D65 here); XYZ (10) has no primaries.
+    let white = if primaries == 11 { Chromaticity::new(0.314, 0.351) } else { Chromaticity::D65 };
+    // The pixels are RGB already (libavif applied the matrix): colorants and curves only.
+    let mut profile = ColorProfile::new_srgb();
+    profile.cicp = None;
+    profile.update_rgb_colorimetry(white.to_xyyb(), xy);
+    profile.red_trc = Some(curve.clone());
+    profile.green_trc = Some(curve.clone());
+    profile.blue_trc = Some(curve);
     Some(profile)
 }
 

@@ -9,6 +9,8 @@
 //!    `to_srgb(len, icc_len, width, height)` converts pixels decoded elsewhere (mozjpeg, libwebp)
 //!    to sRGB: the input is the ICC profile (`icc_len` bytes) followed by width × height RGBA.
 //!    Both decoders here convert by the file's own ICC profile themselves (colour.rs).
+//!    `cicp_to_srgb(len, primaries, transfer, width, height)` does the same for an AVIF whose
+//!    colour is named by CICP codes only.
 //!    `anim_open(len)`, then `anim_next()` per frame, walk every frame of an animated GIF or
 //!    WebP composited on its canvas (animation.rs); the caller drops the instance after.
 //! 3. `output_ptr/len/width/height` describe the pixels; `error_ptr/len` the last failure.
@@ -116,6 +118,26 @@ pub extern "C" fn decode_animated_webp(len: usize) -> u32 {
 #[no_mangle]
 pub extern "C" fn to_srgb(len: usize, icc_len: usize, width: u32, height: u32) -> u32 {
     finish(unsafe { convert(&INPUT[..len.min(INPUT.len())], icc_len, width, height) })
+}
+
+/// Converts width × height RGBA decoded from an AVIF whose only colour information is CICP
+/// (`primaries`, `transfer`: H.273 codes) to sRGB (colour.rs `cicp_profile`); pixels it does
+/// not apply to come back unchanged.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn cicp_to_srgb(len: usize, primaries: u32, transfer: u32, width: u32, height: u32) -> u32 {
+    finish(unsafe { convert_cicp(&INPUT[..len.min(INPUT.len())], primaries, transfer, width, height) })
+}
+
+fn convert_cicp(input: &[u8], primaries: u32, transfer: u32, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
+    if input.len() != (width as usize) * (height as usize) * 4 {
+        return Err(format!("{} bytes is not {width}×{height} RGBA", input.len()));
+    }
+    let mut rgba = input.to_vec();
+    if let Some(profile) = colour::cicp_profile(primaries.min(255) as u8, transfer.min(255) as u8) {
+        colour::profile_to_srgb(&profile, &mut rgba)?;
+    }
+    Ok((width, height, rgba))
 }
 
 /// Opens an animated GIF or WebP for `anim_next` (animation.rs); the input moves into the
