@@ -5,7 +5,6 @@
  * space and embeds the profile, as a phone or a print workflow would.
  */
 import { readFileSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Codecs } from '../../src/render/codecs.js';
@@ -13,6 +12,7 @@ import { embeddedIcc, jpegIcc } from '../../src/render/colour/embedded-icc.js';
 import { decodeSource } from '../../src/render/decode-source.js';
 import { toImageData } from '../../src/render/image-data.js';
 import { ADOBE_RGB, iccProfileFile, PROPHOTO_RGB } from '../support/icc-profile.js';
+import { makePngChunk } from '../support/png-chunks.js';
 import { codecs, decodeOutput, meanAbsError, pixel, renderer, sample, variant } from './helpers.js';
 
 const limits = { maxSourceBytes: 50_000_000, maxSourcePixels: 50_000_000 };
@@ -207,17 +207,6 @@ describe('CMYK and YCCK JPEGs → sRGB', () => {
   });
 });
 
-/** A PNG chunk: length, type, data, CRC. */
-function makeChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
 /** The whole chunk of this type in `png` (length to CRC). */
 function pngChunk(png: Uint8Array, type: string): Uint8Array {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
@@ -249,7 +238,18 @@ function withGammaChunks(png: Uint8Array, gamma: number | undefined, chrm?: numb
     values.forEach((v, i) => new DataView(data.buffer).setUint32(4 * i, Math.round(v * 100_000)));
     return data;
   };
-  return withChunks(png, [...(gamma !== undefined ? [makeChunk('gAMA', fixed([gamma]))] : []), ...(chrm ? [makeChunk('cHRM', fixed(chrm))] : [])]);
+  return withChunks(png, [...(gamma !== undefined ? [makePngChunk('gAMA', fixed([gamma]))] : []), ...(chrm ? [makePngChunk('cHRM', fixed(chrm))] : [])]);
+}
+
+/**
+ * The corpus photo at 128×128 converted into Display P3 and tagged with its profile, as a PNG
+ * (sharp's conversion of it to sRGB is the reference); its numbers, read ignoring the profile,
+ * are what a file tagged some other way carries.
+ */
+async function p3Fixture() {
+  const pixels = await sharp(sample('hopper.jpg')).resize(128, 128).removeAlpha().raw().toBuffer();
+  const raw = { raw: { width: 128, height: 128, channels: 3 as const } };
+  return { raw, tagged: await sharp(pixels, raw).withIccProfile('p3').png().toBuffer() };
 }
 
 describe('PNG gAMA and cHRM (no iCCP) → sRGB, as browsers read them', () => {
@@ -260,10 +260,7 @@ describe('PNG gAMA and cHRM (no iCCP) → sRGB, as browsers read them', () => {
   it('cHRM with Display P3 primaries and gAMA 1/2.2: within 2 levels of sharp converting the same pixels by the Display P3 profile', async () => {
     const c = await codecs();
     // The same pixels, once tagged by an iCCP Display P3 profile (sharp's reference), once by the chunks.
-    const pixels = await sharp(sample('hopper.jpg')).resize(128, 128).removeAlpha().raw().toBuffer();
-    const raw = { raw: { width: 128, height: 128, channels: 3 as const } };
-    const tagged = await sharp(pixels, raw).withIccProfile('p3').png().toBuffer();
-    // withIccProfile converts sRGB pixels into P3: take those P3 numbers for the chunk-tagged file.
+    const { raw, tagged } = await p3Fixture();
     const p3Pixels = await sharp(tagged, { ignoreIcc: true }).removeAlpha().raw().toBuffer();
     const chunked = withGammaChunks(new Uint8Array(await sharp(p3Pixels, raw).png().toBuffer()), 1 / 2.2, P3);
     const reference = await sharpSrgb(tagged);
@@ -300,9 +297,7 @@ describe('AVIF colour named by CICP only (nclx, no ICC profile) → sRGB', () =>
 
   it('Display P3 primaries (12) with the sRGB curve: within 1 level of sharp converting the same numbers by the Display P3 profile; BT.709 untouched', async () => {
     const c = await codecs();
-    const pixels = await sharp(sample('hopper.jpg')).resize(128, 128).removeAlpha().raw().toBuffer();
-    const raw = { raw: { width: 128, height: 128, channels: 3 as const } };
-    const tagged = await sharp(pixels, raw).withIccProfile('p3').png().toBuffer();
+    const { tagged } = await p3Fixture();
     const p3Numbers = await sharp(tagged, { ignoreIcc: true }).ensureAlpha().raw().toBuffer();
     const encoded = await c.encode('avif', toImageData(new Uint8ClampedArray(p3Numbers), 128, 128), 100);
     // AVIF is lossy (~2–4 levels here): the reference is sharp's conversion of the numbers as
