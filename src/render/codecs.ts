@@ -52,6 +52,12 @@ export interface Codecs {
    * file's profile themselves.
    */
   toSrgb(image: ImageData, icc: Uint8Array): ImageData;
+  /**
+   * `image` (decoded by libavif from an AVIF whose colour is named only by CICP codes, H.273)
+   * converted to sRGB when those name another SDR colour space (Display P3, BT.2020, …);
+   * unchanged for sRGB/BT.709 primaries and for PQ or HLG (colour.rs `cicp_profile`).
+   */
+  cicpToSrgb(image: ImageData, cicp: { primaries: number; transfer: number }): ImageData;
   encode(format: Format, image: ImageData, quality: number): Promise<Uint8Array>;
   /**
    * The resize stage: `region` of the image, box-shrunk by the integer `factor` (pre-shrink.ts),
@@ -286,6 +292,14 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       return colour.run(
         input,
         (ex, len) => ex.to_srgb(len, icc.length, image.width, image.height),
+        (rgba, width, height) => toImageData(new RealClamped(rgba), width, height),
+      );
+    },
+
+    cicpToSrgb(image, { primaries, transfer }) {
+      return colour.run(
+        new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+        (ex, len) => ex.cicp_to_srgb(len, primaries, transfer, image.width, image.height),
         (rgba, width, height) => toImageData(new RealClamped(rgba), width, height),
       );
     },

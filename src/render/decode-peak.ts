@@ -15,7 +15,8 @@ import type { ScaleDenominator } from './jpeg-scaled.js';
 const OUTPUT_AND_COPY = 8;
 
 /** Fixed costs: code, stacks, zlib window and row buffers, decoder state, heap churn. */
-const FIXED = 16 * 1024 * 1024;
+export const FIXED_DECODE_BYTES = 16 * 1024 * 1024;
+const FIXED = FIXED_DECODE_BYTES;
 
 /**
  * What besides format and size decides a decode's memory, read from the bytes
@@ -24,7 +25,7 @@ const FIXED = 16 * 1024 * 1024;
 export interface DecodeTraits {
   /** JPEG: a progressive file keeps every DCT coefficient until its last scan. */
   progressive?: boolean;
-  /** JPEG: samples stored per pixel (1 grey, 1.5 for 4:2:0, 3 for 4:4:4). */
+  /** JPEG: samples stored per pixel (1 grey, 1.5 for 4:2:0, 3 for 4:4:4, 4 for CMYK). */
   samplesPerPixel?: number;
   /** WebP: lossless (VP8L) keeps a whole ARGB plane besides the output. */
   lossless?: boolean;
@@ -79,15 +80,16 @@ function webpChunks(b: Uint8Array): Set<string> {
  *   pixel), and its alpha plane, decoded whole first, 2.17 (measured on a 17 MP photo, at 1/1,
  *   1/2 and 1/8 alike).
  * - JPEG (mozjpeg at full size, jpeg-decoder reduced): a progressive file keeps every DCT
- *   coefficient of the full-size image, 2 bytes a sample, whatever the output scale; a
- *   baseline one decodes through a row of blocks.
+ *   coefficient of the full-size image, 2 bytes a sample, whatever the output scale (a CMYK
+ *   one 4 samples a pixel: a 4000×3000 progressive CMYK JPEG at full size measured +213 MiB
+ *   peak RSS, the estimate with 3 samples said 192); a baseline one decodes through a row of blocks.
  */
 function internalsPerPixel(info: Pick<ImageInfo, 'format'> & DecodeTraits): number {
   if (info.format === 'png') return 0;
   // AVIF (dav1d + libavif, avif-codec.ts): YUV and reference frames plus libavif's RGB buffer; measured 20 a pixel in all at 12 MP.
   if (info.format === 'avif') return 12;
   if (info.format === 'webp') return info.lossless === false ? (info.alpha === false ? 0 : 2.25) : 4;
-  return info.progressive === false ? 0 : 2 * Math.min(3, info.samplesPerPixel ?? 3);
+  return info.progressive === false ? 0 : 2 * Math.min(4, info.samplesPerPixel ?? 4);
 }
 
 /**

@@ -5,6 +5,7 @@
 import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
 import { HttpError, isHttpError } from '../core/errors.js';
 import { checkSourceLimits, type ImageInfo, sniffImage } from '../core/image/sniff.js';
+import { heifHeader } from '../core/image/sniff-heif.js';
 import type { Codecs, DecodeInto } from './codecs.js';
 import { embeddedIcc, jpegComponents } from './colour/embedded-icc.js';
 import { type DecodeTraits, decodesReduced, decodeTraits } from './decode-peak.js';
@@ -12,6 +13,9 @@ import { jpegStructureProblem } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 import { pngStructureProblem } from './png-check.js';
 import { sourceTooLargeForMemory } from './render-memory.js';
+
+/** BT.709 (1) or unspecified (2) primaries are sRGB's: no pass over the pixels (colour.rs `cicp_profile` decides the rest). */
+const cicpNamesOtherPrimaries = (cicp: { primaries: number }): boolean => cicp.primaries !== 1 && cicp.primaries !== 2;
 
 export interface DecodedSource {
   info: ImageInfo & DecodeTraits;
@@ -84,9 +88,11 @@ export async function decodeSource(codecs: Codecs, bytes: Uint8Array, limits: So
   // mozjpeg and libwebp ignore the file's colour profile: convert (after `into` or libwebp's
   // shrink, so usually a fraction of the source's pixels). PNG's decoder has converted.
   const icc = info.format === 'png' ? undefined : embeddedIcc(info.format, bytes);
-  if (icc) {
+  // An AVIF without a profile may name its colour space by CICP codes (nclx) instead.
+  const cicp = !icc && info.format === 'avif' ? heifHeader(bytes)?.cicp : undefined;
+  if (icc || (cicp && cicpNamesOtherPrimaries(cicp))) {
     try {
-      image = codecs.toSrgb(image, icc);
+      image = icc ? codecs.toSrgb(image, icc) : codecs.cicpToSrgb(image, cicp!);
     } catch (err) {
       throw decodeFailed(err);
     }

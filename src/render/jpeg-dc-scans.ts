@@ -58,7 +58,7 @@ export function jpegStructureProblem(bytes: Uint8Array): string | null {
 
 export interface JpegFrame {
   progressive: boolean;
-  /** Samples stored per pixel: 1 grey, 1.5 for 4:2:0 colour, 3 for 4:4:4. */
+  /** Samples stored per pixel: 1 grey, 1.5 for 4:2:0 colour, 3 for 4:4:4, 4 for CMYK or YCCK 4:4:4:4. */
   samplesPerPixel: number;
 }
 

@@ -3,14 +3,16 @@
  * lanczos3, orientation, letterbox) → flatten for JPEG → encode, with jsquash WASM codecs.
  */
 import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
-import { type ImageInfo, orientedSize } from '../core/image/sniff.js';
+import { type ImageInfo, orientedSize, sniffImage } from '../core/image/sniff.js';
 import { wantsFocal } from '../core/focal-point.js';
 import type { Renderer, RenderResult } from '../core/ports.js';
 import type { Variant } from '../core/variant.js';
 import { flattenAlpha, usesAlpha } from './alpha.js';
+import { animates, planAnimation } from './animation/animation-plan.js';
+import { renderAnimation } from './animation/render-animation.js';
 import type { CodecModules } from './codec-modules.js';
 import { createCodecs, type DecodeInto } from './codecs.js';
-import { decodeSource } from './decode-source.js';
+import { checkSource, decodeSource } from './decode-source.js';
 import { fitImage } from './fit-image.js';
 import { type ScaleDenominator, scaleDenominator } from './jpeg-scaled.js';
 import { planGeometry } from './geometry.js';
@@ -62,9 +64,10 @@ export interface JsquashRenderer extends Renderer {
    * needs (variantDenominator, as `render` does) and that decode is the master (shrunk further
    * when it is larger than a master needs); other formats are decoded at full size and kept
    * box-shrunk when large. The variant is rendered from the master whenever the master serves
-   * it, so it comes out the same as every later render from the kept master.
+   * it, so it comes out the same as every later render from the kept master. An animation
+   * (animation/animation-plan.ts) keeps none: `master` is then absent.
    */
-  renderKeepingMaster(source: Uint8Array, variant: Variant, opts?: KeepingMasterOptions): Promise<RenderResult & { master: Master }>;
+  renderKeepingMaster(source: Uint8Array, variant: Variant, opts?: KeepingMasterOptions): Promise<RenderResult & { master?: Master }>;
   /** Renders from a master kept earlier (the caller checked `masterServes`): no decode. */
   renderFromMaster(master: Master, variant: Variant, opts?: RenderOptions): Promise<RenderResult>;
 }
@@ -117,8 +120,24 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
     };
   }
 
+  /**
+   * The animated WebP of an animated GIF or WebP asked for as WebP (animation/), or undefined
+   * for a still render; refusals (limits, memory) before anything is decoded.
+   */
+  async function animation(source: Uint8Array, variant: Variant, checkpoint?: Checkpoint): Promise<RenderResult | undefined> {
+    const sniffed = sniffImage(source);
+    if (!sniffed || !animates(variant, sniffed)) return undefined;
+    const info = checkSource(source, limits);
+    const plan = planAnimation(source, info, variant, limits.renderMemoryBytes ?? LIMIT_DEFAULTS.renderMemoryBytes);
+    if (!plan) return undefined;
+    const context = { codecs, module: modules.jpegScaled, fit: fitOptions, findFocal: opts.findFocal, checkpoint, collectGarbage: opts.collectGarbage };
+    return renderAnimation(context, source, info, variant, plan);
+  }
+
   const renderer: JsquashRenderer = {
     async render(source, variant, opts = {}) {
+      const animated = await animation(source, variant, opts.checkpoint);
+      if (animated) return animated;
       const t0 = performance.now();
       const { info, image } = await decodeSource(codecs, source, limits, { denominator: (info) => variantDenominator(info, variant) });
       return finish(image, info, variant, performance.now() - t0, opts.checkpoint);
@@ -126,6 +145,8 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
 
     async renderKeepingMaster(source, variant, opts = {}) {
       const { checkpoint } = opts;
+      const animated = await animation(source, variant, checkpoint);
+      if (animated) return animated;
       const t0 = performance.now();
       // A large PNG or WebP (no reduced decode) whose shrunk master will serve this variant is
       // made straight from the decoder's output, without the full-size copy (codecs.ts: ~64 MB

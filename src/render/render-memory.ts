@@ -12,7 +12,7 @@
 import { HttpError } from '../core/errors.js';
 import { type ImageInfo, orientedSize } from '../core/image/sniff.js';
 import type { Variant } from '../core/variant.js';
-import { type DecodeTraits, decodePeakBytes, decodesReduced, maxDecodablePixels } from './decode-peak.js';
+import { type DecodeTraits, decodePeakBytes, decodesReduced, FIXED_DECODE_BYTES, maxDecodablePixels } from './decode-peak.js';
 import { planGeometry } from './geometry.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 
@@ -49,6 +49,33 @@ export function renderPeakBytes(info: SourceFacts & Pick<ImageInfo, 'orientation
   const region = (crop.width * crop.height) / (d * d);
   const resize = decoded * 4 + region * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + sourceBytes + RENDER_OVERHEAD_BYTES;
   return Math.ceil(Math.max(decodeStageBytes(info, d, sourceBytes), resize));
+}
+
+/**
+ * Bytes of the animation decoder beyond the source it holds, per canvas pixel: the composited
+ * canvas, the frame the decoder reads (GIF: RGBA; WebP: RGB(A) plus its own frame), and the
+ * saved canvas of a GIF frame disposed "to previous" (wasm/jpeg-scaled/src/animation.rs).
+ */
+const ANIMATION_DECODER_PER_PIXEL = 16;
+/** An encoded frame's bytes per output pixel, at most (lossy WebP at quality 100, alpha included, stays under 1.5). */
+const ENCODED_PER_PIXEL = 2;
+
+/**
+ * Peak bytes of rendering an animated source as an animated WebP (animation/render-animation.ts):
+ * the frame decoder (source, canvas and its working frames), one frame's resize at a time,
+ * every frame's encode kept until the container is assembled (then once more in it), the
+ * thread's copy of the source and the fixed costs. Every frame is the size of the canvas.
+ */
+export function animationPeakBytes(info: Pick<ImageInfo, 'width' | 'height' | 'orientation'>, variant: Pick<Variant, 'width' | 'height' | 'fit'>, frames: number, sourceBytes: number): number {
+  const canvas = info.width * info.height;
+  const { crop, scaled, canvas: out } = planGeometry(orientedSize(info), variant);
+  const ratio = Math.min(crop.width / scaled.width, crop.height / scaled.height);
+  const preShrink = Math.max(1, Math.floor(ratio / 2));
+  const region = crop.width * crop.height;
+  const resize = region * 4 + (region / (preShrink * preShrink)) * 8 + scaled.width * scaled.height * 24;
+  const decoder = FIXED_DECODE_BYTES + sourceBytes + canvas * ANIMATION_DECODER_PER_PIXEL;
+  const encoded = frames * out.width * out.height * ENCODED_PER_PIXEL * 2;
+  return Math.ceil(decoder + resize + encoded + sourceBytes + RENDER_OVERHEAD_BYTES);
 }
 
 /** A render from a kept master: the crop it shrinks (at most the master) and the rest. */

@@ -13,6 +13,7 @@ export interface DecoderExports {
   decode_gif(len: number): number;
   decode_animated_webp(len: number): number;
   to_srgb(len: number, iccLen: number, width: number, height: number): number;
+  cicp_to_srgb(len: number, primaries: number, transfer: number, width: number, height: number): number;
   fit_rgba(len: number, width: number, height: number, factor: number, targetWidth: number, targetHeight: number): number;
   output_ptr(): number;
   output_len(): number;

@@ -1,6 +1,7 @@
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUrl } from '../../src/core/auth/index.js';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
@@ -221,6 +222,15 @@ describe('Deno host, render workers under overload', () => {
       await writeFile(path, bytes);
     };
     await put('hopper', hopper);
+    const frames = await Promise.all(['hopper.jpg', 'plant.png', 'seeding.jpg'].map((n) => sharp(join(SAMPLES, n)).resize(200, 150).png().toBuffer()));
+    await put(
+      'animated',
+      new Uint8Array(
+        await sharp(frames, { join: { animated: true } })
+          .gif({ delay: [100, 200, 300] })
+          .toBuffer(),
+      ),
+    );
     for (const tag of ['a', 'b', 'c', 'd']) await put(`slow-${tag}`, stallingJpeg(hopper, tag));
     host = await startDenoHost({
       entry: bundle.entry,
@@ -251,6 +261,11 @@ describe('Deno host, render workers under overload', () => {
     expect(res.status, host.output()).toBe(200);
     const img = await decodeToRgba(await bytesOf(res));
     expect([img.format, img.width, img.height]).toEqual(['webp', 64, 64]);
+    // An animated GIF becomes an animated WebP there too (every frame decoded on the worker).
+    const animated = await host.get('/demo/animated/64.webp');
+    expect(animated.status, host.output()).toBe(200);
+    const meta = await sharp(await bytesOf(animated), { animated: true }).metadata();
+    expect([meta.pages, meta.width, meta.pageHeight, meta.delay]).toEqual([3, 64, 64, [100, 200, 300]]);
   });
 
   it('sheds renders past the queue with 503, stops the held ones at the deadline with 422, and keeps serving', async () => {

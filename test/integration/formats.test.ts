@@ -1,10 +1,12 @@
 /**
  * The new formats over real HTTP (the Node host on loopback): AVIF negotiated from Accept with
- * Vary, cached apart from WebP; AVIF, GIF, CMYK and Display P3 originals rendered.
+ * Vary, cached apart from WebP; AVIF, GIF, CMYK and Display P3 originals rendered; an animated
+ * GIF served as an animated WebP (its first frame in other formats), or refused past the limits.
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originalKey } from '../../src/core/storage-keys.js';
+import { ANIMATION_LIMITS } from '../../src/render/animation/animation-plan.js';
 import { startTestHost } from '../support/node-host.js';
 
 const SAMPLES = new URL('../../samples/demo/', import.meta.url).pathname;
@@ -21,6 +23,28 @@ describe('formats over HTTP', () => {
     originals.set('from-gif', await photo.clone().gif().toBuffer());
     originals.set('cmyk', await photo.clone().withIccProfile('cmyk').jpeg().toBuffer());
     originals.set('p3', await photo.clone().withIccProfile('p3').jpeg().toBuffer());
+    // Four corpus photos, 100–400 ms each, looping twice; and one frame more than the limit allows.
+    const frames = await Promise.all(['hopper.jpg', 'free.jpg', 'seeding.jpg', 'mysha.png'].map((n) => sharp(`${SAMPLES}${n}`).resize(320, 240).png().toBuffer()));
+    originals.set(
+      'animated',
+      await sharp(frames, { join: { animated: true } })
+        .gif({ delay: [100, 200, 300, 400], loop: 2 })
+        .toBuffer(),
+    );
+    const dots = await Promise.all(
+      ['#000', '#fff'].map((background) =>
+        sharp({ create: { width: 8, height: 8, channels: 3, background } })
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const many = Array.from({ length: ANIMATION_LIMITS.maxFrames + 1 }, (_, k) => dots[k % 2]!);
+    originals.set(
+      'too-many-frames',
+      await sharp(many, { join: { animated: true } })
+        .gif()
+        .toBuffer(),
+    );
     for (const [id, bytes] of originals) await host.store.put(originalKey('modern', id), new Uint8Array(bytes));
   }, 60_000);
   afterAll(() => host?.stop());
@@ -65,5 +89,36 @@ describe('formats over HTTP', () => {
       for (let i = 0; i < data.length; i++) sum += Math.abs(data[i]! - reference[i]!);
       expect(sum / data.length, id).toBeLessThan(4);
     }
+  });
+
+  it('an animated GIF is an animated WebP for fmt=webp and a negotiated WebP, its first frame as PNG', async () => {
+    for (const [path, accept] of [
+      ['/modern/animated?w=128&h=128&fmt=webp', CHROME],
+      ['/modern/animated?w=128&h=128', 'image/webp,*/*'],
+    ] as const) {
+      const res = await host.get(path, { accept });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/webp');
+      const body = new Uint8Array(await res.arrayBuffer());
+      const meta = await sharp(body, { animated: true }).metadata();
+      expect([meta.pages, meta.width, meta.pageHeight, meta.loop], path).toEqual([4, 128, 128, 2]);
+      expect(meta.delay).toEqual([100, 200, 300, 400]);
+      // Every frame decodes (libwebp's demuxer, through sharp).
+      const raw = await sharp(body, { animated: true }).raw().toBuffer({ resolveWithObject: true });
+      expect([raw.info.width, raw.info.height]).toEqual([128, 4 * 128]);
+    }
+    const png = await host.get('/modern/animated?w=128&h=128&fmt=png');
+    expect(png.status).toBe(200);
+    const meta = await sharp(new Uint8Array(await png.arrayBuffer()), { animated: true }).metadata();
+    expect([meta.format, meta.pages ?? 1, meta.width, meta.height]).toEqual(['png', 1, 128, 128]);
+  });
+
+  it('an animation past the limits is 422 ANIMATION_TOO_LARGE; its first frame still renders as JPEG', async () => {
+    const res = await host.get('/modern/too-many-frames?w=64&h=64&fmt=webp');
+    expect(res.status).toBe(422);
+    const err = await res.json();
+    expect(err.code).toBe('ANIMATION_TOO_LARGE');
+    expect(err.message).toContain(`${ANIMATION_LIMITS.maxFrames + 1} frames`);
+    expect((await host.get('/modern/too-many-frames?w=64&h=64&fmt=jpeg')).status).toBe(200);
   });
 });

@@ -12,6 +12,7 @@ import { embeddedIcc, jpegIcc } from '../../src/render/colour/embedded-icc.js';
 import { decodeSource } from '../../src/render/decode-source.js';
 import { toImageData } from '../../src/render/image-data.js';
 import { ADOBE_RGB, iccProfileFile, PROPHOTO_RGB } from '../support/icc-profile.js';
+import { makePngChunk } from '../support/png-chunks.js';
 import { codecs, decodeOutput, meanAbsError, pixel, renderer, sample, variant } from './helpers.js';
 
 const limits = { maxSourceBytes: 50_000_000, maxSourcePixels: 50_000_000 };
@@ -202,6 +203,122 @@ describe('CMYK and YCCK JPEGs → sRGB', () => {
       const expected = await decodeOutput((await r.render(reference, variant(w, w, 'cover', format, 90))).body);
       expect([out.width, out.height]).toEqual([w, w]);
       expect(worst(meanAbsError(out, expected))).toBeLessThanOrEqual(max);
+    }
+  });
+});
+
+/** The whole chunk of this type in `png` (length to CRC). */
+function pngChunk(png: Uint8Array, type: string): Uint8Array {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  for (let i = 8; i + 12 <= png.length; ) {
+    const len = view.getUint32(i);
+    if (new TextDecoder().decode(png.subarray(i + 4, i + 8)) === type) return png.subarray(i, i + 12 + len);
+    i += 12 + len;
+  }
+  throw new Error(`no ${type} chunk`);
+}
+
+/** `png` with `chunks` put right after IHDR. */
+function withChunks(png: Uint8Array, chunks: Uint8Array[]): Uint8Array {
+  const ihdrEnd = 8 + 8 + 13 + 4;
+  const parts = [png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** `png` with gAMA (encoding exponent) and cHRM (white, red, green, blue x/y) chunks, and no iCCP. */
+function withGammaChunks(png: Uint8Array, gamma: number | undefined, chrm?: number[]): Uint8Array {
+  const fixed = (values: number[]) => {
+    const data = new Uint8Array(4 * values.length);
+    values.forEach((v, i) => new DataView(data.buffer).setUint32(4 * i, Math.round(v * 100_000)));
+    return data;
+  };
+  return withChunks(png, [...(gamma !== undefined ? [makePngChunk('gAMA', fixed([gamma]))] : []), ...(chrm ? [makePngChunk('cHRM', fixed(chrm))] : [])]);
+}
+
+/**
+ * The corpus photo at 128×128 converted into Display P3 and tagged with its profile, as a PNG
+ * (sharp's conversion of it to sRGB is the reference); its numbers, read ignoring the profile,
+ * are what a file tagged some other way carries.
+ */
+async function p3Fixture() {
+  const pixels = await sharp(sample('hopper.jpg')).resize(128, 128).removeAlpha().raw().toBuffer();
+  const raw = { raw: { width: 128, height: 128, channels: 3 as const } };
+  return { raw, tagged: await sharp(pixels, raw).withIccProfile('p3').png().toBuffer() };
+}
+
+describe('PNG gAMA and cHRM (no iCCP) → sRGB, as browsers read them', () => {
+  // Display P3: DCI-P3 primaries, D65 white, the sRGB curve (gAMA 1/2.2 stands for it).
+  const P3 = [0.3127, 0.329, 0.68, 0.32, 0.265, 0.69, 0.15, 0.06];
+  const untagged = async () => new Uint8Array(await sharp(sample('hopper.jpg')).resize(128, 128).png().toBuffer());
+
+  it('cHRM with Display P3 primaries and gAMA 1/2.2: within 2 levels of sharp converting the same pixels by the Display P3 profile', async () => {
+    const c = await codecs();
+    // The same pixels, once tagged by an iCCP Display P3 profile (sharp's reference), once by the chunks.
+    const { raw, tagged } = await p3Fixture();
+    const p3Pixels = await sharp(tagged, { ignoreIcc: true }).removeAlpha().raw().toBuffer();
+    const chunked = withGammaChunks(new Uint8Array(await sharp(p3Pixels, raw).png().toBuffer()), 1 / 2.2, P3);
+    const reference = await sharpSrgb(tagged);
+    const ours = await c.decode('png', chunked);
+    expect(worst(meanAbsError(ours, reference))).toBeLessThanOrEqual(2);
+    const unconverted = await c.decode('png', new Uint8Array(await sharp(p3Pixels, raw).png().toBuffer()));
+    expect(worst(meanAbsError(unconverted, reference))).toBeGreaterThan(3);
+  });
+
+  it('gAMA alone other than 1/2.2 is a power curve on sRGB primaries; gAMA 1/2.2 alone changes nothing', async () => {
+    const c = await codecs();
+    const png = await untagged();
+    const plain = await c.decode('png', png);
+    const mac = await c.decode('png', withGammaChunks(png, 1 / 1.8));
+    // Each level v means (v/255)^1.8 in light; in sRGB that is the sRGB curve of it.
+    const srgb = (l: number) => 255 * (l <= 0.0031308 ? 12.92 * l : 1.055 * l ** (1 / 2.4) - 0.055);
+    const expected = toImageData(plain.data.map((v, i) => (i % 4 === 3 ? v : srgb((v / 255) ** 1.8))) as Uint8ClampedArray, 128, 128);
+    expect(worst(meanAbsError(mac, expected))).toBeLessThanOrEqual(1);
+    expect(worst(meanAbsError(mac, plain))).toBeGreaterThan(5);
+    expect(worst(meanAbsError(await c.decode('png', withGammaChunks(png, 1 / 2.2)), plain))).toBe(0);
+  });
+});
+
+describe('AVIF colour named by CICP only (nclx, no ICC profile) → sRGB', () => {
+  /** Sets the primaries and transfer codes of the AVIF's nclx box (same size: nothing else moves). */
+  function withCicp(avif: Uint8Array, primaries: number, transfer: number): Uint8Array {
+    const out = avif.slice();
+    const text = Buffer.from(out).toString('latin1');
+    const at = text.indexOf('colrnclx');
+    expect(at).toBeGreaterThan(0);
+    out.set([primaries >> 8, primaries & 0xff, transfer >> 8, transfer & 0xff], at + 8);
+    return out;
+  }
+
+  it('Display P3 primaries (12) with the sRGB curve: within 1 level of sharp converting the same numbers by the Display P3 profile; BT.709 untouched', async () => {
+    const c = await codecs();
+    const { tagged } = await p3Fixture();
+    const p3Numbers = await sharp(tagged, { ignoreIcc: true }).ensureAlpha().raw().toBuffer();
+    const encoded = await c.encode('avif', toImageData(new Uint8ClampedArray(p3Numbers), 128, 128), 100);
+    // AVIF is lossy (~2–4 levels here): the reference is sharp's conversion of the numbers as
+    // decoded, in a PNG given the Display P3 profile's iCCP chunk.
+    const decoded = (await decodeSource(c, encoded, limits)).image;
+    const decodedPng = new Uint8Array(
+      await sharp(Buffer.from(decoded.data.buffer), { raw: { width: 128, height: 128, channels: 4 } })
+        .png()
+        .toBuffer(),
+    );
+    const reference = await sharpSrgb(Buffer.from(withChunks(decodedPng, [pngChunk(new Uint8Array(tagged), 'iCCP')])));
+    const p3 = (await decodeSource(c, withCicp(encoded, 12, 13), limits)).image;
+    expect(worst(meanAbsError(p3, reference))).toBeLessThanOrEqual(1);
+    // The same file labelled BT.709 (or left unspecified, as our encoder writes it) is taken as sRGB: the numbers as they are.
+    for (const [primaries, transfer] of [
+      [1, 13],
+      [2, 2],
+    ]) {
+      const plain = (await decodeSource(c, withCicp(encoded, primaries!, transfer!), limits)).image;
+      expect(worst(meanAbsError(plain, reference)), `${primaries}/${transfer}`).toBeGreaterThan(3);
+      expect(worst(meanAbsError(plain, decoded)), `${primaries}/${transfer}`).toBe(0);
     }
   });
 });

@@ -4,7 +4,6 @@
  * appended, WebP RIFF sizes patched) and bytes edited. Every decoder must report them (422)
  * rather than fill in grey, give back the memory a failed decode took, and keep decoding.
  */
-import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { exposeGc } from '../../src/hosts/node/expose-gc.js';
 import type { Codecs } from '../../src/render/codecs.js';
 import { decodeSource } from '../../src/render/decode-source.js';
 import type { ScaleDenominator } from '../../src/render/jpeg-scaled.js';
+import { makePngChunk } from '../support/png-chunks.js';
 import { codecs, sample } from './helpers.js';
 
 interface Damaged {
@@ -64,15 +64,7 @@ function pngChunks(b: Uint8Array): Chunk[] {
 /** A PNG whose every chunk has a valid CRC, whatever the data. */
 function buildPng(chunks: Chunk[]): Uint8Array {
   const parts: Uint8Array[] = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])];
-  for (const { type, data } of chunks) {
-    const c = new Uint8Array(12 + data.length);
-    const dv = new DataView(c.buffer);
-    dv.setUint32(0, data.length);
-    c.set(new TextEncoder().encode(type), 4);
-    c.set(data, 8);
-    dv.setUint32(8 + data.length, crc32(c.subarray(4, 8 + data.length)));
-    parts.push(c);
-  }
+  for (const { type, data } of chunks) parts.push(makePngChunk(type, data));
   return Buffer.concat(parts);
 }
 

@@ -7,7 +7,7 @@ import { isHttpError } from '../../src/core/errors.js';
 import { sniffImage } from '../../src/core/image/sniff.js';
 import { decodePeakBytes, decodeTraits, maxDecodablePixels } from '../../src/render/decode-peak.js';
 import { checkSource } from '../../src/render/decode-source.js';
-import { maxRenderablePixels } from '../../src/render/render-memory.js';
+import { maxRenderablePixels, renderPeakBytes } from '../../src/render/render-memory.js';
 import { jpegStructureProblem, MAX_JPEG_SCANS } from '../../src/render/jpeg-dc-scans.js';
 import { codecs, sample, solid } from './helpers.js';
 
@@ -91,6 +91,17 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
       ),
     ).toEqual({ animated: true });
     expect(traits(sample('mysha.png'))).toEqual({});
+  });
+
+  it('a progressive CMYK JPEG counts its 4 samples a pixel: the estimate covers the measured peak', async () => {
+    const cmyk = new Uint8Array(await sharp(sample('plant.png')).resize(64, 48).flatten().withIccProfile('cmyk').jpeg({ progressive: true }).toBuffer());
+    const facts = { format: 'jpeg' as const, width: 4000, height: 3000, ...decodeTraits(cmyk, sniffImage(cmyk)!) };
+    expect(facts).toMatchObject({ progressive: true, samplesPerPixel: 4 });
+    // 4000×3000 from seeding.jpg, quality 90 (6.0 MB): +213 MiB peak RSS decoded at full size
+    // (scripts/bench/children/memory-render.ts, 1024 px cover); 3 samples a pixel said 192.
+    const fileBytes = 6_002_404;
+    expect(renderPeakBytes({ ...facts, orientation: 1 }, { width: 1024, height: 1024, fit: 'cover' }, 1, fileBytes)).toBeGreaterThanOrEqual(213 * 2 ** 20);
+    expect(decodePeakBytes(facts, 1)).toBeGreaterThan(decodePeakBytes({ ...facts, samplesPerPixel: 3 }, 1));
   });
 
   it('traits lower the estimate: a baseline JPEG, a lossy WebP', () => {

@@ -104,9 +104,9 @@ describe('the stored focal record', () => {
     const v = withGravity(variant(96, 96, 'cover', 'png'), 'auto');
     const kept = await renderer.renderKeepingMaster(source, v);
     expect(kept.focal?.face).toBeTruthy();
-    const fromMaster = await renderer.renderFromMaster(kept.master, { ...v, focal: kept.focal });
+    const fromMaster = await renderer.renderFromMaster(kept.master!, { ...v, focal: kept.focal });
     expect(Buffer.from(fromMaster.body).equals(Buffer.from(kept.body))).toBe(true);
-    const centre = await renderer.renderFromMaster(kept.master, variant(96, 96, 'cover', 'png'));
+    const centre = await renderer.renderFromMaster(kept.master!, variant(96, 96, 'cover', 'png'));
     expect(Buffer.from(centre.body).equals(Buffer.from(kept.body))).toBe(false);
   }, 30_000);
 });
@@ -128,7 +128,7 @@ describe('detection passes', () => {
     const source = bytes(file);
     // What a 64 px face/auto crop without a record decodes: no coarser than a full master.
     const r = await renderer.renderKeepingMaster(source, withGravity(variant(64, 64, 'cover', 'png'), 'auto'));
-    const small = detectionImage(r.master.image, r.master.info.orientation);
+    const small = detectionImage(r.master!.image, r.master!.info.orientation);
     let n = 0;
     const counting: FaceDetector = { backend: detector.backend, detect: (rgb, w, h) => (n++, detector.detect(rgb, w, h)) };
     const faces = await detectFaces(counting, small);

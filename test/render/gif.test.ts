@@ -1,6 +1,6 @@
 /**
  * GIF sources: stills and animations (their first frame) decode to sharp's pixels and render;
- * damaged ones are refused.
+ * damaged ones are refused. Animated WebP output: animation.test.ts.
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -54,7 +54,7 @@ describe('GIF sources', () => {
     expect(transparent).toBeGreaterThan(100);
   });
 
-  it('renders an animated GIF as its first frame, in every output format', async () => {
+  it('decodes an animated GIF as its first frame, which a PNG render shows', async () => {
     const c = await codecs();
     const [a, b] = [await frame('hopper.jpg'), await frame('plant.png')];
     const gif = new Uint8Array(
@@ -100,7 +100,7 @@ describe('GIF sources', () => {
 });
 
 describe('animated WebP sources', () => {
-  it('render their first frame (libwebp here decodes stills only: this was 422)', async () => {
+  it('decode as their first frame, which a JPEG render shows (libwebp here decodes stills only: this was 422)', async () => {
     const c = await codecs();
     const [a, b] = [await frame('hopper.jpg'), await frame('plant.png')];
     const webp = new Uint8Array(

@@ -43,11 +43,11 @@ describe('rendering from masters (real codecs)', () => {
     const src = sample('hopper.jpg');
     // 300×200 of a 512×512 source needs every pixel: decoded at full size, kept as it is.
     const { master } = await r.renderKeepingMaster(src, variant(300, 200, 'cover', 'jpeg'));
-    expect(master.factor).toBe(1);
+    expect(master!.factor).toBe(1);
     // Variants that need the full resolution: a direct render of a smaller one decodes at a
     // reduced scale (jpeg-scaled.ts), which a factor-1 master does not.
     for (const v of [variant(300, 200, 'cover', 'jpeg'), variant(200, 200, 'contain', 'png'), variant(300, 0, 'inside')]) {
-      expect((await r.renderFromMaster(master, v)).body).toEqual((await r.render(src, v)).body);
+      expect((await r.renderFromMaster(master!, v)).body).toEqual((await r.render(src, v)).body);
     }
   });
 
@@ -56,15 +56,15 @@ describe('rendering from masters (real codecs)', () => {
     const r = await renderer();
     const src = sample('free.jpg'); // 2880×2160
     const { master, body } = await r.renderKeepingMaster(src, variant(64, 64));
-    expect([master.factor, master.image.width, master.image.height]).toEqual([8, 360, 270]);
+    expect([master!.factor, master!.image.width, master!.image.height]).toEqual([8, 360, 270]);
     // The first render costs no more than a plain one: the same decode, the same bytes.
     expect(body).toEqual((await r.render(src, variant(64, 64))).body);
     // 270 px short side: serves cover boxes up to 135 px with the 2× margin, and nothing larger.
-    expect(masterServes(master, box(128, 128))).toBe(true);
-    expect(masterServes(master, box(135, 135))).toBe(true);
-    expect(masterServes(master, box(136, 136))).toBe(false);
-    expect(masterServes(master, box(128, 128, 'contain'))).toBe(false);
-    expect((await r.renderFromMaster(master, variant(128, 128))).body).toEqual((await r.render(src, variant(128, 128))).body);
+    expect(masterServes(master!, box(128, 128))).toBe(true);
+    expect(masterServes(master!, box(135, 135))).toBe(true);
+    expect(masterServes(master!, box(136, 136))).toBe(false);
+    expect(masterServes(master!, box(128, 128, 'contain'))).toBe(false);
+    expect((await r.renderFromMaster(master!, variant(128, 128))).body).toEqual((await r.render(src, variant(128, 128))).body);
   });
 
   it('a master coarser than the source renders the same picture as the original', async () => {
@@ -75,10 +75,10 @@ describe('rendering from masters (real codecs)', () => {
     // Kept from a 256 px render (decoded at 1/4), then asked for a 100 px PNG, which a direct
     // render decodes at 1/8: two routes to the same picture.
     const { master, timings } = await r.renderKeepingMaster(src, variant(256, 256));
-    expect(master.factor).toBe(4);
+    expect(master!.factor).toBe(4);
     expect(timings.decode).toBeGreaterThan(0);
     const v = variant(100, 100, 'cover', 'png');
-    const fromMaster = (await r.renderFromMaster(master, v)).body;
+    const fromMaster = (await r.renderFromMaster(master!, v)).body;
     const direct = (await r.render(src, v)).body;
     const a = await c.decode('png', fromMaster);
     const b = await c.decode('png', direct);
@@ -135,8 +135,8 @@ describe('masters made straight from the decoder output (no full-size copy)', ()
     expect([expected.image.width, expected.image.height]).toEqual([720, 540]);
     const v = variant(256, 256, 'cover', 'webp');
     const { master, body } = await r.renderKeepingMaster(src, v);
-    expect(master.factor).toBe(expected.factor);
-    same(master.image, expected.image);
+    expect(master!.factor).toBe(expected.factor);
+    same(master!.image, expected.image);
     expect(body).toEqual((await r.renderFromMaster(expected, v)).body);
   });
 });

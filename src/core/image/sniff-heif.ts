@@ -32,6 +32,8 @@ export interface HeifHeader {
   hasAlpha: boolean;
   /** The ICC profile of a `colr` box of type `prof` or `rICC`, if any. */
   icc?: Uint8Array;
+  /** The H.273 colour primaries and transfer codes of a `colr` box of type `nclx`, if any. */
+  cicp?: { primaries: number; transfer: number };
   /** EXIF-style orientation from `irot` (and `imir` when there is no rotation). */
   orientation: number;
 }
@@ -71,6 +73,7 @@ export function heifHeader(b: Uint8Array): HeifHeader | null {
   let rotation = -1;
   let mirror = -1;
   let icc: Uint8Array | undefined;
+  let cicp: HeifHeader['cicp'];
   const properties = (from: number, to: number) =>
     walk(b, from, to, (type, f, t) => {
       if (type === 'ispe' && t - f >= 12) {
@@ -85,6 +88,8 @@ export function heifHeader(b: Uint8Array): HeifHeader | null {
         mirror = b[f]! & 1;
       } else if (type === 'colr' && !icc && (ascii(b, f, 4) === 'prof' || ascii(b, f, 4) === 'rICC') && t - f > 4) {
         icc = b.subarray(f + 4, t);
+      } else if (type === 'colr' && !cicp && ascii(b, f, 4) === 'nclx' && t - f >= 11) {
+        cicp = { primaries: (b[f + 4]! << 8) | b[f + 5]!, transfer: (b[f + 6]! << 8) | b[f + 7]! };
       }
     });
   walk(b, 0, end, (type, from, to) => {
@@ -100,7 +105,7 @@ export function heifHeader(b: Uint8Array): HeifHeader | null {
   if (width <= 0 || height <= 0) return null;
   // irot: anticlockwise quarter turns; EXIF 8 = turn 90° anticlockwise to display, 3 = 180°, 6 = 90° clockwise.
   const orientation = rotation > 0 ? [1, 8, 3, 6][rotation]! : mirror === 0 ? 2 : mirror === 1 ? 4 : 1;
-  return { width, height, hasAlpha, orientation, ...(icc ? { icc } : {}) };
+  return { width, height, hasAlpha, orientation, ...(icc ? { icc } : {}), ...(cicp ? { cicp } : {}) };
 }
 
 /** A name for formats people upload that are not supported, for the error message. */

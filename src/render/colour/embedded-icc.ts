@@ -19,7 +19,7 @@ const u32le = (b: Uint8Array, i: number): number => ((b[i] ?? 0) | ((b[i + 1] ??
 export function embeddedIcc(format: SourceFormat, bytes: Uint8Array): Uint8Array | undefined {
   if (format === 'jpeg') return jpegIcc(bytes);
   if (format === 'webp') return webpIcc(bytes);
-  // AVIF: a colr box with an ICC profile (CICP-only nclx boxes are taken as sRGB).
+  // AVIF: a colr box with an ICC profile (a CICP-only nclx box: decode-source.ts, codecs.ts `cicpToSrgb`).
   if (format === 'avif') return heifHeader(bytes)?.icc;
   return undefined;
 }

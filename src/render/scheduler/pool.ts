@@ -8,7 +8,9 @@
  * its variant needs (a 256 px avatar of a 16 MP JPEG: 1/8) and what was decoded is kept as
  * its master; later variants the master serves (master.ts `masterServes`, judged by its actual
  * pixels) render from it without decoding, others decode again and a finer master replaces
- * the coarser. Concurrent first requests for one source wait for the one decode.
+ * the coarser. Concurrent first requests for one source wait for the one decode. An animated
+ * GIF or WebP asked for as WebP is an animation (animation/): every frame is decoded each
+ * time, and it neither uses nor keeps a master.
  *
  * A face/auto cover crop's focal record (core/focal-point.ts) is found by the thread that
  * renders it when the caller sends none; the scheduler remembers it per source, so renders
@@ -25,10 +27,11 @@
 import { LIMIT_DEFAULTS, type Limits } from '../../core/config/service-config.js';
 import { HttpError } from '../../core/errors.js';
 import { type FocalRecord, wantsFocal } from '../../core/focal-point.js';
-import { checkSourceLimits, sniffImage } from '../../core/image/sniff.js';
+import { checkSourceLimits, type ImageInfo, sniffImage } from '../../core/image/sniff.js';
 import type { Renderer, RenderResult } from '../../core/ports.js';
 import { NO_RENDER_METRICS, type RenderMetrics } from '../../core/metrics/ports.js';
 import type { Variant } from '../../core/variant.js';
+import { type AnimationPlan, planAnimation } from '../animation/animation-plan.js';
 import type { CodecModules } from '../codec-modules.js';
 import { decodesReduced, decodeTraits } from '../decode-peak.js';
 import { variantDenominator } from '../jsquash-renderer.js';
@@ -379,7 +382,15 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       metrics.rejected('too_large');
       throw tooLarge;
     }
+    let animation: AnimationPlan | undefined;
+    try {
+      animation = planAnimation(source, info, variant, memoryBytes);
+    } catch (err) {
+      metrics.rejected('too_large');
+      throw err;
+    }
     const key = await sourceKey(source);
+    if (animation) return renderAnimated(source, info, variant, key, animation);
     let fellShort = false;
     // What the thread is sent: with the source's focal record when one is known (found by an
     // earlier render, maybe a twin's that was waited on below), so it need not find it again.
@@ -431,6 +442,19 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       settled.finally(() => pendingDecodes.delete(key)),
     );
     return done;
+  }
+
+  /**
+   * An animated WebP (animation/animation-plan.ts): every frame is decoded, so no master serves
+   * it and none is kept (a kept master is one frame: it serves the source's still variants).
+   */
+  function renderAnimated(source: Uint8Array, info: ImageInfo, variant: Variant, key: string, plan: AnimationPlan): Promise<Rendered> {
+    if (timeouts.has(key)) {
+      metrics.rejected('timed_out_before');
+      throw renderTimeout(timeoutMs);
+    }
+    const sent = focals.onto(key, variant);
+    return focals.settle(key, variant, sent, enqueue({ source, keepMaster: false, variant: sent }, key, plan.bytes, info.width * info.height));
   }
 
   return {

@@ -7,7 +7,7 @@
 //! is ignored (the pixels are taken as sRGB, as browsers do with a broken profile): a bad
 //! profile should not make a photo unrenderable.
 
-use moxcms::{ColorProfile, DataColorSpace, Layout, RenderingIntent, TransformOptions};
+use moxcms::{Chromaticity, CicpColorPrimaries, ColorPrimaries, ColorProfile, DataColorSpace, TransferCharacteristics, Layout, RenderingIntent, ToneReprCurve, TransformOptions};
 
 /// Pixels per call into the transform: the temporary copy stays small (16 KiB).
 const CHUNK_PIXELS: usize = 4096;
@@ -23,10 +23,72 @@ fn options(profile: &ColorProfile) -> TransformOptions {
 /// the profile was not applied (unparseable, not RGB or grey).
 pub fn rgba_to_srgb(icc: &[u8], rgba: &mut [u8]) -> Result<bool, String> {
     let Ok(profile) = ColorProfile::new_from_slice(icc) else { return Ok(false) };
+    profile_to_srgb(&profile, rgba)
+}
+
+/// A PNG's gAMA exponent as written (×100000) for the sRGB curve's usual stand-in, 1/2.2.
+const PNG_GAMMA_SRGB: u32 = 45455;
+
+/// The colour space a PNG's gAMA and cHRM chunks describe (`gama`: the encoding exponent
+/// ×100000; `chrm`: white, red, green, blue x/y), for a PNG with neither iCCP nor sRGB chunks,
+/// as browsers read it: cHRM's primaries (sRGB's without it) and a pure power curve of
+/// 1/gAMA, except that gAMA 1/2.2 (45455, what most writers put next to sRGB pixels) means
+/// the sRGB curve. None when that is sRGB itself, or the chunks are unusable.
+pub fn png_chunks_profile(gama: Option<u32>, chrm: Option<[(f32, f32); 4]>) -> Option<ColorProfile> {
+    let gamma = gama.filter(|&g| g > 0 && g.abs_diff(PNG_GAMMA_SRGB) > 100);
+    if gamma.is_none() && chrm.is_none() {
+        return None;
+    }
+    let mut profile = ColorProfile::new_srgb();
+    profile.cicp = None;
+    if let Some([white, red, green, blue]) = chrm {
+        let valid = [white, red, green, blue].iter().all(|&(x, y)| x > 0.0 && y > 0.0 && x + y <= 1.0);
+        if !valid {
+            return None;
+        }
+        let c = |(x, y): (f32, f32)| Chromaticity::new(x, y);
+        profile.update_rgb_colorimetry(c(white).to_xyyb(), ColorPrimaries { red: c(red), green: c(green), blue: c(blue) });
+    }
+    if let Some(g) = gamma {
+        let curve = ToneReprCurve::Parametric(vec![100_000.0 / g as f32]);
+        profile.red_trc = Some(curve.clone());
+        profile.green_trc = Some(curve.clone());
+        profile.blue_trc = Some(curve);
+    }
+    Some(profile)
+}
+
+/// The colour space an AVIF's CICP (`colr` box of type `nclx`, no ICC profile) names, when it
+/// is not sRGB and is cheap to convert: primaries other than BT.709 (Display P3, BT.2020, …)
+/// with an SDR curve. BT.709, BT.601 and BT.2020's SDR curves and "unspecified" are taken as
+/// the sRGB curve (how browsers show SDR AVIFs); PQ and HLG (HDR: tone mapping) are left alone.
+pub fn cicp_profile(primaries: u8, transfer: u8) -> Option<ColorProfile> {
+    if matches!(primaries, 1 | 2) || matches!(transfer, 16 | 18) {
+        return None;
+    }
+    let transfer = if matches!(transfer, 1 | 2 | 6 | 14 | 15) { 13 } else { transfer };
+    let primaries_code = CicpColorPrimaries::try_from(primaries).ok()?;
+    let xy = ColorPrimaries::try_from(primaries_code).ok()?;
+    let curve = ToneReprCurve::try_from(TransferCharacteristics::try_from(transfer).ok()?).ok()?;
+    // H.273 primaries are on D65 but DCI-P3 (11), on the DCI white (and BT.470M, 4, on illuminant
+    // C, taken as D65 here); XYZ (10) has no primaries.
+    let white = if primaries == 11 { Chromaticity::new(0.314, 0.351) } else { Chromaticity::D65 };
+    // The pixels are RGB already (libavif applied the matrix): colorants and curves only.
+    let mut profile = ColorProfile::new_srgb();
+    profile.cicp = None;
+    profile.update_rgb_colorimetry(white.to_xyyb(), xy);
+    profile.red_trc = Some(curve.clone());
+    profile.green_trc = Some(curve.clone());
+    profile.blue_trc = Some(curve);
+    Some(profile)
+}
+
+/// Converts RGBA pixels (alpha untouched) in `profile`'s colour space to sRGB in place.
+pub fn profile_to_srgb(profile: &ColorProfile, rgba: &mut [u8]) -> Result<bool, String> {
     let srgb = ColorProfile::new_srgb();
     match profile.color_space {
         DataColorSpace::Rgb => {
-            let Ok(transform) = profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options(&profile)) else { return Ok(false) };
+            let Ok(transform) = profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options(profile)) else { return Ok(false) };
             if is_identity(transform.as_ref()) {
                 return Ok(true);
             }
@@ -40,7 +102,7 @@ pub fn rgba_to_srgb(icc: &[u8], rgba: &mut [u8]) -> Result<bool, String> {
         }
         DataColorSpace::Gray => {
             // A grey JPEG or PNG arrives widened to R = G = B: transform the grey channel.
-            let Ok(transform) = profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options(&profile)) else { return Ok(false) };
+            let Ok(transform) = profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options(profile)) else { return Ok(false) };
             let mut grey = vec![0u8; CHUNK_PIXELS];
             let mut out = vec![0u8; CHUNK_PIXELS * 3];
             for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {

@@ -1,6 +1,7 @@
 //! GIF → 8-bit RGBA: the first frame, placed on the logical screen (transparent where it does
-//! not cover it). An animated GIF renders as its first frame (README, "Formats"); the rest of
-//! the file is never decoded, so a long animation costs no more than a still.
+//! not cover it). An animated GIF renders as its first frame in JPEG, PNG and AVIF (README,
+//! "Animated sources"); the rest of the file is never decoded, so a long animation costs no
+//! more than a still. WebP output decodes every frame: animation.rs.
 
 use gif::{ColorOutput, DecodeOptions, MemoryLimit};
 

@@ -9,6 +9,10 @@
 //!    `to_srgb(len, icc_len, width, height)` converts pixels decoded elsewhere (mozjpeg, libwebp)
 //!    to sRGB: the input is the ICC profile (`icc_len` bytes) followed by width × height RGBA.
 //!    Both decoders here convert by the file's own ICC profile themselves (colour.rs).
+//!    `cicp_to_srgb(len, primaries, transfer, width, height)` does the same for an AVIF whose
+//!    colour is named by CICP codes only.
+//!    `anim_open(len)`, then `anim_next()` per frame, walk every frame of an animated GIF or
+//!    WebP composited on its canvas (animation.rs); the caller drops the instance after.
 //! 3. `output_ptr/len/width/height` describe the pixels; `error_ptr/len` the last failure.
 //! 4. `release()` frees input and output.
 //!
@@ -21,6 +25,7 @@
 
 use jpeg_decoder::{Decoder, PixelFormat};
 
+mod animation;
 mod colour;
 mod fit;
 mod gif_rgba;
@@ -31,6 +36,7 @@ static mut INPUT: Vec<u8> = Vec::new();
 static mut OUTPUT: Vec<u8> = Vec::new();
 static mut SIZE: (u32, u32) = (0, 0);
 static mut ERROR: String = String::new();
+static mut ANIMATION: Option<animation::Animation> = None;
 
 #[allow(static_mut_refs)]
 #[no_mangle]
@@ -112,6 +118,90 @@ pub extern "C" fn decode_animated_webp(len: usize) -> u32 {
 #[no_mangle]
 pub extern "C" fn to_srgb(len: usize, icc_len: usize, width: u32, height: u32) -> u32 {
     finish(unsafe { convert(&INPUT[..len.min(INPUT.len())], icc_len, width, height) })
+}
+
+/// Converts width × height RGBA decoded from an AVIF whose only colour information is CICP
+/// (`primaries`, `transfer`: H.273 codes) to sRGB (colour.rs `cicp_profile`); pixels it does
+/// not apply to come back unchanged.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn cicp_to_srgb(len: usize, primaries: u32, transfer: u32, width: u32, height: u32) -> u32 {
+    finish(unsafe { convert_cicp(&INPUT[..len.min(INPUT.len())], primaries, transfer, width, height) })
+}
+
+fn convert_cicp(input: &[u8], primaries: u32, transfer: u32, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
+    if input.len() != (width as usize) * (height as usize) * 4 {
+        return Err(format!("{} bytes is not {width}×{height} RGBA", input.len()));
+    }
+    let mut rgba = input.to_vec();
+    if let Some(profile) = colour::cicp_profile(primaries.min(255) as u8, transfer.min(255) as u8) {
+        colour::profile_to_srgb(&profile, &mut rgba)?;
+    }
+    Ok((width, height, rgba))
+}
+
+/// Opens an animated GIF or WebP for `anim_next` (animation.rs); the input moves into the
+/// decoder. 0 on success, with `output_width/height` the canvas size.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn anim_open(len: usize) -> u32 {
+    unsafe {
+        ANIMATION = None;
+        let mut data = std::mem::take(&mut INPUT);
+        data.truncate(len);
+        match animation::Animation::open(data) {
+            Ok(a) => {
+                SIZE = a.size();
+                ANIMATION = Some(a);
+                ERROR.clear();
+                0
+            }
+            Err(message) => {
+                ERROR = message;
+                1
+            }
+        }
+    }
+}
+
+/// Composites the next frame: 0 when one is on the canvas (`anim_canvas_ptr`, canvas size ×
+/// 4 bytes; `anim_delay_ms`), 2 when there are no more, 1 on an error.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn anim_next() -> u32 {
+    unsafe {
+        let Some(a) = ANIMATION.as_mut() else {
+            ERROR = "no animation open".into();
+            return 1;
+        };
+        match a.next() {
+            Ok(true) => 0,
+            Ok(false) => 2,
+            Err(message) => {
+                ERROR = message;
+                1
+            }
+        }
+    }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn anim_canvas_ptr() -> *const u8 {
+    unsafe { ANIMATION.as_ref().map_or(std::ptr::null(), |a| a.canvas().as_ptr()) }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn anim_delay_ms() -> u32 {
+    unsafe { ANIMATION.as_ref().map_or(0, |a| a.delay_ms) }
+}
+
+/// WebP's loop count (0: forever); for a GIF, known once the frames before its NETSCAPE block are read.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn anim_loop_count() -> u32 {
+    unsafe { ANIMATION.as_ref().map_or(0, |a| a.loop_count()) }
 }
 
 /// The resize stage of opaque images (fit.rs): the input is `width`×`height` RGBA of the region to fit.

@@ -60,8 +60,16 @@ pub fn decode(data: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
         return Err("no image rows".into());
     }
     // An iCCP profile (decompressed by the decoder) describes these pixels: to sRGB (colour.rs).
-    if let Some(icc) = reader.info().icc_profile.as_deref() {
+    // Without one (and without an sRGB chunk), gAMA and cHRM may say they are not sRGB.
+    let info = reader.info();
+    if let Some(icc) = info.icc_profile.as_deref() {
         crate::colour::rgba_to_srgb(icc, &mut rgba)?;
+    } else if info.srgb.is_none() {
+        let xy = |(x, y): (png::ScaledFloat, png::ScaledFloat)| (x.into_value(), y.into_value());
+        let chrm = info.chrm_chunk.map(|c| [xy(c.white), xy(c.red), xy(c.green), xy(c.blue)]);
+        if let Some(profile) = crate::colour::png_chunks_profile(info.gama_chunk.map(|g| g.into_scaled()), chrm) {
+            crate::colour::profile_to_srgb(&profile, &mut rgba)?;
+        }
     }
     Ok((width, height, rgba))
 }

@@ -1,6 +1,7 @@
 //! An animated WebP's first frame as 8-bit RGBA on the canvas (image-rs's image-webp). The
-//! libwebp build in @jsquash decodes still images only; an animated avatar renders as its
-//! first frame, like an animated GIF (gif_rgba.rs), and the later frames are never decoded.
+//! libwebp build in @jsquash decodes still images only; as JPEG, PNG or AVIF an animated avatar
+//! renders as its first frame, like an animated GIF (gif_rgba.rs), and the later frames are
+//! never decoded. WebP output decodes every frame: animation.rs.
 
 use image_webp::WebPDecoder;
 use std::io::Cursor;
