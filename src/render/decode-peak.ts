@@ -8,6 +8,7 @@
  * its output 0.05 (lossy), 2.2 (lossy with alpha), 4.04 (lossless).
  */
 import type { ImageInfo } from '../core/image/sniff.js';
+import { isAnimatedWebp } from './animation/animation-header.js';
 import { jpegFrame } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 
@@ -33,11 +34,6 @@ export interface DecodeTraits {
   alpha?: boolean;
   /** WebP: animated (the VP8X flag): decoded at full size, frame by frame. */
   animated?: boolean;
-}
-
-/** A WebP with the VP8X animation flag (what libwebp's WebPGetFeatures reports as has_animation). */
-export function isAnimatedWebp(b: Uint8Array): boolean {
-  return b.length > 20 && String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'VP8X' && (b[20]! & 0x02) !== 0;
 }
 
 /**

@@ -13,7 +13,7 @@ export function frameCount(bytes: Uint8Array, info: Pick<ImageInfo, 'format'>): 
   return 1;
 }
 
-/** A WebP with the VP8X animation flag. */
+/** A WebP with the VP8X animation flag (what libwebp's WebPGetFeatures reports as has_animation). */
 export function isAnimatedWebp(b: Uint8Array): boolean {
   return b.length > 20 && String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'VP8X' && (b[20]! & 0x02) !== 0;
 }
