@@ -6,6 +6,7 @@ import { createAdminService } from '../../core/admin/admin-service.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { HttpError } from '../../core/errors.js';
 import { createImageHandler } from '../../core/image-handler.js';
+import { createResolveMemo } from '../../core/request/resolve-memo.js';
 import { replicasOf } from '../../core/replicas.js';
 import type { ObjectStore, VariantCache, VariantLoader } from '../../core/ports.js';
 import { createRemoteLoader, type RenderSend } from '../../core/remote-variant-loader.js';
@@ -77,6 +78,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
   const requestLog = deps.requestLog ?? createEndpointLog();
   // One authorizer per sandbox: it remembers the HMACs it computed (remembered-hmac.ts).
   const authorize = createAuthorizer({ hmac: rememberedHmac() });
+  // And what it decided per URL (request/resolve-memo.ts): a repeated URL skips parsing and the signature check, not its expiry.
+  const memo = createResolveMemo();
   const readSettings = memoSettings(loadEdgeSettings, { maxAgeMs: deps.settingsMaxAgeMs ?? SETTINGS_MAX_AGE_MS, ...(deps.now ? { now: deps.now } : {}) });
   // The router is built once, here: at build time on Fastly (the Wizer snapshot), so no request
   // pays for compiling its routes. Each request's handlers (which hold that request's settings,
@@ -189,6 +192,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
         cache: cacheFor(s),
         loader,
         authorize,
+        memo,
         onStageTimings: (timings) => void (facts.timings = timings),
       })(req);
       return withCpuTiming(res, facts.cpuStart);
