@@ -14,7 +14,7 @@ import { edgeTtl } from '../../core/response-headers.js';
 import { canonicalKey, type Variant } from '../../core/variant.js';
 import { createAdminRoutes } from '../../http/admin-routes.js';
 import { createRenderRoute } from '../../http/render-route.js';
-import { createRouter, type Handler } from '../../http/router.js';
+import { createRouter, firstSegment, type Handler } from '../../http/router.js';
 import { createStore } from '../../storage/create-store.js';
 import { createS3Store } from '../../storage/s3-store.js';
 import { createAlphaProbe } from './alpha-probe.js';
@@ -103,7 +103,6 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     // In a reused sandbox vCpuTime() counts from the sandbox's start: this request's share is the difference.
     const facts: LoggedFacts = { cpuStart: cpuNow() };
     const source = (deps.source ?? createStoreSource)();
-    const serviceOrigin = new URL(request.url).origin;
     const settings = once(() => readSettings(source));
     // Every backend request of this execution is counted against the platform's limit.
     const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
@@ -154,7 +153,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
           rendererBackend: s.rendererBackend,
           shieldPop: s.shieldPop,
           asShield,
-          serviceOrigin,
+          // Only a miss through the shield needs it: a hit does not parse the URL for it.
+          serviceOrigin: new URL(request.url).origin,
           fetch: counted,
           log,
           beforeDirect: (v) => {
@@ -184,7 +184,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
 
     const image = async (req: Request): Promise<Response> => {
       const s = await settings();
-      const tenant = new URL(req.url).pathname.split('/')[1] ?? '';
+      const tenant = firstSegment(req.url);
       checkClient(tenant, ctx.clientAddress, limitFor(s.rateLimits, tenant));
       const loader = await loaderFor(s, false);
       const res = await createImageHandler({
