@@ -147,7 +147,8 @@ avatar_edge_secrets = [
       tables: [],
       notes: [
         'Viceroy reports vCpuTime() in whole milliseconds, so medians move in steps of 1 ms; production POPs differ in CPU speed.',
-        'Figures are per request (vCpuTime() at the end minus at the start) in reused sandboxes: the settings are read from the stores at most every 5 s per sandbox, imported HMAC keys and computed HMACs are kept, and the hot path\'s first-use work is done at build time (docs/fastly.md "CPU per request"). The figure is read when the answer is made, before the request log line.',
+        'Figures are per request (vCpuTime() at the end minus at the start) in reused sandboxes: the settings are read from the stores at most every 5 s per sandbox, imported HMAC keys, computed HMACs and the checks of URLs already seen are kept (the expiry is checked every time), and the hot path\'s first-use work is done at build time (docs/fastly.md "CPU per request"). The figure is read when the answer is made, before the request log line.',
+        "Viceroy 0.22 counts the wall-clock time of the sandbox's turns (so figures grow with the machine's load) and gives a sandbox at most 6 requests whatever FASTLY_SANDBOX_MAX_REQUESTS says: one request in six starts from the snapshot with nothing kept (in this order always a cached HIT, which carries the HIT's mean and maximum); the medians are the warm requests.",
       ],
     };
   } finally {

@@ -7,6 +7,9 @@ import { type PendingVariant, canonicalize, withFormat } from './request/canonic
 import { resolveNegotiated } from './request/negotiate-format.js';
 import { type PathParts, parsePath } from './request/parse-path.js';
 import { type AuthParams, parseQuery } from './request/query.js';
+import { assertHeaderSize } from './request/header-limits.js';
+import { type ResolvedParts, type ResolveMemo, resolveMemoKey } from './request/resolve-memo.js';
+import { checkExpiry } from './auth/verify-signature.js';
 import { browserCacheControl, edgeTtl, serverTiming, stageTimings, variantHeaders } from './response-headers.js';
 import { canonicalKey, type Variant } from './variant.js';
 
@@ -40,6 +43,12 @@ export interface ImageHandlerDeps {
    * for a host that logs them: cheaper than parsing the header back.
    */
   onStageTimings?: (timings: Record<string, number>) => void;
+  /**
+   * Remembers what parse → canonicalize → authorize decided per URL and headers, for a host
+   * that answers the same URLs many times in one process (request/resolve-memo.ts). Only with
+   * the default authorizer's kind of checks; the expiry is checked on every request.
+   */
+  memo?: ResolveMemo;
 }
 
 /** Everything the pipeline decided about a request, before the cache is asked. */
@@ -53,18 +62,38 @@ export interface ResolvedRequest {
 
 /** parse → canonicalize → authorize → (format needs alpha?) → canonical key. */
 export async function resolveImageRequest(request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Promise<ResolvedRequest> {
+  const accept = request.headers.get('accept');
+  const now = (deps.clock ?? Date).now();
+  const { memo } = deps;
+  const memoKey = memo && resolveMemoKey(request, accept);
+  let parts = memoKey === undefined ? undefined : memo!.get(deps.config, memoKey);
+  if (parts) {
+    // Decided before for this very URL and these headers: only what the key does not fix is checked again.
+    if (deps.authorize) {
+      assertHeaderSize(request, 'if-none-match', memo!.maxHeaderLength);
+      if (parts.tenant.requireSignature) checkExpiry(parts.auth.exp!, now);
+    }
+  } else {
+    parts = await checkImageRequest(request, accept, now, deps);
+    if (memoKey !== undefined) memo!.set(deps.config, memoKey, parts);
+  }
+  const { tenant, path, auth, pending } = parts;
+  const expiresIn = tenant.requireSignature && auth.exp ? Number(auth.exp) - now / 1000 : undefined;
+  const format = resolveNegotiated(pending.format, pending.format === 'jpeg-or-png' ? await deps.loader.hasAlpha(tenant.name, path.id) : false);
+  const variant = withFormat(pending, format);
+  return { tenant, variant, key: canonicalKey(variant), expiresIn };
+}
+
+/** parse → canonicalize → authorize: throws the first problem (404, 400, 431, 403). */
+async function checkImageRequest(request: Request, accept: string | null, now: number, deps: Omit<ImageHandlerDeps, 'cache'>): Promise<ResolvedParts> {
   const url = new URL(request.url);
   const path = parsePath(url.pathname);
   const { image, auth } = parseQuery(url.search, deps.config.limits.maxQueryLength);
   const tenant = deps.config.tenants.get(path.tenant);
   if (!tenant) throw new HttpError(404, 'UNKNOWN_TENANT', `no tenant '${path.tenant}'`);
-  const pending = canonicalize(path, image, request.headers.get('accept'), tenant, deps.config.limits);
-  const now = (deps.clock ?? Date).now();
+  const pending = canonicalize(path, image, accept, tenant, deps.config.limits);
   if (deps.authorize) await deps.authorize({ request, tenant, path, auth, pending, now });
-  const expiresIn = tenant.requireSignature && auth.exp ? Number(auth.exp) - now / 1000 : undefined;
-  const format = resolveNegotiated(pending.format, pending.format === 'jpeg-or-png' ? await deps.loader.hasAlpha(tenant.name, path.id) : false);
-  const variant = withFormat(pending, format);
-  return { tenant, variant, key: canonicalKey(variant), expiresIn };
+  return { tenant, path, auth, pending };
 }
 
 /** The image route: resolve, serve from cache or load, answer with the right headers. */

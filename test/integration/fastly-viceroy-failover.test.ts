@@ -198,6 +198,10 @@ describe.skipIf(!RUN)('Fastly service under Viceroy: shield and renderer failure
     const allowed = await fetch(edge.base + '/secure/hopper?w=48&h=48', { headers: { accept: WEBP, referer: 'https://good.example.com/profile' } });
     expect(allowed.status).toBe(200);
     await allowed.arrayBuffer();
+    // The same URL from another page right after it was allowed: decided per Referer, not per URL.
+    const again = await fetch(edge.base + '/secure/hopper?w=48&h=48', { headers: { accept: WEBP, referer: 'https://evil.example.net/page' } });
+    expect(again.status).toBe(403);
+    expect(await again.json()).toMatchObject({ code: 'HOTLINK_DENIED' });
   });
 
   it('calls the renderer directly, once, and logs it, when the shield POP is down (killed by PID)', async () => {

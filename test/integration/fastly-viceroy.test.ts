@@ -330,6 +330,21 @@ describe.skipIf(!RUN)('Fastly service under Viceroy', () => {
     expect(await tampered.json()).toMatchObject({ code: expect.stringMatching(/SIGNATURE/) });
   });
 
+  it('refuses a signed URL it has already served once it expires (the sandbox remembers the URL, not its expiry)', async () => {
+    const tenant = loadServiceConfig({ tenants: { secure: { requireSignature: true, keys: { k1: SIGNING_KEY } } } }).tenants.get('secure')!;
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const { url } = await signUrl({ tenant, id: 'hopper', params: { w: 48, h: 48, fmt: 'webp' }, kid: 'k1', exp });
+    for (let i = 0; i < 2; i++) {
+      const ok = await get(url);
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, (exp + 1) * 1000 - Date.now() + 50)));
+    const late = await get(url);
+    expect(late.status).toBe(403);
+    expect(await late.json()).toMatchObject({ code: 'EXPIRED' });
+  });
+
   it('answers errors as JSON with no-store: 400, 404 (tenant and image)', async () => {
     const renderBefore = renders;
     const bad = await get('/demo/hopper?w=abc');

@@ -34,5 +34,10 @@ export async function verifySignature({ tenant, pending, auth, now }: SignatureC
   const expected = await hmac(tenant.keys[kid]!, signingPayload(pending, exp));
   // Both are 43 base64url characters (SIG_RE above, and an HMAC-SHA256): a fixed, public length.
   if (!fixedLengthEqual(sig, expected)) throw badSignature();
+  checkExpiry(exp, now);
+}
+
+/** Throws 403 EXPIRED when `now` (ms since the epoch) is past `exp` (Unix seconds): the one part of a verified signature that changes with time. */
+export function checkExpiry(exp: string, now: number): void {
   if (Math.floor(now / 1000) > Number(exp)) throw expired();
 }

@@ -13,10 +13,13 @@ export const READ_HEADERS = ['accept', 'referer', 'origin', 'if-none-match'] as 
 
 /** Throws 431 HEADER_TOO_LARGE naming the first read header whose value is over `max`. */
 export function assertHeaderSizes(request: Request, max: number = MAX_HEADER_LENGTH): void {
-  for (const name of READ_HEADERS) {
-    const value = request.headers.get(name);
-    if (value !== null && value.length > max) {
-      throw new HttpError(431, 'HEADER_TOO_LARGE', `the ${name} header must be at most ${max} characters`);
-    }
+  for (const name of READ_HEADERS) assertHeaderSize(request, name, max);
+}
+
+/** Throws 431 HEADER_TOO_LARGE when the `name` header's value is over `max`. */
+export function assertHeaderSize(request: Request, name: (typeof READ_HEADERS)[number], max: number = MAX_HEADER_LENGTH): void {
+  const value = request.headers.get(name);
+  if (value !== null && value.length > max) {
+    throw new HttpError(431, 'HEADER_TOO_LARGE', `the ${name} header must be at most ${max} characters`);
   }
 }

@@ -6,6 +6,7 @@ import { createAdminService } from '../../core/admin/admin-service.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
 import { HttpError } from '../../core/errors.js';
 import { createImageHandler } from '../../core/image-handler.js';
+import { createResolveMemo } from '../../core/request/resolve-memo.js';
 import { replicasOf } from '../../core/replicas.js';
 import type { ObjectStore, VariantCache, VariantLoader } from '../../core/ports.js';
 import { createRemoteLoader, type RenderSend } from '../../core/remote-variant-loader.js';
@@ -13,7 +14,7 @@ import { edgeTtl } from '../../core/response-headers.js';
 import { canonicalKey, type Variant } from '../../core/variant.js';
 import { createAdminRoutes } from '../../http/admin-routes.js';
 import { createRenderRoute } from '../../http/render-route.js';
-import { createRouter, type Handler } from '../../http/router.js';
+import { createRouter, firstSegment, type Handler } from '../../http/router.js';
 import { createStore } from '../../storage/create-store.js';
 import { createS3Store } from '../../storage/s3-store.js';
 import { createAlphaProbe } from './alpha-probe.js';
@@ -78,6 +79,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
   const requestLog = deps.requestLog ?? createEndpointLog();
   // One authorizer per sandbox: it remembers the HMACs it computed (remembered-hmac.ts).
   const authorize = createAuthorizer({ hmac: rememberedHmac() });
+  // And what it decided per URL (request/resolve-memo.ts): a repeated URL skips parsing and the signature check, not its expiry.
+  const memo = createResolveMemo();
   const readSettings = memoSettings(loadEdgeSettings, { maxAgeMs: deps.settingsMaxAgeMs ?? SETTINGS_MAX_AGE_MS, ...(deps.now ? { now: deps.now } : {}) });
   // The router is built once, here: at build time on Fastly (the Wizer snapshot), so no request
   // pays for compiling its routes. Each request's handlers (which hold that request's settings,
@@ -101,7 +104,6 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     // In a reused sandbox vCpuTime() counts from the sandbox's start: this request's share is the difference.
     const facts: LoggedFacts = { cpuStart: cpuNow() };
     const source = (deps.source ?? createStoreSource)();
-    const serviceOrigin = new URL(request.url).origin;
     const settings = once(() => readSettings(source));
     // Every backend request of this execution is counted against the platform's limit.
     const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
@@ -152,7 +154,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
           rendererBackend: s.rendererBackend,
           shieldPop: s.shieldPop,
           asShield,
-          serviceOrigin,
+          // Only a miss through the shield needs it: a hit does not parse the URL for it.
+          serviceOrigin: new URL(request.url).origin,
           fetch: counted,
           log,
           beforeDirect: (v) => {
@@ -182,7 +185,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
 
     const image = async (req: Request): Promise<Response> => {
       const s = await settings();
-      const tenant = new URL(req.url).pathname.split('/')[1] ?? '';
+      const tenant = firstSegment(req.url);
       checkClient(tenant, ctx.clientAddress, limitFor(s.rateLimits, tenant));
       const loader = await loaderFor(s, false);
       const res = await createImageHandler({
@@ -190,6 +193,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
         cache: cacheFor(s),
         loader,
         authorize,
+        memo,
         onStageTimings: (timings) => void (facts.timings = timings),
       })(req);
       return withCpuTiming(res, facts.cpuStart);
