@@ -35,9 +35,10 @@ export interface DecodeInto {
 
 export interface Codecs {
   /**
-   * The decoded image, or with `into` what its `use` made of it. A still WebP is decoded at
-   * 1/`denominator` scale (⌈width/d⌉ × ⌈height/d⌉, libwebp's rescaler shrinking each row as it
-   * is decoded; `into` is then ignored); every other format at full size.
+   * The decoded image, or with `into` what its `use` made of it. A still WebP or a
+   * non-interlaced PNG is decoded at 1/`denominator` scale (⌈width/d⌉ × ⌈height/d⌉: libwebp's
+   * rescaler, or png_rgba.rs averaging d×d blocks, shrinking rows as they are decoded; `into`
+   * is then ignored); every other format at full size.
    */
   decode(format: SourceFormat, bytes: Uint8Array, into?: DecodeInto, denominator?: ScaleDenominator): Promise<ImageData>;
   /**
@@ -213,7 +214,8 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       return into ? into.use(image) : image;
     };
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
-  const decodePng = (bytes: Uint8Array, into: DecodeInto | undefined): ImageData => png.run(bytes, (ex, len) => ex.decode_png(len), takeDecoded(into));
+  const decodePng = (bytes: Uint8Array, into: DecodeInto | undefined, denominator: number): ImageData =>
+    png.run(bytes, (ex, len) => ex.decode_png(len, denominator), takeDecoded(denominator > 1 ? undefined : into));
   async function decodeJpeg(input: ArrayBuffer, into: DecodeInto | undefined): Promise<ImageData> {
     // Only with a stand-in ImageData: it takes the empty array as it comes (a native one would refuse it).
     const direct = into !== undefined && imageDataAcceptsAnyPixels();
@@ -261,7 +263,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       // The decoders accept typed arrays (embind / wasm-bindgen copy them in); typings say ArrayBuffer.
       const input = bytes as unknown as ArrayBuffer;
       lastMessage = undefined;
-      if (format === 'png') return decodePng(bytes, into);
+      if (format === 'png') return decodePng(bytes, into, denominator);
       if (format === 'gif' || (format === 'webp' && isAnimatedWebp(bytes))) {
         // First frames, by the gif and image-webp crates in jpeg_scaled.wasm (libwebp here decodes stills only).
         const decode = format === 'gif' ? (ex: DecoderExports, len: number) => ex.decode_gif(len) : (ex: DecoderExports, len: number) => ex.decode_animated_webp(len);

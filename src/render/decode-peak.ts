@@ -34,21 +34,26 @@ export interface DecodeTraits {
   alpha?: boolean;
   /** WebP: animated (the VP8X flag): decoded at full size, frame by frame. */
   animated?: boolean;
+  /** PNG: Adam7-interlaced (its passes scatter pixels over the image): decoded at full size. */
+  interlaced?: boolean;
 }
 
 /**
  * Whether the renderer can decode this source at 1/2, 1/4 or 1/8 scale without the full-size
- * image ever existing: a JPEG (its IDCT at a reduced size, jpeg-scaled.ts) and a still WebP
- * (libwebp's rescaler shrinking each row as it is decoded, codecs.ts). Other formats, and a
- * WebP whose traits are unknown, decode at full size.
+ * image ever existing: a JPEG (its IDCT at a reduced size, jpeg-scaled.ts), a still WebP
+ * (libwebp's rescaler shrinking each row as it is decoded, codecs.ts) and a non-interlaced PNG
+ * (d×d blocks averaged as rows arrive, png_rgba.rs). Other formats, and a WebP or PNG whose
+ * traits are unknown, decode at full size.
  */
 export function decodesReduced(info: Pick<ImageInfo, 'format'> & DecodeTraits): boolean {
-  return info.format === 'jpeg' || (info.format === 'webp' && info.animated === false);
+  return info.format === 'jpeg' || (info.format === 'webp' && info.animated === false) || (info.format === 'png' && info.interlaced === false);
 }
 
 /** Reads the DecodeTraits of a sniffed source; cheap (a walk of headers and chunk sizes). */
 export function decodeTraits(bytes: Uint8Array, info: Pick<ImageInfo, 'format'>): DecodeTraits {
   if (info.format === 'jpeg') return jpegFrame(bytes) ?? {};
+  // IHDR is the first chunk (sniffImage checked): its interlace method is the 13th data byte.
+  if (info.format === 'png') return bytes.length > 28 ? { interlaced: bytes[28] !== 0 } : {};
   if (info.format === 'webp') {
     if (isAnimatedWebp(bytes)) return { animated: true };
     const chunks = webpChunks(bytes);
@@ -70,7 +75,8 @@ function webpChunks(b: Uint8Array): Set<string> {
 
 /**
  * Bytes per source pixel beyond the output, by decoder:
- * - PNG (png_rgba.rs): rows stream into the output, whatever the bit depth or interlacing: 0.
+ * - PNG (png_rgba.rs): rows stream into the output (or into one row of block sums at 1/d),
+ *   whatever the bit depth or interlacing: 0.
  * - WebP (libwebp, wasm/webp_rgba.wasm): lossless keeps a 4-byte ARGB plane of the full image
  *   whatever the output scale; lossy decodes through a few rows of cache (measured 0.05 a
  *   pixel), and its alpha plane, decoded whole first, 2.17 (measured on a 17 MP photo, at 1/1,

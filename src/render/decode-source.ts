@@ -55,8 +55,8 @@ export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo 
   const sniffed = sniffImage(bytes);
   checkSourceLimits(bytes, sniffed, limits);
   const info = { ...sniffed, ...decodeTraits(bytes, sniffed) };
-  // The renderer's memory budget (LIMIT_DEFAULTS when absent): PNG decodes only at full size, a
-  // progressive JPEG keeps every coefficient; the scheduler refuses with the same rule.
+  // The renderer's memory budget (LIMIT_DEFAULTS when absent): an interlaced PNG decodes only at
+  // full size, a progressive JPEG keeps every coefficient; the scheduler refuses with the same rule.
   const tooLarge = sourceTooLargeForMemory(info, limits.renderMemoryBytes ?? LIMIT_DEFAULTS.renderMemoryBytes, bytes.length);
   if (tooLarge) throw tooLarge;
   const problem = info.format === 'jpeg' ? jpegStructureProblem(bytes) : info.format === 'png' ? pngStructureProblem(bytes) : null;
@@ -72,8 +72,8 @@ export async function decodeSource(codecs: Codecs, bytes: Uint8Array, limits: So
     const image = codecs.decodeReduced(bytes, denominator);
     if (image) return { info, image, denominator };
   }
-  // A still WebP at 1/d comes straight from libwebp (codecs.ts); `into` wants full-size pixels.
-  const scaled = info.format === 'webp' ? denominator : 1;
+  // A still WebP or a PNG at 1/d comes straight from its decoder (codecs.ts); `into` wants full-size pixels.
+  const scaled = info.format === 'webp' || info.format === 'png' ? denominator : 1;
   let image: ImageData;
   try {
     image = await codecs.decode(info.format, bytes, scaled > 1 ? undefined : opts.into?.(info), scaled);

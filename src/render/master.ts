@@ -33,15 +33,15 @@ export interface MasterPolicy {
 export const MASTER_DEFAULTS: MasterPolicy = { minPixels: 4_000_000, minShortSide: 1024 };
 
 /**
- * The shrink factor for a source's master, or 1 when it should have none. For a JPEG or a WebP
- * it is a power of two up to 8, a scale the decoder itself can produce (jpeg-scaled.ts, and
- * libwebp's rescaler for a still WebP): the master is decoded at that size, never at full size.
+ * The shrink factor for a source's master, or 1 when it should have none. For a JPEG, WebP or
+ * PNG it is a power of two up to 8, a scale the decoder itself can produce (decode-peak.ts
+ * `decodesReduced`): the master is decoded at that size, never at full size.
  */
 export function masterFactor(info: Pick<ImageInfo, 'format' | 'width' | 'height'>, policy: MasterPolicy = MASTER_DEFAULTS): number {
   if (info.width * info.height < policy.minPixels) return 1;
   const k = Math.floor(Math.min(info.width, info.height) / policy.minShortSide);
   if (k < 2) return 1;
-  return info.format === 'jpeg' || info.format === 'webp' ? ([8, 4, 2].find((d) => d <= k) as number) : k;
+  return info.format === 'jpeg' || info.format === 'webp' || info.format === 'png' ? ([8, 4, 2].find((d) => d <= k) as number) : k;
 }
 
 export function makeMaster(image: ImageData, info: Master['info'], factor: number, hasAlpha: boolean): Master {

@@ -23,7 +23,7 @@ export const RENDER_OVERHEAD_BYTES = 4 * MiB;
 
 export type SourceFacts = Pick<ImageInfo, 'format' | 'width' | 'height'> & DecodeTraits;
 
-/** The smallest scale the source can be decoded at: 1/8 for a JPEG or a still WebP (decode-peak.ts `decodesReduced`), full size otherwise. */
+/** The smallest scale the source can be decoded at: 1/8 for a JPEG, still WebP or non-interlaced PNG (decode-peak.ts `decodesReduced`), full size otherwise. */
 const smallestDecode = (info: Pick<ImageInfo, 'format'> & DecodeTraits): ScaleDenominator => (decodesReduced(info) ? 8 : 1);
 
 /** The decode stage of a render: the decode's peak (which holds the decoder's copy of the source) plus the thread's copy. */
@@ -98,8 +98,8 @@ function formatName(info: SourceFacts): string {
  * smallest decode fits. Says the format, the source's pixels and the most this budget allows:
  * what an uploader needs to make a file that will be accepted. A JPEG or still WebP decodes
  * at 1/8 at the least, so only what it keeps at full size meanwhile (a progressive JPEG's
- * coefficients, a lossless WebP's ARGB plane, an alpha plane) can get it refused here; PNG,
- * GIF, AVIF and animated WebP decode at full size.
+ * coefficients, a lossless WebP's ARGB plane, an alpha plane) can get it refused here; an
+ * interlaced PNG, GIF, AVIF and animated WebP decode at full size.
  */
 export function sourceTooLargeForMemory(info: SourceFacts, budget: number, sourceBytes: number): HttpError | undefined {
   if (decodeStageBytes(info, smallestDecode(info), sourceBytes) <= budget) return undefined;
@@ -110,7 +110,7 @@ export function sourceTooLargeForMemory(info: SourceFacts, budget: number, sourc
       ? info.lossless === false
         ? 'sources keep a full-size alpha plane while decoding'
         : 'sources keep a full-size ARGB plane while decoding'
-      : info.progressive === false
+      : info.format === 'png' || info.progressive === false
         ? 'sources decode at 1/8 scale at the least'
         : 'sources keep every coefficient of the full image while decoding';
   const max = maxRenderablePixels(info, budget, sourceBytes);

@@ -9,7 +9,7 @@ export interface DecoderExports {
   memory: WebAssembly.Memory;
   input_alloc(len: number): number;
   decode(len: number, denominator: number): number;
-  decode_png(len: number): number;
+  decode_png(len: number, denominator: number): number;
   decode_gif(len: number): number;
   decode_animated_webp(len: number): number;
   to_srgb(len: number, iccLen: number, width: number, height: number): number;

@@ -90,7 +90,8 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
         ),
       ),
     ).toEqual({ animated: true });
-    expect(traits(sample('mysha.png'))).toEqual({});
+    expect(traits(sample('mysha.png'))).toEqual({ interlaced: false });
+    expect(traits(new Uint8Array(await photo.clone().png({ progressive: true }).toBuffer()))).toEqual({ interlaced: true });
   });
 
   it('a progressive CMYK JPEG counts its 4 samples a pixel: the estimate covers the measured peak', async () => {
@@ -129,7 +130,7 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     const seeThrough = (s: ReturnType<typeof sharp>) => s.ensureAlpha(0.5);
     // What each keeps at full size while it decodes (a still WebP's output is at 1/8 at the least).
     const encoders: Array<[string, string, string, (s: ReturnType<typeof sharp>) => Promise<Buffer>]> = [
-      ['PNG', 'png', 'decode at full size', (s) => s.png().toBuffer()],
+      ['PNG', 'png', 'decode at full size', (s) => s.png({ progressive: true }).toBuffer()], // interlaced: full size
       ['lossy WebP', 'webp', 'keep a full-size alpha plane while decoding', (s) => seeThrough(s).webp().toBuffer()],
       ['lossless WebP', 'webp', 'keep a full-size ARGB plane while decoding', (s) => s.webp({ lossless: true }).toBuffer()],
     ];
@@ -157,6 +158,8 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     expect(checkSource(jpeg, limits)).toMatchObject({ format: 'jpeg', width: 7000, height: 7000 });
     const lossy = new Uint8Array(await flat(7000).webp().toBuffer());
     expect(checkSource(lossy, limits)).toMatchObject({ format: 'webp', width: 7000, height: 7000, lossless: false, alpha: false });
+    const png = new Uint8Array(await flat(7000).png().toBuffer()); // not interlaced: decoded at 1/8 at the least
+    expect(checkSource(png, limits)).toMatchObject({ format: 'png', width: 7000, height: 7000, interlaced: false });
     // A progressive JPEG keeps every coefficient of the full image even at 1/8: 9 MP of 4:4:4 (~6 bytes a pixel) cannot fit 64 MB.
     const progressive = new Uint8Array(await flat(3000).jpeg({ progressive: true, chromaSubsampling: '4:4:4' }).toBuffer());
     const err = (() => {

@@ -5,8 +5,37 @@
 import jsquashPngDecode, { init as initJsquashPng } from '@jsquash/png/decode.js';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LIMIT_DEFAULTS } from '../../src/core/config/service-config.js';
 import type { Codecs } from '../../src/render/codecs.js';
+import { decodeSource } from '../../src/render/decode-source.js';
 import { codecModules, codecs, sample } from './helpers.js';
+
+/** d×d blocks of `full` averaged (edge blocks over the pixels they have), colour weighted by alpha. */
+function boxAverage(full: ImageData, d: number): { width: number; height: number; data: Uint8Array } {
+  const width = Math.ceil(full.width / d);
+  const height = Math.ceil(full.height / d);
+  const data = new Uint8Array(width * height * 4);
+  for (let oy = 0; oy < height; oy++) {
+    for (let ox = 0; ox < width; ox++) {
+      const sum = [0, 0, 0, 0];
+      let n = 0;
+      for (let y = oy * d; y < Math.min(full.height, oy * d + d); y++) {
+        for (let x = ox * d; x < Math.min(full.width, ox * d + d); x++) {
+          const i = (y * full.width + x) * 4;
+          const a = full.data[i + 3]!;
+          for (let c = 0; c < 3; c++) sum[c]! += full.data[i + c]! * a;
+          sum[3]! += a;
+          n++;
+        }
+      }
+      const o = (oy * width + ox) * 4;
+      const a = sum[3]!;
+      if (a > 0) for (let c = 0; c < 3; c++) data[o + c] = Math.floor((sum[c]! + Math.floor(a / 2)) / a);
+      data[o + 3] = a > 0 ? Math.floor((a + Math.floor(n / 2)) / n) : 0;
+    }
+  }
+  return { width, height, data };
+}
 
 describe('PNG decode', () => {
   let c: Codecs;
@@ -42,5 +71,37 @@ describe('PNG decode', () => {
       expect([ours.width, ours.height], label).toEqual([theirs.width, theirs.height]);
       expect(Buffer.from(ours.data).equals(Buffer.from(theirs.data)), `${label}: same pixels`).toBe(true);
     }
+  });
+
+  it('at 1/2, 1/4 and 1/8 averages d×d blocks as rows arrive (not interlaced): the full decode box-averaged, ⌈w/d⌉×⌈h/d⌉', async () => {
+    const photo = () => sharp(sample('plant.png')).resize(203, 137);
+    const files: Array<[string, Buffer]> = [
+      ['RGBA 8', await photo().png().toBuffer()],
+      ['RGBA 16', await photo().toColourspace('rgb16').png().toBuffer()],
+      ['grey+alpha 8', await photo().toColourspace('b-w').png().toBuffer()],
+      ['palette 8 with tRNS', await photo().png({ palette: true }).toBuffer()],
+      ['astronaut.png', Buffer.from(sample('astronaut.png'))],
+    ];
+    for (const [label, png] of files) {
+      const bytes = new Uint8Array(png);
+      const full = await c.decode('png', bytes);
+      for (const d of [2, 4, 8] as const) {
+        const ours = await c.decode('png', bytes, undefined, d);
+        const want = boxAverage(full, d);
+        expect([ours.width, ours.height], `${label} 1/${d}`).toEqual([want.width, want.height]);
+        let worst = 0;
+        for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(ours.data[i]! - want.data[i]!));
+        expect(worst, `${label} 1/${d}: largest difference from the box average`).toBe(0);
+      }
+    }
+  });
+
+  it('decodes an interlaced PNG at full size whatever scale is asked (its passes scatter pixels)', async () => {
+    const png = new Uint8Array(await sharp(sample('plant.png')).resize(203, 137).png({ progressive: true }).toBuffer());
+    const got = await decodeSource(c, png, LIMIT_DEFAULTS, { denominator: () => 4 });
+    expect([got.image.width, got.image.height, got.denominator]).toEqual([203, 137, 1]);
+    const flat = new Uint8Array(await sharp(sample('plant.png')).resize(203, 137).png().toBuffer());
+    const reduced = await decodeSource(c, flat, LIMIT_DEFAULTS, { denominator: () => 4 });
+    expect([reduced.image.width, reduced.image.height, reduced.denominator]).toEqual([51, 35, 4]);
   });
 });

@@ -98,8 +98,8 @@ pub extern "C" fn decode(len: usize, denominator: u32) -> u32 {
 
 #[allow(static_mut_refs)]
 #[no_mangle]
-pub extern "C" fn decode_png(len: usize) -> u32 {
-    finish(unsafe { png_rgba::decode(&INPUT[..len.min(INPUT.len())]) })
+pub extern "C" fn decode_png(len: usize, denominator: u32) -> u32 {
+    finish(unsafe { png_rgba::decode_scaled(&INPUT[..len.min(INPUT.len())], denominator) })
 }
 
 #[allow(static_mut_refs)]

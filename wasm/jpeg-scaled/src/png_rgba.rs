@@ -1,10 +1,81 @@
 //! PNG → 8-bit RGBA, row by row into the one output buffer: no second image-sized buffer
 //! (16-bit samples are stripped per row, palettes and tRNS expanded per row), and a file whose
 //! image data ends early or is corrupt is an error, never a partly filled image.
+//!
+//! At 1/`denominator` (2, 4 or 8; a non-interlaced file only) each d×d block of source pixels
+//! is averaged into one output pixel as its rows are decoded, ⌈width/d⌉ × ⌈height/d⌉ (edge
+//! blocks average the pixels they have), so the full-size image never exists: libvips'
+//! shrink-on-load for PNG. Colour is averaged weighted by alpha (a transparent pixel's colour
+//! does not bleed into its neighbours), as src/render/pre-shrink.ts does.
 
 use png::{ColorType, Decoder, Limits, Transformations};
 
-pub fn decode(data: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
+/// Sums of one output row's blocks: colour weighted by alpha, alpha, and pixel counts.
+struct BlockRow {
+    d: usize,
+    sums: Vec<u32>,
+    rows: usize,
+}
+
+impl BlockRow {
+    fn new(width: usize, d: usize) -> Self {
+        let out_w = width.div_ceil(d);
+        BlockRow { d, sums: vec![0; out_w * 4], rows: 0 }
+    }
+
+    /// Adds one source row of RGBA.
+    fn add(&mut self, row: &[u8]) {
+        let d = self.d;
+        for (block, sum) in row.chunks(d * 4).zip(self.sums.chunks_exact_mut(4)) {
+            let (mut r, mut g, mut b, mut a) = (0u32, 0u32, 0u32, 0u32);
+            for px in block.chunks_exact(4) {
+                let alpha = px[3] as u32;
+                r += px[0] as u32 * alpha;
+                g += px[1] as u32 * alpha;
+                b += px[2] as u32 * alpha;
+                a += alpha;
+            }
+            sum[0] += r;
+            sum[1] += g;
+            sum[2] += b;
+            sum[3] += a;
+        }
+        self.rows += 1;
+    }
+
+    /// Writes the averaged output row and starts the next one.
+    fn emit(&mut self, width: usize, out: &mut [u8]) {
+        for (x, (sum, px)) in self.sums.chunks_exact_mut(4).zip(out.chunks_exact_mut(4)).enumerate() {
+            let cols = (width - x * self.d).min(self.d) as u32;
+            let n = cols * self.rows as u32;
+            let a = sum[3];
+            if a == 0 {
+                px.copy_from_slice(&[0, 0, 0, 0]);
+            } else {
+                // Rounded: colour = Σ(c·α)/Σα, alpha = Σα/n.
+                px[0] = ((sum[0] + a / 2) / a) as u8;
+                px[1] = ((sum[1] + a / 2) / a) as u8;
+                px[2] = ((sum[2] + a / 2) / a) as u8;
+                px[3] = ((a + n / 2) / n) as u8;
+            }
+            sum.copy_from_slice(&[0, 0, 0, 0]);
+        }
+        self.rows = 0;
+    }
+}
+
+/// Widens one decoded row (1–4 channels of 8 bits) to RGBA.
+fn widen(data: &[u8], channels: usize, out: &mut Vec<u8>) {
+    out.clear();
+    match channels {
+        1 => out.extend(data.iter().flat_map(|&v| [v, v, v, 255])),
+        2 => out.extend(data.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]])),
+        3 => out.extend(data.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255])),
+        _ => out.extend_from_slice(data),
+    }
+}
+
+pub fn decode_scaled(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>), String> {
     let mut decoder = Decoder::new(data);
     decoder.set_transformations(Transformations::normalize_to_color8());
     // Text chunks are not used; the limit covers the decoder's own buffers (and an iCCP profile).
@@ -20,39 +91,43 @@ pub fn decode(data: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
         ColorType::Rgba => 4,
         other => return Err(format!("unexpected output colour type {other:?}")),
     };
-    let stride = (width as usize).checked_mul(4).ok_or("image too wide")?;
-    let size = stride.checked_mul(height as usize).ok_or("image too large")?;
+    let d = denominator.max(1) as usize;
+    if d > 1 && reader.info().interlaced {
+        return Err("an interlaced PNG decodes at full size only".into());
+    }
+    let (out_w, out_h) = ((width as usize).div_ceil(d), (height as usize).div_ceil(d));
+    let stride = out_w.checked_mul(4).ok_or("image too wide")?;
+    let size = stride.checked_mul(out_h).ok_or("image too large")?;
     let mut rgba: Vec<u8> = Vec::new();
-    rgba.try_reserve_exact(size).map_err(|_| format!("cannot allocate {size} bytes for {width}×{height}"))?;
+    rgba.try_reserve_exact(size).map_err(|_| format!("cannot allocate {size} bytes for {out_w}×{out_h}"))?;
     // Interlaced passes write scattered pixels, so start from transparent black; every pixel
     // is written by some pass of a complete file, and an incomplete one is an error.
     rgba.resize(size, 0);
     let mut row_rgba: Vec<u8> = Vec::new();
+    let mut blocks = (d > 1).then(|| BlockRow::new(width as usize, d));
     let mut rows = 0u64;
     while let Some(row) = reader.next_interlaced_row().map_err(|e| e.to_string())? {
-        let data = row.data();
-        let pixels = data.len() / channels;
-        row_rgba.clear();
-        row_rgba.reserve(pixels * 4);
-        for px in data.chunks_exact(channels) {
-            let rgba_px = match channels {
-                1 => [px[0], px[0], px[0], 255],
-                2 => [px[0], px[0], px[0], px[1]],
-                3 => [px[0], px[1], px[2], 255],
-                _ => [px[0], px[1], px[2], px[3]],
-            };
-            row_rgba.extend_from_slice(&rgba_px);
+        widen(row.data(), channels, &mut row_rgba);
+        if row_rgba.len() != (width as usize) * 4 && matches!(row.interlace(), png::InterlaceInfo::Null(_)) {
+            return Err(format!("row of {} bytes, expected {}", row_rgba.len(), width as usize * 4));
         }
-        match row.interlace() {
-            png::InterlaceInfo::Null(_) => {
+        match (row.interlace(), blocks.as_mut()) {
+            (png::InterlaceInfo::Null(_), Some(b)) => {
+                if rows as usize >= height as usize {
+                    return Err("more rows than the header declares".into());
+                }
+                b.add(&row_rgba);
+                if (rows as usize + 1) % d == 0 || rows as usize + 1 == height as usize {
+                    let at = (rows as usize / d) * stride;
+                    b.emit(width as usize, &mut rgba[at..at + stride]);
+                }
+            }
+            (png::InterlaceInfo::Null(_), None) => {
                 let at = (rows as usize) * stride;
                 let dest = rgba.get_mut(at..at + stride).ok_or("more rows than the header declares")?;
-                if row_rgba.len() != stride {
-                    return Err(format!("row of {} bytes, expected {stride}", row_rgba.len()));
-                }
                 dest.copy_from_slice(&row_rgba);
             }
-            png::InterlaceInfo::Adam7(info) => png::expand_interlaced_row(&mut rgba, stride, &row_rgba, info, 32),
+            (png::InterlaceInfo::Adam7(info), _) => png::expand_interlaced_row(&mut rgba, stride, &row_rgba, info, 32),
         }
         rows += 1;
     }
@@ -71,5 +146,5 @@ pub fn decode(data: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
             crate::colour::profile_to_srgb(&profile, &mut rgba)?;
         }
     }
-    Ok((width, height, rgba))
+    Ok((out_w as u32, out_h as u32, rgba))
 }
