@@ -14,8 +14,8 @@
  * renders it when the caller sends none; the scheduler remembers it per source, so renders
  * of the same source after it (from its master, or twins that waited on its decode) reuse it
  * instead of detecting again on other pixels, and every size of one photo is cropped alike.
- * The render that finds it decodes no coarser than a full master (master.ts
- * `needsDetectionScale`), and the budget estimate is made for that scale.
+ * The render that finds it decodes no coarser than the detector's input (master.ts
+ * `detectionFactor`), and the budget estimate is made for that scale.
  *
  * Threads are replaced after a decode of at least 16 MP (`DEFAULT_RECYCLE_AFTER_PIXELS`) or
  * `maxRendersPerWorker` renders (WebAssembly memory never shrinks: the codecs drop their grown
@@ -406,7 +406,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     // nothing. A source asked for again, whose master fell short, is decoded at a full master's
     // scale, which then serves its other avatar sizes (an upload's precompute, a page of sizes).
     const atMasterScale = keepMasters && fellShort;
-    // A render that must find the focal point decodes no coarser than a full master (variantDenominator).
+    // A render that must find the focal point decodes no coarser than the detector needs (variantDenominator).
     const forVariant = info.format === 'jpeg' ? variantDenominator(info, sent) : 1;
     const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
     const bytes = renderPeakBytes(facts, sent, denominator, source.byteLength);
