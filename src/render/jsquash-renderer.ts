@@ -16,7 +16,7 @@ import { checkSource, decodeSource } from './decode-source.js';
 import { fitImage } from './fit-image.js';
 import { type ScaleDenominator, scaleDenominator } from './jpeg-scaled.js';
 import { planGeometry } from './geometry.js';
-import { type Master, makeMaster, masterFactor, masterServes, needsDetectionScale } from './master.js';
+import { detectionFactor, type Master, makeMaster, masterFactor, masterServes, needsDetectionScale } from './master.js';
 import { type WarmUpReport, warmUp } from './warm-up.js';
 import type { FocalFinder } from './focal/find-focal.js';
 
@@ -76,14 +76,14 @@ export interface JsquashRenderer extends Renderer {
 export const DCT_MARGIN = 2;
 
 /**
- * The scale a JPEG or still WebP can be decoded at for this variant: the region it uses (planned in the
- * displayed orientation) stays at least DCT_MARGIN × the target; no coarser than a full
- * master's when the render must find the focal point (master.ts `needsDetectionScale`).
+ * The scale a JPEG, still WebP or non-interlaced PNG (decode-peak.ts `decodesReduced`) can be decoded at for this variant: the region it uses (planned in the
+ * displayed orientation) stays at least DCT_MARGIN × the target; no coarser than the face
+ * detector's input when the render must find the focal point (master.ts `detectionFactor`).
  */
 export function variantDenominator(info: ImageInfo, variant: Pick<Variant, 'width' | 'height' | 'fit' | 'gravity' | 'focal'>): ScaleDenominator {
   const plan = planGeometry(orientedSize(info), variant);
   const d = scaleDenominator(plan.crop, plan.scaled, DCT_MARGIN);
-  return needsDetectionScale(variant) ? (Math.min(d, masterFactor(info)) as ScaleDenominator) : d;
+  return needsDetectionScale(variant) ? (Math.min(d, detectionFactor(info)) as ScaleDenominator) : d;
 }
 
 export function createJsquashRenderer(modules: CodecModules, opts: JsquashRendererOptions = {}): JsquashRenderer {

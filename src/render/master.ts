@@ -12,7 +12,9 @@
 import { wantsFocal } from '../core/focal-point.js';
 import type { ImageInfo } from '../core/image/sniff.js';
 import type { Variant } from '../core/variant.js';
+import { NET_SHORT_SIDE } from './focal/face-detector.js';
 import { planGeometry, transposeSize } from './geometry.js';
+import type { ScaleDenominator } from './jpeg-scaled.js';
 import { cropAndShrink } from './pre-shrink.js';
 
 export interface Master {
@@ -61,7 +63,7 @@ export function makeMaster(image: ImageData, info: Master['info'], factor: numbe
 export function masterServes(master: Master, variant: Pick<Variant, 'width' | 'height' | 'fit' | 'gravity' | 'focal'>): boolean {
   if (master.factor === 1) return true; // the decoded source itself
   if (variant.fit !== 'cover' || variant.width <= 0 || variant.height <= 0) return false;
-  if (needsDetectionScale(variant) && master.factor > masterFactor(master.info)) return false;
+  if (needsDetectionScale(variant) && master.factor > detectionFactor(master.info)) return false;
   const stored = { width: master.image.width, height: master.image.height };
   const shown = master.info.orientation >= 5 ? transposeSize(stored) : stored;
   const { crop } = planGeometry(shown, { width: variant.width, height: variant.height, fit: 'cover' });
@@ -70,11 +72,21 @@ export function masterServes(master: Master, variant: Pick<Variant, 'width' | 'h
 
 /**
  * A face/auto cover crop sent without the original's focal record: its render finds the record
- * (focal/find-focal.ts), which is stored and used for every size, so it sees the source at no
- * coarser a scale than a full master (short side at least 1024 px, or all of a source under
- * 4 MP: the pixels docs/face-crops.md measured detection on). A small avatar's own reduced
- * decode (1/8 of a 1024 px photo is 128 px) would lose the faces. Once per original.
+ * (focal/find-focal.ts), which is stored and used for every size, so it decodes the source no
+ * coarser than `detectionFactor`. A small avatar's own reduced decode (1/8 of a 1024 × 512
+ * photo is 128 × 64) would lose the faces. Once per original.
  */
 export function needsDetectionScale(variant: Pick<Variant, 'fit' | 'gravity' | 'focal'>): boolean {
   return wantsFocal(variant) && !variant.focal;
+}
+
+/**
+ * The coarsest decode that still gives the face detector all the pixels it looks at: the
+ * largest JPEG DCT scale (1/2, 1/4, 1/8) that leaves the short side at least the network's
+ * (NET_SHORT_SIDE, 256 px), else the full size. A 1024 × 512 photo is decoded at 1/2 for it,
+ * no more work than the detector's own downscale would have undone.
+ */
+export function detectionFactor(info: Pick<ImageInfo, 'width' | 'height'>): ScaleDenominator {
+  const short = Math.min(info.width, info.height);
+  return ([8, 4, 2] as const).find((d) => Math.floor(short / d) >= NET_SHORT_SIDE) ?? 1;
 }

@@ -18,6 +18,14 @@ import type { ScaleDenominator } from './jpeg-scaled.js';
 
 const MiB = 1024 * 1024;
 
+/**
+ * What a render thread's face detector holds once loaded (TensorFlow.js, its WASM memory after
+ * detections; it never shrinks): 78–80 MB RSS to load, 50–100 MB more over the labelled set's
+ * detections, in a Node process (docs/face-crops.md). Reserved from the budget while a thread
+ * holds it (scheduler/pool.ts).
+ */
+export const DETECTOR_MEMORY_BYTES = 160 * MiB;
+
 /** Encoder and resizer fixed costs, and the thread's copies of small buffers. */
 export const RENDER_OVERHEAD_BYTES = 4 * MiB;
 

@@ -32,18 +32,3 @@ export const clamp01 = (n: number): number => Math.min(1, Math.max(0, n));
 
 /** Rounds a point to 1/1000: the stored record is small and detection noise below that is meaningless. */
 export const roundPoint = (p: FocalPoint): FocalPoint => ({ x: Math.round(p.x * 1000) / 1000, y: Math.round(p.y * 1000) / 1000 });
-
-function overlap(a: Box, b: Box): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (w <= 0 || h <= 0) return 0;
-  // Over the smaller box: half a face cut by a tile edge still matches the whole one.
-  return (w * h) / Math.min(a.width * a.height, b.width * b.height);
-}
-
-/** Drops boxes that mostly overlap a higher-scored one (the same face seen twice). */
-export function dedupe<T extends Box & { score: number }>(boxes: readonly T[]): T[] {
-  const kept: T[] = [];
-  for (const b of [...boxes].sort((p, q) => q.score - p.score)) if (!kept.some((k) => overlap(k, b) > 0.5)) kept.push(b);
-  return kept;
-}

@@ -16,8 +16,8 @@
  * renders it when the caller sends none; the scheduler remembers it per source, so renders
  * of the same source after it (from its master, or twins that waited on its decode) reuse it
  * instead of detecting again on other pixels, and every size of one photo is cropped alike.
- * The render that finds it decodes no coarser than a full master (master.ts
- * `needsDetectionScale`), and the budget estimate is made for that scale.
+ * The render that finds it decodes no coarser than the detector's input (master.ts
+ * `detectionFactor`), and the budget estimate is made for that scale.
  *
  * Threads are replaced after a decode of at least 16 MP (`DEFAULT_RECYCLE_AFTER_PIXELS`) or
  * `maxRendersPerWorker` renders (WebAssembly memory never shrinks: the codecs drop their grown
@@ -37,7 +37,7 @@ import { decodesReduced, decodeTraits } from '../decode-peak.js';
 import { variantDenominator } from '../jsquash-renderer.js';
 import type { ScaleDenominator } from '../jpeg-scaled.js';
 import { masterFactor, masterServes } from '../master.js';
-import { masterRenderBytes, renderPeakBytes, renderTooLargeForMemory, sourceTooLargeForMemory } from '../render-memory.js';
+import { DETECTOR_MEMORY_BYTES, masterRenderBytes, renderPeakBytes, renderTooLargeForMemory, sourceTooLargeForMemory } from '../render-memory.js';
 import { createBudget, renderQueueFull } from './admission.js';
 import { createTimeoutMemory, RENDER_TIMEOUT, renderTimeout } from './deadline.js';
 import { createMasterStore } from './masters.js';
@@ -173,6 +173,8 @@ interface Slot {
   retire: boolean;
   /** The thread has found a focal point (so its face detector is loaded, or failed to load). */
   detector: boolean;
+  /** Reserved from the budget for the thread's face detector, from its first detecting job until the thread is gone. */
+  detectorBytes: number;
 }
 
 function toError(e: Extract<JobReply, { ok: false }>['error']): Error {
@@ -215,6 +217,10 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   const slots: Slot[] = [];
   const counters = { recycled: 0, fromMaster: 0, peakInflightBytes: 0, largeAtOnce: 0, timedOut: 0, shed: 0 };
   let closed = false;
+  /** The inline thread's detector is the process's (hosts/node/render-pool.ts): loaded once, kept by every replacement. */
+  let inlineDetector = false;
+  /** Detector bytes of threads being replaced to make room: they come back once those are gone. */
+  let detectorBytesFreeing = 0;
   const metrics = opts.metrics ?? NO_RENDER_METRICS;
   metrics.memoryBudget(memoryBytes);
   /** Queue depth and budget in use, after anything that changes them. */
@@ -237,25 +243,59 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     });
   }
 
-  function admit(): Job | undefined {
+  const detects = (job: Job) => wantsFocal(job.request.variant) && !job.request.variant.focal;
+  /** Whether another thread holds a detector (or will, for the job it runs): detecting jobs wait for it. */
+  const detectorElsewhere = (slot: Slot) => slots.some((s) => s !== slot && !s.retire && !s.broken && s.detectorBytes > 0);
+
+  /**
+   * The next job this slot can start within the budget. A job that finds a focal point on a
+   * thread without a detector also reserves the detector's memory (DETECTOR_MEMORY_BYTES), held
+   * until the thread is replaced; such jobs go to the thread that already holds one when there
+   * is one, so one detector serves them all.
+   */
+  function admit(slot: Slot): Job | undefined {
     for (let i = 0; i < queue.length; i++) {
       const job = queue[i]!;
-      if (budget.tryReserve(job.bytes)) {
+      const loads = detects(job) && !slot.detector && slot.detectorBytes === 0;
+      if (loads && detectorElsewhere(slot)) continue;
+      // As much of the detector as the budget can hold beside the job (a job is never made unable to start).
+      const extra = loads ? Math.max(0, Math.min(DETECTOR_MEMORY_BYTES, memoryBytes - job.bytes)) : 0;
+      if (budget.tryReserve(job.bytes + extra)) {
+        if (loads) {
+          slot.detectorBytes = extra;
+          if (inProcess) inlineDetector = true;
+        }
         if (i > 0) queue[0]!.overtaken++;
         queue.splice(i, 1);
         return job;
       }
-      if (queue[0]!.overtaken >= MAX_OVERTAKES) return undefined;
+      if (queue[0]!.overtaken >= MAX_OVERTAKES) break;
     }
+    freeIdleDetector();
     return undefined;
+  }
+
+  /**
+   * When the job at the head cannot start only because idle threads hold detectors, one of
+   * them is replaced (its memory comes back when it is gone; the next face crop loads a
+   * detector again). The inline thread's detector belongs to the process: never freed.
+   */
+  function freeIdleDetector(): void {
+    const head = queue[0];
+    if (!head || inProcess) return;
+    const idle = slots.filter((s) => !s.busy && !s.retire && s.detectorBytes > 0);
+    const free = memoryBytes - budget.inflight + detectorBytesFreeing;
+    if (idle.length === 0 || head.bytes <= free || head.bytes > free + idle.reduce((a, s) => a + s.detectorBytes, 0)) return;
+    detectorBytesFreeing += idle[0]!.detectorBytes;
+    replace(idle[0]!);
   }
 
   function pump(): void {
     for (const slot of slots) {
       if (queue.length === 0) break;
       if (slot.busy || slot.retire || !slot.warm) continue;
-      const job = admit();
-      if (!job) break;
+      const job = admit(slot);
+      if (!job) continue;
       dispatch(slot, job);
     }
     report();
@@ -266,8 +306,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     const id = ++slot.jobId;
     counters.peakInflightBytes = Math.max(counters.peakInflightBytes, budget.inflight);
     counters.largeAtOnce = Math.max(counters.largeAtOnce, slots.filter((s) => s.busy && s.busy.pixels >= bigPixels).length);
-    const detects = wantsFocal(job.request.variant) && !job.request.variant.focal;
-    const deadline = timeoutMs + (detects && !slot.detector ? DETECTOR_LOAD_ALLOWANCE_MS : 0);
+    const deadline = timeoutMs + (detects(job) && !slot.detector ? DETECTOR_LOAD_ALLOWANCE_MS : 0);
     slot.timer = setTimeout(() => onTimeout(slot, id), deadline);
     // The source is copied (not transferred): the caller's bytes stay valid (the store or a retry may reuse them).
     slot.thread.post({ job: { ...job.request, id, timeoutMs: deadline } as RenderJob });
@@ -318,7 +357,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
 
   function spawn(replacement = false): Slot {
     const thread = opts.startThread();
-    const slot: Slot = { thread, ready: Promise.resolve(), warm: false, busy: undefined, jobId: 0, timer: undefined, renders: 0, retire: false, detector: false };
+    const slot: Slot = { thread, ready: Promise.resolve(), warm: false, busy: undefined, jobId: 0, timer: undefined, renders: 0, retire: false, detector: inlineDetector, detectorBytes: 0 };
     let first: ((m: ThreadReply) => void) | undefined;
     slot.ready = new Promise<void>((resolve, reject) => {
       first = (m) => {
@@ -359,7 +398,12 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   /** Terminates the slot's thread and starts another; `heldBytes` stay reserved until the old one is gone. */
   function replace(slot: Slot, heldBytes = 0): void {
     slot.retire = true;
+    // The detector's memory goes with the thread (the inline thread's stays with the process).
+    const detector = inProcess ? 0 : slot.detectorBytes;
+    heldBytes += detector;
+    slot.detectorBytes = 0;
     void slot.thread.terminate().finally(() => {
+      detectorBytesFreeing = Math.max(0, detectorBytesFreeing - detector);
       if (heldBytes === 0) return;
       budget.release(heldBytes);
       pump();
@@ -417,7 +461,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     // nothing. A source asked for again, whose master fell short, is decoded at a full master's
     // scale, which then serves its other avatar sizes (an upload's precompute, a page of sizes).
     const atMasterScale = keepMasters && fellShort;
-    // A render that must find the focal point decodes no coarser than a full master (variantDenominator).
+    // A render that must find the focal point decodes no coarser than the detector needs (variantDenominator).
     const forVariant = decodesReduced(facts) ? variantDenominator(info, sent) : 1;
     const denominator = atMasterScale ? (Math.min(forVariant, masterFactor(info)) as ScaleDenominator) : forVariant;
     const bytes = renderPeakBytes(facts, sent, denominator, source.byteLength);

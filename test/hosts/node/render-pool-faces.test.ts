@@ -5,6 +5,10 @@ import { sniffImage } from '../../../src/core/image/sniff.js';
 import type { Variant } from '../../../src/core/variant.js';
 import { loadCodecModules } from '../../../src/hosts/node/load-wasm.js';
 import { createRenderPool, type RenderPool } from '../../../src/hosts/node/render-pool.js';
+import { DETECTOR_MEMORY_BYTES } from '../../../src/render/render-memory.js';
+import { codecs, solid } from '../../render/helpers.js';
+
+const MiB = 1024 * 1024;
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/faces/${name}`, import.meta.url)));
 const variant = (w: number, gravity: Variant['gravity']): Variant => ({
@@ -52,4 +56,29 @@ describe('render pool, face crops', () => {
     expect(smaller.focal).toEqual(first.focal);
     expect(sniffImage(smaller.body)).toMatchObject({ format: 'png', width: 64, height: 64 });
   }, 60_000);
+});
+
+describe("render pool, the face detector's memory", () => {
+  it('is reserved from the budget while a thread holds the detector, and given back by replacing an idle one when a render needs the room', async () => {
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 1, memoryBytes: DETECTOR_MEMORY_BYTES + 32 * MiB, masterBytes: 0 });
+    try {
+      await pool.warmUp();
+      expect(pool.stats().inflightBytes).toBe(0);
+      await pool.render(fixture('hopper-left.jpg'), variant(128, 'auto'));
+      expect(pool.stats().inflightBytes).toBe(DETECTOR_MEMORY_BYTES);
+      // A centre crop needs no detector, but this source's decode needs more than the 32 MiB left.
+      const large = await (await codecs()).encode('png', solid(3000, 3000, [200, 100, 50, 255]), 100);
+      const recycled = pool.stats().recycled;
+      const out = await pool.render(large, { ...variant(64, 'center'), format: 'png' });
+      expect(sniffImage(out.body)).toMatchObject({ width: 64, height: 64 });
+      expect(pool.stats().recycled).toBe(recycled + 1);
+      expect(pool.stats().inflightBytes).toBe(0);
+      // The next face crop loads a detector again, and reserves it again.
+      const again = await pool.render(fixture('hopper-right.jpg'), variant(128, 'auto'));
+      expect(again.focal?.face?.x).toBeGreaterThan(0.5);
+      expect(pool.stats().inflightBytes).toBe(DETECTOR_MEMORY_BYTES);
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
 });

@@ -3,6 +3,7 @@
  * worker threads): a render from a kept master crops around the focal record it is given, and
  * a source's record is found once and reused by the renders after it.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FocalRecord } from '../../../src/core/focal-point.js';
 import type { Variant } from '../../../src/core/variant.js';
@@ -82,17 +83,30 @@ describe('scheduler, focal records', () => {
     await s.close();
   });
 
-  it("finds the record on a full master's pixels, not on the coarse master a small centre crop kept", async () => {
+  it("finds the record on the detector's scale, not on the coarse master a small centre crop kept", async () => {
     const findFocal = createFocalFinder(undefined);
     const s = await scheduler(findFocal);
-    const source = sample('seeding.jpg'); // 5312×2988: a 32 px avatar decodes it at 1/8
+    // 1024×576: a 32 px avatar decodes it at 1/8 (128×72); the detector needs a 256 px short side.
+    const source = new Uint8Array(readFileSync(new URL('../../fixtures/faces/seeding-noface.jpg', import.meta.url)));
     await s.render(source, { ...crop(32), gravity: 'center' });
     const fromMaster = s.stats().fromMaster;
     const auto = await s.render(source, crop(32));
     expect(s.stats().fromMaster).toBe(fromMaster); // decoded again, finer
-    // The record a direct render finds when it decodes at a full master's scale (1/2 here).
-    const direct = await (await renderer({ findFocal })).render(source, crop(512));
+    // The record a direct render finds on the same pixels (1/2: 512×288).
+    const direct = await (await renderer({ findFocal })).render(source, crop(128));
     expect(auto.focal).toEqual(direct.focal);
+    expect(auto.focal?.saliency ?? auto.focal?.face).toBeTruthy();
+    await s.close();
+  }, 60_000);
+
+  it('a coarse master that still has the pixels the detector looks at serves the render that finds the record', async () => {
+    const findFocal = createFocalFinder(undefined);
+    const s = await scheduler(findFocal);
+    const source = sample('seeding.jpg'); // 5312×2988: 1/8 is 664×373, more than the detector's 256 px short side
+    await s.render(source, { ...crop(32), gravity: 'center' });
+    const fromMaster = s.stats().fromMaster;
+    const auto = await s.render(source, crop(32));
+    expect(s.stats().fromMaster).toBe(fromMaster + 1);
     expect(auto.focal?.saliency ?? auto.focal?.face).toBeTruthy();
     await s.close();
   }, 60_000);
