@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { sniffImage } from '../../src/core/image/sniff.js';
 import type { Codecs } from '../../src/render/codecs.js';
@@ -123,8 +124,11 @@ describe('JPEG decode at reduced scale', () => {
     expect([image.width, image.height, denominator]).toEqual([512, 512, 1]);
     const reduced = await decodeSource(real, sample('hopper.jpg'), limits, { denominator: () => 4 });
     expect([reduced.image.width, reduced.denominator]).toEqual([128, 4]);
-    // Not for PNG or WebP: they have no reduced decode.
+    // A PNG (not interlaced) has its own reduced decode; a GIF has none.
     const png = await decodeSource(real, sample('mysha.png'), limits, { denominator: () => 4 });
-    expect([png.image.width, png.denominator]).toEqual([256, 1]);
+    expect([png.image.width, png.denominator]).toEqual([64, 4]);
+    const gif = new Uint8Array(await sharp(sample('mysha.png')).gif().toBuffer());
+    const full = await decodeSource(real, gif, limits, { denominator: () => 4 });
+    expect([full.image.width, full.denominator]).toEqual([256, 1]);
   });
 });

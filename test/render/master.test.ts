@@ -14,9 +14,10 @@ describe('masters', () => {
   it('shrinks large sources by the largest factor that keeps the short side >= 1024', () => {
     expect(masterFactor(info(5312, 2988))).toBe(2);
     expect(masterFactor(info(2880, 2160))).toBe(2);
-    // JPEG masters are decoded straight at a scale the decoder has: a power of two up to 8.
+    // JPEG, WebP and PNG masters are decoded straight at a scale the decoder has: a power of two up to 8.
     expect(masterFactor(info(8000, 6000))).toBe(4);
-    expect(masterFactor({ ...info(8000, 6000), format: 'png' })).toBe(5);
+    expect(masterFactor({ ...info(8000, 6000), format: 'png' })).toBe(4);
+    expect(masterFactor({ ...info(8000, 6000), format: 'avif' })).toBe(5);
     expect(masterFactor(info(20000, 20000))).toBe(8);
     expect(Math.floor(2988 / masterFactor(info(5312, 2988)))).toBeGreaterThanOrEqual(MASTER_DEFAULTS.minShortSide);
   });

@@ -1,5 +1,6 @@
 /** Face crops through the render threads: the focal record found in a thread comes back to the caller. */
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sniffImage } from '../../../src/core/image/sniff.js';
 import type { Variant } from '../../../src/core/variant.js';
@@ -66,8 +67,13 @@ describe("render pool, the face detector's memory", () => {
       expect(pool.stats().inflightBytes).toBe(0);
       await pool.render(fixture('hopper-left.jpg'), variant(128, 'auto'));
       expect(pool.stats().inflightBytes).toBe(DETECTOR_MEMORY_BYTES);
-      // A centre crop needs no detector, but this source's decode needs more than the 32 MiB left.
-      const large = await (await codecs()).encode('png', solid(3000, 3000, [200, 100, 50, 255]), 100);
+      // A centre crop needs no detector, but this source's decode needs more than the 32 MiB left
+      // (interlaced: a PNG that decodes at full size).
+      const large = new Uint8Array(
+        await sharp({ create: { width: 3000, height: 3000, channels: 4, background: { r: 200, g: 100, b: 50, alpha: 1 } } })
+          .png({ progressive: true })
+          .toBuffer(),
+      );
       const recycled = pool.stats().recycled;
       const out = await pool.render(large, { ...variant(64, 'center'), format: 'png' });
       expect(sniffImage(out.body)).toMatchObject({ width: 64, height: 64 });

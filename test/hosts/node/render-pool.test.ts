@@ -34,7 +34,8 @@ describe('render pool (worker threads)', () => {
 
   it('decodes each source once: later variants of a small source come from its kept pixels', async () => {
     const src = sample('plant.png');
-    const a = await pool.render(src, variant(64));
+    // 200 px from 500×333 needs every pixel: decoded at full size, which serves any later variant.
+    const a = await pool.render(src, variant(200));
     const b = await pool.render(src, { ...variant(100), fit: 'contain', format: 'png' });
     expect(a.timings.decode).toBeGreaterThan(0);
     expect(b.timings.decode).toBe(0);
@@ -57,7 +58,7 @@ describe('render pool (worker threads)', () => {
 
   it('replaces a thread after a large source and keeps serving', async () => {
     const before = pool.stats().recycled;
-    await pool.render(sample('astronaut.png'), variant(48)); // not seen yet: a real decode
+    await pool.render(sample('astronaut.png'), variant(300)); // not seen yet: a real decode, at full size (512×512)
     expect(pool.stats().recycled).toBeGreaterThan(before);
     const r = await pool.render(sample('hopper.jpg'), variant(40));
     expect(sniffImage(r.body)).toMatchObject({ width: 40, height: 40 });
@@ -175,10 +176,10 @@ describe('render pool masters', () => {
 
   it("refuses a PNG too large for its budget with the message the render thread's own check gives (one rule, render-memory.ts)", async () => {
     const memoryBytes = 48 * 1024 * 1024;
-    // 2000×2000 decodes at full size: ~32 MB of pixels and their copy, past 48 MB with the fixed costs.
+    // 2000×2000 interlaced decodes at full size: ~32 MB of pixels and their copy, past 48 MB with the fixed costs.
     const png = new Uint8Array(
       await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#2878c8' } })
-        .png()
+        .png({ progressive: true })
         .toBuffer(),
     );
     const inThread = (() => {
