@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { shardOf } from '../../../src/core/storage-keys.js';
-import { ALPHA_KEY_PREFIX } from '../../../src/hosts/fastly/alpha-probe.js';
+import { FACTS_KEY_PREFIX } from '../../../src/hosts/fastly/original-facts-probe.js';
 import { CACHE_KEY_PREFIX, createCoreCache } from '../../../src/hosts/fastly/core-cache.js';
 import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js';
 import { SETTINGS_MAX_AGE_MS } from '../../../src/hosts/fastly/settings-memo.js';
@@ -984,10 +984,10 @@ describe('formats without WebP', () => {
     expect(probes[0]!.range).toBe('bytes=0-65535');
     expect(new URL(probes[0]!.url).pathname).toMatch(/^\/avatars\/originals\/legacy\/[0-9a-f]{2}\/u-7$/);
     // Its own entry, not an image: no body, the flag as metadata, purged with the image.
-    const flag = coreCacheDouble.entries.get(`${ALPHA_KEY_PREFIX}legacy/u-7`)!;
+    const flag = coreCacheDouble.entries.get(`${FACTS_KEY_PREFIX}legacy/u-7`)!;
     expect(flag.surrogateKeys).toEqual(['t:legacy', 'i:legacy/u-7']);
     expect(flag.body.byteLength).toBe(0);
-    expect(JSON.parse(flag.userMetadata)).toEqual({ alpha: true });
+    expect(JSON.parse(flag.userMetadata)).toEqual({ alpha: true, animated: false });
     expect([...coreCacheDouble.entries.keys()].filter((k) => k.startsWith(CACHE_KEY_PREFIX)).every((k) => /\.(png|jpeg)$/.test(k))).toBe(true);
   });
 
