@@ -13,7 +13,8 @@ const STILL_TYPES = new Set(['image/jpeg', 'image/png', 'image/avif']);
 export async function originalIsAnimated(original: { contentType?: string; metadata?: Record<string, string> }, read: () => Promise<Uint8Array | undefined>): Promise<boolean | undefined> {
   const recorded = original.metadata?.animated;
   if (recorded === '1' || recorded === '0') return recorded === '1';
-  if (STILL_TYPES.has(original.contentType?.split(';')[0]!.trim().toLowerCase() ?? '')) return false;
+  const type = (original.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (STILL_TYPES.has(type)) return false;
   const bytes = await read();
   return bytes ? isAnimatedImage(bytes) : undefined;
 }

@@ -71,6 +71,7 @@ function configure(config: Record<string, string> = {}, secrets: Record<string, 
         demo: {},
         legal: { ttlClass: 'short' },
         legacy: { formats: ['jpeg', 'png'] },
+        modern: { formats: ['webp', 'jpeg', 'png', 'avif'] },
       },
     }),
     ...config,
@@ -965,6 +966,42 @@ describe('takedowns within the backend request limit, with a failover secondary'
     expect(new Set(b.sent.map((s) => s.execution)).size).toBe(1);
     expect(b.holds('store', 'demo', 'u-7')).toEqual(['tombstones']);
     expect(b.holds('store_secondary', 'demo', 'u-7')).toEqual(['tombstones']);
+  });
+});
+
+describe('animated originals with fmt=auto', () => {
+  // A GIF's first bytes: header, 1×1 screen, no colour table, two 1×1 images (the edge walks them).
+  const image = [0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0];
+  const GIF_2_FRAMES = new Uint8Array([...new TextEncoder().encode('GIF89a'), 1, 0, 1, 0, 0, 0, 0, ...image, ...image, 0x3b]);
+  const GIF_1_FRAME = new Uint8Array([...new TextEncoder().encode('GIF89a'), 1, 0, 1, 0, 0, 0, 0, ...image, 0x3b]);
+  const range =
+    (body: typeof GIF_1_FRAME, headers: Record<string, string> = {}) =>
+    () =>
+      new Response(body, { status: 206, headers: { 'content-type': 'image/gif', 'content-range': `bytes 0-${body.length - 1}/5000`, ...headers } });
+
+  it('picks the WebP variant for an animated original where AVIF would win, AVIF for a still one; both vary on Accept', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const animated = fakeBackends({ store: range(GIF_2_FRAMES) });
+    const r = await service(animated.fetch)(get('/modern/anim?w=256', { accept: 'image/avif,image/webp' }));
+    expect(r.headers.get('x-variant')).toBe('modern/anim/256x0-inside-q75.webp');
+    expect(r.headers.get('vary')).toMatch(/accept/i);
+    expect(animated.sent.filter((s) => s.backend === 'renderer').map((s) => s.url)).toEqual(['http://renderer/_render/modern/anim/256x0-inside-q75.webp']);
+    expect(JSON.parse(coreCacheDouble.entries.get(`${FACTS_KEY_PREFIX}modern/anim`)!.userMetadata)).toEqual({ alpha: false, animated: true });
+
+    const still = fakeBackends({ store: range(GIF_1_FRAME) });
+    const s = await service(still.fetch)(get('/modern/still?w=256', { accept: 'image/avif,image/webp' }));
+    expect(s.headers.get('x-variant')).toBe('modern/still/256x0-inside-q75.avif');
+    expect(s.headers.get('vary')).toMatch(/accept/i);
+  });
+
+  it('takes the animated flag an upload recorded over the header, and asks nothing when WebP is not acceptable', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const { sent, fetch } = fakeBackends({ store: range(GIF_1_FRAME, { 'x-amz-meta-animated': '1', 'x-amz-meta-alpha': '0' }) });
+    const handle = service(fetch);
+    expect((await handle(get('/modern/anim?w=256', { accept: 'image/avif,image/webp' }))).headers.get('x-variant')).toBe('modern/anim/256x0-inside-q75.webp');
+    // Without WebP in Accept the tenant's order stands: AVIF (its first frame).
+    expect((await handle(get('/modern/anim?w=256', { accept: 'image/avif' }))).headers.get('x-variant')).toBe('modern/anim/256x0-inside-q75.avif');
+    expect(sent.filter((s) => s.backend === 'store')).toHaveLength(1);
   });
 });
 
