@@ -17,7 +17,7 @@ const ACCEPTS = ['image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0
 
 const loader: VariantLoader = {
   load: () => Promise.reject(new Error('not used')),
-  hasAlpha: async () => false,
+  facts: async () => ({ alpha: false, animated: false }),
 };
 
 async function perRequest(n: number, f: (i: number) => Promise<unknown>): Promise<number> {

@@ -4,7 +4,7 @@ import { etagMatches } from './etag.js';
 import { HttpError } from './errors.js';
 import type { CacheResult, Clock, VariantCache, VariantLoader } from './ports.js';
 import { type PendingVariant, canonicalize, withFormat } from './request/canonicalize.js';
-import { resolveNegotiated } from './request/negotiate-format.js';
+import { needsFacts, type OriginalFacts, resolveNegotiated } from './request/negotiate-format.js';
 import { type PathParts, parsePath } from './request/parse-path.js';
 import { type AuthParams, parseQuery } from './request/query.js';
 import { assertHeaderSize } from './request/header-limits.js';
@@ -60,7 +60,10 @@ export interface ResolvedRequest {
   expiresIn?: number;
 }
 
-/** parse → canonicalize → authorize → (format needs alpha?) → canonical key. */
+/** What resolveNegotiated is given when the negotiated format does not depend on the original. */
+const NO_FACTS: OriginalFacts = { alpha: false, animated: false };
+
+/** parse → canonicalize → authorize → (format needs the original's alpha or animation?) → canonical key. */
 export async function resolveImageRequest(request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Promise<ResolvedRequest> {
   const accept = request.headers.get('accept');
   const now = (deps.clock ?? Date).now();
@@ -79,7 +82,7 @@ export async function resolveImageRequest(request: Request, deps: Omit<ImageHand
   }
   const { tenant, path, auth, pending } = parts;
   const expiresIn = tenant.requireSignature && auth.exp ? Number(auth.exp) - now / 1000 : undefined;
-  const format = resolveNegotiated(pending.format, pending.format === 'jpeg-or-png' ? await deps.loader.hasAlpha(tenant.name, path.id) : false);
+  const format = resolveNegotiated(pending.format, needsFacts(pending.format) ? await deps.loader.facts(tenant.name, path.id) : NO_FACTS);
   const variant = withFormat(pending, format);
   return { tenant, variant, key: canonicalKey(variant), expiresIn };
 }

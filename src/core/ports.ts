@@ -3,6 +3,7 @@
  * (Fastly, Deno, Node) is wiring, not a rewrite.
  */
 import type { FocalRecord } from './focal-point.js';
+import type { OriginalFacts } from './request/negotiate-format.js';
 import type { Variant } from './variant.js';
 
 /** An object from the originals/variants store (a local directory, R2 or S3). */
@@ -138,9 +139,12 @@ export interface LoadOptions {
 
 export interface VariantLoader {
   load(variant: Variant, opts?: LoadOptions): Promise<VariantBody>;
-  /** Whether the original has an alpha channel (only asked for fmt=auto without WebP support). */
-  hasAlpha(tenant: string, id: string): Promise<boolean>;
-  /** Drops what the loader remembers about one image (its alpha flag): its original was replaced. */
+  /**
+   * Whether the original has an alpha channel and is animated (only asked for fmt=auto
+   * without WebP support, or with both AVIF and WebP acceptable).
+   */
+  facts(tenant: string, id: string): Promise<OriginalFacts>;
+  /** Drops what the loader remembers about one image (its facts): its original was replaced. */
   forget?(tenant: string, id: string): void;
 }
 

@@ -3,6 +3,7 @@ import { strongEtag } from './etag.js';
 import { HttpError } from './errors.js';
 import type { VariantBody, VariantLoader } from './ports.js';
 import { renderPath } from './render-protocol.js';
+import type { OriginalFacts } from './request/negotiate-format.js';
 import { surrogateKeysFor } from './surrogate-keys.js';
 import type { Variant } from './variant.js';
 
@@ -15,10 +16,11 @@ export interface RemoteLoaderDeps {
   /** The renderer's bearer secret (the first one, while a secret rotates). */
   secret: string;
   /**
-   * Whether an original has alpha (asked only for fmt=auto without WebP in Accept, when the
-   * tenant allows both JPEG and PNG). Hosts that can read the original's header supply it.
+   * Whether an original has alpha and is animated (asked only for fmt=auto without WebP in
+   * Accept, when the tenant allows both JPEG and PNG, or with both AVIF and WebP in Accept).
+   * Hosts that can read the original's header supply it.
    */
-  hasAlpha?: (tenant: string, id: string) => Promise<boolean>;
+  facts?: (tenant: string, id: string) => Promise<OriginalFacts>;
 }
 
 /** Any origin works as a base: the host's `send` pins the backend, the path is all that matters. */
@@ -63,9 +65,10 @@ export function createRemoteLoader(deps: RemoteLoaderDeps): VariantLoader {
       throw new HttpError(502, 'RENDERER_ERROR', `the renderer answered ${res.status}`);
     },
 
-    async hasAlpha(tenant: string, id: string): Promise<boolean> {
-      // Without a way to look at the original, PNG is the safe answer: right pixels, more bytes.
-      return deps.hasAlpha ? deps.hasAlpha(tenant, id) : true;
+    async facts(tenant: string, id: string): Promise<OriginalFacts> {
+      // Without a way to look at the original, PNG is the safe answer: right pixels, more bytes;
+      // and a still, so the tenant's AVIF stays (animated originals then serve their first frame).
+      return deps.facts ? deps.facts(tenant, id) : { alpha: true, animated: false };
     },
   };
 }

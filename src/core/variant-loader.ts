@@ -2,7 +2,9 @@ import type { ServiceConfig } from './config/service-config.js';
 import { strongEtag } from './etag.js';
 import { HttpError } from './errors.js';
 import { originalHasAlpha } from './image/original-alpha.js';
+import { originalIsAnimated } from './image/original-animation.js';
 import type { ImageWork, InFlightRegistry } from './in-flight.js';
+import type { OriginalFacts } from './request/negotiate-format.js';
 import type { LoadOptions, ObjectStore, Renderer, VariantBody, VariantLoader } from './ports.js';
 import { originalKey, variantObjectKey } from './storage-keys.js';
 import { putVariant } from './stored-variant.js';
@@ -45,7 +47,7 @@ export async function goneBody(variant: Variant, ttl: number): Promise<VariantBo
  */
 export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
   const { store, renderer, config } = deps;
-  const alphaCache = new Map<string, boolean>();
+  const factsCache = new Map<string, OriginalFacts>();
 
   async function loadVariant(variant: Variant, work: ImageWork | undefined, opts: LoadOptions | undefined): Promise<VariantBody> {
     const timings: Record<string, number> = {};
@@ -155,21 +157,25 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
       }
     },
 
-    async hasAlpha(tenantName: string, id: string): Promise<boolean> {
+    async facts(tenantName: string, id: string): Promise<OriginalFacts> {
       const k = `${tenantName}/${id}`;
-      const known = alphaCache.get(k);
+      const known = factsCache.get(k);
       if (known !== undefined) return known;
-      // Uploads record the flag in the original's metadata: a HEAD instead of reading the image.
-      const info = await store.head(originalKey(tenantName, id));
-      if (!info) return false;
-      const alpha = (await originalHasAlpha(info.metadata, async () => (await store.get(originalKey(tenantName, id)))?.body)) ?? false;
-      if (alphaCache.size > 10_000) alphaCache.clear();
-      alphaCache.set(k, alpha);
-      return alpha;
+      // Uploads record the flags in the original's metadata: a HEAD instead of reading the image.
+      const key = originalKey(tenantName, id);
+      const info = await store.head(key);
+      if (!info) return { alpha: false, animated: false };
+      // Originals stored before the flags are read (once for both) and sniffed.
+      let body: Promise<Uint8Array | undefined> | undefined;
+      const read = () => (body ??= store.get(key).then((o) => o?.body));
+      const facts = { alpha: (await originalHasAlpha(info.metadata, read)) ?? false, animated: (await originalIsAnimated(info, read)) ?? false };
+      if (factsCache.size > 10_000) factsCache.clear();
+      factsCache.set(k, facts);
+      return facts;
     },
 
     forget(tenantName: string, id: string): void {
-      alphaCache.delete(`${tenantName}/${id}`);
+      factsCache.delete(`${tenantName}/${id}`);
     },
   };
 }

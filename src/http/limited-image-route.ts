@@ -36,7 +36,7 @@ export function budgetedLoader(loader: VariantLoader, limiter: InProcessLimiter)
   };
   return {
     load: (variant) => loader.load(variant, opts),
-    hasAlpha: (tenant, id) => loader.hasAlpha(tenant, id),
+    facts: (tenant, id) => loader.facts(tenant, id),
   };
 }
 

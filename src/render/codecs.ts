@@ -13,7 +13,7 @@ import type { SourceFormat } from '../core/image/sniff.js';
 import type { Format } from '../core/variant.js';
 import type { CodecModules } from './codec-modules.js';
 import { createAvifCodec } from './avif-codec.js';
-import { isAnimatedWebp } from './animation/animation-header.js';
+import { isAnimatedWebp } from '../core/image/animation-header.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
 import { createWasmDecoder, type DecoderExports } from './wasm-decoder.js';

@@ -8,7 +8,7 @@
  * its output 0.05 (lossy), 2.2 (lossy with alpha), 4.04 (lossless).
  */
 import type { ImageInfo } from '../core/image/sniff.js';
-import { isAnimatedWebp } from './animation/animation-header.js';
+import { isAnimatedWebp } from '../core/image/animation-header.js';
 import { jpegFrame } from './jpeg-dc-scans.js';
 import type { ScaleDenominator } from './jpeg-scaled.js';
 

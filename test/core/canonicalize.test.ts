@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { snapNearest, snapUp, withFormat } from '../../src/core/request/canonicalize.js';
+import { resolveNegotiated } from '../../src/core/request/negotiate-format.js';
 import { canonicalKey } from '../../src/core/variant.js';
 import { canon, httpError } from './helpers.js';
 
 const key = (pq: string, accept?: string | null) => {
   const p = canon(pq, accept);
-  return canonicalKey(withFormat(p, p.format === 'jpeg-or-png' ? 'jpeg' : p.format));
+  return canonicalKey(withFormat(p, resolveNegotiated(p.format, { alpha: false, animated: false })));
 };
 
 const error = httpError;

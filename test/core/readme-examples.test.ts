@@ -8,7 +8,7 @@ import type { VariantLoader } from '../../src/core/ports.js';
 const config = loadServiceConfig({ tenants: { acme: {} } });
 const loader: VariantLoader = {
   load: () => Promise.reject(new Error('resolving never loads')),
-  hasAlpha: async () => false,
+  facts: async () => ({ alpha: false, animated: false }),
 };
 const WEBP = 'image/avif,image/webp,*/*;q=0.8';
 const keyOf = async (path: string) => (await resolveImageRequest(new Request(`http://127.0.0.1${path}`, { headers: { accept: WEBP } }), { config, loader })).key;

@@ -1,7 +1,8 @@
 /**
  * The new formats over real HTTP (the Node host on loopback): AVIF negotiated from Accept with
  * Vary, cached apart from WebP; AVIF, GIF, CMYK and Display P3 originals rendered; an animated
- * GIF served as an animated WebP (its first frame in other formats), or refused past the limits.
+ * GIF served as an animated WebP (for fmt=auto too, where a still gets AVIF; its first frame in
+ * other formats), or refused past the limits.
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +112,23 @@ describe('formats over HTTP', () => {
     expect(png.status).toBe(200);
     const meta = await sharp(new Uint8Array(await png.arrayBuffer()), { animated: true }).metadata();
     expect([meta.format, meta.pages ?? 1, meta.width, meta.height]).toEqual(['png', 1, 128, 128]);
+  });
+
+  it('fmt=auto gives an animated original an animated WebP where a still one gets AVIF, both with Vary: Accept', async () => {
+    const accept = 'image/avif,image/webp';
+    const res = await host.get('/modern/animated?w=256&h=256', { accept });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/webp');
+    expect(res.headers.get('vary')).toMatch(/accept/i);
+    const meta = await sharp(new Uint8Array(await res.arrayBuffer()), { animated: true }).metadata();
+    expect([meta.format, meta.pages, meta.width, meta.pageHeight]).toEqual(['webp', 4, 256, 256]);
+    expect(meta.delay).toEqual([100, 200, 300, 400]);
+    const still = await host.get('/modern/hopper?w=256&h=256', { accept });
+    expect(still.headers.get('content-type')).toBe('image/avif');
+    expect(still.headers.get('vary')).toMatch(/accept/i);
+    // Without WebP in Accept the tenant's order stands: AVIF, the first frame.
+    const avifOnly = await host.get('/modern/animated?w=256&h=256', { accept: 'image/avif' });
+    expect(avifOnly.headers.get('content-type')).toBe('image/avif');
   });
 
   it('an animation past the limits is 422 ANIMATION_TOO_LARGE; its first frame still renders as JPEG', async () => {

@@ -108,6 +108,23 @@ describe('PUT /_upload/{tenant}/{id}', () => {
     expect(head?.contentType).toBe('image/avif');
   });
 
+  it('records that an animated GIF is animated, for fmt=auto to know without reading it', async () => {
+    const dots = await Promise.all(
+      ['#000', '#fff'].map((background) =>
+        sharp({ create: { width: 64, height: 64, channels: 3, background } })
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const gif = new Uint8Array(
+      await sharp(dots, { join: { animated: true } })
+        .gif()
+        .toBuffer(),
+    );
+    expect((await put('demo/u-anim', gif, auth(UPLOAD_TOKEN))).status).toBe(201);
+    expect((await host.store.head(originalKey('demo', 'u-anim')))?.metadata).toMatchObject({ animated: '1' });
+  });
+
   it('refuses a taken-down id with 409 TAKEN_DOWN', async () => {
     await writeTombstone(host.store, { tenant: 'demo', id: 'u-gone', action: 'takedown', reason: 'test', ticket: 'T-1', when: new Date().toISOString(), who: 'ops' });
     const res = await put('demo/u-gone', hopper, auth(UPLOAD_TOKEN));
@@ -126,7 +143,7 @@ describe('PUT /_upload/{tenant}/{id}', () => {
 
     const original = await host.store.get(originalKey('demo', 'u-1'));
     expect(original?.contentType).toBe('image/jpeg');
-    expect(original?.metadata).toMatchObject({ version: '1', 'uploaded-by': 'upload:app', alpha: '0' });
+    expect(original?.metadata).toMatchObject({ version: '1', 'uploaded-by': 'upload:app', alpha: '0', animated: '0' });
     expect(Date.parse(original!.metadata!['uploaded-at']!)).toBeGreaterThan(Date.now() - 60_000);
     expect((await host.store.list(variantPrefix('demo', 'u-1'))).keys).toHaveLength(20);
 

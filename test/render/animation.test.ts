@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { frameCount } from '../../src/render/animation/animation-header.js';
+import { frameCount } from '../../src/core/image/animation-header.js';
 import { ANIMATION_LIMITS } from '../../src/render/animation/animation-plan.js';
 import { renderer, SAMPLES, variant } from './helpers.js';
 

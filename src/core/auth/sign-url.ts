@@ -74,7 +74,7 @@ export async function signUrl(opts: SignUrlOptions): Promise<SignedUrl> {
   const base = (opts.base ?? '').replace(/\/+$/, '');
 
   let templateUrl: string | null = null;
-  if (!variant.negotiated && variant.width > 0 && variant.width === variant.height && variant.format !== 'jpeg-or-png') {
+  if (!variant.negotiated && variant.width > 0 && variant.width === variant.height && variant.format !== 'jpeg-or-png' && variant.format !== 'avif-or-webp') {
     // Size and format move into the path; the other canonical params stay in the query.
     const q = new URLSearchParams(payload.slice(payload.indexOf('?') + 1));
     for (const name of ['fmt', 'w', 'h']) q.delete(name);

@@ -16,6 +16,6 @@ import type { PendingVariant } from '../request/canonicalize.js';
  */
 export function signingPayload(v: PendingVariant, exp: number | string): string {
   const format = v.negotiated ? 'auto' : v.format;
-  if (format === 'jpeg-or-png') throw new Error('a non-negotiated variant has a concrete format');
+  if (format === 'jpeg-or-png' || format === 'avif-or-webp') throw new Error('a non-negotiated variant has a concrete format');
   return `${canonicalPathAndQuery({ ...v, format })}&exp=${exp}`;
 }

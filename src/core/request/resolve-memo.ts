@@ -33,7 +33,7 @@ export interface ResolveMemo {
   readonly maxHeaderLength: number;
 }
 
-/** The pipeline's result before format negotiation (which may ask the store for alpha, so it runs on every request). */
+/** The pipeline's result before format negotiation (which may ask the store for the original's alpha or animation, so it runs on every request). */
 export interface ResolvedParts {
   tenant: Tenant;
   path: PathParts;

@@ -5,7 +5,9 @@ import { isTombstoned } from '../tombstone.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import type { Tenant } from '../config/tenant-config.js';
 import { HttpError, isHttpError } from '../errors.js';
+import { frameCount } from '../image/animation-header.js';
 import { alphaMetadata } from '../image/original-alpha.js';
+import { animationMetadata } from '../image/original-animation.js';
 import { unsupportedFormatName } from '../image/sniff-heif.js';
 import { orientedSize, SOURCE_CONTENT_TYPES, SUPPORTED_SOURCES, sniffImage } from '../image/sniff.js';
 import type { ImageWork, InFlightRegistry } from '../in-flight.js';
@@ -34,7 +36,7 @@ export interface UploadDeps {
   config: ServiceConfig;
   /** Drops cached responses of the image (the host's cache or CDN). */
   purger: Purger;
-  /** Told to forget what it remembers of a replaced original (its alpha flag). */
+  /** Told to forget what it remembers of a replaced original (its alpha and animation flags). */
   loader?: Pick<VariantLoader, 'forget'>;
   clock?: Clock;
   /** Renders per upload at once (default 2); MAX_UPLOAD_RENDERS bounds all uploads together. */
@@ -164,6 +166,7 @@ export function createUploadService(deps: UploadDeps): UploadService {
           width: String(shown.width),
           height: String(shown.height),
           ...alphaMetadata(info.hasAlpha),
+          ...animationMetadata(frameCount(body, info) > 1),
         },
       });
       deps.loader?.forget?.(tenant.name, id);

@@ -12,16 +12,19 @@ const NO_LOAD: VariantLoader['load'] = () => Promise.reject(new Error('verificat
  * How the admin API checks a takedown on Fastly: each probe URL is resolved to its canonical
  * key(s) the way the image route resolves it (no signature or hotlink check: those would
  * answer 403 in front of a leak) and looked up in Core Cache. No backend request is made:
- * fmt=auto without WebP depends on the original's alpha channel, which would be a bucket
- * read, so both of its candidate keys (JPEG and PNG) are looked up instead.
+ * fmt=auto depends on the original's alpha channel (JPEG or PNG without WebP) and on whether it
+ * is animated (AVIF or WebP), which would be a bucket read, so every candidate key is looked up
+ * instead.
  */
 export function createEdgeCacheCheck(config: ServiceConfig, lookup: (key: string) => number | null = cachedStatus): CachedStatus {
   return async (request) => {
     const keys = new Set<string>();
     try {
       for (const alpha of [false, true]) {
-        const { key } = await resolveImageRequest(request, { config, loader: { load: NO_LOAD, hasAlpha: async () => alpha } });
-        keys.add(key);
+        for (const animated of [false, true]) {
+          const { key } = await resolveImageRequest(request, { config, loader: { load: NO_LOAD, facts: async () => ({ alpha, animated }) } });
+          keys.add(key);
+        }
       }
     } catch (err) {
       // The URL is refused before any cache (unknown tenant, bad parameter): it serves nothing.

@@ -17,7 +17,7 @@ import { createRenderRoute } from '../../http/render-route.js';
 import { createRouter, firstSegment, type Handler } from '../../http/router.js';
 import { createStore } from '../../storage/create-store.js';
 import { createS3Store } from '../../storage/s3-store.js';
-import { createAlphaProbe } from './alpha-probe.js';
+import { createFactsProbe } from './original-facts-probe.js';
 import { createBackendBudget, imagesPerCall, reserveForAudit, stageRequests, takedownRequests } from './backend-budget.js';
 import { createCoreCache } from './core-cache.js';
 import { checkClient, takeRender } from './edge-limits.js';
@@ -127,8 +127,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     /** The miss path: the renderer (directly or through the shield POP), or Image Optimizer. */
     async function loaderFor(s: EdgeSettings, asShield: boolean): Promise<VariantLoader> {
       const policy = s.config.cache;
-      // Asked only for fmt=auto without WebP: the edge cache first, the bucket on a miss.
-      const hasAlpha = createAlphaProbe(bucket, { ttl: policy.edgeTtl, swr: policy.edgeSwr });
+      // Asked only for fmt=auto without WebP, or with AVIF and WebP: the edge cache first, the bucket on a miss.
+      const facts = createFactsProbe(bucket, { ttl: policy.edgeTtl, swr: policy.edgeSwr });
       if (s.renderMode === 'image-optimizer' && !asShield) {
         const [store, cfg] = await Promise.all([bucket(), loadEdgeStorage(source)]);
         if (!store || !cfg) throw new HttpError(503, 'MISCONFIGURED', 'image-optimizer mode needs STORAGE=s3');
@@ -141,7 +141,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
               fetch: (r) => counted(r, { backend: s.storeBackend, cacheOverride: new CacheOverride('pass'), imageOptimizerOptions } as RequestInit),
             }),
           region: s.imageOptimizerRegion!,
-          hasAlpha,
+          facts,
         });
       }
       // Chosen on the first miss only: a hit never touches shielding.
@@ -168,7 +168,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
           },
         }));
       const send: RenderSend = (r, v) => upstreamNow().send(r, v);
-      const remote = createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, hasAlpha });
+      const remote = createRemoteLoader({ config: s.config, send, secret: s.renderSecrets[0]!, facts });
       return {
         async load(v) {
           // Renders this POP asks the renderer for count against the tenant's budget; the shield POP counts its own.
@@ -179,7 +179,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
             throw refused ?? err;
           }
         },
-        hasAlpha: remote.hasAlpha,
+        facts: remote.facts,
       };
     }
 
@@ -210,7 +210,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
           const tenant = s.config.tenants.get(v.tenant)!;
           return (await cacheFor(s).getOrLoad(canonicalKey(v), () => remote.load(v), edgeTtl(tenant, s.config.cache))).value;
         },
-        hasAlpha: remote.hasAlpha,
+        facts: remote.facts,
       };
       return createRenderRoute({ config: s.config, loader, secrets: s.renderSecrets })(req);
     };

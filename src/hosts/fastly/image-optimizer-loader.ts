@@ -3,6 +3,7 @@ import type { ServiceConfig } from '../../core/config/service-config.js';
 import { strongEtag } from '../../core/etag.js';
 import { HttpError } from '../../core/errors.js';
 import type { ObjectStore, VariantBody, VariantLoader } from '../../core/ports.js';
+import type { OriginalFacts } from '../../core/request/negotiate-format.js';
 import { originalKey } from '../../core/storage-keys.js';
 import { surrogateKeysFor } from '../../core/surrogate-keys.js';
 import { isTombstoned } from '../../core/tombstone.js';
@@ -23,7 +24,7 @@ export interface ImageOptimizerLoaderDeps {
   /** The same bucket, reading through Image Optimizer with these options. */
   storeWith: (options: ImageOptimizerOptions) => ObjectStore;
   region: ImageOptimizerRegion;
-  hasAlpha: (tenant: string, id: string) => Promise<boolean>;
+  facts: (tenant: string, id: string) => Promise<OriginalFacts>;
 }
 
 /** Our canonical variant in Image Optimizer's terms (see render/geometry.ts for what each fit means). */
@@ -73,6 +74,6 @@ export function createImageOptimizerLoader(deps: ImageOptimizerLoaderDeps): Vari
         ...(ttl === undefined ? {} : { ttl }),
       };
     },
-    hasAlpha: deps.hasAlpha,
+    facts: deps.facts,
   };
 }

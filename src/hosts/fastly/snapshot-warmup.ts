@@ -76,7 +76,7 @@ export async function warmUpSnapshot(log: (msg: string) => void = hostLog): Prom
     const handler = createImageHandler({
       config: settings.config,
       cache: { getOrLoad: async () => ({ value: cachedBody, state: 'HIT' }), purge: async () => ({ purged: 0 }) },
-      loader: { load: async () => cachedBody, hasAlpha: async () => false },
+      loader: { load: async () => cachedBody, facts: async () => ({ alpha: false, animated: false }) },
       authorize: createAuthorizer({ hmac: rememberedHmac() }),
       memo: createResolveMemo(),
       onStageTimings: (t) => void (timings = t),

@@ -9,7 +9,7 @@ import { type ImageInfo, orientedSize } from '../../core/image/sniff.js';
 import type { Variant } from '../../core/variant.js';
 import { planGeometry } from '../geometry.js';
 import { animationPeakBytes, renderTooLargeForMemory } from '../render-memory.js';
-import { frameCount } from './animation-header.js';
+import { frameCount } from '../../core/image/animation-header.js';
 
 /**
  * What one animated render may cost. Each frame is decoded and composited at the source's

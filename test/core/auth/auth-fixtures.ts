@@ -14,7 +14,7 @@ export const config = loadServiceConfig({
 export const acme = config.tenants.get('acme')!;
 export const NOW = Date.UTC(2026, 0, 1); // 1767225600 s
 
-const loader = { load: () => Promise.reject(new Error('not used')), hasAlpha: async () => false };
+const loader = { load: () => Promise.reject(new Error('not used')), facts: async () => ({ alpha: false, animated: false }) };
 const authorize = createAuthorizer();
 
 /**

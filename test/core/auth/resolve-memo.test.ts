@@ -9,7 +9,7 @@ import { createResolveMemo, type ResolveMemo } from '../../../src/core/request/r
 import { acme, config, NOW } from './auth-fixtures.js';
 
 const EXP = NOW / 1000 + 60;
-const loader = { load: () => Promise.reject(new Error('not used')), hasAlpha: async () => false };
+const loader = { load: () => Promise.reject(new Error('not used')), facts: async () => ({ alpha: false, animated: false }) };
 const authorize = createAuthorizer();
 
 /** One request through parse → canonicalize → authorize: its canonical key, or the refusal's code. */

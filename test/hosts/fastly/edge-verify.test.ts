@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../../src/core/config/service-config.js';
 import { createEdgeCacheCheck } from '../../../src/hosts/fastly/edge-verify.js';
 
-const config = loadServiceConfig({ tenants: { demo: { breakpoints: [64, 128] }, secure: { requireSignature: true, keys: { k1: '0123456789abcdef0123' } } } });
+const config = loadServiceConfig({
+  tenants: { demo: { breakpoints: [64, 128] }, modern: { breakpoints: [128], formats: ['webp', 'jpeg', 'png', 'avif'] }, secure: { requireSignature: true, keys: { k1: '0123456789abcdef0123' } } },
+});
 const req = (path: string, accept = '*/*') => new Request(`http://localhost${path}`, { headers: { accept } });
 
 describe('edge-cache check of a URL (Core Cache lookups by canonical key)', () => {
@@ -19,6 +21,14 @@ describe('edge-cache check of a URL (Core Cache lookups by canonical key)', () =
     const cached: Record<string, number> = { 'demo/x/64x0-inside-q75.jpeg': 410, 'demo/x/64x0-inside-q100.png': 200 };
     const check = createEdgeCacheCheck(config, (k) => (looked.push(k), cached[k] ?? null));
     expect(await check(req('/demo/x?w=64', 'image/jpeg,image/*;q=0.8'))).toBe(200);
+    expect(looked.sort()).toEqual(Object.keys(cached).sort());
+  });
+
+  it('checks both AVIF and WebP where fmt=auto picks AVIF for stills and WebP for animations', async () => {
+    const looked: string[] = [];
+    const cached: Record<string, number> = { 'modern/x/128x0-inside-q75.avif': 410, 'modern/x/128x0-inside-q75.webp': 200 };
+    const check = createEdgeCacheCheck(config, (k) => (looked.push(k), cached[k] ?? null));
+    expect(await check(req('/modern/x?w=128', 'image/avif,image/webp'))).toBe(200);
     expect(looked.sort()).toEqual(Object.keys(cached).sort());
   });
 

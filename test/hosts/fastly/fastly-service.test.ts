@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { shardOf } from '../../../src/core/storage-keys.js';
-import { ALPHA_KEY_PREFIX } from '../../../src/hosts/fastly/alpha-probe.js';
+import { FACTS_KEY_PREFIX } from '../../../src/hosts/fastly/original-facts-probe.js';
 import { CACHE_KEY_PREFIX, createCoreCache } from '../../../src/hosts/fastly/core-cache.js';
 import { createFastlyService } from '../../../src/hosts/fastly/fastly-service.js';
 import { SETTINGS_MAX_AGE_MS } from '../../../src/hosts/fastly/settings-memo.js';
@@ -71,6 +71,7 @@ function configure(config: Record<string, string> = {}, secrets: Record<string, 
         demo: {},
         legal: { ttlClass: 'short' },
         legacy: { formats: ['jpeg', 'png'] },
+        modern: { formats: ['webp', 'jpeg', 'png', 'avif'] },
       },
     }),
     ...config,
@@ -968,6 +969,42 @@ describe('takedowns within the backend request limit, with a failover secondary'
   });
 });
 
+describe('animated originals with fmt=auto', () => {
+  // A GIF's first bytes: header, 1×1 screen, no colour table, two 1×1 images (the edge walks them).
+  const image = [0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0];
+  const GIF_2_FRAMES = new Uint8Array([...new TextEncoder().encode('GIF89a'), 1, 0, 1, 0, 0, 0, 0, ...image, ...image, 0x3b]);
+  const GIF_1_FRAME = new Uint8Array([...new TextEncoder().encode('GIF89a'), 1, 0, 1, 0, 0, 0, 0, ...image, 0x3b]);
+  const range =
+    (body: typeof GIF_1_FRAME, headers: Record<string, string> = {}) =>
+    () =>
+      new Response(body, { status: 206, headers: { 'content-type': 'image/gif', 'content-range': `bytes 0-${body.length - 1}/5000`, ...headers } });
+
+  it('picks the WebP variant for an animated original where AVIF would win, AVIF for a still one; both vary on Accept', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const animated = fakeBackends({ store: range(GIF_2_FRAMES) });
+    const r = await service(animated.fetch)(get('/modern/anim?w=256', { accept: 'image/avif,image/webp' }));
+    expect(r.headers.get('x-variant')).toBe('modern/anim/256x0-inside-q75.webp');
+    expect(r.headers.get('vary')).toMatch(/accept/i);
+    expect(animated.sent.filter((s) => s.backend === 'renderer').map((s) => s.url)).toEqual(['http://renderer/_render/modern/anim/256x0-inside-q75.webp']);
+    expect(JSON.parse(coreCacheDouble.entries.get(`${FACTS_KEY_PREFIX}modern/anim`)!.userMetadata)).toEqual({ alpha: false, animated: true });
+
+    const still = fakeBackends({ store: range(GIF_1_FRAME) });
+    const s = await service(still.fetch)(get('/modern/still?w=256', { accept: 'image/avif,image/webp' }));
+    expect(s.headers.get('x-variant')).toBe('modern/still/256x0-inside-q75.avif');
+    expect(s.headers.get('vary')).toMatch(/accept/i);
+  });
+
+  it('takes the animated flag an upload recorded over the header, and asks nothing when WebP is not acceptable', async () => {
+    configure(STORAGE, STORAGE_SECRETS);
+    const { sent, fetch } = fakeBackends({ store: range(GIF_1_FRAME, { 'x-amz-meta-animated': '1', 'x-amz-meta-alpha': '0' }) });
+    const handle = service(fetch);
+    expect((await handle(get('/modern/anim?w=256', { accept: 'image/avif,image/webp' }))).headers.get('x-variant')).toBe('modern/anim/256x0-inside-q75.webp');
+    // Without WebP in Accept the tenant's order stands: AVIF (its first frame).
+    expect((await handle(get('/modern/anim?w=256', { accept: 'image/avif' }))).headers.get('x-variant')).toBe('modern/anim/256x0-inside-q75.avif');
+    expect(sent.filter((s) => s.backend === 'store')).toHaveLength(1);
+  });
+});
+
 describe('formats without WebP', () => {
   // An RGBA PNG's first bytes: signature + IHDR (colour type 6).
   const PNG_RGBA = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 1, 0, 0, 0, 1, 0, 8, 6, 0, 0, 0, 0, 0, 0, 0]);
@@ -984,10 +1021,10 @@ describe('formats without WebP', () => {
     expect(probes[0]!.range).toBe('bytes=0-65535');
     expect(new URL(probes[0]!.url).pathname).toMatch(/^\/avatars\/originals\/legacy\/[0-9a-f]{2}\/u-7$/);
     // Its own entry, not an image: no body, the flag as metadata, purged with the image.
-    const flag = coreCacheDouble.entries.get(`${ALPHA_KEY_PREFIX}legacy/u-7`)!;
+    const flag = coreCacheDouble.entries.get(`${FACTS_KEY_PREFIX}legacy/u-7`)!;
     expect(flag.surrogateKeys).toEqual(['t:legacy', 'i:legacy/u-7']);
     expect(flag.body.byteLength).toBe(0);
-    expect(JSON.parse(flag.userMetadata)).toEqual({ alpha: true });
+    expect(JSON.parse(flag.userMetadata)).toEqual({ alpha: true, animated: false });
     expect([...coreCacheDouble.entries.keys()].filter((k) => k.startsWith(CACHE_KEY_PREFIX)).every((k) => /\.(png|jpeg)$/.test(k))).toBe(true);
   });
 

@@ -26,7 +26,7 @@ describe('nodeHmacSha256Base64url (signed URLs on the Node and Deno hosts)', () 
 
 describe("the Node host's authorizer (createAuthorizer with nodeHmacSha256Base64url)", () => {
   const authorize = createAuthorizer({ hmac: nodeHmacSha256Base64url });
-  const loader = { load: () => Promise.reject(new Error('not used')), hasAlpha: async () => false };
+  const loader = { load: () => Promise.reject(new Error('not used')), facts: async () => ({ alpha: false, animated: false }) };
   const outcome = async (url: string, now = NOW) => {
     try {
       await resolveImageRequest(new Request(`http://localhost${url}`), { config, loader, authorize, clock: { now: () => now } });

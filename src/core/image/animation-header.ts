@@ -1,14 +1,15 @@
 /**
  * How many frames an animated GIF or WebP has, from its block and chunk structure alone (no
- * pixel is decoded): what the animation limits (animation-plan.ts) are checked against before
- * any decoder runs. The frame decoder (frame-decoder.ts) never composites more frames than
- * this count, whatever the file holds past a structure the walk could not follow.
+ * pixel is decoded): what the animation limits (src/render/animation/animation-plan.ts) are
+ * checked against before any decoder runs, and what tells `fmt=auto` an original is animated
+ * (original-animation.ts). The frame decoder never composites more frames than this count,
+ * whatever the file holds past a structure the walk could not follow.
  */
-import type { ImageInfo } from '../../core/image/sniff.js';
+import { type ImageInfo, sniffImage } from './sniff.js';
 
 /** The number of frames (images) in the source: 1 for anything that is not an animated GIF or WebP. */
 export function frameCount(bytes: Uint8Array, info: Pick<ImageInfo, 'format'>): number {
-  if (info.format === 'gif') return gifImages(bytes);
+  if (info.format === 'gif') return Math.max(1, walkGif(bytes).images);
   if (info.format === 'webp' && isAnimatedWebp(bytes)) return webpFrames(bytes);
   return 1;
 }
@@ -18,8 +19,21 @@ export function isAnimatedWebp(b: Uint8Array): boolean {
   return b.length > 20 && String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'VP8X' && (b[20]! & 0x02) !== 0;
 }
 
-/** Image descriptors before the trailer (or the end of what can be walked), at least 1. */
-function gifImages(b: Uint8Array): number {
+/**
+ * Whether the bytes are an animated GIF or WebP. A GIF whose walk runs out of bytes after its
+ * first image (the first 64 KiB of a larger file, as the Fastly edge reads) counts as animated:
+ * a WebP of a still is right too, a still of an animation is not.
+ */
+export function isAnimatedImage(bytes: Uint8Array): boolean {
+  const format = sniffImage(bytes)?.format;
+  if (format === 'webp') return isAnimatedWebp(bytes);
+  if (format !== 'gif') return false;
+  const { images, cut } = walkGif(bytes);
+  return images > 1 || (images === 1 && cut);
+}
+
+/** Image descriptors before the trailer (or the end of what can be walked); `cut` when the bytes ended first. */
+function walkGif(b: Uint8Array): { images: number; cut: boolean } {
   const flags = b[10] ?? 0;
   let i = 13 + (flags & 0x80 ? 3 * (2 << (flags & 7)) : 0);
   let images = 0;
@@ -37,10 +51,10 @@ function gifImages(b: Uint8Array): number {
       i += 10 + (local & 0x80 ? 3 * (2 << (local & 7)) : 0);
       i = skipSubBlocks(i + 1); // the LZW minimum code size, then the image data
     } else {
-      break; // the trailer (0x3B), or junk the decoder will stop at too
+      return { images, cut: false }; // the trailer (0x3B), or junk the decoder will stop at too
     }
   }
-  return Math.max(1, images);
+  return { images, cut: true };
 }
 
 /** ANMF chunks at the top level of the RIFF container. */
