@@ -5,7 +5,7 @@
  */
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { createAuthorizer, signUrl } from '../../src/core/auth/index.js';
-import { resolveImageRequest } from '../../src/core/image-handler.js';
+import { resolveImageRequest } from '../../src/core/delivery/image-handler.js';
 import type { VariantLoader } from '../../src/core/ports.js';
 import { surrogateKeysFor } from '../../src/core/surrogate-keys.js';
 import { nodeHmacSha256Base64url } from '../../src/hosts/node-compat/node-crypto-hmac.js';

@@ -55,7 +55,7 @@ export interface ReportData {
   };
 }
 
-/** Store reads (GET + HEAD) per load, as the Node/Deno loader does them (core/variant-loader.ts). */
+/** Store reads (GET + HEAD) per load, as the Node/Deno loader does them (core/delivery/variant-loader.ts). */
 export const STORE_READS = { load: 2, render: 3 } as const;
 
 export interface Aggregator {

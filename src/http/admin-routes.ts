@@ -4,7 +4,7 @@ import { type AdminOutcome, type AdminService, createAdminService } from '../cor
 import { createCachePurger } from '../core/purge/purger.js';
 import type { ServiceConfig } from '../core/config/service-config.js';
 import { errorResponse, HttpError, isHttpError } from '../core/errors.js';
-import { createImageHandler } from '../core/image-handler.js';
+import { createImageHandler } from '../core/delivery/image-handler.js';
 import type { InFlightRegistry } from '../core/in-flight.js';
 import type { Clock, ObjectStore, VariantCache, VariantLoader } from '../core/ports.js';
 import type { Handler } from './router.js';

@@ -1,9 +1,9 @@
 import type { ServiceConfig } from '../core/config/service-config.js';
 import { createAuthorizer } from '../core/auth/create-authorizer.js';
-import { type Authorizer, createImageHandler } from '../core/image-handler.js';
+import { type Authorizer, createImageHandler } from '../core/delivery/image-handler.js';
 import type { ObjectStore, Renderer, VariantCache, VariantLoader } from '../core/ports.js';
 import { createInFlightRegistry } from '../core/in-flight.js';
-import { createStoreLoader } from '../core/variant-loader.js';
+import { createStoreLoader } from '../core/delivery/variant-loader.js';
 import type { Variant } from '../core/variant.js';
 import { createCachePurger, type Purger } from '../core/purge/purger.js';
 import { createUploadService } from '../core/upload/upload-service.js';

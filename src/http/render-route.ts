@@ -2,11 +2,11 @@ import { renderSecretProblems } from '../core/config/render-secrets.js';
 import { ConfigError, type ServiceConfig } from '../core/config/service-config.js';
 import type { Tenant } from '../core/config/tenant-config.js';
 import { bearerMatches } from '../core/constant-time.js';
-import { etagMatches } from '../core/etag.js';
+import { etagMatches } from '../core/delivery/etag.js';
 import { HttpError } from '../core/errors.js';
 import type { VariantBody, VariantLoader } from '../core/ports.js';
 import { parseRenderPath } from '../core/render-protocol.js';
-import { edgeTtl, serverTiming } from '../core/response-headers.js';
+import { edgeTtl, serverTiming } from '../core/delivery/response-headers.js';
 import { canonicalKey, type Variant } from '../core/variant.js';
 
 export interface RenderRouteDeps {

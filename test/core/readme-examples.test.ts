@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
 import { HttpError } from '../../src/core/errors.js';
-import { resolveImageRequest } from '../../src/core/image-handler.js';
+import { resolveImageRequest } from '../../src/core/delivery/image-handler.js';
 import type { VariantLoader } from '../../src/core/ports.js';
 
 // The README's URL API section, as the pipeline really resolves it (default tenant policy).

@@ -55,7 +55,7 @@ describe('PUT /_upload/{tenant}/{id} with damaged or oversized originals', () =>
     expect(body.message).toMatch(/more than 100 scans/);
   });
 
-  it('a PNG whose pixel data is cut short inside valid chunks, and a PNG too large to decode in the budget, are 422', async () => {
+  it('a PNG whose pixel data is cut short inside valid chunks, and an interlaced PNG too large to decode in the budget, are 422; the same PNG not interlaced decodes at 1/8 and is stored', async () => {
     const png = await sample('plant.png');
     // Every chunk keeps a valid CRC: the cut is inside the zlib stream.
     const idat = Buffer.from(png).indexOf('IDAT') - 4;
@@ -70,14 +70,16 @@ describe('PUT /_upload/{tenant}/{id} with damaged or oversized originals', () =>
     const cut = await put('cut-png', Buffer.concat([png.subarray(0, idat), chunk, iend]));
     expect([cut.status, (await cut.json()).code]).toEqual([422, 'DECODE_FAILED']);
 
-    const big = new Uint8Array(
-      await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#2878c8' } })
-        .png()
-        .toBuffer(),
-    );
-    const res = await put('big-png', big);
+    const big = (interlaced: boolean) =>
+      sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#2878c8' } })
+        .png({ progressive: interlaced })
+        .toBuffer();
+    const res = await put('big-png', new Uint8Array(await big(true)));
     const body = await res.json();
     expect([res.status, body.code]).toEqual([422, 'SOURCE_TOO_LARGE']);
     expect(body.message).toMatch(/PNG sources decode at full size and may have at most \d+ pixels/);
-  });
+    // Not interlaced, its rows are averaged into a 1/8 image as they are decoded: within the budget.
+    const flat = await put('big-png-flat', new Uint8Array(await big(false)));
+    expect(flat.status).toBe(201);
+  }, 120_000);
 });

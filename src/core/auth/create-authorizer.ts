@@ -1,4 +1,4 @@
-import type { Authorizer } from '../image-handler.js';
+import type { Authorizer } from '../delivery/image-handler.js';
 import { assertHeaderSizes, MAX_HEADER_LENGTH } from '../request/header-limits.js';
 import type { HmacSha256Base64url } from './hmac.js';
 import { checkHotlink } from './hotlink.js';

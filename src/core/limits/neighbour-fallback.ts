@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../config/service-config.js';
 import { HttpError } from '../errors.js';
 import type { VariantBody } from '../ports.js';
-import { variantHeaders } from '../response-headers.js';
+import { variantHeaders } from '../delivery/response-headers.js';
 import { canonicalKey, type Variant } from '../variant.js';
 
 /** Seconds a neighbouring variant served over the render budget may be kept downstream. */

@@ -1,6 +1,6 @@
 import { errorText, mapBounded, withRetries } from '../bounded.js';
 import type { ObjectStore, Renderer } from '../ports.js';
-import { putVariant } from '../stored-variant.js';
+import { putVariant } from '../delivery/stored-variant.js';
 import { type Variant, variantName } from '../variant.js';
 import { type FocalRecord, decodeFocalRecord, encodeFocalRecord, focalKey, wantsFocal } from '../focal-point.js';
 

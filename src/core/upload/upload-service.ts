@@ -13,7 +13,7 @@ import { orientedSize, SOURCE_CONTENT_TYPES, SUPPORTED_SOURCES, sniffImage } fro
 import type { ImageWork, InFlightRegistry } from '../in-flight.js';
 import type { Clock, ObjectStore, Renderer, VariantLoader } from '../ports.js';
 import { originalKey, variantPrefix } from '../storage-keys.js';
-import { putVariant } from '../stored-variant.js';
+import { putVariant } from '../delivery/stored-variant.js';
 import { imageKey } from '../surrogate-keys.js';
 import { createLimiter } from './limiter.js';
 import { encodeFocalRecord, focalKey } from '../focal-point.js';

@@ -1,7 +1,7 @@
 import type { CachedStatus } from '../../core/admin/verify-gone.js';
 import type { ServiceConfig } from '../../core/config/service-config.js';
 import { isHttpError } from '../../core/errors.js';
-import { resolveImageRequest } from '../../core/image-handler.js';
+import { resolveImageRequest } from '../../core/delivery/image-handler.js';
 import type { VariantLoader } from '../../core/ports.js';
 import { cachedStatus } from './core-cache.js';
 

@@ -1,13 +1,13 @@
 import type { ImageOptimizerOptions } from 'fastly:image-optimizer';
 import type { ServiceConfig } from '../../core/config/service-config.js';
-import { strongEtag } from '../../core/etag.js';
+import { strongEtag } from '../../core/delivery/etag.js';
 import { HttpError } from '../../core/errors.js';
 import type { ObjectStore, VariantBody, VariantLoader } from '../../core/ports.js';
 import type { OriginalFacts } from '../../core/request/negotiate-format.js';
 import { originalKey } from '../../core/storage-keys.js';
 import { surrogateKeysFor } from '../../core/surrogate-keys.js';
 import { isTombstoned } from '../../core/tombstone.js';
-import { goneBody } from '../../core/variant-loader.js';
+import { goneBody } from '../../core/delivery/variant-loader.js';
 import { CONTENT_TYPES, type Variant } from '../../core/variant.js';
 import type { ImageOptimizerRegion } from './settings.js';
 

@@ -21,7 +21,7 @@
  */
 import { signUrl } from '../../core/auth/sign-url.js';
 import { createAuthorizer } from '../../core/auth/create-authorizer.js';
-import { createImageHandler } from '../../core/image-handler.js';
+import { createImageHandler } from '../../core/delivery/image-handler.js';
 import { createResolveMemo } from '../../core/request/resolve-memo.js';
 import type { VariantBody } from '../../core/ports.js';
 import { lineFor } from './request-log.js';

@@ -1,7 +1,7 @@
 import type { Backend } from 'fastly:backend';
 import { CacheOverride } from 'fastly:cache-override';
 import { Shield } from 'fastly:shielding';
-import type { RenderSend } from '../../core/remote-variant-loader.js';
+import type { RenderSend } from '../../core/delivery/remote-variant-loader.js';
 import type { Variant } from '../../core/variant.js';
 import { RENDER_BUDGET_HEADER } from './edge-limits.js';
 

@@ -1,5 +1,5 @@
 /**
- * The generated fallback for the variant loader (core/variant-loader.ts calls it when an
+ * The generated fallback for the variant loader (core/delivery/variant-loader.ts calls it when an
  * original is missing and the tenant's `fallback` is 'generated'): deterministic pixels from
  * the id, sized to the variant, encoded by the same codecs and quality as any rendered variant.
  */

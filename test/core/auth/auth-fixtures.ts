@@ -1,7 +1,7 @@
 import { createAuthorizer } from '../../../src/core/auth/create-authorizer.js';
 import { loadServiceConfig } from '../../../src/core/config/service-config.js';
 import { HttpError } from '../../../src/core/errors.js';
-import { resolveImageRequest } from '../../../src/core/image-handler.js';
+import { resolveImageRequest } from '../../../src/core/delivery/image-handler.js';
 
 /** Tenants covering both modes; the secrets exist only in tests. */
 export const config = loadServiceConfig({

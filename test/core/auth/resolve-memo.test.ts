@@ -4,7 +4,7 @@ import { signUrl } from '../../../src/core/auth/sign-url.js';
 import { createAuthorizer } from '../../../src/core/auth/create-authorizer.js';
 import { loadServiceConfig, type ServiceConfig } from '../../../src/core/config/service-config.js';
 import { HttpError } from '../../../src/core/errors.js';
-import { resolveImageRequest } from '../../../src/core/image-handler.js';
+import { resolveImageRequest } from '../../../src/core/delivery/image-handler.js';
 import { createResolveMemo, type ResolveMemo } from '../../../src/core/request/resolve-memo.js';
 import { acme, config, NOW } from './auth-fixtures.js';
 

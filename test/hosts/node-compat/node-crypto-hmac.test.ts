@@ -3,7 +3,7 @@ import { createAuthorizer } from '../../../src/core/auth/create-authorizer.js';
 import { hmacSha256Base64url } from '../../../src/core/auth/hmac.js';
 import { signUrl } from '../../../src/core/auth/sign-url.js';
 import { HttpError } from '../../../src/core/errors.js';
-import { resolveImageRequest } from '../../../src/core/image-handler.js';
+import { resolveImageRequest } from '../../../src/core/delivery/image-handler.js';
 import { nodeHmacSha256Base64url } from '../../../src/hosts/node-compat/node-crypto-hmac.js';
 import { acme, config, NOW } from '../../core/auth/auth-fixtures.js';
 

@@ -1,17 +1,17 @@
-import type { ServiceConfig } from './config/service-config.js';
+import type { ServiceConfig } from '../config/service-config.js';
 import { strongEtag } from './etag.js';
-import { HttpError } from './errors.js';
-import { originalHasAlpha } from './image/original-alpha.js';
-import { originalIsAnimated } from './image/original-animation.js';
-import type { ImageWork, InFlightRegistry } from './in-flight.js';
-import type { OriginalFacts } from './request/negotiate-format.js';
-import type { LoadOptions, ObjectStore, Renderer, VariantBody, VariantLoader } from './ports.js';
-import { originalKey, variantObjectKey } from './storage-keys.js';
+import { HttpError } from '../errors.js';
+import { originalHasAlpha } from '../image/original-alpha.js';
+import { originalIsAnimated } from '../image/original-animation.js';
+import type { ImageWork, InFlightRegistry } from '../in-flight.js';
+import type { OriginalFacts } from '../request/negotiate-format.js';
+import type { LoadOptions, ObjectStore, Renderer, VariantBody, VariantLoader } from '../ports.js';
+import { originalKey, variantObjectKey } from '../storage-keys.js';
 import { putVariant } from './stored-variant.js';
-import { surrogateKeysFor } from './surrogate-keys.js';
-import { isTombstoned } from './tombstone.js';
-import { CONTENT_TYPES, type Variant } from './variant.js';
-import { type FocalRecord, decodeFocalRecord, encodeFocalRecord, focalKey, wantsFocal } from './focal-point.js';
+import { surrogateKeysFor } from '../surrogate-keys.js';
+import { isTombstoned } from '../tombstone.js';
+import { CONTENT_TYPES, type Variant } from '../variant.js';
+import { type FocalRecord, decodeFocalRecord, encodeFocalRecord, focalKey, wantsFocal } from '../focal-point.js';
 
 export interface StoreLoaderDeps {
   store: ObjectStore;

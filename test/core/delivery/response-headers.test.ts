@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadServiceConfig } from '../../src/core/config/service-config.js';
-import type { VariantBody } from '../../src/core/ports.js';
-import { browserCacheControl, serverTiming, stageTimings } from '../../src/core/response-headers.js';
-import { parseServerTiming } from '../../src/observability/access-log.js';
+import { loadServiceConfig } from '../../../src/core/config/service-config.js';
+import type { VariantBody } from '../../../src/core/ports.js';
+import { browserCacheControl, serverTiming, stageTimings } from '../../../src/core/delivery/response-headers.js';
+import { parseServerTiming } from '../../../src/observability/access-log.js';
 
 const config = loadServiceConfig({ tenants: { a: {}, legal: { ttlClass: 'short' } } });
 const a = config.tenants.get('a')!;

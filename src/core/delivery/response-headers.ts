@@ -1,6 +1,6 @@
-import type { CachePolicy } from './config/service-config.js';
-import type { Tenant } from './config/tenant-config.js';
-import type { CacheState, VariantBody } from './ports.js';
+import type { CachePolicy } from '../config/service-config.js';
+import type { Tenant } from '../config/tenant-config.js';
+import type { CacheState, VariantBody } from '../ports.js';
 
 /**
  * Browser/downstream Cache-Control: long with SWR normally, short for legally sensitive

@@ -1,7 +1,7 @@
 import { strongEtag } from './etag.js';
-import type { ObjectStore } from './ports.js';
-import { variantObjectKey } from './storage-keys.js';
-import { CONTENT_TYPES, type Variant } from './variant.js';
+import type { ObjectStore } from '../ports.js';
+import { variantObjectKey } from '../storage-keys.js';
+import { CONTENT_TYPES, type Variant } from '../variant.js';
 
 /**
  * Writes one rendered variant to the variant store, the same way whoever rendered it (a

@@ -1,17 +1,17 @@
-import type { ServiceConfig } from './config/service-config.js';
-import type { Tenant } from './config/tenant-config.js';
+import type { ServiceConfig } from '../config/service-config.js';
+import type { Tenant } from '../config/tenant-config.js';
 import { etagMatches } from './etag.js';
-import { HttpError } from './errors.js';
-import type { CacheResult, Clock, VariantCache, VariantLoader } from './ports.js';
-import { type PendingVariant, canonicalize, withFormat } from './request/canonicalize.js';
-import { needsFacts, type OriginalFacts, resolveNegotiated } from './request/negotiate-format.js';
-import { type PathParts, parsePath } from './request/parse-path.js';
-import { type AuthParams, parseQuery } from './request/query.js';
-import { assertHeaderSize } from './request/header-limits.js';
-import { type ResolvedParts, type ResolveMemo, resolveMemoKey } from './request/resolve-memo.js';
-import { checkExpiry } from './auth/verify-signature.js';
+import { HttpError } from '../errors.js';
+import type { CacheResult, Clock, VariantCache, VariantLoader } from '../ports.js';
+import { type PendingVariant, canonicalize, withFormat } from '../request/canonicalize.js';
+import { needsFacts, type OriginalFacts, resolveNegotiated } from '../request/negotiate-format.js';
+import { type PathParts, parsePath } from '../request/parse-path.js';
+import { type AuthParams, parseQuery } from '../request/query.js';
+import { assertHeaderSize } from '../request/header-limits.js';
+import { type ResolvedParts, type ResolveMemo, resolveMemoKey } from '../request/resolve-memo.js';
+import { checkExpiry } from '../auth/verify-signature.js';
 import { browserCacheControl, edgeTtl, serverTiming, stageTimings, variantHeaders } from './response-headers.js';
-import { canonicalKey, type Variant } from './variant.js';
+import { canonicalKey, type Variant } from '../variant.js';
 
 /** Checks a request against the tenant's signature and hotlink rules; throws HttpError(403). */
 export type Authorizer = (ctx: AuthContext) => Promise<void>;

@@ -1,11 +1,11 @@
-import type { ServiceConfig } from './config/service-config.js';
+import type { ServiceConfig } from '../config/service-config.js';
 import { strongEtag } from './etag.js';
-import { HttpError } from './errors.js';
-import type { VariantBody, VariantLoader } from './ports.js';
-import { renderPath } from './render-protocol.js';
-import type { OriginalFacts } from './request/negotiate-format.js';
-import { surrogateKeysFor } from './surrogate-keys.js';
-import type { Variant } from './variant.js';
+import { HttpError } from '../errors.js';
+import type { VariantBody, VariantLoader } from '../ports.js';
+import { renderPath } from '../render-protocol.js';
+import type { OriginalFacts } from '../request/negotiate-format.js';
+import { surrogateKeysFor } from '../surrogate-keys.js';
+import type { Variant } from '../variant.js';
 
 /** Sends one request to the renderer (the host decides backend, cache mode and timeouts). */
 export type RenderSend = (request: Request, variant: Variant) => Promise<Response>;
