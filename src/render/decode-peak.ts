@@ -17,7 +17,6 @@ const OUTPUT_AND_COPY = 8;
 
 /** Fixed costs: code, stacks, zlib window and row buffers, decoder state, heap churn. */
 export const FIXED_DECODE_BYTES = 16 * 1024 * 1024;
-const FIXED = FIXED_DECODE_BYTES;
 
 /**
  * What besides format and size decides a decode's memory, read from the bytes
@@ -102,7 +101,7 @@ function internalsPerPixel(info: Pick<ImageInfo, 'format'> & DecodeTraits): numb
 export function decodePeakBytes(info: Pick<ImageInfo, 'format' | 'width' | 'height'> & DecodeTraits, denominator: ScaleDenominator = 1, fileBytes = 0): number {
   const d = decodesReduced(info) ? denominator : 1;
   const outPixels = Math.ceil(info.width / d) * Math.ceil(info.height / d);
-  return FIXED + fileBytes + outPixels * OUTPUT_AND_COPY + info.width * info.height * internalsPerPixel(info);
+  return FIXED_DECODE_BYTES + fileBytes + outPixels * OUTPUT_AND_COPY + info.width * info.height * internalsPerPixel(info);
 }
 
 /**
@@ -111,5 +110,5 @@ export function decodePeakBytes(info: Pick<ImageInfo, 'format' | 'width' | 'heig
  */
 export function maxDecodablePixels(info: Pick<ImageInfo, 'format'> & DecodeTraits, budget: number, fileBytes = 0, denominator: ScaleDenominator = 1): number {
   const d = decodesReduced(info) ? denominator : 1;
-  return Math.max(0, Math.floor((budget - FIXED - fileBytes) / (OUTPUT_AND_COPY / (d * d) + internalsPerPixel(info))));
+  return Math.max(0, Math.floor((budget - FIXED_DECODE_BYTES - fileBytes) / (OUTPUT_AND_COPY / (d * d) + internalsPerPixel(info))));
 }

@@ -27,7 +27,7 @@ export interface DecodedSource {
 export interface DecodeOptions {
   /** Given the header facts, what to make of the full-size pixels instead of returning them (codecs.ts). */
   into?: (info: ImageInfo) => DecodeInto | undefined;
-  /** For a JPEG or a still WebP (decode-peak.ts `decodesReduced`): the scale to decode at; full size when absent or 1. */
+  /** For a JPEG, a still WebP or a non-interlaced PNG (decode-peak.ts `decodesReduced`): the scale to decode at; full size when absent or 1. */
   denominator?: (info: ImageInfo) => ScaleDenominator;
 }
 
@@ -72,8 +72,9 @@ export async function decodeSource(codecs: Codecs, bytes: Uint8Array, limits: So
     const image = codecs.decodeReduced(bytes, denominator);
     if (image) return { info, image, denominator };
   }
-  // A still WebP or a PNG at 1/d comes straight from its decoder (codecs.ts); `into` wants full-size pixels.
-  const scaled = info.format === 'webp' || info.format === 'png' ? denominator : 1;
+  // Here a JPEG is decoded whole by mozjpeg; a still WebP or PNG at 1/d comes straight from its
+  // decoder (codecs.ts; `denominator` is 1 for what cannot be reduced). `into` wants full-size pixels.
+  const scaled = info.format === 'jpeg' ? 1 : denominator;
   let image: ImageData;
   try {
     image = await codecs.decode(info.format, bytes, scaled > 1 ? undefined : opts.into?.(info), scaled);
