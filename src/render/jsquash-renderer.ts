@@ -60,7 +60,7 @@ export interface JsquashRenderer extends Renderer {
   warmUp(): Promise<WarmUpReport>;
   /**
    * Like render, and also returns what it decoded as the source's master (master.ts), so
-   * keeping one never makes this render slower: a JPEG or still WebP is decoded at the scale THIS variant
+   * keeping one never makes this render slower: a JPEG, still WebP or non-interlaced PNG is decoded at the scale THIS variant
    * needs (variantDenominator, as `render` does) and that decode is the master (shrunk further
    * when it is larger than a master needs); other formats are decoded at full size and kept
    * box-shrunk when large. The variant is rendered from the master whenever the master serves
@@ -72,7 +72,7 @@ export interface JsquashRenderer extends Renderer {
   renderFromMaster(master: Master, variant: Variant, opts?: RenderOptions): Promise<RenderResult>;
 }
 
-/** How much larger than the target a reduced decode (JPEG, still WebP) stays (see variantDenominator). */
+/** How much larger than the target a reduced decode (JPEG, still WebP, non-interlaced PNG) stays (see variantDenominator). */
 export const DCT_MARGIN = 2;
 
 /**
