@@ -4,20 +4,55 @@
  * refused for the price of a CRC pass instead of a decode, with a message that says where.
  * (Damage inside well-formed chunks is the decoder's to find: png_rgba.rs reports it.)
  */
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
+// CRC-32 slicing by 16 (sixteen tables, sixteen bytes per step, read as little-endian words):
+// 14 ms on a 7.7 MB PNG where the byte-at-a-time loop took 33 ms, a sixth of that file's
+// decode. T[k·256 + n] is the CRC of byte n followed by k zero bytes.
+const CRC_TABLES = (() => {
+  const t = new Int32Array(16 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+    t[n] = c;
+  }
+  for (let k = 1; k < 16; k++) {
+    for (let n = 0; n < 256; n++) {
+      const prev = t[(k - 1) * 256 + n] as number;
+      t[k * 256 + n] = (prev >>> 8) ^ (t[prev & 255] as number);
+    }
   }
   return t;
 })();
 
-function crc32(b: Uint8Array, from: number, to: number): number {
-  let c = 0xffffffff;
-  for (let i = from; i < to; i++) c = (CRC_TABLE[(c ^ (b[i] as number)) & 255] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+export function crc32(b: Uint8Array, from: number, to: number): number {
+  const t = CRC_TABLES;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let c = -1;
+  let i = from;
+  for (; i + 16 <= to; i += 16) {
+    const w0 = c ^ v.getInt32(i, true);
+    const w1 = v.getInt32(i + 4, true);
+    const w2 = v.getInt32(i + 8, true);
+    const w3 = v.getInt32(i + 12, true);
+    c =
+      (t[3840 + (w0 & 255)] as number) ^
+      (t[3584 + ((w0 >>> 8) & 255)] as number) ^
+      (t[3328 + ((w0 >>> 16) & 255)] as number) ^
+      (t[3072 + (w0 >>> 24)] as number) ^
+      (t[2816 + (w1 & 255)] as number) ^
+      (t[2560 + ((w1 >>> 8) & 255)] as number) ^
+      (t[2304 + ((w1 >>> 16) & 255)] as number) ^
+      (t[2048 + (w1 >>> 24)] as number) ^
+      (t[1792 + (w2 & 255)] as number) ^
+      (t[1536 + ((w2 >>> 8) & 255)] as number) ^
+      (t[1280 + ((w2 >>> 16) & 255)] as number) ^
+      (t[1024 + (w2 >>> 24)] as number) ^
+      (t[768 + (w3 & 255)] as number) ^
+      (t[512 + ((w3 >>> 8) & 255)] as number) ^
+      (t[256 + ((w3 >>> 16) & 255)] as number) ^
+      (t[w3 >>> 24] as number);
+  }
+  for (; i < to; i++) c = (t[(c ^ (b[i] as number)) & 255] as number) ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
 }
 
 const u32 = (b: Uint8Array, i: number): number => (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0;

@@ -1,5 +1,7 @@
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pngStructureProblem } from '../../src/render/png-check.js';
+import { crc32, pngStructureProblem } from '../../src/render/png-check.js';
 import { sample } from './helpers.js';
 
 describe('pngStructureProblem', () => {
@@ -15,5 +17,16 @@ describe('pngStructureProblem', () => {
       b[at] = (b[at] ?? 0) ^ 1;
       expect(pngStructureProblem(b), `byte ${at}`).toMatch(/CRC mismatch|truncated/);
     }
+  });
+
+  it('computes the same CRC-32 as zlib over any bytes and range (sliced tables, tail loop)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(40), fc.nat(40), (bytes, a, b) => {
+        const from = Math.min(a, bytes.length);
+        const to = Math.max(from, bytes.length - b);
+        expect(crc32(bytes, from, to)).toBe(zlibCrc32(bytes.subarray(from, to)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
