@@ -159,8 +159,8 @@ async function main(): Promise<void> {
  * docs/deno.md). Workers that cannot start fall back to this thread too.
  */
 async function startScheduler(modules: CodecModules, render: DenoSettings['render'], limits: Limits, metrics: RenderMetrics): Promise<RenderScheduler> {
-  const { memoryBytes, timeoutMs, maxQueue, stallForTests } = render;
-  const options = { modules, limits, memoryBytes, timeoutMs, maxQueue, stallForTests, metrics, log: (msg: string) => log(msg) };
+  const { memoryBytes, masterBytes, timeoutMs, maxQueue, stallForTests } = render;
+  const options = { modules, limits, memoryBytes, masterBytes, timeoutMs, maxQueue, stallForTests, metrics, log: (msg: string) => log(msg) };
   if (render.threads > 0 && typeof Worker === 'function') {
     const entry = new URL('./render-worker.js', import.meta.url);
     let pool: RenderScheduler | undefined;

@@ -15,7 +15,7 @@ import { readServiceInput } from './read-config.js';
 import { hostLog } from '../../observability/host-log.js';
 
 // `npm start`: config/local.json (tenants demo and secure) unless AVATAR_CONFIG says otherwise.
-/** RENDER_THREADS (default: one per core), RENDER_MEMORY_MB (default: limits.renderMemoryBytes), RENDER_TIMEOUT_MS, RENDER_QUEUE. */
+/** RENDER_THREADS (default: one per core), RENDER_MEMORY_MB (default: limits.renderMemoryBytes), RENDER_MASTERS_MB, RENDER_TIMEOUT_MS, RENDER_QUEUE. */
 function renderSettings(renderMemoryBytes: number) {
   const problems: string[] = [];
   const settings = readSchedulerSettings(process.env, availableParallelism(), problems, renderMemoryBytes);
@@ -58,7 +58,14 @@ async function main(): Promise<void> {
     log,
     // Renders on worker threads, one per core, so both cores render and hits never wait behind a render.
     renderThreads: render.threads,
-    render: { memoryBytes: render.memoryBytes, timeoutMs: render.timeoutMs, maxQueue: render.maxQueue, stallForTests: render.stallForTests, metrics: ops.metrics.renderScheduler },
+    render: {
+      memoryBytes: render.memoryBytes,
+      ...(render.masterBytes === undefined ? {} : { masterBytes: render.masterBytes }),
+      timeoutMs: render.timeoutMs,
+      maxQueue: render.maxQueue,
+      stallForTests: render.stallForTests,
+      metrics: ops.metrics.renderScheduler,
+    },
     wrapRenderer: ops.wrapRenderer,
     wrapFetch: ops.wrapFetch,
     limits: createImageLimits({ limits, clientIp: ops.settings.clientIp, onRefused: ops.metrics.rateLimited }),

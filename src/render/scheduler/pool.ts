@@ -63,6 +63,17 @@ export const DEFAULT_RECYCLE_AFTER_PIXELS = 16_000_000;
  * what gives that memory back (first-touch probe, Deno host: peak 820–970 MB at 16 MP).
  */
 export const RECYCLE_AFTER_PIXELS_UNCOLLECTED = 4_000_000;
+/**
+ * Masters kept by default: a quarter of the budget, at most 32 MiB (~10 masters of phone
+ * photos). A master pays off when the same photo is asked for in another size soon after
+ * (a page of sizes, an upload's precompute), which an LRU this size covers; under first-touch
+ * traffic (100 originals, each asked for once, 4 in flight) every master is kept and none is
+ * reused, and keeping up to 96 MiB of them raised the Node host's peak RSS from 368–388 MB
+ * (none kept) to 444–481 MB. RENDER_MASTERS_MB sets it.
+ */
+export function defaultMasterBytes(memoryBytes: number): number {
+  return Math.min(32 * MiB, Math.floor(memoryBytes / 4));
+}
 /** Renders waiting for a thread, per thread. */
 export const DEFAULT_QUEUE_PER_THREAD = 4;
 /** How long a source that timed out answers RENDER_TIMEOUT at once. */
@@ -98,7 +109,7 @@ export interface SchedulerOptions {
    * default `limits.renderMemoryBytes`, else 224 MiB. The threads refuse sources by the same budget.
    */
   memoryBytes?: number;
-  /** At most this many bytes of masters (default: half the budget, at most 96 MiB; 0 keeps none). */
+  /** At most this many bytes of masters (default `defaultMasterBytes(memoryBytes)`; 0 keeps none). */
   masterBytes?: number;
   /** A render running longer is stopped and answered 422 RENDER_TIMEOUT (default 5000). */
   timeoutMs?: number;
@@ -207,7 +218,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     limits: { ...(opts.limits ?? LIMIT_DEFAULTS), renderMemoryBytes: memoryBytes },
     ...(opts.stallForTests ? { stallForTests: opts.stallForTests } : {}),
   };
-  const masters = createMasterStore(opts.masterBytes ?? Math.min(96 * MiB, Math.floor(memoryBytes / 2)));
+  const masters = createMasterStore(opts.masterBytes ?? defaultMasterBytes(memoryBytes));
   const keepMasters = (opts.masterBytes ?? 1) > 0;
   const budget = createBudget(memoryBytes, masters);
   const timeouts = createTimeoutMemory(opts.timeoutMemoryMs ?? TIMEOUT_MEMORY_MS, TIMEOUT_MEMORY_ENTRIES);

@@ -10,6 +10,8 @@ export interface SchedulerSettings {
   threads: number;
   /** RENDER_MEMORY_MB, else the service config's `limits.renderMemoryBytes`. */
   memoryBytes: number;
+  /** RENDER_MASTERS_MB: the part of `memoryBytes` masters may keep (0: none); unset, the scheduler's default. */
+  masterBytes?: number;
   timeoutMs: number;
   maxQueue: number;
   /** RENDER_TEST_STALL_MS, for the hosts' own tests only: see ThreadInit.stallForTests. */
@@ -35,11 +37,14 @@ export function readSchedulerSettings(
   };
   const threads = int('RENDER_THREADS', 0, 64, defaultThreads, '0 renders on the main thread');
   const memoryMb = int('RENDER_MEMORY_MB', 16, 65_536, defaultMemoryBytes / (1024 * 1024), 'MiB for decoded pixels in flight plus masters');
+  const mastersRaw = env.RENDER_MASTERS_MB?.trim();
+  const mastersMb = mastersRaw ? int('RENDER_MASTERS_MB', 0, memoryMb, 0, 'MiB of RENDER_MEMORY_MB that decoded masters may keep; 0 keeps none') : undefined;
   const timeoutMs = int('RENDER_TIMEOUT_MS', 1, 600_000, DEFAULT_RENDER_TIMEOUT_MS, 'milliseconds per render');
   const maxQueue = int('RENDER_QUEUE', 0, 10_000, DEFAULT_QUEUE_PER_THREAD * Math.max(1, threads), 'renders waiting; more are answered 503');
   const stallMs = int('RENDER_TEST_STALL_MS', 0, 600_000, 0, 'tests only');
   const stallForTests = stallMs > 0 ? { marker: STALL_MARKER_FOR_TESTS, ms: stallMs } : undefined;
-  return { threads, memoryBytes: Math.floor(memoryMb * 1024 * 1024), timeoutMs, maxQueue, ...(stallForTests ? { stallForTests } : {}) };
+  const masterBytes = mastersMb === undefined ? {} : { masterBytes: Math.floor(mastersMb * 1024 * 1024) };
+  return { threads, memoryBytes: Math.floor(memoryMb * 1024 * 1024), ...masterBytes, timeoutMs, maxQueue, ...(stallForTests ? { stallForTests } : {}) };
 }
 
 /**

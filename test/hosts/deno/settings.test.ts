@@ -40,8 +40,13 @@ describe('Deno host settings', () => {
     const configured = JSON.stringify({ limits: { renderMemoryBytes: 160 * 1024 * 1024 } });
     expect((await loadDenoSettings({ AVATAR_CONFIG_JSON: configured }, readText, 2)).render.memoryBytes).toBe(160 * 1024 * 1024);
     expect((await loadDenoSettings({ AVATAR_CONFIG_JSON: configured, RENDER_MEMORY_MB: '300' }, readText, 2)).render.memoryBytes).toBe(300 * 1024 * 1024);
-    const set = await loadDenoSettings({ RENDER_THREADS: '0', RENDER_MEMORY_MB: '300', RENDER_TIMEOUT_MS: '2500', RENDER_QUEUE: '3' }, readText, 2);
-    expect(set.render).toEqual({ threads: 0, memoryBytes: 300 * 1024 * 1024, timeoutMs: 2500, maxQueue: 3 });
+    const set = await loadDenoSettings({ RENDER_THREADS: '0', RENDER_MEMORY_MB: '300', RENDER_MASTERS_MB: '0', RENDER_TIMEOUT_MS: '2500', RENDER_QUEUE: '3' }, readText, 2);
+    expect(set.render).toEqual({ threads: 0, memoryBytes: 300 * 1024 * 1024, masterBytes: 0, timeoutMs: 2500, maxQueue: 3 });
+    expect((await loadDenoSettings({ RENDER_MASTERS_MB: '48' }, readText, 2)).render.masterBytes).toBe(48 * 1024 * 1024);
+    // Masters are part of the budget: never more than it.
+    expect(await problemsOf({ RENDER_MEMORY_MB: '64', RENDER_MASTERS_MB: '65' })).toEqual([
+      "RENDER_MASTERS_MB must be 0..64 (MiB of RENDER_MEMORY_MB that decoded masters may keep; 0 keeps none), got '65'",
+    ]);
     const problems = await problemsOf({ RENDER_THREADS: 'many', RENDER_MEMORY_MB: '1', RENDER_TIMEOUT_MS: '-5', RENDER_QUEUE: '1.5' });
     expect(problems).toEqual([
       "RENDER_THREADS must be 0..64 (0 renders on the main thread), got 'many'",
