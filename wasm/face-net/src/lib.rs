@@ -487,40 +487,24 @@ fn pointwise(input: &[f32], n: usize, ci: usize, co: usize, filter: &[f32], out:
         let (ip, fp, op) = (input.as_ptr(), filter.as_ptr(), out.as_mut_ptr());
         let mut p = 0;
         while p + 4 <= n {
-            let (i0, i1, i2, i3) = (
-                ip.add(p * ci),
-                ip.add((p + 1) * ci),
-                ip.add((p + 2) * ci),
-                ip.add((p + 3) * ci),
-            );
+            let rows: [*const f32; 4] = core::array::from_fn(|q| ip.add((p + q) * ci));
             for o in (0..co).step_by(8) {
-                let z = f32x4_splat(0.0);
-                let (mut a0, mut b0, mut a1, mut b1, mut a2, mut b2, mut a3, mut b3) =
-                    (z, z, z, z, z, z, z, z);
+                // 4 pixels × 8 outputs: eight accumulators stay in registers.
+                let mut acc = [f32x4_splat(0.0); 8];
                 let mut wp = fp.add(o);
                 for k in 0..ci {
                     let (w0, w1) = (ld(wp), ld(wp.add(4)));
                     wp = wp.add(co);
-                    let s = f32x4_splat(*i0.add(k));
-                    a0 = f32x4_add(a0, f32x4_mul(s, w0));
-                    b0 = f32x4_add(b0, f32x4_mul(s, w1));
-                    let s = f32x4_splat(*i1.add(k));
-                    a1 = f32x4_add(a1, f32x4_mul(s, w0));
-                    b1 = f32x4_add(b1, f32x4_mul(s, w1));
-                    let s = f32x4_splat(*i2.add(k));
-                    a2 = f32x4_add(a2, f32x4_mul(s, w0));
-                    b2 = f32x4_add(b2, f32x4_mul(s, w1));
-                    let s = f32x4_splat(*i3.add(k));
-                    a3 = f32x4_add(a3, f32x4_mul(s, w0));
-                    b3 = f32x4_add(b3, f32x4_mul(s, w1));
+                    for (q, row) in rows.iter().enumerate() {
+                        let s = f32x4_splat(*row.add(k));
+                        acc[2 * q] = f32x4_add(acc[2 * q], f32x4_mul(s, w0));
+                        acc[2 * q + 1] = f32x4_add(acc[2 * q + 1], f32x4_mul(s, w1));
+                    }
                 }
-                for (q, (a, b)) in [(a0, b0), (a1, b1), (a2, b2), (a3, b3)]
-                    .into_iter()
-                    .enumerate()
-                {
+                for q in 0..4 {
                     let dst = op.add((p + q) * co + o);
-                    st(dst, a);
-                    st(dst.add(4), b);
+                    st(dst, acc[2 * q]);
+                    st(dst.add(4), acc[2 * q + 1]);
                 }
             }
             p += 4;
