@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // Bundles the Deno host into dist/deno/: main.js (our TypeScript, itty-router, aws4fetch and the
 // @jsquash glue, ES modules with no remote imports), render-worker.js (the render threads'
-// Web Worker entry, which main.js starts from next to itself), chunk-*.js (code both share, and
-// face-api with TensorFlow.js, imported on the first face crop), wasm/ (the pinned codec binaries
-// with their manifest, read at start-up next to the bundle) and face/ (the face detector's
-// weights and TensorFlow.js's .wasm files). That directory is what `deno run` serves locally and
-// what Deno Deploy builds and runs.
+// Web Worker entry, which main.js starts from next to itself), chunk-*.js (code both share),
+// wasm/ (the pinned binaries with their manifest, the face kernel among them, read at start-up
+// next to the bundle) and face/ (the face detector's weights, from @vladmandic/face-api). That
+// directory is what `deno run` serves locally and what Deno Deploy builds and runs.
 //
 // Why a bundle: our sources import `./x.js` for `./x.ts` (Node/bundler style) and npm packages
 // by bare name; Deno resolves neither without sloppy imports and an npm install step.
@@ -32,9 +31,7 @@ const result = await build({
   outdir: OUT,
   bundle: true,
   format: 'esm',
-  // Code both entries share, and what is only imported dynamically (face-api and TensorFlow.js,
-  // hosts/deno/face-model.ts), go to chunk-*.js files next to them: an isolate evaluates
-  // TensorFlow.js only when it first makes a face/auto crop.
+  // Code both entries share goes to chunk-*.js files next to them.
   splitting: true,
   chunkNames: 'chunk-[hash]',
   // Neutral: no Node or browser shims. `node:*` built-ins (fs-store's node:fs for local runs)
@@ -42,14 +39,7 @@ const result = await build({
   platform: 'neutral',
   mainFields: ['module', 'main'],
   conditions: ['deno', 'worker', 'import', 'default'],
-  // TensorFlow.js (face detection) carries Node code paths that Deno runs through its Node
-  // compatibility: built-ins by bare name stay imports, required through the banner's require.
-  external: ['node:*', 'fs', 'path', 'perf_hooks', 'worker_threads', 'util', 'os', 'crypto', 'string_decoder', 'buffer', 'stream', 'http', 'https', 'url', 'zlib', 'net', 'tls', 'events', 'assert'],
-  // tfjs-data's optional node-fetch: Deno has fetch (and the detector fetches nothing).
-  alias: { 'node-fetch': './scripts/deno-fetch-shim.mjs' },
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); const __filename = new URL(import.meta.url).pathname; const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
-  },
+  external: ['node:*'],
   target: 'es2022',
   // The emscripten glue computes `new URL('x.wasm', import.meta.url)` but never fetches it:
   // the host hands every codec its compiled module. Left as is, import.meta.url is the bundle's.
@@ -65,14 +55,11 @@ const manifest = JSON.parse(await readFile(`${ROOT}wasm/manifest.json`, 'utf8'))
 for (const entry of Object.values(manifest.files)) await copyFile(`${ROOT}wasm/${entry.file}`, `${OUT}wasm/${entry.file}`);
 await writeFile(`${OUT}wasm/manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
 
-// The face detector's weights and TensorFlow.js's WASM binaries (hosts/deno/face-model.ts).
+// The face detector's weights (hosts/deno/face-model.ts); its kernel is in wasm/ with the codecs.
 await mkdir(`${OUT}face`, { recursive: true });
 const FACE_FILES = [
   ['@vladmandic/face-api', 'model/tiny_face_detector_model.bin'],
   ['@vladmandic/face-api', 'model/tiny_face_detector_model-weights_manifest.json'],
-  ['@tensorflow/tfjs-backend-wasm', 'dist/tfjs-backend-wasm.wasm'],
-  ['@tensorflow/tfjs-backend-wasm', 'dist/tfjs-backend-wasm-simd.wasm'],
-  ['@tensorflow/tfjs-backend-wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm'],
 ];
 for (const [pkg, file] of FACE_FILES) await copyFile(`${ROOT}node_modules/${pkg}/${file}`, `${OUT}face/${file.split('/').pop()}`);
 
@@ -84,5 +71,5 @@ const chunks = Object.entries(result.metafile.outputs).filter(([path, o]) => pat
 const chunkKib = (chunks.reduce((n, [, o]) => n + o.bytes, 0) / 1024).toFixed(0);
 const kib = (entry) => ((Object.values(result.metafile.outputs).find((o) => o.entryPoint === entry)?.bytes ?? 0) / 1024).toFixed(0);
 console.log(
-  `build-deno: ${shown}/main.js (${kib('src/hosts/deno/main.ts')} KiB), ${shown}/render-worker.js (${kib('src/hosts/deno/render-worker.ts')} KiB), ${chunks.length} chunks (${chunkKib} KiB), ${Object.keys(manifest.files).length} codec files in ${shown}/wasm/ and ${FACE_FILES.length} face detector files in ${shown}/face/`,
+  `build-deno: ${shown}/main.js (${kib('src/hosts/deno/main.ts')} KiB), ${shown}/render-worker.js (${kib('src/hosts/deno/render-worker.ts')} KiB), ${chunks.length} chunks (${chunkKib} KiB), ${Object.keys(manifest.files).length} codec files in ${shown}/wasm/ and ${FACE_FILES.length} face detector weight files in ${shown}/face/`,
 );

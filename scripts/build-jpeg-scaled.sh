@@ -4,14 +4,9 @@
 # neither `npm start` nor CI needs Rust; run this only after changing the crate.
 # Needs: cargo and the wasm32-unknown-unknown target (`rustup target add wasm32-unknown-unknown`).
 set -eu
-cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
   sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 # SIMD: the IDCT and colour conversion vectorise (~1.3× faster); Node ≥ 16 and Deno run it.
-RUSTFLAGS="-C target-feature=+simd128" cargo build --locked --release \
-  --manifest-path wasm/jpeg-scaled/Cargo.toml --target wasm32-unknown-unknown \
-  --target-dir wasm/jpeg-scaled/target
-cp wasm/jpeg-scaled/target/wasm32-unknown-unknown/release/jpeg_scaled.wasm wasm/jpeg_scaled.wasm
-node scripts/copy-wasm.mjs --record-built
+exec sh "$(dirname "$0")/build-rust-wasm.sh" jpeg-scaled jpeg_scaled

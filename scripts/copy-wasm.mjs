@@ -29,6 +29,7 @@ const CODECS = {
 const BUILT = {
   jpegScaled: { file: 'jpeg_scaled.wasm', crate: 'wasm/jpeg-scaled', build: 'scripts/build-jpeg-scaled.sh' },
   webpDec: { file: 'webp_rgba.wasm', crate: 'wasm/webp-rgba', build: 'scripts/build-webp-rgba.sh' },
+  faceNet: { file: 'face_net.wasm', crate: 'wasm/face-net', build: 'scripts/build-face-net.sh' },
 };
 
 const USAGE = `usage: node scripts/copy-wasm.mjs [--check-or-copy | --record-built | --help]

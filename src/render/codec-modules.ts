@@ -22,9 +22,11 @@ export interface CodecModules {
   avifEnc: WebAssembly.Module;
   /** avif_dec.wasm (libavif + dav1d): AVIF sources. */
   avifDec: WebAssembly.Module;
+  /** face_net.wasm, built from wasm/face-net/: the face detector's network (focal/face-net.ts), instantiated on a thread's first face/auto crop. */
+  faceNet: WebAssembly.Module;
 }
 
-export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'resize', 'jpegScaled', 'avifEnc', 'avifDec'] as const satisfies readonly (keyof CodecModules)[];
+export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'resize', 'jpegScaled', 'avifEnc', 'avifDec', 'faceNet'] as const satisfies readonly (keyof CodecModules)[];
 
 /** The manifest key of the WebP encoder build this engine needs. */
 export function webpEncoderKey(): 'webpEncSimd' | 'webpEnc' {

@@ -19,12 +19,14 @@ import type { ScaleDenominator } from './jpeg-scaled.js';
 const MiB = 1024 * 1024;
 
 /**
- * What a render thread's face detector holds once loaded (TensorFlow.js, its WASM memory after
- * detections; it never shrinks): 78–80 MB RSS to load, 50–100 MB more over the labelled set's
- * detections, in a Node process (docs/face-crops.md). Reserved from the budget while a thread
- * holds it (scheduler/pool.ts).
+ * What a render thread's face detector holds once loaded: the face kernel's WebAssembly memory
+ * (focal/face-net.ts; it never shrinks), 2.6 MiB with the weights and 8.9 MiB after the largest
+ * input the finder gives it (320 × 960 px, the network at 256 × 768), plus the JavaScript copies
+ * of one detection (the RGB input, the output grid: about 1 MiB). A Node process's RSS grew by
+ * 1–11 MB over the labelled set's detections (docs/face-crops.md). Reserved from the budget
+ * while a thread holds it (scheduler/pool.ts).
  */
-export const DETECTOR_MEMORY_BYTES = 160 * MiB;
+export const DETECTOR_MEMORY_BYTES = 16 * MiB;
 
 /** Encoder and resizer fixed costs, and the thread's copies of small buffers. */
 export const RENDER_OVERHEAD_BYTES = 4 * MiB;

@@ -1,8 +1,8 @@
 /**
- * Face-aware crops on the Deno host: the bundled tiny face detector (TensorFlow.js WASM, its
- * files next to the bundle) finds the face, the focal point is stored next to the variants.
- * Both ways the host renders: in a Web Worker (the default), and on the main thread
- * (RENDER_THREADS=0), each loading the detector from the bundle's chunk and face/ files.
+ * Face-aware crops on the Deno host: the tiny face detector (the face kernel from the bundle's
+ * wasm/, its weights from face/ next to the bundle) finds the face, the focal point is stored
+ * next to the variants. Both ways the host renders: in a Web Worker (the default), and on the
+ * main thread (RENDER_THREADS=0), each loading the detector on its first face crop.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -13,7 +13,7 @@ import { decodeGrid, type FaceDetector, netSize } from '../../src/render/focal/f
 import { createFocalFinder, detectFaces, detectionImage, type FocalFinder } from '../../src/render/focal/find-focal.js';
 import { planGeometry, type Rect } from '../../src/render/geometry.js';
 import type { JsquashRenderer } from '../../src/render/jsquash-renderer.js';
-import { decodeOutput, renderer as makeRenderer, variant } from './helpers.js';
+import { codecModules, decodeOutput, renderer as makeRenderer, variant } from './helpers.js';
 
 const DIR = new URL('../fixtures/faces/', import.meta.url).pathname;
 interface Case {
@@ -35,7 +35,7 @@ let renderer: JsquashRenderer;
 let detector: FaceDetector;
 let calls = 0;
 beforeAll(async () => {
-  detector = await loadFaceDetector('wasm');
+  detector = await loadFaceDetector((await codecModules()).faceNet);
   const find = createFocalFinder(detector);
   const counted: FocalFinder = (image, orientation) => (calls++, find(image, orientation));
   renderer = await makeRenderer({ findFocal: counted });

@@ -176,11 +176,12 @@ async function startScheduler(modules: CodecModules, render: DenoSettings['rende
   }
   // The face detector next to the bundle (dist/deno/face/), loaded on this thread's first face/auto crop.
   const findFocal = lazyDenoFocalFinder(
+    modules.faceNet,
     new URL('./face/', import.meta.url),
     (url) => Deno.readFile(url),
     (err) => log('face detector unavailable, saliency only', err),
   );
-  const inline = createRenderScheduler({ ...options, size: 1, startThread: () => startInlineThread({ findFocal }) });
+  const inline = createRenderScheduler({ ...options, size: 1, startThread: () => startInlineThread({ findFocal: () => findFocal }) });
   await inline.warmUp();
   return inline;
 }

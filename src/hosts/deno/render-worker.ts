@@ -2,8 +2,9 @@
  * The entry of a Deno render thread: a module Web Worker running the platform-neutral thread
  * body (render/scheduler/serve-thread.ts). scripts/build-deno.mjs bundles it next to main.js
  * as render-worker.js; main.ts starts it with `new Worker(url, { type: 'module' })`. The face
- * detector is loaded in this worker on its first face/auto crop, from face/ next to the bundle
- * (this module's URL is dist/deno/render-worker.js, so ./face/ is the directory the build fills).
+ * detector (the face kernel the worker is given with the codecs, and face-api's weights from
+ * face/ next to the bundle: this module's URL is dist/deno/render-worker.js, so ./face/ is the
+ * directory the build fills) is loaded in this worker on its first face/auto crop.
  */
 import type { ThreadReply, ThreadRequest } from '../../render/scheduler/protocol.js';
 import { serveRenderThread } from '../../render/scheduler/serve-thread.js';
@@ -16,15 +17,18 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-const findFocal = lazyDenoFocalFinder(
-  new URL('./face/', import.meta.url),
-  (url) => Deno.readFile(url),
-  (err) => hostLog('face detector unavailable, saliency only:', err),
-);
 serveRenderThread(
   {
     post: (m, transfer) => scope.postMessage(m, transfer ?? []),
     listen: (fn) => scope.addEventListener('message', (event) => fn(event.data)),
   },
-  { findFocal },
+  {
+    findFocal: (modules) =>
+      lazyDenoFocalFinder(
+        modules.faceNet,
+        new URL('./face/', import.meta.url),
+        (url) => Deno.readFile(url),
+        (err) => hostLog('face detector unavailable, saliency only:', err),
+      ),
+  },
 );

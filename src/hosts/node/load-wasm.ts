@@ -29,9 +29,10 @@ function installedVersion(pkg: string): string | undefined {
  * baseline compiler and optimises hot functions later, in the background: the reduced JPEG
  * decoder then ran its first five photo decodes 2–4× slower (97, 76, 77, 93, 61 ms, then 27
  * for a 6 MP file at 1/8). Up front costs ~250 ms once per process (render threads share the
- * compiled module) and every decode runs at full speed. Only for the project's own decoders
- * (that one and wasm/webp_rgba.wasm): the @jsquash codecs are larger, and their slow first
- * calls are shorter.
+ * compiled module) and every decode runs at full speed. Only for the project's own modules
+ * (that one, wasm/webp_rgba.wasm and the face detector's wasm/face_net.wasm, whose layers are
+ * long single calls that baseline code would run whole): the @jsquash codecs are larger, and
+ * their slow first calls are shorter.
  */
 function compileOptimized(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   // Synchronous, so no other module's compilation can start while the flags are set.
@@ -45,6 +46,8 @@ function compileOptimized(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   }
 }
 
+const OPTIMIZED = new Set(['jpegScaled', 'webpDec', 'faceNet']);
+
 export async function loadCodecModules(dir: string = DEFAULT_WASM_DIR): Promise<CodecModules> {
   const base = dir.endsWith('/') ? dir : `${dir}/`;
   return loadPinnedCodecs({
@@ -57,6 +60,6 @@ export async function loadCodecModules(dir: string = DEFAULT_WASM_DIR): Promise<
         throw new Error(`wasm/${entry.file} is from ${entry.package} ${entry.version} but ${installed} is installed; ${FIX}`);
       }
     },
-    compile: (manifestKey, bytes) => (manifestKey === 'jpegScaled' || manifestKey === 'webpDec' ? compileOptimized(bytes) : WebAssembly.compile(bytes)),
+    compile: (manifestKey, bytes) => (OPTIMIZED.has(manifestKey) ? compileOptimized(bytes) : WebAssembly.compile(bytes)),
   });
 }

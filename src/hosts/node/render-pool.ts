@@ -23,8 +23,8 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
   const size = opts.size ?? availableParallelism();
   let startThread = startNodeThread;
   if (size <= 0) {
-    const findFocal = lazyNodeFocalFinder((err) => opts.log?.(`face detector unavailable, saliency only: ${String(err)}`));
-    startThread = () => startInlineThread({ collectGarbage: exposeGc(), findFocal });
+    const findFocal = lazyNodeFocalFinder(opts.modules.faceNet, (err) => opts.log?.(`face detector unavailable, saliency only: ${String(err)}`));
+    startThread = () => startInlineThread({ collectGarbage: exposeGc(), findFocal: () => findFocal });
   }
   return createRenderScheduler({ ...opts, size: Math.max(1, size), startThread });
 }

@@ -19,6 +19,6 @@ serveRenderThread(
   },
   {
     collectGarbage: exposeGc(),
-    findFocal: lazyNodeFocalFinder((err) => hostLog('face detector unavailable, saliency only:', err)),
+    findFocal: (modules) => lazyNodeFocalFinder(modules.faceNet, (err) => hostLog('face detector unavailable, saliency only:', err)),
   },
 );

@@ -1,7 +1,7 @@
 /**
- * Faces in a small RGB image, with face-api's tiny face detector (a 190 KB model shipped inside
- * the @vladmandic/face-api package) on TensorFlow.js. The host loads the weights from disk and
- * picks the backend (WASM where it can, plain-JS CPU otherwise): nothing is fetched at run time.
+ * Faces in a small RGB image, with face-api's tiny face detector: its weights (a 190 KB file
+ * shipped inside the @vladmandic/face-api package, read by the host: nothing is fetched at run
+ * time) on our own WebAssembly kernel (face-net.ts, wasm/face_net.wasm), not TensorFlow.js.
  *
  * The network is fully convolutional, so it runs here on the whole image at its own aspect
  * ratio, in one pass: face-api's own `detectAllFaces` pads every input to a square first
@@ -9,68 +9,17 @@
  * tiles this replaced). The boxes are decoded from the network's output grid below, as
  * face-api's `extractBoxes` does for a square one. docs/face-crops.md has the figures.
  */
+import { createFaceNet, weightsForKernel } from './face-net.js';
 import type { Box } from './focal-math.js';
 
-/** What face-api needs from the host: its module (loaded however the host loads packages) and the weights. */
+/** What the detector needs from the host: the compiled kernel (pinned like the codecs) and face-api's weights files. */
 export interface FaceModel {
-  /** The `@vladmandic/face-api` module. */
-  faceapi: FaceApi;
-  /** tiny_face_detector_model.bin and the `weights` of its manifest's first group. */
+  /** wasm/face_net.wasm, compiled (CodecModules.faceNet). */
+  module: WebAssembly.Module;
+  /** tiny_face_detector_model.bin. */
   weights: Uint8Array;
+  /** tiny_face_detector_model-weights_manifest.json, parsed. */
   manifest: unknown[];
-  /** `wasm` (tfjs-backend-wasm, its .wasm files under `wasmDir`) or `cpu` (plain JavaScript). */
-  backend: 'wasm' | 'cpu';
-  wasmDir?: string;
-}
-
-/** A TensorFlow.js tensor, as far as it is used here. */
-export interface Tensor {
-  shape: number[];
-  dispose(): void;
-  data(): Promise<ArrayLike<number>>;
-  expandDims(axis: number): Tensor;
-}
-
-/** The few face-api calls used, typed here (its own types pull in DOM types the hosts lack). */
-export interface FaceApi {
-  tf: {
-    setBackend(name: string): Promise<boolean>;
-    ready(): Promise<void>;
-    getBackend(): string;
-    setWasmPaths?(prefix: string): void;
-    tidy<T>(f: () => T): T;
-    maxPool(x: Tensor, size: [number, number], strides: [number, number], pad: 'same'): Tensor;
-    depthwiseConv2d(x: Tensor, filter: Tensor, strides: [number, number], pad: 'same'): Tensor;
-    fused: { conv2d(o: { x: Tensor; filter: Tensor; strides: [number, number]; pad: 'valid'; bias: Tensor; activation?: 'leakyrelu'; leakyreluAlpha?: number }): Tensor };
-    tensor3d(values: Float32Array, shape: [number, number, number], dtype: 'float32'): Tensor;
-    pad(x: Tensor, paddings: [number, number][], value: number): Tensor;
-    image: { resizeBilinear(x: Tensor, size: [number, number]): Tensor };
-    io: { decodeWeights(buffer: ArrayBuffer, specs: unknown[]): unknown };
-  };
-  nets: {
-    tinyFaceDetector: {
-      loadFromWeightMap(map: unknown): void;
-      isLoaded: boolean;
-      params: TinyParams;
-      config: { anchors: { x: number; y: number }[]; meanRgb: [number, number, number]; iouThreshold: number };
-    };
-  };
-}
-
-/** The tiny face detector's weights, as face-api names them. */
-interface TinyParams {
-  conv0: { filters: Tensor; bias: Tensor };
-  conv1: Separable;
-  conv2: Separable;
-  conv3: Separable;
-  conv4: Separable;
-  conv5: Separable;
-  conv8: { filters: Tensor; bias: Tensor };
-}
-interface Separable {
-  depthwise_filter: Tensor;
-  pointwise_filter: Tensor;
-  bias: Tensor;
 }
 
 export interface DetectedFace extends Box {
@@ -83,6 +32,17 @@ export interface FaceDetector {
   backend: string;
 }
 
+/** face-api's TinyFaceDetector configuration (src/tinyFaceDetector/const.ts in its package): the boxes' anchors in grid cells, the mean colour the network was trained on, the IoU of non-maximum suppression. */
+export const ANCHORS: readonly { x: number; y: number }[] = [
+  { x: 1.603231, y: 2.094468 },
+  { x: 6.041143, y: 7.080126 },
+  { x: 2.882459, y: 3.518061 },
+  { x: 4.266906, y: 5.178857 },
+  { x: 9.041765, y: 10.66308 },
+];
+export const MEAN_RGB: readonly [number, number, number] = [117.001, 114.697, 97.404];
+export const IOU_THRESHOLD = 0.4;
+
 /**
  * The network sees the image with this short side (scaled up or down to it). The smallest
  * labelled faces (15% of the short side) are 38 px there and were all found; at 224 px they
@@ -94,38 +54,7 @@ export const NET_MAX_ASPECT = 3;
 /** Below this the tiny detector's hits on the labelled set were mostly texture, not faces. */
 export const SCORE_THRESHOLD = 0.5;
 /** The network halves its input five times: its input is padded to a multiple of this. */
-const STRIDE = 32;
-
-/** face-api's leaky ReLU (`relu(x − 0.1x) + 0.1x`) is this one. */
-const LEAKY_ALPHA = 0.1;
-
-/**
- * The network on a [1, h, w, 3] batch (mean-subtracted, /255): a [1, ⌈h/32⌉, ⌈w/32⌉, anchors × 5]
- * grid. The same layers as face-api's `runMobilenet`, with bias and activation fused into
- * each convolution: face-api's separate bias adds, padding and four-op leaky ReLU took more
- * time than the convolutions themselves on the WASM backend.
- */
-function runNet(tf: FaceApi['tf'], p: TinyParams, x: Tensor): Tensor {
-  const pool = (t: Tensor) => tf.maxPool(t, [2, 2], [2, 2], 'same');
-  const separable = (t: Tensor, s: Separable) =>
-    tf.fused.conv2d({
-      x: tf.depthwiseConv2d(t, s.depthwise_filter, [1, 1], 'same'),
-      filter: s.pointwise_filter,
-      strides: [1, 1],
-      pad: 'valid',
-      bias: s.bias,
-      activation: 'leakyrelu',
-      leakyreluAlpha: LEAKY_ALPHA,
-    });
-  let t = tf.fused.conv2d({ x, filter: p.conv0.filters, strides: [1, 1], pad: 'valid', bias: p.conv0.bias, activation: 'leakyrelu', leakyreluAlpha: LEAKY_ALPHA });
-  t = separable(pool(t), p.conv1);
-  t = separable(pool(t), p.conv2);
-  t = separable(pool(t), p.conv3);
-  t = separable(pool(t), p.conv4);
-  t = separable(pool(t), p.conv5);
-  t = tf.maxPool(t, [2, 2], [1, 1], 'same');
-  return tf.fused.conv2d({ x: t, filter: p.conv8.filters, strides: [1, 1], pad: 'valid', bias: p.conv8.bias });
-}
+export const STRIDE = 32;
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
@@ -169,63 +98,33 @@ export function decodeGrid(grid: ArrayLike<number>, rows: number, cols: number, 
   return kept;
 }
 
-export async function createFaceDetector(model: FaceModel): Promise<FaceDetector> {
-  const { faceapi } = model;
-  const tf = faceapi.tf;
-  if (model.backend === 'wasm' && model.wasmDir && tf.setWasmPaths) tf.setWasmPaths(model.wasmDir);
-  if (!(await tf.setBackend(model.backend))) throw new Error(`TensorFlow.js backend '${model.backend}' did not start`);
-  await tf.ready();
-  const net = faceapi.nets.tinyFaceDetector;
-  if (!net.isLoaded) {
-    const group = model.manifest[0] as { weights: unknown[] };
-    const w = model.weights;
-    const map = tf.io.decodeWeights(w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer, group.weights);
-    net.loadFromWeightMap(map);
-  }
-  const { anchors, meanRgb, iouThreshold } = net.config;
+/** The padded size the network runs at for an image: netSize's, rounded up to a multiple of STRIDE. */
+export function paddedNetSize(width: number, height: number): { net: { width: number; height: number }; padded: { width: number; height: number }; scale: number } {
+  const size = netSize(width, height);
+  return { net: { width: size.width, height: size.height }, padded: { width: Math.ceil(size.width / STRIDE) * STRIDE, height: Math.ceil(size.height / STRIDE) * STRIDE }, scale: size.scale };
+}
+
+export function createFaceDetector(model: FaceModel): FaceDetector {
+  const net = createFaceNet(model.module, weightsForKernel(model.weights, model.manifest));
   return {
-    backend: tf.getBackend(),
+    backend: 'face-net',
     async detect(rgb, width, height) {
-      // Normalized here (what face-api does with tensor ops): (value − mean) / 255.
-      const input = new Float32Array(width * height * 3);
-      for (let i = 0; i < input.length; i += 3) {
-        input[i] = (rgb[i]! - meanRgb[0]) / 255;
-        input[i + 1] = (rgb[i + 1]! - meanRgb[1]) / 255;
-        input[i + 2] = (rgb[i + 2]! - meanRgb[2]) / 255;
-      }
-      const size = netSize(width, height);
-      const padded = { width: Math.ceil(size.width / STRIDE) * STRIDE, height: Math.ceil(size.height / STRIDE) * STRIDE };
-      const out = tf.tidy(() => {
-        let x = tf.tensor3d(input, [height, width, 3], 'float32');
-        if (size.width !== width || size.height !== height) x = tf.image.resizeBilinear(x, [size.height, size.width]);
-        // Padded right and bottom with the mean colour (0 once normalized).
-        x = tf.pad(
-          x,
-          [
-            [0, padded.height - size.height],
-            [0, padded.width - size.width],
-            [0, 0],
-          ],
-          0,
-        );
-        return runNet(tf, net.params, x.expandDims(0));
-      });
-      let grid: ArrayLike<number>;
-      try {
-        grid = await out.data();
-      } finally {
-        out.dispose();
-      }
-      const [, rows = 0, cols = 0] = out.shape;
-      const faces = decodeGrid(grid, rows, cols, anchors, padded.width / cols, iouThreshold);
-      // Back to the caller's pixels, clipped to the image.
-      return faces.flatMap((f) => {
-        const x0 = Math.max(0, f.x / size.scale);
-        const y0 = Math.max(0, f.y / size.scale);
-        const x1 = Math.min(width, (f.x + f.width) / size.scale);
-        const y1 = Math.min(height, (f.y + f.height) / size.scale);
-        return x1 > x0 && y1 > y0 ? [{ x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: f.score }] : [];
-      });
+      const { net: size, padded, scale } = paddedNetSize(width, height);
+      const grid = net.run({ rgb, width, height, net: size, padded, meanRgb: MEAN_RGB });
+      const rows = padded.height / STRIDE;
+      const cols = padded.width / STRIDE;
+      return toImagePixels(decodeGrid(grid, rows, cols, ANCHORS, STRIDE, IOU_THRESHOLD), width, height, scale);
     },
   };
+}
+
+/** Boxes in the network's pixels back to the caller's (÷ scale), clipped to the image. */
+export function toImagePixels(faces: DetectedFace[], width: number, height: number, scale: number): DetectedFace[] {
+  return faces.flatMap((f) => {
+    const x0 = Math.max(0, f.x / scale);
+    const y0 = Math.max(0, f.y / scale);
+    const x1 = Math.min(width, (f.x + f.width) / scale);
+    const y1 = Math.min(height, (f.y + f.height) / scale);
+    return x1 > x0 && y1 > y0 ? [{ x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: f.score }] : [];
+  });
 }

@@ -54,3 +54,18 @@ export function createFocalFinder(faces: FaceDetector | undefined): FocalFinder 
     return { face: face && roundPoint(face), saliency: saliency && roundPoint(saliency) };
   };
 }
+
+/**
+ * A focal finder that loads the face detector once, on its first use (so a render thread that
+ * never makes a face/auto crop never loads it); if it cannot load, saliency alone.
+ */
+export function lazyFocalFinder(load: () => Promise<FaceDetector>, onError: (err: unknown) => void = () => {}): FocalFinder {
+  let finder: Promise<FocalFinder> | undefined;
+  return async (image, orientation) => {
+    finder ??= load().then(
+      (d) => createFocalFinder(d),
+      (err) => (onError(err), createFocalFinder(undefined)),
+    );
+    return (await finder)(image, orientation);
+  };
+}

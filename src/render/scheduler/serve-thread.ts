@@ -6,6 +6,7 @@
  * src/hosts/deno/render-worker.ts (Web Worker), inline-thread.ts (no worker).
  */
 import { isHttpError } from '../../core/errors.js';
+import type { CodecModules } from '../codec-modules.js';
 import type { FocalFinder } from '../focal/find-focal.js';
 import { toImageData } from '../image-data.js';
 import { createJsquashRenderer, type JsquashRenderer } from '../jsquash-renderer.js';
@@ -22,12 +23,13 @@ export interface ServeOptions {
   /** Run after a large decode (codecs.ts); Node passes a full GC (hosts/node/expose-gc.ts). */
   collectGarbage?: () => void;
   /**
-   * Finds an original's focal point for a face/auto crop sent without one (focal/find-focal.ts).
-   * The thread's entry supplies it, because loading the face detector is platform work
-   * (hosts/node/face-model.ts, hosts/deno/face-model.ts); it should load on first use, so
-   * threads that never make such a crop never load TensorFlow.js. Without it those crops centre.
+   * Makes, from the codec modules the thread is given (the face kernel among them), what finds
+   * an original's focal point for a face/auto crop sent without one (focal/find-focal.ts). The
+   * thread's entry supplies it, because reading the detector's weights is platform work
+   * (hosts/node/face-model.ts, hosts/deno/face-model.ts); the finder should load on first use,
+   * so threads that never make such a crop never load the detector. Without it those crops centre.
    */
-  findFocal?: FocalFinder;
+  findFocal?: (modules: CodecModules) => FocalFinder;
 }
 
 const fromMessage = (m: MasterMessage): Master => ({ image: toImageData(m.data, m.width, m.height), factor: m.factor, info: m.info });
@@ -82,7 +84,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
   endpoint.listen((message) => {
     if ('init' in message) {
       init = message.init;
-      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: opts.collectGarbage, findFocal: opts.findFocal });
+      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: opts.collectGarbage, findFocal: opts.findFocal?.(init.modules) });
       ready = init.warmUp === false ? Promise.resolve() : renderer.warmUp();
       ready.then(
         () => endpoint.post({ ready: true }),

@@ -11,7 +11,7 @@ import type { Renderer } from '../../../src/core/ports.js';
 import { originalKey, variantPrefix } from '../../../src/core/storage-keys.js';
 import { loadFaceDetector } from '../../../src/hosts/node/face-model.js';
 import { createFocalFinder } from '../../../src/render/focal/find-focal.js';
-import { renderer as makeRenderer } from '../../render/helpers.js';
+import { codecModules, renderer as makeRenderer } from '../../render/helpers.js';
 import { createMemoryStore } from '../../support/memory-store.js';
 
 describe('backfill with g=auto', () => {
@@ -20,7 +20,7 @@ describe('backfill with g=auto', () => {
     const tenant = loadServiceConfig({ tenants: { faces: { gravity: 'auto' } } }).tenants.get('faces')!;
     const source = new Uint8Array(readFileSync(new URL('../../fixtures/faces/hopper-right.jpg', import.meta.url)));
     await store.put(originalKey('faces', 'p'), source, { metadata: { alpha: '0' } });
-    const find = createFocalFinder(await loadFaceDetector('wasm'));
+    const find = createFocalFinder(await loadFaceDetector((await codecModules()).faceNet));
     let detections = 0;
     const jsquash = await makeRenderer({ findFocal: (img, o) => (detections++, find(img, o)) });
     const renderer: Renderer = { render: (src, v) => jsquash.render(src, v) };

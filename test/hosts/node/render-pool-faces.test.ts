@@ -6,7 +6,8 @@ import { sniffImage } from '../../../src/core/image/sniff.js';
 import type { Variant } from '../../../src/core/variant.js';
 import { loadCodecModules } from '../../../src/hosts/node/load-wasm.js';
 import { createRenderPool, type RenderPool } from '../../../src/hosts/node/render-pool.js';
-import { DETECTOR_MEMORY_BYTES } from '../../../src/render/render-memory.js';
+import { decodeTraits } from '../../../src/render/decode-peak.js';
+import { DETECTOR_MEMORY_BYTES, renderPeakBytes } from '../../../src/render/render-memory.js';
 import { codecs, solid } from '../../render/helpers.js';
 
 const MiB = 1024 * 1024;
@@ -61,21 +62,24 @@ describe('render pool, face crops', () => {
 
 describe("render pool, the face detector's memory", () => {
   it('is reserved from the budget while a thread holds the detector, and given back by replacing an idle one when a render needs the room', async () => {
-    const pool = createRenderPool({ modules: await loadCodecModules(), size: 1, memoryBytes: DETECTOR_MEMORY_BYTES + 32 * MiB, masterBytes: 0 });
+    // A centre crop needs no detector, but this source's decode (interlaced: a PNG that decodes
+    // at full size) fits the budget only without the detector's reservation beside it.
+    const large = new Uint8Array(
+      await sharp({ create: { width: 2000, height: 2000, channels: 4, background: { r: 200, g: 100, b: 50, alpha: 1 } } })
+        .png({ progressive: true })
+        .toBuffer(),
+    );
+    const centre = { ...variant(64, 'center'), format: 'png' as const };
+    const info = sniffImage(large)!;
+    const need = renderPeakBytes({ ...info, ...decodeTraits(large, info) }, centre, 1, large.length);
+    const pool = createRenderPool({ modules: await loadCodecModules(), size: 1, memoryBytes: need + DETECTOR_MEMORY_BYTES - MiB, masterBytes: 0 });
     try {
       await pool.warmUp();
       expect(pool.stats().inflightBytes).toBe(0);
       await pool.render(fixture('hopper-left.jpg'), variant(128, 'auto'));
       expect(pool.stats().inflightBytes).toBe(DETECTOR_MEMORY_BYTES);
-      // A centre crop needs no detector, but this source's decode needs more than the 32 MiB left
-      // (interlaced: a PNG that decodes at full size).
-      const large = new Uint8Array(
-        await sharp({ create: { width: 3000, height: 3000, channels: 4, background: { r: 200, g: 100, b: 50, alpha: 1 } } })
-          .png({ progressive: true })
-          .toBuffer(),
-      );
       const recycled = pool.stats().recycled;
-      const out = await pool.render(large, { ...variant(64, 'center'), format: 'png' });
+      const out = await pool.render(large, centre);
       expect(sniffImage(out.body)).toMatchObject({ width: 64, height: 64 });
       expect(pool.stats().recycled).toBe(recycled + 1);
       expect(pool.stats().inflightBytes).toBe(0);

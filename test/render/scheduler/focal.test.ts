@@ -35,7 +35,7 @@ async function wideSource(): Promise<Uint8Array> {
 }
 
 async function scheduler(findFocal?: FocalFinder) {
-  const s = createRenderScheduler({ modules: await codecModules(), startThread: () => startInlineThread({ findFocal }) });
+  const s = createRenderScheduler({ modules: await codecModules(), startThread: () => startInlineThread({ findFocal: findFocal && (() => findFocal) }) });
   await s.warmUp();
   return s;
 }

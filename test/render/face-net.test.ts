@@ -1,0 +1,79 @@
+/**
+ * The face kernel (wasm/face_net.wasm, render/focal/face-net.ts) against the same weights on
+ * TensorFlow.js (test/support/tfjs-face-detector.ts: the pass the service ran before the
+ * kernel), on every photo of the labelled set as the focal finder gives it to the detector.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LIMIT_DEFAULTS } from '../../src/core/config/service-config.js';
+import { loadFaceDetector } from '../../src/hosts/node/face-model.js';
+import { createCodecs } from '../../src/render/codecs.js';
+import { decodeSource } from '../../src/render/decode-source.js';
+import type { DetectedFace, FaceDetector } from '../../src/render/focal/face-detector.js';
+import { MEAN_RGB, paddedNetSize } from '../../src/render/focal/face-detector.js';
+import { createFaceNet, weightsForKernel } from '../../src/render/focal/face-net.js';
+import { detectFaces, detectionImage } from '../../src/render/focal/find-focal.js';
+import { loadTfjsFaceDetector } from '../support/tfjs-face-detector.js';
+import { codecModules } from './helpers.js';
+
+const DIR = new URL('../fixtures/faces/', import.meta.url).pathname;
+const MODEL = new URL('../../node_modules/@vladmandic/face-api/model/', import.meta.url).pathname;
+const CASES = (JSON.parse(readFileSync(`${DIR}faces.json`, 'utf8')) as { cases: { file: string }[] }).cases;
+
+const iou = (a: DetectedFace, b: DetectedFace) => {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0;
+  return (w * h) / (a.width * a.height + b.width * b.height - w * h);
+};
+
+const weights = () => weightsForKernel(readFileSync(`${MODEL}tiny_face_detector_model.bin`), JSON.parse(readFileSync(`${MODEL}tiny_face_detector_model-weights_manifest.json`, 'utf8')));
+
+let kernel: FaceDetector;
+let tfjs: FaceDetector;
+beforeAll(async () => {
+  kernel = await loadFaceDetector((await codecModules()).faceNet);
+  tfjs = await loadTfjsFaceDetector('wasm');
+}, 60_000);
+
+describe('the face kernel finds what TensorFlow.js finds with the same weights', () => {
+  it('on every photo of the labelled set: the same faces, boxes at IoU ≥ 0.95, scores within 0.01', async () => {
+    const codecs = createCodecs(await codecModules());
+    let faces = 0;
+    for (const c of CASES) {
+      const { image, info } = await decodeSource(codecs, new Uint8Array(readFileSync(DIR + c.file)), LIMIT_DEFAULTS, {});
+      const small = detectionImage(image, info.orientation);
+      const [ours, reference] = [await detectFaces(kernel, small), await detectFaces(tfjs, small)];
+      expect(ours.length, c.file).toBe(reference.length);
+      for (const r of reference) {
+        const best = ours.reduce((a, b) => (iou(a, r) >= iou(b, r) ? a : b));
+        expect(iou(best, r), `${c.file} ${JSON.stringify(r)}`).toBeGreaterThanOrEqual(0.95);
+        expect(Math.abs(best.score - r.score), c.file).toBeLessThanOrEqual(0.01);
+      }
+      faces += reference.length;
+    }
+    // The set's 13 labelled faces, and nothing on the two photos without one.
+    expect(faces).toBe(13);
+  }, 120_000);
+});
+
+describe('the kernel module', () => {
+  it('refuses weights that are not the tiny face detector', async () => {
+    const module = (await codecModules()).faceNet;
+    expect(() => createFaceNet(module, weights().subarray(1))).toThrow(/not the tiny face detector/);
+  });
+
+  it('refuses inputs past its bounds instead of growing without limit', async () => {
+    const net = createFaceNet((await codecModules()).faceNet, weights());
+    const rgb = new Uint8Array(64 * 64 * 3);
+    const ok = { rgb, width: 64, height: 64, net: { width: 64, height: 64 }, padded: { width: 64, height: 64 }, meanRgb: MEAN_RGB };
+    expect(net.run(ok)).toHaveLength(2 * 2 * 25);
+    expect(() => net.run({ ...ok, padded: { width: 70, height: 64 } })).toThrow(/out of bounds/);
+    expect(() => net.run({ ...ok, padded: { width: 2048, height: 64 }, net: { width: 2048, height: 64 } })).toThrow(/out of bounds/);
+    expect(() => net.run({ ...ok, width: 65 })).toThrow(/out of bounds/);
+    // The largest input the finder gives it (320 × 960) runs, in a few MiB.
+    const big = paddedNetSize(960, 320);
+    expect(net.run({ rgb: new Uint8Array(960 * 320 * 3), width: 960, height: 320, ...big, meanRgb: MEAN_RGB })).toHaveLength((big.padded.width / 32) * (big.padded.height / 32) * 25);
+    expect(net.memoryBytes()).toBeLessThan(16 * 1024 * 1024);
+  });
+});
