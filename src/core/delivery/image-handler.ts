@@ -40,9 +40,10 @@ export interface ImageHandlerDeps {
   recover?: (err: unknown, request: Request) => Response | undefined;
   /**
    * Receives the stage timings the answer's Server-Timing carries, as numbers (stageTimings),
-   * for a host that logs them: cheaper than parsing the header back.
+   * and the answer's headers as built (a plain object, lowercase names), for a host that logs
+   * them: cheaper than parsing the header back or reading the Response's headers one by one.
    */
-  onStageTimings?: (timings: Record<string, number>) => void;
+  onAnswer?: (timings: Record<string, number>, headers: Record<string, string>) => void;
   /**
    * Remembers what parse → canonicalize → authorize decided per URL and headers, for a host
    * that answers the same URLs many times in one process (request/resolve-memo.ts). Only with
@@ -121,13 +122,14 @@ export function createImageHandler(deps: ImageHandlerDeps) {
       negotiated: variant.negotiated,
     });
     headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced);
-    deps.onStageTimings?.(stageTimings(state, value, coalesced));
 
     if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
       delete headers['content-type'];
+      deps.onAnswer?.(stageTimings(state, value, coalesced), headers);
       return new Response(null, { status: 304, headers });
     }
     headers['content-length'] = String(value.body.byteLength);
+    deps.onAnswer?.(stageTimings(state, value, coalesced), headers);
     const body = request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>);
     return new Response(body, { status: value.status, headers });
   };
