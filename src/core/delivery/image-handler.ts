@@ -107,13 +107,14 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
     let result: CacheResult;
     try {
-      result = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
+      // The body only passes through: a cache that can hand it over as a stream need not read it in.
+      result = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), { ...edgeTtl(tenant, deps.config.cache), stream: true });
     } catch (err) {
       const answer = deps.recover?.(err, request);
       if (answer) return answer;
       throw err;
     }
-    const { value, state, coalesced } = result;
+    const { value, state, coalesced, stream } = result;
 
     const headers = variantHeaders(value, {
       key,
@@ -126,11 +127,20 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
       delete headers['content-type'];
       deps.onAnswer?.(stageTimings(state, value, coalesced), headers);
+      dropStream(stream);
       return new Response(null, { status: 304, headers });
     }
-    headers['content-length'] = String(value.body.byteLength);
+    headers['content-length'] = String(stream ? stream.length : value.body.byteLength);
     deps.onAnswer?.(stageTimings(state, value, coalesced), headers);
-    const body = request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>);
-    return new Response(body, { status: value.status, headers });
+    if (request.method === 'HEAD') {
+      dropStream(stream);
+      return new Response(null, { status: value.status, headers });
+    }
+    return new Response(stream ? stream.body : (value.body as Uint8Array<ArrayBuffer>), { status: value.status, headers });
   };
+}
+
+/** A cache's body stream that will not be sent (304, HEAD): released instead of left open. */
+function dropStream(stream: CacheResult['stream']): void {
+  stream?.body.cancel().catch(() => {});
 }
