@@ -96,7 +96,7 @@ async function answer(event, c0, t0) {
     'content-length': String(length),
   };
   headers['server-timing'] = 'n;desc=' + served + ', cache;desc="HIT", wall;dur=' + (performance.now() - t0).toFixed(3) + ', cpu;dur=' + (vCpuTime() - c0);
-  return new Response(body, { headers });
+  return new Response(body, { headers, manualFramingHeaders: true });
 }
 addEventListener('fetch', (event) => {
   const c0 = vCpuTime();

@@ -136,7 +136,11 @@ export function createImageHandler(deps: ImageHandlerDeps) {
       dropStream(stream);
       return new Response(null, { status: value.status, headers });
     }
-    return new Response(stream ? stream.body : (value.body as Uint8Array<ArrayBuffer>), { status: value.status, headers });
+    if (!stream) return new Response(value.body as Uint8Array<ArrayBuffer>, { status: value.status, headers });
+    // Fastly's Response drops a Content-Length given with a stream body (and sends it chunked)
+    // unless told the headers frame it; the length is the stored body's own. Others ignore the field.
+    const init: ResponseInit & { manualFramingHeaders?: boolean } = { status: value.status, headers, manualFramingHeaders: true };
+    return new Response(stream.body, init);
   };
 }
 
