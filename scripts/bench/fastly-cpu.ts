@@ -132,7 +132,7 @@ async function serve(wasm: string, toml: string): Promise<Served> {
   let text = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => void (text += d));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 150_000;
+  const deadline = Date.now() + 300_000;
   for (;;) {
     try {
       await (await fetch(`${base}/healthz`)).arrayBuffer();
