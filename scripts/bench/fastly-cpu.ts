@@ -24,6 +24,11 @@ const KEY = 'bench-signing-key-0123456789abcdef';
 /** Targets of the issue this bench answers (edge CPU per hit). */
 const TARGET_HIT_MS = 1.5;
 const TARGET_SIGNED_MS = 2;
+/** The headline kinds: name, kind, target. */
+const HIT_KINDS = [
+  ['cached HIT', 'hit', TARGET_HIT_MS],
+  ['signed HIT (HMAC verified first)', 'signed', TARGET_SIGNED_MS],
+] as const;
 
 /** Reference 1: same sandbox reuse as the service, 4 KiB from memory, nothing else. */
 const minimalHandler = (options: SandboxOptions) => `
@@ -295,42 +300,24 @@ avatar_edge_secrets = [
         `"minimal" answers 4 KiB from memory; "same host calls" makes the host calls of our HIT and nothing else, the service's way (request URL and headers, client address and rate-limit check, ` +
         `one Core Cache transaction lookup of a stored 4 KiB body handed on as Core Cache's stream, the response with the service's headers, one log line). ${n} warm requests of each kind; vCpuTime() differences in whole ms, so the means (± 95 % interval) are the figures.`,
       headlines: [
-        {
-          metric: 'cached HIT, our code (ours − same host calls)',
-          ours: diffCell(cpus('hit'), cpus('same')),
+        ...HIT_KINDS.map(([name, k, target]) => ({
+          metric: `${name}, our code (ours − same host calls)`,
+          ours: diffCell(cpus(k), cpus('same')),
           reference: cpuCell(cpus('same')),
           referenceName: 'same host calls, whole request',
-          ratio: `ours ${f2(mean(cpus('hit')))} ms`,
-          target: `≤ ${TARGET_HIT_MS} ms`,
-          met: own('hit') <= TARGET_HIT_MS,
-        },
-        {
-          metric: 'signed HIT, our code (ours − same host calls)',
-          ours: diffCell(cpus('signed'), cpus('same')),
-          reference: cpuCell(cpus('same')),
-          referenceName: 'same host calls, whole request',
-          ratio: `ours ${f2(mean(cpus('signed')))} ms`,
-          target: `≤ ${TARGET_SIGNED_MS} ms`,
-          met: own('signed') <= TARGET_SIGNED_MS,
-        },
-        {
-          metric: 'cached HIT, all of it (host calls included)',
-          ours: cpuCell(cpus('hit')),
+          ratio: `ours ${f2(mean(cpus(k)))} ms`,
+          target: `≤ ${target} ms`,
+          met: own(k) <= target,
+        })),
+        ...HIT_KINDS.map(([name, k, target]) => ({
+          metric: `${name}, all of it (host calls included)`,
+          ours: cpuCell(cpus(k)),
           reference: cpuCell(cpus('minimal')),
           referenceName: 'minimal handler',
-          ratio: `${f2(mean(cpus('hit')) - mean(cpus('minimal')))} ms more`,
-          target: `≤ ${TARGET_HIT_MS} ms`,
-          met: mean(cpus('hit')) <= TARGET_HIT_MS,
-        },
-        {
-          metric: 'signed HIT, all of it (host calls included)',
-          ours: cpuCell(cpus('signed')),
-          reference: cpuCell(cpus('minimal')),
-          referenceName: 'minimal handler',
-          ratio: `${f2(mean(cpus('signed')) - mean(cpus('minimal')))} ms more`,
-          target: `≤ ${TARGET_SIGNED_MS} ms`,
-          met: mean(cpus('signed')) <= TARGET_SIGNED_MS,
-        },
+          ratio: `${f2(mean(cpus(k)) - mean(cpus('minimal')))} ms more`,
+          target: `≤ ${target} ms`,
+          met: mean(cpus(k)) <= target,
+        })),
       ],
       tables: [
         {
