@@ -94,11 +94,27 @@ export interface CacheResult {
   state: CacheState;
   /** A MISS that waited for another request's load of the same key instead of loading. */
   coalesced?: boolean;
+  /**
+   * The body as the cache's own stream, handed over instead of read (only when the caller
+   * asked, CacheOptions.stream): `value.body` is then empty and `length` is the body's size.
+   */
+  stream?: { body: ReadableStream<Uint8Array>; length: number };
+}
+
+export interface CacheOptions {
+  ttl: number;
+  swr: number;
+  /**
+   * The caller sends the body on as it is and never reads `value.body`: a cache that stores
+   * bodies outside JavaScript may then answer a hit with a stream (CacheResult.stream) instead
+   * of reading the bytes in. The one consumer of that stream is the caller.
+   */
+  stream?: boolean;
 }
 
 /** The response cache in front of the loader. Must collapse concurrent misses for one key. */
 export interface VariantCache {
-  getOrLoad(key: string, load: () => Promise<VariantBody>, opts: { ttl: number; swr: number }): Promise<CacheResult>;
+  getOrLoad(key: string, load: () => Promise<VariantBody>, opts: CacheOptions): Promise<CacheResult>;
   /** The entry under `key` if one may still be served (fresh or stale), without loading, counting or touching its recency. */
   peek?(key: string): VariantBody | undefined;
   /** Purges every entry tagged with any of `keys`; soft marks them stale (served while refetching). */

@@ -54,6 +54,9 @@ export interface LoggedExchange {
   cache: string;
   durationMs: number;
   timings: Record<string, number>;
+  /** loggedUrl(pathname, search) and droppedParams(search), when the host already has them (it keeps them per URL). */
+  loggedUrl?: string;
+  dropped?: string[];
 }
 
 /** The access log line of a request, on every host (the Fastly edge adds its own fields). */
@@ -65,7 +68,7 @@ export function accessLogRecord(x: LoggedExchange): AccessLogRecord {
     time: x.time,
     requestId: requestIdFor(x.request.headers.get('x-request-id')),
     method,
-    url: loggedUrl(x.pathname, x.search),
+    url: x.loggedUrl ?? loggedUrl(x.pathname, x.search),
     route: x.route,
     status: x.status,
     tenant: x.tenant,
@@ -75,7 +78,7 @@ export function accessLogRecord(x: LoggedExchange): AccessLogRecord {
     bytes: method === 'HEAD' || x.status === 304 || x.status === 204 ? 0 : length !== undefined ? Number(length) : null,
     durationMs: Math.round(x.durationMs * 100) / 100,
     timings: x.timings,
-    dropped: x.route === 'image' ? droppedParams(x.search) : [],
+    dropped: x.dropped ?? (x.route === 'image' ? droppedParams(x.search) : []),
   };
 }
 

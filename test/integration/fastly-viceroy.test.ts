@@ -242,6 +242,22 @@ describe.skipIf(!RUN)('Fastly service under Viceroy', () => {
     expect(renders).toBe(1);
   });
 
+  it("answers a hit with the whole body and its Content-Length (the body is Core Cache's stream, never read in)", async () => {
+    await (await get('/demo/hopper?w=128&h=128')).arrayBuffer();
+    const bodies: Buffer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const hit = await get('/demo/hopper?w=128&h=128');
+      expect(hit.headers.get('x-cache')).toBe('HIT');
+      expect(hit.headers.get('transfer-encoding')).toBeNull();
+      const body = Buffer.from(await hit.arrayBuffer());
+      expect(hit.headers.get('content-length')).toBe(String(body.byteLength));
+      bodies.push(body);
+    }
+    const facts = imageFacts(bodies[0]!);
+    expect([facts.format, facts.width, facts.height]).toEqual(['webp', 128, 128]);
+    expect(bodies[1]!.equals(bodies[0]!)).toBe(true);
+  });
+
   it('gives junk, reordered and differently-cased params the same cached object (Core Cache hit)', async () => {
     const first = await get('/demo/hopper?w=128&h=128');
     const junk = await get('/demo/hopper?utm_source=mail&H=120&cb=12345&W=100&fit=COVER');

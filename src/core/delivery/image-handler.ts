@@ -40,9 +40,10 @@ export interface ImageHandlerDeps {
   recover?: (err: unknown, request: Request) => Response | undefined;
   /**
    * Receives the stage timings the answer's Server-Timing carries, as numbers (stageTimings),
-   * for a host that logs them: cheaper than parsing the header back.
+   * and the answer's headers as built (a plain object, lowercase names), for a host that logs
+   * them: cheaper than parsing the header back or reading the Response's headers one by one.
    */
-  onStageTimings?: (timings: Record<string, number>) => void;
+  onAnswer?: (timings: Record<string, number>, headers: Record<string, string>) => void;
   /**
    * Remembers what parse → canonicalize → authorize decided per URL and headers, for a host
    * that answers the same URLs many times in one process (request/resolve-memo.ts). Only with
@@ -106,13 +107,14 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
     let result: CacheResult;
     try {
-      result = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), edgeTtl(tenant, deps.config.cache));
+      // The body only passes through: a cache that can hand it over as a stream need not read it in.
+      result = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), { ...edgeTtl(tenant, deps.config.cache), stream: true });
     } catch (err) {
       const answer = deps.recover?.(err, request);
       if (answer) return answer;
       throw err;
     }
-    const { value, state, coalesced } = result;
+    const { value, state, coalesced, stream } = result;
 
     const headers = variantHeaders(value, {
       key,
@@ -121,14 +123,28 @@ export function createImageHandler(deps: ImageHandlerDeps) {
       negotiated: variant.negotiated,
     });
     headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced);
-    deps.onStageTimings?.(stageTimings(state, value, coalesced));
 
     if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
       delete headers['content-type'];
+      deps.onAnswer?.(stageTimings(state, value, coalesced), headers);
+      dropStream(stream);
       return new Response(null, { status: 304, headers });
     }
-    headers['content-length'] = String(value.body.byteLength);
-    const body = request.method === 'HEAD' ? null : (value.body as Uint8Array<ArrayBuffer>);
-    return new Response(body, { status: value.status, headers });
+    headers['content-length'] = String(stream ? stream.length : value.body.byteLength);
+    deps.onAnswer?.(stageTimings(state, value, coalesced), headers);
+    if (request.method === 'HEAD') {
+      dropStream(stream);
+      return new Response(null, { status: value.status, headers });
+    }
+    if (!stream) return new Response(value.body as Uint8Array<ArrayBuffer>, { status: value.status, headers });
+    // Fastly's Response drops a Content-Length given with a stream body (and sends it chunked)
+    // unless told the headers frame it; the length is the stored body's own. Others ignore the field.
+    const init: ResponseInit & { manualFramingHeaders?: boolean } = { status: value.status, headers, manualFramingHeaders: true };
+    return new Response(stream.body, init);
   };
+}
+
+/** A cache's body stream that will not be sent (304, HEAD): released instead of left open. */
+function dropStream(stream: CacheResult['stream']): void {
+  stream?.body.cancel().catch(() => {});
 }

@@ -1,6 +1,6 @@
 import { CoreCache, type TransactionCacheEntry } from 'fastly:cache';
 import { HttpError } from '../../core/errors.js';
-import type { CacheResult, VariantBody, VariantCache } from '../../core/ports.js';
+import type { CacheOptions, CacheResult, VariantBody, VariantCache } from '../../core/ports.js';
 import { BackendLimitError } from './backend-budget.js';
 import { createFastlyPurger } from './purger.js';
 
@@ -77,16 +77,26 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
     },
   };
 
-  async function lookupOrLoad(key: string, load: () => Promise<VariantBody>, { ttl, swr }: { ttl: number; swr: number }): Promise<CacheResult> {
+  async function lookupOrLoad(key: string, load: () => Promise<VariantBody>, { ttl, swr, stream }: CacheOptions): Promise<CacheResult> {
     const sie = opts.staleIfError ?? 0;
     const entry = CoreCache.transactionLookup(CACHE_KEY_PREFIX + key);
     const state = entry.state();
     if (state.found() && state.usable()) {
-      const value = await readEntry(entry);
       if (!state.stale() || !state.mustInsertOrUpdate()) {
+        const served = state.stale() ? 'STALE' : 'HIT';
+        // A caller that only sends the body on gets Core Cache's own stream: reading 4 KiB in
+        // through a Response costs more than everything else a hit does.
+        const length = stream ? entry.length() : null;
+        if (length !== null) {
+          const handed = { value: { ...metaOf(entry), body: EMPTY, timings: {} }, state: served, stream: { body: entry.body(), length } } satisfies CacheResult;
+          entry.close();
+          return handed;
+        }
+        const value = await readEntry(entry);
         entry.close();
-        return { value, state: state.stale() ? 'STALE' : 'HIT' };
+        return { value, state: served };
       }
+      const value = await readEntry(entry);
       if (withinSwr(entry)) {
         if (opts.waitUntil) {
           // This request was chosen to refresh the stale object; the others keep getting stale copies meanwhile.
@@ -206,8 +216,16 @@ function readMeta(entry: { userMetadata(): ArrayBuffer }): StoredMeta {
   return JSON.parse(new TextDecoder().decode(entry.userMetadata())) as StoredMeta;
 }
 
-async function readEntry(entry: TransactionCacheEntry): Promise<VariantBody> {
+const EMPTY = new Uint8Array(0);
+
+/** The stored metadata as a VariantBody's fields (the swr window is the cache's own). */
+function metaOf(entry: TransactionCacheEntry): Omit<StoredMeta, 'swr'> {
   const { swr: _swr, ...meta } = readMeta(entry);
+  return meta;
+}
+
+async function readEntry(entry: TransactionCacheEntry): Promise<VariantBody> {
+  const meta = metaOf(entry);
   const body = new Uint8Array(await new Response(entry.body()).arrayBuffer());
   return { ...meta, body, timings: {} };
 }

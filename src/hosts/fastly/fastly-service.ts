@@ -187,14 +187,20 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       const s = await settings();
       const tenant = firstSegment(req.url);
       checkClient(tenant, ctx.clientAddress, limitFor(s.rateLimits, tenant));
-      const loader = await loaderFor(s, false);
+      // A hit never asks the loader: it is made on first use (a miss, or fmt=auto asking for the original's facts).
+      let made: Promise<VariantLoader> | undefined;
+      const lazy = () => (made ??= loaderFor(s, false));
+      const loader: VariantLoader = { load: async (v, o) => (await lazy()).load(v, o), facts: async (tenant, id) => (await lazy()).facts(tenant, id) };
       const res = await createImageHandler({
         config: s.config,
         cache: cacheFor(s),
         loader,
         authorize,
         memo,
-        onStageTimings: (timings) => void (facts.timings = timings),
+        onAnswer: (timings, headers) => {
+          facts.timings = timings;
+          facts.headers = headers;
+        },
       })(req);
       return withCpuTiming(res, facts.cpuStart);
     };

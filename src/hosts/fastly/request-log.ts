@@ -1,7 +1,7 @@
 import { env } from 'fastly:env';
 import { Logger } from 'fastly:logger';
 import { cpuSince } from './cpu-time.js';
-import { type AccessLogRecord, accessLogRecord, cacheLabel, parseServerTiming, routeOf, variantParts } from '../../observability/access-log.js';
+import { type AccessLogRecord, accessLogRecord, cacheLabel, droppedParams, loggedUrl, parseServerTiming, routeOf, variantParts } from '../../observability/access-log.js';
 
 /** The log endpoint every request's line goes to: fastly.toml's [setup.log_endpoints] names it; Viceroy prints its lines. */
 export const LOG_ENDPOINT = 'avatar_edge_log';
@@ -46,7 +46,15 @@ export interface LoggedFacts {
   cpuStart?: number;
   /** The stage timings the response's Server-Timing carries, as numbers; unset: parsed from the header. */
   timings?: Record<string, number>;
+  /**
+   * The answer's headers as the handler built them (lowercase names, a plain object), read
+   * instead of the Response's: each read of those may be a host call. Unset: the Response's.
+   */
+  headers?: Record<string, string>;
 }
+
+/** The POP of this sandbox (the same for all its requests), read on its first logged request. */
+let sandboxPop: string | undefined;
 
 /** Runs a handler and logs its line; the line is built from the response's own headers and `facts`. */
 export async function logged(request: Request, handle: () => Promise<Response>, log: RequestLog, facts: LoggedFacts = {}): Promise<Response> {
@@ -54,7 +62,14 @@ export async function logged(request: Request, handle: () => Promise<Response>, 
   const t = new Date().toISOString();
   let res = await handle();
   try {
-    const line = lineFor(request, res, t, performance.now() - t0, cpuSince(facts.cpuStart), facts.timings);
+    sandboxPop ??= env('FASTLY_POP') ?? '';
+    const line = lineFor(request, res, {
+      time: t,
+      ms: performance.now() - t0,
+      pop: sandboxPop,
+      ...(facts.timings ? { timings: facts.timings } : {}),
+      ...(facts.headers ? { headers: facts.headers } : {}),
+    });
     if (res.status >= 400 && (res.headers.get('content-type') ?? '').includes('json')) {
       // Errors are small JSON {code, message}: the code is what makes the line useful. Read
       // and re-wrapped (the runtime's Response has no clone()).
@@ -63,6 +78,9 @@ export async function logged(request: Request, handle: () => Promise<Response>, 
       const code = (JSON.parse(new TextDecoder().decode(body)) as { code?: unknown }).code;
       if (typeof code === 'string') line.code = code;
     }
+    // Read last, so the figure covers the line itself too.
+    const cpu = cpuSince(facts.cpuStart);
+    if (cpu !== undefined) line.cpu = cpu;
     log(line);
   } catch {
     // A broken logger is not the client's problem.
@@ -70,35 +88,81 @@ export async function logged(request: Request, handle: () => Promise<Response>, 
   return res;
 }
 
-/**
- * The line of one request, from the request and the response's own headers. No fastly:compute
- * call in here (the caller passes `cpu`): snapshot-warmup.ts runs it at build time, where
- * vCpuTime() aborts the build. `timings`, when the caller has them, saves parsing the
- * Server-Timing header back.
- */
-export function lineFor(request: Request, res: Response, time: string, ms: number, cpu?: number, timings?: Record<string, number>): RequestLogLine {
-  const { pathname, search } = new URL(request.url);
+/** What lineFor is given beside the request and its answer. */
+export interface LineFacts {
+  /** When the request came in (ISO 8601). */
+  time: string;
+  /** Its duration so far, ms. */
+  ms: number;
+  /** The POP; unset: read from the environment. */
+  pop?: string;
+  /** The stage timings, as numbers; unset: parsed from the answer's Server-Timing. */
+  timings?: Record<string, number>;
+  /** The answer's headers as built (LoggedFacts.headers); unset: the Response's. */
+  headers?: Record<string, string>;
+}
+
+/** What a log line takes from the URL alone; the same for every request of that URL. */
+interface UrlFacts {
+  pathname: string;
+  search: string;
+  route: string;
+  url: string;
+  dropped: string[];
+  /** The tenant named by the path, for a line whose answer names no variant. */
+  pathTenant: string;
+}
+
+/** URLs seen by this sandbox (a repeated avatar is the common case), at most MAX_LOGGED_URLS, oldest out. */
+const urls = new Map<string, UrlFacts>();
+export const MAX_LOGGED_URLS = 1000;
+
+function urlFacts(raw: string): UrlFacts {
+  const known = urls.get(raw);
+  if (known) return known;
+  const { pathname, search } = new URL(raw);
   const route = routeOf(pathname);
-  const h = (n: string) => res.headers.get(n) ?? undefined;
   const segments = pathname.split('/');
-  const line: RequestLogLine = {
-    ...accessLogRecord({
-      time,
-      request,
-      pathname,
-      search,
-      route,
-      status: res.status,
-      header: h,
-      tenant: variantParts(h('x-variant') ?? '').tenant || (route === 'image' ? (segments[1] ?? '') : route === 'render' ? (segments[2] ?? '') : ''),
-      cache: cacheLabel(h('x-cache')),
-      durationMs: ms,
-      timings: timings ?? parseServerTiming(h('server-timing')).timings,
-    }),
-    pop: env('FASTLY_POP') ?? '',
+  const facts: UrlFacts = {
+    pathname,
+    search,
+    route,
+    url: loggedUrl(pathname, search),
+    dropped: Object.freeze(route === 'image' ? droppedParams(search) : []) as string[],
+    pathTenant: route === 'image' ? (segments[1] ?? '') : route === 'render' ? (segments[2] ?? '') : '',
   };
+  if (urls.size >= MAX_LOGGED_URLS) urls.delete(urls.keys().next().value!);
+  urls.set(raw, facts);
+  return facts;
+}
+
+/**
+ * The line of one request, from the request and the response's headers (or the headers the
+ * handler built, `facts.headers`). No fastly:compute call in here (the caller adds `cpu`):
+ * snapshot-warmup.ts runs it at build time, where vCpuTime() aborts the build. What depends on
+ * the URL alone (route, logged URL, dropped parameters) is worked out once per URL.
+ */
+export function lineFor(request: Request, res: Response, facts: LineFacts): RequestLogLine {
+  const u = urlFacts(request.url);
+  const known = facts.headers;
+  const h = known ? (n: string) => known[n] : (n: string) => res.headers.get(n) ?? undefined;
+  const line = accessLogRecord({
+    time: facts.time,
+    request,
+    pathname: u.pathname,
+    search: u.search,
+    route: u.route,
+    loggedUrl: u.url,
+    dropped: u.dropped,
+    status: res.status,
+    header: h,
+    tenant: variantParts(h('x-variant') ?? '').tenant || u.pathTenant,
+    cache: cacheLabel(h('x-cache')),
+    durationMs: facts.ms,
+    timings: facts.timings ?? parseServerTiming(h('server-timing')).timings,
+  }) as RequestLogLine;
+  line.pop = facts.pop ?? env('FASTLY_POP') ?? '';
   const stale = h('x-stale-reason');
   if (stale) line.stale = stale;
-  if (cpu !== undefined) line.cpu = cpu;
   return line;
 }

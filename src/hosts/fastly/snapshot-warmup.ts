@@ -73,13 +73,17 @@ export async function warmUpSnapshot(log: (msg: string) => void = hostLog): Prom
     const tenant = settings.config.tenants.get('warm-signed')!;
     const signed = await signUrl({ tenant, id: 'id', params: { w: 64, h: 64, fmt: 'webp' }, kid: 'k1', base: 'https://warm.invalid' });
     let timings: Record<string, number> = {};
+    let headers: Record<string, string> = {};
     const handler = createImageHandler({
       config: settings.config,
       cache: { getOrLoad: async () => ({ value: cachedBody, state: 'HIT' }), purge: async () => ({ purged: 0 }) },
       loader: { load: async () => cachedBody, facts: async () => ({ alpha: false, animated: false }) },
       authorize: createAuthorizer({ hmac: rememberedHmac() }),
       memo: createResolveMemo(),
-      onStageTimings: (t) => void (timings = t),
+      onAnswer: (t, h) => {
+        timings = t;
+        headers = h;
+      },
     });
     const requests = [
       requestLike('https://warm.invalid/warm/id?w=64&h=64', { accept: 'image/avif,image/webp,*/*' }),
@@ -89,7 +93,10 @@ export async function warmUpSnapshot(log: (msg: string) => void = hostLog): Prom
     ];
     await withStandIns(async () => {
       // Twice: the second round answers from the memo, as a repeated URL does.
-      for (const request of [...requests, ...requests]) JSON.stringify(lineFor(request, await handler(request), new Date().toISOString(), 0, 0, timings));
+      for (const request of [...requests, ...requests]) {
+        const res = await handler(request);
+        JSON.stringify(lineFor(request, res, { time: new Date().toISOString(), ms: 0, pop: '', timings, headers }));
+      }
     });
   } catch (err) {
     log(`snapshot warm-up failed (requests still work, each paying for the first-use work itself): ${err instanceof Error ? err.message : String(err)}`);

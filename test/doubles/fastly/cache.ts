@@ -100,6 +100,9 @@ export class TransactionCacheEntry {
   body() {
     return new Response(this.entry!.body as Uint8Array<ArrayBuffer>).body!;
   }
+  length() {
+    return this.entry!.body.byteLength;
+  }
   insert(opts: { maxAge: number; staleWhileRevalidate?: number; surrogateKeys?: string[]; userMetadata?: string }) {
     return new BodyWriter((body) => {
       coreCacheDouble.entries.set(this.key, {
