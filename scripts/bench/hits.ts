@@ -1,9 +1,12 @@
 /**
  * Hits suite: a cached 128 px avatar from our Node host vs nginx serving the same bytes as a
- * static file (the practical ceiling on this machine): throughput at saturation (autocannon,
- * 32 connections) and latency at one fixed offered rate for every server (lib/paced-load.ts).
+ * static file (the practical ceiling on this machine), and vs the same app served through a
+ * maintained adapter (@hono/node-server, children/hono-serve.ts): throughput at saturation
+ * (autocannon, 32 connections), and latency and the server's CPU time per request at one fixed
+ * offered rate for every server (lib/paced-load.ts, lib/proc.ts).
  */
 import { execFileSync, spawn, execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { freePort } from '../lib/free-port.js';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,7 @@ import { REPO } from './lib/corpus.js';
 import { type LoadResult, load } from './lib/load.js';
 import { mergePaced, type PacedResult, pacedLoad } from './lib/paced-load.js';
 import type { SuiteReport } from './lib/report.js';
+import { mainThreadCpuMsOf, treeCpuMsOf } from './lib/proc.js';
 import { fmt, intFmt, kb, ms, ratio } from './lib/stats.js';
 import { signUrl } from '../../src/core/auth/index.js';
 import { loadServiceConfig } from '../../src/core/config/service-config.js';
@@ -39,7 +43,7 @@ function ensureNginx(): string {
   return bin;
 }
 
-async function withNginx<T>(body: Uint8Array, f: (url: string) => Promise<T>): Promise<T> {
+async function withNginx<T>(body: Uint8Array, f: (url: string, pid: number) => Promise<T>): Promise<T> {
   const bin = ensureNginx();
   const dir = await mkdtemp(join(tmpdir(), 'avatar-nginx-'));
   await mkdir(join(dir, 'www'));
@@ -78,7 +82,7 @@ http {
       if (i > 100 || proc.exitCode !== null) throw new Error(`nginx did not start (see ${dir}/error.log)`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    return await f(url);
+    return await f(url, proc.pid!);
   } finally {
     proc.kill('SIGQUIT');
     await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
@@ -86,12 +90,12 @@ http {
   }
 }
 
-async function withBareNode<T>(body: Uint8Array, f: (url: string) => Promise<T>): Promise<T> {
+async function withBareNode<T>(body: Uint8Array, f: (url: string, pid: number) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'avatar-bare-'));
   await writeFile(join(dir, 'avatar.webp'), body);
   const child = await startChild('scripts/bench/children/bare-node.ts', [join(dir, 'avatar.webp')]);
   try {
-    return await f(child.ready.url as string);
+    return await f(child.ready.url as string, child.proc.pid!);
   } finally {
     await child.stop();
     await rm(dir, { recursive: true, force: true });
@@ -115,8 +119,11 @@ function bundledOurHost(): string {
   return ourHostBundle;
 }
 
-/** Our host in a fresh process: warm the variant, check it is a hit, then measure it. */
-async function withOurs<T>(path: string | ((url: string) => Promise<string>), env: Record<string, string>, f: (url: string, path: string, body: Uint8Array) => Promise<T>): Promise<T> {
+/**
+ * Our host in a fresh process: warm the variant, check it is a hit, then measure it. With
+ * BENCH_ADAPTER=hono in `env` the same app, wiring and warm-up, served through @hono/node-server.
+ */
+async function withOurs<T>(path: string | ((url: string) => Promise<string>), env: Record<string, string>, f: (url: string, path: string, body: Uint8Array, pid: number) => Promise<T>): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), 'avatar-bench-'));
   const ours = await startChild(bundledOurHost(), [dataDir], env);
   try {
@@ -128,7 +135,7 @@ async function withOurs<T>(path: string | ((url: string) => Promise<string>), en
     const second = await fetch(url + p);
     await second.arrayBuffer();
     if (second.headers.get('x-cache') !== 'HIT') throw new Error(`expected a cache hit, got x-cache ${second.headers.get('x-cache')}`);
-    return await f(url, p, body);
+    return await f(url, p, body, ours.proc.pid!);
   } finally {
     await ours.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -136,6 +143,9 @@ async function withOurs<T>(path: string | ((url: string) => Promise<string>), en
 }
 
 const SIGNING_KEY = 'bench-signing-key-0123456789abcdef';
+
+/** The adapter's version as installed, for the report. */
+const HONO_VERSION = (JSON.parse(readFileSync(join(REPO, 'node_modules/@hono/node-server/package.json'), 'utf8')) as { version: string }).version;
 
 async function signedPath(): Promise<string> {
   const config = loadServiceConfig({ tenants: { demo: { requireSignature: true, keys: { bench: SIGNING_KEY } } } });
@@ -155,12 +165,27 @@ interface Server {
   name: string;
   url: string;
   path: string;
+  /** The server's process (nginx: its master; its workers are counted as its children). */
+  pid: number;
+}
+
+/** CPU time the server used during its fixed-rate runs (warm-ups included), and the requests it answered meanwhile. */
+interface CpuUse {
+  /** The process, all its threads, and its child processes (nginx's workers), ms. */
+  totalMs: number;
+  /** The main thread alone (a Node server's event loop), ms. */
+  mainMs: number;
+  answered: number;
 }
 
 interface Measured {
   saturation: LoadResult;
   fixed: PacedResult;
+  cpu: CpuUse;
 }
+
+/** µs of CPU per request answered. */
+const perRequestUs = (cpuMs: number, answered: number): number => (cpuMs * 1000) / answered;
 
 /**
  * Saturation: each server alone, in turn, after a 1 s warm-up. Fixed rate: `rounds` rounds,
@@ -174,50 +199,67 @@ async function measureAll(servers: Server[], duration: number, rounds: number): 
     saturation.set(s.name, await load({ url: s.url, connections: CONNECTIONS, paths: [s.path], duration }));
   }
   const runs = new Map<string, PacedResult[]>(servers.map((s) => [s.name, []]));
+  const cpu = new Map<string, CpuUse>(servers.map((s) => [s.name, { totalMs: 0, mainMs: 0, answered: 0 }]));
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < servers.length; i++) {
       const s = servers[(i + round) % servers.length]!;
+      // CPU read from /proc before and after the run (the load generator is another process):
+      // what the server spent, whether or not it had to wait for a core meanwhile.
+      const [total0, main0] = [treeCpuMsOf(s.pid), mainThreadCpuMsOf(s.pid)];
       // The warm-up: a server that sat idle while the others were measured starts cold.
       const run = await pacedLoad({ url: s.url, path: s.path, rate: FIXED_RATE, duration: duration / rounds, warmup: 0.5, connections: CONNECTIONS });
+      const c = cpu.get(s.name)!;
+      c.totalMs += treeCpuMsOf(s.pid) - total0;
+      c.mainMs += mainThreadCpuMsOf(s.pid) - main0;
+      c.answered += run.answered;
       runs.get(s.name)!.push(run);
     }
   }
-  return new Map(servers.map((s) => [s.name, { saturation: saturation.get(s.name)!, fixed: mergePaced(runs.get(s.name)!) }]));
+  return new Map(servers.map((s) => [s.name, { saturation: saturation.get(s.name)!, fixed: mergePaced(runs.get(s.name)!), cpu: cpu.get(s.name)! }]));
 }
 
 export async function runHits(opts: { quick: boolean }): Promise<SuiteReport> {
   const duration = opts.quick ? 5 : 10;
   const rounds = 5;
-  // All four up at once (idle ones cost nothing), so the fixed-rate rounds can interleave.
-  const { body, results } = await withOurs(PATH, {}, (oursUrl, oursPath, body) =>
+  // All five up at once (idle ones cost nothing), so the fixed-rate rounds can interleave.
+  const { body, results } = await withOurs(PATH, {}, (oursUrl, oursPath, body, oursPid) =>
     withOurs(
       () => signedPath(),
       { BENCH_SIGNING_KEY: SIGNING_KEY },
-      (signedUrl, signedPath) =>
-        withNginx(body, (nginxUrl) =>
-          withBareNode(body, async (bareUrl) => ({
-            body,
-            results: await measureAll(
-              [
-                { name: 'nginx', url: nginxUrl, path: '/avatar.webp' },
-                { name: 'ours', url: oursUrl, path: oursPath },
-                { name: 'signed', url: signedUrl, path: signedPath },
-                { name: 'bare', url: bareUrl, path: '/avatar.webp' },
-              ],
-              duration,
-              rounds,
-            ),
-          })),
+      (signedUrl, signedPath, _signedBody, signedPid) =>
+        withOurs(PATH, { BENCH_ADAPTER: 'hono' }, (adapterUrl, adapterPath, _adapterBody, adapterPid) =>
+          withNginx(body, (nginxUrl, nginxPid) =>
+            withBareNode(body, async (bareUrl, barePid) => ({
+              body,
+              results: await measureAll(
+                [
+                  { name: 'nginx', url: nginxUrl, path: '/avatar.webp', pid: nginxPid },
+                  { name: 'ours', url: oursUrl, path: oursPath, pid: oursPid },
+                  { name: 'signed', url: signedUrl, path: signedPath, pid: signedPid },
+                  { name: 'adapter', url: adapterUrl, path: adapterPath, pid: adapterPid },
+                  { name: 'bare', url: bareUrl, path: '/avatar.webp', pid: barePid },
+                ],
+                duration,
+                rounds,
+              ),
+            })),
+          ),
         ),
     ),
   );
-  const [nginx, ours, signed, bare] = ['nginx', 'ours', 'signed', 'bare'].map((n) => results.get(n)!) as [Measured, Measured, Measured, Measured];
+  const [nginx, ours, signed, adapter, bare] = ['nginx', 'ours', 'signed', 'adapter', 'bare'].map((n) => results.get(n)!) as [Measured, Measured, Measured, Measured, Measured];
+  const cpuUs = (m: Measured) => perRequestUs(m.cpu.totalMs, m.cpu.answered);
+  const mainUs = (m: Measured) => perRequestUs(m.cpu.mainMs, m.cpu.answered);
   const rate = FIXED_RATE;
   const sat = (m: Measured) => m.saturation;
   const fixedP99 = (m: Measured) => m.fixed.p99;
   const satRow = (name: string, r: LoadResult) => [name, intFmt(r.rps), `${fmt(r.p50, 1)} ms`, `${fmt(r.p99, 1)} ms`, intFmt(r.requests), String(r.non2xx + r.errors)];
-  const fixedRow = (name: string, r: PacedResult) => [name, intFmt(r.rps), ms(r.p50), ms(r.p99), ms(r.p999), ms(r.max), intFmt(r.completed), String(r.non2xx + r.errors)];
+  const fixedRow = (name: string, m: Measured, mainThread = true) => {
+    const r = m.fixed;
+    return [name, intFmt(r.rps), ms(r.p50), ms(r.p99), ms(r.p999), ms(r.max), intFmt(r.completed), String(r.non2xx + r.errors), `${fmt(cpuUs(m), 0)} µs`, mainThread ? `${fmt(mainUs(m), 0)} µs` : '–'];
+  };
   const atRate = `at ${intFmt(rate)} req/s`;
+  const adapterName = `@hono/node-server ${HONO_VERSION}, same app`;
   return {
     id: 'hits',
     title: 'Hits: cached avatar vs nginx static file',
@@ -227,7 +269,9 @@ export async function runHits(opts: { quick: boolean }): Promise<SuiteReport> {
       `Saturation: autocannon, ${CONNECTIONS} connections, ${duration} s per server after a 1 s warm-up (closed loop: each connection sends its next request when the answer arrives). ` +
       `Fixed rate: then ${duration} s of open-loop load per server at ${intFmt(rate)} req/s, the same for all (about 0.4× nginx's saturation here, below every server's), in ${rounds} interleaved rounds of ${duration / rounds} s, each after 0.5 s unrecorded at the same rate, ` +
       `over ${CONNECTIONS} keep-alive connections from a fresh process per run (scripts/bench/lib/paced-load.ts: requests released on a 1 ms timer; latency from the send, or from the due time when no connection was free, to the last byte; fractional ms). ` +
-      'Also the same hit through a signed URL (tenant requiring signatures: one HMAC-SHA256 per request), and bare node:http writing the same bytes (the ceiling of any Node host here).',
+      'Also the same hit through a signed URL (tenant requiring signatures: one HMAC-SHA256 per request), the same app, wiring and warm-up served through a maintained adapter instead of our own (@hono/node-server: its request listener on node:http with its own Request and Response as the globals; scripts/bench/children/hono-serve.ts), and bare node:http writing the same bytes (the ceiling of any Node host here). ' +
+      'CPU per request: utime + stime of the server process (all its threads; for nginx its worker processes too) from /proc/<pid>/stat before and after each fixed-rate run, summed over the rounds and divided by the requests it answered in them (warm-ups included); the main thread alone from /proc/<pid>/task/<pid>/stat. ' +
+      'CPU time a server spends does not grow when it waits for a core, so it compares servers on a noisy machine where req/s moves 2–3× between runs.',
     headlines: [
       {
         metric: 'cached avatar req/s (saturation)',
@@ -255,6 +299,13 @@ export async function runHits(opts: { quick: boolean }): Promise<SuiteReport> {
         ratio: ratio(sat(ours).p99, sat(nginx).p99),
       },
       {
+        metric: `CPU per cached hit ${atRate} (server process, all threads)`,
+        ours: `${fmt(cpuUs(ours), 0)} µs`,
+        reference: `${fmt(cpuUs(adapter), 0)} µs`,
+        referenceName: adapterName,
+        ratio: ratio(cpuUs(ours), cpuUs(adapter)),
+      },
+      {
         metric: 'cached avatar req/s vs bare node:http',
         ours: intFmt(sat(ours).rps),
         reference: intFmt(sat(bare).rps),
@@ -280,12 +331,29 @@ export async function runHits(opts: { quick: boolean }): Promise<SuiteReport> {
       {
         caption: `Saturation (autocannon, ${CONNECTIONS} connections; latencies in whole ms, as autocannon reports them):`,
         headers: ['server', 'req/s', 'p50', 'p99', 'requests', 'errors'],
-        rows: [satRow('ours', sat(ours)), satRow('ours, signed URL', sat(signed)), satRow('bare node:http, same bytes', sat(bare)), satRow('nginx', sat(nginx))],
+        rows: [satRow('ours', sat(ours)), satRow('ours, signed URL', sat(signed)), satRow(adapterName, sat(adapter)), satRow('bare node:http, same bytes', sat(bare)), satRow('nginx', sat(nginx))],
       },
       {
-        caption: `Fixed rate, ${intFmt(rate)} req/s offered to each:`,
-        headers: ['server', 'req/s served', 'p50', 'p99', 'p99.9', 'max', 'requests', 'errors'],
-        rows: [fixedRow('ours', ours.fixed), fixedRow('ours, signed URL', signed.fixed), fixedRow('bare node:http, same bytes', bare.fixed), fixedRow('nginx', nginx.fixed)],
+        caption: `Fixed rate, ${intFmt(rate)} req/s offered to each (CPU: server time per request answered):`,
+        headers: ['server', 'req/s served', 'p50', 'p99', 'p99.9', 'max', 'requests', 'errors', 'CPU/request', 'main thread'],
+        rows: [
+          fixedRow('ours', ours),
+          fixedRow('ours, signed URL', signed),
+          fixedRow(adapterName, adapter),
+          fixedRow('bare node:http, same bytes', bare),
+          fixedRow('nginx (master + workers)', nginx, false),
+        ],
+      },
+      {
+        caption: `Our adapter vs ${adapterName} (ratio: ours ÷ adapter; below 1× ours is cheaper or, for req/s, slower):`,
+        headers: ['figure', 'ours', 'adapter', 'ratio'],
+        rows: [
+          [`CPU per cached hit: ours vs adapter (all threads, ${atRate})`, `${fmt(cpuUs(ours), 0)} µs`, `${fmt(cpuUs(adapter), 0)} µs`, ratio(cpuUs(ours), cpuUs(adapter))],
+          [`CPU per cached hit, main thread (${atRate})`, `${fmt(mainUs(ours), 0)} µs`, `${fmt(mainUs(adapter), 0)} µs`, ratio(mainUs(ours), mainUs(adapter))],
+          ['req/s at saturation', intFmt(sat(ours).rps), intFmt(sat(adapter).rps), ratio(sat(ours).rps, sat(adapter).rps)],
+          [`req/s served ${atRate}`, intFmt(ours.fixed.rps), intFmt(adapter.fixed.rps), ratio(ours.fixed.rps, adapter.fixed.rps)],
+          [`p99 ${atRate}`, ms(fixedP99(ours)), ms(fixedP99(adapter)), ratio(fixedP99(ours), fixedP99(adapter))],
+        ],
       },
     ],
     notes: [

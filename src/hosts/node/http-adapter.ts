@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bodilessRequest, headersFromRaw } from './bodiless-request.js';
-import { BytesResponse, toHeaderRecord } from './bytes-response.js';
+import { BytesResponse, installBytesResponse, toHeaderRecord } from './bytes-response.js';
 import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
 import { assertSafeRequestTarget } from '../../core/request/raw-target.js';
 
@@ -86,8 +86,15 @@ async function send(res: ServerResponse, response: Response): Promise<void> {
   res.end(Buffer.from(await response.arrayBuffer()));
 }
 
-/** Serves a Web `fetch` handler with node:http on host:port (port 0 picks a free one). */
-export async function serve(handler: FetchHandler, opts: { host: string; port: number }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+/** A server of a Web `fetch` handler on host:port (port 0 picks a free one). */
+export type ServeFetch = (handler: FetchHandler, opts: { host: string; port: number }) => Promise<{ server: Server; url: string; close(): Promise<void> }>;
+
+/**
+ * Serves a Web `fetch` handler with node:http. Installs BytesResponse as the global Response
+ * first, so image bodies reach the socket as the bytes they are (bytes-response.ts).
+ */
+export const serve: ServeFetch = async (handler, opts) => {
+  installBytesResponse();
   const server = createServer(async (req, res) => {
     try {
       // A fixed origin: the Host header is a request value and never becomes part of a URL we act on.
@@ -119,4 +126,4 @@ export async function serve(handler: FetchHandler, opts: { host: string; port: n
         server.close(() => resolve());
       }),
   };
-}
+};
