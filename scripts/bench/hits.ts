@@ -189,7 +189,8 @@ const perRequestUs = (cpuMs: number, answered: number): number => (cpuMs * 1000)
 
 /**
  * Saturation: each server alone, in turn, after a 1 s warm-up. Fixed rate: `rounds` rounds,
- * each giving every server duration / rounds seconds in a rotating order, merged per server,
+ * each giving every server duration / rounds seconds in a rotating order (reversed every other
+ * round), merged per server,
  * so a noisy spell on the shared machine lands on all of them rather than on one.
  */
 async function measureAll(servers: Server[], duration: number, rounds: number): Promise<Map<string, Measured>> {
@@ -202,7 +203,9 @@ async function measureAll(servers: Server[], duration: number, rounds: number): 
   const cpu = new Map<string, CpuUse>(servers.map((s) => [s.name, { totalMs: 0, mainMs: 0, answered: 0 }]));
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < servers.length; i++) {
-      const s = servers[(i + round) % servers.length]!;
+      // Rotated each round, and reversed every other round, so no server always follows the same one.
+      const at = (i + round) % servers.length;
+      const s = servers[round % 2 ? servers.length - 1 - at : at]!;
       // CPU read from /proc before and after the run (the load generator is another process):
       // what the server spent, whether or not it had to wait for a core meanwhile.
       const [total0, main0] = [treeCpuMsOf(s.pid), mainThreadCpuMsOf(s.pid)];
@@ -227,7 +230,7 @@ export async function runHits(opts: { quick: boolean }): Promise<SuiteReport> {
       () => signedPath(),
       { BENCH_SIGNING_KEY: SIGNING_KEY },
       (signedUrl, signedPath, _signedBody, signedPid) =>
-        withOurs(PATH, { BENCH_ADAPTER: 'hono' }, (adapterUrl, adapterPath, _adapterBody, adapterPid) =>
+        withOurs(PATH, { BENCH_ADAPTER: process.env.HITS_AA ? 'none' : 'hono' }, (adapterUrl, adapterPath, _adapterBody, adapterPid) =>
           withNginx(body, (nginxUrl, nginxPid) =>
             withBareNode(body, async (bareUrl, barePid) => ({
               body,
