@@ -9,7 +9,7 @@ import { createDemoPage } from '../../http/demo-page.js';
 import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createFsStore } from '../../storage/fs-store.js';
-import { type FetchHandler, type ServeFetch, serve } from './http-adapter.js';
+import { type FetchHandler, serve } from './http-adapter.js';
 import { createRenderPool, type RenderPoolOptions } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
 import { nodeHmacSha256Base64url } from '../node-compat/node-crypto-hmac.js';
@@ -41,8 +41,6 @@ export interface NodeAppOptions {
   limits?: ImageLimits;
   /** Wraps the app's handler before it is served (metrics, access log, /readyz: hosts/node/node-ops.ts). */
   wrapFetch?: (fetch: FetchHandler) => FetchHandler;
-  /** What serves the handler over HTTP: http-adapter.ts's node:http adapter when absent (the hits bench compares another). */
-  serve?: ServeFetch;
 }
 
 /** Builds the local host: directory store, in-process jsquash renderer, in-memory cache. */
@@ -76,7 +74,7 @@ export async function startNodeApp(opts: NodeAppOptions) {
     fallback: createGeneratedFallback(createCodecs(modules)),
     limits: opts.limits,
   });
-  const server = await (opts.serve ?? serve)(opts.wrapFetch ? opts.wrapFetch(app.fetch) : app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const server = await serve(opts.wrapFetch ? opts.wrapFetch(app.fetch) : app.fetch, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const close = async () => {
     await server.close();
     await pool.close();
