@@ -8,6 +8,7 @@ import { createImageHandler } from '../core/delivery/image-handler.js';
 import type { InFlightRegistry } from '../core/in-flight.js';
 import type { Clock, ObjectStore, VariantCache, VariantLoader } from '../core/ports.js';
 import type { Handler } from './router.js';
+import { readLimitedBody } from '../core/upload/read-body.js';
 
 /** Admin bodies are small JSON (at most 10 000 keys or 500 ids); anything bigger is refused unread. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -40,10 +41,9 @@ function outcomeResponse(o: AdminOutcome): Response {
 }
 
 async function readJson(request: Request): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'BODY_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes`);
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) throw new HttpError(413, 'BODY_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  // Counted as it streams: a chunked body is refused the moment it passes the limit.
+  const bytes = await readLimitedBody(request, MAX_BODY_BYTES, () => new HttpError(413, 'BODY_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes`));
+  const text = new TextDecoder().decode(bytes);
   try {
     return JSON.parse(text);
   } catch {

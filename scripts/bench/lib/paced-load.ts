@@ -31,6 +31,8 @@ export interface PacedResult {
   completed: number;
   non2xx: number;
   errors: number;
+  /** Responses received, the warm-up's included: what the server did during the whole run. */
+  answered: number;
   /** Completed requests per second of sending. */
   rps: number;
   /** Seconds of sending. */
@@ -89,6 +91,7 @@ export async function pacedLoadHere(o: PacedOptions): Promise<PacedResult> {
   const latencies = new Float64Array(offered);
   let completed = 0;
   let done = 0; // answered or failed, warm-up included
+  let answered = 0;
   let non2xx = 0;
   const waiting: number[] = []; // indexes of requests that found no idle connection
   let start = 0;
@@ -131,6 +134,7 @@ export async function pacedLoadHere(o: PacedOptions): Promise<PacedResult> {
         if (r.status < 200 || r.status > 299) non2xx++;
       }
       done++;
+      answered++;
       c.buf = r.length < c.buf.length ? c.buf.subarray(r.length) : null;
       c.busy = false;
       const next = waiting.shift();
@@ -167,13 +171,26 @@ export async function pacedLoadHere(o: PacedOptions): Promise<PacedResult> {
   const errors = offered - completed;
   for (const c of conns) c.socket.destroy();
 
-  return summarize({ offered, completed, non2xx, errors, seconds: sendingSeconds, latencies: latencies.subarray(0, completed).sort() });
+  return summarize({ offered, completed, answered, non2xx, errors, seconds: sendingSeconds, latencies: latencies.subarray(0, completed).sort() });
 }
 
-function summarize(r: { offered: number; completed: number; non2xx: number; errors: number; seconds: number; latencies: Float64Array }): PacedResult {
+function summarize(r: { offered: number; completed: number; answered: number; non2xx: number; errors: number; seconds: number; latencies: Float64Array }): PacedResult {
   const { latencies: sorted, completed } = r;
   const q = (p: number) => (completed ? sorted[Math.min(completed - 1, Math.ceil(p * completed) - 1)]! : NaN);
-  return { offered: r.offered, completed, non2xx: r.non2xx, errors: r.errors, rps: completed / r.seconds, seconds: r.seconds, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1), latencies: sorted };
+  return {
+    offered: r.offered,
+    completed,
+    answered: r.answered,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    rps: completed / r.seconds,
+    seconds: r.seconds,
+    p50: q(0.5),
+    p99: q(0.99),
+    p999: q(0.999),
+    max: q(1),
+    latencies: sorted,
+  };
 }
 
 /** Several runs against one server as one: percentiles over all their requests. */
@@ -185,6 +202,7 @@ export function mergePaced(runs: readonly PacedResult[]): PacedResult {
   return summarize({
     offered: add((r) => r.offered),
     completed: add((r) => r.completed),
+    answered: add((r) => r.answered),
     non2xx: add((r) => r.non2xx),
     errors: add((r) => r.errors),
     seconds: add((r) => r.seconds),

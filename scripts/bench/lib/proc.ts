@@ -3,7 +3,7 @@
  * peak (VmHWM, kept by the kernel, so no sample can miss a spike), and CPU time used. Worker
  * threads are part of the process; nothing here needs the server's cooperation.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Rss {
   /** Resident now, KB. */
@@ -23,16 +23,41 @@ export function rssOf(pid: number): Rss | null {
   }
 }
 
-/** utime + stime of the whole process (all threads), in ms. Clock ticks are 1/100 s on Linux. */
-export function cpuMsOf(pid: number): number {
+/** The fields of a /proc stat file after the command name (which is in parentheses and may contain spaces). */
+function statFields(path: string): string[] | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
+    const stat = readFileSync(path, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return NaN;
+    return null; // gone, or not Linux
   }
+}
+
+/** utime + stime in ms of a stat file's task. Clock ticks are 1/100 s on Linux. */
+const cpuMsOfStat = (path: string): number => {
+  const f = statFields(path);
+  return f ? (Number(f[11]) + Number(f[12])) * 10 : NaN;
+};
+
+/** utime + stime of the whole process (all threads, those that ended included), in ms. */
+export const cpuMsOf = (pid: number): number => cpuMsOfStat(`/proc/${pid}/stat`);
+
+/** utime + stime of the process's main thread alone (a Node server's event loop), in ms. */
+export const mainThreadCpuMsOf = (pid: number): number => cpuMsOfStat(`/proc/${pid}/task/${pid}/stat`);
+
+/**
+ * CPU of the process and of its child processes now running (nginx's workers, which serve its
+ * requests), in ms: children are found by their parent pid in /proc.
+ */
+export function treeCpuMsOf(pid: number): number {
+  let total = cpuMsOf(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(`/proc/${entry}/stat`);
+    // f[1] is the parent pid; f[11], f[12] utime and stime.
+    if (f && Number(f[1]) === pid) total += (Number(f[11]) + Number(f[12])) * 10;
+  }
+  return total;
 }
 
 /**

@@ -3,10 +3,14 @@ import { HttpError } from '../errors.js';
 /**
  * Reads a request body of at most `maxBytes`. A Content-Length above the limit is refused
  * before a single byte is read; a body without one (chunked) is counted as it streams and
- * refused the moment it passes the limit, so nothing larger is ever held in memory.
+ * refused the moment it passes the limit, so nothing larger is ever held in memory. `tooLarge`:
+ * the error for either (an upload's UPLOAD_TOO_LARGE unless given).
  */
-export async function readLimitedBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () => new HttpError(413, 'UPLOAD_TOO_LARGE', `the upload must be at most ${maxBytes} bytes`);
+export async function readLimitedBody(
+  request: Request,
+  maxBytes: number,
+  tooLarge = () => new HttpError(413, 'UPLOAD_TOO_LARGE', `the upload must be at most ${maxBytes} bytes`),
+): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
     await request.body?.cancel().catch(() => {});

@@ -9,7 +9,6 @@ import { createDemoPage } from '../../http/demo-page.js';
 import { createCodecs } from '../../render/codecs.js';
 import { createGeneratedFallback } from '../../render/fallback/create-fallback.js';
 import { createFsStore } from '../../storage/fs-store.js';
-import { installBytesResponse } from './bytes-response.js';
 import { type FetchHandler, serve } from './http-adapter.js';
 import { createRenderPool, type RenderPoolOptions } from './render-pool.js';
 import { loadCodecModules } from './load-wasm.js';
@@ -50,8 +49,6 @@ export async function startNodeApp(opts: NodeAppOptions) {
   const samplesDir = opts.samplesDir === undefined ? `${REPO_ROOT}samples` : opts.samplesDir;
   const seeded = samplesDir ? await seedSamples(store, samplesDir, opts.config.tenants.keys()) : [];
 
-  // Image bodies reach the socket as the bytes they are (bytes-response.ts).
-  installBytesResponse();
   const modules = await loadCodecModules();
   const limits = opts.config.limits;
   // Worker threads, or the main thread with the same masters, budget, queue and deadlines.

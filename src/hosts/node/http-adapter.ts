@@ -1,108 +1,67 @@
+/**
+ * Node's HTTP server for the app's Web `fetch` handler: @hono/node-server's request listener on
+ * node:http. It installs its own lightweight Request and Response as the globals (undici's cost
+ * as much per cached hit as the whole pipeline) and writes a Response made from bytes to the
+ * socket as they are, so the app keeps writing the standard `new Response(body, init)`, as on
+ * Deno and Fastly. Before it sees a request this file refuses what the host never serves (an
+ * absolute-form target, dot segments and their encodings, a body declared past MAX_BODY) and
+ * fixes the origin. Chosen over our own Request/Response layer by the hits bench: the same CPU
+ * per cached hit within the noise (docs/architecture.md, "Node's Request and Response").
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bodilessRequest, headersFromRaw } from './bodiless-request.js';
-import { BytesResponse, toHeaderRecord } from './bytes-response.js';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { errorResponse, HttpError, isHttpError } from '../../core/errors.js';
 import { assertSafeRequestTarget } from '../../core/request/raw-target.js';
 
 /** `conn` carries the peer's address (access logs with ACCESS_LOG_CLIENT_IP=socket). */
 export type FetchHandler = (request: Request, conn?: { remoteAddress?: string }) => Promise<Response>;
 
-/** A backstop above every route's own limit (uploads: limits.maxSourceBytes; admin: 1 MB). */
+/** A server of a Web `fetch` handler on host:port (port 0 picks a free one). */
+export type ServeFetch = (handler: FetchHandler, opts: { host: string; port: number }) => Promise<{ server: Server; url: string; close(): Promise<void> }>;
+
+/**
+ * A backstop above every route's own limit (uploads: limits.maxSourceBytes; admin: 1 MB; both
+ * count a chunked body as it streams, core/upload/read-body.ts): a declared Content-Length past
+ * it is refused before the app sees the request. A body a route leaves unread is drained by
+ * the listener once the response is sent (up to 64 MB, then the connection is closed), so the
+ * client can read the answer on a connection that stays usable.
+ */
 const MAX_BODY = 64 * 1024 * 1024;
 
 const bodyTooLarge = () => new HttpError(413, 'BODY_TOO_LARGE', `the body must be at most ${MAX_BODY} bytes`);
+const unreadable = () => new HttpError(400, 'BAD_REQUEST', 'the request could not be read');
 
-/**
- * The body as a stream, not a buffer: a route reads what it accepts and refuses the rest
- * (an upload's Content-Length is checked before a byte is read). Past MAX_BODY the stream
- * errors with a 413, which surfaces from whatever read it. `discard()` (called once the
- * response is sent) drains what nobody read, so the client can finish sending and read the
- * answer on a connection that stays usable.
- */
-function bodyStream(req: IncomingMessage): { body: ReadableStream<Uint8Array>; discard(): void } {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY) throw bodyTooLarge();
-  let size = 0;
-  let discarding = false;
-  req.pause();
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        req.on('data', (chunk: Buffer) => {
-          if (discarding) return;
-          size += chunk.byteLength;
-          if (size > MAX_BODY) {
-            discarding = true;
-            return controller.error(bodyTooLarge());
-          }
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 0) <= 0) req.pause();
-        });
-        req.on('end', () => !discarding && controller.close());
-        req.on('error', (err) => !discarding && controller.error(err));
-      },
-      pull: () => void req.resume(),
-      cancel: () => {
-        discarding = true;
-        req.resume();
-      },
+async function refuse(res: ServerResponse, err: HttpError): Promise<void> {
+  const response = errorResponse(err);
+  const headers: Record<string, string> = {};
+  response.headers.forEach((v, k) => (headers[k] = v));
+  res.writeHead(response.status, headers);
+  res.end(await response.text());
+}
+
+/** Serves a Web `fetch` handler with node:http through @hono/node-server's listener. */
+export const serve: ServeFetch = async (handler, opts) => {
+  const listener = getRequestListener(
+    (request, env) => {
+      const { incoming } = env as HttpBindings;
+      return handler(request, { remoteAddress: incoming.socket.remoteAddress });
     },
-    { highWaterMark: 4 },
+    { errorHandler: (err) => errorResponse(isHttpError(err) ? err : unreadable()) },
   );
-  return {
-    body,
-    discard() {
-      discarding = true;
-      if (!req.readableEnded) req.resume();
-    },
-  };
-}
-
-function toRequest(req: IncomingMessage, origin: string): { request: Request; discard?(): void } {
-  // Only origin-form targets ("/path?query"); absolute-form would smuggle another host in.
-  if (!req.url?.startsWith('/')) throw Object.assign(new Error('bad request target'), { status: 400 });
-  // Before the URL parser resolves '..', '%2e%2e' and '\\' away: traversal attempts get a 400, not another path.
-  assertSafeRequestTarget(req.url);
-  // GET and HEAD (every image request): no body, and no undici Request unless someone asks for one.
-  if (req.method === 'GET' || req.method === 'HEAD') return { request: bodilessRequest(req.method, origin + req.url, req.rawHeaders) };
-  const headers = headersFromRaw(req.rawHeaders);
-  const { body, discard } = bodyStream(req);
-  // `duplex: 'half'` is how undici takes a streamed request body.
-  const request = new Request(origin + req.url, { method: req.method, headers, body, duplex: 'half' } as RequestInit);
-  return { request, discard };
-}
-
-async function send(res: ServerResponse, response: Response): Promise<void> {
-  // Responses made from bytes (image bodies, cache hits above all) go to the socket as they
-  // are: no Web stream, no copy, and their headers as the plain object they were made from
-  // when nobody touched them (bytes-response.ts, installed as the global Response).
-  if (response instanceof BytesResponse && response.raw) {
-    res.writeHead(response.status, response.headerRecord());
-    return void res.end(response.raw);
-  }
-  res.writeHead(response.status, toHeaderRecord(response.headers));
-  if (!response.body) return void res.end();
-  res.end(Buffer.from(await response.arrayBuffer()));
-}
-
-/** Serves a Web `fetch` handler with node:http on host:port (port 0 picks a free one). */
-export async function serve(handler: FetchHandler, opts: { host: string; port: number }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer(async (req, res) => {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     try {
-      // A fixed origin: the Host header is a request value and never becomes part of a URL we act on.
-      const origin = 'http://localhost';
-      const { request, discard } = toRequest(req, origin);
-      if (discard) res.once('finish', discard);
-      await send(res, await handler(request, { remoteAddress: req.socket.remoteAddress }));
+      // Only origin-form targets ("/path?query"); absolute-form would smuggle another host in.
+      if (!req.url?.startsWith('/')) throw unreadable();
+      // Before the URL parser resolves '..', '%2e%2e' and '\\' away: traversal attempts get a 400, not another path.
+      assertSafeRequestTarget(req.url);
+      if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) throw bodyTooLarge();
     } catch (err) {
-      if (isHttpError(err) && !res.headersSent) return void (await send(res, errorResponse(err)));
-      const status = (err as { status?: number }).status === 413 ? 413 : 400;
-      if (!res.headersSent) {
-        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify({ code: status === 413 ? 'BODY_TOO_LARGE' : 'BAD_REQUEST', message: 'the request could not be read' }));
-      } else res.destroy();
+      return void refuse(res, isHttpError(err) ? err : unreadable());
     }
+    // A fixed origin: the Host header is a request value and never becomes part of a URL we act on.
+    req.headers.host = 'localhost';
+    void listener(req, res);
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -119,4 +78,4 @@ export async function serve(handler: FetchHandler, opts: { host: string; port: n
         server.close(() => resolve());
       }),
   };
-}
+};
