@@ -22,6 +22,14 @@ const DEADLINE_MS = 5000;
 /** A request or its aftermath beyond this is not repeated: one is enough to show it, more only costs bench time. */
 const GIVE_UP_MS = 20_000;
 const FAILS = 200;
+/**
+ * Then twice as many more on the same server. Growth over the first FAILS mixes memory a host
+ * takes once (allocator and heap slack, a collector that has not run) with memory each failure
+ * keeps; only the second goes on growing. Deno host, measured: +75 MB after 200, +57 MB after 600.
+ */
+const LEAK_ROUNDS = 3;
+/** Growth from FAILS to LEAK_ROUNDS × FAILS failed decodes past which memory is taken to leak. */
+const LEAK_TARGET_MB = 10;
 const RSS_GROWTH_TARGET_MB = 50;
 const SIDE = 256;
 
@@ -41,6 +49,9 @@ interface GrowthResult {
   seconds: number;
   beforeMb: number;
   afterMb: number;
+  /** After LEAK_ROUNDS × FAILS failed decodes in all: growth that goes on is a leak, a plateau is not. */
+  laterMb: number;
+  laterOutcomes: Outcome[];
   peakMb: number;
 }
 
@@ -86,20 +97,26 @@ async function runClass(kind: ServerKind, input: HostileInput, repeats: number, 
   });
 }
 
-/** 10 failing decodes to settle, then 200 more (4 in flight): resident memory before and after. */
+/** 10 failing decodes to settle, then FAILS more (4 in flight), then twice that again: resident memory before, after and later. */
 async function runGrowth(kind: ServerKind, input: HostileInput): Promise<GrowthResult> {
-  const files = await copies(input, FAILS + 10);
+  const files = await copies(input, LEAK_ROUNDS * FAILS + 10);
   return withServer(kind, files, async (s) => {
     const paths = files.map((f) => variantPath(kind, f, SIDE, SIDE, 'webp'));
     await runClosedLoop(s.url, paths.slice(0, 10), { concurrency: 1, headers: { accept: ACCEPT } });
     await untilIdle(s.pid);
     const beforeMb = mbOfKb(rssOf(s.pid)?.rssKb ?? NaN);
-    const run = await runClosedLoop(s.url, paths.slice(10), { concurrency: 4, headers: { accept: ACCEPT }, timeoutMs: 60_000 });
-    await untilIdle(s.pid);
-    // Let a collector that runs on an idle timer have its turn: growth is what stays.
-    await new Promise((r) => setTimeout(r, 1000));
+    const settle = async () => {
+      await untilIdle(s.pid);
+      // Let a collector that runs on an idle timer have its turn: growth is what stays.
+      await new Promise((r) => setTimeout(r, 1000));
+    };
+    const run = await runClosedLoop(s.url, paths.slice(10, 10 + FAILS), { concurrency: 4, headers: { accept: ACCEPT }, timeoutMs: 60_000 });
+    await settle();
+    const afterMb = mbOfKb(rssOf(s.pid)?.rssKb ?? NaN);
+    const later = await runClosedLoop(s.url, paths.slice(10 + FAILS), { concurrency: 4, headers: { accept: ACCEPT }, timeoutMs: 60_000 });
+    await settle();
     const r = rssOf(s.pid);
-    return { kind, outcomes: run.outcomes, seconds: run.seconds, beforeMb, afterMb: mbOfKb(r?.rssKb ?? NaN), peakMb: mbOfKb(r?.hwmKb ?? NaN) };
+    return { kind, outcomes: run.outcomes, seconds: run.seconds, beforeMb, afterMb, laterMb: mbOfKb(r?.rssKb ?? NaN), laterOutcomes: later.outcomes, peakMb: mbOfKb(r?.hwmKb ?? NaN) };
   });
 }
 
@@ -134,6 +151,8 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
   const growthOf = (kind: ServerKind) => growth.find((g) => g.kind === kind)!;
   const grown = (g: GrowthResult) => g.afterMb - g.beforeMb;
   const failed = (g: GrowthResult) => g.outcomes.filter((o) => o.status >= 400).length;
+  const allFailed = (g: GrowthResult) => failed(g) === g.outcomes.length && g.laterOutcomes.every((o) => o.status >= 400);
+  const leaked = (g: GrowthResult) => g.laterMb - g.afterMb;
 
   const headlines: Headline[] = [];
   for (const kind of ['node', 'deno'] as const) {
@@ -161,6 +180,19 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
       met: grown(g) < RSS_GROWTH_TARGET_MB && failed(g) === g.outcomes.length,
     });
   }
+  for (const kind of ['node', 'deno'] as const) {
+    const g = growthOf(kind);
+    const ref = growthOf('ipx');
+    headlines.push({
+      metric: `RSS change from ${FAILS} to ${LEAK_ROUNDS * FAILS} failed decodes (a leak keeps growing), ${SERVER_NAMES[kind]}`,
+      ours: mbFmt(leaked(g)),
+      reference: mbFmt(leaked(ref)),
+      referenceName: 'ipx',
+      ratio: `${fmt(leaked(g) - leaked(ref), 0)} MB`,
+      target: `< ${LEAK_TARGET_MB} MB`,
+      met: leaked(g) < LEAK_TARGET_MB && allFailed(g),
+    });
+  }
 
   const rows = results.map((r) => [
     r.input.name,
@@ -171,14 +203,24 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
     busyFmt(maxOf(r.busy), capMs),
     `${mbFmt(r.idleMb)} → ${mbFmt(r.peakMb)}`,
   ]);
-  const growthRows = growth.map((g) => [SERVER_NAMES[g.kind], statusSummary(g.outcomes), `${fmt(g.seconds, 1)} s`, mbFmt(g.beforeMb), mbFmt(g.afterMb), mbFmt(grown(g)), mbFmt(g.peakMb)]);
+  const growthRows = growth.map((g) => [
+    SERVER_NAMES[g.kind],
+    statusSummary([...g.outcomes, ...g.laterOutcomes]),
+    `${fmt(g.seconds, 1)} s`,
+    mbFmt(g.beforeMb),
+    mbFmt(g.afterMb),
+    mbFmt(grown(g)),
+    mbFmt(g.laterMb),
+    mbFmt(leaked(g)),
+    mbFmt(g.peakMb),
+  ]);
   return {
     id: 'hostile',
     title: 'Hostile inputs: damaged and oversized originals',
     method:
       `Each class on a fresh server of each kind (started as in the first-touch suite), ${repeats} requests one at a time for a ${SIDE} px WebP cover variant, each of a distinct copy of the file (its own id and bytes made unique by a comment or metadata chunk, so neither a kept master, keyed by content in the Node host, nor a remembered refusal can answer it), stopping after one that took over ${GIVE_UP_MS / 1000} s; a server still busy ${capMs / 1000} s after the send is stopped (shown as > ${capMs / 1000} s). ` +
       "Time: send to last byte. Busy: send until the server process's CPU time (/proc/<pid>/stat, all threads) stopped growing (< 10 ms in 300 ms), so work that goes on after the answer counts: an upper bound on how long the request held a render slot. " +
-      `Peak RSS: the process's VmHWM at the end of the class, after its idle RSS at start. Then ${FAILS} failing decodes of distinct copies of a small truncated PNG (4 in flight, after 10 to settle): VmRSS before and 1 s after they end.`,
+      `Peak RSS: the process's VmHWM at the end of the class, after its idle RSS at start. Then ${FAILS} failing decodes of distinct copies of a small truncated PNG (4 in flight, after 10 to settle): VmRSS before and 1 s after they end; then ${(LEAK_ROUNDS - 1) * FAILS} more on the same server and VmRSS again: memory a host takes once stays level there, memory each failure keeps goes on growing.`,
     headlines,
     tables: [
       {
@@ -187,13 +229,23 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
         rows,
       },
       {
-        caption: `${FAILS} failed decodes (${repeat.description}, ${fmt(repeat.size / 1024, 0)} KB):`,
-        headers: ['server', 'responses', 'time', 'RSS before', 'RSS after', 'growth', 'peak RSS'],
+        caption: `${FAILS}, then ${LEAK_ROUNDS * FAILS}, failed decodes (${repeat.description}, ${fmt(repeat.size / 1024, 0)} KB):`,
+        headers: [
+          'server',
+          'responses',
+          `time (first ${FAILS})`,
+          'RSS before',
+          `RSS after ${FAILS}`,
+          'growth',
+          `RSS after ${LEAK_ROUNDS * FAILS}`,
+          `change ${FAILS} → ${LEAK_ROUNDS * FAILS}`,
+          'peak RSS',
+        ],
         rows: growthRows,
       },
     ],
     notes: [
-      `The deadline target (≤ ${DEADLINE_MS / 1000} s) is judged on max busy over every class; the growth target needs every one of the ${FAILS} requests to fail (a 4xx/5xx), or it measured something else.`,
+      `The deadline target (≤ ${DEADLINE_MS / 1000} s) is judged on max busy over every class; the growth targets need every request to fail (a 4xx/5xx), or they measured something else.`,
       "ipx (sharp) refuses a JPEG with decoder warnings outright (sharp's default failOn: warning), which is why it answers the damaged JPEGs fast; it is a reference, not a target.",
     ],
   };
