@@ -5,6 +5,7 @@
  * images. A host says only how to read a file next to the manifest, and may check each entry
  * first and compile its own way (hosts/node/load-wasm.ts, hosts/deno/load-wasm.ts).
  */
+import { sha256Hex } from '../core/sha256.js';
 import { CODEC_KEYS, type CodecModules, webpEncoderKey } from './codec-modules.js';
 
 /** An entry of wasm/manifest.json (scripts/copy-wasm.mjs writes it). */
@@ -26,11 +27,6 @@ export interface PinnedCodecSource {
   check?(entry: ManifestEntry): void;
   /** Compiles one binary, by its manifest key; WebAssembly.compile by default. */
   compile?(manifestKey: string, bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | Promise<WebAssembly.Module>;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export async function loadPinnedCodecs(source: PinnedCodecSource): Promise<CodecModules> {

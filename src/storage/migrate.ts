@@ -1,6 +1,7 @@
 import { type BatchOptions, errorText, runBatch } from '../core/bounded.js';
 import type { ObjectStore, StoredObject } from '../core/ports.js';
 import { listAllKeys } from '../core/list-keys.js';
+import { sha256Hex } from '../core/sha256.js';
 
 /**
  * Copies objects from one store to another (e.g. S3 → R2 before a cut-over) and proves each
@@ -53,11 +54,6 @@ export interface MigrateReport {
 export const DEFAULT_MIGRATE_CONCURRENCY = 4;
 /** Attempts per key: a transient error or a corrupted transfer gets one more try before it is reported. */
 const ATTEMPTS = 2;
-
-export async function sha256Hex(body: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 export async function migrateObjects(opts: MigrateOptions): Promise<MigrateReport> {
   const report: MigrateReport = { listed: 0, copied: 0, skipped: 0, verified: 0, failed: [], bytes: 0, wouldCopy: 0, dryRun: !!opts.dryRun, interrupted: false };

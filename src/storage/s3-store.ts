@@ -1,6 +1,7 @@
 import { AwsClient } from 'aws4fetch';
 import { ConfigError } from '../core/config/service-config.js';
 import type { DeleteManyResult, ListPage, ObjectInfo, PutOptions } from '../core/ports.js';
+import { sha256, sha256Hex, toHex } from '../core/sha256.js';
 import { type ConditionalObjectStore, type GetOptions, type GetResult, applyGetOptions, assertValidRange } from './get-options.js';
 import { StorageError } from './storage-error.js';
 import { escapeXmlText, parseDeleteResult, parseListObjectsV2, parseS3Error } from './s3-xml.js';
@@ -254,7 +255,7 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
           method: 'POST',
           url: bucketUrl(loc, { delete: '' }),
           // DeleteObjects needs a body checksum (Content-MD5 or x-amz-checksum-*); Web Crypto has no MD5, so SHA-256.
-          headers: { 'content-type': 'application/xml', 'x-amz-content-sha256': hex(digest), 'x-amz-checksum-sha256': base64(digest), 'x-amz-sdk-checksum-algorithm': 'SHA256' },
+          headers: { 'content-type': 'application/xml', 'x-amz-content-sha256': toHex(digest), 'x-amz-checksum-sha256': base64(digest), 'x-amz-sdk-checksum-algorithm': 'SHA256' },
           body,
         };
         const { res, read } = await send(c);
@@ -375,22 +376,8 @@ const MAX_DELETE_KEYS = 1000;
 /** What S3-compatible servers answer when they lack DeleteObjects or the checksum it is sent with. */
 const MULTI_DELETE_UNSUPPORTED = new Set(['NotImplemented', 'MissingContentMD5', 'InvalidRequest', 'InvalidArgument', 'MethodNotAllowed']);
 
-async function sha256(body: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>));
-}
-
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
-}
-
 function base64(bytes: Uint8Array): string {
   let bin = '';
   for (const b of bytes) bin += String.fromCharCode(b);
   return btoa(bin);
-}
-
-async function sha256Hex(body: Uint8Array): Promise<string> {
-  return hex(await sha256(body));
 }

@@ -26,6 +26,7 @@
  */
 import { LIMIT_DEFAULTS, type Limits } from '../../core/config/service-config.js';
 import { HttpError } from '../../core/errors.js';
+import { sha256Hex } from '../../core/sha256.js';
 import { type FocalRecord, wantsFocal } from '../../core/focal-point.js';
 import { checkSourceLimits, type ImageInfo, sniffImage } from '../../core/image/sniff.js';
 import type { Renderer, RenderResult } from '../../core/ports.js';
@@ -196,13 +197,6 @@ function toError(e: Extract<JobReply, { ok: false }>['error']): Error {
     return err;
   }
   return new Error(`render thread: ${e.message}`);
-}
-
-async function sourceKey(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
-  return hex;
 }
 
 export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
@@ -445,7 +439,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       metrics.rejected('too_large');
       throw err;
     }
-    const key = await sourceKey(source);
+    const key = await sha256Hex(source);
     if (animation) return renderAnimated(source, info, variant, key, animation);
     let fellShort = false;
     // What the thread is sent: with the source's focal record when one is known (found by an
