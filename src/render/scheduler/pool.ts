@@ -422,6 +422,13 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   for (let i = 0; i < size; i++) slots.push(spawn());
   const inProcess = slots[0]!.thread.inProcess === true;
 
+  /** A source whose render ran past its deadline lately is refused at once (deadline.ts). */
+  function refuseIfTimedOut(key: string): void {
+    if (!timeouts.has(key)) return;
+    metrics.rejected('timed_out_before');
+    throw renderTimeout(timeoutMs);
+  }
+
   async function renderSource(source: Uint8Array, variant: Variant): Promise<Rendered> {
     const info = sniffImage(source);
     checkSourceLimits(source, info, limits);
@@ -446,10 +453,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     // earlier render, maybe a twin's that was waited on below), so it need not find it again.
     let sent = variant;
     for (;;) {
-      if (timeouts.has(key)) {
-        metrics.rejected('timed_out_before');
-        throw renderTimeout(timeoutMs);
-      }
+      refuseIfTimedOut(key);
       sent = focals.onto(key, variant);
       const kept = masters.get(key);
       if (kept && masterServes(kept, sent)) {
@@ -499,10 +503,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
    * it and none is kept (a kept master is one frame: it serves the source's still variants).
    */
   function renderAnimated(source: Uint8Array, info: ImageInfo, variant: Variant, key: string, plan: AnimationPlan): Promise<Rendered> {
-    if (timeouts.has(key)) {
-      metrics.rejected('timed_out_before');
-      throw renderTimeout(timeoutMs);
-    }
+    refuseIfTimedOut(key);
     const sent = focals.onto(key, variant);
     return focals.settle(key, variant, sent, enqueue({ source, keepMaster: false, variant: sent }, key, plan.bytes, info.width * info.height));
   }
