@@ -5,12 +5,9 @@
  * scripts/build-deno.mjs), read on the first face/auto crop of an isolate (a render worker, or
  * the main thread when it renders). Nothing is fetched at run time.
  */
-import { createFaceDetector } from '../../render/focal/face-detector.js';
+import { loadFaceDetector } from '../../render/focal/face-detector.js';
 import { type FocalFinder, lazyFocalFinder } from '../../render/focal/find-focal.js';
 
 export function lazyDenoFocalFinder(module: WebAssembly.Module, dir: URL, read: (url: URL) => Promise<Uint8Array>, onError: (err: unknown) => void): FocalFinder {
-  return lazyFocalFinder(async () => {
-    const [weights, manifest] = await Promise.all([read(new URL('tiny_face_detector_model.bin', dir)), read(new URL('tiny_face_detector_model-weights_manifest.json', dir))]);
-    return createFaceDetector({ module, weights, manifest: JSON.parse(new TextDecoder().decode(manifest)) as unknown[] });
-  }, onError);
+  return lazyFocalFinder(() => loadFaceDetector(module, (file) => read(new URL(file, dir))), onError);
 }

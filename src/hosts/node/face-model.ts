@@ -7,15 +7,14 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { createFaceDetector, type FaceDetector } from '../../render/focal/face-detector.js';
+import { type FaceDetector, loadFaceDetector as loadWith } from '../../render/focal/face-detector.js';
 import { type FocalFinder, lazyFocalFinder } from '../../render/focal/find-focal.js';
 
 const require = createRequire(import.meta.url);
 
 export async function loadFaceDetector(module: WebAssembly.Module): Promise<FaceDetector> {
   const modelDir = `${dirname(require.resolve('@vladmandic/face-api/package.json'))}/model/`;
-  const [weights, manifest] = await Promise.all([readFile(`${modelDir}tiny_face_detector_model.bin`), readFile(`${modelDir}tiny_face_detector_model-weights_manifest.json`, 'utf8')]);
-  return createFaceDetector({ module, weights, manifest: JSON.parse(manifest) as unknown[] });
+  return loadWith(module, (file) => readFile(`${modelDir}${file}`));
 }
 
 /** A focal finder that loads the detector once, on first use; if it cannot load, saliency alone. */

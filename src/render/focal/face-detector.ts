@@ -104,6 +104,15 @@ export function paddedNetSize(width: number, height: number): { net: { width: nu
   return { net: { width: size.width, height: size.height }, padded: { width: Math.ceil(size.width / STRIDE) * STRIDE, height: Math.ceil(size.height / STRIDE) * STRIDE }, scale: size.scale };
 }
 
+/** The weights' files as face-api's package ships them (its model/ folder). */
+export const FACE_MODEL_FILES = { weights: 'tiny_face_detector_model.bin', manifest: 'tiny_face_detector_model-weights_manifest.json' } as const;
+
+/** Reads the weights' two files by name, however the host reads files (`read`), and makes the detector. */
+export async function loadFaceDetector(module: WebAssembly.Module, read: (file: string) => Promise<Uint8Array>): Promise<FaceDetector> {
+  const [weights, manifest] = await Promise.all([read(FACE_MODEL_FILES.weights), read(FACE_MODEL_FILES.manifest)]);
+  return createFaceDetector({ module, weights, manifest: JSON.parse(new TextDecoder().decode(manifest)) as unknown[] });
+}
+
 export function createFaceDetector(model: FaceModel): FaceDetector {
   const net = createFaceNet(model.module, weightsForKernel(model.weights, model.manifest));
   return {
