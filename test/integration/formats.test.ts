@@ -9,13 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originalKey } from '../../src/core/storage-keys.js';
 import { ANIMATION_LIMITS } from '../../src/render/animation/animation-plan.js';
 import { startTestHost } from '../support/node-host.js';
+import { blinkingGif } from '../support/blinking-gif.js';
 
 const SAMPLES = new URL('../../samples/demo/', import.meta.url).pathname;
 const CHROME = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 
 describe('formats over HTTP', () => {
   let host: Awaited<ReturnType<typeof startTestHost>>;
-  const originals = new Map<string, Buffer>();
+  const originals = new Map<string, Uint8Array>();
   beforeAll(async () => {
     host = await startTestHost({ tenants: { demo: {}, modern: { formats: ['webp', 'jpeg', 'png', 'avif'] } } });
     const photo = sharp(`${SAMPLES}hopper.jpg`).resize(300);
@@ -32,20 +33,7 @@ describe('formats over HTTP', () => {
         .gif({ delay: [100, 200, 300, 400], loop: 2 })
         .toBuffer(),
     );
-    const dots = await Promise.all(
-      ['#000', '#fff'].map((background) =>
-        sharp({ create: { width: 8, height: 8, channels: 3, background } })
-          .png()
-          .toBuffer(),
-      ),
-    );
-    const many = Array.from({ length: ANIMATION_LIMITS.maxFrames + 1 }, (_, k) => dots[k % 2]!);
-    originals.set(
-      'too-many-frames',
-      await sharp(many, { join: { animated: true } })
-        .gif()
-        .toBuffer(),
-    );
+    originals.set('too-many-frames', await blinkingGif(ANIMATION_LIMITS.maxFrames + 1, 8));
     for (const [id, bytes] of originals) await host.store.put(originalKey('modern', id), new Uint8Array(bytes));
   }, 60_000);
   afterAll(() => host?.stop());

@@ -5,6 +5,7 @@ import { writeTombstone } from '../../src/core/tombstone.js';
 import { originalKey, variantPrefix } from '../../src/core/storage-keys.js';
 import { decodeToRgba } from '../support/pixels.js';
 import { countingRenderer, startTestHost } from '../support/node-host.js';
+import { blinkingGif } from '../support/blinking-gif.js';
 
 const UPLOAD_TOKEN = 'upload-token-for-tests-0123456789abcdef';
 const OTHER_TENANT_TOKEN = 'other-tenant-token-0123456789abcdef';
@@ -109,18 +110,7 @@ describe('PUT /_upload/{tenant}/{id}', () => {
   });
 
   it('records that an animated GIF is animated, for fmt=auto to know without reading it', async () => {
-    const dots = await Promise.all(
-      ['#000', '#fff'].map((background) =>
-        sharp({ create: { width: 64, height: 64, channels: 3, background } })
-          .png()
-          .toBuffer(),
-      ),
-    );
-    const gif = new Uint8Array(
-      await sharp(dots, { join: { animated: true } })
-        .gif()
-        .toBuffer(),
-    );
+    const gif = await blinkingGif(2, 64);
     expect((await put('demo/u-anim', gif, auth(UPLOAD_TOKEN))).status).toBe(201);
     expect((await host.store.head(originalKey('demo', 'u-anim')))?.metadata).toMatchObject({ animated: '1' });
   });

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { frameCount } from '../../src/core/image/animation-header.js';
 import { ANIMATION_LIMITS } from '../../src/render/animation/animation-plan.js';
 import { renderer, SAMPLES, variant } from './helpers.js';
+import { blinkingGif } from '../support/blinking-gif.js';
 
 const PHOTOS = ['hopper.jpg', 'free.jpg', 'seeding.jpg', 'mysha.png'];
 const DELAYS = [100, 200, 300, 400];
@@ -102,20 +103,7 @@ describe('animated sources', () => {
 
   it('an animation past the limits is refused with 422 ANIMATION_TOO_LARGE, naming the limits', async () => {
     const r = await renderer();
-    // Frames that differ (sharp's GIF writer merges identical ones).
-    const dots = await Promise.all(
-      ['#000000', '#ffffff'].map((background) =>
-        sharp({ create: { width: 8, height: 8, channels: 3, background } })
-          .png()
-          .toBuffer(),
-      ),
-    );
-    const many = await sharp(
-      Array.from({ length: ANIMATION_LIMITS.maxFrames + 1 }, (_, k) => dots[k % 2]!),
-      { join: { animated: true } },
-    )
-      .gif()
-      .toBuffer();
+    const many = await blinkingGif(ANIMATION_LIMITS.maxFrames + 1, 8);
     expect(frameCount(new Uint8Array(many), { format: 'gif' })).toBe(ANIMATION_LIMITS.maxFrames + 1);
     await expect(r.render(new Uint8Array(many), variant(64, 64))).rejects.toMatchObject({
       status: 422,
