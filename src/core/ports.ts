@@ -2,6 +2,7 @@
  * The ports each host supplies. The pipeline only ever talks to these, so adding a host
  * (Fastly, Deno, Node) is wiring, not a rewrite.
  */
+import type { MaybePromise } from './maybe-promise.js';
 import type { FocalRecord } from './focal-point.js';
 import type { OriginalFacts } from './request/negotiate-format.js';
 import type { Variant } from './variant.js';
@@ -114,7 +115,8 @@ export interface CacheOptions {
 
 /** The response cache in front of the loader. Must collapse concurrent misses for one key. */
 export interface VariantCache {
-  getOrLoad(key: string, load: () => Promise<VariantBody>, opts: CacheOptions): Promise<CacheResult>;
+  /** The result, or a Promise of it; a cache that has a hit in hand may answer it at once (the edge's Core Cache does: maybe-promise.ts). */
+  getOrLoad(key: string, load: () => Promise<VariantBody>, opts: CacheOptions): MaybePromise<CacheResult>;
   /** The entry under `key` if one may still be served (fresh or stale), without loading, counting or touching its recency. */
   peek?(key: string): VariantBody | undefined;
   /** Purges every entry tagged with any of `keys`; soft marks them stale (served while refetching). */

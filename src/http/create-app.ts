@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): App {
   const render = deps.renderSecrets?.length ? createRenderRoute({ config: deps.config, loader, secrets: deps.renderSecrets }) : undefined;
   // A renderer-only deployment must not serve images past the edge's signature and hotlink checks.
   const publicRoutes = deps.mode !== 'renderer';
-  const fetch = createRouter({
+  const route = createRouter({
     image: publicRoutes ? image : () => undefined,
     page: publicRoutes ? deps.page : undefined,
     admin: deps.admin ?? createInProcessAdmin({ config: deps.config, store: deps.store, cache: deps.cache, loader, inFlight }),
@@ -88,5 +88,7 @@ export function createApp(deps: AppDeps): App {
     }),
     onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err),
   });
+  // The Node and Deno servers take a Promise, as the router answered before it could answer in hand.
+  const fetch = async (request: Request, conn?: ConnInfo) => route(request, conn);
   return { fetch, loader };
 }

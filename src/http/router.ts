@@ -1,5 +1,6 @@
 import { Router, type IRequest } from 'itty-router';
 import { errorResponse, HttpError, isHttpError } from '../core/errors.js';
+import { isPromise, type MaybePromise } from '../core/maybe-promise.js';
 import type { ConnInfo } from '../core/ports.js';
 import { isStorageError, originError } from './origin-error.js';
 
@@ -78,7 +79,7 @@ export function firstSegment(url: string): string {
  * StorageError → logged, 502/503/504 without internals, anything else → logged, bare 500)
  * → finally (nothing leaks a stack trace).
  */
-export function createRouter(routes: Routes): (request: Request, conn?: ConnInfo) => Promise<Response> {
+export function createRouter(routes: Routes): (request: Request, conn?: ConnInfo) => MaybePromise<Response> {
   const onCatch = (err: unknown, request: Request): Response => {
     if (isHttpError(err)) return errorResponse(err);
     routes.onError?.(err, request);
@@ -108,18 +109,21 @@ export function createRouter(routes: Routes): (request: Request, conn?: ConnInfo
   router.all('*', unrouted);
   const reserved = reservedSegments(table);
 
-  return async (request: Request, conn?: ConnInfo) => {
+  return (request: Request, conn?: ConnInfo): MaybePromise<Response> => {
     // Image requests (nearly all traffic) go straight to the image route, the only one the
     // table has for their path: itty-router would parse the URL, build a query object and try
-    // each route first, on every cached hit.
+    // each route first, on every cached hit. An answer the route has in hand is passed on as it
+    // is (a warm edge HIT: core/maybe-promise.ts).
     const first = request.method === 'GET' || request.method === 'HEAD' ? firstSegment(request.url) : '';
     if (first !== '' && !reserved.has(first)) {
       try {
-        return (await routes.image(request, conn)) ?? unrouted(request);
+        const answer = routes.image(request, conn);
+        if (isPromise(answer)) return answer.then((r) => r ?? unrouted(request)).catch((err: unknown) => onCatch(err, request));
+        return answer ?? unrouted(request);
       } catch (err) {
         return onCatch(err, request);
       }
     }
-    return (await router.fetch(request as unknown as IRequest, conn)) as Response;
+    return router.fetch(request as unknown as IRequest, conn) as Promise<Response>;
   };
 }

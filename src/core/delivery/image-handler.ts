@@ -12,6 +12,7 @@ import { type ResolvedParts, type ResolveMemo, resolveMemoKey } from '../request
 import { checkExpiry } from '../auth/verify-signature.js';
 import { browserCacheControl, edgeTtl, serverTiming, stageTimings, variantHeaders } from './response-headers.js';
 import { canonicalKey, type Variant } from '../variant.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 
 /** Checks a request against the tenant's signature and hotlink rules; throws HttpError(403). */
 export type Authorizer = (ctx: AuthContext) => Promise<void>;
@@ -66,25 +67,49 @@ const NO_FACTS: OriginalFacts = { alpha: false, animated: false };
 
 /** parse → canonicalize → authorize → (format needs the original's alpha or animation?) → canonical key. */
 export async function resolveImageRequest(request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Promise<ResolvedRequest> {
+  return resolveFrom(recall(request, deps), request, deps);
+}
+
+/** What a request's resolution starts from: the headers and clock it read, and what the memo remembered (its per-request checks passed). */
+interface Recalled {
+  accept: string | null;
+  now: number;
+  memoKey: string | undefined;
+  parts: ResolvedParts | undefined;
+}
+
+/** Reads the request's Accept and the clock and asks the memo; throws when a remembered request fails a check its key does not fix (431, 403 EXPIRED). */
+function recall(request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Recalled {
   const accept = request.headers.get('accept');
   const now = (deps.clock ?? Date).now();
   const { memo } = deps;
   const memoKey = memo && resolveMemoKey(request, accept);
-  let parts = memoKey === undefined ? undefined : memo!.get(deps.config, memoKey);
-  if (parts) {
+  const parts = memoKey === undefined ? undefined : memo!.get(deps.config, memoKey);
+  if (parts && deps.authorize) {
     // Decided before for this very URL and these headers: only what the key does not fix is checked again.
-    if (deps.authorize) {
-      assertHeaderSize(request, 'if-none-match', memo!.maxHeaderLength);
-      if (parts.tenant.requireSignature) checkExpiry(parts.auth.exp!, now);
-    }
-  } else {
-    parts = await checkImageRequest(request, accept, now, deps);
-    if (memoKey !== undefined) memo!.set(deps.config, memoKey, parts);
+    assertHeaderSize(request, 'if-none-match', memo!.maxHeaderLength);
+    if (parts.tenant.requireSignature) checkExpiry(parts.auth.exp!, now);
   }
-  const { tenant, path, auth, pending } = parts;
+  return { accept, now, memoKey, parts };
+}
+
+/** A remembered request whose format needs nothing from the original, resolved without waiting for anything; otherwise undefined. */
+function resolvedAtOnce(r: Recalled): ResolvedRequest | undefined {
+  return r.parts && !needsFacts(r.parts.pending.format) ? resolved(r.parts, r.now, NO_FACTS) : undefined;
+}
+
+async function resolveFrom(r: Recalled, request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Promise<ResolvedRequest> {
+  let parts = r.parts;
+  if (!parts) {
+    parts = await checkImageRequest(request, r.accept, r.now, deps);
+    if (r.memoKey !== undefined) deps.memo!.set(deps.config, r.memoKey, parts);
+  }
+  return resolved(parts, r.now, needsFacts(parts.pending.format) ? await deps.loader.facts(parts.tenant.name, parts.path.id) : NO_FACTS);
+}
+
+function resolved({ tenant, auth, pending }: ResolvedParts, now: number, facts: OriginalFacts): ResolvedRequest {
   const expiresIn = tenant.requireSignature && auth.exp ? Number(auth.exp) - now / 1000 : undefined;
-  const format = resolveNegotiated(pending.format, needsFacts(pending.format) ? await deps.loader.facts(tenant.name, path.id) : NO_FACTS);
-  const variant = withFormat(pending, format);
+  const variant = withFormat(pending, resolveNegotiated(pending.format, facts));
   return { tenant, variant, key: canonicalKey(variant), expiresIn };
 }
 
@@ -100,20 +125,42 @@ async function checkImageRequest(request: Request, accept: string | null, now: n
   return { tenant, path, auth, pending };
 }
 
-/** The image route: resolve, serve from cache or load, answer with the right headers. */
+/**
+ * The image route: resolve, serve from cache or load, answer with the right headers. A request
+ * the memo remembers whose cache answers at once (a warm edge HIT) is answered without waiting
+ * for anything (maybe-promise.ts); everything else goes the same way through Promises. It never
+ * throws: a problem is a rejected Promise.
+ */
 export function createImageHandler(deps: ImageHandlerDeps) {
-  return async function handleImage(request: Request): Promise<Response> {
-    const t0 = performance.now();
-    const { tenant, variant, key, expiresIn } = await resolveImageRequest(request, deps);
-    let result: CacheResult;
+  return function handleImage(request: Request): MaybePromise<Response> {
     try {
-      // The body only passes through: a cache that can hand it over as a stream need not read it in.
-      result = await deps.cache.getOrLoad(key, () => deps.loader.load(variant), { ...edgeTtl(tenant, deps.config.cache), stream: true });
+      const t0 = performance.now();
+      const recalled = recall(request, deps);
+      const known = resolvedAtOnce(recalled);
+      if (known) return fromCache(request, known, t0);
+      return resolveFrom(recalled, request, deps).then((r) => fromCache(request, r, t0));
     } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  function fromCache(request: Request, resolved: ResolvedRequest, t0: number): MaybePromise<Response> {
+    const failed = (err: unknown): Response => {
       const answer = deps.recover?.(err, request);
       if (answer) return answer;
       throw err;
+    };
+    let result: MaybePromise<CacheResult>;
+    try {
+      // The body only passes through: a cache that can hand it over as a stream need not read it in.
+      result = deps.cache.getOrLoad(resolved.key, () => deps.loader.load(resolved.variant), { ...edgeTtl(resolved.tenant, deps.config.cache), stream: true });
+    } catch (err) {
+      return failed(err);
     }
+    return isPromise(result) ? result.then((r) => answer(request, resolved, r, t0), failed) : answer(request, resolved, result, t0);
+  }
+
+  function answer(request: Request, { tenant, variant, key, expiresIn }: ResolvedRequest, result: CacheResult, t0: number): Response {
     const { value, state, coalesced, stream } = result;
 
     const headers = variantHeaders(value, {
@@ -122,16 +169,17 @@ export function createImageHandler(deps: ImageHandlerDeps) {
       cacheControl: browserCacheControl(tenant, deps.config.cache, expiresIn),
       negotiated: variant.negotiated,
     });
-    headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced);
+    const stages = stageTimings(state, value, coalesced);
+    headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced, stages);
 
     if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
       delete headers['content-type'];
-      deps.onAnswer?.(stageTimings(state, value, coalesced), headers);
+      deps.onAnswer?.(stages, headers);
       dropStream(stream);
       return new Response(null, { status: 304, headers });
     }
     headers['content-length'] = String(stream ? stream.length : value.body.byteLength);
-    deps.onAnswer?.(stageTimings(state, value, coalesced), headers);
+    deps.onAnswer?.(stages, headers);
     if (request.method === 'HEAD') {
       dropStream(stream);
       return new Response(null, { status: value.status, headers });
@@ -141,7 +189,7 @@ export function createImageHandler(deps: ImageHandlerDeps) {
     // unless told the headers frame it; the length is the stored body's own. Others ignore the field.
     const init: ResponseInit & { manualFramingHeaders?: boolean } = { status: value.status, headers, manualFramingHeaders: true };
     return new Response(stream.body, init);
-  };
+  }
 }
 
 /** A cache's body stream that will not be sent (304, HEAD): released instead of left open. */

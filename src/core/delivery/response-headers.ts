@@ -62,11 +62,10 @@ export function stageTimings(state: CacheState | 'PASS', value: VariantBody, coa
   return out;
 }
 
-export function serverTiming(state: CacheState | 'PASS', value: VariantBody, totalMs: number, coalesced = false): string {
-  const parts = [`cache;desc="${state}"`];
-  if (coalesced) parts.push('coalesced');
-  const stages = stageTimings(state, value, coalesced);
-  for (const name of Object.keys(stages)) parts.push(`${name};dur=${stages[name]!.toFixed(1)}`);
-  parts.push(`total;dur=${totalMs.toFixed(1)}`);
-  return parts.join(', ');
+/** The answer's Server-Timing; `stages` when the caller already has stageTimings' result. */
+export function serverTiming(state: CacheState | 'PASS', value: VariantBody, totalMs: number, coalesced = false, stages = stageTimings(state, value, coalesced)): string {
+  let out = `cache;desc="${state}"`;
+  if (coalesced) out += ', coalesced';
+  for (const name of Object.keys(stages)) out += `, ${name};dur=${stages[name]!.toFixed(1)}`;
+  return `${out}, total;dur=${totalMs.toFixed(1)}`;
 }

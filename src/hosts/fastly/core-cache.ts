@@ -1,5 +1,6 @@
-import { CoreCache, type TransactionCacheEntry } from 'fastly:cache';
+import { type CacheState, CoreCache, type TransactionCacheEntry } from 'fastly:cache';
 import { HttpError } from '../../core/errors.js';
+import { isPromise, type MaybePromise } from '../../core/maybe-promise.js';
 import type { CacheOptions, CacheResult, VariantBody, VariantCache } from '../../core/ports.js';
 import { BackendLimitError } from './backend-budget.js';
 import { createFastlyPurger } from './purger.js';
@@ -61,12 +62,14 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
   const inflight = new Map<string, Promise<CacheResult>>();
 
   return {
-    getOrLoad(key, load, opts): Promise<CacheResult> {
-      let p = inflight.get(key);
-      if (!p) {
-        p = lookupOrLoad(key, load, opts).finally(() => inflight.delete(key));
-        inflight.set(key, p);
-      }
+    getOrLoad(key, load, opts): MaybePromise<CacheResult> {
+      const pending = inflight.get(key);
+      if (pending) return pending;
+      const found = lookupOrLoad(key, load, opts);
+      // A hit in hand is answered at once: nothing to share with a later caller.
+      if (!isPromise(found)) return found;
+      const p = found.finally(() => inflight.delete(key));
+      inflight.set(key, p);
       return p;
     },
 
@@ -77,24 +80,30 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
     },
   };
 
-  async function lookupOrLoad(key: string, load: () => Promise<VariantBody>, { ttl, swr, stream }: CacheOptions): Promise<CacheResult> {
-    const sie = opts.staleIfError ?? 0;
+  /** A fresh hit whose body the caller takes as a stream is answered at once; everything else (reading the body, stale, miss) waits in `settle`. */
+  function lookupOrLoad(key: string, load: () => Promise<VariantBody>, options: CacheOptions): MaybePromise<CacheResult> {
     const entry = CoreCache.transactionLookup(CACHE_KEY_PREFIX + key);
     const state = entry.state();
+    // A caller that only sends the body on gets Core Cache's own stream: reading 4 KiB in
+    // through a Response costs more than everything else a hit does.
+    if (options.stream && servable(state)) {
+      const length = entry.length();
+      if (length !== null) {
+        const handed = { value: { ...metaOf(entry), body: EMPTY, timings: {} }, state: state.stale() ? 'STALE' : 'HIT', stream: { body: entry.body(), length } } satisfies CacheResult;
+        entry.close();
+        return handed;
+      }
+    }
+    return settle(key, entry, state, load, options);
+  }
+
+  async function settle(key: string, entry: TransactionCacheEntry, state: CacheState, load: () => Promise<VariantBody>, { ttl, swr }: CacheOptions): Promise<CacheResult> {
+    const sie = opts.staleIfError ?? 0;
     if (state.found() && state.usable()) {
-      if (!state.stale() || !state.mustInsertOrUpdate()) {
-        const served = state.stale() ? 'STALE' : 'HIT';
-        // A caller that only sends the body on gets Core Cache's own stream: reading 4 KiB in
-        // through a Response costs more than everything else a hit does.
-        const length = stream ? entry.length() : null;
-        if (length !== null) {
-          const handed = { value: { ...metaOf(entry), body: EMPTY, timings: {} }, state: served, stream: { body: entry.body(), length } } satisfies CacheResult;
-          entry.close();
-          return handed;
-        }
+      if (servable(state)) {
         const value = await readEntry(entry);
         entry.close();
-        return { value, state: served };
+        return { value, state: state.stale() ? 'STALE' : 'HIT' };
       }
       const value = await readEntry(entry);
       if (withinSwr(entry)) {
@@ -125,6 +134,11 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
     insert(entry, value, ttl, swr, sie);
     return { value, state: 'MISS' };
   }
+}
+
+/** Found, usable, and fresh, or stale with another request chosen to refresh it: served as it is. */
+function servable(state: CacheState): boolean {
+  return state.found() && state.usable() && (!state.stale() || !state.mustInsertOrUpdate());
 }
 
 /** Inside the object's own stale-while-revalidate window (a soft purge counts: its age is still below maxAge)? */
@@ -212,8 +226,11 @@ function insert(entry: TransactionCacheEntry, value: VariantBody, ttl: number, s
   entry.close();
 }
 
+/** One decoder for every entry's metadata (made at build time, in the snapshot). */
+const UTF8 = new TextDecoder();
+
 function readMeta(entry: { userMetadata(): ArrayBuffer }): StoredMeta {
-  return JSON.parse(new TextDecoder().decode(entry.userMetadata())) as StoredMeta;
+  return JSON.parse(UTF8.decode(entry.userMetadata())) as StoredMeta;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -34,6 +34,7 @@ import { rememberedHmac } from './remembered-hmac.js';
 import { createStoreSource } from './stores.js';
 import { chooseUpstream, type FetchWithBackend, type Upstream } from './upstream.js';
 import { hostLog } from '../../observability/host-log.js';
+import { andThen, type MaybePromise } from '../../core/maybe-promise.js';
 
 export interface FastlyServiceDeps {
   /** Config + secrets; defaults to the Config Store and Secret Store (stores.ts). */
@@ -100,11 +101,22 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     onError: (err, req) => log(`unhandled error on ${req.method} ${new URL(req.url).pathname}`, err),
   });
 
-  return async function handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
+  // Not async: a warm HIT is answered without waiting a turn of the event loop (core/maybe-promise.ts).
+  return function handle(request: Request, ctx: RequestContext = {}): MaybePromise<Response> {
+    try {
+      return handleRequest(request, ctx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  function handleRequest(request: Request, ctx: RequestContext): MaybePromise<Response> {
     // In a reused sandbox vCpuTime() counts from the sandbox's start: this request's share is the difference.
     const facts: LoggedFacts = { cpuStart: cpuNow() };
     const source = (deps.source ?? createStoreSource)();
-    const settings = once(() => readSettings(source));
+    // Read once per request; in hand (not a Promise) when the sandbox holds them (settings-memo.ts).
+    let held: MaybePromise<EdgeSettings> | undefined;
+    const settings = () => (held ??= readSettings(source));
     // Every backend request of this execution is counted against the platform's limit.
     const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
     const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
@@ -183,15 +195,15 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       };
     }
 
-    const image = async (req: Request): Promise<Response> => {
-      const s = await settings();
+    const image = (req: Request): MaybePromise<Response> => andThen(settings(), (s) => imageWith(s, req));
+    const imageWith = (s: EdgeSettings, req: Request): MaybePromise<Response> => {
       const tenant = firstSegment(req.url);
       checkClient(tenant, ctx.clientAddress, limitFor(s.rateLimits, tenant));
       // A hit never asks the loader: it is made on first use (a miss, or fmt=auto asking for the original's facts).
       let made: Promise<VariantLoader> | undefined;
       const lazy = () => (made ??= loaderFor(s, false));
       const loader: VariantLoader = { load: async (v, o) => (await lazy()).load(v, o), facts: async (tenant, id) => (await lazy()).facts(tenant, id) };
-      const res = await createImageHandler({
+      const res = createImageHandler({
         config: s.config,
         cache: cacheFor(s),
         loader,
@@ -202,7 +214,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
           facts.headers = headers;
         },
       })(req);
-      return withCpuTiming(res, facts.cpuStart);
+      return andThen(res, (r) => withCpuTiming(r, facts.cpuStart));
     };
 
     // Shield role: answers other POPs' misses from this POP's cache (same key, so the shield
@@ -256,7 +268,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
 
     current.set(request, { image, render, admin });
     return logged(request, () => router(request), requestLog, facts);
-  };
+  }
 }
 
 /** The request's CPU time so far (the budget is 50 ms per request), next to the pipeline's own timings. */

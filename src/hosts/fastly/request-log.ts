@@ -1,6 +1,7 @@
 import { env } from 'fastly:env';
 import { Logger } from 'fastly:logger';
 import { cpuSince } from './cpu-time.js';
+import { andThen, type MaybePromise } from '../../core/maybe-promise.js';
 import { type AccessLogRecord, accessLogRecord, cacheLabel, droppedParams, loggedUrl, parseServerTiming, routeOf, variantParts } from '../../observability/access-log.js';
 
 /** The log endpoint every request's line goes to: fastly.toml's [setup.log_endpoints] names it; Viceroy prints its lines. */
@@ -56,36 +57,57 @@ export interface LoggedFacts {
 /** The POP of this sandbox (the same for all its requests), read on its first logged request. */
 let sandboxPop: string | undefined;
 
-/** Runs a handler and logs its line; the line is built from the response's own headers and `facts`. */
-export async function logged(request: Request, handle: () => Promise<Response>, log: RequestLog, facts: LoggedFacts = {}): Promise<Response> {
+/**
+ * Runs a handler and logs its line; the line is built from the response's own headers and
+ * `facts`. An answer the handler has in hand is logged and passed on at once (a warm HIT:
+ * core/maybe-promise.ts); only an error answer, whose JSON code is read, waits.
+ */
+export function logged(request: Request, handle: () => MaybePromise<Response>, log: RequestLog, facts: LoggedFacts = {}): MaybePromise<Response> {
   const t0 = performance.now();
-  const t = new Date().toISOString();
-  let res = await handle();
+  // The clock when the request came in; written out as text with the line, after the answer.
+  const t = Date.now();
+  return andThen(handle(), (res) => logLine(request, res, log, facts, t, t0));
+}
+
+function logLine(request: Request, res: Response, log: RequestLog, facts: LoggedFacts, startedAt: number, t0: number): MaybePromise<Response> {
   try {
     sandboxPop ??= env('FASTLY_POP') ?? '';
     const line = lineFor(request, res, {
-      time: t,
+      time: new Date(startedAt).toISOString(),
       ms: performance.now() - t0,
       pop: sandboxPop,
       ...(facts.timings ? { timings: facts.timings } : {}),
       ...(facts.headers ? { headers: facts.headers } : {}),
     });
-    if (res.status >= 400 && (res.headers.get('content-type') ?? '').includes('json')) {
-      // Errors are small JSON {code, message}: the code is what makes the line useful. Read
-      // and re-wrapped (the runtime's Response has no clone()).
-      const body = await res.arrayBuffer();
-      res = new Response(body, { status: res.status, headers: res.headers });
-      const code = (JSON.parse(new TextDecoder().decode(body)) as { code?: unknown }).code;
-      if (typeof code === 'string') line.code = code;
-    }
-    // Read last, so the figure covers the line itself too.
-    const cpu = cpuSince(facts.cpuStart);
-    if (cpu !== undefined) line.cpu = cpu;
-    log(line);
+    // Errors are small JSON {code, message}: the code is what makes the line useful.
+    if (res.status >= 400 && (res.headers.get('content-type') ?? '').includes('json')) return withErrorCode(res, line, log, facts);
+    write(line, log, facts);
   } catch {
     // A broken logger is not the client's problem.
   }
   return res;
+}
+
+/** Reads an error answer's code into the line and answers a copy (the runtime's Response has no clone()). */
+async function withErrorCode(res: Response, line: RequestLogLine, log: RequestLog, facts: LoggedFacts): Promise<Response> {
+  let answer = res;
+  try {
+    const body = await res.arrayBuffer();
+    answer = new Response(body, { status: res.status, headers: res.headers });
+    const code = (JSON.parse(new TextDecoder().decode(body)) as { code?: unknown }).code;
+    if (typeof code === 'string') line.code = code;
+    write(line, log, facts);
+  } catch {
+    // A broken logger is not the client's problem.
+  }
+  return answer;
+}
+
+/** Adds the request's vCPU figure, read last so it covers the line itself too, and writes the line. */
+function write(line: RequestLogLine, log: RequestLog, facts: LoggedFacts): void {
+  const cpu = cpuSince(facts.cpuStart);
+  if (cpu !== undefined) line.cpu = cpu;
+  log(line);
 }
 
 /** What lineFor is given beside the request and its answer. */

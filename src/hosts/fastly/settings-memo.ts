@@ -10,6 +10,7 @@
  * Admin tokens and the bucket's keys are not kept (the admin API and misses read them per
  * request), so revoking an admin token applies to the next request.
  */
+import type { MaybePromise } from '../../core/maybe-promise.js';
 import type { SettingsSource } from './settings.js';
 
 /** How long read settings are reused, ms: the longest a store change waits to apply in a running sandbox. */
@@ -21,19 +22,28 @@ export interface SettingsMemoOptions {
   now?: () => number;
 }
 
-/** `read` at most once per `maxAgeMs`; concurrent requests share one read. */
+/**
+ * `read` at most once per `maxAgeMs`; concurrent requests share one read. Once a read has
+ * succeeded its settings are handed out as they are, not as a Promise, so a request that finds
+ * them in hand need not wait a turn of the event loop for them (core/maybe-promise.ts).
+ */
 export function memoSettings<T>(read: (src: SettingsSource) => Promise<T>, { maxAgeMs = SETTINGS_MAX_AGE_MS, now = Date.now }: SettingsMemoOptions = {}) {
-  let held: { at: number; value: Promise<T> } | undefined;
-  return (src: SettingsSource): Promise<T> => {
+  let held: { at: number; value: Promise<T>; read?: { settings: T } } | undefined;
+  return (src: SettingsSource): MaybePromise<T> => {
     const t = now();
     // A clock that went backwards does not extend the window.
-    if (held && t >= held.at && t - held.at < maxAgeMs) return held.value;
+    if (held && t >= held.at && t - held.at < maxAgeMs) return held.read ? held.read.settings : held.value;
     const value = read(src);
-    const entry = { at: t, value };
+    const entry: NonNullable<typeof held> = { at: t, value };
     held = entry;
-    value.catch(() => {
-      if (held === entry) held = undefined;
-    });
+    value.then(
+      (settings) => {
+        entry.read = { settings };
+      },
+      () => {
+        if (held === entry) held = undefined;
+      },
+    );
     return value;
   };
 }
