@@ -137,59 +137,61 @@ export function createImageHandler(deps: ImageHandlerDeps) {
       const t0 = performance.now();
       const recalled = recall(request, deps);
       const known = resolvedAtOnce(recalled);
-      if (known) return fromCache(request, known, t0);
-      return resolveFrom(recalled, request, deps).then((r) => fromCache(request, r, t0));
+      if (known) return fromCache(deps, request, known, t0);
+      return resolveFrom(recalled, request, deps).then((r) => fromCache(deps, request, r, t0));
     } catch (err) {
       return Promise.reject(err);
     }
   };
+}
 
-  function fromCache(request: Request, resolved: ResolvedRequest, t0: number): MaybePromise<Response> {
-    const failed = (err: unknown): Response => {
-      const answer = deps.recover?.(err, request);
-      if (answer) return answer;
-      throw err;
-    };
-    let result: MaybePromise<CacheResult>;
-    try {
-      // The body only passes through: a cache that can hand it over as a stream need not read it in.
-      result = deps.cache.getOrLoad(resolved.key, () => deps.loader.load(resolved.variant), { ...edgeTtl(resolved.tenant, deps.config.cache), stream: true });
-    } catch (err) {
-      return failed(err);
-    }
-    return isPromise(result) ? result.then((r) => answer(request, resolved, r, t0), failed) : answer(request, resolved, result, t0);
+/** Asks the cache for the resolved variant (loading it on a miss) and answers; at once when the cache answers at once. */
+function fromCache(deps: ImageHandlerDeps, request: Request, resolved: ResolvedRequest, t0: number): MaybePromise<Response> {
+  const failed = (err: unknown): Response => {
+    const answer = deps.recover?.(err, request);
+    if (answer) return answer;
+    throw err;
+  };
+  let result: MaybePromise<CacheResult>;
+  try {
+    // The body only passes through: a cache that can hand it over as a stream need not read it in.
+    result = deps.cache.getOrLoad(resolved.key, () => deps.loader.load(resolved.variant), { ...edgeTtl(resolved.tenant, deps.config.cache), stream: true });
+  } catch (err) {
+    return failed(err);
   }
+  return isPromise(result) ? result.then((r) => answer(deps, request, resolved, r, t0), failed) : answer(deps, request, resolved, result, t0);
+}
 
-  function answer(request: Request, { tenant, variant, key, expiresIn }: ResolvedRequest, result: CacheResult, t0: number): Response {
-    const { value, state, coalesced, stream } = result;
+/** The answer to a request from what the cache gave: headers, 304, HEAD, or the body (Core Cache's stream when it handed one). */
+function answer(deps: ImageHandlerDeps, request: Request, { tenant, variant, key, expiresIn }: ResolvedRequest, result: CacheResult, t0: number): Response {
+  const { value, state, coalesced, stream } = result;
 
-    const headers = variantHeaders(value, {
-      key,
-      state,
-      cacheControl: browserCacheControl(tenant, deps.config.cache, expiresIn),
-      negotiated: variant.negotiated,
-    });
-    const stages = stageTimings(state, value, coalesced);
-    headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced, stages);
+  const headers = variantHeaders(value, {
+    key,
+    state,
+    cacheControl: browserCacheControl(tenant, deps.config.cache, expiresIn),
+    negotiated: variant.negotiated,
+  });
+  const stages = stageTimings(state, value, coalesced);
+  headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced, stages);
 
-    if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
-      delete headers['content-type'];
-      deps.onAnswer?.(stages, headers);
-      dropStream(stream);
-      return new Response(null, { status: 304, headers });
-    }
-    headers['content-length'] = String(stream ? stream.length : value.body.byteLength);
+  if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
+    delete headers['content-type'];
     deps.onAnswer?.(stages, headers);
-    if (request.method === 'HEAD') {
-      dropStream(stream);
-      return new Response(null, { status: value.status, headers });
-    }
-    if (!stream) return new Response(value.body as Uint8Array<ArrayBuffer>, { status: value.status, headers });
-    // Fastly's Response drops a Content-Length given with a stream body (and sends it chunked)
-    // unless told the headers frame it; the length is the stored body's own. Others ignore the field.
-    const init: ResponseInit & { manualFramingHeaders?: boolean } = { status: value.status, headers, manualFramingHeaders: true };
-    return new Response(stream.body, init);
+    dropStream(stream);
+    return new Response(null, { status: 304, headers });
   }
+  headers['content-length'] = String(stream ? stream.length : value.body.byteLength);
+  deps.onAnswer?.(stages, headers);
+  if (request.method === 'HEAD') {
+    dropStream(stream);
+    return new Response(null, { status: value.status, headers });
+  }
+  if (!stream) return new Response(value.body as Uint8Array<ArrayBuffer>, { status: value.status, headers });
+  // Fastly's Response drops a Content-Length given with a stream body (and sends it chunked)
+  // unless told the headers frame it; the length is the stored body's own. Others ignore the field.
+  const init: ResponseInit & { manualFramingHeaders?: boolean } = { status: value.status, headers, manualFramingHeaders: true };
+  return new Response(stream.body, init);
 }
 
 /** A cache's body stream that will not be sent (304, HEAD): released instead of left open. */

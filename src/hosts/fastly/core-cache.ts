@@ -89,7 +89,7 @@ export function createCoreCache(opts: CoreCacheOptions = {}): VariantCache {
     if (options.stream && servable(state)) {
       const length = entry.length();
       if (length !== null) {
-        const handed = { value: { ...metaOf(entry), body: EMPTY, timings: {} }, state: state.stale() ? 'STALE' : 'HIT', stream: { body: entry.body(), length } } satisfies CacheResult;
+        const handed = { value: Object.assign(metaOf(entry), { body: EMPTY, timings: {} }), state: state.stale() ? 'STALE' : 'HIT', stream: { body: entry.body(), length } } satisfies CacheResult;
         entry.close();
         return handed;
       }

@@ -113,7 +113,9 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
   function handleRequest(request: Request, ctx: RequestContext): MaybePromise<Response> {
     // In a reused sandbox vCpuTime() counts from the sandbox's start: this request's share is the difference.
     const facts: LoggedFacts = { cpuStart: cpuNow() };
-    const source = (deps.source ?? createStoreSource)();
+    // The stores, opened on first use (a warm HIT has its settings in hand and opens none).
+    let opened: SettingsSource | undefined;
+    const source = () => (opened ??= (deps.source ?? createStoreSource)());
     // Read once per request; in hand (not a Promise) when the sandbox holds them (settings-memo.ts).
     let held: MaybePromise<EdgeSettings> | undefined;
     const settings = () => (held ??= readSettings(source));
@@ -124,7 +126,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     let coreCache: VariantCache | undefined;
     const cacheFor = (s: EdgeSettings) => (coreCache ??= createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log, staleIfError: s.config.cache.edgeStaleIfError }));
     const bucket = once(async (): Promise<ObjectStore | null> => {
-      const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source)]);
+      const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source())]);
       if (!cfg) return null;
       const problems = [hostProblem('S3_', cfg.primary, s.storeBackend), cfg.secondary ? hostProblem('S3_SECONDARY_', cfg.secondary, s.storeSecondaryBackend) : null].filter(
         (p): p is string => p !== null,
@@ -142,7 +144,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
       // Asked only for fmt=auto without WebP, or with AVIF and WebP: the edge cache first, the bucket on a miss.
       const facts = createFactsProbe(bucket, { ttl: policy.edgeTtl, swr: policy.edgeSwr });
       if (s.renderMode === 'image-optimizer' && !asShield) {
-        const [store, cfg] = await Promise.all([bucket(), loadEdgeStorage(source)]);
+        const [store, cfg] = await Promise.all([bucket(), loadEdgeStorage(source())]);
         if (!store || !cfg) throw new HttpError(503, 'MISCONFIGURED', 'image-optimizer mode needs STORAGE=s3');
         return createImageOptimizerLoader({
           config: s.config,
@@ -234,7 +236,7 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     };
 
     const admin: Handler = async (req) => {
-      const [s, tokens, bare, b] = await Promise.all([settings(), loadAdminTokens(source), bucket(), budget()]);
+      const [s, tokens, bare, b] = await Promise.all([settings(), loadAdminTokens(source()), bucket(), budget()]);
       const store = bare && reserveForAudit(bare, b);
       if (!store) {
         // Every admin operation ends with an audit entry in the bucket: without one, refuse, but

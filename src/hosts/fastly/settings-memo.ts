@@ -29,11 +29,12 @@ export interface SettingsMemoOptions {
  */
 export function memoSettings<T>(read: (src: SettingsSource) => Promise<T>, { maxAgeMs = SETTINGS_MAX_AGE_MS, now = Date.now }: SettingsMemoOptions = {}) {
   let held: { at: number; value: Promise<T>; read?: { settings: T } } | undefined;
-  return (src: SettingsSource): MaybePromise<T> => {
+  // The source is made only when the settings are read (a request that finds them in hand makes none).
+  return (src: () => SettingsSource): MaybePromise<T> => {
     const t = now();
     // A clock that went backwards does not extend the window.
     if (held && t >= held.at && t - held.at < maxAgeMs) return held.read ? held.read.settings : held.value;
-    const value = read(src);
+    const value = read(src());
     const entry: NonNullable<typeof held> = { at: t, value };
     held = entry;
     value.then(

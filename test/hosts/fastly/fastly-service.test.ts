@@ -273,6 +273,29 @@ describe('one sandbox, many requests (reusable sandboxes)', () => {
     expect(loggedLines.map((l) => (JSON.parse(l.message) as { cpu: number }).cpu)).toEqual([7, 0]);
   });
 
+  it('answers a warm HIT, signed or not, in hand (a Response, not a Promise): same status, headers, bytes and log line', async () => {
+    withKeys({ k1: KEY_1 });
+    const url = await signed('k1', KEY_1);
+    const backends = fakeBackends({ renderer: () => new Response(IMAGE, { headers: { 'content-type': 'image/webp', etag: '"r"' } }) });
+    const handle = service(backends.fetch);
+    for (const path of ['/demo/u-42?w=64', url]) {
+      const miss = await handle(get(path));
+      expect(miss.headers.get('x-cache')).toBe('MISS');
+      const hit = handle(get(path));
+      // No turn of the event loop: settings, resolved URL and cache entry were all in hand.
+      expect(hit).toBeInstanceOf(Response);
+      const res = hit as Response;
+      expect([res.status, res.headers.get('x-cache'), res.headers.get('content-length'), res.headers.get('etag')]).toEqual([200, 'HIT', String(IMAGE.byteLength), miss.headers.get('etag')]);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(IMAGE));
+    }
+    expect(loggedLines.map((l) => JSON.parse(l.message) as { status: number; cache: string; tenant: string })).toMatchObject([
+      { status: 200, cache: 'MISS', tenant: 'demo' },
+      { status: 200, cache: 'HIT', tenant: 'demo' },
+      { status: 200, cache: 'MISS', tenant: 'secure' },
+      { status: 200, cache: 'HIT', tenant: 'secure' },
+    ]);
+  });
+
   it(`reuses the settings it read for ${SETTINGS_MAX_AGE_MS / 1000} s, then applies a rotated signing key`, async () => {
     let wall = 1_000_000;
     const handle = createFastlyService({ fetch: fakeBackends().fetch as never, log: () => {}, now: () => wall });
