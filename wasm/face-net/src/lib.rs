@@ -35,6 +35,8 @@ const MAX_NET_SIDE: usize = 1024;
 const MAX_NET_PIXELS: usize = 512 * 1024;
 /// The largest source side the detection copy is made from (the largest JPEG or WebP).
 const MAX_SOURCE_SIDE: usize = 65535;
+/// The largest detection copy (the finder's is at most 320 × 960 px).
+const MAX_SHRUNK_PIXELS: usize = 512 * 1024;
 
 struct Separable {
     /// [3][3][c]
@@ -124,7 +126,6 @@ static mut ROWS: Vec<f32> = Vec::new();
 static mut SHRINK: Option<Shrink> = None;
 static mut STRIP: Vec<u8> = Vec::new();
 static mut SUMS: Vec<u32> = Vec::new();
-static mut SHRUNK: Vec<u8> = Vec::new();
 static mut SMALL: Vec<u8> = Vec::new();
 static mut SMALL_SIZE: (usize, usize) = (0, 0);
 
@@ -205,13 +206,12 @@ pub extern "C" fn shrink_begin(width: usize, height: usize, k: usize, orientatio
             return 2;
         }
         let size = (width / k, height / k);
-        if size.0 == 0 || size.1 == 0 || size.0 * size.1 > MAX_INPUT_PIXELS {
+        if size.0 == 0 || size.1 == 0 || size.0 * size.1 > MAX_SHRUNK_PIXELS {
             return 2;
         }
-        SUMS.clear();
-        SUMS.resize(size.0 * 4, 0);
-        SHRUNK.clear();
-        SHRUNK.resize(size.0 * size.1 * 4, 0);
+        exactly(&mut SUMS, size.0 * 4);
+        exactly(&mut SMALL, size.0 * size.1 * 4);
+        SMALL_SIZE = (0, 0);
         SHRINK = Some(Shrink {
             width,
             height,
@@ -231,8 +231,7 @@ pub extern "C" fn shrink_begin(width: usize, height: usize, k: usize, orientatio
 #[no_mangle]
 pub extern "C" fn strip_alloc(len: usize) -> *mut u8 {
     unsafe {
-        STRIP.clear();
-        STRIP.resize(len, 0);
+        exactly(&mut STRIP, len);
         STRIP.as_mut_ptr()
     }
 }
@@ -257,8 +256,7 @@ pub extern "C" fn shrink_rows(count: usize) -> i32 {
             add_row(src, s.k, s.size.0, &mut SUMS);
             if (y - s.y0 + 1).is_multiple_of(s.k) {
                 let oy = (y - s.y0) / s.k;
-                let row = &mut SHRUNK[oy * s.size.0 * 4..(oy + 1) * s.size.0 * 4];
-                mean_row(&mut SUMS, s.k, row);
+                mean_row(&mut SUMS, s.k, oy, s.size, s.orientation, &mut SMALL);
             }
         }
         s.row += count;
@@ -266,7 +264,7 @@ pub extern "C" fn shrink_rows(count: usize) -> i32 {
     }
 }
 
-/// Turns the shrunk copy upright once every row came: its size is then `shrunk_width` ×
+/// Ends the shrink once every row came: the upright copy's size is then `shrunk_width` ×
 /// `shrunk_height`, its RGBA at `shrunk_ptr`, and `detect_shrunk` runs on it. 0, or 2 when
 /// rows are missing.
 #[allow(static_mut_refs)]
@@ -277,7 +275,7 @@ pub extern "C" fn shrink_end() -> i32 {
         if s.row != s.height {
             return 2;
         }
-        SMALL_SIZE = orient(&SHRUNK, s.size, s.orientation, &mut SMALL);
+        SMALL_SIZE = if s.orientation >= 5 { (s.size.1, s.size.0) } else { s.size };
         0
     }
 }
@@ -316,61 +314,45 @@ fn add_row(src: &[u8], k: usize, ow: usize, sums: &mut [u32]) {
     }
 }
 
-/// The k × k means of the sums as RGBA bytes (alpha 255 unless k is 1), and the sums zeroed.
-fn mean_row(sums: &mut [u32], k: usize, out: &mut [u8]) {
-    let ow = out.len() / 4;
-    assert!(sums.len() >= ow * 4);
+/// `v` holding exactly `n` zeros (its memory grown to `n` exactly, never by doubling).
+fn exactly<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
+    v.clear();
+    v.reserve_exact(n);
+    v.resize(n, T::default());
+}
+
+/// Row `oy` of the shrunk copy (`size`, before orientation) from the k × k sums: each
+/// channel's mean as a byte (alpha 255 unless k is 1), written where the EXIF `orientation`
+/// puts it in the upright copy `out`, as render/orientation.ts does. The sums are zeroed.
+fn mean_row(sums: &mut [u32], k: usize, oy: usize, (w, h): (usize, usize), orientation: usize, out: &mut [u8]) {
+    assert!(sums.len() >= w * 4 && out.len() >= w * h * 4 && oy < h);
+    // Where pixel (x, oy) goes: at + x · step, in pixels of the upright copy.
+    let (flip_x, flip_y) = (w - 1, h - 1 - oy);
+    let (at, step): (isize, isize) = match orientation {
+        1 => ((oy * w) as isize, 1),
+        2 => ((oy * w + flip_x) as isize, -1),
+        3 => ((flip_y * w + flip_x) as isize, -1),
+        4 => ((flip_y * w) as isize, 1),
+        // Transposed: the upright copy is h wide; (x, oy) goes to (oy, x) and so on.
+        5 => (oy as isize, h as isize),
+        6 => (flip_y as isize, h as isize),
+        7 => ((flip_x * h + flip_y) as isize, -(h as isize)),
+        _ => ((flip_x * h + oy) as isize, -(h as isize)),
+    };
     let area = f32x4_splat((k * k) as f32);
     let opaque = if k > 1 { 0xff00_0000u32 } else { 0 };
     unsafe {
-        let (sp, op) = (sums.as_mut_ptr(), out.as_mut_ptr());
-        for c in 0..ow {
-            let d = sp.add(c * 4) as *mut v128;
+        let (sp, op) = (sums.as_mut_ptr(), out.as_mut_ptr() as *mut u32);
+        for x in 0..w {
+            let d = sp.add(x * 4) as *mut v128;
             let mean = f32x4_nearest(f32x4_div(f32x4_convert_u32x4(v128_load(d)), area));
             let v = i32x4_trunc_sat_f32x4(mean);
             let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(v, v), i16x8_splat(0));
             let px = i32x4_extract_lane::<0>(bytes) as u32 | opaque;
-            (op.add(c * 4) as *mut u32).write_unaligned(px);
+            op.offset(at + x as isize * step).write_unaligned(px);
             v128_store(d, i32x4_splat(0));
         }
     }
-}
-
-/// `image` (w × h RGBA) turned upright for an EXIF orientation into `out`; its size.
-fn orient(image: &[u8], (w, h): (usize, usize), orientation: usize, out: &mut Vec<u8>) -> (usize, usize) {
-    out.clear();
-    out.resize(w * h * 4, 0);
-    if orientation == 1 {
-        out.copy_from_slice(&image[..w * h * 4]);
-        return (w, h);
-    }
-    // For output (x, y), the source (x0·(w−1) + xx·x + xy·y, y0·(h−1) + yx·x + yy·y), as in
-    // render/orientation.ts.
-    let [x0, y0, xx, xy, yx, yy]: [isize; 6] = match orientation {
-        2 => [1, 0, -1, 0, 0, 1],
-        3 => [1, 1, -1, 0, 0, -1],
-        4 => [0, 1, 1, 0, 0, -1],
-        5 => [0, 0, 0, 1, 1, 0],
-        6 => [0, 1, 0, 1, -1, 0],
-        7 => [1, 1, 0, -1, -1, 0],
-        _ => [1, 0, 0, -1, 1, 0],
-    };
-    let (ow, oh) = if orientation >= 5 { (h, w) } else { (w, h) };
-    let (iw, ih) = (w as isize, h as isize);
-    let start = y0 * (ih - 1) * iw + x0 * (iw - 1);
-    let (step_x, step_y) = (yx * iw + xx, yy * iw + xy);
-    let src = &image[..w * h * 4];
-    let mut o = 0;
-    for y in 0..oh as isize {
-        let mut s = start + y * step_y;
-        for _ in 0..ow {
-            let at = s as usize * 4;
-            out[o..o + 4].copy_from_slice(&src[at..at + 4]);
-            o += 4;
-            s += step_x;
-        }
-    }
-    (ow, oh)
 }
 
 /// 0 on success; 1 without weights; 2 for sizes out of bounds or an input of the wrong length.
@@ -461,6 +443,8 @@ unsafe fn checked_run(
 /// A buffer at least `n` long (grown, never shrunk: the next call needs as much).
 fn at_least(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
     if v.len() < n {
+        // Exactly: doubling would hold up to twice the largest input's need.
+        v.reserve_exact(n - v.len());
         v.resize(n, 0.0);
     }
     &mut v[..n]
