@@ -71,28 +71,29 @@ impl Net {
     fn from_flat(w: &[f32]) -> Net {
         let mut at = 0;
         let mut take = |n: usize| {
-            let s = w[at..at + n].to_vec();
+            let s = &w[at..at + n];
             at += n;
             s
         };
-        let conv0 = pack(&take(27 * 16), 27, 16);
-        let conv0_bias = take(16);
+        let conv0 = pack(take(27 * 16), 27, 16);
+        let conv0_bias = take(16).to_vec();
         let mut separable = Vec::new();
         for l in 1..6 {
             let (ci, co) = (CHANNELS[l], CHANNELS[l + 1]);
             separable.push(Separable {
-                depthwise: take(9 * ci),
-                pointwise: pack(&take(ci * co), ci, co),
-                bias: take(co),
+                depthwise: take(9 * ci).to_vec(),
+                pointwise: pack(take(ci * co), ci, co),
+                bias: take(co).to_vec(),
             });
         }
+        // conv8's 25 outputs padded to 32 with zero filters, then packed.
         let filters = take(512 * OUT);
         let mut conv8 = vec![0f32; 512 * OUT_PADDED];
         for k in 0..512 {
             conv8[k * OUT_PADDED..k * OUT_PADDED + OUT]
                 .copy_from_slice(&filters[k * OUT..(k + 1) * OUT]);
         }
-        let mut conv8_bias = take(OUT);
+        let mut conv8_bias = take(OUT).to_vec();
         conv8_bias.resize(OUT_PADDED, 0.0);
         Net {
             conv0,
@@ -556,7 +557,12 @@ fn prepare(
     // (value − mean) / 255 of pixel i, [r, g, b, ·].
     let norm = |i: usize| unsafe {
         let p = ip.add(i * bpp);
-        let v = u32x4(*p as u32, *p.add(1) as u32, *p.add(2) as u32, 0);
+        let v = if bpp == 4 {
+            // RGBA: one load, widened; the alpha lane is never kept.
+            u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(v128_load32_zero(p as *const u32)))
+        } else {
+            u32x4(*p as u32, *p.add(1) as u32, *p.add(2) as u32, 0)
+        };
         f32x4_div(f32x4_sub(f32x4_convert_u32x4(v), mean), scale)
     };
     let op = out.as_mut_ptr();
