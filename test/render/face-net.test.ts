@@ -12,7 +12,7 @@ import { decodeSource } from '../../src/render/decode-source.js';
 import type { DetectedFace, FaceDetector } from '../../src/render/focal/face-detector.js';
 import { MEAN_RGB, paddedNetSize } from '../../src/render/focal/face-detector.js';
 import { createFaceNet, weightsForKernel } from '../../src/render/focal/face-net.js';
-import { detectFaces, detectionImage, detectionShrink } from '../../src/render/focal/find-focal.js';
+import { detectFaces, detectionImage, detectionShrink, rgbOf } from '../../src/render/focal/find-focal.js';
 import { toImageData } from '../../src/render/image-data.js';
 import { loadTfjsFaceDetector } from '../support/tfjs-face-detector.js';
 import { codecModules } from './helpers.js';
@@ -118,13 +118,3 @@ describe('the kernel module', () => {
     expect(net.memoryBytes()).toBeLessThan(16 * 1024 * 1024);
   });
 });
-
-function rgbOf(image: ImageData): Uint8Array {
-  const rgb = new Uint8Array(image.width * image.height * 3);
-  for (let i = 0, o = 0; i < image.data.length; i += 4) {
-    rgb[o++] = image.data[i]!;
-    rgb[o++] = image.data[i + 1]!;
-    rgb[o++] = image.data[i + 2]!;
-  }
-  return rgb;
-}

@@ -74,7 +74,7 @@ interface FaceNetExports {
   weights_alloc(count: number): number;
   weights_load(): number;
   input_alloc(len: number): number;
-  detect(width: number, height: number, netWidth: number, netHeight: number, paddedWidth: number, paddedHeight: number, meanR: number, meanG: number, meanB: number): number;
+  detect(source: number, width: number, height: number, netWidth: number, netHeight: number, paddedWidth: number, paddedHeight: number, meanR: number, meanG: number, meanB: number): number;
   output_ptr(): number;
   output_len(): number;
   shrink_begin(width: number, height: number, factor: number, orientation: number): number;
@@ -84,7 +84,6 @@ interface FaceNetExports {
   shrunk_ptr(): number;
   shrunk_width(): number;
   shrunk_height(): number;
-  detect_shrunk(netWidth: number, netHeight: number, paddedWidth: number, paddedHeight: number, meanR: number, meanG: number, meanB: number): number;
 }
 
 /** The decoded image goes into the kernel this many bytes of rows at a time (at least one row), so its memory holds a strip, never the image. */
@@ -139,7 +138,7 @@ export function createFaceNet(module: WebAssembly.Module, weights: Float32Array)
     run({ rgb, width, height, net, padded, meanRgb }) {
       const at = ex.input_alloc(rgb.length);
       new Uint8Array(ex.memory.buffer, at, rgb.length).set(rgb);
-      const status = ex.detect(width, height, net.width, net.height, padded.width, padded.height, meanRgb[0], meanRgb[1], meanRgb[2]);
+      const status = ex.detect(0, width, height, net.width, net.height, padded.width, padded.height, meanRgb[0], meanRgb[1], meanRgb[2]);
       return grid(status, `${width}×${height}`, net, padded);
     },
     shrink(image, factor, orientation) {
@@ -158,8 +157,9 @@ export function createFaceNet(module: WebAssembly.Module, weights: Float32Array)
       return { width: ex.shrunk_width(), height: ex.shrunk_height() };
     },
     runShrunk({ net, padded, meanRgb }) {
-      const status = ex.detect_shrunk(net.width, net.height, padded.width, padded.height, meanRgb[0], meanRgb[1], meanRgb[2]);
-      return grid(status, `the shrunk copy ${ex.shrunk_width()}×${ex.shrunk_height()}`, net, padded);
+      const [width, height] = [ex.shrunk_width(), ex.shrunk_height()];
+      const status = ex.detect(1, width, height, net.width, net.height, padded.width, padded.height, meanRgb[0], meanRgb[1], meanRgb[2]);
+      return grid(status, `the shrunk copy ${width}×${height}`, net, padded);
     },
     shrunkImage() {
       const [width, height] = [ex.shrunk_width(), ex.shrunk_height()];

@@ -34,7 +34,8 @@ export function detectionShrink(width: number, height: number): number {
   return Math.max(1, Math.ceil(short / DETECT_SIZE), Math.ceil(long / (DETECT_SIZE * MAX_ASPECT)));
 }
 
-function rgbOf(image: ImageData): Uint8Array {
+/** The RGB bytes of an RGBA image (what the detector's `detect` takes). */
+export function rgbOf(image: ImageData): Uint8Array {
   const rgb = new Uint8Array(image.width * image.height * 3);
   const d = image.data;
   for (let i = 0, o = 0; i < d.length; i += 4) {

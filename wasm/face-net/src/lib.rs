@@ -8,17 +8,24 @@
 //!
 //! 1. `weights_alloc(count)` → pointer; the caller writes the weights there as f32, in the
 //!    order of `Net::from_flat`, then calls `weights_load()` (0 on success). Once per instance.
-//! 2. `input_alloc(len)` → pointer; the caller copies the RGB image there (3 bytes a pixel).
-//! 3. `detect(width, height, net_width, net_height, padded_width, padded_height, mean_r, mean_g,
-//!    mean_b)`: (value − mean) / 255, scaled bilinearly to net_width × net_height (TensorFlow.js's
-//!    `resizeBilinear`: no corner alignment, no half-pixel centres), padded right and bottom
-//!    with zeros to the padded size (multiples of 32), and run. 0 on success.
+//! 2. The image, either way:
+//!    - `input_alloc(len)` → pointer; the caller copies an RGB image there (3 bytes a pixel);
+//!    - or the detection copy of a decoded RGBA image, made here: `shrink_begin(width, height,
+//!      factor, orientation)`, then every row in order through `strip_alloc` and
+//!      `shrink_rows`, then `shrink_end()`; the upright copy is `shrunk_width` ×
+//!      `shrunk_height` RGBA at `shrunk_ptr`.
+//! 3. `detect(source, width, height, net_width, net_height, padded_width, padded_height, mean_r,
+//!    mean_g, mean_b)` (source 0 the RGB input, 1 the copy): (value − mean) / 255, scaled
+//!    bilinearly to net_width × net_height (TensorFlow.js's `resizeBilinear`: no corner
+//!    alignment, no half-pixel centres), padded right and bottom with zeros to the padded size
+//!    (multiples of 32), and run. 0 on success.
 //! 4. `output_ptr/output_len`: the grid, (padded_height / 32) × (padded_width / 32) × 25 f32.
 //!
-//! Each pool is fused into the convolution before it (rows are computed two at a time and
-//! pooled at once), so no full-resolution activation is ever held; the activations live in two
-//! buffers used in turn, sized by the largest input (kept between calls: a caller gives at most
-//! 256 × 768 px, about 5.5 MB). All kernels use WebAssembly SIMD (build with +simd128).
+//! Each 2 × 2 stride-2 pool is fused into the convolution before it: one step of the
+//! multiply-add loop is one pool window (4 pixels × 8 outputs), so no convolution output before
+//! its pool is ever held; the activations live in two buffers used in turn, sized by the
+//! largest input (kept between calls: a caller gives at most 256 × 768 px, about 5.5 MB). All
+//! kernels use WebAssembly SIMD (build with +simd128).
 
 use core::arch::wasm32::*;
 
@@ -266,7 +273,7 @@ pub extern "C" fn shrink_rows(count: usize) -> i32 {
 }
 
 /// Ends the shrink once every row came: the upright copy's size is then `shrunk_width` ×
-/// `shrunk_height`, its RGBA at `shrunk_ptr`, and `detect_shrunk` runs on it. 0, or 2 when
+/// `shrunk_height`, its RGBA at `shrunk_ptr`, and `detect` (source 1) runs on it. 0, or 2 when
 /// rows are missing.
 #[allow(static_mut_refs)]
 #[no_mangle]
@@ -356,10 +363,13 @@ fn mean_row(sums: &mut [u32], k: usize, oy: usize, (w, h): (usize, usize), orien
     }
 }
 
-/// 0 on success; 1 without weights; 2 for sizes out of bounds or an input of the wrong length.
+/// Runs the network on `input_alloc`'s RGB image (`source` 0) or on the upright copy
+/// `shrink_end` made (`source` 1, RGBA; width and height are the copy's). 0 on success; 1
+/// without weights; 2 for sizes out of bounds or an input of the wrong length.
 #[allow(static_mut_refs, clippy::too_many_arguments)]
 #[no_mangle]
 pub extern "C" fn detect(
+    source: usize,
     width: usize,
     height: usize,
     net_width: usize,
@@ -371,37 +381,18 @@ pub extern "C" fn detect(
     mean_b: f32,
 ) -> i32 {
     unsafe {
-        if INPUT.len() != width * height * 3 {
+        let (image, bpp) = match source {
+            0 => (&INPUT, 3),
+            1 if SMALL_SIZE == (width, height) => (&SMALL, 4),
+            _ => return 2,
+        };
+        if image.len() != width * height * bpp {
             return 2;
         }
         let net_size = (net_width, net_height);
         let padded = (padded_width, padded_height);
         let mean = [mean_r, mean_g, mean_b];
-        checked_run(&INPUT, 3, (width, height), net_size, padded, mean)
-    }
-}
-
-/// `detect` on the detection copy `shrink_end` made (RGBA), not on an input from the caller.
-#[allow(static_mut_refs, clippy::too_many_arguments)]
-#[no_mangle]
-pub extern "C" fn detect_shrunk(
-    net_width: usize,
-    net_height: usize,
-    padded_width: usize,
-    padded_height: usize,
-    mean_r: f32,
-    mean_g: f32,
-    mean_b: f32,
-) -> i32 {
-    unsafe {
-        let size = SMALL_SIZE;
-        if SMALL.len() != size.0 * size.1 * 4 {
-            return 2;
-        }
-        let net_size = (net_width, net_height);
-        let padded = (padded_width, padded_height);
-        let mean = [mean_r, mean_g, mean_b];
-        checked_run(&SMALL, 4, size, net_size, padded, mean)
+        checked_run(image, bpp, (width, height), net_size, padded, mean)
     }
 }
 
