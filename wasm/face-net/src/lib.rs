@@ -348,13 +348,16 @@ fn mean_row(sums: &mut [u32], k: usize, oy: usize, (w, h): (usize, usize), orien
         _ => ((flip_x * h + oy) as isize, -(h as isize)),
     };
     let area = f32x4_splat((k * k) as f32);
+    let magic = f32x4_splat(8_388_608.0);
     let opaque = if k > 1 { 0xff00_0000u32 } else { 0 };
     unsafe {
         let (sp, op) = (sums.as_mut_ptr(), out.as_mut_ptr() as *mut u32);
         for x in 0..w {
             let d = sp.add(x * 4) as *mut v128;
-            let mean = f32x4_nearest(f32x4_div(f32x4_convert_u32x4(v128_load(d)), area));
-            let v = i32x4_trunc_sat_f32x4(mean);
+            // The mean plus 2^23 is rounded half to even to a whole number (the f32 spacing
+            // there is 1), which is then the float's low mantissa bits.
+            let mean = f32x4_add(f32x4_div(f32x4_convert_u32x4(v128_load(d)), area), magic);
+            let v = i32x4_sub(mean, magic);
             let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(v, v), i16x8_splat(0));
             let px = i32x4_extract_lane::<0>(bytes) as u32 | opaque;
             op.offset(at + x as isize * step).write_unaligned(px);
