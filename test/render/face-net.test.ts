@@ -117,4 +117,21 @@ describe('the kernel module', () => {
     expect(net.shrink(toImageData(new Uint8ClampedArray(4 * 600 * 600), 600, 600), 256, 1)).toBeNull();
     expect(net.memoryBytes()).toBeLessThan(16 * 1024 * 1024);
   });
+
+  it('holds the same memory from its load on, whatever the order of the inputs the finder gives it', async () => {
+    const net = createFaceNet((await codecModules()).faceNet, weights());
+    const atLoad = net.memoryBytes();
+    for (const [width, height] of [
+      [300, 200],
+      [960, 320],
+      [1920, 640],
+      [640, 1920],
+    ] as const) {
+      const image = toImageData(new Uint8ClampedArray(width * height * 4).fill(128), width, height);
+      const size = net.shrink(image, detectionShrink(width, height), 1)!;
+      net.runShrunk({ ...paddedNetSize(size.width, size.height), meanRgb: MEAN_RGB });
+      expect(net.memoryBytes(), `${width}×${height}`).toBe(atLoad);
+    }
+    expect(atLoad).toBeLessThan(16 * 1024 * 1024);
+  });
 });

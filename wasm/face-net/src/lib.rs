@@ -42,6 +42,12 @@ const MAX_NET_SIDE: usize = 1024;
 const MAX_NET_PIXELS: usize = 512 * 1024;
 /// The largest source side the detection copy is made from (the largest JPEG or WebP).
 const MAX_SOURCE_SIDE: usize = 65535;
+/// The finder's largest network input (padded) and detection copy, and the strip of source rows
+/// it sends at a time (src/render/focal/face-net.ts STRIP_BYTES): the buffers are made this
+/// large at load.
+const FINDER_NET: (usize, usize) = (768, 256);
+const FINDER_COPY: (usize, usize) = (960, 320);
+const STRIP_BYTES: usize = 256 * 1024;
 /// The largest detection copy (the finder's is at most 320 × 960 px).
 const MAX_SHRUNK_PIXELS: usize = 512 * 1024;
 
@@ -155,16 +161,49 @@ pub extern "C" fn weights_load() -> i32 {
         if w.len() != Net::expected_len() {
             return 1;
         }
-        NET = Some(Net::from_flat(&w));
+        let net = Net::from_flat(&w);
+        drop(w);
+        NET = Some(net);
+        // Every buffer at once, sized for the largest input the finder gives: inputs up to
+        // that never grow the memory, whatever their order (growing one buffer at a time left
+        // the smaller ones' space behind).
+        let [ping, pong, rows] = buffer_needs(FINDER_NET);
+        at_least(&mut PING, ping);
+        at_least(&mut PONG, pong);
+        at_least(&mut ROWS, rows);
+        exactly(&mut SMALL, FINDER_COPY.0 * FINDER_COPY.1 * 4);
+        exactly(&mut SUMS, FINDER_COPY.0 * 4);
+        exactly(&mut STRIP, STRIP_BYTES);
         0
     }
+}
+
+/// What `run` takes of PING, PONG and ROWS (f32 values) for a padded network input.
+fn buffer_needs((pw, ph): (usize, usize)) -> [usize; 3] {
+    let (mut h, mut w) = ((ph - 2).div_ceil(2), (pw - 2).div_ceil(2));
+    // The network input in PING, conv0's pooled output in PONG.
+    let mut need = [pw * ph * 3 + 1, h * w * 16, 0];
+    // conv1…conv4 write PING, PONG, PING, PONG; ROWS holds two depthwise rows.
+    for l in 1..5 {
+        let (ci, co) = (CHANNELS[l], CHANNELS[l + 1]);
+        need[2] = need[2].max(2 * w * ci);
+        (h, w) = (h.div_ceil(2), w.div_ceil(2));
+        let dst = (l + 1) % 2;
+        need[dst] = need[dst].max(h * w * co);
+    }
+    // conv5 into PING, its pool into PONG; ROWS holds a depthwise row, then conv8's grid.
+    let (ci, co) = (CHANNELS[5], CHANNELS[6]);
+    need[0] = need[0].max(h * w * co);
+    need[1] = need[1].max(h * w * co);
+    need[2] = need[2].max(w * ci).max(h * w * OUT_PADDED);
+    need
 }
 
 #[allow(static_mut_refs)]
 #[no_mangle]
 pub extern "C" fn input_alloc(len: usize) -> *mut u8 {
     unsafe {
-        INPUT = vec![0u8; len];
+        exactly(&mut INPUT, len);
         INPUT.as_mut_ptr()
     }
 }
