@@ -32,7 +32,7 @@ export interface FacesInCopy {
   /** The copy's size. */
   width: number;
   height: number;
-  /** The copy itself (for saliency), valid until the detector's next call. */
+  /** The copy itself (for saliency). From the kernel it is kept only when no face was found; otherwise it is the kernel's until its next call. */
   copy(): ImageData;
 }
 
@@ -142,7 +142,10 @@ export function createFaceDetector(model: FaceModel): FaceDetector {
       if (!size) return null;
       const shape = paddedNetSize(size.width, size.height);
       const faces = facesIn(net.runShrunk({ ...shape, meanRgb: MEAN_RGB }), size.width, size.height, shape);
-      return { faces, ...size, copy: () => net.shrunkImage() };
+      // Saliency needs the copy when no face was found: taken now, before another detection
+      // in this thread can replace it.
+      const kept = faces.length === 0 ? net.shrunkImage() : undefined;
+      return { faces, ...size, copy: () => kept ?? net.shrunkImage() };
     },
   };
 }
