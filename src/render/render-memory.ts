@@ -20,9 +20,10 @@ const MiB = 1024 * 1024;
 
 /**
  * What a render thread's face detector holds once loaded: the face kernel's WebAssembly memory
- * (focal/face-net.ts; it never shrinks), 2.6 MiB with the weights and 8.9 MiB after the largest
- * input the finder gives it (320 × 960 px, the network at 256 × 768), plus the JavaScript copies
- * of one detection (the RGB input, the output grid: about 1 MiB). A Node process's RSS grew by
+ * (focal/face-net.ts), 9.1 MiB from its load on: the weights and every buffer the largest input
+ * the finder gives needs (320 × 960 px, the network at 256 × 768), made at once so no order of
+ * inputs grows it; plus the JavaScript copies of one detection (the output grid; the upright
+ * copy when saliency needs it: about 1 MiB). A Node process's RSS grew by
  * 1–11 MB over the labelled set's detections (docs/face-crops.md). Reserved from the budget
  * while a thread holds it (scheduler/pool.ts).
  */

@@ -12,7 +12,8 @@ import { decodeSource } from '../../src/render/decode-source.js';
 import type { DetectedFace, FaceDetector } from '../../src/render/focal/face-detector.js';
 import { MEAN_RGB, paddedNetSize } from '../../src/render/focal/face-detector.js';
 import { createFaceNet, weightsForKernel } from '../../src/render/focal/face-net.js';
-import { detectFaces, detectionImage } from '../../src/render/focal/find-focal.js';
+import { detectFaces, detectionImage, detectionShrink, rgbOf } from '../../src/render/focal/find-focal.js';
+import { toImageData } from '../../src/render/image-data.js';
 import { loadTfjsFaceDetector } from '../support/tfjs-face-detector.js';
 import { codecModules } from './helpers.js';
 
@@ -75,5 +76,62 @@ describe('the kernel module', () => {
     const big = paddedNetSize(960, 320);
     expect(net.run({ rgb: new Uint8Array(960 * 320 * 3), width: 960, height: 320, ...big, meanRgb: MEAN_RGB })).toHaveLength((big.padded.width / 32) * (big.padded.height / 32) * 25);
     expect(net.memoryBytes()).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('makes the detection copy with the same pixels as the finder in JavaScript, and the same faces from it', async () => {
+    const net = createFaceNet((await codecModules()).faceNet, weights());
+    const codecs = createCodecs(await codecModules());
+    const same = (image: ImageData, factor: number, orientation: number, what: string) => {
+      const size = net.shrink(image, factor, orientation);
+      const copy = net.shrunkImage();
+      const reference = factor === detectionShrink(image.width, image.height) ? detectionImage(image, orientation) : undefined;
+      expect(size, what).toEqual({ width: copy.width, height: copy.height });
+      return { copy, reference };
+    };
+    for (const c of CASES) {
+      const { image, info } = await decodeSource(codecs, new Uint8Array(readFileSync(DIR + c.file)), LIMIT_DEFAULTS, {});
+      const { copy, reference } = same(image, detectionShrink(image.width, image.height), info.orientation, c.file);
+      expect([copy.width, copy.height], c.file).toEqual([reference!.width, reference!.height]);
+      expect(Buffer.from(copy.data).equals(Buffer.from(reference!.data)), c.file).toBe(true);
+      const shape = paddedNetSize(copy.width, copy.height);
+      expect(net.runShrunk({ ...shape, meanRgb: MEAN_RGB }), c.file).toEqual(net.run({ rgb: rgbOf(reference!), width: copy.width, height: copy.height, ...shape, meanRgb: MEAN_RGB }));
+    }
+    // Odd sizes (the shrink's region trimmed on both sides), every orientation, transparency
+    // (kept as it is when nothing is shrunk, opaque otherwise) and values that round half to even.
+    for (const [width, height] of [
+      [333, 203],
+      [1001, 641],
+      [2891, 77],
+    ] as const) {
+      const data = new Uint8ClampedArray(width * height * 4);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7919 + (i >> 9) * 31) % 256;
+      const image = toImageData(data, width, height);
+      for (let orientation = 1; orientation <= 8; orientation++) {
+        const { copy, reference } = same(image, detectionShrink(width, height), orientation, `${width}×${height} o${orientation}`);
+        expect(Buffer.from(copy.data).equals(Buffer.from(reference!.data)), `${width}×${height} o${orientation}`).toBe(true);
+      }
+    }
+    // Past its bounds it makes no copy: the finder makes it in JavaScript.
+    const one = toImageData(new Uint8ClampedArray(4 * 70_000), 70_000, 1);
+    expect(net.shrink(one, 219, 1)).toBeNull();
+    expect(net.shrink(toImageData(new Uint8ClampedArray(4 * 600 * 600), 600, 600), 256, 1)).toBeNull();
+    expect(net.memoryBytes()).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('holds the same memory from its load on, whatever the order of the inputs the finder gives it', async () => {
+    const net = createFaceNet((await codecModules()).faceNet, weights());
+    const atLoad = net.memoryBytes();
+    for (const [width, height] of [
+      [300, 200],
+      [960, 320],
+      [1920, 640],
+      [640, 1920],
+    ] as const) {
+      const image = toImageData(new Uint8ClampedArray(width * height * 4).fill(128), width, height);
+      const size = net.shrink(image, detectionShrink(width, height), 1)!;
+      net.runShrunk({ ...paddedNetSize(size.width, size.height), meanRgb: MEAN_RGB });
+      expect(net.memoryBytes(), `${width}×${height}`).toBe(atLoad);
+    }
+    expect(atLoad).toBeLessThan(16 * 1024 * 1024);
   });
 });

@@ -26,9 +26,25 @@ export interface DetectedFace extends Box {
   score: number;
 }
 
+/** Faces in the detection copy of a decoded image (find-focal.ts), in the copy's pixels. */
+export interface FacesInCopy {
+  faces: DetectedFace[];
+  /** The copy's size. */
+  width: number;
+  height: number;
+  /** The copy itself (for saliency). From the kernel it is kept only when no face was found; otherwise it is the kernel's until its next call. */
+  copy(): ImageData;
+}
+
 export interface FaceDetector {
   /** Faces in `rgb` (width × height × 3 bytes), in its pixels. */
   detect(rgb: Uint8Array, width: number, height: number): Promise<DetectedFace[]>;
+  /**
+   * Faces in the detection copy of a decoded image: box-shrunk by the integer `factor`, turned
+   * upright for the EXIF `orientation` (find-focal.ts `detectionImage`, the same pixels), with
+   * the copy made by the detector itself. Null when it cannot make that copy.
+   */
+  detectInCopy?(image: ImageData, factor: number, orientation: number): Promise<FacesInCopy | null>;
   backend: string;
 }
 
@@ -118,13 +134,27 @@ export function createFaceDetector(model: FaceModel): FaceDetector {
   return {
     backend: 'face-net',
     async detect(rgb, width, height) {
-      const { net: size, padded, scale } = paddedNetSize(width, height);
-      const grid = net.run({ rgb, width, height, net: size, padded, meanRgb: MEAN_RGB });
-      const rows = padded.height / STRIDE;
-      const cols = padded.width / STRIDE;
-      return toImagePixels(decodeGrid(grid, rows, cols, ANCHORS, STRIDE, IOU_THRESHOLD), width, height, scale);
+      const shape = paddedNetSize(width, height);
+      return facesIn(net.run({ rgb, width, height, ...shape, meanRgb: MEAN_RGB }), width, height, shape);
+    },
+    async detectInCopy(image, factor, orientation) {
+      const size = net.shrink(image, factor, orientation);
+      if (!size) return null;
+      const shape = paddedNetSize(size.width, size.height);
+      const faces = facesIn(net.runShrunk({ ...shape, meanRgb: MEAN_RGB }), size.width, size.height, shape);
+      // Saliency needs the copy when no face was found: taken now, before another detection
+      // in this thread can replace it.
+      const kept = faces.length === 0 ? net.shrunkImage() : undefined;
+      return { faces, ...size, copy: () => kept ?? net.shrunkImage() };
     },
   };
+}
+
+/** The faces of the network's output grid for a width × height image it saw at `shape`, in the image's pixels. */
+function facesIn(grid: Float32Array, width: number, height: number, shape: ReturnType<typeof paddedNetSize>): DetectedFace[] {
+  const { padded, scale } = shape;
+  const found = decodeGrid(grid, padded.height / STRIDE, padded.width / STRIDE, ANCHORS, STRIDE, IOU_THRESHOLD);
+  return toImagePixels(found, width, height, scale);
 }
 
 /** Boxes in the network's pixels back to the caller's (÷ scale), clipped to the image. */

@@ -7,6 +7,7 @@
  * (tiny_face_detector_model.bin and its manifest, uint8-quantized): dequantized here once, as
  * TensorFlow.js's `io.decodeWeights` does, and handed to the instance, which keeps them as f32.
  */
+import { toImageData } from '../image-data.js';
 
 /** A tensor of face-api's weights manifest. */
 interface WeightSpec {
@@ -73,10 +74,20 @@ interface FaceNetExports {
   weights_alloc(count: number): number;
   weights_load(): number;
   input_alloc(len: number): number;
-  detect(width: number, height: number, netWidth: number, netHeight: number, paddedWidth: number, paddedHeight: number, meanR: number, meanG: number, meanB: number): number;
+  detect(source: number, width: number, height: number, netWidth: number, netHeight: number, paddedWidth: number, paddedHeight: number, meanR: number, meanG: number, meanB: number): number;
   output_ptr(): number;
   output_len(): number;
+  shrink_begin(width: number, height: number, factor: number, orientation: number): number;
+  strip_alloc(len: number): number;
+  shrink_rows(count: number): number;
+  shrink_end(): number;
+  shrunk_ptr(): number;
+  shrunk_width(): number;
+  shrunk_height(): number;
 }
+
+/** The decoded image goes into the kernel this many bytes of rows at a time (at least one row), so its memory holds a strip, never the image. */
+const STRIP_BYTES = 256 * 1024;
 
 export interface NetInput {
   /** The image, width × height × 3 bytes. */
@@ -89,9 +100,24 @@ export interface NetInput {
   meanRgb: readonly [number, number, number];
 }
 
+/** How the network sees an image: scaled bilinearly to `net`, then padded right and bottom with the mean colour to `padded` (multiples of 32). */
+export type NetShape = Pick<NetInput, 'net' | 'padded' | 'meanRgb'>;
+
 export interface FaceNet {
   /** The output grid: (padded height / 32) × (padded width / 32) × 5 anchors × [x, y, w, h, score], raw. */
   run(input: NetInput): Float32Array;
+  /**
+   * Makes the detection copy of a decoded RGBA image inside the kernel, without a JavaScript
+   * pass over its pixels: box-shrunk by the integer `factor` (the pixels of pre-shrink.ts
+   * `cropAndShrink` without alpha weighting), then turned upright for the EXIF `orientation`
+   * (orientation.ts). Its size, or null when the kernel refuses the sizes (the caller then makes
+   * the copy itself). The copy is kept until the next `shrink`.
+   */
+  shrink(image: ImageData, factor: number, orientation: number): { width: number; height: number } | null;
+  /** `run` on the copy `shrink` made. */
+  runShrunk(shape: NetShape): Float32Array;
+  /** The copy `shrink` made, as a new ImageData. */
+  shrunkImage(): ImageData;
   /** The instance's WebAssembly memory (weights, activations for the largest input so far). */
   memoryBytes(): number;
 }
@@ -103,14 +129,42 @@ export function createFaceNet(module: WebAssembly.Module, weights: Float32Array)
   const wp = ex.weights_alloc(weights.length);
   new Float32Array(ex.memory.buffer, wp, weights.length).set(weights);
   if (ex.weights_load() !== 0) throw new Error(`face-net: ${weights.length} weights is not the tiny face detector's count`);
+  // The output grid of a detect call, or why there is none.
+  const grid = (status: number, input: string, net: NetInput['net'], padded: NetInput['padded']) => {
+    if (status !== 0) throw new Error(status === 1 ? 'face-net: no weights' : `face-net: sizes out of bounds (${input} → ${net.width}×${net.height}, padded ${padded.width}×${padded.height})`);
+    return new Float32Array(ex.memory.buffer, ex.output_ptr(), ex.output_len()).slice();
+  };
   return {
     run({ rgb, width, height, net, padded, meanRgb }) {
       const at = ex.input_alloc(rgb.length);
       new Uint8Array(ex.memory.buffer, at, rgb.length).set(rgb);
-      const status = ex.detect(width, height, net.width, net.height, padded.width, padded.height, meanRgb[0], meanRgb[1], meanRgb[2]);
-      if (status !== 0)
-        throw new Error(status === 1 ? 'face-net: no weights' : `face-net: sizes out of bounds (${width}×${height} → ${net.width}×${net.height}, padded ${padded.width}×${padded.height})`);
-      return new Float32Array(ex.memory.buffer, ex.output_ptr(), ex.output_len()).slice();
+      const status = ex.detect(0, width, height, net.width, net.height, padded.width, padded.height, meanRgb[0], meanRgb[1], meanRgb[2]);
+      return grid(status, `${width}×${height}`, net, padded);
+    },
+    shrink(image, factor, orientation) {
+      const upright = orientation >= 2 && orientation <= 8 ? orientation : 1;
+      if (ex.shrink_begin(image.width, image.height, factor, upright) !== 0) return null;
+      const rowBytes = image.width * 4;
+      const rows = Math.max(1, Math.floor(STRIP_BYTES / rowBytes));
+      const at = ex.strip_alloc(rows * rowBytes);
+      const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.height * rowBytes);
+      for (let y = 0; y < image.height; y += rows) {
+        const n = Math.min(rows, image.height - y);
+        new Uint8Array(ex.memory.buffer, at, n * rowBytes).set(pixels.subarray(y * rowBytes, (y + n) * rowBytes));
+        if (ex.shrink_rows(n) !== 0) throw new Error('face-net: the strip refused its rows');
+      }
+      if (ex.shrink_end() !== 0) throw new Error('face-net: the shrink missed rows');
+      return { width: ex.shrunk_width(), height: ex.shrunk_height() };
+    },
+    runShrunk({ net, padded, meanRgb }) {
+      const [width, height] = [ex.shrunk_width(), ex.shrunk_height()];
+      const status = ex.detect(1, width, height, net.width, net.height, padded.width, padded.height, meanRgb[0], meanRgb[1], meanRgb[2]);
+      return grid(status, `the shrunk copy ${width}×${height}`, net, padded);
+    },
+    shrunkImage() {
+      const [width, height] = [ex.shrunk_width(), ex.shrunk_height()];
+      const data = new Uint8ClampedArray(new Uint8Array(ex.memory.buffer, ex.shrunk_ptr(), width * height * 4));
+      return toImageData(data, width, height);
     },
     memoryBytes: () => ex.memory.buffer.byteLength,
   };

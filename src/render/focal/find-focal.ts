@@ -6,7 +6,7 @@
 import type { FocalRecord } from '../../core/focal-point.js';
 import { applyOrientation } from '../orientation.js';
 import { cropAndShrink } from '../pre-shrink.js';
-import type { DetectedFace, FaceDetector } from './face-detector.js';
+import type { DetectedFace, FaceDetector, FacesInCopy } from './face-detector.js';
 import { facesCentre, roundPoint } from './focal-math.js';
 import { salientPoint } from './saliency.js';
 
@@ -23,14 +23,19 @@ export type FocalFinder = (image: ImageData, orientation: number) => Promise<Foc
  * faces of 2:1 photos (a 100 px face became 25 px, below what the detector sees).
  */
 export function detectionImage(image: ImageData, orientation: number): ImageData {
-  const short = Math.min(image.width, image.height);
-  const long = Math.max(image.width, image.height);
-  const k = Math.max(1, Math.ceil(short / DETECT_SIZE), Math.ceil(long / (DETECT_SIZE * MAX_ASPECT)));
   const full = { x: 0, y: 0, width: image.width, height: image.height };
-  return applyOrientation(cropAndShrink(image, full, k, false), orientation);
+  return applyOrientation(cropAndShrink(image, full, detectionShrink(image.width, image.height), false), orientation);
 }
 
-function rgbOf(image: ImageData): Uint8Array {
+/** The integer factor detectionImage box-shrinks a width × height image by. */
+export function detectionShrink(width: number, height: number): number {
+  const short = Math.min(width, height);
+  const long = Math.max(width, height);
+  return Math.max(1, Math.ceil(short / DETECT_SIZE), Math.ceil(long / (DETECT_SIZE * MAX_ASPECT)));
+}
+
+/** The RGB bytes of an RGBA image (what the detector's `detect` takes). */
+export function rgbOf(image: ImageData): Uint8Array {
   const rgb = new Uint8Array(image.width * image.height * 3);
   const d = image.data;
   for (let i = 0, o = 0; i < d.length; i += 4) {
@@ -46,11 +51,23 @@ export async function detectFaces(faces: FaceDetector, image: ImageData): Promis
   return faces.detect(rgbOf(image), image.width, image.height);
 }
 
+/**
+ * The faces in the detection copy, and the copy. The face kernel makes the copy itself
+ * (face-detector.ts `detectInCopy`: the same pixels, without a JavaScript pass over the
+ * original); otherwise, or when it cannot, it is made here.
+ */
+async function lookAt(faces: FaceDetector | undefined, image: ImageData, orientation: number): Promise<FacesInCopy> {
+  const found = await faces?.detectInCopy?.(image, detectionShrink(image.width, image.height), orientation);
+  if (found) return found;
+  const small = detectionImage(image, orientation);
+  return { faces: faces ? await detectFaces(faces, small) : [], width: small.width, height: small.height, copy: () => small };
+}
+
 export function createFocalFinder(faces: FaceDetector | undefined): FocalFinder {
   return async (image, orientation) => {
-    const small = detectionImage(image, orientation);
-    const face = faces ? facesCentre(await detectFaces(faces, small), small) : null;
-    const saliency = face ? null : salientPoint(small);
+    const seen = await lookAt(faces, image, orientation);
+    const face = facesCentre(seen.faces, seen);
+    const saliency = face ? null : salientPoint(seen.copy());
     return { face: face && roundPoint(face), saliency: saliency && roundPoint(saliency) };
   };
 }

@@ -8,17 +8,24 @@
 //!
 //! 1. `weights_alloc(count)` → pointer; the caller writes the weights there as f32, in the
 //!    order of `Net::from_flat`, then calls `weights_load()` (0 on success). Once per instance.
-//! 2. `input_alloc(len)` → pointer; the caller copies the RGB image there (3 bytes a pixel).
-//! 3. `detect(width, height, net_width, net_height, padded_width, padded_height, mean_r, mean_g,
-//!    mean_b)`: (value − mean) / 255, scaled bilinearly to net_width × net_height (TensorFlow.js's
-//!    `resizeBilinear`: no corner alignment, no half-pixel centres), padded right and bottom
-//!    with zeros to the padded size (multiples of 32), and run. 0 on success.
+//! 2. The image, either way:
+//!    - `input_alloc(len)` → pointer; the caller copies an RGB image there (3 bytes a pixel);
+//!    - or the detection copy of a decoded RGBA image, made here: `shrink_begin(width, height,
+//!      factor, orientation)`, then every row in order through `strip_alloc` and
+//!      `shrink_rows`, then `shrink_end()`; the upright copy is `shrunk_width` ×
+//!      `shrunk_height` RGBA at `shrunk_ptr`.
+//! 3. `detect(source, width, height, net_width, net_height, padded_width, padded_height, mean_r,
+//!    mean_g, mean_b)` (source 0 the RGB input, 1 the copy): (value − mean) / 255, scaled
+//!    bilinearly to net_width × net_height (TensorFlow.js's `resizeBilinear`: no corner
+//!    alignment, no half-pixel centres), padded right and bottom with zeros to the padded size
+//!    (multiples of 32), and run. 0 on success.
 //! 4. `output_ptr/output_len`: the grid, (padded_height / 32) × (padded_width / 32) × 25 f32.
 //!
-//! Each pool is fused into the convolution before it (rows are computed two at a time and
-//! pooled at once), so no full-resolution activation is ever held; the activations live in two
-//! buffers used in turn, sized by the largest input (kept between calls: a caller gives at most
-//! 256 × 768 px, about 5.5 MB). All kernels use WebAssembly SIMD (build with +simd128).
+//! Each 2 × 2 stride-2 pool is fused into the convolution before it: one step of the
+//! multiply-add loop is one pool window (4 pixels × 8 outputs), so no convolution output before
+//! its pool is ever held; the activations live in two buffers used in turn, sized by the
+//! largest input (kept between calls: a caller gives at most 256 × 768 px, about 5.5 MB). All
+//! kernels use WebAssembly SIMD (build with +simd128).
 
 use core::arch::wasm32::*;
 
@@ -33,6 +40,16 @@ const STRIDE: usize = 32;
 const MAX_INPUT_PIXELS: usize = 4 * 1024 * 1024;
 const MAX_NET_SIDE: usize = 1024;
 const MAX_NET_PIXELS: usize = 512 * 1024;
+/// The largest source side the detection copy is made from (the largest JPEG or WebP).
+const MAX_SOURCE_SIDE: usize = 65535;
+/// The finder's largest network input (padded) and detection copy, and the strip of source rows
+/// it sends at a time (src/render/focal/face-net.ts STRIP_BYTES): the buffers are made this
+/// large at load.
+const FINDER_NET: (usize, usize) = (768, 256);
+const FINDER_COPY: (usize, usize) = (960, 320);
+const STRIP_BYTES: usize = 256 * 1024;
+/// The largest detection copy (the finder's is at most 320 × 960 px).
+const MAX_SHRUNK_PIXELS: usize = 512 * 1024;
 
 struct Separable {
     /// [3][3][c]
@@ -67,37 +84,50 @@ impl Net {
     fn from_flat(w: &[f32]) -> Net {
         let mut at = 0;
         let mut take = |n: usize| {
-            let s = w[at..at + n].to_vec();
+            let s = &w[at..at + n];
             at += n;
             s
         };
-        let conv0 = take(27 * 16);
-        let conv0_bias = take(16);
+        let conv0 = pack(take(27 * 16), 27, 16);
+        let conv0_bias = take(16).to_vec();
         let mut separable = Vec::new();
         for l in 1..6 {
             let (ci, co) = (CHANNELS[l], CHANNELS[l + 1]);
             separable.push(Separable {
-                depthwise: take(9 * ci),
-                pointwise: take(ci * co),
-                bias: take(co),
+                depthwise: take(9 * ci).to_vec(),
+                pointwise: pack(take(ci * co), ci, co),
+                bias: take(co).to_vec(),
             });
         }
+        // conv8's 25 outputs padded to 32 with zero filters, then packed.
         let filters = take(512 * OUT);
         let mut conv8 = vec![0f32; 512 * OUT_PADDED];
         for k in 0..512 {
             conv8[k * OUT_PADDED..k * OUT_PADDED + OUT]
                 .copy_from_slice(&filters[k * OUT..(k + 1) * OUT]);
         }
-        let mut conv8_bias = take(OUT);
+        let mut conv8_bias = take(OUT).to_vec();
         conv8_bias.resize(OUT_PADDED, 0.0);
         Net {
             conv0,
             conv0_bias,
             separable,
-            conv8,
+            conv8: pack(&conv8, 512, OUT_PADDED),
             conv8_bias,
         }
     }
+}
+
+/// A [ci][co] filter as [co / 8][ci][8]: the 8 outputs of a block for one input side by side,
+/// and a block's inputs one after another, the order `pointwise` reads them.
+fn pack(filter: &[f32], ci: usize, co: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(ci * co);
+    for o in (0..co).step_by(8) {
+        for k in 0..ci {
+            out.extend_from_slice(&filter[k * co + o..k * co + o + 8]);
+        }
+    }
+    out
 }
 
 static mut WEIGHTS: Vec<f32> = Vec::new();
@@ -107,6 +137,11 @@ static mut OUTPUT: Vec<f32> = Vec::new();
 static mut PING: Vec<f32> = Vec::new();
 static mut PONG: Vec<f32> = Vec::new();
 static mut ROWS: Vec<f32> = Vec::new();
+static mut SHRINK: Option<Shrink> = None;
+static mut STRIP: Vec<u8> = Vec::new();
+static mut SUMS: Vec<u32> = Vec::new();
+static mut SMALL: Vec<u8> = Vec::new();
+static mut SMALL_SIZE: (usize, usize) = (0, 0);
 
 #[allow(static_mut_refs)]
 #[no_mangle]
@@ -126,16 +161,49 @@ pub extern "C" fn weights_load() -> i32 {
         if w.len() != Net::expected_len() {
             return 1;
         }
-        NET = Some(Net::from_flat(&w));
+        let net = Net::from_flat(&w);
+        drop(w);
+        NET = Some(net);
+        // Every buffer at once, sized for the largest input the finder gives: inputs up to
+        // that never grow the memory, whatever their order (growing one buffer at a time left
+        // the smaller ones' space behind).
+        let [ping, pong, rows] = buffer_needs(FINDER_NET);
+        at_least(&mut PING, ping);
+        at_least(&mut PONG, pong);
+        at_least(&mut ROWS, rows);
+        exactly(&mut SMALL, FINDER_COPY.0 * FINDER_COPY.1 * 4);
+        exactly(&mut SUMS, FINDER_COPY.0 * 4);
+        exactly(&mut STRIP, STRIP_BYTES);
         0
     }
+}
+
+/// What `run` takes of PING, PONG and ROWS (f32 values) for a padded network input.
+fn buffer_needs((pw, ph): (usize, usize)) -> [usize; 3] {
+    let (mut h, mut w) = ((ph - 2).div_ceil(2), (pw - 2).div_ceil(2));
+    // The network input in PING, conv0's pooled output in PONG.
+    let mut need = [pw * ph * 3 + 1, h * w * 16, 0];
+    // conv1…conv4 write PING, PONG, PING, PONG; ROWS holds two depthwise rows.
+    for l in 1..5 {
+        let (ci, co) = (CHANNELS[l], CHANNELS[l + 1]);
+        need[2] = need[2].max(2 * w * ci);
+        (h, w) = (h.div_ceil(2), w.div_ceil(2));
+        let dst = (l + 1) % 2;
+        need[dst] = need[dst].max(h * w * co);
+    }
+    // conv5 into PING, its pool into PONG; ROWS holds a depthwise row, then conv8's grid.
+    let (ci, co) = (CHANNELS[5], CHANNELS[6]);
+    need[0] = need[0].max(h * w * co);
+    need[1] = need[1].max(h * w * co);
+    need[2] = need[2].max(w * ci).max(h * w * OUT_PADDED);
+    need
 }
 
 #[allow(static_mut_refs)]
 #[no_mangle]
 pub extern "C" fn input_alloc(len: usize) -> *mut u8 {
     unsafe {
-        INPUT = vec![0u8; len];
+        exactly(&mut INPUT, len);
         INPUT.as_mut_ptr()
     }
 }
@@ -152,10 +220,198 @@ pub extern "C" fn output_len() -> usize {
     unsafe { OUTPUT.len() }
 }
 
-/// 0 on success; 1 without weights; 2 for sizes out of bounds or an input of the wrong length.
+/// A box-shrink under way (`shrink_begin` … `shrink_end`).
+struct Shrink {
+    width: usize,
+    height: usize,
+    k: usize,
+    /// The kept region: `size` × k px from (x0, y0), centred (find-focal.ts, pre-shrink.ts).
+    x0: usize,
+    y0: usize,
+    size: (usize, usize),
+    orientation: usize,
+    /// Source rows received so far.
+    row: usize,
+}
+
+/// Starts the detection copy of a width × height RGBA image: box-shrunk by the integer factor
+/// `k` (the region a multiple of k, centred; each channel's mean rounded half to even, opaque
+/// unless k is 1), then turned upright for the EXIF `orientation`. The pixels of
+/// render/pre-shrink.ts `cropAndShrink(…, hasAlpha false)` then render/orientation.ts
+/// `applyOrientation`. The caller then sends every row in order (`strip_alloc`, `shrink_rows`)
+/// and calls `shrink_end`. 0, or 2 for sizes out of bounds.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn shrink_begin(width: usize, height: usize, k: usize, orientation: usize) -> i32 {
+    unsafe {
+        SHRINK = None;
+        // k ≤ 255 keeps every sum exact in f32, and its mean's rounding the same as in f64.
+        if width == 0 || height == 0 || width > MAX_SOURCE_SIDE || height > MAX_SOURCE_SIDE {
+            return 2;
+        }
+        if !(1..=255).contains(&k) || !(1..=8).contains(&orientation) {
+            return 2;
+        }
+        let size = (width / k, height / k);
+        if size.0 == 0 || size.1 == 0 || size.0 * size.1 > MAX_SHRUNK_PIXELS {
+            return 2;
+        }
+        exactly(&mut SUMS, size.0 * 4);
+        exactly(&mut SMALL, size.0 * size.1 * 4);
+        SMALL_SIZE = (0, 0);
+        SHRINK = Some(Shrink {
+            width,
+            height,
+            k,
+            x0: (width - size.0 * k) / 2,
+            y0: (height - size.1 * k) / 2,
+            size,
+            orientation,
+            row: 0,
+        });
+        0
+    }
+}
+
+/// Room for `len` bytes of source rows (whole rows, width × 4 bytes each).
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn strip_alloc(len: usize) -> *mut u8 {
+    unsafe {
+        exactly(&mut STRIP, len);
+        STRIP.as_mut_ptr()
+    }
+}
+
+/// The next `count` source rows, from the strip. 0, or 2 without a shrink under way, for more
+/// rows than the strip or the image holds.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn shrink_rows(count: usize) -> i32 {
+    unsafe {
+        let Some(s) = SHRINK.as_mut() else { return 2 };
+        let row_bytes = s.width * 4;
+        if count * row_bytes > STRIP.len() || s.row + count > s.height {
+            return 2;
+        }
+        for i in 0..count {
+            let y = s.row + i;
+            if y < s.y0 || y >= s.y0 + s.size.1 * s.k {
+                continue;
+            }
+            let src = &STRIP[i * row_bytes + s.x0 * 4..i * row_bytes + row_bytes];
+            add_row(src, s.k, s.size.0, &mut SUMS);
+            if (y - s.y0 + 1).is_multiple_of(s.k) {
+                let oy = (y - s.y0) / s.k;
+                mean_row(&mut SUMS, s.k, oy, s.size, s.orientation, &mut SMALL);
+            }
+        }
+        s.row += count;
+        0
+    }
+}
+
+/// Ends the shrink once every row came: the upright copy's size is then `shrunk_width` ×
+/// `shrunk_height`, its RGBA at `shrunk_ptr`, and `detect` (source 1) runs on it. 0, or 2 when
+/// rows are missing.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn shrink_end() -> i32 {
+    unsafe {
+        let Some(s) = SHRINK.take() else { return 2 };
+        if s.row != s.height {
+            return 2;
+        }
+        SMALL_SIZE = if s.orientation >= 5 { (s.size.1, s.size.0) } else { s.size };
+        0
+    }
+}
+
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn shrunk_ptr() -> *const u8 {
+    unsafe { SMALL.as_ptr() }
+}
+
+#[no_mangle]
+pub extern "C" fn shrunk_width() -> usize {
+    unsafe { SMALL_SIZE.0 }
+}
+
+#[no_mangle]
+pub extern "C" fn shrunk_height() -> usize {
+    unsafe { SMALL_SIZE.1 }
+}
+
+/// Adds one source row (from the region's left edge) to the sums of its `ow` output pixels,
+/// k source pixels each: [ow][r, g, b, a].
+fn add_row(src: &[u8], k: usize, ow: usize, sums: &mut [u32]) {
+    assert!(src.len() >= ow * k * 4 && sums.len() >= ow * 4);
+    unsafe {
+        let (sp, dp) = (src.as_ptr(), sums.as_mut_ptr());
+        for c in 0..ow {
+            let d = dp.add(c * 4) as *mut v128;
+            let mut acc = v128_load(d);
+            for x in c * k..(c + 1) * k {
+                let px = v128_load32_zero(sp.add(x * 4) as *const u32);
+                acc = i32x4_add(acc, u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(px)));
+            }
+            v128_store(d, acc);
+        }
+    }
+}
+
+/// `v` holding exactly `n` zeros (its memory grown to `n` exactly, never by doubling).
+fn exactly<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
+    v.clear();
+    v.reserve_exact(n);
+    v.resize(n, T::default());
+}
+
+/// Row `oy` of the shrunk copy (`size`, before orientation) from the k × k sums: each
+/// channel's mean as a byte (alpha 255 unless k is 1), written where the EXIF `orientation`
+/// puts it in the upright copy `out`, as render/orientation.ts does. The sums are zeroed.
+fn mean_row(sums: &mut [u32], k: usize, oy: usize, (w, h): (usize, usize), orientation: usize, out: &mut [u8]) {
+    assert!(sums.len() >= w * 4 && out.len() >= w * h * 4 && oy < h);
+    // Where pixel (x, oy) goes: at + x · step, in pixels of the upright copy.
+    let (flip_x, flip_y) = (w - 1, h - 1 - oy);
+    let (at, step): (isize, isize) = match orientation {
+        1 => ((oy * w) as isize, 1),
+        2 => ((oy * w + flip_x) as isize, -1),
+        3 => ((flip_y * w + flip_x) as isize, -1),
+        4 => ((flip_y * w) as isize, 1),
+        // Transposed: the upright copy is h wide; (x, oy) goes to (oy, x) and so on.
+        5 => (oy as isize, h as isize),
+        6 => (flip_y as isize, h as isize),
+        7 => ((flip_x * h + flip_y) as isize, -(h as isize)),
+        _ => ((flip_x * h + oy) as isize, -(h as isize)),
+    };
+    let area = f32x4_splat((k * k) as f32);
+    let magic = f32x4_splat(8_388_608.0);
+    let opaque = if k > 1 { 0xff00_0000u32 } else { 0 };
+    unsafe {
+        let (sp, op) = (sums.as_mut_ptr(), out.as_mut_ptr() as *mut u32);
+        for x in 0..w {
+            let d = sp.add(x * 4) as *mut v128;
+            // The mean plus 2^23 is rounded half to even to a whole number (the f32 spacing
+            // there is 1), which is then the float's low mantissa bits.
+            let mean = f32x4_add(f32x4_div(f32x4_convert_u32x4(v128_load(d)), area), magic);
+            let v = i32x4_sub(mean, magic);
+            let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(v, v), i16x8_splat(0));
+            let px = i32x4_extract_lane::<0>(bytes) as u32 | opaque;
+            op.offset(at + x as isize * step).write_unaligned(px);
+            v128_store(d, i32x4_splat(0));
+        }
+    }
+}
+
+/// Runs the network on `input_alloc`'s RGB image (`source` 0) or on the upright copy
+/// `shrink_end` made (`source` 1, RGBA; width and height are the copy's). 0 on success; 1
+/// without weights; 2 for sizes out of bounds or an input of the wrong length.
 #[allow(static_mut_refs, clippy::too_many_arguments)]
 #[no_mangle]
 pub extern "C" fn detect(
+    source: usize,
     width: usize,
     height: usize,
     net_width: usize,
@@ -167,37 +423,62 @@ pub extern "C" fn detect(
     mean_b: f32,
 ) -> i32 {
     unsafe {
-        let Some(net) = NET.as_ref() else { return 1 };
-        let sizes_ok = width > 0
-            && height > 0
-            && width * height <= MAX_INPUT_PIXELS
-            && INPUT.len() == width * height * 3
-            && net_width > 0
-            && net_height > 0
-            && padded_width >= net_width
-            && padded_height >= net_height
-            && padded_width.is_multiple_of(STRIDE)
-            && padded_height.is_multiple_of(STRIDE)
-            && padded_width <= MAX_NET_SIDE
-            && padded_height <= MAX_NET_SIDE
-            && padded_width * padded_height <= MAX_NET_PIXELS;
-        if !sizes_ok {
+        let (image, bpp) = match source {
+            0 => (&INPUT, 3),
+            1 if SMALL_SIZE == (width, height) => (&SMALL, 4),
+            _ => return 2,
+        };
+        if image.len() != width * height * bpp {
             return 2;
         }
-        run(
-            net,
-            (width, height),
-            (net_width, net_height),
-            (padded_width, padded_height),
-            [mean_r, mean_g, mean_b],
-        );
-        0
+        let net_size = (net_width, net_height);
+        let padded = (padded_width, padded_height);
+        let mean = [mean_r, mean_g, mean_b];
+        checked_run(image, bpp, (width, height), net_size, padded, mean)
     }
+}
+
+#[allow(static_mut_refs)]
+unsafe fn checked_run(
+    image: &[u8],
+    bpp: usize,
+    (width, height): (usize, usize),
+    (net_width, net_height): (usize, usize),
+    (padded_width, padded_height): (usize, usize),
+    mean: [f32; 3],
+) -> i32 {
+    let Some(net) = NET.as_ref() else { return 1 };
+    let sizes_ok = width > 0
+        && height > 0
+        && width * height <= MAX_INPUT_PIXELS
+        && net_width > 0
+        && net_height > 0
+        && padded_width >= net_width
+        && padded_height >= net_height
+        && padded_width.is_multiple_of(STRIDE)
+        && padded_height.is_multiple_of(STRIDE)
+        && padded_width <= MAX_NET_SIDE
+        && padded_height <= MAX_NET_SIDE
+        && padded_width * padded_height <= MAX_NET_PIXELS;
+    if !sizes_ok {
+        return 2;
+    }
+    run(
+        net,
+        (image, bpp),
+        (width, height),
+        (net_width, net_height),
+        (padded_width, padded_height),
+        mean,
+    );
+    0
 }
 
 /// A buffer at least `n` long (grown, never shrunk: the next call needs as much).
 fn at_least(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
     if v.len() < n {
+        // Exactly: doubling would hold up to twice the largest input's need.
+        v.reserve_exact(n - v.len());
         v.resize(n, 0.0);
     }
     &mut v[..n]
@@ -206,43 +487,52 @@ fn at_least(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
 #[allow(static_mut_refs)]
 unsafe fn run(
     net: &Net,
+    image: (&[u8], usize),
     size: (usize, usize),
     net_size: (usize, usize),
     padded: (usize, usize),
     mean: [f32; 3],
 ) {
     let (pw, ph) = padded;
-    let input = at_least(&mut PING, pw * ph * 3);
-    prepare(&INPUT, size, net_size, padded, mean, input);
+    // One more value: `prepare` stores four lanes per pixel of three.
+    let input = at_least(&mut PING, pw * ph * 3 + 1);
+    prepare(image, size, net_size, padded, mean, input);
 
-    // conv0 (valid) and its pool.
+    // conv0 (valid) with its pool.
     let (mut h, mut w) = (ph - 2, pw - 2);
-    let rows = at_least(&mut ROWS, 2 * w * 16 + w * 27);
-    let (pool_rows, patches) = rows.split_at_mut(2 * w * 16);
-    let a = at_least(&mut PONG, h.div_ceil(2) * w.div_ceil(2) * 16);
+    let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
+    let a = at_least(&mut PONG, ho * wo * 16);
     let input = &PING[..pw * ph * 3];
-    pooled(h, w, 16, &net.conv0_bias, a, pool_rows, |y, row| {
-        conv0_row(input, pw, y, &net.conv0, patches, row)
-    });
-    (h, w) = (h.div_ceil(2), w.div_ceil(2));
+    for r in 0..ho {
+        let out = &mut a[r * wo * 16..(r + 1) * wo * 16];
+        conv0_pool(input, pw, ph, r, &net.conv0, &net.conv0_bias, out);
+    }
+    (h, w) = (ho, wo);
 
     // conv1…conv4, each with its pool; the buffers swap roles every layer.
     let mut from_pong = true;
     for l in 1..5 {
         let (ci, co) = (CHANNELS[l], CHANNELS[l + 1]);
         let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
-        let rows = at_least(&mut ROWS, 2 * w * co + w * ci);
-        let (pool_rows, dw) = rows.split_at_mut(2 * w * co);
+        let rows = at_least(&mut ROWS, 2 * w * ci);
+        let (upper, lower) = rows.split_at_mut(w * ci);
         let (src, dst) = if from_pong {
             (&PONG[..h * w * ci], at_least(&mut PING, ho * wo * co))
         } else {
             (&PING[..h * w * ci], at_least(&mut PONG, ho * wo * co))
         };
         let s = &net.separable[l - 1];
-        pooled(h, w, co, &s.bias, dst, pool_rows, |y, row| {
-            depthwise_row(src, h, w, ci, y, &s.depthwise, dw);
-            pointwise(dw, w, ci, co, &s.pointwise, row);
-        });
+        for r in 0..ho {
+            depthwise_row(src, h, w, ci, 2 * r, &s.depthwise, upper);
+            let lower: &[f32] = if 2 * r + 1 < h {
+                depthwise_row(src, h, w, ci, 2 * r + 1, &s.depthwise, lower);
+                lower
+            } else {
+                upper
+            };
+            let out = &mut dst[r * wo * co..(r + 1) * wo * co];
+            pointwise_pool(upper, lower, w, ci, co, &s.pointwise, &s.bias, out);
+        }
         (h, w) = (ho, wo);
         from_pong = !from_pong;
     }
@@ -273,53 +563,75 @@ unsafe fn run(
     }
 }
 
-/// The normalized, scaled and padded network input, [ph][pw][3].
+/// The normalized, scaled and padded network input, [ph][pw][3], from `image` (`bpp` bytes a
+/// pixel, RGB first). One f32x4 a pixel (the fourth lane is overwritten by the next pixel's
+/// red, or by the padding's zero); `out` has one value more than the input.
 #[inline(never)]
 fn prepare(
-    input: &[u8],
+    (image, bpp): (&[u8], usize),
     (w, h): (usize, usize),
     (nw, nh): (usize, usize),
-    (pw, _ph): (usize, usize),
+    (pw, ph): (usize, usize),
     mean: [f32; 3],
     out: &mut [f32],
 ) {
-    out.fill(0.0);
-    let norm = |i: usize, c: usize| (input[i * 3 + c] as f32 - mean[c]) / 255.0;
-    if nw == w && nh == h {
-        for y in 0..h {
-            for x in 0..w {
-                for c in 0..3 {
-                    out[(y * pw + x) * 3 + c] = norm(y * w + x, c);
-                }
-            }
-        }
-        return;
-    }
+    assert!(
+        image.len() >= w * h * bpp
+            && (bpp == 3 || bpp == 4)
+            && out.len() > pw * ph * 3
+            && nw <= pw
+            && nh <= ph
+            && w > 0
+            && h > 0
+    );
+    let mean = f32x4(mean[0], mean[1], mean[2], 0.0);
+    let scale = f32x4_splat(255.0);
+    let ip = image.as_ptr();
+    // (value − mean) / 255 of pixel i, [r, g, b, ·].
+    let norm = |i: usize| unsafe {
+        let p = ip.add(i * bpp);
+        let v = if bpp == 4 {
+            // RGBA: one load, widened; the alpha lane is never kept.
+            u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(v128_load32_zero(p as *const u32)))
+        } else {
+            u32x4(*p as u32, *p.add(1) as u32, *p.add(2) as u32, 0)
+        };
+        f32x4_div(f32x4_sub(f32x4_convert_u32x4(v), mean), scale)
+    };
+    let op = out.as_mut_ptr();
     let (sy, sx) = (h as f32 / nh as f32, w as f32 / nw as f32);
     for oy in 0..nh {
-        let fy = oy as f32 * sy;
-        let y0 = fy.floor() as usize;
-        let y1 = (fy.ceil() as usize).min(h - 1);
-        let ly = fy - y0 as f32;
-        for ox in 0..nw {
-            let fx = ox as f32 * sx;
-            let x0 = fx.floor() as usize;
-            let x1 = (fx.ceil() as usize).min(w - 1);
-            let lx = fx - x0 as f32;
-            for c in 0..3 {
-                let (tl, tr) = (norm(y0 * w + x0, c), norm(y0 * w + x1, c));
-                let (bl, br) = (norm(y1 * w + x0, c), norm(y1 * w + x1, c));
-                let top = tl + (tr - tl) * lx;
-                let bottom = bl + (br - bl) * lx;
-                out[(oy * pw + ox) * 3 + c] = top + (bottom - top) * ly;
+        let row = unsafe { op.add(oy * pw * 3) };
+        if nw == w && nh == h {
+            for x in 0..w {
+                unsafe { st(row.add(x * 3), norm(oy * w + x)) };
+            }
+        } else {
+            let fy = oy as f32 * sy;
+            let y0 = fy.floor() as usize;
+            let y1 = (fy.ceil() as usize).min(h - 1);
+            let ly = f32x4_splat(fy - y0 as f32);
+            for ox in 0..nw {
+                let fx = ox as f32 * sx;
+                let x0 = fx.floor() as usize;
+                let x1 = (fx.ceil() as usize).min(w - 1);
+                let lx = f32x4_splat(fx - x0 as f32);
+                let (tl, tr) = (norm(y0 * w + x0), norm(y0 * w + x1));
+                let (bl, br) = (norm(y1 * w + x0), norm(y1 * w + x1));
+                let top = f32x4_add(tl, f32x4_mul(f32x4_sub(tr, tl), lx));
+                let bottom = f32x4_add(bl, f32x4_mul(f32x4_sub(br, bl), lx));
+                let v = f32x4_add(top, f32x4_mul(f32x4_sub(bottom, top), ly));
+                unsafe { st(row.add(ox * 3), v) };
             }
         }
+        out[(oy * pw + nw) * 3..(oy + 1) * pw * 3].fill(0.0);
     }
+    out[nh * pw * 3..].fill(0.0);
 }
 
 #[inline(always)]
 fn leaky(v: v128) -> v128 {
-    f32x4_max(v, f32x4_mul(v, f32x4_splat(0.1)))
+    f32x4_pmax(v, f32x4_mul(v, f32x4_splat(0.1)))
 }
 
 #[inline(always)]
@@ -330,76 +642,6 @@ unsafe fn ld(p: *const f32) -> v128 {
 #[inline(always)]
 unsafe fn st(p: *mut f32, v: v128) {
     v128_store(p as *mut v128, v)
-}
-
-/// Row y of conv0 (3 × 3, valid) as a matrix product: each position's 27 inputs side by side
-/// (`patches` [w0][27]) times the filters [27][16], into `out` [w0][16] (no bias).
-fn conv0_row(
-    input: &[f32],
-    pw: usize,
-    y: usize,
-    filters: &[f32],
-    patches: &mut [f32],
-    out: &mut [f32],
-) {
-    let w0 = pw - 2;
-    for x in 0..w0 {
-        for ky in 0..3 {
-            let at = ((y + ky) * pw + x) * 3;
-            patches[x * 27 + ky * 9..x * 27 + ky * 9 + 9].copy_from_slice(&input[at..at + 9]);
-        }
-    }
-    pointwise(patches, w0, 27, 16, filters, out);
-}
-
-/// Rows of a convolution (`conv_row(y, row)` writes row y, [w][co], without bias) through the
-/// 2 × 2 stride-2 pool, bias and leaky ReLU: [⌈h/2⌉][⌈w/2⌉][co]. Two rows at a time, so the
-/// convolution's full output is never held. `rows` holds two of its rows.
-fn pooled(
-    h: usize,
-    w: usize,
-    co: usize,
-    bias: &[f32],
-    out: &mut [f32],
-    rows: &mut [f32],
-    mut conv_row: impl FnMut(usize, &mut [f32]),
-) {
-    let (ho, wo) = (h.div_ceil(2), w.div_ceil(2));
-    let (mx, row) = rows.split_at_mut(w * co);
-    assert!(
-        out.len() >= ho * wo * co
-            && row.len() >= w * co
-            && bias.len() >= co
-            && co.is_multiple_of(4)
-    );
-    for r in 0..ho {
-        conv_row(2 * r, mx);
-        if 2 * r + 1 < h {
-            conv_row(2 * r + 1, row);
-            unsafe {
-                for i in (0..w * co).step_by(4) {
-                    st(
-                        mx.as_mut_ptr().add(i),
-                        f32x4_max(ld(mx.as_ptr().add(i)), ld(row.as_ptr().add(i))),
-                    );
-                }
-            }
-        }
-        unsafe {
-            let (mp, bp) = (mx.as_ptr(), bias.as_ptr());
-            for c in 0..wo {
-                let x = 2 * c;
-                let o = out.as_mut_ptr().add((r * wo + c) * co);
-                for k in (0..co).step_by(4) {
-                    let mut m = ld(mp.add(x * co + k));
-                    if x + 1 < w {
-                        m = f32x4_max(m, ld(mp.add((x + 1) * co + k)));
-                    }
-                    st(o.add(k), leaky(f32x4_add(m, ld(bp.add(k)))));
-                }
-            }
-        }
-    }
 }
 
 /// Row y of the 3 × 3 depthwise convolution (zero border) of `input` [h][w][c] into `out` [w][c].
@@ -474,7 +716,66 @@ fn depthwise_row(
     }
 }
 
-/// `out` [n][co] = `input` [n][ci] × `filter` [ci][co] (no bias). co a multiple of 8.
+/// Four pixels (their `ci` inputs at `rows`) times eight outputs of a packed filter (`wp`: the
+/// block's [ci][8]): eight accumulators, [pixel][outputs 0–3, 4–7], that stay in registers.
+#[inline(always)]
+unsafe fn block4x8(rows: [*const f32; 4], ci: usize, wp: *const f32) -> [v128; 8] {
+    let mut acc = [f32x4_splat(0.0); 8];
+    add4x8(&mut acc, rows, ci, wp);
+    acc
+}
+
+/// `block4x8` added to `acc`.
+#[inline(always)]
+unsafe fn add4x8(acc: &mut [v128; 8], rows: [*const f32; 4], ci: usize, mut wp: *const f32) {
+    for k in 0..ci {
+        let (w0, w1) = (ld(wp), ld(wp.add(4)));
+        wp = wp.add(8);
+        for (q, row) in rows.iter().enumerate() {
+            let s = f32x4_splat(*row.add(k));
+            acc[2 * q] = f32x4_add(acc[2 * q], f32x4_mul(s, w0));
+            acc[2 * q + 1] = f32x4_add(acc[2 * q + 1], f32x4_mul(s, w1));
+        }
+    }
+}
+
+/// The pool window of four pixels' outputs (`block4x8`'s), plus bias and leaky ReLU, stored.
+#[inline(always)]
+unsafe fn store_pooled(a: [v128; 8], bias: *const f32, dst: *mut f32) {
+    let m0 = f32x4_pmax(f32x4_pmax(a[0], a[2]), f32x4_pmax(a[4], a[6]));
+    let m1 = f32x4_pmax(f32x4_pmax(a[1], a[3]), f32x4_pmax(a[5], a[7]));
+    st(dst, leaky(f32x4_add(m0, ld(bias))));
+    st(dst.add(4), leaky(f32x4_add(m1, ld(bias.add(4)))));
+}
+
+/// Row r of conv0 (3 × 3, valid, 3 → 16) through its 2 × 2 stride-2 pool, bias and leaky ReLU,
+/// from the network input [ph][pw][3] into `out` [⌈(pw − 2)/2⌉][16]. A position's 27 inputs
+/// are three runs of 9 (one per filter row), read where they are.
+#[inline(never)]
+fn conv0_pool(input: &[f32], pw: usize, ph: usize, r: usize, filter: &[f32], bias: &[f32], out: &mut [f32]) {
+    let (h, w) = (ph - 2, pw - 2);
+    let wo = w.div_ceil(2);
+    let (y0, y1) = (2 * r, (2 * r + 1).min(h - 1));
+    assert!(input.len() >= pw * ph * 3 && y0 < h && out.len() >= wo * 16 && filter.len() >= 27 * 16 && bias.len() >= 16);
+    unsafe {
+        let (ip, fp, op) = (input.as_ptr(), filter.as_ptr(), out.as_mut_ptr());
+        for c in 0..wo {
+            // The window cut at the right or bottom edge repeats its one column or row.
+            let (x0, x1) = (2 * c, (2 * c + 1).min(w - 1));
+            let at = |y: usize, x: usize| ip.add((y * pw + x) * 3);
+            for o in (0..16).step_by(8) {
+                let mut acc = [f32x4_splat(0.0); 8];
+                for ky in 0..3 {
+                    let rows = [at(y0 + ky, x0), at(y0 + ky, x1), at(y1 + ky, x0), at(y1 + ky, x1)];
+                    add4x8(&mut acc, rows, 9, fp.add(o * 27 + ky * 72));
+                }
+                store_pooled(acc, bias.as_ptr().add(o), op.add(c * 16 + o));
+            }
+        }
+    }
+}
+
+/// `out` [n][co] = `input` [n][ci] × `filter` (no bias; packed by `pack`). co a multiple of 8.
 #[inline(never)]
 fn pointwise(input: &[f32], n: usize, ci: usize, co: usize, filter: &[f32], out: &mut [f32]) {
     assert!(
@@ -482,48 +783,67 @@ fn pointwise(input: &[f32], n: usize, ci: usize, co: usize, filter: &[f32], out:
             && out.len() >= n * co
             && filter.len() >= ci * co
             && co.is_multiple_of(8)
+            && n > 0
     );
     unsafe {
         let (ip, fp, op) = (input.as_ptr(), filter.as_ptr(), out.as_mut_ptr());
-        let mut p = 0;
-        while p + 4 <= n {
-            let rows: [*const f32; 4] = core::array::from_fn(|q| ip.add((p + q) * ci));
+        for p in (0..n).step_by(4) {
+            // The last block repeats the last pixel where fewer than four are left.
+            let rows: [*const f32; 4] = core::array::from_fn(|q| ip.add((p + q).min(n - 1) * ci));
             for o in (0..co).step_by(8) {
-                // 4 pixels × 8 outputs: eight accumulators stay in registers.
-                let mut acc = [f32x4_splat(0.0); 8];
-                let mut wp = fp.add(o);
-                for k in 0..ci {
-                    let (w0, w1) = (ld(wp), ld(wp.add(4)));
-                    wp = wp.add(co);
-                    for (q, row) in rows.iter().enumerate() {
-                        let s = f32x4_splat(*row.add(k));
-                        acc[2 * q] = f32x4_add(acc[2 * q], f32x4_mul(s, w0));
-                        acc[2 * q + 1] = f32x4_add(acc[2 * q + 1], f32x4_mul(s, w1));
-                    }
-                }
-                for q in 0..4 {
+                let acc = block4x8(rows, ci, fp.add(o * ci));
+                for q in 0..(n - p).min(4) {
                     let dst = op.add((p + q) * co + o);
                     st(dst, acc[2 * q]);
                     st(dst.add(4), acc[2 * q + 1]);
                 }
             }
-            p += 4;
         }
-        while p < n {
-            let i0 = ip.add(p * ci);
+    }
+}
+
+/// One row of a 1 × 1 convolution's output through the 2 × 2 stride-2 max-pool, bias and leaky
+/// ReLU: `upper` and `lower` [w][ci] are the pool window's two input rows (the same row at the
+/// bottom edge), `out` [⌈w/2⌉][co]. Each block of four pixels is one pool window, so the
+/// convolution's own output is never stored.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn pointwise_pool(
+    upper: &[f32],
+    lower: &[f32],
+    w: usize,
+    ci: usize,
+    co: usize,
+    filter: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+) {
+    let wo = w.div_ceil(2);
+    assert!(
+        upper.len() >= w * ci
+            && lower.len() >= w * ci
+            && out.len() >= wo * co
+            && filter.len() >= ci * co
+            && bias.len() >= co
+            && co.is_multiple_of(8)
+            && w > 0
+    );
+    unsafe {
+        let (up, lp, fp, bp, op) = (
+            upper.as_ptr(),
+            lower.as_ptr(),
+            filter.as_ptr(),
+            bias.as_ptr(),
+            out.as_mut_ptr(),
+        );
+        for c in 0..wo {
+            // The window cut at the right edge repeats its one column.
+            let (x0, x1) = (2 * c, (2 * c + 1).min(w - 1));
+            let rows = [up.add(x0 * ci), up.add(x1 * ci), lp.add(x0 * ci), lp.add(x1 * ci)];
             for o in (0..co).step_by(8) {
-                let (mut a, mut b) = (f32x4_splat(0.0), f32x4_splat(0.0));
-                let mut wp = fp.add(o);
-                for k in 0..ci {
-                    let s = f32x4_splat(*i0.add(k));
-                    a = f32x4_add(a, f32x4_mul(s, ld(wp)));
-                    b = f32x4_add(b, f32x4_mul(s, ld(wp.add(4))));
-                    wp = wp.add(co);
-                }
-                st(op.add(p * co + o), a);
-                st(op.add(p * co + o + 4), b);
+                let a = block4x8(rows, ci, fp.add(o * ci));
+                store_pooled(a, bp.add(o), op.add(c * co + o));
             }
-            p += 1;
         }
     }
 }
@@ -569,12 +889,12 @@ fn pool_stride1(input: &[f32], h: usize, w: usize, c: usize, out: &mut [f32]) {
                 for k in (0..c).step_by(4) {
                     let mut m = ld(ip.add((y * w + x) * c + k));
                     if x + 1 < w {
-                        m = f32x4_max(m, ld(ip.add((y * w + x + 1) * c + k)));
+                        m = f32x4_pmax(m, ld(ip.add((y * w + x + 1) * c + k)));
                     }
                     if y + 1 < h {
-                        m = f32x4_max(m, ld(ip.add(((y + 1) * w + x) * c + k)));
+                        m = f32x4_pmax(m, ld(ip.add(((y + 1) * w + x) * c + k)));
                         if x + 1 < w {
-                            m = f32x4_max(m, ld(ip.add(((y + 1) * w + x + 1) * c + k)));
+                            m = f32x4_pmax(m, ld(ip.add(((y + 1) * w + x + 1) * c + k)));
                         }
                     }
                     st(op.add((y * w + x) * c + k), m);
