@@ -275,7 +275,9 @@ fn decode_rgba(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>), Str
     if pixels.len() != count * channels {
         return Err(format!("decoder returned {} bytes for {width}×{height}", pixels.len()));
     }
-    // Widen to RGBA in place, last pixel first, so no second image-sized buffer exists.
+    // Widen to RGBA in place, last pixel first, so no second image-sized buffer exists. Exactly
+    // 4 bytes a pixel: `resize` alone doubled the capacity (6 bytes a pixel, measured).
+    pixels.try_reserve_exact(count * 4 - pixels.len()).map_err(|_| format!("cannot allocate {} bytes for {width}×{height}", count * 4))?;
     pixels.resize(count * 4, 255);
     for i in (0..count).rev() {
         let (r, g, b) = if channels == 3 {
