@@ -17,7 +17,6 @@ const CODECS = {
   webpEnc: { package: '@jsquash/webp', path: 'codec/enc/webp_enc.wasm' },
   webpEncSimd: { package: '@jsquash/webp', path: 'codec/enc/webp_enc_simd.wasm' },
   pngWasm: { package: '@jsquash/png', path: 'codec/pkg/squoosh_png_bg.wasm' },
-  resize: { package: '@jsquash/resize', path: 'lib/resize/pkg/squoosh_resize_bg.wasm' },
   avifEnc: { package: '@jsquash/avif', path: 'codec/enc/avif_enc.wasm' },
   avifDec: { package: '@jsquash/avif', path: 'codec/dec/avif_dec.wasm' },
 };

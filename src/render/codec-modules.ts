@@ -14,8 +14,6 @@ export interface CodecModules {
   webpEnc: WebAssembly.Module;
   /** squoosh_png_bg.wasm: PNG encode (its decoder is not used: codecs.ts). */
   pngWasm: WebAssembly.Module;
-  /** squoosh_resize_bg.wasm (triangle/catrom/mitchell/lanczos3). */
-  resize: WebAssembly.Module;
   /** jpeg_scaled.wasm, built from wasm/jpeg-scaled/: JPEG decode at 1/2, 1/4, 1/8 scale (jpeg-scaled.ts) and every PNG decode (codecs.ts). */
   jpegScaled: WebAssembly.Module;
   /** avif_enc.wasm (libavif + libaom, single-threaded build): AVIF output (avif-codec.ts). */
@@ -26,7 +24,7 @@ export interface CodecModules {
   faceNet: WebAssembly.Module;
 }
 
-export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'resize', 'jpegScaled', 'avifEnc', 'avifDec', 'faceNet'] as const satisfies readonly (keyof CodecModules)[];
+export const CODEC_KEYS = ['jpegDec', 'jpegEnc', 'webpDec', 'webpEnc', 'pngWasm', 'jpegScaled', 'avifEnc', 'avifDec', 'faceNet'] as const satisfies readonly (keyof CodecModules)[];
 
 /** The manifest key of the WebP encoder build this engine needs. */
 export function webpEncoderKey(): 'webpEncSimd' | 'webpEnc' {

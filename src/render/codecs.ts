@@ -7,7 +7,6 @@ import jpegDecode, { init as initJpegDecode } from '@jsquash/jpeg/decode.js';
 import jpegEncode, { init as initJpegEncode } from '@jsquash/jpeg/encode.js';
 import { init as initPng } from '@jsquash/png/decode.js';
 import pngEncode from '@jsquash/png/encode.js';
-import resize, { initResize } from '@jsquash/resize';
 import webpEncode, { init as initWebpEncode } from '@jsquash/webp/encode.js';
 import type { SourceFormat } from '../core/image/sniff.js';
 import type { Format } from '../core/variant.js';
@@ -147,7 +146,6 @@ function initOnce(m: CodecModules): Promise<void> {
     (initJpegEncode as unknown as EmscriptenInit)(m.jpegEnc, emscriptenOptions),
     (initWebpEncode as unknown as EmscriptenInit)(m.webpEnc, emscriptenOptions),
     (initPng as BindgenInit)(m.pngWasm),
-    (initResize as BindgenInit)(m.resize),
   ]).then(() => undefined);
   return ready;
 }
@@ -319,20 +317,17 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       // Already the target's size: the crop alone (no resizer round trip).
       if (factor <= 1 && region.width === width && region.height === height) return cropAndShrink(image, region, 1, hasAlpha);
       if (hasAlpha) {
-        // Premultiplied in floating point (squoosh's resizer, after an alpha-weighted box): an
+        // Premultiplied in floating point (fit.rs `fit_alpha`, after an alpha-weighted box): an
         // 8- or 16-bit premultiply clamps lanczos3's overshoot of alpha before the divide and
         // tints opaque pixels by the edge up to ~13 levels (test/render/alpha-edge.test.ts).
-        await init();
         const shrunk = cropAndShrink(image, region, factor, true);
         if (shrunk.width === width && shrunk.height === height) return shrunk;
-        return resize(toImageData(shrunk.data as Uint8ClampedArray, shrunk.width, shrunk.height), {
-          width,
-          height,
-          method: 'lanczos3',
-          fitMethod: 'stretch',
-          premultiply: true,
-          linearRGB: false,
-        });
+        const { buffer, byteOffset, byteLength } = shrunk.data;
+        return fit.run(
+          new Uint8Array(buffer, byteOffset, byteLength),
+          (ex, len) => ex.fit_alpha_rgba(len, shrunk.width, shrunk.height, width, height),
+          (rgba, w, h) => toImageData(new RealClamped(rgba), w, h),
+        );
       }
       // Opaque (nearly every photo): fast_image_resize's SIMD box and lanczos3, in sRGB space
       // like libvips. Only the region's rows go into WebAssembly memory, straight from the image.

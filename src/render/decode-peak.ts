@@ -4,7 +4,8 @@
  * budget before starting a render and which refuses sources too large to decode within it. Pure arithmetic; the
  * per-pixel figures come from the decoders' buffers and were checked against peak RSS
  * (README, "Decode memory"): measured 7.3–8.6 bytes a pixel for PNG (8-bit and 16-bit),
- * 3 plus the output for a progressive 4:2:0 JPEG at 1/8; a still WebP's libwebp memory beyond
+ * 3 plus the output for a progressive 4:2:0 JPEG at 1/8 before it kept only the coefficients its
+ * scale reads (0.23 now); a still WebP's libwebp memory beyond
  * its output 0.05 (lossy), 2.2 (lossy with alpha), 4.04 (lossless).
  */
 import type { ImageInfo } from '../core/image/sniff.js';
@@ -14,6 +15,18 @@ import type { ScaleDenominator } from './jpeg-scaled.js';
 
 /** RGBA output, 4 bytes a pixel: once in WebAssembly memory, once more as the JavaScript copy. */
 const OUTPUT_AND_COPY = 8;
+
+/**
+ * A reduced JPEG decode (jpeg-decoder) holds more per output pixel than its RGBA: the
+ * component planes and the RGB image it returns, then the RGBA widened from it. Measured on
+ * 4–50 MP JPEGs at 1/2–1/8, WebAssembly memory beyond the input and the coefficients:
+ * 4.6–6.2 bytes an output pixel to decode, +4 to widen, against the 4 `OUTPUT_AND_COPY` counts.
+ */
+const JPEG_REDUCED_EXTRA = 6;
+
+function outputBytesPerPixel(info: Pick<ImageInfo, 'format'>, d: ScaleDenominator): number {
+  return OUTPUT_AND_COPY + (info.format === 'jpeg' && d > 1 ? JPEG_REDUCED_EXTRA : 0);
+}
 
 /** Fixed costs: code, stacks, zlib window and row buffers, decoder state, heap churn. */
 export const FIXED_DECODE_BYTES = 16 * 1024 * 1024;
@@ -80,17 +93,23 @@ function webpChunks(b: Uint8Array): Set<string> {
  *   whatever the output scale; lossy decodes through a few rows of cache (measured 0.05 a
  *   pixel), and its alpha plane, decoded whole first, 2.17 (measured on a 17 MP photo, at 1/1,
  *   1/2 and 1/8 alike).
- * - JPEG (mozjpeg at full size, jpeg-decoder reduced): a progressive file keeps every DCT
- *   coefficient of the full-size image, 2 bytes a sample, whatever the output scale (a CMYK
- *   one 4 samples a pixel: a 4000×3000 progressive CMYK JPEG at full size measured +213 MiB
- *   peak RSS, the estimate with 3 samples said 192); a baseline one decodes through a row of blocks.
+ * - JPEG (mozjpeg at full size, jpeg-decoder reduced): a progressive file keeps the DCT
+ *   coefficients of every block of the full-size image until its last scan, a baseline one
+ *   decodes through a row of blocks. At full size that is all 64 of a block, 2 bytes a sample
+ *   (a CMYK one 4 samples a pixel: a 4000×3000 progressive CMYK JPEG at full size measured
+ *   +213 MiB peak RSS, the estimate with 3 samples said 192). At 1/d jpeg-decoder keeps only
+ *   the (8/d)² coefficients its IDCT reads and a 64-bit mask of the others (the vendored
+ *   decoder's `coefficient_stride`): 10 bytes a block at 1/8, 16 at 1/4, 40 at 1/2.
  */
-function internalsPerPixel(info: Pick<ImageInfo, 'format'> & DecodeTraits): number {
+function internalsPerPixel(info: Pick<ImageInfo, 'format'> & DecodeTraits, denominator: ScaleDenominator): number {
   if (info.format === 'png') return 0;
   // AVIF (dav1d + libavif, avif-codec.ts): YUV and reference frames plus libavif's RGB buffer; measured 20 a pixel in all at 12 MP.
   if (info.format === 'avif') return 12;
   if (info.format === 'webp') return info.lossless === false ? (info.alpha === false ? 0 : 2.25) : 4;
-  return info.progressive === false ? 0 : 2 * Math.min(4, info.samplesPerPixel ?? 4);
+  if (info.progressive === false) return 0;
+  const k = 8 / denominator;
+  const bytesPerSample = denominator === 1 ? 2 : (k * k * 2 + 8) / 64;
+  return bytesPerSample * Math.min(4, info.samplesPerPixel ?? 4);
 }
 
 /**
@@ -101,7 +120,7 @@ function internalsPerPixel(info: Pick<ImageInfo, 'format'> & DecodeTraits): numb
 export function decodePeakBytes(info: Pick<ImageInfo, 'format' | 'width' | 'height'> & DecodeTraits, denominator: ScaleDenominator = 1, fileBytes = 0): number {
   const d = decodesReduced(info) ? denominator : 1;
   const outPixels = Math.ceil(info.width / d) * Math.ceil(info.height / d);
-  return FIXED_DECODE_BYTES + fileBytes + outPixels * OUTPUT_AND_COPY + info.width * info.height * internalsPerPixel(info);
+  return FIXED_DECODE_BYTES + fileBytes + outPixels * outputBytesPerPixel(info, d) + info.width * info.height * internalsPerPixel(info, d);
 }
 
 /**
@@ -110,5 +129,5 @@ export function decodePeakBytes(info: Pick<ImageInfo, 'format' | 'width' | 'heig
  */
 export function maxDecodablePixels(info: Pick<ImageInfo, 'format'> & DecodeTraits, budget: number, fileBytes = 0, denominator: ScaleDenominator = 1): number {
   const d = decodesReduced(info) ? denominator : 1;
-  return Math.max(0, Math.floor((budget - FIXED_DECODE_BYTES - fileBytes) / (OUTPUT_AND_COPY / (d * d) + internalsPerPixel(info))));
+  return Math.max(0, Math.floor((budget - FIXED_DECODE_BYTES - fileBytes) / (outputBytesPerPixel(info, d) / (d * d) + internalsPerPixel(info, d))));
 }

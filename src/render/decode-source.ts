@@ -56,7 +56,7 @@ export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo 
   checkSourceLimits(bytes, sniffed, limits);
   const info = { ...sniffed, ...decodeTraits(bytes, sniffed) };
   // The renderer's memory budget (LIMIT_DEFAULTS when absent): an interlaced PNG decodes only at
-  // full size, a progressive JPEG keeps every coefficient; the scheduler refuses with the same rule.
+  // full size, a progressive JPEG keeps coefficients for the whole image; the scheduler refuses with the same rule.
   const tooLarge = sourceTooLargeForMemory(info, limits.renderMemoryBytes ?? LIMIT_DEFAULTS.renderMemoryBytes, bytes.length);
   if (tooLarge) throw tooLarge;
   const problem = info.format === 'jpeg' ? jpegStructureProblem(bytes) : info.format === 'png' ? pngStructureProblem(bytes) : null;

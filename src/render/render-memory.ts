@@ -123,7 +123,7 @@ export function sourceTooLargeForMemory(info: SourceFacts, budget: number, sourc
         : 'sources keep a full-size ARGB plane while decoding'
       : info.format === 'png' || info.progressive === false
         ? 'sources decode at 1/8 scale at the least'
-        : 'sources keep every coefficient of the full image while decoding';
+        : 'sources keep the coefficients of the full image while decoding';
   const max = maxRenderablePixels(info, budget, sourceBytes);
   return new HttpError(
     422,

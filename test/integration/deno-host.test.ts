@@ -347,10 +347,10 @@ describe('Deno host start-up failures', () => {
     const wasmDir = await mkdtemp(join(tmpdir(), 'avatar-edge-deno-wasm-'));
     try {
       await cp(join(bundle.dir, 'wasm'), wasmDir, { recursive: true });
-      await writeFile(join(wasmDir, 'squoosh_resize_bg.wasm'), new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+      await writeFile(join(wasmDir, 'mozjpeg_enc.wasm'), new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
       const { code, output } = await runDenoHostToExit({ entry: bundle.entry, env: { WASM_DIR: wasmDir } });
       expect(code).toBe(1);
-      expect(output).toMatch(/codecs failed to start: .*squoosh_resize_bg\.wasm: sha256 [0-9a-f]{64} does not match the manifest/);
+      expect(output).toMatch(/codecs failed to start: .*mozjpeg_enc\.wasm: sha256 [0-9a-f]{64} does not match the manifest/);
     } finally {
       await rm(wasmDir, { recursive: true, force: true });
     }

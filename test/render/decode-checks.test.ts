@@ -160,11 +160,14 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     expect(checkSource(lossy, limits)).toMatchObject({ format: 'webp', width: 7000, height: 7000, lossless: false, alpha: false });
     const png = new Uint8Array(await flat(7000).png().toBuffer()); // not interlaced: decoded at 1/8 at the least
     expect(checkSource(png, limits)).toMatchObject({ format: 'png', width: 7000, height: 7000, interlaced: false });
-    // A progressive JPEG keeps every coefficient of the full image even at 1/8: 9 MP of 4:4:4 (~6 bytes a pixel) cannot fit 64 MB.
+    // A progressive JPEG keeps a block of coefficients for every 8×8 pixels of the full image until
+    // its last scan: at 1/8 only what the IDCT reads (10 bytes a block), so 9 MP of 4:4:4 (6 bytes
+    // a pixel when every coefficient was kept) fits 64 MB, and a 24 MB budget refuses it.
     const progressive = new Uint8Array(await flat(3000).jpeg({ progressive: true, chromaSubsampling: '4:4:4' }).toBuffer());
+    expect(checkSource(progressive, limits)).toMatchObject({ format: 'jpeg', width: 3000, height: 3000, progressive: true });
     const err = (() => {
       try {
-        return checkSource(progressive, limits);
+        return checkSource(progressive, { ...limits, renderMemoryBytes: 24 * 1024 * 1024 });
       } catch (e) {
         return e;
       }
@@ -172,7 +175,7 @@ describe('decodePeakBytes and the PNG/WebP budget', () => {
     expect(isHttpError(err) && [err.status, err.code, err.message]).toEqual([
       422,
       'SOURCE_TOO_LARGE',
-      expect.stringMatching(/progressive JPEG sources keep every coefficient of the full image while decoding and may have at most \d+ pixels/),
+      expect.stringMatching(/progressive JPEG sources keep the coefficients of the full image while decoding and may have at most \d+ pixels/),
     ]);
   });
 });

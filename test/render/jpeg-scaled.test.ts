@@ -53,6 +53,38 @@ describe('JPEG decode at reduced scale', () => {
     expect(Buffer.from(plain.decode(dcOnly, 8).data).equals(Buffer.from(reference.data))).toBe(true);
   });
 
+  it('a progressive file decodes at 1/2, 1/4 and 1/8 to the very pixels of its baseline twin, keeping only the coefficients that scale reads', async () => {
+    // Same quantised coefficients, two entropy codings: libjpeg-turbo's progressive script has
+    // spectral selection and successive-approximation refinement scans, so every kind of scan runs.
+    const photo = sharp(sample('free.jpg')).resize(1600);
+    const baseline = new Uint8Array(await photo.clone().jpeg({ quality: 85 }).toBuffer());
+    const progressive = new Uint8Array(await photo.clone().jpeg({ quality: 85, progressive: true }).toBuffer());
+    expect(isProgressiveJpeg(progressive)).toBe(true);
+    const plain = createScaledJpegDecoder((await codecModules()).jpegScaled, { dropAcScans: false });
+    for (const d of [2, 4, 8] as const) {
+      const [a, b] = [plain.decode(baseline, d), plain.decode(progressive, d)];
+      expect([b.width, b.height], `1/${d}`).toEqual([a.width, a.height]);
+      expect(Buffer.from(b.data).equals(Buffer.from(a.data)), `1/${d}`).toBe(true);
+    }
+    // seeding.jpg: 5312×2988, progressive 4:2:0, every coefficient kept would be 47.6 MB (2 bytes a sample).
+    const module = (await codecModules()).jpegScaled;
+    const grown = (d: number) => {
+      const ex = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth: () => {} } }).exports as unknown as {
+        memory: WebAssembly.Memory;
+        input_alloc(n: number): number;
+        decode(n: number, d: number): number;
+      };
+      const bytes = sample('seeding.jpg');
+      const at = ex.input_alloc(bytes.length); // may grow the memory: its buffer after
+      new Uint8Array(ex.memory.buffer, at, bytes.length).set(bytes);
+      const before = ex.memory.buffer.byteLength;
+      expect(ex.decode(bytes.length, d)).toBe(0);
+      return (ex.memory.buffer.byteLength - before) / 2 ** 20;
+    };
+    expect(grown(8)).toBeLessThan(12);
+    expect(grown(4)).toBeLessThan(16);
+  });
+
   it('leaves baseline files alone and refuses streams it cannot walk', () => {
     const baseline = sample('free.jpg');
     expect(isProgressiveJpeg(baseline)).toBe(false);

@@ -34,9 +34,9 @@ describe('loadCodecModules (Node host)', () => {
   it('refuses binaries copied from another version of the package', async () => {
     const dir = copyOfWasmDir();
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    manifest.files.resize.version = '0.0.1';
+    manifest.files.jpegDec.version = '0.0.1';
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-    await expect(loadCodecModules(dir)).rejects.toThrow(/@jsquash\/resize 0\.0\.1 but .* is installed/);
+    await expect(loadCodecModules(dir)).rejects.toThrow(/@jsquash\/jpeg 0\.0\.1 but .* is installed/);
   });
 
   it('says how to fix a missing manifest', async () => {

@@ -211,6 +211,13 @@ pub extern "C" fn fit_rgba(len: usize, width: u32, height: u32, factor: u32, tar
     finish(unsafe { fit::fit(&INPUT[..len.min(INPUT.len())], width, height, factor, target_width, target_height) })
 }
 
+/// The resize stage of images with alpha (fit.rs `fit_alpha`): the input is `width`×`height` RGBA, box-shrunk already.
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn fit_alpha_rgba(len: usize, width: u32, height: u32, target_width: u32, target_height: u32) -> u32 {
+    finish(unsafe { fit::fit_alpha(&INPUT[..len.min(INPUT.len())], width, height, target_width, target_height) })
+}
+
 fn convert(input: &[u8], icc_len: usize, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
     let size = (width as usize) * (height as usize) * 4;
     if icc_len > input.len() || input.len() - icc_len != size {
@@ -275,7 +282,9 @@ fn decode_rgba(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>), Str
     if pixels.len() != count * channels {
         return Err(format!("decoder returned {} bytes for {width}×{height}", pixels.len()));
     }
-    // Widen to RGBA in place, last pixel first, so no second image-sized buffer exists.
+    // Widen to RGBA in place, last pixel first, so no second image-sized buffer exists. Exactly
+    // 4 bytes a pixel: `resize` alone doubled the capacity (6 bytes a pixel, measured).
+    pixels.try_reserve_exact(count * 4 - pixels.len()).map_err(|_| format!("cannot allocate {} bytes for {width}×{height}", count * 4))?;
     pixels.resize(count * 4, 255);
     for i in (0..count).rev() {
         let (r, g, b) = if channels == 3 {

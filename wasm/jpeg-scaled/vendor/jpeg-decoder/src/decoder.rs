@@ -406,7 +406,8 @@ impl<R: Read> Decoder<R> {
                             .map(|c| {
                                 let block_count =
                                     c.block_size.width as usize * c.block_size.height as usize;
-                                vec![0; block_count * 64]
+                                // avatar-edge: fewer kept per block at a reduced scale (coefficient_stride).
+                                vec![0; block_count * coefficient_stride(c.dct_scale)]
                             })
                             .collect();
                     }
@@ -669,10 +670,11 @@ impl<R: Read> Decoder<R> {
                     * usize::from(component.vertical_sampling_factor)
                     * 64;
 
+                let coefficients = &self.coefficients[i];
                 let mut tasks = (0..frame.mcu_size.height).map(|mcu_y| {
-                    let offset = usize::from(mcu_y) * coefficients_per_mcu_row;
+                    let blocks = coefficients_per_mcu_row / 64;
                     let row_coefficients =
-                        self.coefficients[i][offset..offset + coefficients_per_mcu_row].to_vec();
+                        full_blocks(coefficients, component.dct_scale, usize::from(mcu_y) * blocks, blocks);
                     (i, row_coefficients)
                 });
 
@@ -956,9 +958,36 @@ impl<R: Read> Decoder<R> {
                 }
 
                 for (i, component) in components.iter().enumerate() {
+                    let stride = coefficient_stride(component.dct_scale);
+                    let dc_table = self.dc_huffman_tables[scan.dc_table_indices[i]].as_ref();
+                    let ac_table = self.ac_huffman_tables[scan.ac_table_indices[i]].as_ref();
                     for v_pos in 0..mcu_vertical_samples[i] {
                         for h_pos in 0..mcu_horizontal_samples[i] {
-                            let coefficients = if is_progressive {
+                            if is_progressive && stride != 64 {
+                                // avatar-edge: a block kept in short form (coefficient_stride).
+                                let block_y = (mcu_y * mcu_vertical_samples[i] + v_pos) as usize;
+                                let block_x = (mcu_x * mcu_horizontal_samples[i] + h_pos) as usize;
+                                let block_offset =
+                                    (block_y * component.block_size.width as usize + block_x) * stride;
+                                let mut block = ShortBlock::new(
+                                    &mut self.coefficients[scan.component_indices[i]]
+                                        [block_offset..block_offset + stride],
+                                    component.dct_scale,
+                                );
+                                decode_any_block(
+                                    &mut self.reader,
+                                    &mut block,
+                                    &mut huffman,
+                                    dc_table,
+                                    ac_table,
+                                    &scan,
+                                    &mut eob_run,
+                                    &mut dc_predictors[i],
+                                )?;
+                                block.finish();
+                                continue;
+                            }
+                            let coefficients: &mut [i16; 64] = if is_progressive {
                                 let block_y = (mcu_y * mcu_vertical_samples[i] + v_pos) as usize;
                                 let block_x = (mcu_x * mcu_horizontal_samples[i] + h_pos) as usize;
                                 let block_offset =
@@ -987,29 +1016,16 @@ impl<R: Read> Decoder<R> {
                             .try_into()
                             .unwrap();
 
-                            if scan.successive_approximation_high == 0 {
-                                decode_block(
-                                    &mut self.reader,
-                                    coefficients,
-                                    &mut huffman,
-                                    self.dc_huffman_tables[scan.dc_table_indices[i]].as_ref(),
-                                    self.ac_huffman_tables[scan.ac_table_indices[i]].as_ref(),
-                                    scan.spectral_selection.clone(),
-                                    scan.successive_approximation_low,
-                                    &mut eob_run,
-                                    &mut dc_predictors[i],
-                                )?;
-                            } else {
-                                decode_block_successive_approximation(
-                                    &mut self.reader,
-                                    coefficients,
-                                    &mut huffman,
-                                    self.ac_huffman_tables[scan.ac_table_indices[i]].as_ref(),
-                                    scan.spectral_selection.clone(),
-                                    scan.successive_approximation_low,
-                                    &mut eob_run,
-                                )?;
-                            }
+                            decode_any_block(
+                                &mut self.reader,
+                                coefficients,
+                                &mut huffman,
+                                dc_table,
+                                ac_table,
+                                &scan,
+                                &mut eob_run,
+                                &mut dc_predictors[i],
+                            )?;
                         }
                     }
                 }
@@ -1042,10 +1058,13 @@ impl<R: Read> Decoder<R> {
                             mcu_y / component.vertical_sampling_factor as u16
                         };
 
-                        let offset = worker_mcu_y as usize * coefficients_per_mcu_row;
-                        self.coefficients[scan.component_indices[i]]
-                            [offset..offset + coefficients_per_mcu_row]
-                            .to_vec()
+                        let blocks = coefficients_per_mcu_row / 64;
+                        full_blocks(
+                            &self.coefficients[scan.component_indices[i]],
+                            component.dct_scale,
+                            worker_mcu_y as usize * blocks,
+                            blocks,
+                        )
                     } else {
                         mem::replace(
                             &mut mcu_row_coefficients[i],
@@ -1082,10 +1101,153 @@ impl<R: Read> Decoder<R> {
     }
 }
 
+// avatar-edge: a progressive image keeps every block's coefficients until its last scan. At a
+// reduced scale (`dct_scale` k < 8) the IDCT reads only each block's top-left k×k coefficients
+// (idct.rs), so a block keeps those k×k values and a 64-bit mask of which of its coefficients
+// are non-zero (all a refinement scan needs of the others, G.1.2.3): 10 bytes a block at 1/8,
+// 16 at 1/4, 40 at 1/2, instead of 128 (src/render/decode-peak.ts counts the same).
+fn coefficient_stride(dct_scale: usize) -> usize {
+    if dct_scale >= 8 {
+        64
+    } else {
+        dct_scale * dct_scale + 4
+    }
+}
+
+/// Where a block decoder reads and writes coefficients (natural order): a whole block, or a
+/// block kept in short form, whose coefficients beyond the kept ones read as 1 when non-zero.
+trait Coefficients {
+    fn get(&self, index: usize) -> i16;
+    fn set(&mut self, index: usize, value: i16);
+}
+
+impl Coefficients for [i16; 64] {
+    #[inline(always)]
+    fn get(&self, index: usize) -> i16 {
+        self[index]
+    }
+    #[inline(always)]
+    fn set(&mut self, index: usize, value: i16) {
+        self[index] = value;
+    }
+}
+
+/// Per scale k, the slot of each natural-order coefficient a k×k IDCT reads (255: not kept).
+const fn kept_slots(k: usize) -> [u8; 64] {
+    let mut slots = [255u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        if i / 8 < k && i % 8 < k {
+            slots[i] = ((i / 8) * k + i % 8) as u8;
+        }
+        i += 1;
+    }
+    slots
+}
+static KEPT_SLOTS: [[u8; 64]; 3] = [kept_slots(1), kept_slots(2), kept_slots(4)];
+
+/// A block in short form (coefficient_stride): the k×k kept values, then the non-zero mask.
+struct ShortBlock<'a> {
+    slot: &'a mut [i16],
+    slots: &'static [u8; 64],
+    mask: u64,
+}
+
+impl<'a> ShortBlock<'a> {
+    fn new(slot: &'a mut [i16], k: usize) -> Self {
+        let kk = k * k;
+        let mut mask = 0u64;
+        for (j, &part) in slot[kk..kk + 4].iter().enumerate() {
+            mask |= u64::from(part as u16) << (16 * j);
+        }
+        let slots = &KEPT_SLOTS[k.trailing_zeros() as usize];
+        ShortBlock { slot, slots, mask }
+    }
+
+    fn finish(self) {
+        let kk = self.slot.len() - 4;
+        for (j, part) in self.slot[kk..].iter_mut().enumerate() {
+            *part = (self.mask >> (16 * j)) as u16 as i16;
+        }
+    }
+}
+
+impl Coefficients for ShortBlock<'_> {
+    #[inline(always)]
+    fn get(&self, index: usize) -> i16 {
+        match self.slots[index] {
+            255 => ((self.mask >> index) & 1) as i16,
+            slot => self.slot[slot as usize],
+        }
+    }
+    #[inline(always)]
+    fn set(&mut self, index: usize, value: i16) {
+        let kept = self.slots[index];
+        if kept != 255 {
+            self.slot[kept as usize] = value;
+        }
+        self.mask = self.mask & !(1 << index) | (u64::from(value != 0) << index);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-fn decode_block<R: Read>(
+#[inline(always)]
+fn decode_any_block<R: Read, C: Coefficients + ?Sized>(
     reader: &mut R,
-    coefficients: &mut [i16; 64],
+    coefficients: &mut C,
+    huffman: &mut HuffmanDecoder,
+    dc_table: Option<&HuffmanTable>,
+    ac_table: Option<&HuffmanTable>,
+    scan: &ScanInfo,
+    eob_run: &mut u16,
+    dc_predictor: &mut i16,
+) -> Result<()> {
+    if scan.successive_approximation_high == 0 {
+        decode_block(
+            reader,
+            coefficients,
+            huffman,
+            dc_table,
+            ac_table,
+            scan.spectral_selection.clone(),
+            scan.successive_approximation_low,
+            eob_run,
+            dc_predictor,
+        )
+    } else {
+        decode_block_successive_approximation(
+            reader,
+            coefficients,
+            huffman,
+            ac_table,
+            scan.spectral_selection.clone(),
+            scan.successive_approximation_low,
+            eob_run,
+        )
+    }
+}
+
+/// `count` blocks from `first` on, 64 coefficients each, as the IDCT worker takes them.
+fn full_blocks(store: &[i16], dct_scale: usize, first: usize, count: usize) -> Vec<i16> {
+    let stride = coefficient_stride(dct_scale);
+    if stride == 64 {
+        return store[first * 64..(first + count) * 64].to_vec();
+    }
+    let k = dct_scale;
+    let mut out = vec![0i16; count * 64];
+    for (b, block) in out.chunks_exact_mut(64).enumerate() {
+        let slot = &store[(first + b) * stride..][..stride];
+        for r in 0..k {
+            block[r * 8..r * 8 + k].copy_from_slice(&slot[r * k..r * k + k]);
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_block<R: Read, C: Coefficients + ?Sized>(
+    reader: &mut R,
+    coefficients: &mut C,
     huffman: &mut HuffmanDecoder,
     dc_table: Option<&HuffmanTable>,
     ac_table: Option<&HuffmanTable>,
@@ -1094,8 +1256,6 @@ fn decode_block<R: Read>(
     eob_run: &mut u16,
     dc_predictor: &mut i16,
 ) -> Result<()> {
-    debug_assert_eq!(coefficients.len(), 64);
-
     if spectral_selection.start == 0 {
         // Section F.2.2.1
         // Figure F.12
@@ -1115,7 +1275,7 @@ fn decode_block<R: Read>(
         // Malicious JPEG files can cause this add to overflow, therefore we use wrapping_add.
         // One example of such a file is tests/crashtest/images/dc-predictor-overflow.jpg
         *dc_predictor = dc_predictor.wrapping_add(diff);
-        coefficients[0] = *dc_predictor << successive_approximation_low;
+        coefficients.set(0, *dc_predictor << successive_approximation_low);
     }
 
     let mut index = cmp::max(spectral_selection.start, 1);
@@ -1134,7 +1294,7 @@ fn decode_block<R: Read>(
                 break;
             }
 
-            coefficients[UNZIGZAG[index as usize] as usize] = value << successive_approximation_low;
+            coefficients.set(UNZIGZAG[index as usize] as usize, value << successive_approximation_low);
             index += 1;
         } else {
             let byte = huffman.decode(reader, ac_table.unwrap())?;
@@ -1161,8 +1321,10 @@ fn decode_block<R: Read>(
                     break;
                 }
 
-                coefficients[UNZIGZAG[index as usize] as usize] =
-                    huffman.receive_extend(reader, s)? << successive_approximation_low;
+                coefficients.set(
+                    UNZIGZAG[index as usize] as usize,
+                    huffman.receive_extend(reader, s)? << successive_approximation_low,
+                );
                 index += 1;
             }
         }
@@ -1171,24 +1333,22 @@ fn decode_block<R: Read>(
     Ok(())
 }
 
-fn decode_block_successive_approximation<R: Read>(
+fn decode_block_successive_approximation<R: Read, C: Coefficients + ?Sized>(
     reader: &mut R,
-    coefficients: &mut [i16; 64],
+    coefficients: &mut C,
     huffman: &mut HuffmanDecoder,
     ac_table: Option<&HuffmanTable>,
     spectral_selection: Range<u8>,
     successive_approximation_low: u8,
     eob_run: &mut u16,
 ) -> Result<()> {
-    debug_assert_eq!(coefficients.len(), 64);
-
     let bit = 1 << successive_approximation_low;
 
     if spectral_selection.start == 0 {
         // Section G.1.2.1
 
         if huffman.get_bits(reader, 1)? == 1 {
-            coefficients[0] |= bit;
+            coefficients.set(0, coefficients.get(0) | bit);
         }
     } else {
         // Section G.1.2.3
@@ -1247,7 +1407,7 @@ fn decode_block_successive_approximation<R: Read>(
             index = refine_non_zeroes(reader, coefficients, huffman, range, zero_run_length, bit)?;
 
             if value != 0 {
-                coefficients[UNZIGZAG[index as usize] as usize] = value;
+                coefficients.set(UNZIGZAG[index as usize] as usize, value);
             }
 
             index += 1;
@@ -1257,39 +1417,43 @@ fn decode_block_successive_approximation<R: Read>(
     Ok(())
 }
 
-fn refine_non_zeroes<R: Read>(
+fn refine_non_zeroes<R: Read, C: Coefficients + ?Sized>(
     reader: &mut R,
-    coefficients: &mut [i16; 64],
+    coefficients: &mut C,
     huffman: &mut HuffmanDecoder,
     range: Range<u8>,
     zrl: u8,
     bit: i16,
 ) -> Result<u8> {
-    debug_assert_eq!(coefficients.len(), 64);
-
     let last = range.end - 1;
     let mut zero_run_length = zrl;
 
     for i in range {
         let index = UNZIGZAG[i as usize] as usize;
 
-        let coefficient = &mut coefficients[index];
+        let coefficient = coefficients.get(index);
 
-        if *coefficient == 0 {
+        if coefficient == 0 {
             if zero_run_length == 0 {
                 return Ok(i);
             }
 
             zero_run_length -= 1;
-        } else if huffman.get_bits(reader, 1)? == 1 && *coefficient & bit == 0 {
-            if *coefficient > 0 {
-                *coefficient = coefficient
-                    .checked_add(bit)
-                    .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))?;
+        } else if huffman.get_bits(reader, 1)? == 1 && coefficient & bit == 0 {
+            if coefficient > 0 {
+                coefficients.set(
+                    index,
+                    coefficient
+                        .checked_add(bit)
+                        .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))?,
+                );
             } else {
-                *coefficient = coefficient
-                    .checked_sub(bit)
-                    .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))?;
+                coefficients.set(
+                    index,
+                    coefficient
+                        .checked_sub(bit)
+                        .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))?,
+                );
             }
         }
     }
