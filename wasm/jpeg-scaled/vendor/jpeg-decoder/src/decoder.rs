@@ -16,7 +16,7 @@ use alloc::{format, vec};
 use core::cmp;
 use core::mem;
 use core::ops::Range;
-use std::io::Read;
+use crate::JpegRead;
 
 pub const MAX_COMPONENTS: usize = 4;
 
@@ -129,7 +129,7 @@ pub struct Decoder<R> {
     decoding_buffer_size_limit: usize,
 }
 
-impl<R: Read> Decoder<R> {
+impl<R: JpegRead> Decoder<R> {
     /// Creates a new `Decoder` using the reader `reader`.
     pub fn new(reader: R) -> Decoder<R> {
         Decoder {
@@ -879,6 +879,20 @@ impl<R: Read> Decoder<R> {
             }
         }
 
+        // avatar-edge: a sequential scan's coefficients go only to the IDCT, and a scaled IDCT
+        // reads only the top-left 1×1, 2×2 or 4×4 of them, which lie in the first 1, 5 or 25 in
+        // zigzag order: the rest are decoded (to be skipped) but not stored. A progressive
+        // file keeps every coefficient (its refinement scans read them).
+        let stored_coefficients: Vec<u8> = components
+            .iter()
+            .map(|component| match (is_progressive, component.dct_scale) {
+                (false, 1) => 1,
+                (false, 2) => 5,
+                (false, 4) => 25,
+                _ => 64,
+            })
+            .collect();
+
         // 4.8.2
         // When reading from the stream, if the data is non-interleaved then an MCU consists of
         // exactly one block (effectively a 1x1 sample).
@@ -998,6 +1012,7 @@ impl<R: Read> Decoder<R> {
                                     scan.successive_approximation_low,
                                     &mut eob_run,
                                     &mut dc_predictors[i],
+                                    stored_coefficients[i],
                                 )?;
                             } else {
                                 decode_block_successive_approximation(
@@ -1083,7 +1098,7 @@ impl<R: Read> Decoder<R> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn decode_block<R: Read>(
+fn decode_block<R: JpegRead>(
     reader: &mut R,
     coefficients: &mut [i16; 64],
     huffman: &mut HuffmanDecoder,
@@ -1093,6 +1108,7 @@ fn decode_block<R: Read>(
     successive_approximation_low: u8,
     eob_run: &mut u16,
     dc_predictor: &mut i16,
+    stored_coefficients: u8,
 ) -> Result<()> {
     debug_assert_eq!(coefficients.len(), 64);
 
@@ -1127,6 +1143,19 @@ fn decode_block<R: Read>(
 
     // Section F.1.2.2.1
     while index < spectral_selection.end {
+        // avatar-edge: most codes are decoded here, the rest (and any after a marker) below.
+        if huffman.decode_ac_run(
+            reader,
+            ac_table.unwrap(),
+            coefficients,
+            &UNZIGZAG,
+            &mut index,
+            spectral_selection.end,
+            stored_coefficients,
+            successive_approximation_low,
+        ) {
+            break;
+        }
         if let Some((value, run)) = huffman.decode_fast_ac(reader, ac_table.unwrap())? {
             index += run;
 
@@ -1134,7 +1163,9 @@ fn decode_block<R: Read>(
                 break;
             }
 
-            coefficients[UNZIGZAG[index as usize] as usize] = value << successive_approximation_low;
+            if index < stored_coefficients {
+                coefficients[UNZIGZAG[index as usize] as usize] = value << successive_approximation_low;
+            }
             index += 1;
         } else {
             let byte = huffman.decode(reader, ac_table.unwrap())?;
@@ -1161,8 +1192,10 @@ fn decode_block<R: Read>(
                     break;
                 }
 
-                coefficients[UNZIGZAG[index as usize] as usize] =
-                    huffman.receive_extend(reader, s)? << successive_approximation_low;
+                let value = huffman.receive_extend(reader, s)?;
+                if index < stored_coefficients {
+                    coefficients[UNZIGZAG[index as usize] as usize] = value << successive_approximation_low;
+                }
                 index += 1;
             }
         }
@@ -1171,7 +1204,7 @@ fn decode_block<R: Read>(
     Ok(())
 }
 
-fn decode_block_successive_approximation<R: Read>(
+fn decode_block_successive_approximation<R: JpegRead>(
     reader: &mut R,
     coefficients: &mut [i16; 64],
     huffman: &mut HuffmanDecoder,
@@ -1257,7 +1290,7 @@ fn decode_block_successive_approximation<R: Read>(
     Ok(())
 }
 
-fn refine_non_zeroes<R: Read>(
+fn refine_non_zeroes<R: JpegRead>(
     reader: &mut R,
     coefficients: &mut [i16; 64],
     huffman: &mut HuffmanDecoder,
@@ -1269,6 +1302,8 @@ fn refine_non_zeroes<R: Read>(
 
     let last = range.end - 1;
     let mut zero_run_length = zrl;
+    // avatar-edge: the bit buffer in locals across the loop (HuffmanDecoder::next_bit).
+    let (mut bits, mut num_bits) = huffman.bit_buffer();
 
     for i in range {
         let index = UNZIGZAG[i as usize] as usize;
@@ -1277,11 +1312,12 @@ fn refine_non_zeroes<R: Read>(
 
         if *coefficient == 0 {
             if zero_run_length == 0 {
+                huffman.set_bit_buffer((bits, num_bits));
                 return Ok(i);
             }
 
             zero_run_length -= 1;
-        } else if huffman.get_bits(reader, 1)? == 1 && *coefficient & bit == 0 {
+        } else if huffman.next_bit(reader, &mut bits, &mut num_bits)? && *coefficient & bit == 0 {
             if *coefficient > 0 {
                 *coefficient = coefficient
                     .checked_add(bit)
@@ -1294,6 +1330,7 @@ fn refine_non_zeroes<R: Read>(
         }
     }
 
+    huffman.set_bit_buffer((bits, num_bits));
     Ok(last)
 }
 
