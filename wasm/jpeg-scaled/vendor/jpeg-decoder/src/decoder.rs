@@ -16,7 +16,7 @@ use alloc::{format, vec};
 use core::cmp;
 use core::mem;
 use core::ops::Range;
-use std::io::Read;
+use crate::JpegRead;
 
 pub const MAX_COMPONENTS: usize = 4;
 
@@ -129,7 +129,7 @@ pub struct Decoder<R> {
     decoding_buffer_size_limit: usize,
 }
 
-impl<R: Read> Decoder<R> {
+impl<R: JpegRead> Decoder<R> {
     /// Creates a new `Decoder` using the reader `reader`.
     pub fn new(reader: R) -> Decoder<R> {
         Decoder {
@@ -881,6 +881,20 @@ impl<R: Read> Decoder<R> {
             }
         }
 
+        // avatar-edge: a sequential scan's coefficients go only to the IDCT, and a scaled IDCT
+        // reads only the top-left 1×1, 2×2 or 4×4 of them, which lie in the first 1, 5 or 25 in
+        // zigzag order: the rest are decoded (to be skipped) but not stored. A progressive
+        // file keeps every coefficient (its refinement scans read them).
+        let stored_coefficients: Vec<u8> = components
+            .iter()
+            .map(|component| match (is_progressive, component.dct_scale) {
+                (false, 1) => 1,
+                (false, 2) => 5,
+                (false, 4) => 25,
+                _ => 64,
+            })
+            .collect();
+
         // 4.8.2
         // When reading from the stream, if the data is non-interleaved then an MCU consists of
         // exactly one block (effectively a 1x1 sample).
@@ -983,6 +997,7 @@ impl<R: Read> Decoder<R> {
                                     &scan,
                                     &mut eob_run,
                                     &mut dc_predictors[i],
+                                    stored_coefficients[i],
                                 )?;
                                 block.finish();
                                 continue;
@@ -1025,6 +1040,7 @@ impl<R: Read> Decoder<R> {
                                 &scan,
                                 &mut eob_run,
                                 &mut dc_predictors[i],
+                                stored_coefficients[i],
                             )?;
                         }
                     }
@@ -1116,7 +1132,7 @@ fn coefficient_stride(dct_scale: usize) -> usize {
 
 /// Where a block decoder reads and writes coefficients (natural order): a whole block, or a
 /// block kept in short form, whose coefficients beyond the kept ones read as 1 when non-zero.
-trait Coefficients {
+pub(crate) trait Coefficients {
     fn get(&self, index: usize) -> i16;
     fn set(&mut self, index: usize, value: i16);
 }
@@ -1192,7 +1208,7 @@ impl Coefficients for ShortBlock<'_> {
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn decode_any_block<R: Read, C: Coefficients + ?Sized>(
+fn decode_any_block<R: JpegRead, C: Coefficients + ?Sized>(
     reader: &mut R,
     coefficients: &mut C,
     huffman: &mut HuffmanDecoder,
@@ -1201,6 +1217,7 @@ fn decode_any_block<R: Read, C: Coefficients + ?Sized>(
     scan: &ScanInfo,
     eob_run: &mut u16,
     dc_predictor: &mut i16,
+    stored_coefficients: u8,
 ) -> Result<()> {
     if scan.successive_approximation_high == 0 {
         decode_block(
@@ -1213,6 +1230,7 @@ fn decode_any_block<R: Read, C: Coefficients + ?Sized>(
             scan.successive_approximation_low,
             eob_run,
             dc_predictor,
+            stored_coefficients,
         )
     } else {
         decode_block_successive_approximation(
@@ -1245,7 +1263,7 @@ fn full_blocks(store: &[i16], dct_scale: usize, first: usize, count: usize) -> V
 }
 
 #[allow(clippy::too_many_arguments)]
-fn decode_block<R: Read, C: Coefficients + ?Sized>(
+fn decode_block<R: JpegRead, C: Coefficients + ?Sized>(
     reader: &mut R,
     coefficients: &mut C,
     huffman: &mut HuffmanDecoder,
@@ -1255,6 +1273,7 @@ fn decode_block<R: Read, C: Coefficients + ?Sized>(
     successive_approximation_low: u8,
     eob_run: &mut u16,
     dc_predictor: &mut i16,
+    stored_coefficients: u8,
 ) -> Result<()> {
     if spectral_selection.start == 0 {
         // Section F.2.2.1
@@ -1287,6 +1306,19 @@ fn decode_block<R: Read, C: Coefficients + ?Sized>(
 
     // Section F.1.2.2.1
     while index < spectral_selection.end {
+        // avatar-edge: most codes are decoded here, the rest (and any after a marker) below.
+        if huffman.decode_ac_run(
+            reader,
+            ac_table.unwrap(),
+            coefficients,
+            &UNZIGZAG,
+            &mut index,
+            spectral_selection.end,
+            stored_coefficients,
+            successive_approximation_low,
+        ) {
+            break;
+        }
         if let Some((value, run)) = huffman.decode_fast_ac(reader, ac_table.unwrap())? {
             index += run;
 
@@ -1294,7 +1326,9 @@ fn decode_block<R: Read, C: Coefficients + ?Sized>(
                 break;
             }
 
-            coefficients.set(UNZIGZAG[index as usize] as usize, value << successive_approximation_low);
+            if index < stored_coefficients {
+                coefficients.set(UNZIGZAG[index as usize] as usize, value << successive_approximation_low);
+            }
             index += 1;
         } else {
             let byte = huffman.decode(reader, ac_table.unwrap())?;
@@ -1321,10 +1355,10 @@ fn decode_block<R: Read, C: Coefficients + ?Sized>(
                     break;
                 }
 
-                coefficients.set(
-                    UNZIGZAG[index as usize] as usize,
-                    huffman.receive_extend(reader, s)? << successive_approximation_low,
-                );
+                let value = huffman.receive_extend(reader, s)?;
+                if index < stored_coefficients {
+                    coefficients.set(UNZIGZAG[index as usize] as usize, value << successive_approximation_low);
+                }
                 index += 1;
             }
         }
@@ -1333,7 +1367,7 @@ fn decode_block<R: Read, C: Coefficients + ?Sized>(
     Ok(())
 }
 
-fn decode_block_successive_approximation<R: Read, C: Coefficients + ?Sized>(
+fn decode_block_successive_approximation<R: JpegRead, C: Coefficients + ?Sized>(
     reader: &mut R,
     coefficients: &mut C,
     huffman: &mut HuffmanDecoder,
@@ -1417,7 +1451,7 @@ fn decode_block_successive_approximation<R: Read, C: Coefficients + ?Sized>(
     Ok(())
 }
 
-fn refine_non_zeroes<R: Read, C: Coefficients + ?Sized>(
+fn refine_non_zeroes<R: JpegRead, C: Coefficients + ?Sized>(
     reader: &mut R,
     coefficients: &mut C,
     huffman: &mut HuffmanDecoder,
@@ -1427,6 +1461,8 @@ fn refine_non_zeroes<R: Read, C: Coefficients + ?Sized>(
 ) -> Result<u8> {
     let last = range.end - 1;
     let mut zero_run_length = zrl;
+    // avatar-edge: the bit buffer in locals across the loop (HuffmanDecoder::next_bit).
+    let (mut bits, mut num_bits) = huffman.bit_buffer();
 
     for i in range {
         let index = UNZIGZAG[i as usize] as usize;
@@ -1435,11 +1471,12 @@ fn refine_non_zeroes<R: Read, C: Coefficients + ?Sized>(
 
         if coefficient == 0 {
             if zero_run_length == 0 {
+                huffman.set_bit_buffer((bits, num_bits));
                 return Ok(i);
             }
 
             zero_run_length -= 1;
-        } else if huffman.get_bits(reader, 1)? == 1 && coefficient & bit == 0 {
+        } else if huffman.next_bit(reader, &mut bits, &mut num_bits)? && coefficient & bit == 0 {
             if coefficient > 0 {
                 coefficients.set(
                     index,
@@ -1458,6 +1495,7 @@ fn refine_non_zeroes<R: Read, C: Coefficients + ?Sized>(
         }
     }
 
+    huffman.set_bit_buffer((bits, num_bits));
     Ok(last)
 }
 

@@ -2,13 +2,17 @@ use alloc::borrow::ToOwned;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::iter;
-use std::io::Read;
+use crate::JpegRead;
+use crate::decoder::Coefficients;
 use crate::read_u8;
 use crate::error::{Error, Result};
 use crate::marker::Marker;
 use crate::parser::ScanInfo;
 
-const LUT_BITS: u8 = 8;
+// avatar-edge: 10 bits instead of 8, so that most AC codes with their value bits fit the
+// combined run/size/value table (`ac_lut`) and fewer take the bit-by-bit path: the entropy
+// decoding is ~90% of a reduced-size decode.
+const LUT_BITS: u8 = 10;
 
 #[derive(Debug)]
 pub struct HuffmanDecoder {
@@ -34,7 +38,10 @@ impl HuffmanDecoder {
 
     // Section F.2.2.3
     // Figure F.16
-    pub fn decode<R: Read>(&mut self, reader: &mut R, table: &HuffmanTable) -> Result<u8> {
+    // avatar-edge: inlined into the block decoder (as are the refill's fast path and the bit
+    // helpers below); the byte-by-byte refill stays out of line.
+    #[inline(always)]
+    pub fn decode<R: JpegRead>(&mut self, reader: &mut R, table: &HuffmanTable) -> Result<u8> {
         if self.num_bits < 16 {
             self.read_bits(reader)?;
         }
@@ -63,7 +70,8 @@ impl HuffmanDecoder {
         }
     }
 
-    pub fn decode_fast_ac<R: Read>(&mut self, reader: &mut R, table: &HuffmanTable) -> Result<Option<(i16, u8)>> {
+    #[inline(always)]
+    pub fn decode_fast_ac<R: JpegRead>(&mut self, reader: &mut R, table: &HuffmanTable) -> Result<Option<(i16, u8)>> {
         if let Some(ref ac_lut) = table.ac_lut {
             if self.num_bits < LUT_BITS {
                 self.read_bits(reader)?;
@@ -83,8 +91,107 @@ impl HuffmanDecoder {
         Ok(None)
     }
 
-    #[inline]
-    pub fn get_bits<R: Read>(&mut self, reader: &mut R, count: u8) -> Result<u16> {
+    /// avatar-edge: decodes AC codes through the combined table (`ac_lut`) with the bit buffer
+    /// in locals, storing coefficient `index` (zigzag order) while it is below `stored`, until
+    /// the block ends (returns true), a code is not in the table, or the buffer cannot be
+    /// refilled in one load (returns false: the caller decodes the next code the slow way).
+    /// The same codes, values and state as `decode_fast_ac` one call at a time, without the
+    /// state's round trip through memory on every code. Not after a marker (zero padding).
+    #[inline(always)]
+    pub fn decode_ac_run<R: JpegRead, C: Coefficients + ?Sized>(
+        &mut self,
+        reader: &mut R,
+        table: &HuffmanTable,
+        coefficients: &mut C,
+        unzigzag: &[u8; 64],
+        index: &mut u8,
+        end: u8,
+        stored: u8,
+        shift: u8,
+    ) -> bool {
+        let ac_lut = match table.ac_lut {
+            Some(ref ac_lut) if self.marker.is_none() => ac_lut,
+            _ => return false,
+        };
+        let (mut bits, mut num_bits, mut i) = (self.bits, self.num_bits, *index);
+        let ended = loop {
+            if num_bits < LUT_BITS {
+                let next = match reader.unread().get(..8) {
+                    Some(next) => u64::from_be_bytes(next.try_into().unwrap()),
+                    None => break false,
+                };
+                let inverted = !next;
+                if inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080 != 0 {
+                    break false;
+                }
+                let count = (64 - num_bits as u32) / 8;
+                let taken = 64 - 8 * count;
+                bits |= (next >> taken) << (taken - num_bits as u32);
+                num_bits += 8 * count as u8;
+                reader.consume(count as usize);
+            }
+            let (value, run_size) = ac_lut[(bits >> (64 - LUT_BITS)) as usize];
+            if run_size == 0 {
+                break false;
+            }
+            let size = run_size & 0x0f;
+            bits <<= size;
+            num_bits -= size;
+            i += run_size >> 4;
+            if i >= end {
+                break true;
+            }
+            if i < stored {
+                coefficients.set(unzigzag[i as usize & 63] as usize, value << shift);
+            }
+            i += 1;
+            if i >= end {
+                break true;
+            }
+        };
+        self.bits = bits;
+        self.num_bits = num_bits;
+        *index = i;
+        ended
+    }
+
+    /// avatar-edge: one correction bit, as `get_bits(reader, 1)`, for a loop that keeps the bit
+    /// buffer in `bits` and `num_bits` (src/decoder.rs `refine_non_zeroes`): the buffer goes
+    /// through `self` only to be refilled.
+    #[inline(always)]
+    pub fn next_bit<R: JpegRead>(&mut self, reader: &mut R, bits: &mut u64, num_bits: &mut u8) -> Result<bool> {
+        if *num_bits == 0 {
+            self.bits = *bits;
+            self.num_bits = *num_bits;
+            let bit = self.get_bits(reader, 1)?;
+            *bits = self.bits;
+            *num_bits = self.num_bits;
+            return Ok(bit == 1);
+        }
+        let bit = *bits >> 63 == 1;
+        *bits <<= 1;
+        *num_bits -= 1;
+        if *num_bits < self.padding {
+            self.overrun = true;
+            self.padding = *num_bits;
+        }
+        Ok(bit)
+    }
+
+    /// avatar-edge: the bit buffer, for `next_bit`'s caller to keep in locals and hand back.
+    #[inline(always)]
+    pub fn bit_buffer(&self) -> (u64, u8) {
+        (self.bits, self.num_bits)
+    }
+
+    #[inline(always)]
+    pub fn set_bit_buffer(&mut self, (bits, num_bits): (u64, u8)) {
+        self.bits = bits;
+        self.num_bits = num_bits;
+    }
+
+    #[inline(always)]
+    pub fn get_bits<R: JpegRead>(&mut self, reader: &mut R, count: u8) -> Result<u16> {
         if self.num_bits < count {
             self.read_bits(reader)?;
         }
@@ -95,8 +202,8 @@ impl HuffmanDecoder {
         Ok(bits)
     }
 
-    #[inline]
-    pub fn receive_extend<R: Read>(&mut self, reader: &mut R, count: u8) -> Result<i16> {
+    #[inline(always)]
+    pub fn receive_extend<R: JpegRead>(&mut self, reader: &mut R, count: u8) -> Result<i16> {
         let value = self.get_bits(reader, count)?;
         Ok(extend(value, count))
     }
@@ -107,7 +214,7 @@ impl HuffmanDecoder {
         self.padding = 0;
     }
 
-    pub fn take_marker<R: Read>(&mut self, reader: &mut R) -> Result<Option<Marker>> {
+    pub fn take_marker<R: JpegRead>(&mut self, reader: &mut R) -> Result<Option<Marker>> {
         self.read_bits(reader)?;
         // avatar-edge: a cut (or damaged) stream must not decode as zeros (grey).
         if self.overrun {
@@ -116,7 +223,7 @@ impl HuffmanDecoder {
         Ok(self.marker.take())
     }
 
-    #[inline]
+    #[inline(always)]
     fn peek_bits(&mut self, count: u8) -> u16 {
         debug_assert!(count <= 16);
         debug_assert!(self.num_bits >= count);
@@ -124,7 +231,7 @@ impl HuffmanDecoder {
         ((self.bits >> (64 - count)) & ((1 << count) - 1)) as u16
     }
 
-    #[inline]
+    #[inline(always)]
     fn consume_bits(&mut self, count: u8) {
         debug_assert!(self.num_bits >= count);
 
@@ -136,7 +243,33 @@ impl HuffmanDecoder {
         }
     }
 
-    fn read_bits<R: Read>(&mut self, reader: &mut R) -> Result<()> {
+    #[inline(always)]
+    fn read_bits<R: JpegRead>(&mut self, reader: &mut R) -> Result<()> {
+        // avatar-edge: from an in-memory reader, take the whole refill (up to eight bytes) in one
+        // load when none of the next eight bytes is 0xFF (no stuffing, no marker); the same bytes
+        // the loop below would take, so the decoder's state is identical.
+        if self.marker.is_none() && self.num_bits <= 56 {
+            if let Some(next) = reader.unread().get(..8) {
+                let word = u64::from_be_bytes(next.try_into().unwrap());
+                // Some byte is 0xFF iff some byte of !word is zero.
+                let inverted = !word;
+                let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080;
+                if has_ff == 0 {
+                    let count = (64 - self.num_bits as u32) / 8;
+                    let taken = 64 - 8 * count;
+                    self.bits |= (word >> taken) << (taken - self.num_bits as u32);
+                    self.num_bits += 8 * count as u8;
+                    reader.consume(count as usize);
+                    return Ok(());
+                }
+            }
+        }
+        self.read_bytes(reader)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn read_bytes<R: JpegRead>(&mut self, reader: &mut R) -> Result<()> {
         while self.num_bits <= 56 {
             // Fill with zero bits if we have reached the end.
             let byte = match self.marker {
@@ -181,6 +314,7 @@ impl HuffmanDecoder {
 
 // Section F.2.2.1
 // Figure F.12
+#[inline(always)]
 fn extend(value: u16, count: u8) -> i16 {
     let vt = 1 << (count as u16 - 1);
 

@@ -53,6 +53,32 @@ mod parser;
 mod upsampler;
 mod worker;
 
+/// avatar-edge: what the decoder reads from. A reader that holds the whole file in memory (the
+/// only one here: `&[u8]`) lends its unread bytes, so the entropy decoder can take up to eight
+/// at a time instead of one `read_exact` per byte (src/huffman.rs `read_bits`). Any other
+/// reader implements it with the defaults and is read byte by byte as before.
+pub trait JpegRead: io::Read {
+    /// The bytes not yet read; empty when the reader cannot lend them.
+    fn unread(&self) -> &[u8] {
+        &[]
+    }
+    /// Marks the first `count` bytes of `unread()` as read.
+    fn consume(&mut self, count: usize) {
+        debug_assert_eq!(count, 0);
+    }
+}
+
+impl JpegRead for &[u8] {
+    #[inline]
+    fn unread(&self) -> &[u8] {
+        self
+    }
+    #[inline]
+    fn consume(&mut self, count: usize) {
+        *self = &self[count..];
+    }
+}
+
 fn read_u8<R: io::Read>(reader: &mut R) -> io::Result<u8> {
     let mut buf = [0];
     reader.read_exact(&mut buf)?;
