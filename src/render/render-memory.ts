@@ -46,8 +46,15 @@ function decodeStageBytes(info: SourceFacts, denominator: ScaleDenominator, sour
  * Peak bytes of rendering `variant` from the source decoded at 1/`denominator`: the decode's
  * peak, or the resize's (the decoded pixels, the region's copy, the region lanczos3 reads after
  * the box pre-shrink copied twice, the output and the encoder's working memory), whichever is larger.
+ * A source whose header allows alpha (`hasAlpha` not false) also counts the premultiplied f32
+ * copies its resize makes (wasm/jpeg-scaled/src/fit.rs `fit_alpha`: 16 bytes a pixel in and out).
  */
-export function renderPeakBytes(info: SourceFacts & Pick<ImageInfo, 'orientation'>, variant: Pick<Variant, 'width' | 'height' | 'fit'>, denominator: ScaleDenominator, sourceBytes: number): number {
+export function renderPeakBytes(
+  info: SourceFacts & Pick<ImageInfo, 'orientation'> & Partial<Pick<ImageInfo, 'hasAlpha'>>,
+  variant: Pick<Variant, 'width' | 'height' | 'fit'>,
+  denominator: ScaleDenominator,
+  sourceBytes: number,
+): number {
   const d = decodesReduced(info) ? denominator : 1;
   const decoded = Math.ceil(info.width / d) * Math.ceil(info.height / d);
   const { crop, scaled } = planGeometry(orientedSize(info), variant);
@@ -58,7 +65,8 @@ export function renderPeakBytes(info: SourceFacts & Pick<ImageInfo, 'orientation
   // (opaque), or box-shrinks in JavaScript and the resizer copies that (alpha): both counted,
   // so the sum bounds either path.
   const region = (crop.width * crop.height) / (d * d);
-  const resize = decoded * 4 + region * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + sourceBytes + RENDER_OVERHEAD_BYTES;
+  const alphaFloats = info.hasAlpha === false ? 0 : (resizeInput + scaled.width * scaled.height) * 16;
+  const resize = decoded * 4 + region * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + alphaFloats + sourceBytes + RENDER_OVERHEAD_BYTES;
   return Math.ceil(Math.max(decodeStageBytes(info, d, sourceBytes), resize));
 }
 

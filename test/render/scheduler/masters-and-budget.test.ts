@@ -63,6 +63,15 @@ describe("render estimates (from the header alone, built on the decoders' decode
     expect(renderPeakBytes({ ...info, format: 'png' }, cover(128), 8, 3e6)).toBe(renderPeakBytes({ ...info, format: 'png' }, cover(128), 1, 3e6));
   });
 
+  it('a source whose header allows alpha counts the f32 premultiplied copies its resize makes', () => {
+    // A 1600×1600 PNG to 512 px: no pre-shrink (ratio 3.1), so lanczos3 reads all 2.56 MP.
+    const png = { format: 'png' as const, width: 1600, height: 1600, orientation: 1 };
+    const opaque = renderPeakBytes({ ...png, hasAlpha: false }, cover(512), 1, 1e6);
+    expect(renderPeakBytes({ ...png, hasAlpha: true }, cover(512), 1, 1e6)).toBe(opaque + (1600 * 1600 + 512 * 512) * 16);
+    // Unknown counts as alpha: the estimate is an upper bound.
+    expect(renderPeakBytes(png, cover(512), 1, 1e6)).toBe(renderPeakBytes({ ...png, hasAlpha: true }, cover(512), 1, 1e6));
+  });
+
   it('a large variant costs its resize when that is larger: the decoded pixels, the region lanczos3 reads, the output', () => {
     const small = renderPeakBytes({ ...info, progressive: false }, cover(256), 4, 3e6);
     const large = renderPeakBytes(info, { width: 2048, height: 0, fit: 'inside' }, 1, 3e6);
