@@ -10,4 +10,4 @@ if [ -z "${AVATAR_CONFIG+set}" ] && [ -z "${AVATAR_CONFIG_JSON:-}" ]; then
 fi
 DEMO_PAGE=${DEMO_PAGE:-true}
 export DEMO_PAGE
-exec "${DENO:-node_modules/@deno/linux-x64-glibc/deno}" run --allow-net --allow-env --allow-read --allow-write=.data dist/deno/main.js
+exec "${DENO:-node_modules/@deno/linux-x64-glibc/deno}" run --v8-flags=--expose-gc --allow-net --allow-env --allow-read --allow-write=.data dist/deno/main.js

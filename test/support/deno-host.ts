@@ -35,7 +35,8 @@ export interface DenoHostOptions {
 }
 
 function spawnDeno(opts: DenoHostOptions): ChildProcess {
-  const args = ['run', '--no-prompt', '--allow-net', '--allow-env', '--allow-read'];
+  // As scripts/start-deno.sh runs it: render workers collect after a large decode (docs/deno.md).
+  const args = ['run', '--v8-flags=--expose-gc', '--no-prompt', '--allow-net', '--allow-env', '--allow-read'];
   if (opts.writable?.length) args.push(`--allow-write=${opts.writable.join(',')}`);
   args.push(opts.entry);
   return spawn(DENO_BIN, args, {

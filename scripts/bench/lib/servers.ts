@@ -165,7 +165,7 @@ export async function startServer(kind: ServerKind, files: readonly SourceFile[]
     // It listens once its codecs are warm.
     url = (await s.waitFor(/avatar-edge listening on (http:\/\/127\.0\.0\.1:\d+)/, 'Node host'))[1]!;
   } else if (kind === 'deno') {
-    s = spawnServer(DENO_BIN, ['run', '--no-prompt', '--allow-net', '--allow-env', '--allow-read', `--allow-write=${store}`, join(denoBundleDir(), 'main.js')], {
+    s = spawnServer(DENO_BIN, ['run', '--v8-flags=--expose-gc', '--no-prompt', '--allow-net', '--allow-env', '--allow-read', `--allow-write=${store}`, join(denoBundleDir(), 'main.js')], {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? tmpdir(),
       DENO_NO_UPDATE_CHECK: '1',
