@@ -32,13 +32,24 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   avif: async () => (await import('./avif.js')).runAvif,
 };
 
+const USAGE = `usage: npm run bench [-- --only=<suite>[,<suite>...]] [--quick] [--out=<file>]
+Runs the benchmark suites, each next to a reference measured in the same run, and prints the report.
+  --only=a,b   these suites only (one of: ${Object.keys(SUITES).join(', ')})
+  --quick      fewer requests and rounds (a smoke run, not figures to quote)
+  --out=FILE   where to write the report; without it a full run rewrites BENCHMARKS.md and a
+               partial or quick one writes bench/results/BENCHMARKS.<suites>[.quick].md`;
+
 function args() {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const quick = process.argv.includes('--quick');
   const only = process.argv
     .find((a) => a.startsWith('--only='))
     ?.slice(7)
     .split(',');
-  const out = process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? join(REPO, 'BENCHMARKS.md');
+  const out = process.argv.find((a) => a.startsWith('--out='))?.slice(6);
   for (const o of only ?? []) if (!SUITES[o]) throw new Error(`unknown suite '${o}'; one of ${Object.keys(SUITES).join(', ')}`);
   return { quick, only, out };
 }
@@ -97,17 +108,15 @@ async function main() {
       ...reports.map(suiteMarkdown),
       `_Total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s._`,
     ].join('\n\n') + '\n';
-  // Quick and partial runs go to bench/results/ (ignored by git): BENCHMARKS.md is always a full run.
-  if (only || quick) {
+  // Where --out says; else quick and partial runs go to bench/results/ (ignored by git): BENCHMARKS.md is always a full run.
+  let file = out ?? join(REPO, 'BENCHMARKS.md');
+  if (!out && (only || quick)) {
     const dir = join(REPO, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, `BENCHMARKS${only ? `.${only.join('-')}` : ''}${quick ? '.quick' : ''}.md`);
-    writeFileSync(file, md);
-    process.stderr.write(`[bench] wrote ${file}\n`);
-  } else {
-    writeFileSync(out, md);
-    process.stderr.write(`[bench] wrote ${out}\n`);
+    file = join(dir, `BENCHMARKS${only ? `.${only.join('-')}` : ''}${quick ? '.quick' : ''}.md`);
   }
+  writeFileSync(file, md);
+  process.stderr.write(`[bench] wrote ${file}\n`);
   process.stdout.write(md);
 }
 
