@@ -96,6 +96,8 @@ let initialised: CodecModules | undefined;
  * to it (still valid: the free comes after) and an empty array stands in for the copy.
  */
 const RealClamped = globalThis.Uint8ClampedArray;
+/** A decoder's or resizer's RGBA output, copied out of WebAssembly memory (`WasmDecoder.run`'s `take`). */
+const copyOut = (rgba: Uint8Array, width: number, height: number): ImageData => toImageData(new RealClamped(rgba), width, height);
 let capture: ((view: Uint8Array) => boolean) | undefined;
 const capturingClamped = new Proxy(RealClamped, {
   construct(target, args: unknown[]) {
@@ -208,7 +210,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       if (into && width === into.width && height === into.height) {
         return into.use(new ImageData(new RealClamped(rgba.buffer, rgba.byteOffset, rgba.byteLength) as Uint8ClampedArray<ArrayBuffer>, width, height));
       }
-      const image = toImageData(new RealClamped(rgba), width, height);
+      const image = copyOut(rgba, width, height);
       return into ? into.use(image) : image;
     };
   // (decode-source.ts has checked the chunk structure first; the decoder checks it again anyway.)
@@ -265,7 +267,7 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       if (format === 'gif' || (format === 'webp' && isAnimatedWebp(bytes))) {
         // First frames, by the gif and image-webp crates in jpeg_scaled.wasm (libwebp here decodes stills only).
         const decode = format === 'gif' ? (ex: DecoderExports, len: number) => ex.decode_gif(len) : (ex: DecoderExports, len: number) => ex.decode_animated_webp(len);
-        const image = gif.run(bytes, decode, (rgba, width, height) => toImageData(new RealClamped(rgba), width, height));
+        const image = gif.run(bytes, decode, copyOut);
         return into ? into.use(image) : image;
       }
       if (format === 'avif') {
@@ -289,19 +291,11 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       const input = new Uint8Array(icc.length + image.data.length);
       input.set(icc);
       input.set(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), icc.length);
-      return colour.run(
-        input,
-        (ex, len) => ex.to_srgb(len, icc.length, image.width, image.height),
-        (rgba, width, height) => toImageData(new RealClamped(rgba), width, height),
-      );
+      return colour.run(input, (ex, len) => ex.to_srgb(len, icc.length, image.width, image.height), copyOut);
     },
 
     cicpToSrgb(image, { primaries, transfer }) {
-      return colour.run(
-        new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
-        (ex, len) => ex.cicp_to_srgb(len, primaries, transfer, image.width, image.height),
-        (rgba, width, height) => toImageData(new RealClamped(rgba), width, height),
-      );
+      return colour.run(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), (ex, len) => ex.cicp_to_srgb(len, primaries, transfer, image.width, image.height), copyOut);
     },
 
     async encode(format, image, quality) {
@@ -323,20 +317,12 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
         const shrunk = cropAndShrink(image, region, factor, true);
         if (shrunk.width === width && shrunk.height === height) return shrunk;
         const { buffer, byteOffset, byteLength } = shrunk.data;
-        return fit.run(
-          new Uint8Array(buffer, byteOffset, byteLength),
-          (ex, len) => ex.fit_alpha_rgba(len, shrunk.width, shrunk.height, width, height),
-          (rgba, w, h) => toImageData(new RealClamped(rgba), w, h),
-        );
+        return fit.run(new Uint8Array(buffer, byteOffset, byteLength), (ex, len) => ex.fit_alpha_rgba(len, shrunk.width, shrunk.height, width, height), copyOut);
       }
       // Opaque (nearly every photo): fast_image_resize's SIMD box and lanczos3, in sRGB space
       // like libvips. Only the region's rows go into WebAssembly memory, straight from the image.
       const input = { length: region.width * region.height * 4, writeTo: (memory: Uint8Array) => copyRegion(image, region, memory) };
-      return fit.run(
-        input,
-        (ex, len) => ex.fit_rgba(len, region.width, region.height, factor, width, height),
-        (rgba, w, h) => toImageData(new RealClamped(rgba), w, h),
-      );
+      return fit.run(input, (ex, len) => ex.fit_rgba(len, region.width, region.height, factor, width, height), copyOut);
     },
 
     lastDiagnostic: () => lastMessage,

@@ -5,7 +5,8 @@
  * per-pixel figures come from the decoders' buffers and were checked against peak RSS
  * (README, "Decode memory"): measured 7.3–8.6 bytes a pixel for PNG (8-bit and 16-bit),
  * 3 plus the output for a progressive 4:2:0 JPEG at 1/8 before it kept only the coefficients its
- * scale reads (0.23 now); a still WebP's libwebp memory beyond
+ * scale reads (0.23 now, the estimate: WebAssembly memory measured within it on the bench's progressive JPEGs at 1/2–1/8);
+ * a still WebP's libwebp memory beyond
  * its output 0.05 (lossy), 2.2 (lossy with alpha), 4.04 (lossless).
  */
 import type { ImageInfo } from '../core/image/sniff.js';

@@ -114,11 +114,9 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     // In a reused sandbox vCpuTime() counts from the sandbox's start: this request's share is the difference.
     const facts: LoggedFacts = { cpuStart: cpuNow() };
     // The stores, opened on first use (a warm HIT has its settings in hand and opens none).
-    let opened: SettingsSource | undefined;
-    const source = () => (opened ??= (deps.source ?? createStoreSource)());
+    const source = once((): SettingsSource => (deps.source ?? createStoreSource)());
     // Read once per request; in hand (not a Promise) when the sandbox holds them (settings-memo.ts).
-    let held: MaybePromise<EdgeSettings> | undefined;
-    const settings = () => (held ??= readSettings(source));
+    const settings = once((): MaybePromise<EdgeSettings> => readSettings(source));
     // Every backend request of this execution is counted against the platform's limit.
     const budget = once(async () => createBackendBudget(fetchFn, (await settings()).backendRequestLimit));
     const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
@@ -297,7 +295,8 @@ function pinned(backend: string, fetchFn: FetchWithBackend) {
   return (r: Request) => fetchFn(r, { backend, cacheOverride: new CacheOverride('pass') } as RequestInit);
 }
 
-function once<T>(fn: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= fn());
+/** `fn`'s value (a Promise or an object in hand), made on the first call and kept. */
+function once<T extends object>(fn: () => T): () => T {
+  let made: T | undefined;
+  return () => (made ??= fn());
 }
