@@ -10,16 +10,22 @@
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
-/// `input` is `width`×`height` RGBA, every alpha 255. `factor` ≥ 2 box-shrinks first to ⌊width/factor⌋ ×
-/// ⌊height/factor⌋ (the region trimmed symmetrically to a multiple of the factor, as
-/// src/render/pre-shrink.ts does); then lanczos3 to `target_width`×`target_height`.
-pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32, target_height: u32) -> Result<(u32, u32, Vec<u8>), String> {
+/// Both fits' arguments: non-empty sizes, and `input` exactly `width`×`height` RGBA.
+fn check_sizes(input: &[u8], width: u32, height: u32, target_width: u32, target_height: u32) -> Result<(), String> {
     if width == 0 || height == 0 || target_width == 0 || target_height == 0 {
         return Err(format!("cannot resize {width}×{height} to {target_width}×{target_height}"));
     }
     if input.len() != width as usize * height as usize * 4 {
         return Err(format!("{} bytes is not {width}×{height} RGBA", input.len()));
     }
+    Ok(())
+}
+
+/// `input` is `width`×`height` RGBA, every alpha 255. `factor` ≥ 2 box-shrinks first to ⌊width/factor⌋ ×
+/// ⌊height/factor⌋ (the region trimmed symmetrically to a multiple of the factor, as
+/// src/render/pre-shrink.ts does); then lanczos3 to `target_width`×`target_height`.
+pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32, target_height: u32) -> Result<(u32, u32, Vec<u8>), String> {
+    check_sizes(input, width, height, target_width, target_height)?;
     let src = ImageRef::new(width, height, input, PixelType::U8x4).map_err(|e| e.to_string())?;
     let mut resizer = Resizer::new();
     let shrunk = if factor >= 2 && width / factor > 0 && height / factor > 0 {
@@ -59,12 +65,7 @@ pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32
 /// (which this replaces: its instance kept the largest memory it ever grew to, 63 MB a thread
 /// measured) does. Freed with this crate's instance (src/render/wasm-decoder.ts).
 pub fn fit_alpha(input: &[u8], width: u32, height: u32, target_width: u32, target_height: u32) -> Result<(u32, u32, Vec<u8>), String> {
-    if width == 0 || height == 0 || target_width == 0 || target_height == 0 {
-        return Err(format!("cannot resize {width}×{height} to {target_width}×{target_height}"));
-    }
-    if input.len() != width as usize * height as usize * 4 {
-        return Err(format!("{} bytes is not {width}×{height} RGBA", input.len()));
-    }
+    check_sizes(input, width, height, target_width, target_height)?;
     if width == target_width && height == target_height {
         return Ok((width, height, input.to_vec()));
     }
