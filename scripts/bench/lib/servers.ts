@@ -170,6 +170,10 @@ export async function startServer(kind: ServerKind, files: readonly SourceFile[]
       HOME: process.env.HOME ?? tmpdir(),
       DENO_NO_UPDATE_CHECK: '1',
       NO_COLOR: '1',
+      // As `npm run start:deno` sets them (scripts/start-deno.sh).
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+      MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? '131072',
       HOST: '127.0.0.1',
       PORT: '0',
       STORAGE: 'fs',
