@@ -31,11 +31,12 @@ describe('Deno host settings', () => {
     expect([...s.config.tenants.keys()]).toEqual(['demo']);
   });
 
-  it("reads the render scheduler's settings: threads default to one fewer than the cores (at least one), budget, deadline and queue", async () => {
+  it("reads the render scheduler's settings: threads default to one per core (at least one), budget, deadline and queue", async () => {
     const defaults = await loadDenoSettings({}, readText, 2);
-    expect(defaults.render).toEqual({ threads: 1, memoryBytes: 224 * 1024 * 1024, timeoutMs: 5000, maxQueue: 4 });
+    expect(defaults.render).toEqual({ threads: 2, memoryBytes: 224 * 1024 * 1024, timeoutMs: 5000, maxQueue: 8 });
     expect((await loadDenoSettings({}, readText, 1)).render.threads).toBe(1);
-    expect((await loadDenoSettings({}, readText, 8)).render.threads).toBe(7);
+    expect((await loadDenoSettings({}, readText, 0)).render.threads).toBe(1);
+    expect((await loadDenoSettings({}, readText, 8)).render.threads).toBe(8);
     // The budget comes from the config's limits.renderMemoryBytes unless RENDER_MEMORY_MB says otherwise.
     const configured = JSON.stringify({ limits: { renderMemoryBytes: 160 * 1024 * 1024 } });
     expect((await loadDenoSettings({ AVATAR_CONFIG_JSON: configured }, readText, 2)).render.memoryBytes).toBe(160 * 1024 * 1024);
