@@ -15,7 +15,7 @@ import { createAvifCodec } from './avif-codec.js';
 import { isAnimatedWebp } from '../core/image/animation-header.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
-import { createWasmDecoder, type DecoderExports } from './wasm-decoder.js';
+import { createWasmDecoder, type DecoderExports, sharedInstance } from './wasm-decoder.js';
 import type { Rect } from './geometry.js';
 import { copyRegion, cropAndShrink } from './pre-shrink.js';
 
@@ -189,18 +189,22 @@ export interface CodecOptions {
 
 export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Codecs {
   const init = () => initOnce(modules);
-  const reduced = createScaledJpegDecoder(modules.jpegScaled, { afterDrop: opts.collectGarbage });
+  // The reduced JPEG decoder, PNG decoder, colour conversion, first frames and resize are one
+  // module (wasm/jpeg-scaled) and run one after another: one instance serves them all, so a
+  // thread keeps one memory between renders, not five (wasm-decoder.ts SharedInstance).
+  const jpegScaled = sharedInstance(modules.jpegScaled);
+  const reduced = createScaledJpegDecoder(modules.jpegScaled, { afterDrop: opts.collectGarbage, shared: jpegScaled });
   // PNGs decode with the project's own build of the png crate (wasm/jpeg-scaled/src/png_rgba.rs),
   // not @jsquash/png's: that one throws out of WebAssembly on a bad file, keeping what it had
   // allocated in a memory that never shrinks and an instance that cannot be replaced
   // (~15 MB per failed request); ours returns the error and its instance is dropped.
-  const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage);
-  const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage);
+  const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage, undefined, jpegScaled);
+  const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage, undefined, jpegScaled);
   const avif = createAvifCodec(modules, emscriptenOptions);
   // GIF and animated WebP: the first frame, by the same module (wasm/jpeg-scaled/src/gif_rgba.rs, webp_first_frame.rs).
-  const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage);
+  const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage, undefined, jpegScaled);
   // The resize copies a region in (a 2 MP crop is 8 MB): keep at most a small instance between renders.
-  const fit = createWasmDecoder(modules.jpegScaled, 'resize', opts.collectGarbage, 16 * 1024 * 1024);
+  const fit = createWasmDecoder(modules.jpegScaled, 'resize', opts.collectGarbage, 16 * 1024 * 1024, jpegScaled);
   // Still WebPs: libwebp with SIMD and shrink-on-load (wasm/webp-rgba, scripts/build-webp-rgba.sh).
   const webp = createWasmDecoder(modules.webpDec, 'webp', opts.collectGarbage);
   /** Pixels a decoder left in WebAssembly memory: `into.use` reads them where they lie (no full-size copy next to the decoder's), else a copy. */

@@ -8,7 +8,7 @@
  */
 import { toImageData } from './image-data.js';
 import { isProgressiveJpeg, withoutAcScans } from './jpeg-dc-scans.js';
-import { createWasmDecoder } from './wasm-decoder.js';
+import { createWasmDecoder, type SharedInstance } from './wasm-decoder.js';
 
 export type ScaleDenominator = 1 | 2 | 4 | 8;
 
@@ -22,11 +22,13 @@ export interface ScaledJpegOptions {
   afterDrop?: () => void;
   /** Skip a progressive file's AC scans at 1/8 (default true; false only to compare). */
   dropAcScans?: boolean;
+  /** The module's instance shared with the other decoders of one thread (wasm-decoder.ts); one of its own by default. */
+  shared?: SharedInstance;
 }
 
 export function createScaledJpegDecoder(module: WebAssembly.Module, opts: ScaledJpegOptions = {}): ScaledJpegDecoder {
-  const { afterDrop, dropAcScans = true } = opts;
-  const wasm = createWasmDecoder(module, 'jpeg-decoder', afterDrop);
+  const { afterDrop, dropAcScans = true, shared } = opts;
+  const wasm = createWasmDecoder(module, 'jpeg-decoder', afterDrop, undefined, shared);
   return {
     decode(bytes, denominator) {
       // At 1/8 only the DC coefficients count: a progressive file's AC scans need not be read.

@@ -60,23 +60,46 @@ export interface Input {
 }
 
 /**
- * `afterDrop` runs when a dropped instance's memory was large (codecs.ts `collectGarbage`);
- * an instance is dropped once its memory passes `keepBytes`.
+ * The instance several decoders of one module share (`sharedInstance`): each call allocates,
+ * decodes and releases, so roles that run one after another (a decode, then the resize of its
+ * copy) need one memory, as large as the largest of them, instead of one each. First-touch
+ * probe, per render thread between renders: the JPEG decoder's, PNG decoder's and resize's
+ * instances held 12–13, 7–14 and 6–14 MB, each kept up to KEEP_MEMORY_BYTES.
  */
-export function createWasmDecoder(module: WebAssembly.Module, name: string, afterDrop?: () => void, keepBytes = afterDrop ? KEEP_MEMORY_BYTES : KEEP_MEMORY_BYTES_UNCOLLECTED): WasmDecoder {
-  let current: DecoderExports | undefined;
+export interface SharedInstance {
+  module: WebAssembly.Module;
+  current?: DecoderExports;
+  /** The role whose call is running: a second role may not start inside it (its allocations would overwrite the first's). */
+  running?: string;
+}
+
+export const sharedInstance = (module: WebAssembly.Module): SharedInstance => ({ module });
+
+/**
+ * `afterDrop` runs when a dropped instance's memory was large (codecs.ts `collectGarbage`);
+ * an instance is dropped once its memory passes `keepBytes`. `shared`: the instance this
+ * decoder shares with others of the same module (one of its own by default).
+ */
+export function createWasmDecoder(
+  module: WebAssembly.Module,
+  name: string,
+  afterDrop?: () => void,
+  keepBytes = afterDrop ? KEEP_MEMORY_BYTES : KEEP_MEMORY_BYTES_UNCOLLECTED,
+  shared: SharedInstance = sharedInstance(module),
+): WasmDecoder {
+  if (shared.module !== module) throw new Error(`${name}: a shared instance must be of the same module`);
   // Set when a large instance was dropped: the collection runs once `run`'s inner frame, which
   // still holds the instance, has returned; collecting from inside it would find the instance
   // live and keep its memory (measured: +65 MB at the peak of a 16 MP JPEG's render).
   let collect = false;
   const instance = (): DecoderExports => {
-    if (current) return current;
+    if (shared.current) return shared.current;
     const ex = new WebAssembly.Instance(module, STANDALONE_IMPORTS).exports as unknown as DecoderExports & { _initialize?: () => void };
     ex._initialize?.(); // an Emscripten standalone module's constructors (libwebp's)
-    return (current = ex);
+    return (shared.current = ex);
   };
   const drop = (ex: DecoderExports) => {
-    current = undefined;
+    if (shared.current === ex) shared.current = undefined;
     // The collection is worth its pause only for a large memory; a small one goes with the next.
     if (ex.memory.buffer.byteLength > keepBytes) collect = true;
   };
@@ -104,18 +127,22 @@ export function createWasmDecoder(module: WebAssembly.Module, name: string, afte
       if (err instanceof WebAssembly.RuntimeError) drop(ex);
       throw err;
     } finally {
-      if (current) {
-        current.release();
-        if (current.memory.buffer.byteLength > keepBytes) drop(current);
+      const kept = shared.current;
+      if (kept) {
+        kept.release();
+        if (kept.memory.buffer.byteLength > keepBytes) drop(kept);
       }
     }
   }
 
   return {
     run(input, decode, take) {
+      if (shared.running !== undefined) throw new Error(`${name}: called while ${shared.running} runs in the instance they share`);
+      shared.running = name;
       try {
         return runOnce(input, decode, take);
       } finally {
+        shared.running = undefined;
         if (collect) {
           collect = false;
           afterDrop?.();

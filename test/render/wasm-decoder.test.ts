@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exposeGc } from '../../src/hosts/node/expose-gc.js';
-import { createWasmDecoder, KEEP_MEMORY_BYTES } from '../../src/render/wasm-decoder.js';
+import { createWasmDecoder, KEEP_MEMORY_BYTES, sharedInstance } from '../../src/render/wasm-decoder.js';
 import { codecModules, sample } from './helpers.js';
 
 describe('WebAssembly decoder instances', () => {
@@ -28,5 +28,44 @@ describe('WebAssembly decoder instances', () => {
     // afterDrop's collection can have taken it, nothing here allocates enough for another.
     for (let i = 0; i < 20 && !collected; i++) await new Promise((r) => setTimeout(r, 10));
     expect(collected).toBe(true);
+  });
+
+  it('decoders sharing an instance run in one memory, one after another, and may not run inside one another', async () => {
+    const { jpegScaled, webpDec } = await codecModules();
+    const shared = sharedInstance(jpegScaled);
+    const jpeg = createWasmDecoder(jpegScaled, 'jpeg-decoder', undefined, undefined, shared);
+    const png = createWasmDecoder(jpegScaled, 'png', undefined, undefined, shared);
+    const memories = new Set<WebAssembly.Memory>();
+    const decodeJpeg = () =>
+      jpeg.run(
+        sample('seeding.jpg'),
+        (ex, len) => (memories.add(ex.memory), ex.decode(len, 8)),
+        (_rgba, width, height) => [width, height],
+      );
+    expect(decodeJpeg()).toEqual([664, 374]);
+    const pngSize = png.run(
+      sample('plant.png'),
+      (ex, len) => (memories.add(ex.memory), ex.decode_png(len, 1)),
+      (_rgba, width, height) => [width, height],
+    );
+    expect(pngSize[0]).toBeGreaterThan(0);
+    expect(decodeJpeg()).toEqual([664, 374]);
+    expect(memories.size).toBe(1);
+    // The JPEG's pixels are only valid until its call returns: a PNG decode inside it would overwrite them.
+    expect(() =>
+      jpeg.run(
+        sample('seeding.jpg'),
+        (ex, len) => ex.decode(len, 8),
+        () =>
+          png.run(
+            sample('plant.png'),
+            (ex, len) => ex.decode_png(len, 1),
+            () => 0,
+          ),
+      ),
+    ).toThrow('png: called while jpeg-decoder runs in the instance they share');
+    // And the instance is usable afterwards.
+    expect(decodeJpeg()).toEqual([664, 374]);
+    expect(() => createWasmDecoder(webpDec, 'webp', undefined, undefined, shared)).toThrow('same module');
   });
 });
