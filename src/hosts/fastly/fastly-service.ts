@@ -122,7 +122,8 @@ export function createFastlyService(deps: FastlyServiceDeps = {}) {
     const counted: FetchWithBackend = async (input, init) => (await budget()).fetch(input, init);
     // Made once settings are known: the stale-if-error window is the config's cache.edgeStaleIfError.
     let coreCache: VariantCache | undefined;
-    const cacheFor = (s: EdgeSettings) => (coreCache ??= createCoreCache({ ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}), log, staleIfError: s.config.cache.edgeStaleIfError }));
+    const cacheFor = (s: EdgeSettings) =>
+      (coreCache ??= createCoreCache(ctx.waitUntil ? { waitUntil: ctx.waitUntil, log, staleIfError: s.config.cache.edgeStaleIfError } : { log, staleIfError: s.config.cache.edgeStaleIfError }));
     const bucket = once(async (): Promise<ObjectStore | null> => {
       const [s, cfg] = await Promise.all([settings(), loadEdgeStorage(source())]);
       if (!cfg) return null;
