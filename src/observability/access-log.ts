@@ -29,8 +29,11 @@ export const MAX_URL = 2048;
 
 /** The tenant and image id of a canonical variant key (X-Variant), '' for none. */
 export function variantParts(variant: string): { tenant: string; id: string } {
-  const [tenant = '', id = ''] = variant ? variant.split('/') : [];
-  return { tenant, id };
+  // The first two segments, without splitting the whole key into an array and destructuring it.
+  const a = variant.indexOf('/');
+  if (a < 0) return { tenant: variant, id: '' };
+  const b = variant.indexOf('/', a + 1);
+  return { tenant: variant.slice(0, a), id: b < 0 ? variant.slice(a + 1) : variant.slice(a + 1, b) };
 }
 
 /** The cache state an answer's X-Cache names, or NONE (other routes, errors). */

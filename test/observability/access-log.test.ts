@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedParams, loggedUrl, MAX_URL, parseServerTiming, requestIdFor, routeOf } from '../../src/observability/access-log.js';
+import { droppedParams, loggedUrl, MAX_URL, parseServerTiming, requestIdFor, routeOf, variantParts } from '../../src/observability/access-log.js';
 
 describe('access log fields', () => {
   it('logs the URL as received without the signature value, within MAX_URL', () => {
@@ -8,6 +8,13 @@ describe('access log fields', () => {
     expect(loggedUrl('/acme/u-1', '?design=1&w=64')).toBe('/acme/u-1?design=1&w=64');
     expect(loggedUrl('/acme/u-1', '')).toBe('/acme/u-1');
     expect(loggedUrl(`/${'a'.repeat(3000)}`, '')).toHaveLength(MAX_URL);
+  });
+
+  it('reads the tenant and image id of a variant key the way splitting it on "/" does', () => {
+    for (const key of ['', 'acme', 'acme/', '/u-1', 'acme/u-1', 'acme/u-1/', 'acme/u-1/64x64-cover-q75.webp', 'acme/u-1/64x64-cover-q75.webp@v3', 'a//b', '//']) {
+      const [tenant = '', id = ''] = key ? key.split('/') : [];
+      expect(variantParts(key), key).toEqual({ tenant, id });
+    }
   });
 
   it('labels routes the same on every host', () => {

@@ -7,7 +7,7 @@ import { type PendingVariant, canonicalize, withFormat } from '../request/canoni
 import { needsFacts, type OriginalFacts, resolveNegotiated } from '../request/negotiate-format.js';
 import { type PathParts, parsePath } from '../request/parse-path.js';
 import { type AuthParams, parseQuery } from '../request/query.js';
-import { assertHeaderSize } from '../request/header-limits.js';
+import { assertHeaderValueSize } from '../request/header-limits.js';
 import { type ResolvedParts, type ResolveMemo, resolveMemoKey } from '../request/resolve-memo.js';
 import { checkExpiry } from '../auth/verify-signature.js';
 import { browserCacheControl, edgeTtl, serverTiming, stageTimings, variantHeaders } from './response-headers.js';
@@ -73,6 +73,8 @@ export async function resolveImageRequest(request: Request, deps: Omit<ImageHand
 /** What a request's resolution starts from: the headers and clock it read, and what the memo remembered (its per-request checks passed). */
 interface Recalled {
   accept: string | null;
+  /** Read once here: the memo's size check and the answer's ETag comparison both use it. */
+  ifNoneMatch: string | null;
   now: number;
   memoKey: string | undefined;
   parts: ResolvedParts | undefined;
@@ -80,22 +82,31 @@ interface Recalled {
 
 /** Reads the request's Accept and the clock and asks the memo; throws when a remembered request fails a check its key does not fix (431, 403 EXPIRED). */
 function recall(request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Recalled {
-  const accept = request.headers.get('accept');
+  const headers = request.headers;
+  const accept = headers.get('accept');
+  const ifNoneMatch = headers.get('if-none-match');
   const now = (deps.clock ?? Date).now();
   const { memo } = deps;
   const memoKey = memo && resolveMemoKey(request, accept);
   const parts = memoKey === undefined ? undefined : memo!.get(deps.config, memoKey);
   if (parts && deps.authorize) {
     // Decided before for this very URL and these headers: only what the key does not fix is checked again.
-    assertHeaderSize(request, 'if-none-match', memo!.maxHeaderLength);
+    assertHeaderValueSize('if-none-match', ifNoneMatch, memo!.maxHeaderLength);
     if (parts.tenant.requireSignature) checkExpiry(parts.auth.exp!, now);
   }
-  return { accept, now, memoKey, parts };
+  return { accept, ifNoneMatch, now, memoKey, parts };
 }
 
-/** A remembered request whose format needs nothing from the original, resolved without waiting for anything; otherwise undefined. */
+/**
+ * A remembered request whose format needs nothing from the original, resolved without waiting
+ * for anything; otherwise undefined. Its variant and key are the same every time: worked out
+ * once and kept with the memo's entry. `expiresIn` depends on the clock and is not kept.
+ */
 function resolvedAtOnce(r: Recalled): ResolvedRequest | undefined {
-  return r.parts && !needsFacts(r.parts.pending.format) ? resolved(r.parts, r.now, NO_FACTS) : undefined;
+  const parts = r.parts;
+  if (!parts || needsFacts(parts.pending.format)) return undefined;
+  const fixed = (parts.atOnce ??= variantOf(parts.pending, NO_FACTS));
+  return { tenant: parts.tenant, variant: fixed.variant, key: fixed.key, expiresIn: expiresIn(parts, r.now) };
 }
 
 async function resolveFrom(r: Recalled, request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Promise<ResolvedRequest> {
@@ -107,10 +118,20 @@ async function resolveFrom(r: Recalled, request: Request, deps: Omit<ImageHandle
   return resolved(parts, r.now, needsFacts(parts.pending.format) ? await deps.loader.facts(parts.tenant.name, parts.path.id) : NO_FACTS);
 }
 
-function resolved({ tenant, auth, pending }: ResolvedParts, now: number, facts: OriginalFacts): ResolvedRequest {
-  const expiresIn = tenant.requireSignature && auth.exp ? Number(auth.exp) - now / 1000 : undefined;
+function resolved(parts: ResolvedParts, now: number, facts: OriginalFacts): ResolvedRequest {
+  const { variant, key } = variantOf(parts.pending, facts);
+  return { tenant: parts.tenant, variant, key, expiresIn: expiresIn(parts, now) };
+}
+
+/** The canonical variant once its format is settled, and its key. */
+function variantOf(pending: PendingVariant, facts: OriginalFacts): { variant: Variant; key: string } {
   const variant = withFormat(pending, resolveNegotiated(pending.format, facts));
-  return { tenant, variant, key: canonicalKey(variant), expiresIn };
+  return { variant, key: canonicalKey(variant) };
+}
+
+/** Seconds until a signed URL's `exp`, when the tenant requires signatures. */
+function expiresIn({ tenant, auth }: ResolvedParts, now: number): number | undefined {
+  return tenant.requireSignature && auth.exp ? Number(auth.exp) - now / 1000 : undefined;
 }
 
 /** parse → canonicalize → authorize: throws the first problem (404, 400, 431, 403). */
@@ -137,8 +158,8 @@ export function createImageHandler(deps: ImageHandlerDeps) {
       const t0 = performance.now();
       const recalled = recall(request, deps);
       const known = resolvedAtOnce(recalled);
-      if (known) return fromCache(deps, request, known, t0);
-      return resolveFrom(recalled, request, deps).then((r) => fromCache(deps, request, r, t0));
+      if (known) return fromCache(deps, request, known, recalled.ifNoneMatch, t0);
+      return resolveFrom(recalled, request, deps).then((r) => fromCache(deps, request, r, recalled.ifNoneMatch, t0));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -146,7 +167,7 @@ export function createImageHandler(deps: ImageHandlerDeps) {
 }
 
 /** Asks the cache for the resolved variant (loading it on a miss) and answers; at once when the cache answers at once. */
-function fromCache(deps: ImageHandlerDeps, request: Request, resolved: ResolvedRequest, t0: number): MaybePromise<Response> {
+function fromCache(deps: ImageHandlerDeps, request: Request, resolved: ResolvedRequest, ifNoneMatch: string | null, t0: number): MaybePromise<Response> {
   const failed = (err: unknown): Response => {
     const answer = deps.recover?.(err, request);
     if (answer) return answer;
@@ -155,15 +176,16 @@ function fromCache(deps: ImageHandlerDeps, request: Request, resolved: ResolvedR
   let result: MaybePromise<CacheResult>;
   try {
     // The body only passes through: a cache that can hand it over as a stream need not read it in.
-    result = deps.cache.getOrLoad(resolved.key, () => deps.loader.load(resolved.variant), { ...edgeTtl(resolved.tenant, deps.config.cache), stream: true });
+    const { ttl, swr } = edgeTtl(resolved.tenant, deps.config.cache);
+    result = deps.cache.getOrLoad(resolved.key, () => deps.loader.load(resolved.variant), { ttl, swr, stream: true });
   } catch (err) {
     return failed(err);
   }
-  return isPromise(result) ? result.then((r) => answer(deps, request, resolved, r, t0), failed) : answer(deps, request, resolved, result, t0);
+  return isPromise(result) ? result.then((r) => answer(deps, request, resolved, r, ifNoneMatch, t0), failed) : answer(deps, request, resolved, result, ifNoneMatch, t0);
 }
 
 /** The answer to a request from what the cache gave: headers, 304, HEAD, or the body (Core Cache's stream when it handed one). */
-function answer(deps: ImageHandlerDeps, request: Request, { tenant, variant, key, expiresIn }: ResolvedRequest, result: CacheResult, t0: number): Response {
+function answer(deps: ImageHandlerDeps, request: Request, { tenant, variant, key, expiresIn }: ResolvedRequest, result: CacheResult, ifNoneMatch: string | null, t0: number): Response {
   const { value, state, coalesced, stream } = result;
 
   const headers = variantHeaders(value, {
@@ -175,7 +197,7 @@ function answer(deps: ImageHandlerDeps, request: Request, { tenant, variant, key
   const stages = stageTimings(state, value, coalesced);
   headers['server-timing'] = serverTiming(state, value, performance.now() - t0, coalesced, stages);
 
-  if (value.status === 200 && etagMatches(request.headers.get('if-none-match'), value.etag)) {
+  if (value.status === 200 && etagMatches(ifNoneMatch, value.etag)) {
     delete headers['content-type'];
     deps.onAnswer?.(stages, headers);
     dropStream(stream);

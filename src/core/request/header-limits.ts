@@ -18,7 +18,11 @@ export function assertHeaderSizes(request: Request, max: number = MAX_HEADER_LEN
 
 /** Throws 431 HEADER_TOO_LARGE when the `name` header's value is over `max`. */
 export function assertHeaderSize(request: Request, name: (typeof READ_HEADERS)[number], max: number = MAX_HEADER_LENGTH): void {
-  const value = request.headers.get(name);
+  assertHeaderValueSize(name, request.headers.get(name), max);
+}
+
+/** assertHeaderSize for a value the caller has already read. */
+export function assertHeaderValueSize(name: (typeof READ_HEADERS)[number], value: string | null, max: number = MAX_HEADER_LENGTH): void {
   if (value !== null && value.length > max) {
     throw new HttpError(431, 'HEADER_TOO_LARGE', `the ${name} header must be at most ${max} characters`);
   }

@@ -4,6 +4,7 @@ import type { PendingVariant } from './canonicalize.js';
 import { MAX_HEADER_LENGTH } from './header-limits.js';
 import type { PathParts } from './parse-path.js';
 import type { AuthParams } from './query.js';
+import type { Variant } from '../variant.js';
 
 /**
  * What parse → canonicalize → authorize decided about one request, remembered by a host whose
@@ -39,6 +40,12 @@ export interface ResolvedParts {
   path: PathParts;
   auth: AuthParams;
   pending: PendingVariant;
+  /**
+   * When the format needs nothing from the original: the canonical variant and its key, the
+   * same on every request of the entry, so the image handler works them out on first use and
+   * keeps them here. Nobody changes a variant once made (loaders copy it to add to it).
+   */
+  atOnce?: { variant: Variant; key: string };
 }
 
 export const MAX_RESOLVED_REQUESTS = 1000;

@@ -9,6 +9,18 @@ export const RENDER_COUNTER = 'avatar_edge_renders';
 export const RENDER_BUDGET_HEADER = 'x-render-budget';
 
 /**
+ * The client limit's penalty box and limiter. They only name the POP's counter and box (the
+ * counts live in the platform, each call asks it), so one pair serves every request of the
+ * sandbox: made on the first request that is checked, not per request.
+ */
+let clientLimiter: { box: PenaltyBox; limiter: EdgeRateLimiter } | undefined;
+
+function openClientLimiter(): { box: PenaltyBox; limiter: EdgeRateLimiter } {
+  const box = new PenaltyBox(CLIENT_PENALTY_BOX);
+  return { box, limiter: new EdgeRateLimiter(new RateCounter(CLIENT_COUNTER), box) };
+}
+
+/**
  * The per-client-IP limit of core/limits/rate-limits.ts with Fastly's Edge Rate Limiting. The entry is
  * tenant + IP, so a tenant's own limit applies to its traffic only. A client in the penalty
  * box is refused without being counted again.
@@ -16,8 +28,8 @@ export const RENDER_BUDGET_HEADER = 'x-render-budget';
 export function checkClient(tenant: string, ip: string | undefined, limit: RateLimit): void {
   if (!ip || limit.clientRps === 0) return;
   const entry = `${tenant}|${ip}`;
-  const box = new PenaltyBox(CLIENT_PENALTY_BOX);
-  const over = box.has(entry) || new EdgeRateLimiter(new RateCounter(CLIENT_COUNTER), box).checkRate(entry, 1, limit.clientWindow, limit.clientRps, limit.penaltyMinutes);
+  const { box, limiter } = (clientLimiter ??= openClientLimiter());
+  const over = box.has(entry) || limiter.checkRate(entry, 1, limit.clientWindow, limit.clientRps, limit.penaltyMinutes);
   // The penalty box does not say how long an entry has left: the whole penalty.
   if (over) throw rateLimitedError(limit.penaltyMinutes * 60);
 }

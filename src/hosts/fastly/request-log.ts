@@ -72,13 +72,11 @@ export function logged(request: Request, handle: () => MaybePromise<Response>, l
 function logLine(request: Request, res: Response, log: RequestLog, facts: LoggedFacts, startedAt: number, t0: number): MaybePromise<Response> {
   try {
     sandboxPop ??= env('FASTLY_POP') ?? '';
-    const line = lineFor(request, res, {
-      time: new Date(startedAt).toISOString(),
-      ms: performance.now() - t0,
-      pop: sandboxPop,
-      ...(facts.timings ? { timings: facts.timings } : {}),
-      ...(facts.headers ? { headers: facts.headers } : {}),
-    });
+    // Set field by field: a spread is a builtin call per request under js-compute's interpreter.
+    const known: LineFacts = { time: new Date(startedAt).toISOString(), ms: performance.now() - t0, pop: sandboxPop };
+    if (facts.timings) known.timings = facts.timings;
+    if (facts.headers) known.headers = facts.headers;
+    const line = lineFor(request, res, known);
     // Errors are small JSON {code, message}: the code is what makes the line useful.
     if (res.status >= 400 && (res.headers.get('content-type') ?? '').includes('json')) return withErrorCode(res, line, log, facts);
     write(line, log, facts);
