@@ -12,7 +12,7 @@ import { embeddedIcc, jpegIcc } from '../../src/render/colour/embedded-icc.js';
 import { decodeSource } from '../../src/render/decode-source.js';
 import { toImageData } from '../../src/render/image-data.js';
 import { ADOBE_RGB, iccProfileFile, PROPHOTO_RGB } from '../support/icc-profile.js';
-import { makePngChunk } from '../support/png-chunks.js';
+import { concatBytes, makePngChunk } from '../support/png-chunks.js';
 import { codecs, decodeOutput, meanAbsError, pixel, renderer, sample, variant } from './helpers.js';
 
 const limits = { maxSourceBytes: 50_000_000, maxSourcePixels: 50_000_000 };
@@ -221,14 +221,7 @@ function pngChunk(png: Uint8Array, type: string): Uint8Array {
 /** `png` with `chunks` put right after IHDR. */
 function withChunks(png: Uint8Array, chunks: Uint8Array[]): Uint8Array {
   const ihdrEnd = 8 + 8 + 13 + 4;
-  const parts = [png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)]);
 }
 
 /** `png` with gAMA (encoding exponent) and cHRM (white, red, green, blue x/y) chunks, and no iCCP. */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { isHttpError } from '../../../src/core/errors.js';
 import { startInlineThread } from '../../../src/render/scheduler/inline-thread.js';
 import { createRenderScheduler } from '../../../src/render/scheduler/pool.js';
-import { makePngChunk } from '../../support/png-chunks.js';
+import { concatBytes, makePngChunk } from '../../support/png-chunks.js';
 import { codecModules, variant } from '../helpers.js';
 
 const MIB = 1024 * 1024;
@@ -24,20 +24,13 @@ function truncatedPng(padding: number, seed: number): Uint8Array {
   ihdr.set([8, 2, 0, 0, 0], 8);
   const rows = new Uint8Array(64 * (1 + 64 * 3)).map((_, i) => (i * 31 + seed) & 0xff);
   const z = deflateSync(rows);
-  const parts = [
+  return concatBytes([
     SIGNATURE,
     makePngChunk('IHDR', ihdr),
     makePngChunk('prIv', new Uint8Array(padding).fill(seed & 0xff)),
     makePngChunk('IDAT', z.subarray(0, z.length >> 1)),
     makePngChunk('IEND', new Uint8Array(0)),
-  ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  ]);
 }
 
 async function failedRenders(count: number, bytesEach: number): Promise<number> {
