@@ -5,7 +5,7 @@ import { sniffImage } from '../../src/core/image/sniff.js';
 import type { Codecs } from '../../src/render/codecs.js';
 import { decodeSource } from '../../src/render/decode-source.js';
 import { isProgressiveJpeg, withoutAcScans } from '../../src/render/jpeg-dc-scans.js';
-import { createScaledJpegDecoder, scaleDenominator } from '../../src/render/jpeg-scaled.js';
+import { createScaledJpegDecoder, jpegScaleDenominator, scaleDenominator } from '../../src/render/jpeg-scaled.js';
 import { variantDenominator } from '../../src/render/jsquash-renderer.js';
 import { cropAndShrink } from '../../src/render/pre-shrink.js';
 import { codecModules, codecs, sample } from './helpers.js';
@@ -120,20 +120,41 @@ describe('JPEG decode at reduced scale', () => {
     expect(c.decodeReduced(hopper, 2)?.width).toBe(256);
   });
 
-  it('picks the largest scale that leaves the used region 2× the target', () => {
+  it('picks the largest scale that leaves the used region 2× the target (WebP, PNG)', () => {
     expect(scaleDenominator({ width: 2988, height: 2988 }, { width: 64, height: 64 }, 2)).toBe(8);
     expect(scaleDenominator({ width: 2988, height: 2988 }, { width: 256, height: 256 }, 2)).toBe(4);
     expect(scaleDenominator({ width: 2988, height: 2988 }, { width: 512, height: 512 }, 2)).toBe(2);
     expect(scaleDenominator({ width: 512, height: 512 }, { width: 256, height: 256 }, 2)).toBe(1);
+    const plant = sniffImage(sample('plant.png'))!; // 500×333
+    expect(variantDenominator(plant, { width: 64, height: 64, fit: 'cover' })).toBe(2);
+  });
+
+  it("picks a JPEG's scale as libvips shrinks on load by default: d + 1 source pixels per target pixel", () => {
+    // sharp's rule (pipeline.cc, fastShrinkOnLoad): the largest d ≤ shrink, one step finer when ⌊shrink⌋ = d.
+    const sharpRule = (shrink: number) => {
+      let d = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+      if (d > 1 && Math.floor(shrink) === d) d /= 2;
+      return d;
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 16, max: 12_000 }), fc.integer({ min: 16, max: 12_000 }), fc.integer({ min: 8, max: 2048 }), (w, h, t) => {
+        const shrink = Math.min(w, h) / t;
+        expect(jpegScaleDenominator({ width: w, height: h }, { width: t, height: t })).toBe(sharpRule(shrink));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(jpegScaleDenominator({ width: 512, height: 512 }, { width: 64, height: 64 })).toBe(4); // exactly 8×: one step finer
     const seeding = sniffImage(sample('seeding.jpg'))!;
-    expect(variantDenominator(seeding, { width: 256, height: 256, fit: 'cover' })).toBe(4);
+    expect(variantDenominator(seeding, { width: 256, height: 256, fit: 'cover' })).toBe(8);
+    expect(variantDenominator(seeding, { width: 512, height: 512, fit: 'cover' })).toBe(4);
     // contain uses the whole 5312×2988 frame for a 512×288 picture
-    expect(variantDenominator(seeding, { width: 512, height: 512, fit: 'contain' })).toBe(4);
+    expect(variantDenominator(seeding, { width: 512, height: 512, fit: 'contain' })).toBe(8);
     // the original size needs every pixel
     expect(variantDenominator(seeding, { width: 0, height: 0, fit: 'inside' })).toBe(1);
     // orientation 6 shows it 2988 wide: a 1000×100 cover box uses 2988×299 shown
     expect(variantDenominator({ ...seeding, orientation: 6 }, { width: 1000, height: 100, fit: 'cover' })).toBe(1);
-    expect(variantDenominator({ ...seeding, orientation: 1 }, { width: 1000, height: 100, fit: 'cover' })).toBe(2);
+    // unrotated the box uses 5312×531: 5.3× the target, so 1/4
+    expect(variantDenominator({ ...seeding, orientation: 1 }, { width: 1000, height: 100, fit: 'cover' })).toBe(4);
   });
 
   it('decodeSource falls back to the full decoder when the reduced one cannot read the file', async () => {
