@@ -58,8 +58,9 @@ export function scaleDenominator(region: { width: number; height: number }, targ
  * does the rest. libvips' shrink-on-load as sharp applies it by default (`fastShrinkOnLoad`:
  * one step finer when the shrink's integer part equals d), so the reference renders of the
  * bench decode at the same scales. Against a margin of 2× the target (before): the 100
- * first-touch renders took 0.89× sharp's CPU instead of 1.26× (a progressive 16 MP photo at
- * 1/8 reads no AC scans: 284 → 49 ms), median SSIM 0.9781 → 0.975x over the render suite.
+ * first-touch renders took 0.89× sharp's time instead of 1.26× (a progressive 16 MP photo at
+ * 1/8 reads no AC scans: 284 → 49 ms); the render suite's median SSIM 0.9781 → 0.9777
+ * (seeding.jpg 0.9748 → 0.9732, the others the same; sharp 0.9834).
  */
 export function jpegScaleDenominator(region: { width: number; height: number }, target: { width: number; height: number }): ScaleDenominator {
   const ratio = Math.min(region.width / target.width, region.height / target.height);
