@@ -262,6 +262,9 @@ class EdgeRequest {
     };
   }
 
+  // This and imageWith's last line are core/maybe-promise.ts `andThen` written out: a warm HIT
+  // takes the in-hand branch and so makes no closure for the Promise one (each costs the
+  // interpreter per request: docs/fastly.md, "CPU per request").
   image(req: Request): MaybePromise<Response> {
     const s = this.settings();
     return isPromise(s) ? s.then((v) => this.imageWith(v, req)) : this.imageWith(s, req);
