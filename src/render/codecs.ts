@@ -32,6 +32,12 @@ export interface DecodeInto {
   use(image: ImageData): ImageData;
 }
 
+/** How a source is written: a progressive JPEG, a lossless WebP. */
+export interface EncodeStyle {
+  progressive?: boolean;
+  lossless?: boolean;
+}
+
 export interface Codecs {
   /**
    * The decoded image, or with `into` what its `use` made of it. A still WebP or a
@@ -58,7 +64,8 @@ export interface Codecs {
    * unchanged for sRGB/BT.709 primaries and for PQ or HLG (colour.rs `cicp_profile`).
    */
   cicpToSrgb(image: ImageData, cicp: { primaries: number; transfer: number }): ImageData;
-  encode(format: Format, image: ImageData, quality: number): Promise<Uint8Array>;
+  /** `style` is for making test and warm-up sources: renders always encode baseline JPEG and lossy WebP. */
+  encode(format: Format, image: ImageData, quality: number, style?: EncodeStyle): Promise<Uint8Array>;
   /**
    * The resize stage: `region` of the image, box-shrunk by the integer `factor` (pre-shrink.ts),
    * then lanczos3 to exactly width×height, in sRGB space; premultiplied only if the image has
@@ -302,11 +309,11 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
       return colour.run(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), (ex, len) => ex.cicp_to_srgb(len, primaries, transfer, image.width, image.height), copyOut);
     },
 
-    async encode(format, image, quality) {
+    async encode(format, image, quality, style = {}) {
       await init();
-      if (format === 'webp') return view(await webpEncode(image, { quality }));
+      if (format === 'webp') return view(await webpEncode(image, style.lossless ? { quality, lossless: 1 } : { quality }));
       // Baseline (non-progressive) JPEG encodes in about half the time for ~2% more bytes.
-      if (format === 'jpeg') return view(await jpegEncode(image, { quality, progressive: false }));
+      if (format === 'jpeg') return view(await jpegEncode(image, { quality, progressive: style.progressive === true }));
       if (format === 'avif') return avif.encode(image, quality);
       return view(await pngEncode(image));
     },

@@ -9,14 +9,21 @@ describe('pngStructureProblem', () => {
     for (const f of ['mysha.png', 'plant.png', 'astronaut.png']) expect(pngStructureProblem(sample(f)), f).toBeNull();
   });
 
-  it('finds truncation anywhere, and a flipped byte', () => {
+  it('finds truncation anywhere, and a flipped byte outside IDAT', () => {
     const png = sample('mysha.png');
     for (const cut of [20, 40, 1000, png.length - 13, png.length - 1]) expect(pngStructureProblem(png.subarray(0, cut)), `cut at ${cut}`).toMatch(/truncated/);
-    for (const at of [20, 100, 30_000, png.length - 5]) {
+    // 20: IHDR; the last bytes: IEND's CRC.
+    for (const at of [20, png.length - 2]) {
       const b = png.slice();
       b[at] = (b[at] ?? 0) ^ 1;
-      expect(pngStructureProblem(b), `byte ${at}`).toMatch(/CRC mismatch|truncated/);
+      expect(pngStructureProblem(b), `byte ${at}`).toMatch(/CRC mismatch in (IHDR|IEND)/);
     }
+  });
+
+  it('leaves a flipped byte inside IDAT to the decoder, which checks its CRC', () => {
+    const b = sample('mysha.png').slice();
+    b[30_000] = (b[30_000] ?? 0) ^ 1;
+    expect(pngStructureProblem(b)).toBeNull();
   });
 
   it('computes the same CRC-32 as zlib over any bytes and range (sliced tables, tail loop)', () => {
