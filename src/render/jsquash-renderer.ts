@@ -28,6 +28,13 @@ export interface JsquashRendererOptions {
   /** Run after a large decode (codecs.ts `CodecOptions`). */
   collectGarbage?: () => void;
   /**
+   * Whether `warmUp` also renders photo-like sources (warm-up.ts `photoPass`); by default only
+   * where the host can collect (`collectGarbage`): without that (Deno's workers) the memory
+   * those renders leave in the codecs' instances stays, and raised the Deno host's
+   * first-touch peak from ~336 to 400 MB against a 384 MB target.
+   */
+  photoWarmUp?: boolean;
+  /**
    * Finds an original's focal point for a face/auto cover crop whose variant carries no stored
    * record (focal/find-focal.ts); without it such crops are centred.
    */
@@ -194,7 +201,7 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
 
     renderFromMaster: (master, variant, opts = {}) => finish(master.image, master.info, variant, 0, opts.checkpoint),
 
-    warmUp: () => warmUp(renderer, codecs),
+    warmUp: () => warmUp(renderer, codecs, { photos: opts.photoWarmUp ?? opts.collectGarbage !== undefined }),
   };
   return renderer;
 }

@@ -1,11 +1,12 @@
 /**
  * Runs every codec once on a tiny image at start-up, so a wrong binary (e.g. a WebP encoder
- * build that does not match its glue) fails the boot, not the first request. Then renders a
- * photo-sized image from each kind of source a photo arrives as, at each decode scale: V8 runs
- * WebAssembly in its baseline compiler first and compiles a function with its optimising one
- * only once that function has run a while, in the background. Without this pass the first
- * hundred or so renders of a new process pay for that (npm run bench:stages and the first-touch
- * probe: ~7–15% more CPU a request than later ones).
+ * build that does not match its glue) fails the boot, not the first request. With `photos`
+ * (the Node host: jsquash-renderer.ts `photoWarmUp`), then renders a photo-like image from each
+ * kind of source a photo arrives as, at each decode scale: V8 runs WebAssembly in its baseline
+ * compiler first and compiles a function with its optimising one only once that function has
+ * run a while, in the background. Without this pass the first hundred or so renders of a new
+ * process pay for that (first-touch probe under perf: 2.15% of the CPU went to compiling
+ * WebAssembly during the 100 requests; with it, two functions are left to compile).
  */
 import { sniffImage } from '../core/image/sniff.js';
 import type { Renderer } from '../core/ports.js';
@@ -44,7 +45,7 @@ function noisy(image: ImageData): ImageData {
  */
 const WARM_FORMATS: readonly Format[] = FORMATS.filter((f) => f !== 'avif');
 
-export async function warmUp(renderer: Renderer, codecs: Codecs): Promise<WarmUpReport> {
+export async function warmUp(renderer: Renderer, codecs: Codecs, opts: { photos?: boolean } = {}): Promise<WarmUpReport> {
   const report: WarmUpReport = {};
   const pixels = sample();
   for (const from of WARM_FORMATS) {
@@ -67,7 +68,7 @@ export async function warmUp(renderer: Renderer, codecs: Codecs): Promise<WarmUp
     if (image?.width !== 128 / d) throw new Error(`codec warm-up failed: the reduced JPEG decoder returned ${image ? `${image.width}×${image.height}` : 'nothing'} at 1/${d}`);
   }
   report['jpeg reduced decode'] = performance.now() - t;
-  await photoPass(renderer, codecs, report);
+  if (opts.photos) await photoPass(renderer, codecs, report);
   return report;
 }
 

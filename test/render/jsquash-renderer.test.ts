@@ -252,6 +252,11 @@ describe('concurrency and warm-up', () => {
 
   it('warmUp runs every codec once and checks the results', async () => {
     const report = await (await renderer()).warmUp();
+    expect(Object.keys(report).sort()).toEqual(['jpeg reduced decode', 'jpeg→png', 'png→webp', 'webp→jpeg']);
+  });
+
+  it('warmUp with photoWarmUp also renders photo-like sources of every kind, each checked', async () => {
+    const report = await (await renderer({ photoWarmUp: true })).warmUp();
     expect(Object.keys(report).sort()).toEqual(['jpeg reduced decode', 'jpeg→png', 'photo renders', 'png→webp', 'webp→jpeg']);
   });
 });
