@@ -28,10 +28,10 @@ export interface JsquashRendererOptions {
   /** Run after a large decode (codecs.ts `CodecOptions`). */
   collectGarbage?: () => void;
   /**
-   * Whether `warmUp` also renders photo-like sources (warm-up.ts `photoPass`); by default only
-   * where the host can collect (`collectGarbage`): without that (Deno's workers) the memory
-   * those renders leave in the codecs' instances stays, and raised the Deno host's
-   * first-touch peak from ~336 to 400 MB against a 384 MB target.
+   * Whether `warmUp` also renders photo-like sources (warm-up.ts `photoPass`), so V8 optimises
+   * the codecs before traffic. The Node host's threads do; the Deno host's do not: its
+   * first-touch peak came out at 354 and 400 MB with the pass against 336 without (target
+   * 384), and its render workers keep codec instances longer (wasm-decoder.ts).
    */
   photoWarmUp?: boolean;
   /**
@@ -201,7 +201,7 @@ export function createJsquashRenderer(modules: CodecModules, opts: JsquashRender
 
     renderFromMaster: (master, variant, opts = {}) => finish(master.image, master.info, variant, 0, opts.checkpoint),
 
-    warmUp: () => warmUp(renderer, codecs, { photos: opts.photoWarmUp ?? opts.collectGarbage !== undefined }),
+    warmUp: () => warmUp(renderer, codecs, { photos: opts.photoWarmUp === true }),
   };
   return renderer;
 }

@@ -24,7 +24,7 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
   let startThread = startNodeThread;
   if (size <= 0) {
     const findFocal = lazyNodeFocalFinder(opts.modules.faceNet, (err) => opts.log?.(`face detector unavailable, saliency only: ${String(err)}`));
-    startThread = () => startInlineThread({ collectGarbage: exposeGc(), findFocal: () => findFocal });
+    startThread = () => startInlineThread({ collectGarbage: exposeGc(), photoWarmUp: true, findFocal: () => findFocal });
   }
   return createRenderScheduler({ ...opts, size: Math.max(1, size), startThread });
 }

@@ -19,6 +19,7 @@ serveRenderThread(
   },
   {
     collectGarbage: exposeGc(),
+    photoWarmUp: true,
     findFocal: (modules) => lazyNodeFocalFinder(modules.faceNet, (err) => hostLog('face detector unavailable, saliency only:', err)),
   },
 );

@@ -22,6 +22,8 @@ export interface ThreadEndpoint {
 export interface ServeOptions {
   /** Run after a large decode (codecs.ts); Node passes a full GC (hosts/node/expose-gc.ts). */
   collectGarbage?: () => void;
+  /** The renderer's `photoWarmUp` (jsquash-renderer.ts): the Node host's threads only. */
+  photoWarmUp?: boolean;
   /**
    * Makes, from the codec modules the thread is given (the face kernel among them), what finds
    * an original's focal point for a face/auto crop sent without one (focal/find-focal.ts). The
@@ -108,7 +110,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
   endpoint.listen((message) => {
     if ('init' in message) {
       init = message.init;
-      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: collect, findFocal: opts.findFocal?.(init.modules) });
+      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: collect, photoWarmUp: opts.photoWarmUp, findFocal: opts.findFocal?.(init.modules) });
       ready = init.warmUp === false ? Promise.resolve() : renderer.warmUp();
       ready.then(
         () => endpoint.post({ ready: true }),
