@@ -30,8 +30,8 @@ export interface JsquashRendererOptions {
   /**
    * Whether `warmUp` also renders photo-like sources (warm-up.ts `photoPass`), so V8 optimises
    * the codecs before traffic. The Node host's threads do; the Deno host's do not: its
-   * first-touch peak came out at 354 and 400 MB with the pass against 336 without (target
-   * 384), and its render workers keep codec instances longer (wasm-decoder.ts).
+   * first-touch peak came out at 400 and 354 MB with the pass, 336 and 354 without (target
+   * 384), its speed did not move, and its workers keep codec instances longer (wasm-decoder.ts).
    */
   photoWarmUp?: boolean;
   /**
