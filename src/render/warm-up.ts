@@ -45,20 +45,24 @@ function noisy(image: ImageData): ImageData {
  */
 const WARM_FORMATS: readonly Format[] = FORMATS.filter((f) => f !== 'avif');
 
+/** Renders `source` (`what`) to a `side`×`side` cover in `to`; the warm-up fails unless that is what comes out. */
+async function renderChecked(renderer: Renderer, source: Uint8Array, what: string, to: Format, side: number): Promise<void> {
+  const variant: Variant = { tenant: '_', id: '_', width: side, height: side, fit: 'cover', format: to, quality: 75, version: '', negotiated: false };
+  const info = sniffImage((await renderer.render(source, variant)).body);
+  if (info?.format !== to || info.width !== side || info.height !== side) {
+    throw new Error(`codec warm-up failed: ${what} → ${to} ${side}×${side} produced ${info ? `${info.format} ${info.width}×${info.height}` : 'unreadable output'}`);
+  }
+}
+
 export async function warmUp(renderer: Renderer, codecs: Codecs, opts: { photos?: boolean } = {}): Promise<WarmUpReport> {
   const report: WarmUpReport = {};
   const pixels = sample();
   for (const from of WARM_FORMATS) {
     const source = await codecs.encode(from, pixels, 75);
     const to = WARM_FORMATS[(WARM_FORMATS.indexOf(from) + 1) % WARM_FORMATS.length] ?? 'webp';
-    const variant: Variant = { tenant: '_', id: '_', width: 8, height: 8, fit: 'cover', format: to, quality: 75, version: '', negotiated: false };
     const t = performance.now();
-    const out = await renderer.render(source, variant);
+    await renderChecked(renderer, source, from, to, 8);
     report[`${from}→${to}`] = performance.now() - t;
-    const info = sniffImage(out.body);
-    if (info?.format !== to || info.width !== 8 || info.height !== 8) {
-      throw new Error(`codec warm-up failed: ${from} → ${to} produced ${info ? `${info.format} ${info.width}×${info.height}` : 'unreadable output'}`);
-    }
   }
   // The reduced-scale JPEG decoder (jpeg-scaled.ts), at each scale, on a photo-like JPEG.
   const jpeg = await codecs.encode('jpeg', noisy(sample(128)), 90);
@@ -120,15 +124,7 @@ async function photoPass(renderer: Renderer, codecs: Codecs, report: WarmUpRepor
   let k = 0;
   for (const s of PHOTO_SOURCES) {
     const source = await codecs.encode(s.format, photo(s.size[0], s.size[1], s.alpha === true), 85, s.style);
-    for (const side of s.sides) {
-      const to = OUTPUTS[k++ % OUTPUTS.length]!;
-      const variant: Variant = { tenant: '_', id: '_', width: side, height: side, fit: 'cover', format: to, quality: 75, version: '', negotiated: false };
-      const out = await renderer.render(source, variant);
-      const info = sniffImage(out.body);
-      if (info?.format !== to || info.width !== side || info.height !== side) {
-        throw new Error(`codec warm-up failed: a ${s.format} photo → ${to} ${side}×${side} produced ${info ? `${info.format} ${info.width}×${info.height}` : 'unreadable output'}`);
-      }
-    }
+    for (const side of s.sides) await renderChecked(renderer, source, `a ${s.format} photo`, OUTPUTS[k++ % OUTPUTS.length]!, side);
   }
   report['photo renders'] = performance.now() - t;
 }

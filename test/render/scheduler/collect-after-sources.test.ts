@@ -15,18 +15,23 @@ import { codecModules, variant } from '../helpers.js';
 const MIB = 1024 * 1024;
 const SIGNATURE = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
-/** A 64×64 RGB PNG whose pixel data stops half-way (every CRC valid), carrying `padding` bytes in a private chunk. */
-function truncatedPng(padding: number, seed: number): Uint8Array {
+/** The IHDR chunk of a `side`×`side` 8-bit PNG of `colourType` (0 grey, 2 RGB), not interlaced. */
+function ihdrChunk(side: number, colourType: number): Uint8Array {
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
-  view.setUint32(0, 64);
-  view.setUint32(4, 64);
-  ihdr.set([8, 2, 0, 0, 0], 8);
+  view.setUint32(0, side);
+  view.setUint32(4, side);
+  ihdr.set([8, colourType, 0, 0, 0], 8);
+  return makePngChunk('IHDR', ihdr);
+}
+
+/** A 64×64 RGB PNG whose pixel data stops half-way (every CRC valid), carrying `padding` bytes in a private chunk. */
+function truncatedPng(padding: number, seed: number): Uint8Array {
   const rows = new Uint8Array(64 * (1 + 64 * 3)).map((_, i) => (i * 31 + seed) & 0xff);
   const z = deflateSync(rows);
   return concatBytes([
     SIGNATURE,
-    makePngChunk('IHDR', ihdr),
+    ihdrChunk(64, 2),
     makePngChunk('prIv', new Uint8Array(padding).fill(seed & 0xff)),
     makePngChunk('IDAT', z.subarray(0, z.length >> 1)),
     makePngChunk('IEND', new Uint8Array(0)),
@@ -35,13 +40,8 @@ function truncatedPng(padding: number, seed: number): Uint8Array {
 
 /** A `side`×`side` grey PNG, complete: decoded at full size it takes side² × 4 bytes. */
 function largePng(side: number): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const view = new DataView(ihdr.buffer);
-  view.setUint32(0, side);
-  view.setUint32(4, side);
-  ihdr.set([8, 0, 0, 0, 0], 8);
   const rows = new Uint8Array(side * (1 + side)).map((_, i) => (i % (side + 1) === 0 ? 0 : (i * 7) & 0xff));
-  return concatBytes([SIGNATURE, makePngChunk('IHDR', ihdr), makePngChunk('IDAT', deflateSync(rows)), makePngChunk('IEND', new Uint8Array(0))]);
+  return concatBytes([SIGNATURE, ihdrChunk(side, 0), makePngChunk('IDAT', deflateSync(rows)), makePngChunk('IEND', new Uint8Array(0))]);
 }
 
 type Step = { failed: number; bytesEach: number } | { large: number };
