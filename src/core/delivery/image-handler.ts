@@ -105,8 +105,7 @@ function recall(request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Recall
 function resolvedAtOnce(r: Recalled): ResolvedRequest | undefined {
   const parts = r.parts;
   if (!parts || needsFacts(parts.pending.format)) return undefined;
-  const fixed = (parts.atOnce ??= variantOf(parts.pending, NO_FACTS));
-  return { tenant: parts.tenant, variant: fixed.variant, key: fixed.key, expiresIn: expiresIn(parts, r.now) };
+  return resolvedAs(parts, (parts.atOnce ??= variantOf(parts.pending, NO_FACTS)), r.now);
 }
 
 async function resolveFrom(r: Recalled, request: Request, deps: Omit<ImageHandlerDeps, 'cache'>): Promise<ResolvedRequest> {
@@ -119,8 +118,12 @@ async function resolveFrom(r: Recalled, request: Request, deps: Omit<ImageHandle
 }
 
 function resolved(parts: ResolvedParts, now: number, facts: OriginalFacts): ResolvedRequest {
-  const { variant, key } = variantOf(parts.pending, facts);
-  return { tenant: parts.tenant, variant, key, expiresIn: expiresIn(parts, now) };
+  return resolvedAs(parts, variantOf(parts.pending, facts), now);
+}
+
+/** The resolved request for `parts` once its variant and key are known. */
+function resolvedAs(parts: ResolvedParts, fixed: { variant: Variant; key: string }, now: number): ResolvedRequest {
+  return { tenant: parts.tenant, variant: fixed.variant, key: fixed.key, expiresIn: expiresIn(parts, now) };
 }
 
 /** The canonical variant once its format is settled, and its key. */
