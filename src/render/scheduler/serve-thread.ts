@@ -64,18 +64,12 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
   let ready: Promise<unknown> = Promise.reject(new Error('render thread not initialised'));
   ready.catch(() => {});
   let sourceBytesSinceCollection = 0;
-  // Any full collection (the renderer's after a large decode too) takes the sources received
-  // before it: count from there, so two do not follow each other for the same garbage.
-  const collect = opts.collectGarbage
-    ? () => {
-        sourceBytesSinceCollection = 0;
-        opts.collectGarbage!();
-      }
-    : undefined;
   const afterJob = (job: RenderJob) => {
-    if (!collect || !('source' in job)) return;
+    if (!opts.collectGarbage || !('source' in job)) return;
     sourceBytesSinceCollection += job.source.byteLength;
-    if (sourceBytesSinceCollection >= COLLECT_AFTER_SOURCE_BYTES) collect();
+    if (sourceBytesSinceCollection < COLLECT_AFTER_SOURCE_BYTES) return;
+    sourceBytesSinceCollection = 0;
+    opts.collectGarbage();
   };
 
   async function run(job: RenderJob): Promise<JobReply> {
@@ -110,7 +104,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
   endpoint.listen((message) => {
     if ('init' in message) {
       init = message.init;
-      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: collect, photoWarmUp: opts.photoWarmUp, findFocal: opts.findFocal?.(init.modules) });
+      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: opts.collectGarbage, photoWarmUp: opts.photoWarmUp, findFocal: opts.findFocal?.(init.modules) });
       ready = init.warmUp === false ? Promise.resolve() : renderer.warmUp();
       ready.then(
         () => endpoint.post({ ready: true }),
