@@ -13,6 +13,12 @@ export interface StoredObject {
   contentType?: string;
   etag?: string;
   metadata?: Record<string, string>;
+  /**
+   * The body is a buffer of its own that the store keeps no reference to (read from a file or
+   * the network): a caller done with it may hand it over (RenderCallOptions `handOver`) rather
+   * than have it copied. Unset where a store hands out bytes it keeps (one in memory).
+   */
+  owned?: boolean;
 }
 
 export interface ObjectInfo {
@@ -142,7 +148,16 @@ export interface RenderResult {
 
 /** Decode → resize → encode. In process (jsquash) on Node/Deno; a remote call elsewhere. */
 export interface Renderer {
-  render(source: Uint8Array, variant: Variant): Promise<RenderResult>;
+  render(source: Uint8Array, variant: Variant, opts?: RenderCallOptions): Promise<RenderResult>;
+}
+
+export interface RenderCallOptions {
+  /**
+   * The caller will not read `source` again and no one else holds its buffer (a StoredObject
+   * that is `owned`): a render thread may take the buffer over instead of a copy, which leaves
+   * the caller's view empty. A renderer in the caller's own thread copies nothing either way.
+   */
+  handOver?: boolean;
 }
 
 /** Resolves a canonical variant to bytes on a cache miss. */

@@ -5,9 +5,9 @@ import type { ObjectStore, Renderer } from '../core/ports.js';
 export function instrumentRenderer(renderer: Renderer, metrics: ServiceMetrics): Renderer {
   return {
     ...renderer,
-    async render(source, variant) {
+    async render(source, variant, opts) {
       try {
-        const result = await renderer.render(source, variant);
+        const result = await renderer.render(source, variant, opts);
         metrics.render(result.timings);
         return result;
       } catch (err) {

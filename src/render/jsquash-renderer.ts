@@ -5,7 +5,7 @@
 import { LIMIT_DEFAULTS, type Limits } from '../core/config/service-config.js';
 import { type ImageInfo, orientedSize, sniffImage } from '../core/image/sniff.js';
 import { wantsFocal } from '../core/focal-point.js';
-import type { Renderer, RenderResult } from '../core/ports.js';
+import type { RenderCallOptions, Renderer, RenderResult } from '../core/ports.js';
 import type { Variant } from '../core/variant.js';
 import { flattenAlpha, usesAlpha } from './alpha.js';
 import { animates, planAnimation } from './animation/animation-plan.js';
@@ -48,7 +48,8 @@ export interface JsquashRendererOptions {
  */
 export type Checkpoint = () => void;
 
-export interface RenderOptions {
+/** `handOver` means nothing here: the source is read where it lies, never copied. */
+export interface RenderOptions extends RenderCallOptions {
   checkpoint?: Checkpoint;
 }
 

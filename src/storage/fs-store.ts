@@ -68,7 +68,7 @@ export function createFsStore(rootDir: string): ObjectStore {
         throw e;
       }
       const meta = await readMeta(p);
-      return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), ...meta };
+      return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), ...meta, owned: true };
     },
 
     async head(key: string): Promise<ObjectInfo | null> {

@@ -191,7 +191,7 @@ export function createS3Store(cfg: S3Config): ConditionalObjectStore {
       if (declared !== null && Number(declared) !== body.byteLength) {
         throw new StorageError({ status: res.status, code: 'IncompleteBody', message: `${where('get', key)}: got ${body.byteLength} of ${declared} bytes`, operation: 'get', key, retryable: true });
       }
-      const obj = { body, ...describe(res.headers) };
+      const obj = { body, ...describe(res.headers), owned: true };
       if (res.status === 206) return { ...obj, status: 206, ...sizeFromContentRange(res.headers.get('content-range')) };
       // A server that ignores Range answers 200 with everything: cut the range out here.
       return opts.range ? applyGetOptions(obj, { range: opts.range }, key) : { ...obj, status: 200, size: body.byteLength };

@@ -37,6 +37,19 @@ export function runStoreContract(name: string, makeStore: () => ObjectStore | Pr
       expect(got!.metadata).toEqual({ version: '3', 'source-format': 'jpeg' });
     });
 
+    it('gives each get a body of its own (owned): handing it over leaves the stored object whole', async () => {
+      const key = `${ns()}/owned`;
+      const body = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) % 256);
+      await store.put(key, body);
+      const first = await store.get(key);
+      expect(first!.owned).toBe(true);
+      // What a render thread taking the source over does to the caller's buffer (render/scheduler/pool.ts).
+      structuredClone(first!.body.buffer, { transfer: [first!.body.buffer as ArrayBuffer] });
+      expect(first!.body.byteLength).toBe(0);
+      const second = await store.get(key);
+      expect(Array.from(second!.body)).toEqual(Array.from(body));
+    });
+
     it('answers null for a missing key, on get and head', async () => {
       const key = `${ns()}/never-written`;
       expect(await store.get(key)).toBeNull();

@@ -86,7 +86,8 @@ export function createStoreLoader(deps: StoreLoaderDeps): VariantLoader {
     }
 
     opts?.beforeRender?.(variant);
-    const rendered = await renderer.render(original.body, withFocal);
+    // Nothing reads the original after this: a store's own copy goes to the render thread as it is.
+    const rendered = await renderer.render(original.body, withFocal, original.owned ? { handOver: true } : undefined);
     Object.assign(timings, rendered.timings);
     const etag = await strongEtag(rendered.body);
     // A render takes long enough for a takedown to start meanwhile: then nothing is stored or served.

@@ -75,7 +75,7 @@ export interface UploadService {
 export function createUploadService(deps: UploadDeps): UploadService {
   const { store, config } = deps;
   const limiter = createLimiter(MAX_UPLOAD_RENDERS);
-  const renderer: Renderer = { render: (source, variant) => limiter.run(() => deps.renderer.render(source, variant)) };
+  const renderer: Renderer = { render: (source, variant, opts) => limiter.run(() => deps.renderer.render(source, variant, opts)) };
   const now = () => (deps.clock ?? Date).now();
 
   async function deleteStoredVariants(tenant: string, id: string): Promise<number> {

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       Deno.exit(1);
     },
   );
-  const renderer: Renderer = ops.wrapRenderer({ render: async (source, variant) => (await scheduler).render(source, variant) });
+  const renderer: Renderer = ops.wrapRenderer({ render: async (source, variant, opts) => (await scheduler).render(source, variant, opts) });
   // Generated avatars for tenants with fallback 'generated', encoded on this thread.
   const generated = scheduler.then(() => modules).then((m) => createGeneratedFallback(createCodecs(m)));
   generated.catch(() => {}); // a codec failure is reported (and ends the process) above

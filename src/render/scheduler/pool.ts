@@ -168,6 +168,8 @@ interface Job {
   bytes: number;
   /** Pixels the thread will decode (0 when it renders from a master). */
   pixels: number;
+  /** The source may move to the thread instead of a copy (render's `handOver`). */
+  handOver: boolean;
   overtaken: number;
   resolve(r: Rendered): void;
   reject(e: unknown): void;
@@ -235,9 +237,9 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     metrics.memoryInUse(budget.inflight);
   };
 
-  function enqueue(request: Job['request'], key: string, bytes: number, pixels: number): Promise<Rendered> {
+  function enqueue(request: Job['request'], key: string, bytes: number, pixels: number, handOver = false): Promise<Rendered> {
     return new Promise<Rendered>((resolve, reject) => {
-      const job: Job = { request, key, bytes, pixels, overtaken: 0, resolve, reject };
+      const job: Job = { request, key, bytes, pixels, handOver, overtaken: 0, resolve, reject };
       queue.push(job);
       pump();
       if (queue.length > maxQueue && queue.includes(job)) {
@@ -314,8 +316,10 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     counters.largeAtOnce = Math.max(counters.largeAtOnce, slots.filter((s) => s.busy && s.busy.pixels >= bigPixels).length);
     const deadline = timeoutMs + (detects(job) && !slot.detector ? DETECTOR_LOAD_ALLOWANCE_MS : 0);
     slot.timer = setTimeout(() => onTimeout(slot, id), deadline);
-    // The source is copied (not transferred): the caller's bytes stay valid (the store or a retry may reuse them).
-    slot.thread.post({ job: { ...job.request, id, timeoutMs: deadline } as RenderJob });
+    // A source handed over moves to the thread: no copy on either side, and its memory leaves
+    // this thread's heap at once. Otherwise it is copied, and the caller's bytes stay valid.
+    const moved = job.handOver && !inProcess ? movableSource(job.request) : undefined;
+    slot.thread.post({ job: { ...job.request, id, timeoutMs: deadline } as RenderJob }, moved);
   }
 
   /** Takes the slot's job off it (timer cleared; its bytes released unless `keepBytes`). */
@@ -429,7 +433,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     throw renderTimeout(timeoutMs);
   }
 
-  async function renderSource(source: Uint8Array, variant: Variant): Promise<Rendered> {
+  async function renderSource(source: Uint8Array, variant: Variant, handOver: boolean): Promise<Rendered> {
     const info = sniffImage(source);
     checkSourceLimits(source, info, limits);
     // The same refusal the thread would make before decoding (render-memory.ts), without queueing.
@@ -447,7 +451,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       throw err;
     }
     const key = await sha256Hex(source);
-    if (animation) return renderAnimated(source, info, variant, key, animation);
+    if (animation) return renderAnimated(source, info, variant, key, animation, handOver);
     let fellShort = false;
     // What the thread is sent: with the source's focal record when one is known (found by an
     // earlier render, maybe a twin's that was waited on below), so it need not find it again.
@@ -481,7 +485,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     }
     const pixels = Math.ceil(info.width / denominator) * Math.ceil(info.height / denominator);
 
-    const job = focals.settle(key, variant, sent, enqueue({ source, keepMaster: keepMasters, atMasterScale, variant: sent }, key, bytes, pixels));
+    const job = focals.settle(key, variant, sent, enqueue({ source, keepMaster: keepMasters, atMasterScale, variant: sent }, key, bytes, pixels, handOver));
     const done = job.then((r) => {
       if (r.master && masters.offer(key, r.master, budget.makeRoom)) metrics.masterKept();
       delete r.master;
@@ -502,18 +506,18 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
    * An animated WebP (animation/animation-plan.ts): every frame is decoded, so no master serves
    * it and none is kept (a kept master is one frame: it serves the source's still variants).
    */
-  function renderAnimated(source: Uint8Array, info: ImageInfo, variant: Variant, key: string, plan: AnimationPlan): Promise<Rendered> {
+  function renderAnimated(source: Uint8Array, info: ImageInfo, variant: Variant, key: string, plan: AnimationPlan, handOver: boolean): Promise<Rendered> {
     refuseIfTimedOut(key);
     const sent = focals.onto(key, variant);
-    return focals.settle(key, variant, sent, enqueue({ source, keepMaster: false, variant: sent }, key, plan.bytes, info.width * info.height));
+    return focals.settle(key, variant, sent, enqueue({ source, keepMaster: false, variant: sent }, key, plan.bytes, info.width * info.height, handOver));
   }
 
   return {
-    async render(source, variant): Promise<RenderResult> {
+    async render(source, variant, opts): Promise<RenderResult> {
       if (closed) throw new Error('render scheduler is closed');
       const broken = slots.find((x) => x.broken);
       if (broken && slots.every((x) => x.broken || x.retire)) throw broken.broken;
-      const r = await renderSource(source, variant);
+      const r = await renderSource(source, variant, opts?.handOver === true);
       return { body: r.body, width: r.width, height: r.height, timings: r.timings, ...(r.focal ? { focal: r.focal } : {}) };
     },
     async warmUp() {
@@ -548,6 +552,13 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
     maxQueue,
     inProcess,
   };
+}
+
+/** The source's buffer, when the job's view spans all of it and it is not shared: what can be moved to a thread. */
+function movableSource(request: Job['request']): ArrayBuffer[] | undefined {
+  if (!('source' in request)) return undefined;
+  const { buffer, byteOffset, byteLength } = request.source;
+  return buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : undefined;
 }
 
 /**

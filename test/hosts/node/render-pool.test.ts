@@ -49,6 +49,26 @@ describe('render pool (worker threads)', () => {
     expect(sniffImage(src)?.format).toBe('png');
   });
 
+  it('moves a source handed over to the thread (no copy): the caller is left an empty view, the render is whole', async () => {
+    const src = sample('seeding.jpg').slice(); // a buffer of its own, as a file or network read gives
+    const r = await pool.render(src, variant(96, 'jpeg'), { handOver: true });
+    expect(src.byteLength).toBe(0); // detached: the bytes went to the render thread
+    expect(sniffImage(r.body)).toMatchObject({ format: 'jpeg', width: 96, height: 96 });
+    const pixels = await sharp(r.body).raw().toBuffer({ resolveWithObject: true });
+    expect(pixels.info).toMatchObject({ width: 96, height: 96 });
+  });
+
+  it("copies a handed-over view of a larger buffer: what it does not span is not the caller's to give", async () => {
+    const file = sample('hopper.jpg');
+    const whole = new Uint8Array(file.byteLength + 16);
+    whole.set(file, 8);
+    const view = whole.subarray(8, 8 + file.byteLength);
+    const r = await pool.render(view, variant(48), { handOver: true });
+    expect(sniffImage(r.body)).toMatchObject({ format: 'webp', width: 48, height: 48 });
+    expect(whole.byteLength).toBe(file.byteLength + 16);
+    expect(sniffImage(view)?.format).toBe('jpeg');
+  });
+
   it('keeps HttpErrors (status, code) across the thread boundary', async () => {
     const err = await pool.render(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61]), variant(32)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
