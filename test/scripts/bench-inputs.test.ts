@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { manyScansJpeg, truncatePng, uniqueCopy } from '../../scripts/bench/lib/hostile-inputs.js';
+import { slope } from '../../scripts/bench/lib/stats.js';
 
 /** The bench's hostile files must be what they claim: well-formed containers around the trouble. */
 const photo = () => sharp('samples/demo/hopper.jpg').resize(96, 64);
@@ -69,5 +70,16 @@ describe('bench hostile inputs', () => {
       const meta = await sharp(b).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual([format, 96, 64]);
     }
+  });
+});
+
+describe('bench leak trend (hostile suite)', () => {
+  it("reads a collector's sawtooth as level and a steady rise as its step", () => {
+    // The Deno host's RSS after seven rounds of 200 failed decodes (ed108b9): no leak.
+    expect(Math.abs(slope([140, 159, 149, 151, 150, 136, 154]))).toBeLessThan(2);
+    // 25 KB kept per failure: +5 MB a round, under the same swing.
+    expect(slope([140, 159 + 5, 149 + 10, 151 + 15, 150 + 20, 136 + 25, 154 + 30])).toBeCloseTo(5 + slope([140, 159, 149, 151, 150, 136, 154]), 6);
+    expect(slope([10, 20, 30])).toBe(10);
+    expect(slope([7])).toBeNaN();
   });
 });

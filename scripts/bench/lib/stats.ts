@@ -16,6 +16,21 @@ export function geomean(xs: readonly number[]): number {
 export const sum = (xs: readonly number[]): number => xs.reduce((a, x) => a + x, 0);
 
 /** Fixed decimals, or "n/a" for anything not a finite number. */
+/** Least-squares slope of `ys` against 0, 1, 2, …: how much they rise per step, through the noise. */
+export function slope(ys: readonly number[]): number {
+  const n = ys.length;
+  if (n < 2) return NaN;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, x) => {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  });
+  return num / den;
+}
+
 export function fmt(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
