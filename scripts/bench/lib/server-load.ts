@@ -2,9 +2,10 @@
  * Render-bound load on several servers at once, interleaved: the request list is cut into
  * rounds and every round goes to every server in turn, in a rotating order, so a noisy spell
  * on the shared machine lands on all of them rather than on one. Per server: the outcomes,
- * the time spent sending, and its resident memory before the load and at its peak.
+ * the time spent sending, the CPU time its process used for them, and its resident memory
+ * before the load and at its peak.
  */
-import { mbOfKb, rssOf } from './proc.js';
+import { cpuMsOf, mbOfKb, rssOf, untilIdle } from './proc.js';
 import { type Outcome, percentile, runClosedLoop } from './requests.js';
 import { ACCEPT, type Server } from './servers.js';
 
@@ -19,11 +20,17 @@ export interface ServerLoad {
   peakMb: number;
   /** VmRSS right after the last request, MB. */
   afterMb: number;
+  /**
+   * CPU time of the server process, all threads, from before its first request until it went
+   * quiet after its last, ms: less at the mercy of a busy machine than requests per second,
+   * since a server waiting for a core accrues none (a slower core still shows).
+   */
+  cpuMs: number;
 }
 
 export async function interleavedLoad(servers: readonly Server[], paths: (s: Server) => readonly string[], o: { concurrency: number; round: number }): Promise<ServerLoad[]> {
   const lists = servers.map(paths);
-  const loads: ServerLoad[] = servers.map((server) => ({ server, outcomes: [], seconds: 0, idleMb: mbOfKb(rssOf(server.pid)?.rssKb ?? NaN), peakMb: NaN, afterMb: NaN }));
+  const loads: ServerLoad[] = servers.map((server) => ({ server, outcomes: [], seconds: 0, idleMb: mbOfKb(rssOf(server.pid)?.rssKb ?? NaN), peakMb: NaN, afterMb: NaN, cpuMs: -cpuMsOf(server.pid) }));
   const n = Math.max(...lists.map((l) => l.length));
   for (let r = 0, start = 0; start < n; r++, start += o.round) {
     for (let i = 0; i < servers.length; i++) {
@@ -39,6 +46,10 @@ export async function interleavedLoad(servers: readonly Server[], paths: (s: Ser
     l.peakMb = mbOfKb(r?.hwmKb ?? NaN);
     l.afterMb = mbOfKb(r?.rssKb ?? NaN);
   }
+  for (const l of loads) {
+    await untilIdle(l.server.pid, { maxMs: 10_000 }); // work that goes on after the answers counts
+    l.cpuMs += cpuMsOf(l.server.pid);
+  }
   return loads;
 }
 
@@ -50,3 +61,5 @@ export const p = (l: ServerLoad, q: number): number =>
     q,
   );
 export const failures = (l: ServerLoad): number => l.outcomes.filter((o) => !ok(o)).length;
+/** CPU time per successful response, ms (ServerLoad `cpuMs`). */
+export const cpuPerOk = (l: ServerLoad): number => l.cpuMs / l.outcomes.filter(ok).length;
