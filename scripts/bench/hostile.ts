@@ -114,19 +114,25 @@ async function runGrowth(kind: ServerKind, input: HostileInput): Promise<GrowthR
       // Let a collector that runs on an idle timer have its turn: growth is what stays.
       await new Promise((r) => setTimeout(r, 1000));
     };
-    const run = await runClosedLoop(s.url, paths.slice(10, 10 + FAILS), { concurrency: 4, headers: { accept: ACCEPT }, timeoutMs: 60_000 });
-    await settle();
-    const afterMb = mbOfKb(rssOf(s.pid)?.rssKb ?? NaN);
-    const laterMb: number[] = [];
-    const laterOutcomes: Outcome[] = [];
-    for (let round = 1; round <= LEAK_ROUNDS; round++) {
+    // The first round's growth is the growth figure; it and the later rounds give the trend.
+    const rounds: { outcomes: Outcome[]; seconds: number; mb: number }[] = [];
+    for (let round = 0; round <= LEAK_ROUNDS; round++) {
       const from = 10 + round * FAILS;
-      const later = await runClosedLoop(s.url, paths.slice(from, from + FAILS), { concurrency: 4, headers: { accept: ACCEPT }, timeoutMs: 60_000 });
-      laterOutcomes.push(...later.outcomes);
+      const run = await runClosedLoop(s.url, paths.slice(from, from + FAILS), { concurrency: 4, headers: { accept: ACCEPT }, timeoutMs: 60_000 });
       await settle();
-      laterMb.push(mbOfKb(rssOf(s.pid)?.rssKb ?? NaN));
+      rounds.push({ outcomes: run.outcomes, seconds: run.seconds, mb: mbOfKb(rssOf(s.pid)?.rssKb ?? NaN) });
     }
-    return { kind, outcomes: run.outcomes, seconds: run.seconds, beforeMb, afterMb, laterMb, laterOutcomes, peakMb: mbOfKb(rssOf(s.pid)?.hwmKb ?? NaN) };
+    const [first, ...later] = rounds as [(typeof rounds)[number], ...typeof rounds];
+    return {
+      kind,
+      outcomes: first.outcomes,
+      seconds: first.seconds,
+      beforeMb,
+      afterMb: first.mb,
+      laterMb: later.map((r) => r.mb),
+      laterOutcomes: later.flatMap((r) => r.outcomes),
+      peakMb: mbOfKb(rssOf(s.pid)?.hwmKb ?? NaN),
+    };
   });
 }
 
@@ -134,6 +140,8 @@ const msFmt = (n: number) => (Number.isFinite(n) ? (n >= 10_000 ? `${fmt(n / 100
 /** A busy time: NaN means still busy when the cap ran out. */
 const busyFmt = (n: number, capMs: number) => (Number.isNaN(n) ? `> ${capMs / 1000} s` : msFmt(n));
 const mbFmt = (n: number) => `${fmt(n, 0)} MB`;
+/** A trend in MB per round, to a tenth. */
+const trendFmt = (n: number) => `${fmt(n, 1)} MB`;
 const maxOf = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? NaN : Math.max(...xs));
 
 export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport> {
@@ -196,10 +204,10 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
     const ref = growthOf('ipx');
     headlines.push({
       metric: `RSS trend from ${FAILS} to ${(LEAK_ROUNDS + 1) * FAILS} failed decodes, MB per ${FAILS} (a leak keeps growing), ${SERVER_NAMES[kind]}`,
-      ours: `${fmt(leaked(g), 1)} MB`,
-      reference: `${fmt(leaked(ref), 1)} MB`,
+      ours: trendFmt(leaked(g)),
+      reference: trendFmt(leaked(ref)),
       referenceName: 'ipx',
-      ratio: `${fmt(leaked(g) - leaked(ref), 1)} MB`,
+      ratio: trendFmt(leaked(g) - leaked(ref)),
       target: `< ${LEAK_TARGET_MB} MB`,
       met: leaked(g) < LEAK_TARGET_MB && allFailed(g),
     });
@@ -222,7 +230,7 @@ export async function runHostile(opts: { quick: boolean }): Promise<SuiteReport>
     mbFmt(g.afterMb),
     mbFmt(grown(g)),
     `${fmt(Math.min(...g.laterMb), 0)}–${fmt(Math.max(...g.laterMb), 0)} MB`,
-    `${fmt(leaked(g), 1)} MB`,
+    trendFmt(leaked(g)),
     mbFmt(g.peakMb),
   ]);
   return {

@@ -30,7 +30,8 @@ export interface ServerLoad {
 
 export async function interleavedLoad(servers: readonly Server[], paths: (s: Server) => readonly string[], o: { concurrency: number; round: number }): Promise<ServerLoad[]> {
   const lists = servers.map(paths);
-  const loads: ServerLoad[] = servers.map((server) => ({ server, outcomes: [], seconds: 0, idleMb: mbOfKb(rssOf(server.pid)?.rssKb ?? NaN), peakMb: NaN, afterMb: NaN, cpuMs: -cpuMsOf(server.pid) }));
+  const loads: ServerLoad[] = servers.map((server) => ({ server, outcomes: [], seconds: 0, idleMb: mbOfKb(rssOf(server.pid)?.rssKb ?? NaN), peakMb: NaN, afterMb: NaN, cpuMs: NaN }));
+  const cpuAtStart = servers.map((s) => cpuMsOf(s.pid));
   const n = Math.max(...lists.map((l) => l.length));
   for (let r = 0, start = 0; start < n; r++, start += o.round) {
     for (let i = 0; i < servers.length; i++) {
@@ -46,9 +47,9 @@ export async function interleavedLoad(servers: readonly Server[], paths: (s: Ser
     l.peakMb = mbOfKb(r?.hwmKb ?? NaN);
     l.afterMb = mbOfKb(r?.rssKb ?? NaN);
   }
-  for (const l of loads) {
+  for (const [k, l] of loads.entries()) {
     await untilIdle(l.server.pid, { maxMs: 10_000 }); // work that goes on after the answers counts
-    l.cpuMs += cpuMsOf(l.server.pid);
+    l.cpuMs = cpuMsOf(l.server.pid) - cpuAtStart[k]!;
   }
   return loads;
 }

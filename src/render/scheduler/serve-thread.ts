@@ -39,8 +39,9 @@ export interface ServeOptions {
  * the thread's own (a copy, or the caller's buffer moved here: pool.ts `handOver`), garbage
  * once the job ends; V8 collects only after tens of MB of such external memory, and glibc
  * keeps what it freed in the meantime. Failed decodes never reach the large-decode collection
- * (codecs.ts), so 200 of them (423 KB each) left the Deno host 50–80 MB larger. Collecting every 16 MiB bounds that at a small cost: a full collection
- * of a render thread's 7–10 MB heap takes a few ms, once per several renders at most.
+ * (codecs.ts), so 200 of them (423 KB each) left the Deno host 50–80 MB larger. Collecting
+ * every 16 MiB bounds that at a small cost: a full collection of a render thread's 7–10 MB
+ * heap takes a few ms, once per several renders at most.
  */
 const COLLECT_AFTER_SOURCE_BYTES = 16 * 1024 * 1024;
 
