@@ -33,6 +33,7 @@ import { describeOps } from '../../observability/ops-settings.js';
 import { createTextRegistry } from '../../observability/text-registry.js';
 import { describeStorage } from '../../storage/config.js';
 import { nodeHmacSha256Base64url } from '../node-compat/node-crypto-hmac.js';
+import { nodeSha256Hex } from '../node-compat/node-crypto-sha256.js';
 import { createStore } from './create-store.js';
 import { lazyDenoFocalFinder } from './face-model.js';
 import { loadCodecModules } from './load-wasm.js';
@@ -160,7 +161,7 @@ async function main(): Promise<void> {
  */
 async function startScheduler(modules: CodecModules, render: DenoSettings['render'], limits: Limits, metrics: RenderMetrics): Promise<RenderScheduler> {
   const { memoryBytes, masterBytes, timeoutMs, maxQueue, stallForTests } = render;
-  const options = { modules, limits, memoryBytes, masterBytes, timeoutMs, maxQueue, stallForTests, metrics, log: (msg: string) => log(msg) };
+  const options = { modules, limits, memoryBytes, masterBytes, timeoutMs, maxQueue, stallForTests, metrics, log: (msg: string) => log(msg), sourceKey: nodeSha256Hex };
   if (render.threads > 0 && typeof Worker === 'function') {
     const entry = new URL('./render-worker.js', import.meta.url);
     let pool: RenderScheduler | undefined;

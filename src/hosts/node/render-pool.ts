@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { startInlineThread } from '../../render/scheduler/inline-thread.js';
 import { createRenderScheduler, type RenderScheduler, type SchedulerOptions } from '../../render/scheduler/pool.js';
+import { nodeSha256Hex } from '../node-compat/node-crypto-sha256.js';
 import { exposeGc } from './expose-gc.js';
 import { lazyNodeFocalFinder } from './face-model.js';
 import { startNodeThread } from './node-thread.js';
@@ -26,5 +27,5 @@ export function createRenderPool(opts: RenderPoolOptions): RenderPool {
     const findFocal = lazyNodeFocalFinder(opts.modules.faceNet, (err) => opts.log?.(`face detector unavailable, saliency only: ${String(err)}`));
     startThread = () => startInlineThread({ collectGarbage: exposeGc(), photoWarmUp: true, findFocal: () => findFocal });
   }
-  return createRenderScheduler({ ...opts, size: Math.max(1, size), startThread });
+  return createRenderScheduler({ sourceKey: nodeSha256Hex, ...opts, size: Math.max(1, size), startThread });
 }

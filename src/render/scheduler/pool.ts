@@ -125,6 +125,12 @@ export interface SchedulerOptions {
   metrics?: RenderMetrics;
   /** Reports renders stopped at their deadline (operators want to know about hostile sources). */
   log?: (msg: string) => void;
+  /**
+   * The source's key for masters, twins and remembered timeouts: its SHA-256 in hex (default
+   * Web Crypto's, core/sha256.ts). A host with a cheaper one of the same digest passes it
+   * (hosts/node-compat/node-crypto-sha256.ts: node:crypto, no copy of the source).
+   */
+  sourceKey?: (source: Uint8Array) => string | Promise<string>;
 }
 
 export interface SchedulerStats {
@@ -230,6 +236,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
   /** Detector bytes of threads being replaced to make room: they come back once those are gone. */
   let detectorBytesFreeing = 0;
   const metrics = opts.metrics ?? NO_RENDER_METRICS;
+  const sourceKey = opts.sourceKey ?? sha256Hex;
   metrics.memoryBudget(memoryBytes);
   /** Queue depth and budget in use, after anything that changes them. */
   const report = (): void => {
@@ -450,7 +457,7 @@ export function createRenderScheduler(opts: SchedulerOptions): RenderScheduler {
       metrics.rejected('too_large');
       throw err;
     }
-    const key = await sha256Hex(source);
+    const key = await sourceKey(source);
     if (animation) return renderAnimated(source, info, variant, key, animation, handOver);
     let fellShort = false;
     // What the thread is sent: with the source's focal record when one is known (found by an

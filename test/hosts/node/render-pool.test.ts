@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMIT_DEFAULTS } from '../../../src/core/config/service-config.js';
 import { HttpError } from '../../../src/core/errors.js';
+import { sha256Hex } from '../../../src/core/sha256.js';
 import { sniffImage } from '../../../src/core/image/sniff.js';
 import type { Variant } from '../../../src/core/variant.js';
 import { loadCodecModules } from '../../../src/hosts/node/load-wasm.js';
@@ -40,6 +41,28 @@ describe('render pool (worker threads)', () => {
     expect(a.timings.decode).toBeGreaterThan(0);
     expect(b.timings.decode).toBe(0);
     expect(sniffImage(b.body)).toMatchObject({ format: 'png', width: 100, height: 100, hasAlpha: true });
+  });
+
+  it('keys each source by its SHA-256 through the hash it was given (the Node host: node:crypto)', async () => {
+    const keyed: string[] = [];
+    const own = createRenderPool({
+      modules: await loadCodecModules(),
+      size: 1,
+      sourceKey: async (bytes) => {
+        const key = await sha256Hex(bytes);
+        keyed.push(key);
+        return key;
+      },
+    });
+    try {
+      const src = sample('hopper.jpg');
+      const [a, b] = [await own.render(src, variant(64)), await own.render(src, variant(48))];
+      expect([sniffImage(a.body)?.width, sniffImage(b.body)?.width]).toEqual([64, 48]);
+      expect(keyed).toEqual([await sha256Hex(src), await sha256Hex(src)]);
+      expect(b.timings.decode).toBe(0); // the second came from the master kept under that key
+    } finally {
+      await own.close();
+    }
   });
 
   it("passes the caller's bytes by copy: the source stays usable", async () => {
