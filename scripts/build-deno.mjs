@@ -12,6 +12,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { embindByteCopy } from './lib/embind-byte-copy.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USAGE = 'usage: node scripts/build-deno.mjs [--outdir DIR]   (default dist/deno; tests build into a temp dir)';
@@ -43,6 +44,8 @@ const result = await build({
   target: 'es2022',
   // The emscripten glue computes `new URL('x.wasm', import.meta.url)` but never fetches it:
   // the host hands every codec its compiled module. Left as is, import.meta.url is the bundle's.
+  // Its embind byte-by-byte copy into WebAssembly memory becomes one native copy (lib/embind-byte-copy.mjs).
+  plugins: [embindByteCopy],
   legalComments: 'linked',
   sourcemap: 'linked',
   logLevel: 'warning',

@@ -3,13 +3,17 @@
 // (the render threads, loaded next to it), plain JavaScript for plain `node`. Running through
 // tsx instead costs ~35 MB of RSS in the process and ~15 MB in every render thread (its
 // TypeScript loader), which a 16 MP render cannot afford (BENCHMARKS.md, memory).
-// npm packages stay imports resolved from node_modules (their emscripten glue keeps its own
-// import.meta.url); our sources find the repository root from dist/node/ (create-node-app.ts).
+// npm packages stay imports resolved from node_modules, except @jsquash's codecs: their
+// Emscripten glue is bundled, with embind's byte-by-byte copy into WebAssembly memory replaced
+// by one native copy (lib/embind-byte-copy.mjs; the glue never fetches its .wasm: the host hands
+// every codec its compiled module). Our sources find the repository root from dist/node/
+// (create-node-app.ts).
 // Takes ~0.1 s: `npm start` rebuilds every time, so the bundle never lags the sources.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { embindByteCopy } from './lib/embind-byte-copy.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USAGE = 'usage: node scripts/build-node.mjs [--outdir DIR] [--entry name=path.ts]...   (default dist/node)';
@@ -28,6 +32,16 @@ for (let i = 0; i < args.length; i += 2) {
   }
 }
 
+/** `packages: 'external'`, except the packages matching `bundled` (and relative imports inside them). */
+function externalPackagesBut(bundled) {
+  return {
+    name: 'external-packages-but',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => (bundled.test(args.path) ? undefined : { path: args.path, external: true }));
+    },
+  };
+}
+
 await mkdir(outdir, { recursive: true });
 await build({
   absWorkingDir: ROOT,
@@ -37,7 +51,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
+  plugins: [externalPackagesBut(/^@jsquash\//), embindByteCopy],
   sourcemap: 'linked',
   logLevel: 'warning',
 });
