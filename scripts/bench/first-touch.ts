@@ -14,7 +14,7 @@
 import { type Original, firstTouchOriginals, largeOriginals, megapixels } from './lib/originals.js';
 import type { Headline, SuiteReport, Table } from './lib/report.js';
 import { statusSummary } from './lib/requests.js';
-import { cpuPerOk, failures, interleavedLoad, ok, p, rps, type ServerLoad } from './lib/server-load.js';
+import { cpuPerOk, failures, interleavedLoad, mainCpuPerOk, ok, p, rps, type ServerLoad } from './lib/server-load.js';
 import { type OutFormat, removeBundles, SERVER_NAMES, type Server, type ServerKind, startServer, variantPath } from './lib/servers.js';
 import { fmt, median, ratio, rng } from './lib/stats.js';
 
@@ -143,6 +143,7 @@ export async function runFirstTouch(opts: { quick: boolean }): Promise<SuiteRepo
     SERVER_NAMES[l.server.kind],
     fmt(rps(l), 2),
     msFmt(cpuPerOk(l)),
+    `${fmt(mainCpuPerOk(l), 1)} ms`,
     msFmt(p(l, 50)),
     msFmt(p(l, 99)),
     msFmt(p(l, 100)),
@@ -179,10 +180,13 @@ export async function runFirstTouch(opts: { quick: boolean }): Promise<SuiteRepo
     method:
       `Each request is the first for its original: ${originals.length} distinct originals made from the sample photos at bench time (scripts/bench/lib/originals.ts: crops resized over 1–16 MP, film grain on upscaled crops so they decode like camera photos, re-encoded as baseline/progressive JPEG, PNG and WebP; deterministic), each requested once as one cover variant, ${CONCURRENCY} in flight (closed loop, Node's fetch). ` +
       'Three servers run at once as real processes on 127.0.0.1, each on a fresh store holding only these originals: our Node host as `npm start` runs it (bundle under plain node, render threads one per core, directory store), our Deno host as `npm run start:deno` runs it (bundle under deno, directory store), and ipx 3 (sharp/libvips, filesystem storage) bundled the same way. ' +
-      `The list goes in rounds of ${ROUND} requests to each server in a rotating order, so noise on the shared machine hits all three. req/s = successful responses ÷ time spent sending; latency from send to last byte. CPU / request: the server process's CPU time (/proc/<pid>/stat, all threads) from before its first request until it went quiet after its last, ÷ successful responses; steadier than req/s on this shared machine, since a server waiting for a core accrues none. ` +
+      `The list goes in rounds of ${ROUND} requests to each server in a rotating order, so noise on the shared machine hits all three. req/s = successful responses ÷ time spent sending; latency from send to last byte. CPU / request: the server process's CPU time (/proc/<pid>/stat, all threads) from before its first request until it went quiet after its last, ÷ successful responses; steadier than req/s on this shared machine, since a server waiting for a core accrues none. Main thread / request: the same for the process's main thread alone (/proc/<pid>/task/<pid>/stat), the event loop that parses, reads the store, schedules and answers; the rest is render (or libvips) threads, the collector's threads and the thread pool. ` +
       "Peak RSS: the kernel's high-water mark (VmHWM in /proc/<pid>/status) of the server process, render threads included, after the run; idle is VmRSS before the first request.",
     headlines,
-    tables: [{ headers: ['server', 'req/s', 'CPU / request', 'p50', 'p99', 'max', 'RSS idle', 'peak RSS', 'RSS after', 'responses'], rows: [row(node), row(deno), row(ipx)] }, byGroup],
+    tables: [
+      { headers: ['server', 'req/s', 'CPU / request', 'main thread / request', 'p50', 'p99', 'max', 'RSS idle', 'peak RSS', 'RSS after', 'responses'], rows: [row(node), row(deno), row(ipx)] },
+      byGroup,
+    ],
     notes: [
       compositionNote(originals, wants),
       'Every request sends Accept: image/webp,image/apng,image/*,*/*;q=0.8 (a browser without AVIF), so fmt=auto is WebP on all three (ipx would pick AVIF for an Accept listing it; ours serves no AVIF).',

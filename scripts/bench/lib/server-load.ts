@@ -5,7 +5,7 @@
  * the time spent sending, the CPU time its process used for them, and its resident memory
  * before the load and at its peak.
  */
-import { cpuMsOf, mbOfKb, rssOf, untilIdle } from './proc.js';
+import { cpuMsOf, mainThreadCpuMsOf, mbOfKb, rssOf, untilIdle } from './proc.js';
 import { type Outcome, percentile, runClosedLoop } from './requests.js';
 import { ACCEPT, type Server } from './servers.js';
 
@@ -26,12 +26,19 @@ export interface ServerLoad {
    * since a server waiting for a core accrues none (a slower core still shows).
    */
   cpuMs: number;
+  /**
+   * The same for the main thread alone (Node's and Deno's event loop: HTTP, storage, the
+   * scheduler; ipx's too, its libvips threads doing the images), ms. The rest of `cpuMs` is
+   * render or libvips threads, the collector's and the thread pool's.
+   */
+  mainCpuMs: number;
 }
 
 export async function interleavedLoad(servers: readonly Server[], paths: (s: Server) => readonly string[], o: { concurrency: number; round: number }): Promise<ServerLoad[]> {
   const lists = servers.map(paths);
-  const loads: ServerLoad[] = servers.map((server) => ({ server, outcomes: [], seconds: 0, idleMb: mbOfKb(rssOf(server.pid)?.rssKb ?? NaN), peakMb: NaN, afterMb: NaN, cpuMs: NaN }));
+  const loads: ServerLoad[] = servers.map((server) => ({ server, outcomes: [], seconds: 0, idleMb: mbOfKb(rssOf(server.pid)?.rssKb ?? NaN), peakMb: NaN, afterMb: NaN, cpuMs: NaN, mainCpuMs: NaN }));
   const cpuAtStart = servers.map((s) => cpuMsOf(s.pid));
+  const mainAtStart = servers.map((s) => mainThreadCpuMsOf(s.pid));
   const n = Math.max(...lists.map((l) => l.length));
   for (let r = 0, start = 0; start < n; r++, start += o.round) {
     for (let i = 0; i < servers.length; i++) {
@@ -50,6 +57,7 @@ export async function interleavedLoad(servers: readonly Server[], paths: (s: Ser
   for (const [k, l] of loads.entries()) {
     await untilIdle(l.server.pid, { maxMs: 10_000 }); // work that goes on after the answers counts
     l.cpuMs = cpuMsOf(l.server.pid) - cpuAtStart[k]!;
+    l.mainCpuMs = mainThreadCpuMsOf(l.server.pid) - mainAtStart[k]!;
   }
   return loads;
 }
@@ -64,3 +72,5 @@ export const p = (l: ServerLoad, q: number): number =>
 export const failures = (l: ServerLoad): number => l.outcomes.filter((o) => !ok(o)).length;
 /** CPU time per successful response, ms (ServerLoad `cpuMs`). */
 export const cpuPerOk = (l: ServerLoad): number => l.cpuMs / l.outcomes.filter(ok).length;
+/** Main-thread CPU time per successful response, ms (ServerLoad `mainCpuMs`). */
+export const mainCpuPerOk = (l: ServerLoad): number => l.mainCpuMs / l.outcomes.filter(ok).length;
