@@ -85,6 +85,25 @@ describe('JPEG decode at reduced scale', () => {
     expect(grown(4)).toBeLessThan(16);
   });
 
+  it('a noisy baseline file (blocks that run to coefficient 63, long codes) decodes to the very pixels of its progressive twin', async () => {
+    // The baseline decode skips the coefficients a reduced scale does not read several codes at
+    // a time (vendor/jpeg-decoder huffman.rs `skip_lut`); the progressive one keeps every
+    // coefficient and reads each code on its own. Noise at q98 leaves many blocks with no
+    // end-of-block code, whose next bits are the following block's DC.
+    let seed = 7;
+    const noise = new Uint8Array(320 * 240 * 3).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24) & 255);
+    const plain = createScaledJpegDecoder((await codecModules()).jpegScaled, { dropAcScans: false });
+    for (const chromaSubsampling of ['4:4:4', '4:2:0']) {
+      const image = sharp(noise, { raw: { width: 320, height: 240, channels: 3 } });
+      const baseline = new Uint8Array(await image.clone().jpeg({ quality: 98, chromaSubsampling }).toBuffer());
+      const progressive = new Uint8Array(await image.clone().jpeg({ quality: 98, chromaSubsampling, progressive: true }).toBuffer());
+      for (const d of [2, 4, 8] as const) {
+        const [a, b] = [plain.decode(baseline, d), plain.decode(progressive, d)];
+        expect(Buffer.from(a.data).equals(Buffer.from(b.data)), `${chromaSubsampling} 1/${d}`).toBe(true);
+      }
+    }
+  });
+
   it('leaves baseline files alone and refuses streams it cannot walk', () => {
     const baseline = sample('free.jpg');
     expect(isProgressiveJpeg(baseline)).toBe(false);

@@ -9,10 +9,12 @@ use crate::error::{Error, Result};
 use crate::marker::Marker;
 use crate::parser::ScanInfo;
 
-// avatar-edge: 10 bits instead of 8, so that most AC codes with their value bits fit the
-// combined run/size/value table (`ac_lut`) and fewer take the bit-by-bit path: the entropy
+// avatar-edge: 10 bits instead of 8, so that fewer codes take the bit-by-bit path: the entropy
 // decoding is ~90% of a reduced-size decode.
 const LUT_BITS: u8 = 10;
+
+// avatar-edge: the skip table (`skip_lut`) looks this many bits ahead.
+const SKIP_BITS: u8 = 12;
 
 #[derive(Debug)]
 pub struct HuffmanDecoder {
@@ -91,12 +93,14 @@ impl HuffmanDecoder {
         Ok(None)
     }
 
-    /// avatar-edge: decodes AC codes through the combined table (`ac_lut`) with the bit buffer
-    /// in locals, storing coefficient `index` (zigzag order) while it is below `stored`, until
-    /// the block ends (returns true), a code is not in the table, or the buffer cannot be
-    /// refilled in one load (returns false: the caller decodes the next code the slow way).
-    /// The same codes, values and state as `decode_fast_ac` one call at a time, without the
-    /// state's round trip through memory on every code. Not after a marker (zero padding).
+    /// avatar-edge: decodes AC codes with the bit buffer in locals, storing coefficient `index`
+    /// (zigzag order) while it is below `stored`, until the block ends (returns true), a code is
+    /// longer than the table (`lut`), an end-of-band run starts (progressive), or the buffer
+    /// cannot be refilled in one load (returns false: the caller decodes the next code the slow
+    /// way). Each code is looked up by itself and its value bits read after it, so large
+    /// coefficients, ZRL and EOB stay in this loop too; a value is only computed for a stored
+    /// coefficient (a reduced-scale decode skips the rest). Same codes, values and state as the
+    /// slow path. Not after a marker (zero padding).
     #[inline(always)]
     pub fn decode_ac_run<R: JpegRead, C: Coefficients + ?Sized>(
         &mut self,
@@ -109,13 +113,15 @@ impl HuffmanDecoder {
         stored: u8,
         shift: u8,
     ) -> bool {
-        let ac_lut = match table.ac_lut {
-            Some(ref ac_lut) if self.marker.is_none() => ac_lut,
-            _ => return false,
-        };
+        if self.marker.is_some() {
+            return false;
+        }
+        let lut = &table.lut;
         let (mut bits, mut num_bits, mut i) = (self.bits, self.num_bits, *index);
-        let ended = loop {
-            if num_bits < LUT_BITS {
+        // Up to eight bytes at once when none is 0xFF (no stuffing, no marker): the bytes the
+        // slow path would take, so the state is the same either way.
+        macro_rules! refill {
+            () => {{
                 let next = match reader.unread().get(..8) {
                     Some(next) => u64::from_be_bytes(next.try_into().unwrap()),
                     None => break false,
@@ -129,21 +135,72 @@ impl HuffmanDecoder {
                 bits |= (next >> taken) << (taken - num_bits as u32);
                 num_bits += 8 * count as u8;
                 reader.consume(count as usize);
+            }};
+        }
+        let skip = &table.skip_lut;
+        let ended = loop {
+            if num_bits < 16 {
+                refill!();
             }
-            let (value, run_size) = ac_lut[(bits >> (64 - LUT_BITS)) as usize];
-            if run_size == 0 {
+            // Past the stored coefficients only the codes' lengths matter: every AC code (with
+            // its value bits) that fits the next SKIP_BITS bits goes in one step.
+            if i >= stored {
+                let e = skip[(bits >> (64 - SKIP_BITS)) as usize];
+                let n = (e & 15) as u8;
+                let advance = ((e >> 4) & 127) as u8;
+                // Short of the band's end: a block that reaches it has no end-of-block code, and
+                // the bits after its last coefficient are the next block's.
+                if n != 0 && i + advance < end {
+                    bits <<= n;
+                    num_bits -= n;
+                    i += advance;
+                    if e >> 11 != 0 {
+                        break true;
+                    }
+                    continue;
+                }
+            }
+            let (rs, len) = lut[(bits >> (64 - LUT_BITS)) as usize];
+            if len == 0 {
                 break false;
             }
-            let size = run_size & 0x0f;
-            bits <<= size;
-            num_bits -= size;
-            i += run_size >> 4;
+            let size = rs & 0x0f;
+            let run = rs >> 4;
+            if size == 0 {
+                if run == 15 {
+                    // ZRL: sixteen zeros.
+                    bits <<= len;
+                    num_bits -= len;
+                    i += 16;
+                    if i >= end {
+                        break true;
+                    }
+                    continue;
+                }
+                if run != 0 {
+                    break false; // an end-of-band run (progressive): the slow path reads its bits
+                }
+                // EOB
+                bits <<= len;
+                num_bits -= len;
+                break true;
+            }
+            let total = len + size;
+            if num_bits < total {
+                refill!();
+            }
+            i += run;
             if i >= end {
+                bits <<= total;
+                num_bits -= total;
                 break true;
             }
             if i < stored {
+                let value = extend((bits << len >> (64 - size as u32)) as u16, size);
                 coefficients.set(unzigzag[i as usize & 63] as usize, value << shift);
             }
+            bits <<= total;
+            num_bits -= total;
             i += 1;
             if i >= end {
                 break true;
@@ -338,6 +395,11 @@ pub struct HuffmanTable {
 
     lut: [(u8, u8); 1 << LUT_BITS],
     ac_lut: Option<[(i16, u8); 1 << LUT_BITS]>,
+    // avatar-edge: for the next SKIP_BITS bits, the AC codes wholly inside them, as
+    // bits (0–3: 0 when not even one fits), index advance (4–10) and whether the last is the
+    // block's end (bit 11). Stops before an end-of-band run (progressive), which has bits of
+    // its own. Only for skipping: values are not kept (`decode_ac_run`).
+    skip_lut: [u16; 1 << SKIP_BITS],
 }
 
 impl HuffmanTable {
@@ -395,14 +457,56 @@ impl HuffmanTable {
             },
         };
 
+        let skip_lut = match class {
+            HuffmanTableClass::DC => [0u16; 1 << SKIP_BITS],
+            HuffmanTableClass::AC => skip_table(&lut),
+        };
+
         Ok(HuffmanTable {
             values: values.to_vec(),
             delta,
             maxcode,
             lut,
             ac_lut,
+            skip_lut,
         })
     }
+}
+
+/// avatar-edge: `skip_lut` (see HuffmanTable) from the code table. A canonical Huffman code is
+/// a prefix code, so a code found by looking up bits padded with zeros is right as long as its
+/// length (and its value bits) lie within the real bits.
+fn skip_table(lut: &[(u8, u8); 1 << LUT_BITS]) -> [u16; 1 << SKIP_BITS] {
+    let mut table = [0u16; 1 << SKIP_BITS];
+    for (x, entry) in table.iter_mut().enumerate() {
+        let (mut used, mut advance, mut eob) = (0u32, 0u32, false);
+        loop {
+            let rest = (x << used) & ((1 << SKIP_BITS) - 1);
+            let (rs, len) = lut[rest >> (SKIP_BITS - LUT_BITS)];
+            let (run, size) = ((rs >> 4) as u32, (rs & 15) as u32);
+            let total = len as u32 + size;
+            if len == 0 || used + total > SKIP_BITS as u32 {
+                break;
+            }
+            let step = match (run, size) {
+                (0, 0) => 0,    // EOB
+                (15, 0) => 16,  // ZRL
+                (_, 0) => break, // EOBn: its run length follows in bits of its own
+                _ => run + 1,
+            };
+            if advance + step > 63 {
+                break;
+            }
+            used += total;
+            advance += step;
+            if (run, size) == (0, 0) {
+                eob = true;
+                break;
+            }
+        }
+        *entry = (used | (advance << 4) | ((eob as u32) << 11)) as u16;
+    }
+    table
 }
 
 // Section C.2
