@@ -105,7 +105,7 @@ export function withoutAcScans(bytes: Uint8Array): Uint8Array | undefined {
     if (spectralStart === undefined) return 'bad';
     if (spectralStart > 0) {
       kept.push([start, at]);
-      start = end;
+      start = end();
     }
     return undefined;
   });
@@ -120,12 +120,13 @@ export function withoutAcScans(bytes: Uint8Array): Uint8Array | undefined {
   return out;
 }
 
-type Visit = (marker: number, at: number, end: number) => string | undefined;
+type Visit = (marker: number, at: number, end: () => number) => string | undefined;
 
 /**
  * Walks the marker segments from SOI to EOI; `visit` sees each marker, where it starts and
- * where its segment ends (for SOS: after its entropy-coded data). A non-undefined result
- * stops the walk and is returned; 'bad' when the stream is malformed.
+ * where its segment ends (for SOS: after its entropy-coded data, found only when asked for or
+ * when the walk goes on, so a visitor that stops at the first SOS reads no scan data). A
+ * non-undefined result stops the walk and is returned; 'bad' when the stream is malformed.
  */
 function segments(bytes: Uint8Array, visit: Visit): string | undefined {
   if (bytes[0] !== 0xff || bytes[1] !== SOI) return 'bad';
@@ -142,15 +143,16 @@ function segments(bytes: Uint8Array, visit: Visit): string | undefined {
       i++; // fill byte
       continue;
     }
-    if (marker === EOI) return visit(marker, i, i + 2);
+    if (marker === EOI) return visit(marker, i, () => i + 2);
     if (i + 3 >= bytes.length) return 'bad';
     const length = ((bytes[i + 2] as number) << 8) | (bytes[i + 3] as number);
-    let end = i + 2 + length;
-    if (length < 2 || end > bytes.length) return 'bad';
-    if (marker === SOS) end = entropyDataEnd(bytes, end);
-    const stop = visit(marker, i, end);
+    const header = i + 2 + length;
+    if (length < 2 || header > bytes.length) return 'bad';
+    let end = marker === SOS ? -1 : header;
+    const endOf = () => (end < 0 ? (end = entropyDataEnd(bytes, header)) : end);
+    const stop = visit(marker, i, endOf);
     if (stop !== undefined) return stop;
-    i = end;
+    i = endOf();
   }
   return 'bad';
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { sniffImage } from '../../src/core/image/sniff.js';
 import type { Codecs } from '../../src/render/codecs.js';
 import { decodeSource } from '../../src/render/decode-source.js';
-import { isProgressiveJpeg, withoutAcScans } from '../../src/render/jpeg-dc-scans.js';
+import { isProgressiveJpeg, jpegFrame, jpegStructureProblem, withoutAcScans } from '../../src/render/jpeg-dc-scans.js';
 import { createScaledJpegDecoder, jpegScaleDenominator, scaleDenominator } from '../../src/render/jpeg-scaled.js';
 import { variantDenominator } from '../../src/render/jsquash-renderer.js';
 import { cropAndShrink } from '../../src/render/pre-shrink.js';
@@ -111,6 +111,27 @@ describe('JPEG decode at reduced scale', () => {
     const truncated = sample('seeding.jpg').subarray(0, 100_000);
     expect(withoutAcScans(truncated)).toBeUndefined();
     expect(withoutAcScans(new Uint8Array([0xff, 0xd8, 0x00, 0x01]))).toBeUndefined();
+  });
+
+  it('reads the frame header without reading scan data: the walk stops at the first scan', () => {
+    // Every render reads a JPEG's frame (decode-peak.ts jpegFrame, on the main thread and in the
+    // render thread) and asks whether it is progressive; only the structure check walks it all.
+    const baseline = sample('free.jpg');
+    const searches: number[] = [];
+    const indexOf = Uint8Array.prototype.indexOf;
+    Uint8Array.prototype.indexOf = function (this: Uint8Array, ...args: Parameters<Uint8Array['indexOf']>) {
+      searches.push(args[1] ?? 0);
+      return indexOf.apply(this, args);
+    };
+    try {
+      expect(isProgressiveJpeg(baseline)).toBe(false);
+      expect(jpegFrame(baseline)?.progressive).toBe(false);
+      expect(searches).toEqual([]);
+      expect(jpegStructureProblem(baseline)).toBeNull();
+      expect(searches.length).toBeGreaterThan(100); // the whole scan, 0xFF by 0xFF
+    } finally {
+      Uint8Array.prototype.indexOf = indexOf;
+    }
   });
 
   it('fails cleanly on damaged input and keeps decoding afterwards', async () => {
