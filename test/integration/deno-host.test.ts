@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -341,6 +342,19 @@ describe('Deno host start-up failures', () => {
     expect(output).toContain('S3_BUCKET');
     expect(output).toContain("tenant 'Bad Name'");
     expect(output).not.toContain('leaky-admin-token');
+  });
+
+  it.skipIf(!existsSync('/dev/shm'))('stops when its directory store is one Deno will not open (under /dev), instead of answering 500 to every image', async () => {
+    const dataDir = await mkdtemp('/dev/shm/avatar-edge-deno-');
+    try {
+      const { code, output } = await runDenoHostToExit({ entry: bundle.entry, env: { DATA_DIR: dataDir, STORAGE: 'fs' }, writable: [dataDir] });
+      expect(code).toBe(1);
+      expect(output).toContain(`DATA_DIR ${dataDir} cannot be read:`);
+      expect(output).toContain('--allow-all');
+      expect(output).not.toMatch(/listening on/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('stops when a codec binary does not match the pinned manifest', async () => {

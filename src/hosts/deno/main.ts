@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const env = Deno.env.toObject();
   const settings = await loadDenoSettings(env, (path) => Deno.readTextFile(path), navigator.hardwareConcurrency);
   const { config, mode } = settings;
+  if (settings.storage.kind === 'fs') checkStoreDirectory(settings.storage.dataDir ?? '.data');
   const stall = stallWarning(settings.render);
   if (stall) log(stall);
   // Metrics, access log, /readyz: docs/operations.md. Metrics via text-registry.ts (prom-client does not bundle for Deno).
@@ -185,6 +186,22 @@ async function startScheduler(modules: CodecModules, render: DenoSettings['rende
   const inline = createRenderScheduler({ ...options, size: 1, startThread: () => startInlineThread({ findFocal: () => findFocal }) });
   await inline.warmUp();
   return inline;
+}
+
+/**
+ * A directory store Deno will not let this process read would answer 500 to every image
+ * request: stop at start-up instead, saying why. Deno gives paths under /dev (/dev/shm too)
+ * only to --allow-all, whatever --allow-read says. A directory that does not exist yet is
+ * fine: the store makes it on its first write.
+ */
+function checkStoreDirectory(dir: string): void {
+  try {
+    Deno.statSync(dir);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    const hint = /^\/dev(\/|$)/.test(dir) ? ' (Deno opens paths under /dev only with --allow-all: put the store in a directory elsewhere)' : '';
+    throw new ConfigError([`DATA_DIR ${dir} cannot be read: ${(err as Error).message}${hint}`]);
+  }
 }
 
 function describeScheduler(s: RenderScheduler): string {
