@@ -1,5 +1,5 @@
 import type { ServiceConfig } from '../core/config/service-config.js';
-import type { MetricsRegistry } from '../core/metrics/ports.js';
+import { type MetricsRegistry, NO_METRICS_REGISTRY } from '../core/metrics/ports.js';
 import { createServiceMetrics, type ServiceMetrics } from '../core/metrics/service-metrics.js';
 import type { ObjectStore, Renderer } from '../core/ports.js';
 import type { EnvRecord } from '../storage/config.js';
@@ -26,7 +26,10 @@ export interface HostOps {
 export interface HostOpsOptions {
   env: EnvRecord;
   config: ServiceConfig;
-  /** Prometheus registry the host can run: prom-client on Node, text-registry.ts on Deno. */
+  /**
+   * Prometheus registry the host can run: prom-client on Node, text-registry.ts on Deno. Made
+   * only when /metrics is served (METRICS_TOKEN or METRICS_ADDR); otherwise nothing is recorded.
+   */
   registry: () => MetricsRegistry;
   /** The store /readyz probes (the one the app uses), asked for at each probe. */
   store: () => ObjectStore;
@@ -39,7 +42,8 @@ export interface HostOpsOptions {
 /** The operations wiring both renderer hosts share (docs/operations.md). */
 export function createHostOps(opts: HostOpsOptions): HostOps {
   const settings = opts.settings ?? loadOpsSettings(opts.env);
-  const metrics = createServiceMetrics(opts.registry());
+  const exposed = settings.metricsToken !== undefined || settings.metricsAddr !== undefined;
+  const metrics = createServiceMetrics(exposed ? opts.registry() : NO_METRICS_REGISTRY);
   const readiness = createReadiness({
     codecsReady: opts.codecsReady,
     get store() {

@@ -63,3 +63,18 @@ export const NO_RENDER_METRICS: RenderMetrics = {
   masterKept() {},
   masterReused() {},
 };
+
+const NO_PORT = { inc() {}, set() {}, dec() {}, observe() {} };
+
+/**
+ * A registry that records nothing, for a host whose /metrics nobody can read (neither
+ * METRICS_TOKEN nor METRICS_ADDR set): prom-client's label hashing and bucket search would
+ * otherwise run on every request for nothing.
+ */
+export const NO_METRICS_REGISTRY: MetricsRegistry = {
+  counter: () => NO_PORT,
+  gauge: () => NO_PORT,
+  histogram: () => NO_PORT,
+  exposition: async () => '',
+  contentType: 'text/plain; version=0.0.4; charset=utf-8',
+};
