@@ -34,7 +34,7 @@ import { createTextRegistry } from '../../observability/text-registry.js';
 import { describeStorage } from '../../storage/config.js';
 import { nodeHmacSha256Base64url } from '../node-compat/node-crypto-hmac.js';
 import { nodeSha256Hex } from '../node-compat/node-crypto-sha256.js';
-import { createStore } from './create-store.js';
+import { createStore, DEFAULT_DATA_DIR } from './create-store.js';
 import { lazyDenoFocalFinder } from './face-model.js';
 import { loadCodecModules } from './load-wasm.js';
 import { type DenoSettings, loadDenoSettings } from './settings.js';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const env = Deno.env.toObject();
   const settings = await loadDenoSettings(env, (path) => Deno.readTextFile(path), navigator.hardwareConcurrency);
   const { config, mode } = settings;
-  if (settings.storage.kind === 'fs') checkStoreDirectory(settings.storage.dataDir ?? '.data');
+  if (settings.storage.kind === 'fs') checkStoreDirectory(settings.storage.dataDir ?? DEFAULT_DATA_DIR);
   const stall = stallWarning(settings.render);
   if (stall) log(stall);
   // Metrics, access log, /readyz: docs/operations.md. Metrics via text-registry.ts (prom-client does not bundle for Deno).
