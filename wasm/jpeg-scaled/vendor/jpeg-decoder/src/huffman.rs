@@ -118,24 +118,13 @@ impl HuffmanDecoder {
         }
         let lut = &table.lut;
         let (mut bits, mut num_bits, mut i) = (self.bits, self.num_bits, *index);
-        // Up to eight bytes at once when none is 0xFF (no stuffing, no marker): the bytes the
-        // slow path would take, so the state is the same either way.
+        // The slow path takes over where the buffer cannot be refilled in one load.
         macro_rules! refill {
-            () => {{
-                let next = match reader.unread().get(..8) {
-                    Some(next) => u64::from_be_bytes(next.try_into().unwrap()),
-                    None => break false,
-                };
-                let inverted = !next;
-                if inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080 != 0 {
+            () => {
+                if !refill_word(reader, &mut bits, &mut num_bits) {
                     break false;
                 }
-                let count = (64 - num_bits as u32) / 8;
-                let taken = 64 - 8 * count;
-                bits |= (next >> taken) << (taken - num_bits as u32);
-                num_bits += 8 * count as u8;
-                reader.consume(count as usize);
-            }};
+            };
         }
         let skip = &table.skip_lut;
         let ended = loop {
@@ -305,21 +294,8 @@ impl HuffmanDecoder {
         // avatar-edge: from an in-memory reader, take the whole refill (up to eight bytes) in one
         // load when none of the next eight bytes is 0xFF (no stuffing, no marker); the same bytes
         // the loop below would take, so the decoder's state is identical.
-        if self.marker.is_none() && self.num_bits <= 56 {
-            if let Some(next) = reader.unread().get(..8) {
-                let word = u64::from_be_bytes(next.try_into().unwrap());
-                // Some byte is 0xFF iff some byte of !word is zero.
-                let inverted = !word;
-                let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080;
-                if has_ff == 0 {
-                    let count = (64 - self.num_bits as u32) / 8;
-                    let taken = 64 - 8 * count;
-                    self.bits |= (word >> taken) << (taken - self.num_bits as u32);
-                    self.num_bits += 8 * count as u8;
-                    reader.consume(count as usize);
-                    return Ok(());
-                }
-            }
+        if self.marker.is_none() && self.num_bits <= 56 && refill_word(reader, &mut self.bits, &mut self.num_bits) {
+            return Ok(());
         }
         self.read_bytes(reader)
     }
@@ -367,6 +343,29 @@ impl HuffmanDecoder {
 
         Ok(())
     }
+}
+
+/// avatar-edge: fills the bit buffer (`num_bits` ≤ 56) with whole bytes from the next eight in
+/// one load, when none of them is 0xFF (no stuffing, no marker): the same bytes the byte-by-byte
+/// refill (`read_bytes`) would take, so the decoder's state is identical. False, with nothing
+/// taken, when fewer than eight bytes are left or one of them is 0xFF.
+#[inline(always)]
+fn refill_word<R: JpegRead>(reader: &mut R, bits: &mut u64, num_bits: &mut u8) -> bool {
+    let word = match reader.unread().get(..8) {
+        Some(next) => u64::from_be_bytes(next.try_into().unwrap()),
+        None => return false,
+    };
+    // Some byte is 0xFF iff some byte of !word is zero.
+    let inverted = !word;
+    if inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080 != 0 {
+        return false;
+    }
+    let count = (64 - *num_bits as u32) / 8;
+    let taken = 64 - 8 * count;
+    *bits |= (word >> taken) << (taken - *num_bits as u32);
+    *num_bits += 8 * count as u8;
+    reader.consume(count as usize);
+    true
 }
 
 // Section F.2.2.1
