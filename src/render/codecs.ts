@@ -67,9 +67,10 @@ export interface Codecs {
   /** `style` is for making test and warm-up sources: renders always encode baseline JPEG and lossy WebP. */
   encode(format: Format, image: ImageData, quality: number, style?: EncodeStyle): Promise<Uint8Array>;
   /**
-   * The resize stage: `region` of the image, box-shrunk by the integer `factor` (pre-shrink.ts),
-   * then lanczos3 to exactly width×height, in sRGB space; premultiplied only if the image has
-   * alpha. Opaque images go through wasm/jpeg-scaled/src/fit.rs, the others through squoosh.
+   * The resize stage: `region` of the image, box-shrunk by the integer `factor` (the region
+   * trimmed as pre-shrink.ts trims it), then lanczos3 to exactly width×height, in sRGB space;
+   * premultiplied only if the image has alpha. Both in wasm/jpeg-scaled: src/fit.rs, and
+   * src/alpha_lanczos.rs for alpha.
    */
   resize(image: ImageData, region: Rect, factor: number, width: number, height: number, hasAlpha: boolean): Promise<ImageData>;
   /** The last message a codec printed (mozjpeg reports its errors this way), for diagnostics. */
@@ -321,18 +322,16 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
     async resize(image, region, factor, width, height, hasAlpha) {
       // Already the target's size: the crop alone (no resizer round trip).
       if (factor <= 1 && region.width === width && region.height === height) return cropAndShrink(image, region, 1, hasAlpha);
-      if (hasAlpha) {
-        // Premultiplied in floating point (fit.rs `fit_alpha`, after an alpha-weighted box): an
-        // 8- or 16-bit premultiply clamps lanczos3's overshoot of alpha before the divide and
-        // tints opaque pixels by the edge up to ~13 levels (test/render/alpha-edge.test.ts).
-        const shrunk = cropAndShrink(image, region, factor, true);
-        if (shrunk.width === width && shrunk.height === height) return shrunk;
-        const { buffer, byteOffset, byteLength } = shrunk.data;
-        return fit.run(new Uint8Array(buffer, byteOffset, byteLength), (ex, len) => ex.fit_alpha_rgba(len, shrunk.width, shrunk.height, width, height), copyOut);
-      }
-      // Opaque (nearly every photo): fast_image_resize's SIMD box and lanczos3, in sRGB space
-      // like libvips. Only the region's rows go into WebAssembly memory, straight from the image.
+      // Only the region's rows go into WebAssembly memory, straight from the image.
       const input = { length: region.width * region.height * 4, writeTo: (memory: Uint8Array) => copyRegion(image, region, memory) };
+      if (hasAlpha) {
+        // Premultiplied in floating point (fit.rs `fit_alpha`: the alpha-weighted box, then
+        // lanczos3 as four-lane SIMD): an 8- or 16-bit premultiply clamps lanczos3's overshoot
+        // of alpha before the divide and tints opaque pixels by the edge up to ~13 levels
+        // (test/render/alpha-edge.test.ts).
+        return fit.run(input, (ex, len) => ex.fit_alpha_rgba(len, region.width, region.height, factor, width, height), copyOut);
+      }
+      // Opaque (nearly every photo): fast_image_resize's SIMD box and lanczos3, in sRGB space like libvips.
       return fit.run(input, (ex, len) => ex.fit_rgba(len, region.width, region.height, factor, width, height), copyOut);
     },
 

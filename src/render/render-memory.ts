@@ -47,7 +47,8 @@ function decodeStageBytes(info: SourceFacts, denominator: ScaleDenominator, sour
  * peak, or the resize's (the decoded pixels, the region's copy, the region lanczos3 reads after
  * the box pre-shrink copied twice, the output and the encoder's working memory), whichever is larger.
  * A source whose header allows alpha (`hasAlpha` not false) also counts the premultiplied f32
- * copies its resize makes (wasm/jpeg-scaled/src/fit.rs `fit_alpha`: 16 bytes a pixel in and out).
+ * pixels its resize holds (wasm/jpeg-scaled/src/alpha_lanczos.rs: 16 bytes a pixel; at most the
+ * box-shrunk region's and the output's, which bounds the rows it keeps between its two passes).
  */
 export function renderPeakBytes(
   info: SourceFacts & Pick<ImageInfo, 'orientation'> & Partial<Pick<ImageInfo, 'hasAlpha'>>,
@@ -61,9 +62,8 @@ export function renderPeakBytes(
   const ratio = Math.min(crop.width / scaled.width, crop.height / scaled.height) / d;
   const preShrink = Math.max(1, Math.floor(ratio / 2));
   const resizeInput = (crop.width * crop.height) / (d * d) / (preShrink * preShrink);
-  // The resize (codecs.ts) copies the region into WebAssembly memory and box-shrinks it there
-  // (opaque), or box-shrinks in JavaScript and the resizer copies that (alpha): both counted,
-  // so the sum bounds either path.
+  // The resize (codecs.ts) copies the region into WebAssembly memory and box-shrinks it there;
+  // the shrunk copy is counted twice, as before the alpha path moved there too (an upper bound).
   const region = (crop.width * crop.height) / (d * d);
   const alphaFloats = info.hasAlpha === false ? 0 : (resizeInput + scaled.width * scaled.height) * 16;
   const resize = decoded * 4 + region * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + alphaFloats + sourceBytes + RENDER_OVERHEAD_BYTES;

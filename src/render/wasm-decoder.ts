@@ -15,7 +15,7 @@ export interface DecoderExports {
   to_srgb(len: number, iccLen: number, width: number, height: number): number;
   cicp_to_srgb(len: number, primaries: number, transfer: number, width: number, height: number): number;
   fit_rgba(len: number, width: number, height: number, factor: number, targetWidth: number, targetHeight: number): number;
-  fit_alpha_rgba(len: number, width: number, height: number, targetWidth: number, targetHeight: number): number;
+  fit_alpha_rgba(len: number, width: number, height: number, factor: number, targetWidth: number, targetHeight: number): number;
   output_ptr(): number;
   output_len(): number;
   output_width(): number;

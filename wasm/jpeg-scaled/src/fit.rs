@@ -59,42 +59,16 @@ pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32
     Ok((target_width, target_height, dst.into_vec()))
 }
 
-/// `input` is `width`×`height` RGBA with alpha (already box-shrunk: src/render/pre-shrink.ts
-/// weighs its colours by alpha); lanczos3 to `target_width`×`target_height` on colours
-/// premultiplied in f32, divided by the resized alpha before it is clamped, as squoosh's resizer
-/// (which this replaces: its instance kept the largest memory it ever grew to, 63 MB a thread
-/// measured) does. Freed with this crate's instance (src/render/wasm-decoder.ts).
-pub fn fit_alpha(input: &[u8], width: u32, height: u32, target_width: u32, target_height: u32) -> Result<(u32, u32, Vec<u8>), String> {
+/// `input` is `width`×`height` RGBA with alpha. `factor` ≥ 2 box-shrinks first, colours
+/// weighted by alpha (the region trimmed as `fit` trims it); then lanczos3 to
+/// `target_width`×`target_height`, on colours premultiplied in f32 and divided by the resized
+/// alpha before it is clamped, as squoosh's resizer (which this replaced: its instance kept the
+/// largest memory it ever grew to, 63 MB a thread measured) does. Both in one pass over the rows
+/// (alpha_lanczos.rs). Freed with this crate's instance (src/render/wasm-decoder.ts).
+pub fn fit_alpha(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32, target_height: u32) -> Result<(u32, u32, Vec<u8>), String> {
     check_sizes(input, width, height, target_width, target_height)?;
-    if width == target_width && height == target_height {
+    if factor <= 1 && width == target_width && height == target_height {
         return Ok((width, height, input.to_vec()));
     }
-    let mut premultiplied: Vec<f32> = Vec::new();
-    premultiplied.try_reserve_exact(input.len()).map_err(|_| format!("cannot allocate {width}×{height} floats"))?;
-    for px in input.chunks_exact(4) {
-        let a = px[3] as f32;
-        let k = a / 255.0;
-        premultiplied.extend_from_slice(&[px[0] as f32 * k, px[1] as f32 * k, px[2] as f32 * k, a]);
-    }
-    // SAFETY: an f32 slice seen as its bytes (u8 has no alignment), for the resizer's F32x4 view.
-    let bytes = unsafe { core::slice::from_raw_parts(premultiplied.as_ptr().cast::<u8>(), premultiplied.len() * 4) };
-    let src = ImageRef::new(width, height, bytes, PixelType::F32x4).map_err(|e| e.to_string())?;
-    let mut dst = Image::new(target_width, target_height, PixelType::F32x4);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(false);
-    Resizer::new().resize(&src, &mut dst, &options).map_err(|e| e.to_string())?;
-    drop(premultiplied);
-    let channel = |v: f32| v.round().clamp(0.0, 255.0) as u8;
-    let mut out = Vec::new();
-    out.try_reserve_exact(target_width as usize * target_height as usize * 4).map_err(|_| format!("cannot allocate {target_width}×{target_height} RGBA"))?;
-    for px in dst.buffer().chunks_exact(16) {
-        let f = |i: usize| f32::from_le_bytes([px[i], px[i + 1], px[i + 2], px[i + 3]]);
-        let (r, g, b, a) = (f(0), f(4), f(8), f(12));
-        if a > 0.0 {
-            let k = 255.0 / a;
-            out.extend_from_slice(&[channel(r * k), channel(g * k), channel(b * k), channel(a)]);
-        } else {
-            out.extend_from_slice(&[0, 0, 0, 0]);
-        }
-    }
-    Ok((target_width, target_height, out))
+    crate::alpha_lanczos::resize(input, width, height, factor, target_width, target_height)
 }

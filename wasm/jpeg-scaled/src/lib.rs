@@ -25,6 +25,7 @@
 
 use jpeg_decoder::{Decoder, PixelFormat};
 
+mod alpha_lanczos;
 mod animation;
 mod colour;
 mod fit;
@@ -211,11 +212,11 @@ pub extern "C" fn fit_rgba(len: usize, width: u32, height: u32, factor: u32, tar
     finish(unsafe { fit::fit(&INPUT[..len.min(INPUT.len())], width, height, factor, target_width, target_height) })
 }
 
-/// The resize stage of images with alpha (fit.rs `fit_alpha`): the input is `width`×`height` RGBA, box-shrunk already.
+/// The resize stage of images with alpha (fit.rs `fit_alpha`): the input is the crop region's `width`×`height` RGBA.
 #[allow(static_mut_refs)]
 #[no_mangle]
-pub extern "C" fn fit_alpha_rgba(len: usize, width: u32, height: u32, target_width: u32, target_height: u32) -> u32 {
-    finish(unsafe { fit::fit_alpha(&INPUT[..len.min(INPUT.len())], width, height, target_width, target_height) })
+pub extern "C" fn fit_alpha_rgba(len: usize, width: u32, height: u32, factor: u32, target_width: u32, target_height: u32) -> u32 {
+    finish(unsafe { fit::fit_alpha(&INPUT[..len.min(INPUT.len())], width, height, factor, target_width, target_height) })
 }
 
 fn convert(input: &[u8], icc_len: usize, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
