@@ -46,9 +46,9 @@ function decodeStageBytes(info: SourceFacts, denominator: ScaleDenominator, sour
  * Peak bytes of rendering `variant` from the source decoded at 1/`denominator`: the decode's
  * peak, or the resize's (the decoded pixels, the region's copy, the region lanczos3 reads after
  * the box pre-shrink copied twice, the output and the encoder's working memory), whichever is larger.
- * A source whose header allows alpha (`hasAlpha` not false) also counts the premultiplied f32
- * pixels its resize holds (wasm/jpeg-scaled/src/alpha_lanczos.rs: 16 bytes a pixel; at most the
- * box-shrunk region's and the output's, which bounds the rows it keeps between its two passes).
+ * A source whose header allows alpha (`hasAlpha` not false) also counts 16 bytes a pixel of the
+ * box-shrunk region and of the output, for the premultiplied f32 pixels of its resize: an upper
+ * bound (wasm/jpeg-scaled/src/alpha_lanczos.rs keeps one row and a window of output-wide rows).
  */
 export function renderPeakBytes(
   info: SourceFacts & Pick<ImageInfo, 'orientation'> & Partial<Pick<ImageInfo, 'hasAlpha'>>,
@@ -62,8 +62,8 @@ export function renderPeakBytes(
   const ratio = Math.min(crop.width / scaled.width, crop.height / scaled.height) / d;
   const preShrink = Math.max(1, Math.floor(ratio / 2));
   const resizeInput = (crop.width * crop.height) / (d * d) / (preShrink * preShrink);
-  // The resize (codecs.ts) copies the region into WebAssembly memory and box-shrinks it there;
-  // the shrunk copy is counted twice, as before the alpha path moved there too (an upper bound).
+  // The resize (codecs.ts) copies the region into WebAssembly memory and box-shrinks it there
+  // (the shrunk copy counted twice: an upper bound).
   const region = (crop.width * crop.height) / (d * d);
   const alphaFloats = info.hasAlpha === false ? 0 : (resizeInput + scaled.width * scaled.height) * 16;
   const resize = decoded * 4 + region * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + alphaFloats + sourceBytes + RENDER_OVERHEAD_BYTES;
