@@ -5,7 +5,7 @@ import type { ObjectStore, Renderer } from '../core/ports.js';
 import type { EnvRecord } from '../storage/config.js';
 import { instrumentRenderer, instrumentStore } from './instrument.js';
 import { type ConnInfo, createOps, metricsListenerHandler, type Ops } from './ops-handler.js';
-import { loadOpsSettings, type OpsSettings } from './ops-settings.js';
+import { loadOpsSettings, metricsServed, type OpsSettings } from './ops-settings.js';
 import { createReadiness, type Readiness } from './readiness.js';
 
 export type HostFetch = (request: Request, conn?: ConnInfo) => Promise<Response>;
@@ -42,8 +42,7 @@ export interface HostOpsOptions {
 /** The operations wiring both renderer hosts share (docs/operations.md). */
 export function createHostOps(opts: HostOpsOptions): HostOps {
   const settings = opts.settings ?? loadOpsSettings(opts.env);
-  const exposed = settings.metricsToken !== undefined || settings.metricsAddr !== undefined;
-  const metrics = createServiceMetrics(exposed ? opts.registry() : NO_METRICS_REGISTRY);
+  const metrics = createServiceMetrics(metricsServed(settings) ? opts.registry() : NO_METRICS_REGISTRY);
   const readiness = createReadiness({
     codecsReady: opts.codecsReady,
     get store() {

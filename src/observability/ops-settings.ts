@@ -68,12 +68,15 @@ export function loadOpsSettings(env: EnvRecord): OpsSettings {
   };
 }
 
+/** Whether anyone can read /metrics: with METRICS_TOKEN on the main listener, or on METRICS_ADDR. */
+export const metricsServed = (s: Pick<OpsSettings, 'metricsToken' | 'metricsAddr'>): boolean => s.metricsToken !== undefined || s.metricsAddr !== undefined;
+
 /** One line for the start-up log. */
 export function describeOps(s: OpsSettings): string {
-  const metrics = s.metricsAddr
-    ? `/metrics on http://${s.metricsAddr.host.includes(':') ? `[${s.metricsAddr.host}]` : s.metricsAddr.host}:${s.metricsAddr.port}${s.metricsToken ? ' (bearer token)' : ''}`
-    : s.metricsToken
-      ? '/metrics (bearer token)'
-      : '/metrics off (set METRICS_TOKEN or METRICS_ADDR)';
+  const metrics = !metricsServed(s)
+    ? '/metrics off (set METRICS_TOKEN or METRICS_ADDR)'
+    : s.metricsAddr
+      ? `/metrics on http://${s.metricsAddr.host.includes(':') ? `[${s.metricsAddr.host}]` : s.metricsAddr.host}:${s.metricsAddr.port}${s.metricsToken ? ' (bearer token)' : ''}`
+      : '/metrics (bearer token)';
   return `${metrics}; access log ${s.accessLog}${s.clientIp !== 'off' ? ` with client IP (${s.clientIp})` : ''}; /readyz`;
 }

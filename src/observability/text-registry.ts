@@ -1,4 +1,4 @@
-import type { CounterPort, GaugePort, HistogramDef, HistogramPort, Labels, MetricDef, MetricsRegistry } from '../core/metrics/ports.js';
+import { type CounterPort, type GaugePort, type HistogramDef, type HistogramPort, type Labels, type MetricDef, type MetricsRegistry, PROMETHEUS_TEXT_CONTENT_TYPE } from '../core/metrics/ports.js';
 
 /**
  * The Prometheus text format (0.0.4) without a library, for the Deno host: prom-client is
@@ -110,7 +110,7 @@ export function createTextRegistry(): MetricsRegistry {
     return m;
   };
   return {
-    contentType: 'text/plain; version=0.0.4; charset=utf-8',
+    contentType: PROMETHEUS_TEXT_CONTENT_TYPE,
     counter(def): CounterPort {
       const m = add(new Scalar(def, 'counter'));
       return {

@@ -30,6 +30,9 @@ export interface HistogramPort {
   observe(labels: Labels, value: number): void;
 }
 
+/** The content type of the Prometheus text exposition (format 0.0.4). */
+export const PROMETHEUS_TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
 /** What a host fills: makes instruments and writes them in the Prometheus text format. */
 export interface MetricsRegistry {
   counter(def: MetricDef): CounterPort;
@@ -76,5 +79,5 @@ export const NO_METRICS_REGISTRY: MetricsRegistry = {
   gauge: () => NO_PORT,
   histogram: () => NO_PORT,
   exposition: async () => '',
-  contentType: 'text/plain; version=0.0.4; charset=utf-8',
+  contentType: PROMETHEUS_TEXT_CONTENT_TYPE,
 };
