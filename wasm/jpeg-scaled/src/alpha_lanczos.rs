@@ -138,7 +138,7 @@ fn taps(in_size: u32, out_size: u32) -> Result<Taps, String> {
 /// Where the resize's input rows come from: `input` (`width`×`height` RGBA) premultiplied, or
 /// with `factor` ≥ 2 box-averaged by `factor`×`factor` blocks after premultiplying (the alpha
 /// weighting of src/render/pre-shrink.ts: a transparent pixel's hidden colour counts for
-/// nothing), over the region trimmed symmetrically to a multiple of the factor.
+/// nothing), over the region trimmed as fit.rs `box_grid` trims it.
 struct Rows<'a> {
     input: &'a [u8],
     width: usize,
@@ -152,10 +152,12 @@ struct Rows<'a> {
 
 impl Rows<'_> {
     fn new(input: &[u8], width: u32, height: u32, factor: u32) -> Rows<'_> {
-        let (w, h) = (width as usize, height as usize);
-        let k = if factor >= 2 && w / factor as usize > 0 && h / factor as usize > 0 { factor as usize } else { 1 };
-        let (ow, oh) = (w / k, h / k);
-        Rows { input, width: w, factor: k, x0: (w - ow * k) / 2, y0: (h - oh * k) / 2, out_width: ow, out_height: oh }
+        let (k, grid) = match crate::fit::box_grid(width, height, factor) {
+            Some(grid) => (factor, grid),
+            None => (1, crate::fit::BoxGrid { width, height, x0: 0, y0: 0 }),
+        };
+        let u = |v: u32| v as usize;
+        Rows { input, width: u(width), factor: u(k), x0: u(grid.x0), y0: u(grid.y0), out_width: u(grid.width), out_height: u(grid.height) }
     }
 
     /// Row `y` (of `out_height`) into `row` (`out_width` pixels).

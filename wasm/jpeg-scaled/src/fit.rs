@@ -21,6 +21,24 @@ fn check_sizes(input: &[u8], width: u32, height: u32, target_width: u32, target_
     Ok(())
 }
 
+/// The box pre-shrink of a `width`×`height` region by `factor`: its output size and where its
+/// first block starts, the region trimmed symmetrically to a multiple of the factor (as
+/// src/render/pre-shrink.ts trims it); None when the factor is below 2 or leaves nothing.
+pub(crate) struct BoxGrid {
+    pub width: u32,
+    pub height: u32,
+    pub x0: u32,
+    pub y0: u32,
+}
+
+pub(crate) fn box_grid(width: u32, height: u32, factor: u32) -> Option<BoxGrid> {
+    if factor < 2 || width / factor == 0 || height / factor == 0 {
+        return None;
+    }
+    let (ow, oh) = (width / factor, height / factor);
+    Some(BoxGrid { width: ow, height: oh, x0: (width - ow * factor) / 2, y0: (height - oh * factor) / 2 })
+}
+
 /// `input` is `width`×`height` RGBA, every alpha 255. `factor` ≥ 2 box-shrinks first to ⌊width/factor⌋ ×
 /// ⌊height/factor⌋ (the region trimmed symmetrically to a multiple of the factor, as
 /// src/render/pre-shrink.ts does); then lanczos3 to `target_width`×`target_height`.
@@ -28,9 +46,7 @@ pub fn fit(input: &[u8], width: u32, height: u32, factor: u32, target_width: u32
     check_sizes(input, width, height, target_width, target_height)?;
     let src = ImageRef::new(width, height, input, PixelType::U8x4).map_err(|e| e.to_string())?;
     let mut resizer = Resizer::new();
-    let shrunk = if factor >= 2 && width / factor > 0 && height / factor > 0 {
-        let (ow, oh) = (width / factor, height / factor);
-        let (x0, y0) = ((width - ow * factor) / 2, (height - oh * factor) / 2);
+    let shrunk = if let Some(BoxGrid { width: ow, height: oh, x0, y0 }) = box_grid(width, height, factor) {
         let mut out = Image::new(ow, oh, PixelType::U8x4);
         let options = ResizeOptions::new()
             .resize_alg(ResizeAlg::Convolution(FilterType::Box))
