@@ -43,12 +43,27 @@ function decodeStageBytes(info: SourceFacts, denominator: ScaleDenominator, sour
 }
 
 /**
+ * What the resize of an image with alpha holds beyond the pixels (wasm/jpeg-scaled/src/
+ * alpha_lanczos.rs), for a `width`×`height` input (after its box pre-shrink) to
+ * `targetWidth`×`targetHeight`: one premultiplied f32 input row, a ring of `window` f32 rows of
+ * the horizontal pass, one f32 accumulator row, and each axis's weights (`window` f32 and a
+ * start per output pixel). `window` = 2⌈3s⌉ + 1 input pixels for a scale s = input / output
+ * (at least 1), taken for the larger of the two axes' scales.
+ */
+export function alphaResizeBytes(width: number, height: number, targetWidth: number, targetHeight: number): number {
+  const scale = Math.max(1, width / targetWidth, height / targetHeight);
+  const window = 2 * Math.ceil(3 * scale) + 1;
+  const floats = (width + (window + 1) * targetWidth) * 16;
+  const weights = (targetWidth + targetHeight) * (window + 1) * 4;
+  return Math.ceil(floats + weights);
+}
+
+/**
  * Peak bytes of rendering `variant` from the source decoded at 1/`denominator`: the decode's
  * peak, or the resize's (the decoded pixels, the region's copy, the region lanczos3 reads after
  * the box pre-shrink copied twice, the output and the encoder's working memory), whichever is larger.
- * A source whose header allows alpha (`hasAlpha` not false) also counts 16 bytes a pixel of the
- * box-shrunk region and of the output, for the premultiplied f32 pixels of its resize: an upper
- * bound (wasm/jpeg-scaled/src/alpha_lanczos.rs keeps one row and a window of output-wide rows).
+ * A source whose header allows alpha (`hasAlpha` not false) also counts its resize's floats
+ * (`alphaResizeBytes`).
  */
 export function renderPeakBytes(
   info: SourceFacts & Pick<ImageInfo, 'orientation'> & Partial<Pick<ImageInfo, 'hasAlpha'>>,
@@ -65,7 +80,7 @@ export function renderPeakBytes(
   // The resize (codecs.ts) copies the region into WebAssembly memory and box-shrinks it there
   // (the shrunk copy counted twice: an upper bound).
   const region = (crop.width * crop.height) / (d * d);
-  const alphaFloats = info.hasAlpha === false ? 0 : (resizeInput + scaled.width * scaled.height) * 16;
+  const alphaFloats = info.hasAlpha === false ? 0 : alphaResizeBytes(crop.width / d / preShrink, crop.height / d / preShrink, scaled.width, scaled.height);
   const resize = decoded * 4 + region * 4 + resizeInput * 8 + scaled.width * scaled.height * 24 + alphaFloats + sourceBytes + RENDER_OVERHEAD_BYTES;
   return Math.ceil(Math.max(decodeStageBytes(info, d, sourceBytes), resize));
 }

@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { toImageData } from '../../src/render/image-data.js';
-import { codecs } from './helpers.js';
+import { alphaResizeBytes } from '../../src/render/render-memory.js';
+import type { DecoderExports } from '../../src/render/wasm-decoder.js';
+import { codecModules, codecs } from './helpers.js';
 
 function noise(width: number, height: number, seed: number): ImageData {
   const d = new Uint8ClampedArray(width * height * 4);
@@ -105,4 +107,26 @@ describe('the resize of images with alpha', () => {
       expect(visible).toBeGreaterThan((tw * th) / 3);
     });
   }
+
+  it('holds no more memory than render-memory.ts counts for it: input, output and alphaResizeBytes', async () => {
+    const module = (await codecModules()).jpegScaled;
+    // [input width, height, box factor, target width, height]: a crop read whole, box-shrunk ones, an upscale.
+    for (const [w, h, factor, tw, th] of [
+      [1600, 1600, 1, 512, 512],
+      [4000, 3000, 2, 512, 512],
+      [3073, 4610, 4, 256, 256],
+      [300, 300, 1, 512, 512],
+    ] as const) {
+      const ex = new WebAssembly.Instance(module, {}).exports as unknown as DecoderExports;
+      const len = w * h * 4;
+      const at = ex.input_alloc(len);
+      new Uint8Array(ex.memory.buffer, at, len).fill(128);
+      const withInput = ex.memory.buffer.byteLength;
+      expect(ex.fit_alpha_rgba(len, w, h, factor, tw, th)).toBe(0);
+      const grown = ex.memory.buffer.byteLength - withInput;
+      // WebAssembly memory grows by 64 KiB pages, and the allocator keeps a little besides.
+      const slack = 128 * 1024;
+      expect(grown, `${w}×${h} /${factor} → ${tw}×${th}`).toBeLessThanOrEqual(tw * th * 4 + alphaResizeBytes(Math.floor(w / factor), Math.floor(h / factor), tw, th) + slack);
+    }
+  });
 });

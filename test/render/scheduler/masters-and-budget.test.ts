@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodePeakBytes } from '../../../src/render/decode-peak.js';
-import { renderPeakBytes, RENDER_OVERHEAD_BYTES } from '../../../src/render/render-memory.js';
+import { alphaResizeBytes, renderPeakBytes, RENDER_OVERHEAD_BYTES } from '../../../src/render/render-memory.js';
 import { createBudget } from '../../../src/render/scheduler/admission.js';
 import { createMasterStore } from '../../../src/render/scheduler/masters.js';
 import type { MasterMessage } from '../../../src/render/scheduler/protocol.js';
@@ -63,11 +63,14 @@ describe("render estimates (from the header alone, built on the decoders' decode
     expect(renderPeakBytes({ ...info, format: 'png' }, cover(128), 8, 3e6)).toBe(renderPeakBytes({ ...info, format: 'png' }, cover(128), 1, 3e6));
   });
 
-  it('a source whose header allows alpha counts the f32 premultiplied copies its resize makes', () => {
-    // A 1600×1600 PNG to 512 px: no pre-shrink (ratio 3.1), so lanczos3 reads all 2.56 MP.
+  it("a source whose header allows alpha counts its resize's f32 rows and weights", () => {
+    // A 1600×1600 PNG to 512 px: no pre-shrink (ratio 3.1), so lanczos3 reads 1600-pixel rows
+    // with a window of 2⌈3 × 3.125⌉ + 1 = 21 taps: one input row, 22 output-wide rows, the weights.
     const png = { format: 'png' as const, width: 1600, height: 1600, orientation: 1 };
     const opaque = renderPeakBytes({ ...png, hasAlpha: false }, cover(512), 1, 1e6);
-    expect(renderPeakBytes({ ...png, hasAlpha: true }, cover(512), 1, 1e6)).toBe(opaque + (1600 * 1600 + 512 * 512) * 16);
+    const floats = (1600 + 22 * 512) * 16 + (512 + 512) * 22 * 4;
+    expect(alphaResizeBytes(1600, 1600, 512, 512)).toBe(floats);
+    expect(renderPeakBytes({ ...png, hasAlpha: true }, cover(512), 1, 1e6)).toBe(opaque + floats);
     // Unknown counts as alpha: the estimate is an upper bound.
     expect(renderPeakBytes(png, cover(512), 1, 1e6)).toBe(renderPeakBytes({ ...png, hasAlpha: true }, cover(512), 1, 1e6));
   });
