@@ -57,4 +57,16 @@ describe('fs-store: every valid id is an object of its own', () => {
     const store = createFsStore(join(dir, 'reserved'));
     await expect(store.put('originals/acme/00/.u-1.meta', new Uint8Array([1]))).rejects.toThrow(/start with "\."/);
   });
+
+  it('writes into a directory removed since its last write, and leaves no temporary file behind', async () => {
+    const root = join(dir, 'removed');
+    const store = createFsStore(root);
+    await store.put('variants/acme/00/u-1/a.webp', new Uint8Array([1]), { contentType: 'image/webp' });
+    await rm(join(root, 'variants'), { recursive: true });
+    await store.put('variants/acme/00/u-1/b.webp', new Uint8Array([2]), { contentType: 'image/webp', metadata: { etag: 'x' } });
+    const got = await store.get('variants/acme/00/u-1/b.webp');
+    expect([...(got?.body ?? [])]).toEqual([2]);
+    expect(got?.metadata).toEqual({ etag: 'x' });
+    expect((await readdir(join(root, 'variants/acme/00/u-1'))).sort()).toEqual(['.b.webp.meta', 'b.webp']);
+  });
 });
