@@ -300,9 +300,16 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
     },
 
     toSrgb(image, icc) {
-      const input = new Uint8Array(icc.length + image.data.length);
-      input.set(icc);
-      input.set(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), icc.length);
+      // The pixels, then the profile, written straight into WebAssembly memory, where they are
+      // converted in place (lib.rs `to_srgb`): no joined copy here, none there.
+      const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+      const input = {
+        length: pixels.length + icc.length,
+        writeTo: (memory: Uint8Array) => {
+          memory.set(pixels);
+          memory.set(icc, pixels.length);
+        },
+      };
       return colour.run(input, (ex, len) => ex.to_srgb(len, icc.length, image.width, image.height), copyOut);
     },
 

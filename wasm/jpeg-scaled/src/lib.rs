@@ -7,7 +7,8 @@
 //!    decodes a PNG to 8-bit RGBA at full size, `decode_gif(len)` a GIF's first frame,
 //!    `decode_animated_webp(len)` an animated WebP's first frame. 0 on success.
 //!    `to_srgb(len, icc_len, width, height)` converts pixels decoded elsewhere (mozjpeg, libwebp)
-//!    to sRGB: the input is the ICC profile (`icc_len` bytes) followed by width × height RGBA.
+//!    to sRGB: the input is width × height RGBA followed by the ICC profile (`icc_len` bytes),
+//!    converted where it lies (the input's buffer becomes the output: no copy of the image).
 //!    Both decoders here convert by the file's own ICC profile themselves (colour.rs).
 //!    `cicp_to_srgb(len, primaries, transfer, width, height)` does the same for an AVIF whose
 //!    colour is named by CICP codes only.
@@ -118,7 +119,7 @@ pub extern "C" fn decode_animated_webp(len: usize) -> u32 {
 #[allow(static_mut_refs)]
 #[no_mangle]
 pub extern "C" fn to_srgb(len: usize, icc_len: usize, width: u32, height: u32) -> u32 {
-    finish(unsafe { convert(&INPUT[..len.min(INPUT.len())], icc_len, width, height) })
+    finish(unsafe { convert(&mut INPUT, len, icc_len, width, height) })
 }
 
 /// Converts width × height RGBA decoded from an AVIF whose only colour information is CICP
@@ -127,14 +128,18 @@ pub extern "C" fn to_srgb(len: usize, icc_len: usize, width: u32, height: u32) -
 #[allow(static_mut_refs)]
 #[no_mangle]
 pub extern "C" fn cicp_to_srgb(len: usize, primaries: u32, transfer: u32, width: u32, height: u32) -> u32 {
-    finish(unsafe { convert_cicp(&INPUT[..len.min(INPUT.len())], primaries, transfer, width, height) })
+    finish(unsafe { convert_cicp(&mut INPUT, len, primaries, transfer, width, height) })
 }
 
-fn convert_cicp(input: &[u8], primaries: u32, transfer: u32, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
-    if input.len() != (width as usize) * (height as usize) * 4 {
-        return Err(format!("{} bytes is not {width}×{height} RGBA", input.len()));
+/// The input's first `len` bytes are width × height RGBA: converted where they lie, the
+/// input's buffer becoming the output.
+fn convert_cicp(input: &mut Vec<u8>, len: usize, primaries: u32, transfer: u32, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
+    let len = len.min(input.len());
+    if len != (width as usize) * (height as usize) * 4 {
+        return Err(format!("{len} bytes is not {width}×{height} RGBA"));
     }
-    let mut rgba = input.to_vec();
+    let mut rgba = core::mem::take(input);
+    rgba.truncate(len);
     if let Some(profile) = colour::cicp_profile(primaries.min(255) as u8, transfer.min(255) as u8) {
         colour::profile_to_srgb(&profile, &mut rgba)?;
     }
@@ -219,14 +224,19 @@ pub extern "C" fn fit_alpha_rgba(len: usize, width: u32, height: u32, factor: u3
     finish(unsafe { fit::fit_alpha(&INPUT[..len.min(INPUT.len())], width, height, factor, target_width, target_height) })
 }
 
-fn convert(input: &[u8], icc_len: usize, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
+/// The input's first `len` bytes are width × height RGBA followed by an `icc_len`-byte
+/// profile: the pixels are converted where they lie and the input's buffer becomes the output
+/// (a copy of the image here grew the instance by its size for every converted render).
+fn convert(input: &mut Vec<u8>, len: usize, icc_len: usize, width: u32, height: u32) -> Result<(u32, u32, Vec<u8>), String> {
     let size = (width as usize) * (height as usize) * 4;
-    if icc_len > input.len() || input.len() - icc_len != size {
-        return Err(format!("{} bytes is not a {icc_len}-byte profile and {width}×{height} RGBA", input.len()));
+    let len = len.min(input.len());
+    if icc_len > len || len - icc_len != size {
+        return Err(format!("{len} bytes is not {width}×{height} RGBA and a {icc_len}-byte profile"));
     }
-    let (icc, pixels) = input.split_at(icc_len);
-    let mut rgba = pixels.to_vec();
-    colour::rgba_to_srgb(icc, &mut rgba)?;
+    let (pixels, icc) = input[..len].split_at_mut(size);
+    colour::rgba_to_srgb(icc, pixels)?;
+    let mut rgba = core::mem::take(input);
+    rgba.truncate(size);
     Ok((width, height, rgba))
 }
 
