@@ -49,9 +49,10 @@ export interface SourceLimits extends Pick<Limits, 'maxSourceBytes' | 'maxSource
 /**
  * Refusals from the bytes alone, before any decoder runs: limits, the memory budget
  * (render-memory.ts: a source whose smallest decode cannot fit), and a structure walk (a cut file, too many scans) that
- * costs a scan of the bytes instead of a decode.
+ * costs a scan of the bytes instead of a decode. `walkJpeg` is that walk for a JPEG
+ * (jpeg-dc-scans.ts; decodeSource passes the codecs' WebAssembly one, with the same verdicts).
  */
-export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo & DecodeTraits {
+export function checkSource(bytes: Uint8Array, limits: SourceLimits, walkJpeg: (bytes: Uint8Array) => string | null = jpegStructureProblem): ImageInfo & DecodeTraits {
   const sniffed = sniffImage(bytes);
   checkSourceLimits(bytes, sniffed, limits);
   const info = { ...sniffed, ...decodeTraits(bytes, sniffed) };
@@ -59,13 +60,14 @@ export function checkSource(bytes: Uint8Array, limits: SourceLimits): ImageInfo 
   // full size, a progressive JPEG keeps coefficients for the whole image; the scheduler refuses with the same rule.
   const tooLarge = sourceTooLargeForMemory(info, limits.renderMemoryBytes ?? LIMIT_DEFAULTS.renderMemoryBytes, bytes.length);
   if (tooLarge) throw tooLarge;
-  const problem = info.format === 'jpeg' ? jpegStructureProblem(bytes) : info.format === 'png' ? pngStructureProblem(bytes) : null;
+  const problem = info.format === 'jpeg' ? walkJpeg(bytes) : info.format === 'png' ? pngStructureProblem(bytes) : null;
   if (problem) throw structureFailed(info.format, problem);
   return info;
 }
 
 export async function decodeSource(codecs: Codecs, bytes: Uint8Array, limits: SourceLimits, opts: DecodeOptions = {}): Promise<DecodedSource> {
-  const info = checkSource(bytes, limits);
+  // The JPEG walk in WebAssembly: the same verdicts, a fraction of the time (codecs.ts).
+  const info = checkSource(bytes, limits, (b) => codecs.jpegStructureProblem(b));
   const denominator = decodesReduced(info) ? (opts.denominator?.(info) ?? 1) : 1;
   // CMYK and YCCK JPEGs only the project's decoder reads (mozjpeg's build has no CMYK → RGB).
   if (info.format === 'jpeg' && (denominator > 1 || jpegComponents(bytes) === 4)) {

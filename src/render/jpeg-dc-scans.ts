@@ -49,12 +49,23 @@ export function jpegStructureProblem(bytes: Uint8Array): string | null {
     }
     return undefined;
   });
-  if (walked === 'scans') return `more than ${MAX_JPEG_SCANS} scans (no encoder writes that many)`;
-  if (walked === 'bad' || !complete) return 'truncated or malformed: the marker structure does not reach the end-of-image marker';
-  if (precision.size === 0) return 'no frame header';
-  for (const reached of precision.values()) if (reached.some((al) => al !== 0)) return 'incomplete: its scans stop before every coefficient is sent';
+  if (walked === 'scans') return JPEG_STRUCTURE_PROBLEMS[1];
+  if (walked === 'bad' || !complete) return JPEG_STRUCTURE_PROBLEMS[2];
+  if (precision.size === 0) return JPEG_STRUCTURE_PROBLEMS[3];
+  for (const reached of precision.values()) if (reached.some((al) => al !== 0)) return JPEG_STRUCTURE_PROBLEMS[4];
   return null;
 }
+
+/**
+ * What `jpegStructureProblem` says, by the code wasm/jpeg-scaled/src/jpeg_structure.rs returns
+ * for the same walk (codecs.ts `jpegStructureProblem`; 0: sound).
+ */
+export const JPEG_STRUCTURE_PROBLEMS: Readonly<Record<1 | 2 | 3 | 4, string>> = {
+  1: `more than ${MAX_JPEG_SCANS} scans (no encoder writes that many)`,
+  2: 'truncated or malformed: the marker structure does not reach the end-of-image marker',
+  3: 'no frame header',
+  4: 'incomplete: its scans stop before every coefficient is sent',
+};
 
 export interface JpegFrame {
   progressive: boolean;

@@ -16,6 +16,7 @@ export interface DecoderExports {
   cicp_to_srgb(len: number, primaries: number, transfer: number, width: number, height: number): number;
   fit_rgba(len: number, width: number, height: number, factor: number, targetWidth: number, targetHeight: number): number;
   fit_alpha_rgba(len: number, width: number, height: number, factor: number, targetWidth: number, targetHeight: number): number;
+  jpeg_structure(len: number): number;
   output_ptr(): number;
   output_len(): number;
   output_width(): number;
@@ -51,6 +52,8 @@ export interface WasmDecoder {
    * Throws `name: message` when the decoder reports an error.
    */
   run<T>(input: Uint8Array | Input, decode: (ex: DecoderExports, len: number) => number, take: (rgba: Uint8Array, width: number, height: number) => T): T;
+  /** Copies `input` in and returns what `inspect` returns of it: a call with no pixels out (jpeg_structure). */
+  inspect(input: Uint8Array, inspect: (ex: DecoderExports, len: number) => number): number;
 }
 
 /** An input written straight into WebAssembly memory (e.g. a crop's rows), without a copy of its own first. */
@@ -104,7 +107,8 @@ export function createWasmDecoder(
     if (ex.memory.buffer.byteLength > keepBytes) collect = true;
   };
 
-  function runOnce<T>(input: Uint8Array | Input, decode: (ex: DecoderExports, len: number) => number, take: (rgba: Uint8Array, width: number, height: number) => T): T {
+  /** `input` copied into the instance, then `call`; the instance released (or dropped) after. */
+  function withInput<T>(input: Uint8Array | Input, call: (ex: DecoderExports) => T): T {
     const ex = instance();
     try {
       // Pointers first, then `memory.buffer`: an allocation may grow (and so replace) the buffer.
@@ -112,13 +116,7 @@ export function createWasmDecoder(
       const memory = new Uint8Array(ex.memory.buffer, at, input.length);
       if (input instanceof Uint8Array) memory.set(input);
       else input.writeTo(memory);
-      if (decode(ex, input.length) !== 0) {
-        const [ptr, len] = [ex.error_ptr(), ex.error_len()];
-        throw new Error(`${name}: ${new TextDecoder().decode(new Uint8Array(ex.memory.buffer, ptr, len))}`);
-      }
-      const [width, height, ptr, len] = [ex.output_width(), ex.output_height(), ex.output_ptr(), ex.output_len()];
-      if (len !== width * height * 4) throw new Error(`${name}: ${len} bytes for ${width}×${height}`);
-      return take(new Uint8Array(ex.memory.buffer, ptr, len), width, height);
+      return call(ex);
     } catch (err) {
       // A trap may leave the instance half-way through anything: drop it. An error the decoder
       // returned is a value (its allocations were freed on the way out): the instance is kept
@@ -135,19 +133,35 @@ export function createWasmDecoder(
     }
   }
 
-  return {
-    run(input, decode, take) {
-      if (shared.running !== undefined) throw new Error(`${name}: called while ${shared.running} runs in the instance they share`);
-      shared.running = name;
-      try {
-        return runOnce(input, decode, take);
-      } finally {
-        shared.running = undefined;
-        if (collect) {
-          collect = false;
-          afterDrop?.();
-        }
+  function runOnce<T>(input: Uint8Array | Input, decode: (ex: DecoderExports, len: number) => number, take: (rgba: Uint8Array, width: number, height: number) => T): T {
+    return withInput(input, (ex) => {
+      if (decode(ex, input.length) !== 0) {
+        const [ptr, len] = [ex.error_ptr(), ex.error_len()];
+        throw new Error(`${name}: ${new TextDecoder().decode(new Uint8Array(ex.memory.buffer, ptr, len))}`);
       }
-    },
+      const [width, height, ptr, len] = [ex.output_width(), ex.output_height(), ex.output_ptr(), ex.output_len()];
+      if (len !== width * height * 4) throw new Error(`${name}: ${len} bytes for ${width}×${height}`);
+      return take(new Uint8Array(ex.memory.buffer, ptr, len), width, height);
+    });
+  }
+
+  /** One call at a time in the shared instance; a large dropped instance collected after it. */
+  function exclusive<T>(call: () => T): T {
+    if (shared.running !== undefined) throw new Error(`${name}: called while ${shared.running} runs in the instance they share`);
+    shared.running = name;
+    try {
+      return call();
+    } finally {
+      shared.running = undefined;
+      if (collect) {
+        collect = false;
+        afterDrop?.();
+      }
+    }
+  }
+
+  return {
+    run: (input, decode, take) => exclusive(() => runOnce(input, decode, take)),
+    inspect: (input, inspect) => exclusive(() => withInput(input, (ex) => inspect(ex, input.length))),
   };
 }

@@ -14,6 +14,8 @@
 //!    colour is named by CICP codes only.
 //!    `anim_open(len)`, then `anim_next()` per frame, walk every frame of an animated GIF or
 //!    WebP composited on its canvas (animation.rs); the caller drops the instance after.
+//!    `jpeg_structure(len)` walks a JPEG's markers to its end without decoding and returns
+//!    what is wrong with them (jpeg_structure.rs; 0 when sound): no output.
 //! 3. `output_ptr/len/width/height` describe the pixels; `error_ptr/len` the last failure.
 //! 4. `release()` frees input and output.
 //!
@@ -31,6 +33,7 @@ mod animation;
 mod colour;
 mod fit;
 mod gif_rgba;
+mod jpeg_structure;
 mod png_rgba;
 mod webp_first_frame;
 
@@ -44,7 +47,10 @@ static mut ANIMATION: Option<animation::Animation> = None;
 #[no_mangle]
 pub extern "C" fn input_alloc(len: usize) -> *mut u8 {
     unsafe {
-        INPUT = vec![0u8; len];
+        // Not zeroed: the caller writes all `len` bytes before any call reads them (wasm-decoder.ts
+        // `withInput`), and zeroing a source first cost as much as copying it in.
+        INPUT = Vec::with_capacity(len);
+        INPUT.set_len(len);
         INPUT.as_mut_ptr()
     }
 }
@@ -90,6 +96,14 @@ pub extern "C" fn error_ptr() -> *const u8 {
 #[no_mangle]
 pub extern "C" fn error_len() -> usize {
     unsafe { ERROR.len() }
+}
+
+/// The JPEG in the input's first `len` bytes walked from marker to marker to its end, no
+/// decoding (jpeg_structure.rs): 0 when sound, else what is wrong (jpeg_structure.rs codes).
+#[allow(static_mut_refs)]
+#[no_mangle]
+pub extern "C" fn jpeg_structure(len: usize) -> u32 {
+    unsafe { jpeg_structure::problem(&INPUT[..len.min(INPUT.len())]) }
 }
 
 #[allow(static_mut_refs)]
