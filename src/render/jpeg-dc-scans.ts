@@ -102,7 +102,9 @@ export function isProgressiveJpeg(bytes: Uint8Array): boolean {
 /**
  * The same progressive JPEG without its AC scans (spectral selection start > 0), or
  * undefined when the stream cannot be walked (the caller then decodes the original, whose
- * decoder reports what is wrong with it).
+ * decoder reports what is wrong with it). Renders drop them in WebAssembly memory instead
+ * (jpeg_structure.rs `without_ac_scans`); this is the reference it is tested against
+ * (test/render/jpeg-scaled.test.ts).
  */
 export function withoutAcScans(bytes: Uint8Array): Uint8Array | undefined {
   const kept: Array<[number, number]> = [];

@@ -8,7 +8,8 @@
 export interface DecoderExports {
   memory: WebAssembly.Memory;
   input_alloc(len: number): number;
-  decode(len: number, denominator: number): number;
+  /** jpeg_scaled.wasm: `dropAcScans` 1 skips a progressive JPEG's AC scans at 1/8 (lib.rs); webp_rgba.wasm has no third argument. */
+  decode(len: number, denominator: number, dropAcScans?: number): number;
   decode_png(len: number, denominator: number): number;
   decode_gif(len: number): number;
   decode_animated_webp(len: number): number;

@@ -53,6 +53,36 @@ describe('JPEG decode at reduced scale', () => {
     expect(Buffer.from(plain.decode(dcOnly, 8).data).equals(Buffer.from(reference.data))).toBe(true);
   });
 
+  it('drops the AC scans in WebAssembly exactly as jpeg-dc-scans.ts withoutAcScans does, damaged files included', async () => {
+    const photo = sharp(sample('free.jpg')).resize(400);
+    const sources = [
+      new Uint8Array(await photo.clone().jpeg({ quality: 85, progressive: true }).toBuffer()),
+      new Uint8Array(await photo.clone().jpeg({ quality: 95, progressive: true, chromaSubsampling: '4:4:4' }).toBuffer()),
+      new Uint8Array(await photo.clone().greyscale().jpeg({ quality: 70, progressive: true }).toBuffer()),
+    ];
+    const plain = createScaledJpegDecoder((await codecModules()).jpegScaled, { dropAcScans: false });
+    const fast = await decoder();
+    const outcome = (decode: () => ImageData): string => {
+      try {
+        return Buffer.from(decode().data).toString('base64');
+      } catch (err) {
+        return `threw ${String(err).slice(0, 40)}`;
+      }
+    };
+    for (const source of sources) {
+      const cut = source.subarray(0, Math.floor(source.length * 0.7));
+      const ended = new Uint8Array(cut.length + 2);
+      ended.set(cut);
+      ended.set([0xff, 0xd9], cut.length);
+      const flipped = source.slice();
+      flipped[Math.floor(source.length / 2)] = 0xff;
+      for (const bytes of [source, cut, ended, flipped]) {
+        const reference = outcome(() => plain.decode((isProgressiveJpeg(bytes) && withoutAcScans(bytes)) || bytes, 8));
+        expect(outcome(() => fast.decode(bytes, 8))).toBe(reference);
+      }
+    }
+  });
+
   it('a progressive file decodes at 1/2, 1/4 and 1/8 to the very pixels of its baseline twin, keeping only the coefficients that scale reads', async () => {
     // Same quantised coefficients, two entropy codings: libjpeg-turbo's progressive script has
     // spectral selection and successive-approximation refinement scans, so every kind of scan runs.

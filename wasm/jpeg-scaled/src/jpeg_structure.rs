@@ -71,46 +71,102 @@ fn entropy_data_end(b: &[u8], from: usize) -> usize {
     b.len()
 }
 
+/// One step of the marker walk (jpeg-dc-scans.ts `segments`).
+enum Step {
+    /// A marker segment from `at`; `end` is where the next marker starts (after a scan's entropy-coded data).
+    Segment { marker: u8, at: usize, end: usize },
+    /// The end-of-image marker: the walk is complete.
+    End,
+    /// The stream cannot be walked further (a cut file, a bad length, no start-of-image marker).
+    Bad,
+}
+
+/// The marker segments from SOI on, then `End` or `Bad`.
+struct Segments<'a> {
+    b: &'a [u8],
+    i: usize,
+    finished: bool,
+}
+
+fn segments(b: &[u8]) -> Segments<'_> {
+    Segments { b, i: 0, finished: false }
+}
+
+impl Iterator for Segments<'_> {
+    type Item = Step;
+
+    fn next(&mut self) -> Option<Step> {
+        if self.finished {
+            return None;
+        }
+        let b = self.b;
+        let step = self.step(b);
+        self.finished = !matches!(step, Step::Segment { .. });
+        Some(step)
+    }
+}
+
+impl Segments<'_> {
+    fn step(&mut self, b: &[u8]) -> Step {
+        if self.i == 0 {
+            if at(b, 0, 0) != 0xff || at(b, 1, 0) != SOI {
+                return Step::Bad;
+            }
+            self.i = 2;
+        }
+        while self.i + 1 < b.len() {
+            let i = self.i;
+            if b[i] != 0xff {
+                // Stray bytes before a marker: libjpeg skips them with a warning, and some cameras write them.
+                match find_ff(b, i) {
+                    Some(k) => self.i = k,
+                    None => return Step::Bad,
+                }
+                continue;
+            }
+            let marker = b[i + 1];
+            if marker == 0xff {
+                self.i += 1; // fill byte
+                continue;
+            }
+            if marker == EOI {
+                return Step::End;
+            }
+            if i + 3 >= b.len() {
+                return Step::Bad;
+            }
+            let length = ((b[i + 2] as usize) << 8) | b[i + 3] as usize;
+            let header = i + 2 + length;
+            if length < 2 || header > b.len() {
+                return Step::Bad;
+            }
+            let end = if marker == SOS { entropy_data_end(b, header) } else { header };
+            self.i = end;
+            return Step::Segment { marker, at: i, end };
+        }
+        Step::Bad
+    }
+}
+
 pub fn problem(b: &[u8]) -> u32 {
     let mut scans = 0;
     let mut complete = false;
     // Component id (or -1 for a header cut short) → the finest precision each coefficient reached.
     let mut precision: Vec<(i32, [u8; 64])> = Vec::new();
-    if at(b, 0, 0) != 0xff || at(b, 1, 0) != SOI {
-        return TRUNCATED;
-    }
-    let mut i = 2;
-    let component = |b: &[u8], i: usize| b.get(i).map_or(-1, |&v| v as i32);
-    'walk: while i + 1 < b.len() {
-        if b[i] != 0xff {
-            // Stray bytes before a marker: libjpeg skips them with a warning, and some cameras write them.
-            match find_ff(b, i) {
-                Some(k) => i = k,
-                None => return TRUNCATED,
+    let component = |i: usize| b.get(i).map_or(-1, |&v| v as i32);
+    for step in segments(b) {
+        let (marker, i) = match step {
+            Step::Segment { marker, at, .. } => (marker, at),
+            Step::End => {
+                complete = true;
+                break;
             }
-            continue;
-        }
-        let marker = b[i + 1];
-        if marker == 0xff {
-            i += 1; // fill byte
-            continue;
-        }
-        if marker == EOI {
-            complete = true;
-            break 'walk;
-        }
-        if i + 3 >= b.len() {
-            return TRUNCATED;
-        }
-        let length = ((b[i + 2] as usize) << 8) | b[i + 3] as usize;
-        let header = i + 2 + length;
-        if length < 2 || header > b.len() {
-            return TRUNCATED;
-        }
+            Step::Bad => return TRUNCATED,
+        };
         if is_frame_header(marker) {
             let count = at(b, i + 9, 0) as usize;
             for c in 0..count {
-                let id = component(b, i + 10 + 3 * c);
+                let id = component(i + 10 + 3 * c);
                 match precision.iter_mut().find(|(k, _)| *k == id) {
                     Some((_, reached)) => *reached = [UNREACHED; 64],
                     None => precision.push((id, [UNREACHED; 64])),
@@ -118,7 +174,6 @@ pub fn problem(b: &[u8]) -> u32 {
             }
         }
         if marker != SOS {
-            i = header;
             continue;
         }
         scans += 1;
@@ -129,13 +184,12 @@ pub fn problem(b: &[u8]) -> u32 {
         let p = i + 5 + 2 * count;
         let (ss, se, al) = (at(b, p, 0) as usize, at(b, p + 1, 63) as usize, at(b, p + 2, 0) & 15);
         for c in 0..count {
-            let id = component(b, i + 5 + 2 * c);
+            let id = component(i + 5 + 2 * c);
             let Some((_, reached)) = precision.iter_mut().find(|(k, _)| *k == id) else { return TRUNCATED };
             for r in reached.iter_mut().take(se.min(63) + 1).skip(ss) {
                 *r = (*r).min(al);
             }
         }
-        i = entropy_data_end(b, header);
     }
     if !complete {
         return TRUNCATED;
@@ -147,4 +201,51 @@ pub fn problem(b: &[u8]) -> u32 {
         return INCOMPLETE;
     }
     SOUND
+}
+
+/// A progressive JPEG sends each block's DC coefficient in scans of its own, ahead of the AC
+/// scans; a 1/8 decode reads nothing but the DC, so the AC scans (spectral selection start > 0)
+/// can be dropped without changing a pixel (~85% of a phone photo's bytes). Drops them from
+/// `b` in place and returns the new length; `b.len()` for a baseline file or one that cannot be
+/// walked to its end (the decoder then reads it whole and says what is wrong). The same bytes
+/// as jpeg-dc-scans.ts `withoutAcScans` (test/render/jpeg-scaled.test.ts).
+pub fn without_ac_scans(b: &mut [u8]) -> usize {
+    let len = b.len();
+    // Progressive: SOF2 before the first scan (jpeg-dc-scans.ts `isProgressiveJpeg`).
+    let progressive = segments(b)
+        .map_while(|step| match step {
+            Step::Segment { marker, .. } if marker != SOS => Some(marker),
+            _ => None,
+        })
+        .any(|marker| marker == 0xc2);
+    if !progressive {
+        return len;
+    }
+    let mut cut: Vec<(usize, usize)> = Vec::new();
+    let mut complete = false;
+    for step in segments(b) {
+        match step {
+            Step::Segment { marker: SOS, at: i, end } => {
+                let components = at(b, i + 4, 0) as usize;
+                let Some(&spectral_start) = b.get(i + 5 + 2 * components) else { return len };
+                if spectral_start > 0 {
+                    cut.push((i, end));
+                }
+            }
+            Step::Segment { .. } => {}
+            Step::End => complete = true,
+            Step::Bad => return len,
+        }
+    }
+    if !complete {
+        return len;
+    }
+    let (mut write, mut read) = (0, 0);
+    for (from, to) in cut {
+        b.copy_within(read..from, write);
+        write += from - read;
+        read = to;
+    }
+    b.copy_within(read..len, write);
+    write + len - read
 }

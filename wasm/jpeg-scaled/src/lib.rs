@@ -2,8 +2,9 @@
 //! src/render/png-decoder.ts:
 //!
 //! 1. `input_alloc(len)` → pointer; the caller copies the JPEG or PNG there.
-//! 2. `decode(len, denominator)` decodes a JPEG at 1/denominator scale (1, 2, 4 or 8: the IDCT
-//!    itself runs at 8×8, 4×4, 2×2 or 1×1) to RGBA, ⌈width/d⌉ × ⌈height/d⌉; `decode_png(len)`
+//! 2. `decode(len, denominator, drop_ac_scans)` decodes a JPEG at 1/denominator scale (1, 2, 4
+//!    or 8: the IDCT itself runs at 8×8, 4×4, 2×2 or 1×1) to RGBA, ⌈width/d⌉ × ⌈height/d⌉, at
+//!    1/8 without a progressive file's AC scans unless `drop_ac_scans` is 0 (jpeg_structure.rs); `decode_png(len)`
 //!    decodes a PNG to 8-bit RGBA at full size, `decode_gif(len)` a GIF's first frame,
 //!    `decode_animated_webp(len)` an animated WebP's first frame. 0 on success.
 //!    `to_srgb(len, icc_len, width, height)` converts pixels decoded elsewhere (mozjpeg, libwebp)
@@ -108,8 +109,15 @@ pub extern "C" fn jpeg_structure(len: usize) -> u32 {
 
 #[allow(static_mut_refs)]
 #[no_mangle]
-pub extern "C" fn decode(len: usize, denominator: u32) -> u32 {
-    finish(unsafe { decode_rgba(&INPUT[..len.min(INPUT.len())], denominator) })
+pub extern "C" fn decode(len: usize, denominator: u32, drop_ac_scans: u32) -> u32 {
+    unsafe {
+        let mut len = len.min(INPUT.len());
+        // At 1/8 only the DC coefficients count: a progressive file's AC scans need not be read.
+        if drop_ac_scans != 0 && denominator == 8 {
+            len = jpeg_structure::without_ac_scans(&mut INPUT[..len]);
+        }
+        finish(decode_rgba(&INPUT[..len], denominator))
+    }
 }
 
 #[allow(static_mut_refs)]
