@@ -10,8 +10,8 @@ import type { ListPage, ObjectInfo, ObjectStore, PutOptions, StoredObject } from
  * promise API wraps each file in a FileHandle. CPU a call on tmpfs, four alternating runs of 400:
  * head of a missing key 0.05 → 0.03 ms, get of one 0.055 → 0.03, get of a 720 KB original
  * 0.41–0.66 → 0.35–0.39, put of a 20 KB variant 0.38–0.44 → 0.31–0.44 (no mkdir when its
- * directory exists); the first-touch suite's main thread 4.58 → 3.94 ms a request over five
- * alternating pairs (README Speed).
+ * directory exists). In the first-touch suite the main thread's share is within its noise
+ * (README Speed).
  */
 const readFile = promisify(fs.readFile);
 const stat = promisify(fs.stat);
