@@ -1,9 +1,11 @@
-//! The JPEG marker walk of src/render/jpeg-dc-scans.ts `jpegStructureProblem`, verdict for
-//! verdict (test/render/jpeg-structure.test.ts compares the two on mutated files): the stream
-//! must reach its end-of-image marker, carry at most `MAX_SCANS` scans, and its scans must
-//! bring every coefficient of every component to full precision. Every JPEG source is walked
-//! to its end before it is decoded, and entropy-coded data holds a 0xFF every few hundred
-//! bytes: JavaScript's `indexOf` per 0xFF took ~0.5 ms a MB, sixteen bytes at a time here ~0.02.
+//! JPEG marker walks, as src/render/jpeg-dc-scans.ts writes them in JavaScript (the reference
+//! they are tested against): `problem` is `jpegStructureProblem`, verdict for verdict
+//! (test/render/jpeg-structure.test.ts, on mutated files): the stream must reach its
+//! end-of-image marker, carry at most `MAX_SCANS` scans, and its scans must bring every
+//! coefficient of every component to full precision; `without_ac_scans` is `withoutAcScans`
+//! (test/render/jpeg-scaled.test.ts), in place. Every JPEG source is walked to its end before
+//! it is decoded, and entropy-coded data holds a 0xFF every few hundred bytes: JavaScript's
+//! `indexOf` per 0xFF took ~0.5 ms a MB, sixteen bytes at a time here ~0.02.
 
 /// What is wrong (the `u32` `jpeg_structure` returns; jpeg-dc-scans.ts words each).
 pub const SOUND: u32 = 0;
