@@ -32,7 +32,12 @@ fn at(b: &[u8], i: usize, default: u8) -> u8 {
     b.get(i).copied().unwrap_or(default)
 }
 
-/// The first 0xFF at or after `from`.
+/// The first 0xFF at or after `from`, a byte at a time.
+fn find_ff_bytewise(b: &[u8], from: usize) -> Option<usize> {
+    b.get(from..)?.iter().position(|&v| v == 0xff).map(|p| from + p)
+}
+
+/// The first 0xFF at or after `from`: sixteen bytes at a time, the tail a byte at a time.
 #[cfg(target_arch = "wasm32")]
 fn find_ff(b: &[u8], from: usize) -> Option<usize> {
     use core::arch::wasm32::*;
@@ -48,13 +53,11 @@ fn find_ff(b: &[u8], from: usize) -> Option<usize> {
         }
         i += 16;
     }
-    b.get(i..)?.iter().position(|&v| v == 0xff).map(|p| i + p)
+    find_ff_bytewise(b, i)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn find_ff(b: &[u8], from: usize) -> Option<usize> {
-    b.get(from..)?.iter().position(|&v| v == 0xff).map(|p| from + p)
-}
+use find_ff_bytewise as find_ff;
 
 /// The next marker after entropy-coded data: 0xFF not followed by a stuffed 0x00 or an RSTn
 /// (0xFF 0xFF is fill before one), else the end of the bytes.
