@@ -5,7 +5,11 @@
  */
 import jpegDecode, { init as initJpegDecode } from '@jsquash/jpeg/decode.js';
 import jpegEncode, { init as initJpegEncode } from '@jsquash/jpeg/encode.js';
-import { init as initPng } from '@jsquash/png/decode.js';
+// wasm-bindgen's synchronous init, not @jsquash/png's `init`: the async one asks `typeof Request`
+// and `typeof Response`, and in Node that question alone loads undici (fetch) into the isolate.
+// A render thread's heap after a full collection: 7.7 MB with it, 5.9 without; each of those
+// collections (after large decodes, serve-thread.ts) marks it: 7.7–10.5 → 5.6–6.7 ms.
+import { initSync as initPngSync } from '@jsquash/png/codec/pkg/squoosh_png.js';
 import pngEncode from '@jsquash/png/encode.js';
 import webpEncode, { init as initWebpEncode } from '@jsquash/webp/encode.js';
 import type { SourceFormat } from '../core/image/sniff.js';
@@ -96,7 +100,6 @@ const emscriptenOptions = {
 
 // The published typings only declare init(overrides); the implementations also take a Module first.
 type EmscriptenInit = (module: WebAssembly.Module, overrides: typeof emscriptenOptions) => Promise<unknown>;
-type BindgenInit = (module: WebAssembly.Module) => Promise<unknown>;
 
 let ready: Promise<void> | undefined;
 let initialised: CodecModules | undefined;
@@ -162,7 +165,7 @@ function initOnce(m: CodecModules): Promise<void> {
     (initJpegDecode as unknown as EmscriptenInit)(m.jpegDec, emscriptenOptions),
     (initJpegEncode as unknown as EmscriptenInit)(m.jpegEnc, emscriptenOptions),
     (initWebpEncode as unknown as EmscriptenInit)(m.webpEnc, emscriptenOptions),
-    (initPng as BindgenInit)(m.pngWasm),
+    initPngSync(m.pngWasm),
   ]).then(() => undefined);
   return ready;
 }
