@@ -149,7 +149,8 @@ export async function startServer(kind: ServerKind, files: readonly SourceFile[]
   if (kind === 'node') {
     const config = join(root, 'config.json');
     await writeFile(config, JSON.stringify(SERVICE_CONFIG));
-    s = spawnServer(process.execPath, [join(nodeBundleDir(), 'main.js')], {
+    // As `npm start` runs it (package.json): a floor under the main isolate's old-generation limit.
+    s = spawnServer(process.execPath, ['--initial-old-space-size=64', join(nodeBundleDir(), 'main.js')], {
       ...process.env,
       // As `npm start` sets them (package.json): glibc's malloc tuned for the render threads' buffers.
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',

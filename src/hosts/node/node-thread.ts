@@ -4,11 +4,27 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ThreadReply } from '../../render/scheduler/protocol.js';
 import type { RenderThread } from '../../render/scheduler/thread.js';
 
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './render-worker.ts' : './render-worker.js', import.meta.url);
+
+let heapFloorCleared = false;
+/**
+ * `npm start` runs node with `--initial-old-space-size` (package.json, README), a floor under the
+ * main isolate's old-generation limit: without one V8 keeps that limit just above the live heap,
+ * and the event loop's ~10 MB heap was marked in full every ~10 first-touch requests. V8 flags
+ * are process-wide; render threads keep V8's own adaptive limit, under which their memory was
+ * measured (they also collect after large decodes: serve-thread.ts), so the floor is cleared
+ * before the first thread's isolate is made.
+ */
+function clearHeapFloorForThreads(): void {
+  if (heapFloorCleared) return;
+  heapFloorCleared = true;
+  setFlagsFromString('--initial-old-space-size=0');
+}
 
 /**
  * Under tsx (the bench, vitest) the entry is TypeScript, and a worker inherits neither the
@@ -16,6 +32,7 @@ const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './render-worker.ts' : '
  * registers tsx in the thread first.
  */
 function startWorker(): Worker {
+  clearHeapFloorForThreads();
   if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY);
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
