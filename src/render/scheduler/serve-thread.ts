@@ -65,12 +65,17 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
   let ready: Promise<unknown> = Promise.reject(new Error('render thread not initialised'));
   ready.catch(() => {});
   let sourceBytesSinceCollection = 0;
+  // Any full collection (the renderer's after a large decode too) takes the sources received so far.
+  const collectGarbage =
+    opts.collectGarbage &&
+    (() => {
+      sourceBytesSinceCollection = 0;
+      opts.collectGarbage!();
+    });
   const afterJob = (job: RenderJob) => {
-    if (!opts.collectGarbage || !('source' in job)) return;
+    if (!collectGarbage || !('source' in job)) return;
     sourceBytesSinceCollection += job.source.byteLength;
-    if (sourceBytesSinceCollection < COLLECT_AFTER_SOURCE_BYTES) return;
-    sourceBytesSinceCollection = 0;
-    opts.collectGarbage();
+    if (sourceBytesSinceCollection >= COLLECT_AFTER_SOURCE_BYTES) collectGarbage();
   };
 
   async function run(job: RenderJob): Promise<JobReply> {
@@ -105,7 +110,7 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
   endpoint.listen((message) => {
     if ('init' in message) {
       init = message.init;
-      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage: opts.collectGarbage, photoWarmUp: opts.photoWarmUp, findFocal: opts.findFocal?.(init.modules) });
+      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage, photoWarmUp: opts.photoWarmUp, findFocal: opts.findFocal?.(init.modules) });
       ready = init.warmUp === false ? Promise.resolve() : renderer.warmUp();
       ready.then(
         () => endpoint.post({ ready: true }),

@@ -5,6 +5,7 @@
  * decodes of a 423 KB PNG left the Deno host 50–80 MB larger (npm run bench -- --only=hostile).
  */
 import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { isHttpError } from '../../../src/core/errors.js';
 import { startInlineThread } from '../../../src/render/scheduler/inline-thread.js';
@@ -33,12 +34,14 @@ function truncatedPng(padding: number, seed: number): Uint8Array {
   ]);
 }
 
-async function failedRenders(count: number, bytesEach: number): Promise<number> {
+/** Collections a fresh thread asks for over `count` failed renders of `bytesEach`-byte sources, with `between` run half-way. */
+async function failedRenders(count: number, bytesEach: number, between?: (s: ReturnType<typeof createRenderScheduler>) => Promise<unknown>): Promise<number> {
   let collections = 0;
   const s = createRenderScheduler({ modules: await codecModules(), startThread: () => startInlineThread({ collectGarbage: () => collections++ }) });
   await s.warmUp();
   try {
     for (let i = 0; i < count; i++) {
+      if (between && i === count / 2) await between(s);
       const err = await s.render(truncatedPng(bytesEach, i), variant(32, 32)).then(
         () => undefined,
         (e: unknown) => e,
@@ -55,6 +58,20 @@ async function failedRenders(count: number, bytesEach: number): Promise<number> 
 describe('render thread: collection after source bytes', () => {
   it('collects once per 16 MiB of sources, failed decodes included', async () => {
     expect(await failedRenders(40, MIB)).toBe(2);
+  });
+
+  it('counts from the last collection, whichever asked for it', async () => {
+    // A 2048² PNG decoded whole grows the decoder past what a thread keeps: the renderer
+    // collects after it (wasm-decoder.ts), and that collection took the 12 MiB sent before.
+    const large = new Uint8Array(
+      await sharp({ create: { width: 2048, height: 2048, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer(),
+    );
+    const largeRender = (s: ReturnType<typeof createRenderScheduler>) => s.render(large, variant(1024, 1024));
+    const alone = await failedRenders(2, 1024, largeRender); // the large render's own collections
+    expect(alone).toBeGreaterThan(0);
+    expect(await failedRenders(24, MIB, largeRender)).toBe(alone);
   });
 
   it('does not collect for small sources', async () => {
