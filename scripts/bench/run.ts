@@ -100,7 +100,10 @@ async function main() {
       machine().join('\n'),
       '## Reproduce\n\n```sh\nnpm ci\nnpm run bench            # everything, ~11 min on 2 cores\nnpm run bench -- --quick # ~6 min: fewer repetitions, shorter runs (to bench/results/)\nnpm run bench -- --only=first-touch,hits\n```\n\n' +
         'The hits suite installs nginx with apt-get when it is missing (root). The first-touch, large-sources and hostile suites make their originals from samples/ with sharp on first use ' +
-        '(~2 min, once; kept under the OS temp dir in avatar-bench-originals/) and run the Deno host with the deno binary from the @deno/linux-x64-glibc dev dependency. Suites: ' +
+        '(~2 min, once; kept under the OS temp dir in avatar-bench-originals/) and run the Deno host with the deno binary from the @deno/linux-x64-glibc dev dependency. ' +
+        "Servers' stores go under the OS temp dir (TMPDIR). On ext4 mounted without a journal (this machine's root filesystem), creating a file scans the inodes deleted near it in the last minutes " +
+        "(the kernel's recently_deleted check, up to ~5 min): after a test run, creating and renaming a 20 KB file there took 0.6 ms of kernel time against 0.04 on tmpfs, and our hosts write every variant back " +
+        '(two files and a directory or two a first touch; ipx writes nothing). Start the bench a few minutes after deleting many files there, or point TMPDIR elsewhere (not under /dev: the Deno host refuses it). Suites: ' +
         Object.keys(SUITES).join(', ') +
         '.',
       '## Summary',
