@@ -11,18 +11,21 @@ import type { RenderThread } from '../../render/scheduler/thread.js';
 
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './render-worker.ts' : './render-worker.js', import.meta.url);
 
-let heapFloorCleared = false;
+let threadFlagsSet = false;
 /**
- * `npm start` runs node with `--initial-old-space-size` (package.json, README), a floor under the
- * main isolate's old-generation limit: without one V8 keeps that limit just above the live heap,
- * and the event loop's ~10 MB heap was marked in full every ~10 first-touch requests. V8 flags
- * are process-wide; render threads keep V8's own adaptive limit, under which their memory was
- * measured (they also collect after large decodes: serve-thread.ts), so the floor is cleared
- * before the first thread's isolate is made.
+ * V8 flags are process-wide and read when an isolate or context is made, so these are set
+ * before the first render thread's:
+ * - `--expose-gc`: the thread's own global gets `gc` (expose-gc.ts), with no second context.
+ * - `--initial-old-space-size` cleared: `npm start` runs node with it (package.json, README), a
+ *   floor under the main isolate's old-generation limit; without one V8 keeps that limit just
+ *   above the live heap, and the event loop's ~10 MB heap was marked in full every ~10
+ *   first-touch requests. Render threads keep V8's own adaptive limit, under which their
+ *   memory was measured (they also collect after large decodes: serve-thread.ts).
  */
-function clearHeapFloorForThreads(): void {
-  if (heapFloorCleared) return;
-  heapFloorCleared = true;
+export function v8FlagsForThreads(): void {
+  if (threadFlagsSet) return;
+  threadFlagsSet = true;
+  setFlagsFromString('--expose-gc');
   setFlagsFromString('--initial-old-space-size=0');
 }
 
@@ -32,7 +35,7 @@ function clearHeapFloorForThreads(): void {
  * registers tsx in the thread first.
  */
 function startWorker(): Worker {
-  clearHeapFloorForThreads();
+  v8FlagsForThreads();
   if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY);
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
