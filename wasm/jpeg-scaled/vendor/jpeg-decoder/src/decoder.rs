@@ -1135,6 +1135,12 @@ fn coefficient_stride(dct_scale: usize) -> usize {
 pub(crate) trait Coefficients {
     fn get(&self, index: usize) -> i16;
     fn set(&mut self, index: usize, value: i16);
+    /// G.1.2.3's correction bits for the non-zero coefficients of `range` (refine_non_zeroes);
+    /// a block in short form does it from its non-zero mask.
+    #[inline(always)]
+    fn refine<R: JpegRead>(&mut self, reader: &mut R, huffman: &mut HuffmanDecoder, range: Range<u8>, zrl: u8, bit: i16) -> Result<u8> {
+        refine_non_zeroes(reader, self, huffman, range, zrl, bit)
+    }
 }
 
 impl Coefficients for [i16; 64] {
@@ -1162,10 +1168,59 @@ const fn kept_slots(k: usize) -> [u8; 64] {
 }
 static KEPT_SLOTS: [[u8; 64]; 3] = [kept_slots(1), kept_slots(2), kept_slots(4)];
 
-/// A block in short form (coefficient_stride): the k×k kept values, then the non-zero mask.
+/// Each natural-order coefficient's position in zigzag order (UNZIGZAG's inverse).
+const fn zigzag() -> [u8; 64] {
+    let mut zigzag = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        zigzag[UNZIGZAG[i] as usize] = i as u8;
+        i += 1;
+    }
+    zigzag
+}
+static ZIGZAG: [u8; 64] = zigzag();
+
+/// Per scale k, the zigzag positions a k×k IDCT reads, as a mask.
+const fn kept_zigzag(k: usize) -> u64 {
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < 64 {
+        let natural = UNZIGZAG[i] as usize;
+        if natural / 8 < k && natural % 8 < k {
+            mask |= 1 << i;
+        }
+        i += 1;
+    }
+    mask
+}
+static KEPT_ZIGZAG: [u64; 3] = [kept_zigzag(1), kept_zigzag(2), kept_zigzag(4)];
+
+/// Zigzag positions `start..end` as a mask.
+#[inline(always)]
+fn band_mask(start: u8, end: u8) -> u64 {
+    let below_end = if end >= 64 { !0u64 } else { (1u64 << end) - 1 };
+    below_end & (!0u64 << start)
+}
+
+/// Reads and drops `count` bits (correction bits of coefficients a reduced IDCT never reads).
+#[inline(always)]
+fn skip_bits<R: JpegRead>(reader: &mut R, huffman: &mut HuffmanDecoder, mut count: u32) -> Result<()> {
+    while count > 0 {
+        let take = count.min(16) as u8;
+        huffman.get_bits(reader, take)?;
+        count -= u32::from(take);
+    }
+    Ok(())
+}
+
+/// A block in short form (coefficient_stride): the k×k kept values, then the non-zero mask, in
+/// zigzag order (bit i: the coefficient at zigzag position i is non-zero), the order in which a
+/// refinement scan visits them.
 struct ShortBlock<'a> {
     slot: &'a mut [i16],
     slots: &'static [u8; 64],
+    /// The zigzag positions kept in `slot` (KEPT_ZIGZAG).
+    kept: u64,
     mask: u64,
 }
 
@@ -1176,8 +1231,8 @@ impl<'a> ShortBlock<'a> {
         for (j, &part) in slot[kk..kk + 4].iter().enumerate() {
             mask |= u64::from(part as u16) << (16 * j);
         }
-        let slots = &KEPT_SLOTS[k.trailing_zeros() as usize];
-        ShortBlock { slot, slots, mask }
+        let scale = k.trailing_zeros() as usize;
+        ShortBlock { slot, slots: &KEPT_SLOTS[scale], kept: KEPT_ZIGZAG[scale], mask }
     }
 
     fn finish(self) {
@@ -1192,7 +1247,7 @@ impl Coefficients for ShortBlock<'_> {
     #[inline(always)]
     fn get(&self, index: usize) -> i16 {
         match self.slots[index] {
-            255 => ((self.mask >> index) & 1) as i16,
+            255 => ((self.mask >> ZIGZAG[index]) & 1) as i16,
             slot => self.slot[slot as usize],
         }
     }
@@ -1202,7 +1257,49 @@ impl Coefficients for ShortBlock<'_> {
         if kept != 255 {
             self.slot[kept as usize] = value;
         }
-        self.mask = self.mask & !(1 << index) | (u64::from(value != 0) << index);
+        let at = ZIGZAG[index];
+        self.mask = self.mask & !(1 << at) | (u64::from(value != 0) << at);
+    }
+
+    /// refine_non_zeroes from the mask: the zero that ends the run and the non-zeros before it
+    /// are found with bit operations, and of those only the kept ones (at most k×k) are visited;
+    /// the others' correction bits are read and dropped together (a non-zero coefficient stays
+    /// non-zero whatever its correction bit). The same bits read, the same kept values.
+    #[inline(always)]
+    fn refine<R: JpegRead>(&mut self, reader: &mut R, huffman: &mut HuffmanDecoder, range: Range<u8>, zrl: u8, bit: i16) -> Result<u8> {
+        let band = band_mask(range.start, range.end);
+        // The (zrl + 1)-th zero of the band, if there is one, is where the refinement stops.
+        let mut zeros = !self.mask & band;
+        for _ in 0..zrl {
+            if zeros == 0 {
+                break;
+            }
+            zeros &= zeros - 1;
+        }
+        let (refined, stop) = if zeros == 0 {
+            (self.mask & band, range.end - 1)
+        } else {
+            let at = zeros.trailing_zeros();
+            (self.mask & band & ((1u64 << at) - 1), at as u8)
+        };
+        let mut kept = refined & self.kept;
+        let mut read = 0u32; // correction bits read so far, one per refined coefficient
+        while kept != 0 {
+            let at = kept.trailing_zeros();
+            skip_bits(reader, huffman, (refined & ((1u64 << at) - 1)).count_ones() - read)?;
+            read = (refined & ((1u64 << at) - 1)).count_ones() + 1;
+            if huffman.get_bits(reader, 1)? == 1 {
+                let slot = self.slots[UNZIGZAG[at as usize] as usize] as usize;
+                let coefficient = self.slot[slot];
+                if coefficient & bit == 0 {
+                    self.slot[slot] = if coefficient > 0 { coefficient.checked_add(bit) } else { coefficient.checked_sub(bit) }
+                        .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))?;
+                }
+            }
+            kept &= kept - 1;
+        }
+        skip_bits(reader, huffman, refined.count_ones() - read)?;
+        Ok(stop)
     }
 }
 
@@ -1389,7 +1486,7 @@ fn decode_block_successive_approximation<R: JpegRead, C: Coefficients + ?Sized>(
 
         if *eob_run > 0 {
             *eob_run -= 1;
-            refine_non_zeroes(reader, coefficients, huffman, spectral_selection, 64, bit)?;
+            coefficients.refine(reader, huffman, spectral_selection, 64, bit)?;
             return Ok(());
         }
 
@@ -1438,7 +1535,7 @@ fn decode_block_successive_approximation<R: JpegRead, C: Coefficients + ?Sized>(
                 start: index,
                 end: spectral_selection.end,
             };
-            index = refine_non_zeroes(reader, coefficients, huffman, range, zero_run_length, bit)?;
+            index = coefficients.refine(reader, huffman, range, zero_run_length, bit)?;
 
             if value != 0 {
                 coefficients.set(UNZIGZAG[index as usize] as usize, value);
