@@ -1286,8 +1286,9 @@ impl Coefficients for ShortBlock<'_> {
         let mut read = 0u32; // correction bits read so far, one per refined coefficient
         while kept != 0 {
             let at = kept.trailing_zeros();
-            skip_bits(reader, huffman, (refined & ((1u64 << at) - 1)).count_ones() - read)?;
-            read = (refined & ((1u64 << at) - 1)).count_ones() + 1;
+            let before = (refined & ((1u64 << at) - 1)).count_ones();
+            skip_bits(reader, huffman, before - read)?;
+            read = before + 1;
             if huffman.get_bits(reader, 1)? == 1 {
                 let slot = self.slots[UNZIGZAG[at as usize] as usize] as usize;
                 let coefficient = self.slot[slot];
