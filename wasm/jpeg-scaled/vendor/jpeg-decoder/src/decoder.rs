@@ -1180,13 +1180,13 @@ const fn zigzag() -> [u8; 64] {
 }
 static ZIGZAG: [u8; 64] = zigzag();
 
-/// Per scale k, the zigzag positions a k×k IDCT reads, as a mask.
+/// Per scale k, the zigzag positions a k×k IDCT reads (kept_slots'), as a mask.
 const fn kept_zigzag(k: usize) -> u64 {
+    let slots = kept_slots(k);
     let mut mask = 0u64;
     let mut i = 0;
     while i < 64 {
-        let natural = UNZIGZAG[i] as usize;
-        if natural / 8 < k && natural % 8 < k {
+        if slots[UNZIGZAG[i] as usize] != 255 {
             mask |= 1 << i;
         }
         i += 1;
@@ -1293,8 +1293,7 @@ impl Coefficients for ShortBlock<'_> {
                 let slot = self.slots[UNZIGZAG[at as usize] as usize] as usize;
                 let coefficient = self.slot[slot];
                 if coefficient & bit == 0 {
-                    self.slot[slot] = if coefficient > 0 { coefficient.checked_add(bit) } else { coefficient.checked_sub(bit) }
-                        .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))?;
+                    self.slot[slot] = corrected(coefficient, bit)?;
                 }
             }
             kept &= kept - 1;
@@ -1575,26 +1574,19 @@ fn refine_non_zeroes<R: JpegRead, C: Coefficients + ?Sized>(
 
             zero_run_length -= 1;
         } else if huffman.next_bit(reader, &mut bits, &mut num_bits)? && coefficient & bit == 0 {
-            if coefficient > 0 {
-                coefficients.set(
-                    index,
-                    coefficient
-                        .checked_add(bit)
-                        .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))?,
-                );
-            } else {
-                coefficients.set(
-                    index,
-                    coefficient
-                        .checked_sub(bit)
-                        .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))?,
-                );
-            }
+            coefficients.set(index, corrected(coefficient, bit)?);
         }
     }
 
     huffman.set_bit_buffer((bits, num_bits));
     Ok(last)
+}
+
+/// A non-zero coefficient with its correction bit `bit` applied away from zero (G.1.2.3).
+#[inline(always)]
+fn corrected(coefficient: i16, bit: i16) -> Result<i16> {
+    if coefficient > 0 { coefficient.checked_add(bit) } else { coefficient.checked_sub(bit) }
+        .ok_or_else(|| Error::Format("Coefficient overflow".to_owned()))
 }
 
 fn compute_image(
