@@ -4,9 +4,9 @@
  * loads undici, ~2 MB more heap in every render thread for each full collection to mark
  * (codecs.ts initOnce). A fresh process, so nothing else has loaded it first.
  */
-import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { inFreshNode } from '../support/fresh-node.js';
 
 const CHILD = `
 import { loadCodecModules } from './src/hosts/node/load-wasm.js';
@@ -22,9 +22,7 @@ console.log(JSON.stringify({ undici, png: Buffer.from(png).toString('base64') })
 
 describe('codec initialisation (Node)', () => {
   it('leaves undici unloaded, and the PNG encoder it initialised synchronously works', async () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { undici: string[]; png: string };
+    const out = inFreshNode<{ undici: string[]; png: string }>(CHILD);
     expect(out.undici).toEqual([]);
     const { data, info } = await sharp(Buffer.from(out.png, 'base64')).raw().toBuffer({ resolveWithObject: true });
     expect([info.format, info.width, info.height, info.channels]).toEqual(['raw', 3, 2, 4]);

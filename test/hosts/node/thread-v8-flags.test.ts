@@ -4,8 +4,8 @@
  * every full collection of the thread would mark too. A fresh process, so the flags start unset;
  * a thread started before them is the control.
  */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { inFreshNode } from '../../support/fresh-node.js';
 
 const CHILD = `
 import { createRequire } from 'node:module';
@@ -34,9 +34,7 @@ console.log(JSON.stringify({ before, after }));
 
 describe('render threads: V8 flags set before their isolates', () => {
   it('give each thread its own gc, with no second context to mark', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    const { before, after } = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    const { before, after } = inFreshNode<{ before: unknown; after: unknown }>(CHILD);
     expect(before).toEqual({ own: false, contexts: 2 });
     expect(after).toEqual({ own: true, contexts: 1 });
   });
