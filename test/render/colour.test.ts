@@ -11,7 +11,7 @@ import type { Codecs } from '../../src/render/codecs.js';
 import { embeddedIcc, jpegIcc } from '../../src/render/colour/embedded-icc.js';
 import { decodeSource } from '../../src/render/decode-source.js';
 import { toImageData } from '../../src/render/image-data.js';
-import { ADOBE_RGB, iccProfileFile, PROPHOTO_RGB } from '../support/icc-profile.js';
+import { ADOBE_RGB, iccProfile, iccProfileFile, PROPHOTO_RGB } from '../support/icc-profile.js';
 import { concatBytes, makePngChunk } from '../support/png-chunks.js';
 import { codecs, decodeOutput, meanAbsError, pixel, renderer, sample, variant } from './helpers.js';
 
@@ -122,6 +122,34 @@ describe('ICC profiles → sRGB', () => {
     const plain = await c.decode('jpeg', damaged);
     expect(worst(meanAbsError(image, plain))).toBe(0);
     expect(worst(meanAbsError(c.decodeReduced(damaged, 1)!, plain))).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('conversions kept per profile', () => {
+  it('gives the same pixels as a fresh instance, with more profiles interleaved than it keeps', async () => {
+    // Every profile of the list converts the same photo; the kept instance must pick each one's
+    // own conversion (4 are kept: the list evicts and prepares some again).
+    const pixels = await sharpSrgb(await sharp(sample('hopper.jpg')).resize(64, 64).png().toBuffer());
+    const iccOf = async (profile: string) => new Uint8Array((await sharp(await sharp(sample('hopper.jpg')).resize(8, 8).withIccProfile(profile).png().toBuffer()).metadata()).icc!);
+    const p3 = await iccOf('p3');
+    // Other bytes (the last one flipped): a profile of its own to the instance.
+    const p3Renamed = p3.slice();
+    p3Renamed[p3Renamed.length - 1] ^= 1;
+    const profiles: Record<string, Uint8Array> = {
+      p3,
+      adobe: iccProfile(ADOBE_RGB),
+      prophoto: iccProfile(PROPHOTO_RGB),
+      srgb: await iccOf('srgb'),
+      p3Renamed,
+    };
+    const order = ['p3', 'adobe', 'prophoto', 'srgb', 'p3Renamed', 'p3', 'adobe', 'prophoto', 'p3', 'srgb'];
+    const kept = await codecs();
+    const converted = (c: Codecs, name: string) => c.toSrgb(toImageData(pixels.data.slice(), 64, 64), profiles[name]!).data;
+    const fresh: Record<string, Uint8ClampedArray> = {};
+    for (const name of Object.keys(profiles)) fresh[name] = converted(await codecs(), name);
+    expect(Buffer.from(fresh.adobe!).equals(Buffer.from(fresh.p3!))).toBe(false);
+    expect(Buffer.from(fresh.prophoto!).equals(Buffer.from(fresh.adobe!))).toBe(false);
+    for (const name of order) expect(Buffer.from(converted(kept, name)).equals(Buffer.from(fresh[name]!)), name).toBe(true);
   });
 });
 

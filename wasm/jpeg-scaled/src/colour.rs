@@ -8,6 +8,10 @@
 //! profile should not make a photo unrenderable.
 
 use moxcms::{Chromaticity, CicpColorPrimaries, ColorPrimaries, ColorProfile, DataColorSpace, TransferCharacteristics, Layout, RenderingIntent, ToneReprCurve, TransformOptions};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+type Transform = Arc<moxcms::Transform8BitExecutor>;
 
 /// Pixels per call into the transform: the temporary copy stays small (16 KiB).
 const CHUNK_PIXELS: usize = 4096;
@@ -22,8 +26,128 @@ fn options(profile: &ColorProfile) -> TransformOptions {
 /// Converts RGBA pixels (alpha untouched) described by `icc` to sRGB in place. Ok(false) when
 /// the profile was not applied (unparseable, not RGB or grey).
 pub fn rgba_to_srgb(icc: &[u8], rgba: &mut [u8]) -> Result<bool, String> {
-    let Ok(profile) = ColorProfile::new_from_slice(icc) else { return Ok(false) };
-    profile_to_srgb(&profile, rgba)
+    let conversion = recent(&RECENT_RGB, icc, || match ColorProfile::new_from_slice(icc) {
+        Ok(profile) => prepare(&profile),
+        Err(_) => Conversion::NotApplied,
+    });
+    conversion.apply(rgba)
+}
+
+/// How many profiles' conversions an instance keeps, and the largest profile it keeps one for.
+/// Preparing one (parsing the profile, building moxcms's transform, checking it against sRGB)
+/// took ~0.6 ms for a Display P3 profile, as long as converting a 128 px thumbnail's pixels,
+/// and most photos carry one of a handful of profiles (a phone's Display P3, sRGB, Adobe RGB).
+const RECENT_PROFILES: usize = 4;
+const RECENT_PROFILE_BYTES: usize = 64 * 1024;
+
+/// Profiles' bytes and their conversions, the most recently used first.
+type Recent = RefCell<Vec<(Vec<u8>, Conversion)>>;
+
+thread_local! {
+    static RECENT_RGB: Recent = const { RefCell::new(Vec::new()) };
+    static RECENT_CMYK: Recent = const { RefCell::new(Vec::new()) };
+}
+
+/// The conversion kept for the profile `icc` (the most recent first), else `prepare`'s, kept.
+fn recent(cache: &'static std::thread::LocalKey<Recent>, icc: &[u8], prepare: impl FnOnce() -> Conversion) -> Conversion {
+    let kept = cache.with(|c| {
+        let mut c = c.borrow_mut();
+        let i = c.iter().position(|(key, _)| key.as_slice() == icc)?;
+        let entry = c.remove(i);
+        let conversion = entry.1.clone();
+        c.insert(0, entry);
+        Some(conversion)
+    });
+    if let Some(conversion) = kept {
+        return conversion;
+    }
+    let conversion = prepare();
+    if icc.len() <= RECENT_PROFILE_BYTES {
+        cache.with(|c| {
+            let mut c = c.borrow_mut();
+            c.insert(0, (icc.to_vec(), conversion.clone()));
+            c.truncate(RECENT_PROFILES);
+        });
+    }
+    conversion
+}
+
+/// A profile's conversion to sRGB, ready to run over pixels.
+#[derive(Clone)]
+enum Conversion {
+    /// Not applied: the pixels are taken as sRGB (an unusable profile, or another colour space).
+    NotApplied,
+    /// Within one level of sRGB everywhere (`is_identity`): nothing to do.
+    Identity,
+    Rgb(Transform),
+    /// A grey profile: the grey channel (R = G = B) through it, to RGB.
+    Gray(Transform),
+    /// A CMYK profile, with its black point compensation.
+    Cmyk(Transform, Arc<BlackPoint>),
+}
+
+fn prepare(profile: &ColorProfile) -> Conversion {
+    let srgb = ColorProfile::new_srgb();
+    match profile.color_space {
+        DataColorSpace::Rgb => match profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options(profile)) {
+            Ok(transform) if is_identity(transform.as_ref()) => Conversion::Identity,
+            Ok(transform) => Conversion::Rgb(transform),
+            Err(_) => Conversion::NotApplied,
+        },
+        DataColorSpace::Gray => match profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options(profile)) {
+            Ok(transform) => Conversion::Gray(transform),
+            Err(_) => Conversion::NotApplied,
+        },
+        _ => Conversion::NotApplied,
+    }
+}
+
+impl Conversion {
+    /// Converts RGBA pixels in place (alpha untouched; CMYK: ink amounts to opaque RGBA). Ok(false) when not applied.
+    fn apply(&self, rgba: &mut [u8]) -> Result<bool, String> {
+        let failed = |e: moxcms::CmsError| format!("colour transform: {e:?}");
+        match self {
+            Conversion::NotApplied => Ok(false),
+            Conversion::Identity => Ok(true),
+            Conversion::Rgb(transform) => {
+                let mut out = vec![0u8; CHUNK_PIXELS * 4];
+                for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
+                    let out = &mut out[..chunk.len()];
+                    transform.transform(chunk, out).map_err(failed)?;
+                    chunk.copy_from_slice(out);
+                }
+                Ok(true)
+            }
+            Conversion::Gray(transform) => {
+                // A grey JPEG or PNG arrives widened to R = G = B: transform the grey channel.
+                let mut grey = vec![0u8; CHUNK_PIXELS];
+                let mut out = vec![0u8; CHUNK_PIXELS * 3];
+                for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
+                    let n = chunk.len() / 4;
+                    for (g, px) in grey[..n].iter_mut().zip(chunk.chunks_exact(4)) {
+                        *g = px[0];
+                    }
+                    transform.transform(&grey[..n], &mut out[..n * 3]).map_err(failed)?;
+                    for (px, rgb) in chunk.chunks_exact_mut(4).zip(out.chunks_exact(3)) {
+                        px[..3].copy_from_slice(rgb);
+                    }
+                }
+                Ok(true)
+            }
+            Conversion::Cmyk(transform, bpc) => {
+                let mut out = vec![0u8; CHUNK_PIXELS * 3];
+                for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
+                    let n = chunk.len() / 4;
+                    transform.transform(chunk, &mut out[..n * 3]).map_err(failed)?;
+                    for (px, rgb) in chunk.chunks_exact_mut(4).zip(out.chunks_exact(3)) {
+                        let [r, g, b] = bpc.apply([rgb[0], rgb[1], rgb[2]]);
+                        px.copy_from_slice(&[r, g, b, 255]);
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
 }
 
 /// A PNG's gAMA exponent as written (×100000) for the sRGB curve's usual stand-in, 1/2.2.
@@ -85,40 +209,7 @@ pub fn cicp_profile(primaries: u8, transfer: u8) -> Option<ColorProfile> {
 
 /// Converts RGBA pixels (alpha untouched) in `profile`'s colour space to sRGB in place.
 pub fn profile_to_srgb(profile: &ColorProfile, rgba: &mut [u8]) -> Result<bool, String> {
-    let srgb = ColorProfile::new_srgb();
-    match profile.color_space {
-        DataColorSpace::Rgb => {
-            let Ok(transform) = profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, options(profile)) else { return Ok(false) };
-            if is_identity(transform.as_ref()) {
-                return Ok(true);
-            }
-            let mut out = vec![0u8; CHUNK_PIXELS * 4];
-            for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
-                let out = &mut out[..chunk.len()];
-                transform.transform(chunk, out).map_err(|e| format!("colour transform: {e:?}"))?;
-                chunk.copy_from_slice(out);
-            }
-            Ok(true)
-        }
-        DataColorSpace::Gray => {
-            // A grey JPEG or PNG arrives widened to R = G = B: transform the grey channel.
-            let Ok(transform) = profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options(profile)) else { return Ok(false) };
-            let mut grey = vec![0u8; CHUNK_PIXELS];
-            let mut out = vec![0u8; CHUNK_PIXELS * 3];
-            for chunk in rgba.chunks_mut(CHUNK_PIXELS * 4) {
-                let n = chunk.len() / 4;
-                for (g, px) in grey[..n].iter_mut().zip(chunk.chunks_exact(4)) {
-                    *g = px[0];
-                }
-                transform.transform(&grey[..n], &mut out[..n * 3]).map_err(|e| format!("colour transform: {e:?}"))?;
-                for (px, rgb) in chunk.chunks_exact_mut(4).zip(out.chunks_exact(3)) {
-                    px[..3].copy_from_slice(rgb);
-                }
-            }
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+    prepare(profile).apply(rgba)
 }
 
 /// What a CMYK JPEG without a profile is taken to be in: the profile libvips and sharp assume,
@@ -126,9 +217,19 @@ pub fn profile_to_srgb(profile: &ColorProfile, rgba: &mut [u8]) -> Result<bool, 
 /// (scripts/make-default-cmyk-profile.mjs).
 static DEFAULT_CMYK: &[u8] = include_bytes!("default-cmyk.icc");
 
-fn cmyk_transform(icc: &[u8], srgb: &ColorProfile) -> Option<std::sync::Arc<moxcms::Transform8BitExecutor>> {
-    let profile = ColorProfile::new_from_slice(icc).ok().filter(|p| p.color_space == DataColorSpace::Cmyk)?;
-    profile.create_transform_8bit(Layout::Rgba, srgb, Layout::Rgb, options(&profile)).ok()
+/// A CMYK profile's conversion (kept per profile as RGB ones are), None when `icc` is not a usable CMYK profile.
+fn cmyk_conversion(icc: &[u8]) -> Option<Conversion> {
+    let conversion = recent(&RECENT_CMYK, icc, || {
+        let Some(profile) = ColorProfile::new_from_slice(icc).ok().filter(|p| p.color_space == DataColorSpace::Cmyk) else { return Conversion::NotApplied };
+        let Ok(transform) = profile.create_transform_8bit(Layout::Rgba, &ColorProfile::new_srgb(), Layout::Rgb, options(&profile)) else { return Conversion::NotApplied };
+        // The profile's black (all inks at 100%) as moxcms renders it, for black point compensation.
+        let mut black = [0u8; 3];
+        if transform.transform(&[255, 255, 255, 255], &mut black).is_err() {
+            return Conversion::NotApplied;
+        }
+        Conversion::Cmyk(transform, Arc::new(BlackPoint::new(black)))
+    });
+    matches!(conversion, Conversion::Cmyk(..)).then_some(conversion)
 }
 
 /// Whether `transform` leaves every colour of a 16-step RGB grid within one level: an sRGB
@@ -151,24 +252,8 @@ fn is_identity(transform: &moxcms::Transform8BitExecutor) -> bool {
 /// CMYK (ink amounts, 0 = no ink, 4 bytes a pixel) → opaque sRGB RGBA in place, by the file's
 /// CMYK profile, or the default one when it has none (or one that fails).
 pub fn cmyk_to_srgb(icc: Option<&[u8]>, pixels: &mut [u8]) -> Result<(), String> {
-    let srgb = ColorProfile::new_srgb();
-    let transform = icc
-        .and_then(|icc| cmyk_transform(icc, &srgb))
-        .or_else(|| cmyk_transform(DEFAULT_CMYK, &srgb))
-        .ok_or("the default CMYK profile does not load")?;
-    // The profile's black (all inks at 100%) as moxcms renders it, for black point compensation.
-    let mut black = [0u8; 3];
-    transform.transform(&[255, 255, 255, 255], &mut black).map_err(|e| format!("colour transform: {e:?}"))?;
-    let bpc = BlackPoint::new(black);
-    let mut out = vec![0u8; CHUNK_PIXELS * 3];
-    for chunk in pixels.chunks_mut(CHUNK_PIXELS * 4) {
-        let n = chunk.len() / 4;
-        transform.transform(chunk, &mut out[..n * 3]).map_err(|e| format!("colour transform: {e:?}"))?;
-        for (px, rgb) in chunk.chunks_exact_mut(4).zip(out.chunks_exact(3)) {
-            let [r, g, b] = bpc.apply([rgb[0], rgb[1], rgb[2]]);
-            px.copy_from_slice(&[r, g, b, 255]);
-        }
-    }
+    let conversion = icc.and_then(cmyk_conversion).or_else(|| cmyk_conversion(DEFAULT_CMYK)).ok_or("the default CMYK profile does not load")?;
+    conversion.apply(pixels)?;
     Ok(())
 }
 
