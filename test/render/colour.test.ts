@@ -134,7 +134,7 @@ describe('conversions kept per profile', () => {
     const p3 = await iccOf('p3');
     // Other bytes (the last one flipped): a profile of its own to the instance.
     const p3Renamed = p3.slice();
-    p3Renamed[p3Renamed.length - 1] ^= 1;
+    p3Renamed[p3Renamed.length - 1] = p3Renamed.at(-1)! ^ 1;
     const profiles: Record<string, Uint8Array> = {
       p3,
       adobe: iccProfile(ADOBE_RGB),
