@@ -81,6 +81,10 @@ describe('PNG decode', () => {
       ['grey+alpha 8', await photo().toColourspace('b-w').png().toBuffer()],
       ['palette 8 with tRNS', await photo().png({ palette: true }).toBuffer()],
       ['astronaut.png', Buffer.from(sample('astronaut.png'))],
+      // Opaque grey and RGB rows are summed without widening to RGBA (png_rgba.rs add_opaque).
+      ['RGB 8', await photo().flatten({ background: '#fff' }).png({ adaptiveFiltering: true }).toBuffer()],
+      ['grey 8', await photo().flatten().toColourspace('b-w').png().toBuffer()],
+      ['RGB 16', await photo().flatten().toColourspace('rgb16').png().toBuffer()],
     ];
     for (const [label, png] of files) {
       const bytes = new Uint8Array(png);

@@ -10,17 +10,45 @@
 
 use png::{ColorType, Decoder, Limits, Transformations};
 
-/// Sums of one output row's blocks: colour weighted by alpha, alpha, and pixel counts.
+/// Sums of one output row's blocks: colour weighted by alpha, and alpha (for an opaque image,
+/// `add_opaque`: plain colour sums, weighted by 255 when emitted).
 struct BlockRow {
     d: usize,
     sums: Vec<u32>,
     rows: usize,
+    opaque: bool,
 }
 
 impl BlockRow {
     fn new(width: usize, d: usize) -> Self {
         let out_w = width.div_ceil(d);
-        BlockRow { d, sums: vec![0; out_w * 4], rows: 0 }
+        BlockRow { d, sums: vec![0; out_w * 4], rows: 0, opaque: false }
+    }
+
+    /// Adds one source row of grey (1 channel) or RGB (3) samples, all opaque: the same sums
+    /// `add` makes of the row widened to RGBA, without the widening or a product per sample.
+    fn add_opaque(&mut self, row: &[u8], channels: usize) {
+        let d = self.d;
+        self.opaque = true;
+        for (block, sum) in row.chunks(d * channels).zip(self.sums.chunks_exact_mut(4)) {
+            let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+            if channels == 1 {
+                for &v in block {
+                    r += v as u32;
+                }
+                (g, b) = (r, r);
+            } else {
+                for px in block.chunks_exact(3) {
+                    r += px[0] as u32;
+                    g += px[1] as u32;
+                    b += px[2] as u32;
+                }
+            }
+            sum[0] += r;
+            sum[1] += g;
+            sum[2] += b;
+        }
+        self.rows += 1;
     }
 
     /// Adds one source row of RGBA.
@@ -48,6 +76,13 @@ impl BlockRow {
         for (x, (sum, px)) in self.sums.chunks_exact_mut(4).zip(out.chunks_exact_mut(4)).enumerate() {
             let cols = (width - x * self.d).min(self.d) as u32;
             let n = cols * self.rows as u32;
+            if self.opaque {
+                // What `add` would have summed: every colour × 255, alpha 255 × n.
+                sum[0] *= 255;
+                sum[1] *= 255;
+                sum[2] *= 255;
+                sum[3] = 255 * n;
+            }
             let a = sum[3];
             if a == 0 {
                 px.copy_from_slice(&[0, 0, 0, 0]);
@@ -107,6 +142,22 @@ pub fn decode_scaled(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>
     let mut blocks = (d > 1).then(|| BlockRow::new(width as usize, d));
     let mut rows = 0u64;
     while let Some(row) = reader.next_interlaced_row().map_err(|e| e.to_string())? {
+        // An opaque image at a reduced scale is summed straight from its grey or RGB rows.
+        if let (png::InterlaceInfo::Null(_), Some(b), 1 | 3) = (row.interlace(), blocks.as_mut(), channels) {
+            if row.data().len() != (width as usize) * channels {
+                return Err(format!("row of {} bytes, expected {}", row.data().len(), width as usize * channels));
+            }
+            if rows as usize >= height as usize {
+                return Err("more rows than the header declares".into());
+            }
+            b.add_opaque(row.data(), channels);
+            if (rows as usize + 1) % d == 0 || rows as usize + 1 == height as usize {
+                let at = (rows as usize / d) * stride;
+                b.emit(width as usize, &mut rgba[at..at + stride]);
+            }
+            rows += 1;
+            continue;
+        }
         widen(row.data(), channels, &mut row_rgba);
         if row_rgba.len() != (width as usize) * 4 && matches!(row.interlace(), png::InterlaceInfo::Null(_)) {
             return Err(format!("row of {} bytes, expected {}", row_rgba.len(), width as usize * 4));
