@@ -222,8 +222,10 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   const avif = createAvifCodec(modules, emscriptenOptions);
   // GIF and animated WebP: the first frame, by the same module (wasm/jpeg-scaled/src/gif_rgba.rs, webp_first_frame.rs).
   const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage, undefined, jpegScaled);
-  // The resize copies a region in (a 2 MP crop is 8 MB): keep at most a small instance between renders.
-  const fit = createWasmDecoder(modules.jpegScaled, 'resize', opts.collectGarbage, 16 * 1024 * 1024, jpegScaled);
+  // The resize copies a region in (a 2 MP crop is 8 MB) after the decode, in the same instance.
+  // Where the host collects at once, it keeps what the decoders keep (KEEP_MEMORY_BYTES), so
+  // the next render reuses that memory; elsewhere (Deno) at most a small instance.
+  const fit = createWasmDecoder(modules.jpegScaled, 'resize', opts.collectGarbage, opts.collectGarbage ? undefined : 16 * 1024 * 1024, jpegScaled);
   // Still WebPs: libwebp with SIMD and shrink-on-load (wasm/webp-rgba, scripts/build-webp-rgba.sh).
   const webp = createWasmDecoder(modules.webpDec, 'webp', opts.collectGarbage);
   /** Pixels a decoder left in WebAssembly memory: `into.use` reads them where they lie (no full-size copy next to the decoder's), else a copy. */

@@ -61,10 +61,10 @@ describe('render thread: collection after source bytes', () => {
   });
 
   it('counts from the last collection, whichever asked for it', async () => {
-    // A 2048² PNG decoded whole grows the decoder past what a thread keeps: the renderer
-    // collects after it (wasm-decoder.ts), and that collection took the 12 MiB sent before.
+    // A 3072² PNG decoded whole grows the decoder past what a thread keeps (KEEP_MEMORY_BYTES):
+    // the renderer collects after it (wasm-decoder.ts), and that collection took the 12 MiB sent before.
     const large = new Uint8Array(
-      await sharp({ create: { width: 2048, height: 2048, channels: 3, background: '#808080' } })
+      await sharp({ create: { width: 3072, height: 3072, channels: 3, background: '#808080' } })
         .png()
         .toBuffer(),
     );
