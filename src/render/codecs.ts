@@ -20,7 +20,7 @@ import { isAnimatedWebp } from '../core/image/animation-header.js';
 import { installImageDataPolyfill, toImageData, imageDataAcceptsAnyPixels } from './image-data.js';
 import { JPEG_STRUCTURE_PROBLEMS } from './jpeg-dc-scans.js';
 import { createScaledJpegDecoder, type ScaleDenominator } from './jpeg-scaled.js';
-import { createWasmDecoder, type DecoderExports, sharedInstance } from './wasm-decoder.js';
+import { createWasmDecoder, type DecoderExports, KEEP_MEMORY_BYTES, sharedInstance } from './wasm-decoder.js';
 import type { Rect } from './geometry.js';
 import { copyRegion, cropAndShrink } from './pre-shrink.js';
 
@@ -203,6 +203,12 @@ export interface CodecOptions {
    * resize and encode memories and set the render's peak.
    */
   collectGarbage?: () => void;
+  /**
+   * With `collectGarbage`: past this much WebAssembly memory an instance is dropped after a
+   * call (default wasm-decoder.ts KEEP_MEMORY_BYTES). Larger keeps more memory between renders
+   * and spares the collection and page faults of growing a fresh instance for the next one.
+   */
+  keepInstanceBytes?: number;
 }
 
 export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Codecs {
@@ -211,23 +217,25 @@ export function createCodecs(modules: CodecModules, opts: CodecOptions = {}): Co
   // module (wasm/jpeg-scaled) and run one after another: one instance serves them all, so a
   // thread keeps one memory between renders, not five (wasm-decoder.ts SharedInstance).
   const jpegScaled = sharedInstance(modules.jpegScaled);
-  const reduced = createScaledJpegDecoder(modules.jpegScaled, { afterDrop: opts.collectGarbage, shared: jpegScaled });
+  const keep = opts.collectGarbage ? (opts.keepInstanceBytes ?? KEEP_MEMORY_BYTES) : undefined;
+  const reduced = createScaledJpegDecoder(modules.jpegScaled, { afterDrop: opts.collectGarbage, shared: jpegScaled, keepBytes: keep });
   // PNGs decode with the project's own build of the png crate (wasm/jpeg-scaled/src/png_rgba.rs),
   // not @jsquash/png's: that one throws out of WebAssembly on a bad file, keeping what it had
   // allocated in a memory that never shrinks and an instance that cannot be replaced
   // (~15 MB per failed request); ours returns the error and its instance is dropped.
-  const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage, undefined, jpegScaled);
-  const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage, undefined, jpegScaled);
-  const structure = createWasmDecoder(modules.jpegScaled, 'jpeg structure', opts.collectGarbage, undefined, jpegScaled);
+  const png = createWasmDecoder(modules.jpegScaled, 'png', opts.collectGarbage, keep, jpegScaled);
+  const colour = createWasmDecoder(modules.jpegScaled, 'colour', opts.collectGarbage, keep, jpegScaled);
+  const structure = createWasmDecoder(modules.jpegScaled, 'jpeg structure', opts.collectGarbage, keep, jpegScaled);
   const avif = createAvifCodec(modules, emscriptenOptions);
   // GIF and animated WebP: the first frame, by the same module (wasm/jpeg-scaled/src/gif_rgba.rs, webp_first_frame.rs).
-  const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage, undefined, jpegScaled);
-  // The resize copies a region in (a 2 MP crop is 8 MB) after the decode, in the same instance.
-  // Where the host collects at once, it keeps what the decoders keep (KEEP_MEMORY_BYTES), so
-  // the next render reuses that memory; elsewhere (Deno) at most a small instance.
-  const fit = createWasmDecoder(modules.jpegScaled, 'resize', opts.collectGarbage, opts.collectGarbage ? undefined : 16 * 1024 * 1024, jpegScaled);
+  const gif = createWasmDecoder(modules.jpegScaled, 'gif', opts.collectGarbage, keep, jpegScaled);
+  // The resize copies a region in (a 2 MP crop is 8 MB) after the decode, in the same instance:
+  // where the host collects at once it keeps what the decoders keep, so the next render reuses
+  // that memory (before, a 16 MB cap of its own dropped the instance after nearly every
+  // first-touch render); elsewhere at most a small instance.
+  const fit = createWasmDecoder(modules.jpegScaled, 'resize', opts.collectGarbage, keep ?? 16 * 1024 * 1024, jpegScaled);
   // Still WebPs: libwebp with SIMD and shrink-on-load (wasm/webp-rgba, scripts/build-webp-rgba.sh).
-  const webp = createWasmDecoder(modules.webpDec, 'webp', opts.collectGarbage);
+  const webp = createWasmDecoder(modules.webpDec, 'webp', opts.collectGarbage, keep);
   /** Pixels a decoder left in WebAssembly memory: `into.use` reads them where they lie (no full-size copy next to the decoder's), else a copy. */
   const takeDecoded =
     (into: DecodeInto | undefined) =>

@@ -27,11 +27,13 @@ export interface ScaledJpegOptions {
   dropAcScans?: boolean;
   /** The module's instance shared with the other decoders of one thread (wasm-decoder.ts); one of its own by default. */
   shared?: SharedInstance;
+  /** Past this much memory the instance is dropped after a decode (wasm-decoder.ts `createWasmDecoder`'s default otherwise). */
+  keepBytes?: number;
 }
 
 export function createScaledJpegDecoder(module: WebAssembly.Module, opts: ScaledJpegOptions = {}): ScaledJpegDecoder {
-  const { afterDrop, dropAcScans = true, shared } = opts;
-  const wasm = createWasmDecoder(module, 'jpeg-decoder', afterDrop, undefined, shared);
+  const { afterDrop, dropAcScans = true, shared, keepBytes } = opts;
+  const wasm = createWasmDecoder(module, 'jpeg-decoder', afterDrop, keepBytes, shared);
   return {
     decode(bytes, denominator) {
       return wasm.run(

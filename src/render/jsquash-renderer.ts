@@ -27,6 +27,8 @@ export interface JsquashRendererOptions {
   preShrink?: boolean;
   /** Run after a large decode (codecs.ts `CodecOptions`). */
   collectGarbage?: () => void;
+  /** WebAssembly memory an instance may keep between calls (codecs.ts `CodecOptions`). */
+  keepInstanceBytes?: number;
   /**
    * Whether `warmUp` also renders photo-like sources (warm-up.ts `photoPass`), so V8 optimises
    * the codecs before traffic. The Node host's threads do; the Deno host's do not: its
@@ -101,7 +103,7 @@ export function variantDenominator(info: ImageInfo, variant: Pick<Variant, 'widt
 }
 
 export function createJsquashRenderer(modules: CodecModules, opts: JsquashRendererOptions = {}): JsquashRenderer {
-  const codecs = createCodecs(modules, { collectGarbage: opts.collectGarbage });
+  const codecs = createCodecs(modules, { collectGarbage: opts.collectGarbage, keepInstanceBytes: opts.keepInstanceBytes });
   const limits = opts.limits ?? LIMIT_DEFAULTS;
   const fitOptions = { preShrink: opts.preShrink ?? true };
 

@@ -28,20 +28,17 @@ export interface DecoderExports {
 }
 
 /**
- * Past this much WebAssembly memory an instance is dropped after its decode. Small enough that
- * a render thread holds little between renders (a 4 MP PNG's decoder grows to ~40 MB), so
- * threads need replacing only after the largest decodes (scheduler/pool.ts
- * `recycleAfterPixels`); 48 MB kept up to ~130 MB per thread across its decoders. Large enough
- * that most first-touch decodes reuse the memory the last one grew: a dropped instance costs a
- * forced full collection (`afterDrop`) and the next one faults its pages in again. 32 MB
- * against 16 (the resize's share of the instance kept to the same size): first-touch suite,
- * three alternating pairs, CPU per request 0.957× → 0.903× ipx's, requests/s 0.997× → 1.057×,
- * peak RSS 315–350 → 349–361 MB. Only where the host can collect at once (`afterDrop`):
- * elsewhere (Deno's workers) a dropped instance waits for V8's own collection, and dropping
- * more of them raised the Deno host's first-touch peak from ~530 MB to 820–970 MB; there
- * instances are kept up to `KEEP_MEMORY_BYTES_UNCOLLECTED`.
+ * Past this much WebAssembly memory an instance is dropped after its decode, by default. Small
+ * enough that a render thread holds little between renders (a 4 MP PNG's decoder grows to
+ * ~40 MB), so threads need replacing only after the largest decodes (scheduler/pool.ts
+ * `recycleAfterPixels`); 48 MB kept up to ~130 MB per thread across its decoders. A host may
+ * keep more (codecs.ts `keepInstanceBytes`: the Node host's threads keep 32 MB, trading memory
+ * for fewer collections and page faults: hosts/node/render-worker.ts). Only where the host can
+ * collect at once (`afterDrop`): elsewhere a dropped instance waits for V8's own collection,
+ * and dropping more of them raised the Deno host's first-touch peak (workers without `gc`)
+ * from ~530 MB to 820–970 MB; there instances are kept up to `KEEP_MEMORY_BYTES_UNCOLLECTED`.
  */
-export const KEEP_MEMORY_BYTES = 32 * 1024 * 1024;
+export const KEEP_MEMORY_BYTES = 16 * 1024 * 1024;
 export const KEEP_MEMORY_BYTES_UNCOLLECTED = 48 * 1024 * 1024;
 
 /**

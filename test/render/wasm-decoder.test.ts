@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exposeGc } from '../../src/hosts/node/expose-gc.js';
+import sharp from 'sharp';
+import { createCodecs } from '../../src/render/codecs.js';
 import { createWasmDecoder, KEEP_MEMORY_BYTES, sharedInstance } from '../../src/render/wasm-decoder.js';
 import { codecModules, sample } from './helpers.js';
 
@@ -67,5 +69,19 @@ describe('WebAssembly decoder instances', () => {
     // And the instance is usable afterwards.
     expect(decodeJpeg()).toEqual([664, 374]);
     expect(() => createWasmDecoder(webpDec, 'webp', undefined, undefined, shared)).toThrow('same module');
+  });
+
+  it('codecs keep a grown instance up to keepInstanceBytes: no drop, no collection, the same memory for the next decode', async () => {
+    // A 2048² PNG decoded whole grows the instance past the default (16 MB), not past 64 MB.
+    const png = new Uint8Array(await sharp({ create: { width: 2048, height: 2048, channels: 3, background: '#808080' } }).png().toBuffer());
+    const modules = await codecModules();
+    const collections = async (keepInstanceBytes?: number) => {
+      let n = 0;
+      const c = createCodecs(modules, { collectGarbage: () => n++, ...(keepInstanceBytes ? { keepInstanceBytes } : {}) });
+      for (let i = 0; i < 3; i++) expect((await c.decode('png', png)).width).toBe(2048);
+      return n;
+    };
+    expect(await collections()).toBe(3);
+    expect(await collections(64 * 1024 * 1024)).toBe(0);
   });
 });

@@ -22,6 +22,8 @@ export interface ThreadEndpoint {
 export interface ServeOptions {
   /** Run after a large decode (codecs.ts); Node passes a full GC (hosts/node/expose-gc.ts). */
   collectGarbage?: () => void;
+  /** WebAssembly memory a decoder instance may keep between renders (codecs.ts `CodecOptions`). */
+  keepInstanceBytes?: number;
   /** The renderer's `photoWarmUp` (jsquash-renderer.ts): the Node host's threads only. */
   photoWarmUp?: boolean;
   /**
@@ -110,7 +112,13 @@ export function serveRenderThread(endpoint: ThreadEndpoint, opts: ServeOptions =
   endpoint.listen((message) => {
     if ('init' in message) {
       init = message.init;
-      renderer = createJsquashRenderer(init.modules, { limits: init.limits, collectGarbage, photoWarmUp: opts.photoWarmUp, findFocal: opts.findFocal?.(init.modules) });
+      renderer = createJsquashRenderer(init.modules, {
+        limits: init.limits,
+        collectGarbage,
+        keepInstanceBytes: opts.keepInstanceBytes,
+        photoWarmUp: opts.photoWarmUp,
+        findFocal: opts.findFocal?.(init.modules),
+      });
       ready = init.warmUp === false ? Promise.resolve() : renderer.warmUp();
       ready.then(
         () => endpoint.post({ ready: true }),
