@@ -73,7 +73,11 @@ describe('WebAssembly decoder instances', () => {
 
   it('codecs keep a grown instance up to keepInstanceBytes: no drop, no collection, the same memory for the next decode', async () => {
     // A 2048² PNG decoded whole grows the instance past the default (16 MB), not past 64 MB.
-    const png = new Uint8Array(await sharp({ create: { width: 2048, height: 2048, channels: 3, background: '#808080' } }).png().toBuffer());
+    const png = new Uint8Array(
+      await sharp({ create: { width: 2048, height: 2048, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer(),
+    );
     const modules = await codecModules();
     const collections = async (keepInstanceBytes?: number) => {
       let n = 0;
