@@ -11,25 +11,41 @@
 use png::{ColorType, Decoder, Limits, Transformations};
 
 /// Sums of one output row's blocks: colour weighted by alpha, and alpha (for an opaque image,
-/// `add_opaque`: plain colour sums, weighted by 255 when emitted).
+/// grey or RGB: plain colour sums, weighted by 255 when emitted).
 struct BlockRow {
     d: usize,
+    /// Of the decoded rows: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA.
+    channels: usize,
     sums: Vec<u32>,
     rows: usize,
-    opaque: bool,
 }
 
 impl BlockRow {
-    fn new(width: usize, d: usize) -> Self {
+    fn new(width: usize, d: usize, channels: usize) -> Self {
         let out_w = width.div_ceil(d);
-        BlockRow { d, sums: vec![0; out_w * 4], rows: 0, opaque: false }
+        BlockRow { d, channels, sums: vec![0; out_w * 4], rows: 0 }
+    }
+
+    fn opaque(&self) -> bool {
+        matches!(self.channels, 1 | 3)
+    }
+
+    /// Adds one decoded row (`widened`: a buffer for widening a grey+alpha row to RGBA).
+    fn add_row(&mut self, row: &[u8], widened: &mut Vec<u8>) {
+        if self.opaque() {
+            self.add_opaque(row);
+        } else if self.channels == 4 {
+            self.add(row);
+        } else {
+            widen(row, self.channels, widened);
+            self.add(widened);
+        }
     }
 
     /// Adds one source row of grey (1 channel) or RGB (3) samples, all opaque: the same sums
     /// `add` makes of the row widened to RGBA, without the widening or a product per sample.
-    fn add_opaque(&mut self, row: &[u8], channels: usize) {
-        let d = self.d;
-        self.opaque = true;
+    fn add_opaque(&mut self, row: &[u8]) {
+        let (d, channels) = (self.d, self.channels);
         for (block, sum) in row.chunks(d * channels).zip(self.sums.chunks_exact_mut(4)) {
             let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
             if channels == 1 {
@@ -73,10 +89,11 @@ impl BlockRow {
 
     /// Writes the averaged output row and starts the next one.
     fn emit(&mut self, width: usize, out: &mut [u8]) {
+        let opaque = self.opaque();
         for (x, (sum, px)) in self.sums.chunks_exact_mut(4).zip(out.chunks_exact_mut(4)).enumerate() {
             let cols = (width - x * self.d).min(self.d) as u32;
             let n = cols * self.rows as u32;
-            if self.opaque {
+            if opaque {
                 // What `add` would have summed: every colour × 255, alpha 255 × n.
                 sum[0] *= 255;
                 sum[1] *= 255;
@@ -139,35 +156,19 @@ pub fn decode_scaled(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>
     // is written by some pass of a complete file, and an incomplete one is an error.
     rgba.resize(size, 0);
     let mut row_rgba: Vec<u8> = Vec::new();
-    let mut blocks = (d > 1).then(|| BlockRow::new(width as usize, d));
+    let mut blocks = (d > 1).then(|| BlockRow::new(width as usize, d, channels));
     let mut rows = 0u64;
     while let Some(row) = reader.next_interlaced_row().map_err(|e| e.to_string())? {
-        // An opaque image at a reduced scale is summed straight from its grey or RGB rows.
-        if let (png::InterlaceInfo::Null(_), Some(b), 1 | 3) = (row.interlace(), blocks.as_mut(), channels) {
-            if row.data().len() != (width as usize) * channels {
-                return Err(format!("row of {} bytes, expected {}", row.data().len(), width as usize * channels));
-            }
-            if rows as usize >= height as usize {
-                return Err("more rows than the header declares".into());
-            }
-            b.add_opaque(row.data(), channels);
-            if (rows as usize + 1) % d == 0 || rows as usize + 1 == height as usize {
-                let at = (rows as usize / d) * stride;
-                b.emit(width as usize, &mut rgba[at..at + stride]);
-            }
-            rows += 1;
-            continue;
-        }
-        widen(row.data(), channels, &mut row_rgba);
-        if row_rgba.len() != (width as usize) * 4 && matches!(row.interlace(), png::InterlaceInfo::Null(_)) {
-            return Err(format!("row of {} bytes, expected {}", row_rgba.len(), width as usize * 4));
+        if matches!(row.interlace(), png::InterlaceInfo::Null(_)) && row.data().len() != (width as usize) * channels {
+            return Err(format!("row of {} bytes, expected {}", row.data().len(), width as usize * channels));
         }
         match (row.interlace(), blocks.as_mut()) {
             (png::InterlaceInfo::Null(_), Some(b)) => {
                 if rows as usize >= height as usize {
                     return Err("more rows than the header declares".into());
                 }
-                b.add(&row_rgba);
+                // Opaque grey and RGB rows are summed as they come, without widening (BlockRow).
+                b.add_row(row.data(), &mut row_rgba);
                 if (rows as usize + 1) % d == 0 || rows as usize + 1 == height as usize {
                     let at = (rows as usize / d) * stride;
                     b.emit(width as usize, &mut rgba[at..at + stride]);
@@ -176,9 +177,13 @@ pub fn decode_scaled(data: &[u8], denominator: u32) -> Result<(u32, u32, Vec<u8>
             (png::InterlaceInfo::Null(_), None) => {
                 let at = (rows as usize) * stride;
                 let dest = rgba.get_mut(at..at + stride).ok_or("more rows than the header declares")?;
+                widen(row.data(), channels, &mut row_rgba);
                 dest.copy_from_slice(&row_rgba);
             }
-            (png::InterlaceInfo::Adam7(info), _) => png::expand_interlaced_row(&mut rgba, stride, &row_rgba, info, 32),
+            (png::InterlaceInfo::Adam7(info), _) => {
+                widen(row.data(), channels, &mut row_rgba);
+                png::expand_interlaced_row(&mut rgba, stride, &row_rgba, info, 32);
+            }
         }
         rows += 1;
     }
